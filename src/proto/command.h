@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* TTLock command codes (protocol.md §4.1), named after the SDK constants but readable. */
+
+#include <stdint.h>
+
+typedef enum TTLockCommand {
+        TTLOCK_CMD_SEARCH_DEVICE_FEATURE = 0x01,
+        TTLOCK_CMD_ENTER_DFU_MODE = 0x02,
+        TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD = 0x03,
+        TTLOCK_CMD_GET_VALID_KEYBOARD_PASSWORD = 0x04,
+        TTLOCK_CMD_IC_MANAGE = 0x05,
+        TTLOCK_CMD_FR_MANAGE = 0x06,
+        TTLOCK_CMD_PWD_LIST = 0x07,
+        TTLOCK_CMD_SEARCH_BICYCLE_STATUS = 0x14,
+        TTLOCK_CMD_GET_AES_KEY = 0x19,
+        TTLOCK_CMD_GET_OPERATE_LOG = 0x25,
+        TTLOCK_CMD_CHECK_RANDOM = 0x30,
+        TTLOCK_CMD_INIT_PASSWORDS = 0x31,
+        TTLOCK_CMD_READ_PWD_PARA = 0x32,
+        TTLOCK_CMD_RESET_KEYBOARD_PWD_COUNT = 0x33,
+        TTLOCK_CMD_GET_LOCK_TIME = 0x34,
+        TTLOCK_CMD_AUTO_LOCK_MANAGE = 0x36,
+        TTLOCK_CMD_CONTROL_REMOTE_UNLOCK = 0x37,
+        TTLOCK_CMD_CHECK_ADMIN = 0x41,
+        TTLOCK_CMD_TIME_CALIBRATE = 0x43,
+        TTLOCK_CMD_INITIALIZATION = 0x45,
+        TTLOCK_CMD_UNLOCK = 0x47,
+        TTLOCK_CMD_LOCK_LEGACY = 0x4C,
+        TTLOCK_CMD_RESET_LOCK = 0x52,
+        TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD = 0x53,
+        TTLOCK_CMD_RESPONSE = 0x54,
+        TTLOCK_CMD_CHECK_USER_TIME = 0x55,
+        TTLOCK_CMD_ADD_ADMIN = 0x56,
+        TTLOCK_CMD_OPERATE_FINISHED = 0x57,
+        TTLOCK_CMD_FUNCTION_LOCK = 0x58,
+        TTLOCK_CMD_SHOW_PASSWORD = 0x59,
+        TTLOCK_CMD_FREEZE_LOCK = 0x61,
+        TTLOCK_CMD_AUDIO_MANAGE = 0x62,
+        TTLOCK_CMD_GET_ADMIN_CODE = 0x65,
+        TTLOCK_CMD_CONFIGURE_PASSAGE_MODE = 0x66,
+        TTLOCK_CMD_LAMP = 0x67,
+        TTLOCK_CMD_SWITCH = 0x68,
+        TTLOCK_CMD_DEAD_LOCK = 0x69,
+        TTLOCK_CMD_CYCLIC_CMD = 0x70,
+        TTLOCK_CMD_ACCESSORY_BATTERY = 0x74,
+        TTLOCK_CMD_SENSITIVITY_MANAGE = 0x80,
+        TTLOCK_CMD_READ_DEVICE_INFO = 0x90,
+} TTLockCommand;
+
+/* "SEARCH_DEVICE_FEATURE" etc., NULL for codes we do not know. */
+const char *ttlock_command_name(uint8_t code);
+
+/* The vendor string several requests carry (§4.3 GET_AES_KEY, ADD_ADMIN, SEARCH_BICYCLE_STATUS). */
+#define TTLOCK_VENDOR "SCIENER"
+#define TTLOCK_VENDOR_LEN 7

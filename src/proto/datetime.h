@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The lock's date encodings (protocol.md §4.2): "decimal bytes", not BCD — each two-digit group is
+ * one byte holding its value (2021-01-19 12:34 → 15 01 13 0C 22). Lock time is local wall-clock
+ * time with no zone; converting from the host's clock (and its zone) is the caller's job: this
+ * library reads no clock. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tt-error.h"
+
+typedef struct TTDateTime {
+        uint16_t year; /* 2000 … 2099 */
+        uint8_t month; /* 1 … 12 */
+        uint8_t day;   /* 1 … days in month */
+        uint8_t hour;  /* 0 … 23 */
+        uint8_t minute;
+        uint8_t second;
+} TTDateTime;
+
+bool ttlock_datetime_valid(const TTDateTime *t);
+
+/* YY MM DD hh mm (validity windows) and YY MM DD hh mm ss (clock, log records, replies).
+ * Encoders return -EINVAL for a date outside 2000-01-01 … 2099-12-31 or an impossible one;
+ * decoders return -EBADMSG with the field at fault. */
+int ttlock_date5_encode(const TTDateTime *t, uint8_t out[5]);
+int ttlock_date5_decode(const uint8_t in[5], TTDateTime *ret, TTError *e);
+int ttlock_date6_encode(const TTDateTime *t, uint8_t out[6]);
+int ttlock_date6_decode(const uint8_t in[6], TTDateTime *ret, TTError *e);
+
+/* Calendar arithmetic only (proleptic Gregorian, no zone): seconds since 1970-01-01 00:00 of the
+ * same wall clock. -ERANGE outside 2000…2099. */
+int ttlock_datetime_from_unix(int64_t seconds, TTDateTime *ret);
+int64_t ttlock_datetime_to_unix(const TTDateTime *t);
