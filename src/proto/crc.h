@@ -9,3 +9,7 @@
  * the TypeScript SDK report "bad CRC" on good replies for years. */
 uint8_t ttlock_crc8(const uint8_t *data, size_t n);
 uint8_t ttlock_crc8_update(uint8_t crc, const uint8_t *data, size_t n);
+
+/* One entry of the lock's table. The XOR codec of §3.4 (cloud credentials, legacy payloads) keys on
+ * it too, so it is exported rather than private to the CRC. */
+uint8_t ttlock_crc8_table(uint8_t index);
