@@ -16,15 +16,17 @@
 #define TTLOCK_WIRE_MAX (TTLOCK_FRAME_MAX + 2) /* 255 */
 
 /* frame ‖ 0D 0A. */
-int ttlock_wire_encode(const uint8_t *frame, size_t frame_len, uint8_t *out, size_t out_size, size_t *ret_len,
-                       TTError *e);
+int ttlock_wire_encode(const uint8_t *frame, size_t frame_len, uint8_t *out, size_t out_size,
+                       size_t *ret_len, TTError *e);
 
 size_t ttlock_chunk_count(size_t wire_len);
 /* The index-th 20-byte slice of wire (the last one shorter); -ERANGE past the end. */
 int ttlock_chunk(const uint8_t *wire, size_t wire_len, size_t index, const uint8_t **ret, size_t *ret_len);
 
 /* Called for each complete frame (terminator stripped, CRC byte kept). Legacy-header frames are
- * delivered too (total = 6 + L + 3) so that the parser can refuse them with a clear error. */
+ * delivered too (total = 6 + L + 3) so that the parser can refuse them with a clear error. The
+ * frame points into the reassembler and is valid only during the call; the callback may call
+ * ttlock_reassembler_reset() but must not feed the same reassembler. */
 typedef void (*TTFrameCallback)(const uint8_t *frame, size_t len, void *userdata);
 
 typedef struct TTReassembler {
