@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Turning a decrypted payload into named fields for ttlock-decode. One file per command family
+ * (describe-<family>.c), each built on the matching protocol codec — the tool never parses bytes
+ * itself, so what it shows is exactly what the daemon and the simulator understand. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "printer.h"
+#include "tt-error.h"
+
+/* A family's describer returns 1 if it knows the command, 0 if not (so the dispatcher can try the
+ * next family), negative with e set when the payload does not decode. For replies, data/len are
+ * what follows [echo][status]. */
+typedef int (*DescribeFunc)(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len,
+                            TTError *e);
+
+int describe_access(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len, TTError *e);
+int describe_pairing(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len, TTError *e);
+int describe_info(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len, TTError *e);
+int describe_oplog(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len, TTError *e);
+int describe_credentials(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len,
+                         TTError *e);
+int describe_settings(Printer *p, bool reply, uint8_t command, const uint8_t *data, size_t len, TTError *e);
+
+/* Shared field printers. */
+struct TTDateTime;
+void describe_datetime(Printer *p, const char *key, const struct TTDateTime *t);
+struct TTFeatures;
+void describe_features(Printer *p, const struct TTFeatures *f);
+
+/* Decodes a whole plaintext: the reply envelope (echo, status, error name) and the command's fields
+ * under "decoded". Returns 0, or negative with e set. */
+int describe_plaintext(Printer *p, bool reply, uint8_t command, const uint8_t *plain, size_t len, TTError *e);
