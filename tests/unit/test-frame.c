@@ -60,7 +60,8 @@ END_TEST
 START_TEST(test_build_parse_round_trip) {
         /* Replies may carry other scene/group/org values (§2.1: e.g. group 0x000A, org 0x000C). */
         TTFrameHeader h = { 5, 3, 2, 0x000A, 0x000C, 0x54, 0xAA, 0 };
-        uint8_t k[TTLOCK_KEY_SIZE], plain[TTLOCK_PLAIN_MAX], out[TTLOCK_FRAME_MAX], back[TTLOCK_FRAME_MAX_DATA];
+        uint8_t k[TTLOCK_KEY_SIZE], plain[TTLOCK_PLAIN_MAX], out[TTLOCK_FRAME_MAX];
+        uint8_t back[TTLOCK_FRAME_MAX_DATA];
 
         key_k(k);
         for (size_t i = 0; i < sizeof(plain); i++)
@@ -175,15 +176,17 @@ START_TEST(test_truncated_every_length) {
         size_t n;
 
         key_k(k);
-        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "0123456789abcdefghij", 20, out, sizeof(out),
-                                            &n, NULL), 0);
+        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "0123456789abcdefghij", 20, out,
+                                            sizeof(out), &n, NULL),
+                         0);
         ck_assert_uint_eq(n, 45);
         for (size_t len = 0; len < n; len++) {
                 TTError e = {};
                 TTFrame f;
 
                 ck_assert_int_eq(ttlock_frame_parse_unchecked(out, len, &f, &e), -EBADMSG);
-                ck_assert_msg(strstr(tt_error_message(&e), len < 12 ? "truncated: " : "length byte says 32 data"),
+                ck_assert_msg(strstr(tt_error_message(&e),
+                                     len < 12 ? "truncated: " : "length byte says 32 data"),
                               "len %zu: %s", len, tt_error_message(&e));
         }
 }
@@ -193,10 +196,11 @@ START_TEST(test_truncated_messages) {
         expect_refused("", -EBADMSG, "truncated: magic needs 1 byte at offset 0, 0 left");
         expect_refused("7f5a0503", -EBADMSG, "truncated: scene needs 1 byte at offset 4, 0 left");
         expect_refused("7f5a050301000100", -EBADMSG, "truncated: orgId needs 2 bytes at offset 7, 1 left");
-        expect_refused("7f5a0503010001000101aa", -EBADMSG, "truncated: length needs 1 byte at offset 11, 0 left");
+        expect_refused("7f5a0503010001000101aa", -EBADMSG,
+                       "truncated: length needs 1 byte at offset 11, 0 left");
         expect_refused("7f5a0503010001000101aa00", -EBADMSG,
-                       "length byte says 0 data bytes, but the frame has 0 bytes after the header (expected 1 "
-                       "with the CRC)");
+                       "length byte says 0 data bytes, but the frame has 0 bytes after the header "
+                       "(expected 1 with the CRC)");
 }
 END_TEST
 
@@ -208,19 +212,23 @@ START_TEST(test_wrong_length_byte) {
         TTFrame f;
 
         key_k(k);
-        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "SCIENER", 7, out, sizeof(out), &n, NULL), 0);
+        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "SCIENER", 7, out, sizeof(out), &n,
+                                            NULL),
+                         0);
 
         out[11] = 0x20;
         fix_crc(out, n);
         ck_assert_int_eq(ttlock_frame_parse(out, n, &f, &e1), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e1), "length byte says 32 data bytes, but the frame has 17 bytes after "
-                         "the header (expected 33 with the CRC)");
+        ck_assert_str_eq(tt_error_message(&e1),
+                         "length byte says 32 data bytes, but the frame has 17 bytes after the header "
+                         "(expected 33 with the CRC)");
 
         out[11] = 0x00;
         fix_crc(out, n);
         ck_assert_int_eq(ttlock_frame_parse(out, n, &f, &e2), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e2), "length byte says 0 data bytes, but the frame has 17 bytes after "
-                         "the header (expected 1 with the CRC)");
+        ck_assert_str_eq(tt_error_message(&e2),
+                         "length byte says 0 data bytes, but the frame has 17 bytes after the header "
+                         "(expected 1 with the CRC)");
 
         /* Consistent with the buffer, but not whole AES blocks. */
         out[11] = 0x0F;
@@ -249,8 +257,8 @@ END_TEST
 START_TEST(test_trailing_bytes) {
         /* A frame with its 0D 0A still attached is the transport's mistake, not a frame. */
         expect_refused("7f5a0503010001000101aa001c0d0a", -EBADMSG,
-                       "length byte says 0 data bytes, but the frame has 3 bytes after the header (expected 1 "
-                       "with the CRC)");
+                       "length byte says 0 data bytes, but the frame has 3 bytes after the header "
+                       "(expected 1 with the CRC)");
 }
 END_TEST
 
@@ -267,11 +275,13 @@ START_TEST(test_decrypt_empty_and_wrong_key) {
         ck_assert_int_eq(ttlock_frame_decrypt(&f, k, plain, sizeof(plain), &pn, NULL), 0);
         ck_assert_uint_eq(pn, 0);
 
-        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "\x56\x01SCIENER", 9, out, sizeof(out), &n,
-                                            NULL), 0);
+        ck_assert_int_eq(ttlock_frame_build(&h, k, (const uint8_t *) "\x56\x01SCIENER", 9, out, sizeof(out),
+                                            &n, NULL),
+                         0);
         ck_assert_int_eq(ttlock_frame_parse(out, n, &f, NULL), 0);
         pn = 99;
-        ck_assert_int_eq(ttlock_frame_decrypt(&f, ttlock_default_key, plain, sizeof(plain), &pn, &e), -EBADMSG);
+        ck_assert_int_eq(ttlock_frame_decrypt(&f, ttlock_default_key, plain, sizeof(plain), &pn, &e),
+                         -EBADMSG);
         ck_assert_str_eq(tt_error_message(&e), "bad PKCS#7 padding (wrong key?)");
         ck_assert_uint_eq(pn, 99);
 }

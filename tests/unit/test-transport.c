@@ -46,7 +46,8 @@ START_TEST(test_wire_encode) {
         n = 77;
         ck_assert_int_eq(ttlock_wire_encode(frame, fn, out, fn + 1, &n, &e1), -ENOBUFS);
         ck_assert_str_eq(tt_error_message(&e1), "wire frame of 31 bytes does not fit in 30");
-        ck_assert_int_eq(ttlock_wire_encode(frame, TTLOCK_FRAME_MAX + 1, out, sizeof(out), &n, &e2), -EINVAL);
+        ck_assert_int_eq(ttlock_wire_encode(frame, TTLOCK_FRAME_MAX + 1, out, sizeof(out), &n, &e2),
+                         -EINVAL);
         ck_assert_str_eq(tt_error_message(&e2), "frame of 254 bytes is not between 1 and 253");
         ck_assert_int_eq(ttlock_wire_encode(frame, 0, out, sizeof(out), &n, NULL), -EINVAL);
         ck_assert_uint_eq(n, 77);
@@ -199,7 +200,8 @@ START_TEST(test_terminator_inside_ciphertext) {
          * terminator (the [JS] bug of §1.4) would cut the frame there. */
         tt_unhex("947c705c5103a1b1309eeaa00d542daa", k, sizeof(k));
         tt_unhex("00014c38", plain, sizeof(plain));
-        ck_assert_int_eq(ttlock_frame_build(&h, k, plain, sizeof(plain), frame, sizeof(frame), &fn, NULL), 0);
+        ck_assert_int_eq(ttlock_frame_build(&h, k, plain, sizeof(plain), frame, sizeof(frame), &fn, NULL),
+                         0);
         ck_assert_int_eq(ttlock_wire_encode(frame, fn, wire, sizeof(wire), &wn, NULL), 0);
         ck_assert_uint_eq(wire[18], 0x0D);
         ck_assert_uint_eq(wire[19], 0x0A);
@@ -281,7 +283,8 @@ START_TEST(test_maximum_frame) {
         TTReassembler r;
         Collected c = {};
 
-        ck_assert_int_eq(ttlock_frame_build(&h, k, plain, sizeof(plain), frame, sizeof(frame), &fn, NULL), 0);
+        ck_assert_int_eq(ttlock_frame_build(&h, k, plain, sizeof(plain), frame, sizeof(frame), &fn, NULL),
+                         0);
         ck_assert_int_eq(ttlock_wire_encode(frame, fn, wire, sizeof(wire), &wn, NULL), 0);
         ck_assert_uint_eq(wn, TTLOCK_WIRE_MAX);
 
