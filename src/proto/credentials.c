@@ -68,8 +68,8 @@ int ttlock_passcode_check(const char *s, size_t min, size_t max, const char *fie
         n = strnlen(s, TTLOCK_PASSCODE_MAX + 1);
         if (n < min || n > max)
                 return tt_error(e, -EINVAL, "%s: %s%zu digits, expected %zu…%zu", field,
-                                n > TTLOCK_PASSCODE_MAX ? "more than " : "", MIN(n, (size_t) TTLOCK_PASSCODE_MAX),
-                                min, max);
+                                n > TTLOCK_PASSCODE_MAX ? "more than " : "",
+                                MIN(n, (size_t) TTLOCK_PASSCODE_MAX), min, max);
         for (size_t i = 0; i < n; i++)
                 if (s[i] < '0' || s[i] > '9')
                         return tt_error(e, -EINVAL, "%s: character %zu is not a digit (0x%02x)", field, i,
@@ -330,7 +330,8 @@ int ttlock_passcode_request_decode(const uint8_t *data, size_t len, TTPasscodeRe
                 break;
 
         case TTLOCK_PASSCODE_OP_DELETE:
-                r = ttlock_passcode_get(&rd, "passcode", TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_MAX, q.code);
+                r = ttlock_passcode_get(&rd, "passcode", TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_MAX,
+                                        q.code);
                 break;
 
         case TTLOCK_PASSCODE_OP_MODIFY:
@@ -683,7 +684,8 @@ int ttlock_card_enrol_success_encode(TTWriter *w, uint8_t battery, const TTCard 
 
         if (card->size == 8 && (card->number & UINT32_MAX) == UINT32_MAX)
                 return tt_error(e, -EINVAL,
-                                "8-byte card %" PRIu64 " ends in FF FF FF FF and would read as a 4-byte card",
+                                "8-byte card %" PRIu64
+                                " ends in FF FF FF FF and would read as a 4-byte card",
                                 card->number);
         ttlock_op_reply_encode(w, battery, TTLOCK_CARD_OP_ADD);
         tt_put_u8(w, TTLOCK_ENROL_SUCCESS);
@@ -735,7 +737,8 @@ int ttlock_card_reply_decode(const uint8_t *data, size_t len, TTCardReply *ret, 
                         return tt_error(e, -EBADMSG, "IC search: %zu bytes of records, not a multiple of %d",
                                         left, TTLOCK_CARD_RECORD_SIZE);
                 if (left / TTLOCK_CARD_RECORD_SIZE > TTLOCK_CARD_PAGE_MAX)
-                        return tt_error(e, -EBADMSG, "IC search: more than %d records", TTLOCK_CARD_PAGE_MAX);
+                        return tt_error(e, -EBADMSG, "IC search: more than %d records",
+                                        TTLOCK_CARD_PAGE_MAX);
                 while (tt_reader_left(&rd) > 0) {
                         r = card_entry_get(&rd, 4, &c.cards[c.n_cards]);
                         if (r < 0)
@@ -751,7 +754,8 @@ int ttlock_card_reply_decode(const uint8_t *data, size_t len, TTCardReply *ret, 
                 if (c.add_status == TTLOCK_ENROL_WAITING)
                         break;
                 if (c.add_status != TTLOCK_ENROL_SUCCESS)
-                        return tt_error(e, -EBADMSG, "IC add: enrol status %u, expected 1 or 2", c.add_status);
+                        return tt_error(e, -EBADMSG, "IC add: enrol status %u, expected 1 or 2",
+                                        c.add_status);
                 left = tt_reader_left(&rd);
                 if (left >= 8) {
                         r = card_get(&rd, 8, &c.card);
@@ -944,8 +948,8 @@ int ttlock_fingerprint_reply_decode(const uint8_t *data, size_t len, TTFingerpri
                 left = tt_reader_left(&rd);
                 if (left % TTLOCK_FINGERPRINT_RECORD_SIZE != 0)
                         return tt_error(e, -EBADMSG,
-                                        "fingerprint search: %zu bytes of records, not a multiple of %d", left,
-                                        TTLOCK_FINGERPRINT_RECORD_SIZE);
+                                        "fingerprint search: %zu bytes of records, not a multiple of %d",
+                                        left, TTLOCK_FINGERPRINT_RECORD_SIZE);
                 if (left / TTLOCK_FINGERPRINT_RECORD_SIZE > TTLOCK_FINGERPRINT_PAGE_MAX)
                         return tt_error(e, -EBADMSG, "fingerprint search: more than %d records",
                                         TTLOCK_FINGERPRINT_PAGE_MAX);
@@ -1155,7 +1159,8 @@ int ttlock_admin_code_reply_decode(const uint8_t *data, size_t len, TTAdminCodeR
 int ttlock_set_admin_code_request_encode(TTWriter *w, const char *code, TTError *e) {
         int r;
 
-        r = ttlock_passcode_check(code, TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_ADD_MAX, "admin passcode", e);
+        r = ttlock_passcode_check(code, TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_ADD_MAX, "admin passcode",
+                                  e);
         if (r < 0)
                 return r;
         /* §4.3: binary digit values, not ASCII. */
@@ -1182,7 +1187,8 @@ int ttlock_set_admin_code_request_decode(const uint8_t *data, size_t len,
                         return r;
                 if (d > 9)
                         return tt_error(e, -EBADMSG,
-                                        "admin passcode: byte %zu is 0x%02x, expected a digit value 0…9", n, d);
+                                        "admin passcode: byte %zu is 0x%02x, expected a digit value 0…9",
+                                        n, d);
                 code[n++] = (char) ('0' + d);
         }
         code[n] = 0;

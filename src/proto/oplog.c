@@ -301,7 +301,8 @@ static int tail_size(const TTLogRecord *rec, TTError *e) {
                 if (rec->card.size != 4 && rec->card.size != 8)
                         return tt_error(e, -EINVAL, "card size %u, expected 4 or 8", rec->card.size);
                 if (rec->card.size == 4 && rec->card.number > UINT32_MAX)
-                        return tt_error(e, -EINVAL, "card %" PRIu64 " does not fit 4 bytes", rec->card.number);
+                        return tt_error(e, -EINVAL, "card %" PRIu64 " does not fit 4 bytes",
+                                        rec->card.number);
                 return rec->card.size;
         case TTLOCK_LOG_TAIL_BRACELET:
                 return 6;
@@ -544,14 +545,16 @@ int ttlock_log_record_read(TTReader *r, TTLogRecord *ret) {
         if (rec_len < TTLOCK_LOG_RECORD_HEAD) {
                 r->pos = start;
                 return tt_error(r->error, -EBADMSG,
-                                "log record at offset %zu: recLen %u cannot hold type, date and battery (%d)",
+                                "log record at offset %zu: recLen %u cannot hold type, date and "
+                                "battery (%d)",
                                 start, rec_len, TTLOCK_LOG_RECORD_HEAD);
         }
         if (rec_len > tt_reader_left(r)) {
                 size_t left = tt_reader_left(r);
                 r->pos = start;
-                return tt_error(r->error, -EBADMSG, "log record at offset %zu: recLen %u runs past the data (%zu left)",
-                                start, rec_len, left);
+                return tt_error(r->error, -EBADMSG,
+                                "log record at offset %zu: recLen %u runs past the data (%zu left)", start,
+                                rec_len, left);
         }
         k = tt_get_bytes(r, "log record", rec_len, &body);
         if (k < 0) {
@@ -572,8 +575,8 @@ int ttlock_log_record_read(TTReader *r, TTLogRecord *ret) {
         }
         if (k < 0) {
                 r->pos = start;
-                return tt_error(r->error, -EBADMSG, "log record type %u at offset %zu (recLen %u): %s", rec.type,
-                                start, rec_len, tt_error_message(&inner));
+                return tt_error(r->error, -EBADMSG, "log record type %u at offset %zu (recLen %u): %s",
+                                rec.type, start, rec_len, tt_error_message(&inner));
         }
         *ret = rec;
         return 0;

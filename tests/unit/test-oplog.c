@@ -454,7 +454,8 @@ START_TEST(test_bad_date) {
         TTError e = {};
 
         ck_assert_int_eq(ttlock_log_page_decode(d, n, page, &e), -EBADMSG);
-        ck_assert_msg(strstr(tt_error_message(&e), "log record type 27 at offset 4 (recLen 8): date at offset 1"),
+        ck_assert_msg(strstr(tt_error_message(&e),
+                "log record type 27 at offset 4 (recLen 8): date at offset 1"),
                       "%s", tt_error_message(&e));
 }
 END_TEST
