@@ -272,31 +272,16 @@ int ttlock_check_user_time_request_encode(const TTCheckUserTimeRequest *q, TTWri
         return 0;
 }
 
-static int get_date5(TTReader *rd, const char *field, TTDateTime *ret) {
-        TTError inner = {};
-        const uint8_t *p;
-        int r;
-
-        r = tt_get_bytes(rd, field, 5, &p);
-        if (r < 0)
-                return r;
-        /* Prefix the date codec's message with which of the two windows is wrong. */
-        r = ttlock_date5_decode(p, ret, &inner);
-        if (r < 0)
-                return tt_error(rd->error, r, "%s: %s", field, tt_error_message(&inner));
-        return 0;
-}
-
 int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTCheckUserTimeRequest *ret,
                                           TTError *e) {
         TTReader rd = TT_READER(data, len, e);
         TTCheckUserTimeRequest q = {};
         int r;
 
-        r = get_date5(&rd, "start", &q.start);
+        r = ttlock_get_date5(&rd, "start", &q.start);
         if (r < 0)
                 return r;
-        r = get_date5(&rd, "end", &q.end);
+        r = ttlock_get_date5(&rd, "end", &q.end);
         if (r < 0)
                 return r;
         r = get_flag_pos_uid(&rd, &q.lock_flag_pos, &q.uid);

@@ -8,56 +8,6 @@
 #include "credentials.h"
 #include "macro.h"
 
-/* ---- Dates -------------------------------------------------------------------------------------- */
-
-static int put_date(TTWriter *w, const TTDateTime *t, size_t n, const char *field, TTError *e) {
-        uint8_t b[6];
-        int r;
-
-        r = n == 5 ? ttlock_date5_encode(t, b) : ttlock_date6_encode(t, b);
-        if (r < 0)
-                return tt_error(e, -EINVAL, "%s: invalid date %u-%02u-%02u %02u:%02u:%02u", field,
-                                t->year, t->month, t->day, t->hour, t->minute, t->second);
-        tt_put_bytes(w, b, n);
-        return 0;
-}
-
-int ttlock_put_date5(TTWriter *w, const TTDateTime *t, const char *field, TTError *e) {
-        return put_date(w, t, 5, field, e);
-}
-
-int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTError *e) {
-        return put_date(w, t, 6, field, e);
-}
-
-static int get_date(TTReader *r, const char *field, size_t n, TTDateTime *ret) {
-        TTError inner = {};
-        const uint8_t *p;
-        TTDateTime t;
-        int k;
-
-        k = tt_get_bytes(r, field, n, &p);
-        if (k < 0)
-                return k;
-        k = n == 5 ? ttlock_date5_decode(p, &t, &inner) : ttlock_date6_decode(p, &t, &inner);
-        if (k < 0) {
-                /* The date decoder names the date's own field (month, hour…); say which date. */
-                r->pos -= n;
-                return tt_error(r->error, -EBADMSG, "%s at offset %zu: %s", field, r->pos,
-                                tt_error_message(&inner));
-        }
-        *ret = t;
-        return 0;
-}
-
-int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret) {
-        return get_date(r, field, 5, ret);
-}
-
-int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret) {
-        return get_date(r, field, 6, ret);
-}
-
 /* ---- Passcodes --------------------------------------------------------------------------------- */
 
 int ttlock_passcode_check(const char *s, size_t min, size_t max, const char *field, TTError *e) {

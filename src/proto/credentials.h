@@ -25,17 +25,9 @@
 #include "bytes.h"
 #include "datetime.h"
 #include "frame.h"
+#include "reply.h"
 #include "tt-error.h"
 
-/* Reply data after [echo][status]: the plaintext is at most TTLOCK_PLAIN_MAX bytes (frame.h). */
-#define TTLOCK_REPLY_DATA_MAX (TTLOCK_PLAIN_MAX - 2)
-
-/* ---- Dates through TTWriter/TTReader (§4.2), with the field name in the message --------------- */
-
-int ttlock_put_date5(TTWriter *w, const TTDateTime *t, const char *field, TTError *e);
-int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTError *e);
-int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret);
-int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret);
 
 /* ---- Passcode strings ------------------------------------------------------------------------ */
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 
 #include "bytes.h"
 #include "datetime.h"
@@ -144,4 +145,57 @@ int ttlock_datetime_from_unix(int64_t seconds, TTDateTime *ret) {
 
         *ret = t;
         return 0;
+}
+
+/* ---- Dates inside messages ---------------------------------------------------------------------- */
+
+/* Every codec reads and writes dates through these, so that a bad date is reported with the name
+ * of the message field it sits in ("end at offset 5: month 13 is out of range"). */
+
+static int put_date(TTWriter *w, const TTDateTime *t, size_t n, const char *field, TTError *e) {
+        uint8_t b[6];
+        int r;
+
+        r = n == 5 ? ttlock_date5_encode(t, b) : ttlock_date6_encode(t, b);
+        if (r < 0)
+                return tt_error(e, -EINVAL, "%s: invalid date %u-%02u-%02u %02u:%02u:%02u", field,
+                                t->year, t->month, t->day, t->hour, t->minute, t->second);
+        tt_put_bytes(w, b, n);
+        return 0;
+}
+
+int ttlock_put_date5(TTWriter *w, const TTDateTime *t, const char *field, TTError *e) {
+        return put_date(w, t, 5, field, e);
+}
+
+int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTError *e) {
+        return put_date(w, t, 6, field, e);
+}
+
+static int get_date(TTReader *r, const char *field, size_t n, TTDateTime *ret) {
+        TTError inner = {};
+        const uint8_t *p;
+        TTDateTime t;
+        int k;
+
+        k = tt_get_bytes(r, field, n, &p);
+        if (k < 0)
+                return k;
+        k = n == 5 ? ttlock_date5_decode(p, &t, &inner) : ttlock_date6_decode(p, &t, &inner);
+        if (k < 0) {
+                /* The date decoder names the date's own field (month, hour…); say which date. */
+                r->pos -= n;
+                return tt_error(r->error, -EBADMSG, "%s at offset %zu: %s", field, r->pos,
+                                tt_error_message(&inner));
+        }
+        *ret = t;
+        return 0;
+}
+
+int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret) {
+        return get_date(r, field, 5, ret);
+}
+
+int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret) {
+        return get_date(r, field, 6, ret);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "tt-error.h"
 
 typedef struct TTDateTime {
@@ -34,3 +35,10 @@ int ttlock_date6_decode(const uint8_t in[6], TTDateTime *ret, TTError *e);
  * same wall clock. -ERANGE outside 2000…2099. */
 int ttlock_datetime_from_unix(int64_t seconds, TTDateTime *ret);
 int64_t ttlock_datetime_to_unix(const TTDateTime *t);
+
+/* Dates inside messages: the encoders refuse an invalid date (-EINVAL), the decoders an impossible one
+ * (-EBADMSG); both name the message field ("end at offset 5: month 13 …"). */
+int ttlock_put_date5(TTWriter *w, const TTDateTime *t, const char *field, TTError *e);
+int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTError *e);
+int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret);
+int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret);

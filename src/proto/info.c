@@ -133,28 +133,17 @@ int ttlock_device_info_reply_decode(const uint8_t *data, size_t len, TTDeviceInf
 /* ---- GET_LOCK_TIME ---- */
 
 int ttlock_lock_time_reply_encode(const TTDateTime *t, TTWriter *w) {
-        uint8_t d[6];
-        int r;
-
-        r = ttlock_date6_encode(t, d);
-        if (r < 0)
-                return r;
-        tt_put_bytes(w, d, sizeof(d));
-        return 0;
+        return ttlock_put_date6(w, t, "time", /* e= */ NULL);
 }
 
 int ttlock_lock_time_reply_decode(const uint8_t *data, size_t len, TTDateTime *ret, TTError *e) {
         TTReader rd = TT_READER(data, len, e);
         TTDateTime t;
-        const uint8_t *p;
         int r;
 
         /* Here the date is the whole answer, so unlike the unlock reply an impossible one is an
          * error, not "unknown". Trailing bytes are ignored, as the official SDK does. */
-        r = tt_get_bytes(&rd, "time", 6, &p);
-        if (r < 0)
-                return r;
-        r = ttlock_date6_decode(p, &t, e);
+        r = ttlock_get_date6(&rd, "time", &t);
         if (r < 0)
                 return r;
 

@@ -85,29 +85,18 @@ int ttlock_add_admin_reply_decode(const uint8_t *data, size_t len, TTError *e) {
 /* ---- TIME_CALIBRATE ---- */
 
 int ttlock_time_calibrate_request_encode(const TTDateTime *t, TTWriter *w) {
-        uint8_t d[6];
-        int r;
-
-        r = ttlock_date6_encode(t, d);
-        if (r < 0)
-                return r;
-        tt_put_bytes(w, d, sizeof(d));
-        return 0;
+        return ttlock_put_date6(w, t, "time", /* e= */ NULL);
 }
 
 int ttlock_time_calibrate_request_decode(const uint8_t *data, size_t len, TTDateTime *ret, TTError *e) {
         TTReader rd = TT_READER(data, len, e);
         TTDateTime t;
-        const uint8_t *p;
         int r;
 
-        r = tt_get_bytes(&rd, "time", 6, &p);
+        r = ttlock_get_date6(&rd, "time", &t);
         if (r < 0)
                 return r;
         r = tt_expect_end(&rd, "TIME_CALIBRATE time");
-        if (r < 0)
-                return r;
-        r = ttlock_date6_decode(p, &t, e);
         if (r < 0)
                 return r;
 

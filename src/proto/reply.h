@@ -9,10 +9,14 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "frame.h"
 #include "tt-error.h"
 
 #define TTLOCK_STATUS_FAILED 0x00
 #define TTLOCK_STATUS_SUCCESS 0x01
+
+/* Reply data after [echo][status]: the plaintext is at most TTLOCK_PLAIN_MAX bytes (frame.h). */
+#define TTLOCK_REPLY_DATA_MAX (TTLOCK_PLAIN_MAX - 2)
 
 typedef struct TTReply {
         uint8_t command;    /* the echo byte */

@@ -303,12 +303,12 @@ START_TEST(test_check_user_time_reject) {
 
         n = tt_unhex("00011f0e00 630d1e0e00 000000 00000000", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "end: month 13 (0x0d) is out of range 0-12");
+        ck_assert_str_eq(tt_error_message(&e), "end at offset 5: month 13 (0x0d) is out of range 0-12");
 
         e = (TTError) {};
         n = tt_unhex("00001f0e00 630b1e0e00 000000 00000000", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "start: month 0 does not exist");
+        ck_assert_str_eq(tt_error_message(&e), "start at offset 0: month 0 does not exist");
 
         e = (TTError) {};
         n = tt_unhex("00011f0e00 630b1e0e00 000000 00000000 00", buf, sizeof(buf));

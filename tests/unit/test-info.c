@@ -253,7 +253,7 @@ START_TEST(test_lock_time) {
         t = untouched;
         n = tt_unhex("15021e0c2238", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_lock_time_reply_decode(buf, n, &t, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "day 30 does not exist in 2021-02");
+        ck_assert_str_eq(tt_error_message(&e), "time at offset 0: day 30 does not exist in 2021-02");
         e = (TTError) {};
         ck_assert_int_eq(ttlock_lock_time_reply_decode(buf, 4, &t, &e), -EBADMSG);
         ck_assert_str_eq(tt_error_message(&e), "truncated: time needs 6 bytes at offset 0, 4 left");

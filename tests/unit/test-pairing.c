@@ -144,7 +144,7 @@ START_TEST(test_time_calibrate_reject) {
 
         n = tt_unhex("15011318 2238", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_time_calibrate_request_decode(buf, n, &d, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "hour 24 (0x18) is out of range 0-23");
+        ck_assert_str_eq(tt_error_message(&e), "time at offset 0: hour 24 (0x18) is out of range 0-23");
         e = (TTError) {};
         n = tt_unhex("1501130c2238 00", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_time_calibrate_request_decode(buf, n, &d, &e), -EBADMSG);
