@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.bluez.Adapter1 at /org/bluez/hci0 and the ObjectManager at /, as BlueZ 5.66 behaves:
+ * discovery is counted per client (each sender may start one discovery; a client leaving the bus
+ * stops its discovery), each client has its own discovery filter, and the adapter scans while at
+ * least one client discovers. Devices are exported the first time a scan sees them and removed
+ * TemporaryTimeout after discovery stops unless connected (BlueZ main.conf, default 30 s). */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bluez.h"
+#include "log.h"
+#include "macro.h"
+#include "radio.h"
+#include "sim-util.h"
+
+#define SIM_ADAPTER_ADDRESS "00:1A:7D:DA:71:13"
+#define ADVERT_TICKS 10 /* the advert interval is spread over this many ticks to avoid bursts */
+
+static SimDiscoveryClient *client_find(Sim *s, const char *sender) {
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (strcmp(s->clients[i].sender, sender) == 0)
+                        return &s->clients[i];
+        return NULL;
+}
+
+static SimDiscoveryClient *client_get(Sim *s, const char *sender) {
+        SimDiscoveryClient *c, *n;
+
+        c = client_find(s, sender);
+        if (c)
+                return c;
+        n = reallocarray(s->clients, s->n_clients + 1, sizeof(SimDiscoveryClient));
+        if (!n)
+                return NULL;
+        s->clients = n;
+        c = &s->clients[s->n_clients];
+        *c = (SimDiscoveryClient) { .rssi = INT16_MIN, .duplicate_data = true };
+        strcpy(c->transport, "auto");
+        c->sender = strdup(sender);
+        if (!c->sender)
+                return NULL;
+        s->n_clients++;
+        return c;
+}
+
+static void client_clear_filter(SimDiscoveryClient *c) {
+        for (char **u = c->uuids; u && *u; u++)
+                free(*u);
+        c->uuids = mfree(c->uuids);
+        c->has_filter = false;
+        c->duplicate_data = true;
+        c->rssi = INT16_MIN;
+        strcpy(c->transport, "auto");
+}
+
+static void client_remove(Sim *s, SimDiscoveryClient *c) {
+        size_t i = c - s->clients;
+
+        client_clear_filter(c);
+        free(c->sender);
+        memmove(&s->clients[i], &s->clients[i + 1], (s->n_clients - i - 1) * sizeof(SimDiscoveryClient));
+        s->n_clients--;
+}
+
+/* Does this client's discovery see a TTLock advertisement (LE, service 0x1910, this RSSI)? */
+static bool client_accepts(const SimDiscoveryClient *c, const SimLock *l) {
+        if (!c->discovering)
+                return false;
+        if (strcmp(c->transport, "bredr") == 0)
+                return false;
+        if (c->rssi != INT16_MIN && l->rssi < c->rssi)
+                return false;
+        if (c->uuids && c->uuids[0]) {
+                bool found = false;
+                for (char **u = c->uuids; *u; u++)
+                        if (strcmp(*u, SIM_TTLOCK_SERVICE_UUID) == 0)
+                                found = true;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata);
+static int temporary_expired(sd_event_source *es, uint64_t usec, void *userdata);
+
+static void discovery_update(Sim *s) {
+        bool discovering = false;
+        int r;
+
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (s->clients[i].discovering)
+                        discovering = true;
+        if (!s->powered)
+                discovering = false;
+
+        if (discovering == s->discovering)
+                return;
+        s->discovering = discovering;
+        (void) sd_bus_emit_properties_changed(s->bus, SIM_ADAPTER_PATH, "org.bluez.Adapter1", "Discovering",
+                                              NULL);
+
+        if (discovering) {
+                s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
+                if (!s->advert_timer) {
+                        r = sd_event_add_time_relative(s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 0,
+                                                       advert_tick, s);
+                        if (r < 0)
+                                log_error_errno(r, "Failed to start the advertisement timer: %m");
+                }
+        } else {
+                s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
+                if (s->timing.temporary_timeout_usec > 0 && !s->temporary_timer) {
+                        r = sd_event_add_time_relative(s->event, &s->temporary_timer, CLOCK_MONOTONIC,
+                                                       s->timing.temporary_timeout_usec, 0, temporary_expired,
+                                                       s);
+                        if (r < 0)
+                                log_error_errno(r, "Failed to start the temporary-device timer: %m");
+                }
+        }
+}
+
+/* Scanning saw l: export it, or refresh ManufacturerData/RSSI in place. BlueZ emits
+ * PropertiesChanged for every report when a discovering client asked for DuplicateData, and only
+ * on a change otherwise (device.c, device_set_manufacturer_data). */
+void bluez_adapter_refresh_lock(Sim *s, SimLock *l) {
+        uint8_t adv[32];
+        size_t n;
+        bool seen = false, duplicate = false, changed;
+
+        if (!s->discovering || !radio_advertising(l))
+                return;
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (client_accepts(&s->clients[i], l)) {
+                        seen = true;
+                        duplicate = duplicate || s->clients[i].duplicate_data;
+                }
+        if (!seen)
+                return;
+
+        n = bluez_device_advert(l, adv, sizeof(adv));
+        changed = n != l->last_advert_len || memcmp(adv, l->last_advert, n) != 0;
+        memcpy(l->last_advert, adv, n);
+        l->last_advert_len = n;
+        l->seen_usec = sim_now(s);
+
+        if (!l->visible) {
+                bluez_device_show(l);
+                return;
+        }
+        if (changed || duplicate)
+                bluez_device_emit(l, "ManufacturerData");
+}
+
+static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata) {
+        Sim *s = userdata;
+        uint64_t step = MAX(s->timing.advert_interval_usec / ADVERT_TICKS, 1000u);
+
+        /* Each lock advertises once per interval; lock i in phase i % ADVERT_TICKS. */
+        for (size_t i = s->advert_phase; i < s->n_locks; i += ADVERT_TICKS)
+                bluez_adapter_refresh_lock(s, s->locks[i]);
+        s->advert_phase = (s->advert_phase + 1) % ADVERT_TICKS;
+
+        (void) sd_event_source_set_time(es, usec + step);
+        (void) sd_event_source_set_enabled(es, SD_EVENT_ON);
+        return 0;
+}
+
+static int temporary_expired(sd_event_source *es, uint64_t usec, void *userdata) {
+        Sim *s = userdata;
+
+        s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
+        for (size_t i = 0; i < s->n_locks; i++) {
+                SimLock *l = s->locks[i];
+                if (l->visible && l->conn == SIM_DISCONNECTED)
+                        bluez_device_hide(l);
+        }
+        return 0;
+}
+
+static int method_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        SimDiscoveryClient *c;
+
+        if (!s->powered)
+                return sd_bus_error_set(error, BLUEZ_ERROR_NOT_READY, "Resource Not Ready");
+        c = client_get(s, sd_bus_message_get_sender(m));
+        if (!c)
+                return -ENOMEM;
+        if (c->discovering)
+                return sd_bus_error_set(error, BLUEZ_ERROR_IN_PROGRESS, "Operation already in progress");
+        c->discovering = true;
+        discovery_update(s);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        SimDiscoveryClient *c;
+
+        if (!s->powered)
+                return sd_bus_error_set(error, BLUEZ_ERROR_NOT_READY, "Resource Not Ready");
+        c = client_find(s, sd_bus_message_get_sender(m));
+        if (!c || !c->discovering)
+                return sd_bus_error_set(error, BLUEZ_ERROR_FAILED, "No discovery started");
+        c->discovering = false;
+        if (!c->has_filter)
+                client_remove(s, c);
+        discovery_update(s);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int uuid_normalize(const char *in, char **ret) {
+        char buf[64];
+        size_t n = strlen(in);
+
+        /* 16-bit ("1910"), 32-bit and 128-bit forms, as BlueZ's bt_string_to_uuid accepts them. */
+        if (n == 4 || n == 8) {
+                if (strspn(in, "0123456789abcdefABCDEF") != n)
+                        return -EINVAL;
+                (void) snprintf(buf, sizeof(buf), "%s%s-0000-1000-8000-00805f9b34fb", n == 4 ? "0000" : "",
+                                in);
+        } else if (n == 36) {
+                strcpy(buf, in);
+        } else
+                return -EINVAL;
+        for (char *p = buf; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int method_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        SimDiscoveryClient f = { .rssi = INT16_MIN, .duplicate_data = true }, *c;
+        size_t n_uuids = 0;
+        bool any = false;
+        int r;
+
+        strcpy(f.transport, "auto");
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *key;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        goto fail;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        goto fail;
+                any = true;
+                if (streq(key, "Transport")) {
+                        const char *t;
+                        r = sd_bus_message_read(m, "v", "s", &t);
+                        if (r < 0)
+                                goto invalid;
+                        if (!streq(t, "auto") && !streq(t, "le") && !streq(t, "bredr"))
+                                goto invalid;
+                        strcpy(f.transport, t);
+                } else if (streq(key, "DuplicateData")) {
+                        int b;
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r < 0)
+                                goto invalid;
+                        f.duplicate_data = b;
+                } else if (streq(key, "RSSI")) {
+                        int16_t v;
+                        r = sd_bus_message_read(m, "v", "n", &v);
+                        if (r < 0)
+                                goto invalid;
+                        f.rssi = v;
+                } else if (streq(key, "UUIDs")) {
+                        const char *u;
+                        r = sd_bus_message_enter_container(m, 'v', "as");
+                        if (r < 0)
+                                goto invalid;
+                        r = sd_bus_message_enter_container(m, 'a', "s");
+                        if (r < 0)
+                                goto invalid;
+                        while ((r = sd_bus_message_read(m, "s", &u)) > 0) {
+                                char **nu = reallocarray(f.uuids, n_uuids + 2, sizeof(char *));
+                                if (!nu) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                f.uuids = nu;
+                                f.uuids[n_uuids + 1] = NULL;
+                                if (uuid_normalize(u, &f.uuids[n_uuids]) < 0)
+                                        goto invalid;
+                                n_uuids++;
+                        }
+                        if (r < 0)
+                                goto invalid;
+                        r = sd_bus_message_exit_container(m);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                goto invalid;
+                } else if (streq(key, "Pathloss") || streq(key, "Discoverable") || streq(key, "Pattern")) {
+                        /* Accepted and without effect here: the simulated locks report no Tx power, are
+                         * not BR/EDR discoverable devices and their names carry no pattern filter. */
+                        r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                goto fail;
+                } else
+                        goto invalid;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        goto fail;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                goto fail;
+
+        c = client_get(s, sd_bus_message_get_sender(m));
+        if (!c) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        client_clear_filter(c);
+        if (any) {
+                strcpy(c->transport, f.transport);
+                c->duplicate_data = f.duplicate_data;
+                c->rssi = f.rssi;
+                c->uuids = TAKE_PTR(f.uuids);
+                c->has_filter = true;
+        } else if (!c->discovering)
+                client_remove(s, c);
+        client_clear_filter(&f);
+        return sd_bus_reply_method_return(m, NULL);
+
+invalid:
+        client_clear_filter(&f);
+        return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
+fail:
+        client_clear_filter(&f);
+        return r;
+}
+
+static int method_get_discovery_filters(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return sd_bus_reply_method_return(m, "as", 6, "UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData",
+                                          "Discoverable");
+}
+
+static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        const char *path;
+        SimLock *l;
+        int object, r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        l = bluez_lookup_path(s, path, &object);
+        if (!l || object >= 0 || !l->visible)
+                return sd_bus_error_set(error, BLUEZ_ERROR_DOES_NOT_EXIST, "Does Not Exist");
+        if (l->conn != SIM_DISCONNECTED)
+                bluez_device_disconnect(l, "removed");
+        bluez_device_hide(l);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        int b;
+
+        if (streq(property, "Powered"))
+                b = s->powered;
+        else if (streq(property, "Discovering"))
+                b = s->discovering;
+        else if (streq(property, "Pairable"))
+                b = true;
+        else
+                b = false;
+        return sd_bus_message_append(reply, "b", b);
+}
+
+static int property_set_powered(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *value, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        int b, r;
+
+        r = sd_bus_message_read(value, "b", &b);
+        if (r < 0)
+                return r;
+        if (s->powered == !!b)
+                return 0;
+        s->powered = b;
+        if (!b)
+                for (size_t i = 0; i < s->n_locks; i++)
+                        if (s->locks[i]->conn != SIM_DISCONNECTED)
+                                bluez_device_disconnect(s->locks[i], "adapter powered off");
+        (void) sd_bus_emit_properties_changed(bus, path, interface, "Powered", NULL);
+        discovery_update(s);
+        return 0;
+}
+
+static int property_get_uuids(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "as", 2, "00001800-0000-1000-8000-00805f9b34fb",
+                                     "00001801-0000-1000-8000-00805f9b34fb");
+}
+
+static int property_get_roles(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "as", 2, "central", "peripheral");
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *v = "";
+
+        if (streq(property, "Address"))
+                v = SIM_ADAPTER_ADDRESS;
+        else if (streq(property, "AddressType"))
+                v = "public";
+        else if (streq(property, "Name") || streq(property, "Alias"))
+                v = "ttlock-sim";
+        else if (streq(property, "Modalias"))
+                v = "usb:v1D6Bp0246d0542";
+        return sd_bus_message_append(reply, "s", v);
+}
+
+static int property_get_u32(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        uint32_t v = 0;
+
+        if (streq(property, "Class"))
+                v = 0x7c0104;
+        else if (streq(property, "DiscoverableTimeout"))
+                v = 180;
+        return sd_bus_message_append(reply, "u", v);
+}
+
+static const sd_bus_vtable adapter1_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Address", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AddressType", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Alias", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Class", "u", property_get_u32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_WRITABLE_PROPERTY("Powered", "b", property_get_bool, property_set_powered, 0,
+                                 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Discoverable", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DiscoverableTimeout", "u", property_get_u32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Pairable", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PairableTimeout", "u", property_get_u32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Discovering", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UUIDs", "as", property_get_uuids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Modalias", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Roles", "as", property_get_roles, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD("StartDiscovery", "", "", method_start_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetDiscoveryFilter", "a{sv}", SD_BUS_PARAM(properties), "", ,
+                                 method_set_discovery_filter, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetDiscoveryFilters", "", "as", method_get_discovery_filters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemoveDevice", "o", SD_BUS_PARAM(device), "", , method_remove_device,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+/* A client that leaves the bus stops its discovery and loses its filter (BlueZ tracks discovery
+ * clients with a disconnect watch). */
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Sim *s = userdata;
+        const char *name, *old_owner, *new_owner;
+        SimDiscoveryClient *c;
+        int r;
+
+        r = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
+        if (r < 0 || name[0] != ':' || !isempty(new_owner))
+                return 0;
+        c = client_find(s, name);
+        if (c) {
+                log_debug("Discovery client %s left the bus.", name);
+                client_remove(s, c);
+                discovery_update(s);
+        }
+        for (size_t i = 0; i < s->n_locks; i++) {
+                SimLock *l = s->locks[i];
+                if (l->notify_client && streq(l->notify_client, name))
+                        bluez_gatt_reset(l);
+        }
+        return 0;
+}
+
+static int find_adapter(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
+                        sd_bus_error *error) {
+        if (!streq(path, SIM_ADAPTER_PATH))
+                return 0;
+        *ret_found = userdata;
+        return 1;
+}
+
+int bluez_adapter_register(Sim *s) {
+        int r;
+
+        s->powered = true;
+        r = sd_bus_add_object_manager(s->bus, NULL, "/");
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the object manager: %m");
+        /* A fallback like the device interfaces below it: sd-bus wants one kind of vtable per path. */
+        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Adapter1", adapter1_vtable,
+                                       find_adapter, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add Adapter1: %m");
+        r = sd_bus_match_signal(s->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch NameOwnerChanged: %m");
+        return 0;
+}
+
+void bluez_adapter_free(Sim *s) {
+        for (size_t i = 0; i < s->n_clients; i++) {
+                client_clear_filter(&s->clients[i]);
+                free(s->clients[i].sender);
+        }
+        s->clients = mfree(s->clients);
+        s->n_clients = 0;
+        s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
+        s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the lock stores to let people in: custom passcodes (MANAGE_KEYBOARD_PASSWORD / PWD_LIST),
+ * IC cards (IC_MANAGE) and fingerprints (FR_MANAGE), each with its validity window
+ * (protocol.md §4.3). Functions return 0, a positive lock error code (§4.4, for the reply), or a
+ * negative errno. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "credentials.h"
+#include "datetime.h"
+
+#define SIM_SLOTS_DEFAULT 100
+
+typedef struct SimCard {
+        TTCard card;
+        TTDateTime start, end;
+} SimCard;
+
+typedef struct SimFinger {
+        uint64_t id;
+        TTDateTime start, end;
+} SimFinger;
+
+struct SimCreds {
+        size_t slots; /* per kind: beyond it, LOCK_NO_FREE_MEMORY */
+        TTPasscodeEntry *passcodes;
+        size_t n_passcodes;
+        SimCard *cards;
+        size_t n_cards;
+        SimFinger *fingers;
+        size_t n_fingers;
+};
+
+typedef struct SimCreds SimCreds;
+
+SimCreds *creds_new(size_t slots);
+SimCreds *creds_free(SimCreds *c);
+void creds_clear_all(SimCreds *c);
+
+/* "now" in every function is the lock's wall clock in seconds (lock-clock.h). */
+bool creds_window_valid(const TTDateTime *start, const TTDateTime *end, int64_t now);
+
+int creds_passcode_apply(SimCreds *c, const TTPasscodeRequest *q);
+TTPasscodeEntry *creds_passcode_find(SimCreds *c, const char *code);
+/* Is the passcode usable now? One-time codes are used up by the caller (creds_passcode_remove). */
+bool creds_passcode_usable(const TTPasscodeEntry *p, int64_t now);
+void creds_passcode_remove(SimCreds *c, TTPasscodeEntry *p);
+
+int creds_card_add(SimCreds *c, const TTCard *card, const TTDateTime *start, const TTDateTime *end);
+SimCard *creds_card_find(SimCreds *c, uint64_t number);
+int creds_card_delete(SimCreds *c, uint64_t number);
+
+int creds_finger_add(SimCreds *c, uint64_t id, const TTDateTime *start, const TTDateTime *end);
+SimFinger *creds_finger_find(SimCreds *c, uint64_t id);
+int creds_finger_delete(SimCreds *c, uint64_t id);
+
+/* The validity the lock gives a credential enrolled without one: [JS] DateConstant's
+ * 2000-01-01 00:00 … 2099-12-01 23:59. */
+void creds_permanent_window(TTDateTime *start, TTDateTime *end);

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advert.h"
+#include "config.h"
+#include "lock-creds.h"
+#include "log.h"
+#include "options.h"
+#include "sim-util.h"
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC UINT64_C(1000000)
+#define SIM_LOCKS_MAX 100000
+
+/* A door lock with keypad, card reader and fingerprint reader, as most V3 locks the community
+ * drives (protocol.md §8; kind3r/ttlock-sdk-js#8's lock has bits 0,5,6,7,8,12,14,18,29). */
+static const unsigned default_features[] = {
+        TTLOCK_FEATURE_PASSCODE,       TTLOCK_FEATURE_IC,
+        TTLOCK_FEATURE_FINGER_PRINT,   TTLOCK_FEATURE_AUTO_LOCK,
+        TTLOCK_FEATURE_PASSCODE_WITH_DELETE, TTLOCK_FEATURE_MODIFY_PASSCODE,
+        TTLOCK_FEATURE_MANUAL_LOCK,    TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE,
+        TTLOCK_FEATURE_GATEWAY_UNLOCK, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK,
+        TTLOCK_FEATURE_AUDIO_MANAGEMENT, TTLOCK_FEATURE_GET_ADMIN_CODE,
+        TTLOCK_FEATURE_PASSAGE_MODE,   TTLOCK_FEATURE_RESET_BUTTON,
+        TTLOCK_FEATURE_TAMPER_ALERT,   TTLOCK_FEATURE_PRIVACY_LOCK,
+        TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING,
+};
+
+void options_default_lock(SimLockSpec *spec, unsigned index) {
+        *spec = (SimLockSpec) {
+                .address = { 0xC0, 0xDE, 0x00, (uint8_t) (index >> 16), (uint8_t) (index >> 8), (uint8_t) index },
+                .battery = 90,
+                .rssi = -60,
+                .slots = SIM_SLOTS_DEFAULT,
+                .locked = true,
+        };
+        strcpy(spec->model, "S202F");
+        strcpy(spec->hardware, "1.3");
+        strcpy(spec->firmware, "6.4.15.230524");
+        for (size_t i = 0; i < ELEMENTSOF(default_features); i++)
+                ttlock_features_set(&spec->features, default_features[i]);
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *ret) {
+        char *end = NULL;
+        unsigned long long v;
+
+        if (isempty(s) || strspn(s, "0123456789") != strlen(s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+static bool printable(const char *s) {
+        for (; *s; s++)
+                if (*s < 0x20 || *s > 0x7e || *s == ',')
+                        return false;
+        return true;
+}
+
+int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char *error, size_t error_size) {
+        _cleanup_free_ char *copy = strdup(text);
+        SimLockSpec spec;
+        char *saveptr = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        options_default_lock(&spec, index);
+        for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr)) {
+                char *value = strchr(item, '=');
+                uint64_t v;
+
+                if (!value) {
+                        (void) snprintf(error, error_size, "\"%s\" is not key=value", item);
+                        return -EINVAL;
+                }
+                *value++ = 0;
+                if (streq(item, "mac")) {
+                        if (ttlock_address_from_string(value, spec.address) < 0) {
+                                (void) snprintf(error, error_size, "mac=%s is not AA:BB:CC:DD:EE:FF", value);
+                                return -EINVAL;
+                        }
+                } else if (streq(item, "name") || streq(item, "model") || streq(item, "hardware") ||
+                           streq(item, "firmware")) {
+                        char *dst = streq(item, "name") ? spec.name
+                                    : streq(item, "model") ? spec.model
+                                    : streq(item, "hardware") ? spec.hardware : spec.firmware;
+                        size_t max = streq(item, "name") ? SIM_NAME_MAX : SIM_MODEL_MAX;
+
+                        if (isempty(value) || strlen(value) >= max || !printable(value)) {
+                                (void) snprintf(error, error_size, "%s= must be 1–%zu printable characters", item,
+                                                max - 1);
+                                return -EINVAL;
+                        }
+                        strcpy(dst, value);
+                } else if (streq(item, "features")) {
+                        char *fsave = NULL;
+
+                        spec.features = (TTFeatures) {};
+                        if (streq(value, "none"))
+                                continue;
+                        for (char *f = strtok_r(value, "+", &fsave); f; f = strtok_r(NULL, "+", &fsave)) {
+                                int bit = ttlock_feature_from_name(f);
+
+                                if (bit < 0 && parse_uint(f, 255, &v) >= 0)
+                                        bit = (int) v; /* a raw bit number (§8) */
+                                if (bit < 0) {
+                                        (void) snprintf(error, error_size,
+                                                        "unknown feature \"%s\" (names as in Lock1.Features, "
+                                                        "or bit numbers)", f);
+                                        return -EINVAL;
+                                }
+                                ttlock_features_set(&spec.features, (unsigned) bit);
+                        }
+                } else if (streq(item, "battery")) {
+                        if (parse_uint(value, 100, &v) < 0) {
+                                (void) snprintf(error, error_size, "battery=%s is not 0–100", value);
+                                return -EINVAL;
+                        }
+                        spec.battery = (uint8_t) v;
+                } else if (streq(item, "rssi")) {
+                        if (value[0] != '-' || parse_uint(value + 1, 127, &v) < 0) {
+                                (void) snprintf(error, error_size, "rssi=%s is not -127…-0 dBm", value);
+                                return -EINVAL;
+                        }
+                        spec.rssi = (int16_t) -(int) v;
+                } else if (streq(item, "slots")) {
+                        if (parse_uint(value, 10000, &v) < 0 || v == 0) {
+                                (void) snprintf(error, error_size, "slots=%s is not 1–10000", value);
+                                return -EINVAL;
+                        }
+                        spec.slots = v;
+                } else if (streq(item, "locked")) {
+                        if (!streq(value, "yes") && !streq(value, "no")) {
+                                (void) snprintf(error, error_size, "locked=%s is not yes or no", value);
+                                return -EINVAL;
+                        }
+                        spec.locked = streq(value, "yes");
+                } else {
+                        (void) snprintf(error, error_size,
+                                        "unknown key \"%s\" (mac, name, model, hardware, firmware, features, "
+                                        "battery, rssi, slots, locked)",
+                                        item);
+                        return -EINVAL;
+                }
+        }
+        *ret = spec;
+        return 0;
+}
+
+static void help(void) {
+        printf("ttlock-sim [OPTIONS…]\n\n"
+               "Simulated TTLock V3 door locks behind a fake BlueZ 5.66 (org.bluez) on the system bus.\n\n"
+               "  -h --help                        Show this help\n"
+               "     --version                     Show the version\n"
+               "     --bus ADDRESS                 Bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS / system bus)\n"
+               "     --lock SPEC                   Add a lock: mac=,name=,model=,hardware=,firmware=,\n"
+               "                                   features=a+b+…,battery=,rssi=,slots=,locked= (repeatable)\n"
+               "     --locks N                     Add N locks with generated addresses C0:DE:00:xx:xx:xx\n"
+               "     --state FILE                  Keep pairing, settings, credentials and logs in FILE\n"
+               "     --always-awake                Never dormant; factory-fresh locks always pairable\n"
+               "     --awake-seconds S             Awake after a touch (default 12)\n"
+               "     --dormant-after-seconds S     Dormant after S s without activity (default 90, 0 never)\n"
+               "     --idle-disconnect-seconds S   Drop an idle connection (default 5, 0 never)\n"
+               "     --advert-interval-ms MS       Advertisement interval (default 1000)\n"
+               "     --connect-ms MS               Time a connection takes (default 300)\n"
+               "     --connect-fail-ms MS          Time a refused connection takes to fail (default 2000)\n"
+               "     --latency-ms MS               Request → reply latency (default 30)\n"
+               "     --temporary-timeout-seconds S Forget unconnected devices S s after discovery\n"
+               "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
+               "     --log-level LEVEL             debug, info, notice, warning, err (default info)\n"
+               "\nSee ttlock-sim(1).\n");
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_BUS,
+        ARG_LOCK,
+        ARG_LOCKS,
+        ARG_STATE,
+        ARG_ALWAYS_AWAKE,
+        ARG_AWAKE,
+        ARG_DORMANT,
+        ARG_IDLE,
+        ARG_ADVERT,
+        ARG_CONNECT,
+        ARG_CONNECT_FAIL,
+        ARG_LATENCY,
+        ARG_TEMPORARY,
+        ARG_LOG_LEVEL,
+};
+
+static int add_lock(SimOptions *o, const SimLockSpec *spec) {
+        SimLockSpec *n;
+
+        for (size_t i = 0; i < o->n_locks; i++)
+                if (memcmp(o->locks[i].address, spec->address, 6) == 0) {
+                        char a[18];
+                        log_error("Two locks with the address %s.", ttlock_address_to_string(spec->address, a));
+                        return -EINVAL;
+                }
+        if (o->n_locks >= SIM_LOCKS_MAX) {
+                log_error("At most %d locks.", SIM_LOCKS_MAX);
+                return -E2BIG;
+        }
+        n = reallocarray(o->locks, o->n_locks + 1, sizeof(SimLockSpec));
+        if (!n)
+                return log_oom();
+        o->locks = n;
+        o->locks[o->n_locks++] = *spec;
+        return 0;
+}
+
+static int parse_time(const char *opt, const char *value, uint64_t unit, uint64_t max, uint64_t *ret) {
+        uint64_t v;
+
+        if (parse_uint(value, max, &v) < 0) {
+                log_error("%s: \"%s\" is not a whole number from 0 to %" PRIu64 ".", opt, value, max);
+                return -EINVAL;
+        }
+        *ret = v * unit;
+        return 0;
+}
+
+int options_parse(int argc, char *argv[], SimOptions *o) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "lock", required_argument, NULL, ARG_LOCK },
+                { "locks", required_argument, NULL, ARG_LOCKS },
+                { "state", required_argument, NULL, ARG_STATE },
+                { "always-awake", no_argument, NULL, ARG_ALWAYS_AWAKE },
+                { "awake-seconds", required_argument, NULL, ARG_AWAKE },
+                { "dormant-after-seconds", required_argument, NULL, ARG_DORMANT },
+                { "idle-disconnect-seconds", required_argument, NULL, ARG_IDLE },
+                { "advert-interval-ms", required_argument, NULL, ARG_ADVERT },
+                { "connect-ms", required_argument, NULL, ARG_CONNECT },
+                { "connect-fail-ms", required_argument, NULL, ARG_CONNECT_FAIL },
+                { "latency-ms", required_argument, NULL, ARG_LATENCY },
+                { "temporary-timeout-seconds", required_argument, NULL, ARG_TEMPORARY },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {},
+        };
+        SimLockSpec spec;
+        char error[160];
+        uint64_t v;
+        int c, r;
+
+        *o = (SimOptions) {
+                .timing = {
+                        .advert_interval_usec = 1000 * USEC_PER_MSEC,
+                        .awake_usec = 12 * USEC_PER_SEC,
+                        .dormant_after_usec = 90 * USEC_PER_SEC,
+                        .idle_disconnect_usec = 5 * USEC_PER_SEC,
+                        .connect_usec = 300 * USEC_PER_MSEC,
+                        .connect_fail_usec = 2000 * USEC_PER_MSEC,
+                        .latency_usec = 30 * USEC_PER_MSEC,
+                        .temporary_timeout_usec = 30 * USEC_PER_SEC,
+                },
+                .log_level = LOG_INFO,
+        };
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                r = 0;
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("ttlock-sim %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_BUS:
+                        free(o->bus_address);
+                        o->bus_address = strdup(optarg);
+                        if (!o->bus_address)
+                                return log_oom();
+                        break;
+                case ARG_LOCK:
+                        r = options_parse_lock(optarg, (unsigned) o->n_locks, &spec, error, sizeof(error));
+                        if (r < 0) {
+                                log_error("--lock %s: %s.", optarg, error);
+                                return r;
+                        }
+                        r = add_lock(o, &spec);
+                        break;
+                case ARG_LOCKS:
+                        if (parse_uint(optarg, SIM_LOCKS_MAX, &v) < 0 || v == 0) {
+                                log_error("--locks: \"%s\" is not a number from 1 to %d.", optarg, SIM_LOCKS_MAX);
+                                return -EINVAL;
+                        }
+                        for (uint64_t i = 0; i < v && r >= 0; i++) {
+                                options_default_lock(&spec, (unsigned) o->n_locks + 1);
+                                r = add_lock(o, &spec);
+                        }
+                        break;
+                case ARG_STATE:
+                        free(o->state_path);
+                        o->state_path = strdup(optarg);
+                        if (!o->state_path)
+                                return log_oom();
+                        break;
+                case ARG_ALWAYS_AWAKE:
+                        o->timing.always_awake = true;
+                        break;
+                case ARG_AWAKE:
+                        r = parse_time("--awake-seconds", optarg, USEC_PER_SEC, 3600, &o->timing.awake_usec);
+                        break;
+                case ARG_DORMANT:
+                        r = parse_time("--dormant-after-seconds", optarg, USEC_PER_SEC, 86400,
+                                       &o->timing.dormant_after_usec);
+                        break;
+                case ARG_IDLE:
+                        r = parse_time("--idle-disconnect-seconds", optarg, USEC_PER_SEC, 86400,
+                                       &o->timing.idle_disconnect_usec);
+                        break;
+                case ARG_ADVERT:
+                        r = parse_time("--advert-interval-ms", optarg, USEC_PER_MSEC, 60000,
+                                       &o->timing.advert_interval_usec);
+                        if (r >= 0 && o->timing.advert_interval_usec < 20 * USEC_PER_MSEC) {
+                                log_error("--advert-interval-ms: BLE advertises at most every 20 ms.");
+                                r = -EINVAL;
+                        }
+                        break;
+                case ARG_CONNECT:
+                        r = parse_time("--connect-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.connect_usec);
+                        break;
+                case ARG_CONNECT_FAIL:
+                        r = parse_time("--connect-fail-ms", optarg, USEC_PER_MSEC, 60000,
+                                       &o->timing.connect_fail_usec);
+                        break;
+                case ARG_LATENCY:
+                        r = parse_time("--latency-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.latency_usec);
+                        break;
+                case ARG_TEMPORARY:
+                        r = parse_time("--temporary-timeout-seconds", optarg, USEC_PER_SEC, 86400,
+                                       &o->timing.temporary_timeout_usec);
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0)
+                                log_error("--log-level: unknown level \"%s\".", optarg);
+                        else {
+                                o->log_level = r;
+                                r = 0;
+                        }
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (optind < argc) {
+                log_error("Unexpected argument \"%s\" (see --help).", argv[optind]);
+                return -EINVAL;
+        }
+        if (o->n_locks == 0) {
+                options_default_lock(&spec, 1);
+                r = add_lock(o, &spec);
+                if (r < 0)
+                        return r;
+        }
+        return 1;
+}
+
+void options_done(SimOptions *o) {
+        free(o->bus_address);
+        free(o->state_path);
+        free(o->locks);
+        *o = (SimOptions) {};
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The simulator's shared data model: the program (Sim), its fake BlueZ adapter and one SimLock per
+ * simulated door lock. Each concern lives in its own file and works on these structs:
+ *   bluez-adapter.c  Adapter1, ObjectManager, discovery clients, advert refresh
+ *   bluez-device.c   Device1 (Connect/Disconnect), object paths
+ *   bluez-gatt.c     the GATT services and characteristics, notifications
+ *   lock.c           the lock's protocol state machine (frames in, frames out) on src/proto
+ *   lock-creds.c     passcodes, IC cards, fingerprints
+ *   lock-log.c       the 500-record operation log ring
+ *   lock-clock.c     the lock's wall clock
+ *   radio.c          awake / dormant / idle drop / connect time / latency, per-lock timers
+ *   sim1.c           org.ttlock.Sim1, the person at the door and fault injection
+ *   state.c          --state FILE (YAML) */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "crypto.h"
+#include "feature-bits.h"
+#include "transport.h"
+
+#define SIM_ADAPTER_PATH "/org/bluez/hci0"
+#define SIM_DEVICE_PATH_MAX 64 /* "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF" + GATT tails */
+#define SIM_TTLOCK_SERVICE_UUID "00001910-0000-1000-8000-00805f9b34fb"
+#define SIM_MODEL_MAX 24
+#define SIM_NAME_MAX 64
+#define SIM_TX_QUEUE_MAX 8
+
+typedef struct Sim Sim;
+typedef struct SimLock SimLock;
+
+/* Radio and timing settings (protocol.md §9), all from the command line. */
+typedef struct SimTiming {
+        uint64_t advert_interval_usec;   /* ManufacturerData refresh while discovering */
+        uint64_t awake_usec;             /* touch flag / setting-mode advertising after a touch */
+        uint64_t dormant_after_usec;     /* 0 = never dormant */
+        uint64_t idle_disconnect_usec;   /* 0 = never drop an idle link */
+        uint64_t connect_usec;           /* time a successful Connect() takes */
+        uint64_t connect_fail_usec;      /* time a failing Connect() takes before Failed */
+        uint64_t latency_usec;           /* per exchange, request → first notification */
+        uint64_t temporary_timeout_usec; /* BlueZ's TemporaryTimeout; 0 = keep devices */
+        bool always_awake;
+} SimTiming;
+
+/* Faults armed through Sim1.InjectFault: each counter is spent by the next exchanges. */
+typedef enum SimFault {
+        SIM_FAULT_DROP_CONNECTION,
+        SIM_FAULT_NO_REPLY,
+        SIM_FAULT_BAD_CRC,
+        SIM_FAULT_REFUSE_CONNECT,
+        _SIM_FAULT_MAX,
+} SimFault;
+
+typedef enum SimConnState {
+        SIM_DISCONNECTED,
+        SIM_CONNECTING,
+        SIM_CONNECTED,
+} SimConnState;
+
+typedef enum SimChallenge {
+        SIM_CHALLENGE_NONE,
+        SIM_CHALLENGE_ADMIN, /* CHECK_ADMIN 0x41 */
+        SIM_CHALLENGE_USER,  /* CHECK_USER_TIME 0x55 */
+} SimChallenge;
+
+/* What one connection has proven (protocol.md §5: authentication is per connection). */
+typedef struct SimSession {
+        SimChallenge challenge;
+        uint32_t ps_from_lock;
+        uint32_t uid;
+        bool admin; /* CHECK_RANDOM passed, or the admin was created in this connection */
+        bool key_issued; /* GET_AES_KEY answered in setting mode: pending_key is what ADD_ADMIN uses */
+        uint8_t pending_key[TTLOCK_KEY_SIZE];
+} SimSession;
+
+typedef enum SimEnrollKind {
+        SIM_ENROLL_NONE,
+        SIM_ENROLL_CARD,
+        SIM_ENROLL_FINGER,
+} SimEnrollKind;
+
+typedef struct SimTxFrame {
+        uint8_t wire[TTLOCK_WIRE_MAX];
+        size_t len;
+} SimTxFrame;
+
+typedef struct SimPassage {
+        uint8_t type;        /* 1 weekly, 2 monthly */
+        uint8_t week_or_day; /* 1=Mon…7=Sun (0 = every day) or day of month */
+        uint8_t month;
+        uint8_t start_hour, start_minute, end_hour, end_minute;
+} SimPassage;
+
+#define SIM_PASSAGE_MAX 32
+
+typedef struct SimCreds SimCreds; /* lock-creds.h */
+typedef struct SimLog SimLog;     /* lock-log.h */
+
+struct SimLock {
+        Sim *sim;
+        unsigned index;
+
+        /* identity */
+        uint8_t address[6];
+        char address_str[18];
+        char path[SIM_DEVICE_PATH_MAX];
+        char name[SIM_NAME_MAX];
+        char model[SIM_MODEL_MAX];
+        char hardware[SIM_MODEL_MAX];
+        char firmware[SIM_MODEL_MAX];
+        char manufacture_date[SIM_MODEL_MAX];
+        int16_t rssi;
+        TTFeatures features;
+
+        /* what the lock keeps in flash */
+        bool paired;
+        uint8_t key[TTLOCK_KEY_SIZE];
+        uint32_t admin_ps;
+        uint32_t unlock_key;
+        char admin_passcode[17]; /* TTLOCK_PASSCODE_MAX + 1 */
+        bool locked;
+        uint8_t battery;
+        uint16_t auto_lock_seconds;
+        bool sound;
+        uint8_t volume; /* 1–5 */
+        bool remote_unlock;
+        bool show_password;
+        bool frozen;
+        uint16_t lamp_seconds;
+        uint32_t switch_values;
+        SimPassage passage[SIM_PASSAGE_MAX];
+        size_t n_passage;
+        int64_t clock_offset_usec; /* lock wall clock − host wall clock (lock-clock.c) */
+        SimCreds *creds;
+        SimLog *log;
+
+        /* radio (radio.c) */
+        uint64_t awake_until;   /* CLOCK_MONOTONIC µs */
+        uint64_t last_activity; /* CLOCK_MONOTONIC µs */
+        bool dormant;
+        bool awake;             /* as last published on Sim1 */
+        uint64_t auto_lock_at;  /* 0 = no auto-lock pending */
+        uint64_t idle_drop_at;
+        sd_event_source *timer; /* one per lock, only while something is pending */
+        unsigned faults[_SIM_FAULT_MAX];
+
+        /* BlueZ view (bluez-*.c) */
+        bool visible;         /* Device1 exported */
+        bool gatt_exported;   /* GATT objects exported (kept after disconnect: Cache=always) */
+        uint64_t seen_usec;   /* last time discovery saw it */
+        uint8_t last_advert[32];
+        size_t last_advert_len;
+        SimConnState conn;
+        sd_bus_message *connect_call;
+        sd_event_source *connect_timer;
+        bool refuse_pending;  /* a refuse-connect fault decided this attempt */
+        char *notify_client;  /* unique name of the client that called StartNotify */
+        uint8_t value[TTLOCK_CHUNK_SIZE]; /* 0xFFF4 Value as last notified */
+        size_t value_len;
+
+        /* protocol (lock.c) */
+        SimSession session;
+        TTReassembler rx;
+        SimTxFrame tx[SIM_TX_QUEUE_MAX];
+        size_t n_tx;
+        uint64_t tx_due;
+        bool drop_after_flush; /* RESET_LOCK: the lock disconnects once its reply is out */
+        SimEnrollKind enroll;
+        unsigned enroll_presses;
+        uint32_t record_counter;
+};
+
+typedef struct SimDiscoveryClient {
+        char *sender;
+        bool discovering;
+        bool has_filter;
+        /* SetDiscoveryFilter (BlueZ 5.66 adapter-api.txt) */
+        char transport[8]; /* auto | bredr | le */
+        bool duplicate_data;
+        int16_t rssi;      /* threshold; INT16_MIN = none */
+        char **uuids;      /* lower-case 128-bit forms */
+} SimDiscoveryClient;
+
+struct Sim {
+        sd_event *event;
+        sd_bus *bus;
+        SimTiming timing;
+        char *state_path;
+
+        SimLock **locks; /* sorted by address */
+        size_t n_locks;
+
+        /* adapter */
+        bool powered;
+        SimDiscoveryClient *clients;
+        size_t n_clients;
+        bool discovering; /* as last published */
+        sd_event_source *advert_timer;
+        sd_event_source *temporary_timer;
+        unsigned advert_phase;
+        sd_event_source *save_event; /* state.c: one deferred write per loop iteration */
+        bool save_pending;
+        uint64_t exchanges; /* request frames answered, for the figures in the man page */
+};
+
+static inline uint64_t sim_now(Sim *s) {
+        uint64_t t = 0;
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+SimLock *sim_find_lock(Sim *s, const uint8_t address[6]);

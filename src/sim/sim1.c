@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bluez.h"
+#include "credentials.h"
+#include "feature-bits.h"
+#include "lock-log.h"
+#include "lock.h"
+#include "log.h"
+#include "radio.h"
+#include "settings.h"
+#include "sim-util.h"
+#include "sim1.h"
+
+#define SIM1_INTERFACE "org.ttlock.Sim1"
+
+void sim1_emit(SimLock *l, const char *property) {
+        if (l->sim->bus)
+                (void) sd_bus_emit_properties_changed(l->sim->bus, l->path, SIM1_INTERFACE, property, NULL);
+}
+
+static int not_supported(sd_bus_error *error, SimLock *l, const char *what) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s has no %s (see its features)",
+                                 l->address_str, what);
+}
+
+static int method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        radio_touch(userdata);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_enter_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *code;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &code);
+        if (r < 0)
+                return r;
+        n = strlen(code);
+        if (n == 0 || n > TTLOCK_PASSCODE_MAX || strspn(code, "0123456789") != n)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "a keypad entry is 1–%d digits, got \"%s\"", TTLOCK_PASSCODE_MAX, code);
+        r = lock_keypad(l, code);
+        if (r == -EOPNOTSUPP)
+                return not_supported(error, l, "keypad");
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_present_card(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *s;
+        uint64_t number;
+        TTError e = {};
+        int r;
+
+        r = sd_bus_message_read(m, "s", &s);
+        if (r < 0)
+                return r;
+        if (ttlock_card_number_parse(s, &number, &e) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "card number: %s", tt_error_message(&e));
+        r = lock_card(l, number);
+        if (r == -EOPNOTSUPP)
+                return not_supported(error, l, "card reader");
+        if (r < 0 && r != -EPERM)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_place_finger(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *s;
+        char *end = NULL;
+        unsigned long long id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        id = strtoull(s, &end, 10);
+        if (isempty(s) || strspn(s, "0123456789") != strlen(s) || errno != 0 || *end ||
+            id > TTLOCK_FINGERPRINT_ID_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "a finger is identified by its decimal fingerprint number "
+                                         "(0…281474976710655), got \"%s\"", s);
+        r = lock_finger(l, id);
+        if (r == -EOPNOTSUPP)
+                return not_supported(error, l, "fingerprint reader");
+        if (r < 0 && r != -EPERM)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_turn_knob(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int b, r;
+
+        r = sd_bus_message_read(m, "b", &b);
+        if (r < 0)
+                return r;
+        lock_knob(userdata, b);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_press_reset_button(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+
+        /* §4.3 SWITCH: the reset button can be disabled on locks that have the setting. */
+        if (ttlock_features_has(&l->features, TTLOCK_FEATURE_RESET_BUTTON) &&
+            !(l->switch_values & TTLOCK_SWITCH_RESET_BUTTON))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "the reset button of %s is disabled (SWITCH 0x68)", l->address_str);
+        bluez_device_disconnect(l, "reset button");
+        lock_factory_reset(l);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_battery(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        uint8_t b;
+        int r;
+
+        r = sd_bus_message_read(m, "y", &b);
+        if (r < 0)
+                return r;
+        if (b > 100)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "battery is 0–100 %%, got %u", b);
+        lock_set_battery(userdata, b);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static const char *const fault_names[_SIM_FAULT_MAX] = {
+        [SIM_FAULT_DROP_CONNECTION] = "drop-connection",
+        [SIM_FAULT_NO_REPLY] = "no-reply",
+        [SIM_FAULT_BAD_CRC] = "bad-crc",
+        [SIM_FAULT_REFUSE_CONNECT] = "refuse-connect",
+};
+
+static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *kind;
+        uint32_t count;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &kind, &count);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _SIM_FAULT_MAX; i++)
+                if (streq(kind, fault_names[i])) {
+                        l->faults[i] = count;
+                        return sd_bus_reply_method_return(m, NULL);
+                }
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect)", kind);
+}
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+
+        if (streq(property, "Locked"))
+                return sd_bus_message_append(reply, "b", l->locked);
+        if (streq(property, "Paired"))
+                return sd_bus_message_append(reply, "b", l->paired);
+        if (streq(property, "Awake"))
+                return sd_bus_message_append(reply, "b", l->awake);
+        if (streq(property, "Dormant"))
+                return sd_bus_message_append(reply, "b", l->dormant);
+        if (streq(property, "AutoLockSeconds"))
+                return sd_bus_message_append(reply, "u", (uint32_t) l->auto_lock_seconds);
+        if (streq(property, "LogRecords"))
+                return sd_bus_message_append(reply, "u", (uint32_t) log_count(l->log));
+        if (streq(property, "Battery"))
+                return sd_bus_message_append(reply, "y", l->battery);
+        return -ENOENT;
+}
+
+static const sd_bus_vtable sim1_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Locked", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Paired", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Awake", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Dormant", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AutoLockSeconds", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LogRecords", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Battery", "y", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("EnterPasscode", "s", SD_BUS_PARAM(code), "", , method_enter_passcode,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("PresentCard", "s", SD_BUS_PARAM(number), "", , method_present_card,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("PlaceFinger", "s", SD_BUS_PARAM(id), "", , method_place_finger,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("TurnKnob", "b", SD_BUS_PARAM(locked), "", , method_turn_knob,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("PressResetButton", "", "", method_press_reset_button, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetBattery", "y", SD_BUS_PARAM(percent), "", , method_set_battery,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("InjectFault", "su", SD_BUS_PARAM(kind) SD_BUS_PARAM(count), "", ,
+                                 method_inject_fault, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static int find_lock(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
+                     sd_bus_error *error) {
+        SimLock *l;
+        int object;
+
+        l = bluez_lookup_path(userdata, path, &object);
+        if (!l || object >= 0)
+                return 0;
+        *ret_found = l;
+        return 1;
+}
+
+int sim1_register(Sim *s) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add %s: %m", SIM1_INTERFACE);
+        return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* org.ttlock.Sim1 on every simulated device object (dbus-api.md "The simulator"): the person at the
+ * door and fault injection. */
+
+#include "sim.h"
+
+int sim1_register(Sim *s);
+void sim1_emit(SimLock *l, const char *property);
