@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One lock's connection (architecture.md "link"): connect on demand with retries (a dormant lock
+ * refuses the first attempts, protocol.md §7.4), StartNotify, frames out in 20-byte writes, replies
+ * reassembled and decrypted, one command in flight with a reply time-out, one resend on a CRC error
+ * (§9.1), unsolicited pushes routed by their echo byte (§2.4, §9.4), and the connection kept ~2 s
+ * after the last reply so that back-to-back commands reuse it (§9.3).
+ *
+ * Work is queued as jobs, not single commands: a job owns the link from its start to its finish,
+ * because admin login and the user challenge are per connection and must not be interleaved with
+ * another caller's commands (§5). Jobs run in the order they were queued. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "bluez.h"
+#include "crypto.h"
+#include "reply.h"
+
+typedef struct Link Link;
+typedef struct LinkJob LinkJob;
+
+typedef struct LinkConfig {
+        uint64_t connect_timeout_usec;     /* one Connect() attempt; §1.2: 10 s */
+        unsigned connect_attempts;         /* §1.2: 3; dormant locks need several (§9.2) */
+        uint64_t connect_retry_usec;       /* pause between attempts */
+        uint64_t resolve_timeout_usec;     /* ServicesResolved + GATT objects after Connect */
+        uint64_t reply_timeout_usec;       /* default per command; §9.3 (2.5–6 s in the wild) */
+        uint64_t keepalive_usec;           /* idle time before we disconnect; §9.3: 2 s */
+} LinkConfig;
+
+void link_config_default(LinkConfig *ret);
+
+typedef struct LinkCallbacks {
+        /* A frame that answers no command in flight: 0x14 pushes (§7.3) and strays. */
+        void (*push)(Link *l, const TTReply *push, void *userdata);
+        void (*connected_changed)(Link *l, bool connected, void *userdata);
+} LinkCallbacks;
+
+int link_new(sd_event *event, Bluez *bluez, const char *device_path, const LinkConfig *config,
+             const LinkCallbacks *cb, void *userdata, Link **ret);
+/* Fails every job with -ECANCELED first. */
+Link *link_free(Link *l);
+static inline void link_freep(Link **l) {
+        if (*l)
+                link_free(*l);
+}
+
+/* The BlueZ object of the lock changed (BlueZ restarted, another adapter saw it), or NULL when it is
+ * gone: the running command fails with -ENOTCONN, queued jobs wait for it to come back (or time out). */
+int link_set_device_path(Link *l, const char *device_path);
+const char *link_device_path(Link *l);
+
+/* Feed from the BlueZ client. */
+void link_device_changed(Link *l, const BluezDeviceInfo *info);
+void link_notification(Link *l, const uint8_t *data, size_t len);
+
+bool link_connected(Link *l);
+bool link_busy(Link *l);
+
+/* The key pushes are decrypted with between commands (the lock's own key once paired). NULL to forget;
+ * the copy is wiped on change and on free. */
+void link_set_session_key(Link *l, const uint8_t key[TTLOCK_KEY_SIZE]);
+
+/* error < 0: the link could not be brought up (-EHOSTUNREACH: every connect attempt failed;
+ * -ENODEV: BlueZ does not know the device; -ETIMEDOUT; -ECANCELED). The job is finished already then. */
+typedef void (*LinkJobStart)(LinkJob *job, int error, void *userdata);
+
+/* error: 0 and a reply; -ENODATA for a reply frame without payload (its meaning depends on the
+ * command, §2.4); -ETIMEDOUT; -ENOTCONN (the link dropped); -EBADMSG (bad frames even after the
+ * resend); -ECANCELED. Return 1 to keep the command in flight and wait for another reply to it
+ * (IC/fingerprint enrolment, §4.3), 0 when done. */
+typedef int (*LinkReplyHandler)(LinkJob *job, int error, const TTReply *reply, void *userdata);
+
+int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret);
+/* Removes a queued job, or aborts a running one (its in-flight command's handler is not called). */
+void link_job_cancel(LinkJob *job);
+
+/* timeout_usec 0 = the link's default. The key encrypts the request and decrypts its replies. */
+int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
+                  const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkReplyHandler cb,
+                  void *userdata);
+/* Ends the job; the next one starts, or the keep-alive timer runs. */
+void link_job_finish(LinkJob *job);
+/* A failure that means the connection is useless (the lock reset itself, §4.3 RESET_LOCK): drop it. */
+void link_job_finish_disconnect(LinkJob *job);
+Link *link_job_link(LinkJob *job);
+
+/* Counters for tests and benchmarks. */
+typedef struct LinkStats {
+        uint64_t connects;
+        uint64_t connect_failures;
+        uint64_t commands;
+        uint64_t resends;
+        uint64_t timeouts;
+        uint64_t bad_frames;
+        uint64_t pushes;
+} LinkStats;
+const LinkStats *link_stats(Link *l);
