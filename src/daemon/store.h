@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The key store: one YAML file per paired lock (conventions.md "Storage").
+ *
+ * Where: $STATE_DIRECTORY (its first colon-separated entry, as systemd sets it), else
+ * /var/lib/ttlockd; the files are locks/AA_BB_CC_DD_EE_FF.yaml, mode 0600, in a 0700 directory.
+ *
+ * Format 1 (written with libyaml; other programs must not read it, it holds the lock's keys):
+ *
+ *   version: 1
+ *   address: "AA:BB:CC:DD:EE:FF"
+ *   alias: "Front door"                      # optional
+ *   credentials:                             # protocol.md §5.1 "Stored credentials"
+ *     aes-key: "00112233445566778899aabbccddeeff"   # K, 16 bytes (§3.3)
+ *     admin-ps: 123456789                    # uint32
+ *     unlock-key: 987654321                  # uint32
+ *     lock-flag-pos: 0
+ *     uid: 0
+ *     admin-passcode: "1234567"              # optional
+ *   lock-version: {protocol-type: 5, sub-version: 3, scene: 2, group-id: 1, org-id: 1}  # §2.1
+ *   features: [0x…, …]                       # SEARCH_DEVICE_FEATURE groups (§8), as integers
+ *   device: {model: "…", hardware-revision: "…", firmware-revision: "…"}   # each optional
+ *   settings: {auto-lock-seconds: 5, sound-enabled: true, sound-volume: 3, remote-unlock: false,
+ *              tamper-alert: …, privacy-lock: …, reset-button: …}   # each optional = unknown
+ *   credential-aliases:                      # optional
+ *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
+ *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
+ *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
+ *
+ * Keys this version does not know — at the top level or inside one of the mappings above — are
+ * kept as YAML nodes and written back unchanged, so that a downgrade followed by a rewrite loses
+ * nothing a newer ttlockd stored. A file that does not parse, has another `version`, lacks the
+ * key material, or has a known key with a value of the wrong type is "broken": it is reported,
+ * renamed to "<name>.broken-<usec>" and never overwritten or silently dropped.
+ *
+ * The store knows nothing of D-Bus (architecture.md). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feature-bits.h"
+#include "macro.h"
+
+#define STORE_FORMAT_VERSION 1
+#define STORE_DEFAULT_STATE_DIR "/var/lib/ttlockd"
+#define STORE_LOCKS_SUBDIR "locks"
+#define STORE_FILE_MAX (256U * 1024U) /* a bound on what we read back */
+#define STORE_STRING_MAX 1024U        /* model, alias, passcode …: longer is "broken" */
+#define STORE_CREDENTIAL_ALIASES_MAX 4096U
+#define STORE_ADDRESS_STRING_SIZE 18 /* "AA:BB:CC:DD:EE:FF" + NUL */
+#define STORE_AES_KEY_SIZE 16
+
+typedef struct CredentialAlias {
+        char *kind; /* "passcode" | "ic-card" | "fingerprint" */
+        char *id;   /* the credential as the lock knows it (a passcode's id is its code: secret) */
+        char *alias;
+} CredentialAlias;
+
+typedef struct LockRecord {
+        char address[STORE_ADDRESS_STRING_SIZE]; /* upper case, colons */
+        char *alias;                             /* NULL = none */
+
+        /* Key material (§5.1): never logged, wiped on free. */
+        uint8_t aes_key[STORE_AES_KEY_SIZE];
+        uint32_t admin_ps;
+        uint32_t unlock_key;
+        uint32_t lock_flag_pos;
+        uint32_t uid;
+        char *admin_passcode; /* NULL = unknown */
+
+        /* The lock's version tuple from its reply header (§2.1). */
+        uint8_t protocol_type;
+        uint8_t sub_version;
+        uint8_t scene;
+        uint16_t group_id;
+        uint16_t org_id;
+
+        TTFeatures features;
+
+        char *model;
+        char *hardware_revision;
+        char *firmware_revision;
+
+        /* Settings as last read from or written to the lock; < 0 = unknown. */
+        int64_t auto_lock_seconds;
+        int sound_enabled;
+        int sound_volume;
+        int remote_unlock;
+        int tamper_alert;
+        int privacy_lock;
+        int reset_button;
+
+        CredentialAlias *credential_aliases;
+        size_t n_credential_aliases;
+
+        /* Identity of the last operation-log record archived and signalled (history.h), so that
+         * no record is signalled twice, also across restarts (dbus-api.md Event). */
+        bool has_log_cursor;
+        uint64_t log_cursor_identity;
+        uint64_t log_cursor_time_usec;
+
+        /* What we last knew, for the properties right after start-up. */
+        int battery;                 /* 0…100, < 0 = unknown */
+        char *state;                 /* "locked", … NULL = unknown */
+        uint64_t state_updated_usec; /* 0 = never */
+
+        /* Keys of the file this version does not know (a yaml_document_t *, opaque here). */
+        void *unknown;
+} LockRecord;
+
+/* A record with every optional field "unknown" and the address set (validated and normalised to
+ * upper case; -EINVAL otherwise). */
+int lock_record_new(const char *address, LockRecord **ret);
+/* Wipes the key material and the admin passcode before freeing. */
+LockRecord *lock_record_free(LockRecord *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(LockRecord *, lock_record_free);
+
+int lock_record_set_string(char **field, const char *value); /* strdup or NULL; -EINVAL if too long */
+/* Add or replace (kind, id) → alias; alias NULL or "" removes it. */
+int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char *id, const char *alias);
+const char *lock_record_get_credential_alias(const LockRecord *r, const char *kind, const char *id);
+
+/* A one-line description for logs, with every secret (AES key, adminPs, unlockKey, admin passcode,
+ * passcode ids) replaced by "<redacted>" — the only way a record may be printed. */
+int lock_record_describe(const LockRecord *r, char **ret);
+
+/* Serialise/parse format 1 (exposed for the tests). Parsing errors carry a message in *ret_error
+ * (may be NULL) saying what is wrong, e.g. "credentials.aes-key: expected 32 hex digits". */
+int lock_record_to_yaml(const LockRecord *r, char **ret, size_t *ret_size);
+int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char **ret_error);
+
+/* "AA:BB:CC:DD:EE:FF", any case → "AA_BB_CC_DD_EE_FF.yaml" in ret, -EINVAL otherwise. */
+#define STORE_FILE_NAME_SIZE 23 /* 17 + ".yaml" + NUL */
+int store_address_valid(const char *address);
+int store_file_name(const char *address, char ret[static STORE_FILE_NAME_SIZE]);
+
+typedef struct Store Store;
+
+/* state_dir NULL = $STATE_DIRECTORY's first entry, else /var/lib/ttlockd. Creates the locks
+ * directory (0700) if needed. */
+int store_open(const char *state_dir, Store **ret);
+Store *store_free(Store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
+
+/* The state directory store_open() would use (caller frees). */
+int store_state_directory(char **ret);
+
+const char *store_locks_path(const Store *s);
+/* An fd of the locks directory (owned by the store), for history_open(). */
+int store_locks_dir_fd(const Store *s);
+
+/* Load every locks/AA_BB_CC_DD_EE_FF.yaml. Broken files are logged and moved aside and the others still
+ * loaded; leftover temp files of an interrupted write are removed. Returns the number moved aside. */
+int store_load_all(Store *s, LockRecord ***ret, size_t *ret_n);
+void lock_records_free(LockRecord **records, size_t n);
+
+/* One lock: -ENOENT if not stored, -EBADMSG if broken (then it was moved aside). */
+int store_load(Store *s, const char *address, LockRecord **ret);
+/* Atomic replace (fileio.h write_file_atomic_at()). */
+int store_save(Store *s, const LockRecord *r);
+/* Forget a lock: remove its file (and fsync the directory). -ENOENT if it was not stored. */
+int store_delete(Store *s, const char *address);
