@@ -231,7 +231,7 @@ int lock_keypad(SimLock *l, const char *code) {
         radio_touch(l);
         if (!ttlock_features_has(&l->features, TTLOCK_FEATURE_PASSCODE))
                 return -EOPNOTSUPP;
-        if (l->paired && !isempty(l->admin_passcode) && streq(code, l->admin_passcode)) {
+        if (l->paired && !l->frozen && !isempty(l->admin_passcode) && streq(code, l->admin_passcode)) {
                 add_passcode_record(l, TTLOCK_LOG_PASSCODE_UNLOCK, code, code);
                 door_event(l, true);
                 return 0;
@@ -376,6 +376,7 @@ void lock_knob(SimLock *l, bool locked) {
 
 void lock_set_battery(SimLock *l, uint8_t battery) {
         l->battery = battery;
+        sim1_emit(l, "Battery");
         lock_changed(l);
 }
 

@@ -18,7 +18,7 @@ static bool is_awake(SimLock *l, uint64_t now) {
 static bool is_dormant(SimLock *l, uint64_t now) {
         const SimTiming *t = &l->sim->timing;
 
-        if (t->always_awake || t->dormant_after_usec == 0 || l->conn != SIM_DISCONNECTED || is_awake(l, now))
+        if (t->always_awake || t->dormant_after_usec == 0 || l->conn == SIM_CONNECTED || is_awake(l, now))
                 return false;
         return now >= l->last_activity + t->dormant_after_usec;
 }

@@ -1,0 +1,1402 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Conformance tests of ttlock-sim. The client below knows only BlueZ 5.66's D-Bus API and
+ * protocol.md: it discovers, connects, enables notifications, writes raw frames in 20-byte chunks
+ * and reassembles the notifications, then checks the lock's answers byte for byte. */
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "advert.h"
+#include "command.h"
+#include "credentials.h"
+#include "crypto.h"
+#include "frame.h"
+#include "info.h"
+#include "lock-error.h"
+#include "oplog.h"
+#include "pairing.h"
+#include "reply.h"
+#include "settings.h"
+#include "testbus.h"
+#include "transport.h"
+#include "tt-test.h"
+
+#define MAC "AA:BB:CC:00:00:01"
+#define DEV "/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
+#define NOTIFY DEV "/service000c/char000d"
+#define WRITE DEV "/service000c/char0010"
+#define ADMIN_PS 73079075u   /* protocol.md §10: the values of kind3r/ttlock-sdk-js#8 */
+#define UNLOCK_KEY 76257105u
+#define FRAMES_MAX 64
+
+typedef struct Client {
+        TestBus *bus;
+        pid_t sim;
+        sd_bus *conn;
+        TTReassembler rx;
+        uint8_t frames[FRAMES_MAX][TTLOCK_WIRE_MAX];
+        size_t frame_len[FRAMES_MAX];
+        size_t n_frames;
+        bool device_added;
+        bool device_removed;
+        unsigned mfd_changes;
+        bool connected;
+        uint8_t key[TTLOCK_KEY_SIZE];
+} Client;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Process bus traffic until cond holds or timeout_ms passed. */
+#define WAIT_FOR(c, cond, timeout_ms)                                                   \
+        ({                                                                              \
+                uint64_t _end = now_usec() + (uint64_t) (timeout_ms) * 1000;             \
+                while (!(cond) && now_usec() < _end) {                                  \
+                        int _r = sd_bus_process((c)->conn, NULL);                       \
+                        ck_assert_int_ge(_r, 0);                                        \
+                        if (_r == 0)                                                    \
+                                (void) sd_bus_wait((c)->conn, _end - now_usec());       \
+                }                                                                       \
+                (cond);                                                                 \
+        })
+
+static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
+        Client *c = userdata;
+
+        ck_assert_uint_lt(c->n_frames, FRAMES_MAX);
+        memcpy(c->frames[c->n_frames], frame, len);
+        c->frame_len[c->n_frames++] = len;
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Client *c = userdata;
+        const char *iface, *path = sd_bus_message_get_path(m);
+        int r;
+
+        r = sd_bus_message_read(m, "s", &iface);
+        ck_assert_int_ge(r, 0);
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        ck_assert_int_ge(r, 0);
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                ck_assert_int_ge(sd_bus_message_read(m, "s", &name), 0);
+                if (strcmp(path, NOTIFY) == 0 && strcmp(name, "Value") == 0) {
+                        const void *d;
+                        size_t n;
+
+                        ck_assert_int_ge(sd_bus_message_enter_container(m, 'v', "ay"), 0);
+                        ck_assert_int_ge(sd_bus_message_read_array(m, 'y', &d, &n), 0);
+                        /* §1.4: the lock notifies at most 20 bytes at a time. */
+                        ck_assert_uint_le(n, TTLOCK_CHUNK_SIZE);
+                        ttlock_reassembler_feed(&c->rx, d, n, on_frame, c);
+                        ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                } else if (strcmp(path, DEV) == 0 && strcmp(name, "Connected") == 0) {
+                        int b;
+                        ck_assert_int_ge(sd_bus_message_read(m, "v", "b", &b), 0);
+                        c->connected = b;
+                } else {
+                        if (strcmp(path, DEV) == 0 && strcmp(name, "ManufacturerData") == 0)
+                                c->mfd_changes++;
+                        ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
+                }
+                ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+        }
+        return 0;
+}
+
+static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Client *c = userdata;
+        const char *path;
+
+        ck_assert_int_ge(sd_bus_message_read(m, "o", &path), 0);
+        if (strcmp(path, DEV) == 0)
+                c->device_added = true;
+        return 0;
+}
+
+static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Client *c = userdata;
+        const char *path;
+
+        ck_assert_int_ge(sd_bus_message_read(m, "o", &path), 0);
+        if (strcmp(path, DEV) == 0)
+                c->device_removed = true;
+        return 0;
+}
+
+static void spawn_sim(Client *c, const char *const *args) {
+        const char *argv[40] = { getenv("TTLOCK_SIM") };
+        size_t n = 1;
+        int r;
+
+        ck_assert_ptr_nonnull(argv[0]);
+        for (const char *const *a = args; a && *a; a++)
+                argv[n++] = *a;
+        argv[n] = NULL;
+        r = test_bus_spawn(c->bus, (char *const *) argv, NULL, &c->sim);
+        ck_assert_int_ge(r, 0);
+        r = test_bus_wait_name(c->bus, "org.bluez", c->sim, 10 * TEST_USEC_PER_SEC);
+        ck_assert_int_ge(r, 0);
+}
+
+static void start(Client *c, const char *const *args) {
+        const char *confs[] = { getenv("TTLOCK_SIM_BUS_CONF"), NULL };
+        int r;
+
+        *c = (Client) {};
+        ck_assert_ptr_nonnull(confs[0]);
+        r = test_bus_start(confs, &c->bus);
+        ck_assert_int_ge(r, 0);
+        spawn_sim(c, args);
+        r = sd_bus_open_system(&c->conn);
+        ck_assert_int_ge(r, 0);
+        ttlock_reassembler_init(&c->rx);
+        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", NULL, "org.freedesktop.DBus.Properties",
+                                             "PropertiesChanged", on_properties_changed, c), 0);
+        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", "/",
+                                             "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
+                                             on_interfaces_added, c), 0);
+        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", "/",
+                                             "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
+                                             on_interfaces_removed, c), 0);
+}
+
+static void stop(Client *c) {
+        c->conn = sd_bus_flush_close_unref(c->conn);
+        c->bus = test_bus_stop(c->bus);
+}
+
+/* A method call that must succeed. */
+static void call_ok(Client *c, const char *path, const char *iface, const char *member, const char *sig, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", path, iface, member), 0);
+        if (sig) {
+                va_start(ap, sig);
+                r = sd_bus_message_appendv(m, sig, ap);
+                va_end(ap);
+                ck_assert_int_ge(r, 0);
+        }
+        r = sd_bus_call(c->conn, m, 30 * TEST_USEC_PER_SEC, &error, &reply);
+        ck_assert_msg(r >= 0, "%s.%s failed: %s: %s", iface, member, error.name, error.message);
+        sd_bus_error_free(&error);
+}
+
+/* A method call that must fail with the error name given. */
+static void call_fails(Client *c, const char *path, const char *iface, const char *member, const char *error_name,
+                       const char *sig, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", path, iface, member), 0);
+        if (sig) {
+                va_start(ap, sig);
+                r = sd_bus_message_appendv(m, sig, ap);
+                va_end(ap);
+                ck_assert_int_ge(r, 0);
+        }
+        r = sd_bus_call(c->conn, m, 30 * TEST_USEC_PER_SEC, &error, &reply);
+        ck_assert_msg(r < 0, "%s.%s succeeded, expected %s", iface, member, error_name);
+        ck_assert_msg(sd_bus_error_has_name(&error, error_name), "%s.%s: got %s (%s), expected %s", iface, member,
+                      error.name, error.message, error_name);
+        sd_bus_error_free(&error);
+}
+
+static bool get_bool(Client *c, const char *path, const char *iface, const char *prop) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int b = -1, r;
+
+        r = sd_bus_get_property_trivial(c->conn, "org.bluez", path, iface, prop, &error, 'b', &b);
+        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, error.message);
+        return b;
+}
+
+static uint32_t get_u32(Client *c, const char *path, const char *iface, const char *prop) {
+        uint32_t u = 0;
+
+        ck_assert_int_ge(sd_bus_get_property_trivial(c->conn, "org.bluez", path, iface, prop, NULL, 'u', &u), 0);
+        return u;
+}
+
+static void sim1(Client *c, const char *member, const char *sig, const void *arg) {
+        if (!sig)
+                call_ok(c, DEV, "org.ttlock.Sim1", member, NULL);
+        else if (strcmp(sig, "s") == 0)
+                call_ok(c, DEV, "org.ttlock.Sim1", member, "s", (const char *) arg);
+        else if (strcmp(sig, "b") == 0)
+                call_ok(c, DEV, "org.ttlock.Sim1", member, "b", *(const int *) arg);
+        else
+                ck_abort_msg("bad signature");
+}
+
+/* Dispatch what is queued (signals sd_bus_call() set aside) so that counters start fresh. */
+static void drain(Client *c, unsigned ms) {
+        (void) WAIT_FOR(c, false, ms);
+        c->mfd_changes = 0;
+}
+
+static void discover(Client *c) {
+        const char *uuid = "00001910-0000-1000-8000-00805f9b34fb";
+
+        call_ok(c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 3, "Transport", "s",
+                "le", "DuplicateData", "b", 1, "UUIDs", "as", 1, uuid);
+        call_ok(c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        ck_assert_msg(WAIT_FOR(c, c->device_added, 5000), "the lock was not discovered");
+}
+
+static void read_advert(Client *c, TTAdvert *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const void *d;
+        size_t n;
+        uint16_t key;
+        TTError e = {};
+
+        ck_assert_int_ge(sd_bus_get_property(c->conn, "org.bluez", DEV, "org.bluez.Device1", "ManufacturerData",
+                                             NULL, &reply, "a{qv}"),
+                         0);
+        ck_assert_int_gt(sd_bus_message_enter_container(reply, 'a', "{qv}"), 0);
+        ck_assert_int_gt(sd_bus_message_enter_container(reply, 'e', "qv"), 0);
+        ck_assert_int_ge(sd_bus_message_read(reply, "q", &key), 0);
+        ck_assert_uint_eq(key, 773);
+        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'v', "ay"), 0);
+        ck_assert_int_ge(sd_bus_message_read_array(reply, 'y', &d, &n), 0);
+        ck_assert_msg(ttlock_advert_parse_bluez(key, d, n, ret, &e) >= 0, "advert: %s", tt_error_message(&e));
+}
+
+static void connect_lock(Client *c) {
+        call_ok(c, DEV, "org.bluez.Device1", "Connect", NULL);
+        ck_assert(get_bool(c, DEV, "org.bluez.Device1", "Connected"));
+        ck_assert(get_bool(c, DEV, "org.bluez.Device1", "ServicesResolved"));
+        c->connected = true;
+        call_ok(c, NOTIFY, "org.bluez.GattCharacteristic1", "StartNotify", NULL);
+        ck_assert(get_bool(c, NOTIFY, "org.bluez.GattCharacteristic1", "Notifying"));
+        ttlock_reassembler_reset(&c->rx);
+        c->n_frames = 0;
+}
+
+/* Frames the request and writes it as 20-byte write commands (§1.3). */
+static void send_request(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len) {
+        TTFrameHeader h = TTLOCK_V3_APP_HEADER(cmd);
+        uint8_t frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX];
+        size_t n, wn;
+        TTError e = {};
+
+        ck_assert_int_ge(ttlock_frame_build(&h, key, plain, len, frame, sizeof(frame), &n, &e), 0);
+        ck_assert_int_ge(ttlock_wire_encode(frame, n, wire, sizeof(wire), &wn, &e), 0);
+        for (size_t k = 0; k < ttlock_chunk_count(wn); k++) {
+                const uint8_t *chunk;
+                size_t cl;
+
+                ck_assert_int_ge(ttlock_chunk(wire, wn, k, &chunk, &cl), 0);
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", WRITE,
+                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_append_array(m, 'y', chunk, cl), 0);
+                ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
+                ck_assert_int_ge(sd_bus_call(c->conn, m, 5 * TEST_USEC_PER_SEC, NULL, NULL), 0);
+        }
+}
+
+/* The next frame from the lock (terminator stripped), or false after timeout_ms. */
+static bool next_frame(Client *c, uint8_t *frame, size_t *len, unsigned timeout_ms) {
+        if (!WAIT_FOR(c, c->n_frames > 0, timeout_ms))
+                return false;
+        memcpy(frame, c->frames[0], c->frame_len[0]);
+        *len = c->frame_len[0];
+        memmove(c->frames[0], c->frames[1], (c->n_frames - 1) * sizeof(c->frames[0]));
+        memmove(c->frame_len, c->frame_len + 1, (c->n_frames - 1) * sizeof(c->frame_len[0]));
+        c->n_frames--;
+        return true;
+}
+
+/* Parse (CRC checked) and decrypt a frame from the lock; returns the plaintext length. */
+static size_t open_frame(const uint8_t *frame, size_t len, const uint8_t *key, uint8_t expect_cmd, uint8_t *plain) {
+        TTFrame f;
+        TTError e = {};
+        size_t n = 0;
+
+        ck_assert_msg(ttlock_frame_parse(frame, len, &f, &e) >= 0, "reply frame: %s", tt_error_message(&e));
+        ck_assert_uint_eq(f.header.command, expect_cmd);
+        ck_assert_uint_eq(f.header.protocol_type, 5);
+        ck_assert_uint_eq(f.header.sub_version, 3);
+        if (f.data_len == 0)
+                return 0;
+        ck_assert_msg(ttlock_frame_decrypt(&f, key, plain, TTLOCK_FRAME_MAX_DATA, &n, &e) >= 0, "decrypt: %s",
+                      tt_error_message(&e));
+        return n;
+}
+
+/* One exchange: request out, reply in, decrypted with key. Pushes (echo 0x14 while asking something
+ * else) are set aside, as §9.4 says a client must. */
+static size_t exchange(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len, uint8_t *out) {
+        uint8_t frame[TTLOCK_WIRE_MAX];
+        size_t n, k;
+
+        send_request(c, cmd, key, plain, len);
+        for (;;) {
+                ck_assert_msg(next_frame(c, frame, &n, 5000), "no reply to 0x%02x", cmd);
+                k = open_frame(frame, n, key,
+                               cmd == TTLOCK_CMD_GET_AES_KEY ? TTLOCK_CMD_GET_AES_KEY : TTLOCK_CMD_RESPONSE, out);
+                if (k > 0 && out[0] == TTLOCK_CMD_SEARCH_BICYCLE_STATUS && cmd != TTLOCK_CMD_SEARCH_BICYCLE_STATUS)
+                        continue;
+                return k;
+        }
+}
+
+/* Encode with a proto encoder into a local buffer. */
+#define ENCODE(buf, len, expr)                                                        \
+        do {                                                                          \
+                TTWriter w = TT_WRITER((buf), sizeof(buf));                           \
+                TTWriter *W = &w;                                                     \
+                (void) W;                                                             \
+                expr;                                                                 \
+                ck_assert_int_ge(tt_writer_finish(&w, &(len), NULL), 0);              \
+        } while (0)
+
+static size_t request_ok(Client *c, uint8_t cmd, const void *plain, size_t len, uint8_t *out) {
+        size_t n = exchange(c, cmd, c->key, plain, len, out);
+
+        ck_assert_uint_ge(n, 2);
+        ck_assert_uint_eq(out[0], cmd);
+        ck_assert_msg(out[1] == TTLOCK_STATUS_SUCCESS, "0x%02x failed with error 0x%02x", cmd, n > 2 ? out[2] : 0);
+        return n;
+}
+
+static void request_fails(Client *c, uint8_t cmd, const void *plain, size_t len, uint8_t code) {
+        uint8_t out[TTLOCK_FRAME_MAX_DATA];
+        size_t n = exchange(c, cmd, c->key, plain, len, out);
+        char hex[8];
+
+        /* §2.4: [echo][00][code] */
+        snprintf(hex, sizeof(hex), "%02x00%02x", cmd, code);
+        tt_assert_hex_eq(out, n, hex);
+}
+
+static const TTDateTime wide_start = { 2000, 1, 31, 14, 0, 0 }, wide_end = { 2099, 11, 30, 14, 0, 0 };
+
+/* §5.1 with the official order; leaves the connection admin-authorised. */
+static void pair(Client *c) {
+        uint8_t buf[TTLOCK_PLAIN_MAX], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTAddAdminRequest add = { ADMIN_PS, UNLOCK_KEY };
+        TTDateTime now = { 2024, 5, 6, 7, 8, 9 };
+        TTReply rp;
+        TTError e = {};
+
+        ENCODE(buf, len, ttlock_get_aes_key_request_encode(W));
+        n = exchange(c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, buf, len, out);
+        ck_assert_uint_eq(n, 18);
+        ck_assert_uint_eq(out[0], 0x19);
+        ck_assert_uint_eq(out[1], 0x01);
+        ck_assert_int_ge(ttlock_get_aes_key_reply_decode(out + 2, n - 2, c->key, &e), 0);
+
+        ENCODE(buf, len, ttlock_add_admin_request_encode(&add, W));
+        n = request_ok(c, TTLOCK_CMD_ADD_ADMIN, buf, len, out);
+        tt_assert_hex_eq(out, n, "5601 534349454e4552");
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(&now, W), 0));
+        n = request_ok(c, TTLOCK_CMD_TIME_CALIBRATE, buf, len, out);
+        tt_assert_hex_eq(out, n, "4301");
+
+        n = request_ok(c, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, NULL, 0, out);
+        ck_assert_int_ge(ttlock_reply_parse(out, n, &rp, &e), 0);
+        TTFeatureReply fr;
+        ck_assert_int_ge(ttlock_feature_reply_decode(rp.data, rp.data_len, &fr, &e), 0);
+        ck_assert(ttlock_features_has(&fr.features, TTLOCK_FEATURE_PASSCODE));
+
+        /* 0x68 SWITCH get, 0x62 audio, 0x59 show password, 0x36 auto-lock, 0x65 admin code, 0x53, 0x37. */
+        TTSwitchRequest sq = { .op = TTLOCK_SETTING_QUERY };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_switch_request_encode(W, &sq, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_SWITCH, buf, len, out);
+        TTSwitchReply sw;
+        ck_assert_int_ge(ttlock_switch_reply_decode(out + 2, n - 2, &sw, &e), 0);
+        ck_assert_uint_eq(sw.items & TTLOCK_SWITCH_RESET_BUTTON, TTLOCK_SWITCH_RESET_BUTTON);
+        ck_assert_uint_eq(sw.values & TTLOCK_SWITCH_RESET_BUTTON, TTLOCK_SWITCH_RESET_BUTTON);
+
+        TTAudioRequest aq = { .op = TTLOCK_SETTING_QUERY };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_audio_request_encode(W, &aq, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_AUDIO_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "6201 5a 01 01 03"); /* battery 90, query, on, volume 3 */
+
+        TTToggleRequest tq = { .op = TTLOCK_SETTING_QUERY };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_show_password_request_encode(W, &tq, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_SHOW_PASSWORD, buf, len, out);
+        tt_assert_hex_eq(out, n, "5901 5a 01 00");
+
+        TTAutoLockRequest alq = { .op = TTLOCK_SETTING_QUERY };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &alq, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "3601 5a 01 0000 0001 0384");
+
+        n = request_ok(c, TTLOCK_CMD_GET_ADMIN_CODE, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "6501 5a 00"); /* none set yet */
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_set_admin_code_request_encode(W, "7654321", NULL), 0));
+        tt_assert_hex_eq(buf, len, "07060504030201");
+        n = request_ok(c, TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD, buf, len, out);
+        n = request_ok(c, TTLOCK_CMD_GET_ADMIN_CODE, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "6501 5a 07 37363534333231");
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_remote_unlock_request_encode(W, &tq, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, buf, len, out);
+        tt_assert_hex_eq(out, n, "3701 5a 01 00");
+
+        static const struct {
+                uint8_t type;
+                const char *hex;
+        } info[] = {
+                { 1, "9001 5332303246 00" },       /* "S202F" + terminator */
+                { 2, "9001 312e33 00" },           /* "1.3" */
+                { 3, "9001 362e342e31352e323330353234 00" },
+                { 4, "9001 3230323330353234 00" }, /* "20230524" */
+        };
+        for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++) {
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_device_info_request_encode(info[i].type, W), 0));
+                n = request_ok(c, TTLOCK_CMD_READ_DEVICE_INFO, buf, len, out);
+                tt_assert_hex_eq(out, n, info[i].hex);
+        }
+
+        n = request_ok(c, TTLOCK_CMD_OPERATE_FINISHED, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "5701");
+}
+
+static uint32_t user_challenge(Client *c) {
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTCheckUserTimeRequest q = { .start = wide_start, .end = wide_end };
+        TTChallengeReply ch;
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&q, W), 0));
+        n = request_ok(c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_uint_eq(n, 6);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        return ch.ps_from_lock;
+}
+
+static void admin_login(Client *c) {
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTCheckAdminRequest q = { .admin_ps = ADMIN_PS };
+        TTChallengeReply ch;
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&q, W), 0));
+        n = request_ok(c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        ENCODE(buf, len, ttlock_check_random_request_encode(ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY), W));
+        n = request_ok(c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        tt_assert_hex_eq(out, n, "3001");
+}
+
+static void sim_args_default(const char **args, const char *extra) {
+        size_t i = 0;
+
+        args[i++] = "--lock";
+        args[i++] = extra ? extra : "mac=" MAC;
+        args[i++] = "--latency-ms";
+        args[i++] = "0";
+        args[i++] = "--connect-ms";
+        args[i++] = "0";
+        args[i++] = "--connect-fail-ms";
+        args[i++] = "100";
+        args[i++] = "--idle-disconnect-seconds";
+        args[i++] = "0";
+        args[i++] = "--advert-interval-ms";
+        args[i++] = "100";
+        args[i] = NULL;
+}
+
+/* A lock paired over the air, connected and admin-authorised. */
+static void start_paired(Client *c, const char *lock_spec) {
+        const char *args[20];
+
+        sim_args_default(args, lock_spec);
+        start(c, args);
+        sim1(c, "Wake", NULL, NULL);
+        discover(c);
+        connect_lock(c);
+        pair(c);
+}
+
+/* ---- discovery and BlueZ behaviour ---- */
+
+START_TEST(test_discovery) {
+        Client c;
+        const char *args[20];
+        TTAdvert a;
+        const char *name = NULL;
+
+        sim_args_default(args, NULL);
+        start(&c, args);
+
+        /* BlueZ: one discovery per client; stopping twice fails. */
+        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", "org.bluez.Error.Failed", NULL);
+        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter",
+                   "org.bluez.Error.InvalidArguments", "a{sv}", 1, "Transport", "s", "zigbee");
+
+        /* A factory-fresh lock advertises only while awake (§5.1, §9.2). */
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", "org.bluez.Error.InProgress",
+                   NULL);
+        ck_assert(get_bool(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "Discovering"));
+        ck_assert(!WAIT_FOR(&c, c.device_added, 500));
+        sim1(&c, "Wake", NULL, NULL);
+        ck_assert(WAIT_FOR(&c, c.device_added, 3000));
+
+        read_advert(&c, &a);
+        ck_assert_uint_eq(a.protocol_type, 5);
+        ck_assert_uint_eq(a.protocol_version, 3);
+        ck_assert(a.setting_mode);
+        ck_assert(a.touch);
+        ck_assert(!a.unlocked);
+        ck_assert(!a.dormant);
+        ck_assert_uint_eq(a.battery, 90);
+        ck_assert_mem_eq(a.address, ((uint8_t[]) { 0xAA, 0xBB, 0xCC, 0x00, 0x00, 0x01 }), 6);
+        ck_assert_int_ge(sd_bus_get_property_string(c.conn, "org.bluez", DEV, "org.bluez.Device1", "Name", NULL,
+                                                    (char **) &name),
+                         0);
+        ck_assert_str_eq(name, "S202F_010000"); /* §6: <model>_<MAC bytes 6,5,4> */
+        free((char *) name);
+        ck_assert(!get_bool(&c, DEV, "org.bluez.Device1", "Connected"));
+
+        /* DuplicateData (BlueZ's default): ManufacturerData is refreshed at the advert interval. */
+        drain(&c, 250);
+        ck_assert(WAIT_FOR(&c, c.mfd_changes >= 3, 2000));
+
+        /* GATT objects only after connecting; no adverts while connected. */
+        call_fails(&c, NOTIFY, "org.bluez.GattCharacteristic1", "StartNotify",
+                   "org.freedesktop.DBus.Error.UnknownObject", NULL);
+        call_fails(&c, DEV, "org.bluez.Device1", "Disconnect", "org.bluez.Error.NotConnected", NULL);
+        connect_lock(&c);
+        call_ok(&c, DEV, "org.bluez.Device1", "Connect", NULL); /* already connected: success */
+        call_fails(&c, NOTIFY, "org.bluez.GattCharacteristic1", "StartNotify", "org.bluez.Error.InProgress", NULL);
+        drain(&c, 250);
+        ck_assert(!WAIT_FOR(&c, c.mfd_changes > 0, 500));
+
+        /* Device information (§1.1), read with ReadValue. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const void *d;
+                size_t n;
+                ck_assert_int_ge(sd_bus_call_method(c.conn, "org.bluez", DEV "/service0012/char0015",
+                                                    "org.bluez.GattCharacteristic1", "ReadValue", NULL, &reply,
+                                                    "a{sv}", 0),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_read_array(reply, 'y', &d, &n), 0);
+                ck_assert_uint_eq(n, 5);
+                ck_assert_mem_eq(d, "S202F", 5);
+        }
+        /* Writes longer than ATT_MTU − 3 as write commands fail as BlueZ makes them fail. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                uint8_t big[21] = {};
+                ck_assert_int_ge(sd_bus_message_new_method_call(c.conn, &m, "org.bluez", WRITE,
+                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_append_array(m, 'y', big, sizeof(big)), 0);
+                ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
+                ck_assert_int_lt(sd_bus_call(c.conn, m, 0, &error, NULL), 0);
+                ck_assert(sd_bus_error_has_name(&error, "org.bluez.Error.Failed"));
+                sd_bus_error_free(&error);
+        }
+
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        ck_assert(!get_bool(&c, DEV, "org.bluez.Device1", "Connected"));
+        call_fails(&c, WRITE, "org.bluez.GattCharacteristic1", "WriteValue", "org.bluez.Error.NotConnected",
+                   "aya{sv}", 1, 0x00, 0);
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "RemoveDevice", "o", DEV);
+        ck_assert(WAIT_FOR(&c, c.device_removed, 2000));
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_discovery_filter) {
+        Client c;
+        const char *args[20];
+
+        sim_args_default(args, NULL);
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        /* Another service UUID, or BR/EDR only, does not see a TTLock advertisement. */
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "UUIDs", "as", 1,
+                "180f");
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        ck_assert(!WAIT_FOR(&c, c.device_added, 600));
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", NULL);
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "Transport", "s",
+                "bredr");
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        ck_assert(!WAIT_FOR(&c, c.device_added, 600));
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", NULL);
+        /* The 16-bit form of 0x1910 matches. */
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "UUIDs", "as", 1,
+                "1910");
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        ck_assert(WAIT_FOR(&c, c.device_added, 3000));
+
+        /* A client leaving the bus stops its discovery. */
+        c.conn = sd_bus_flush_close_unref(c.conn);
+        ck_assert_int_ge(sd_bus_open_system(&c.conn), 0);
+        {
+                uint64_t end = now_usec() + 3000000;
+                int b = 1;
+                while (b && now_usec() < end) {
+                        ck_assert_int_ge(sd_bus_get_property_trivial(c.conn, "org.bluez", "/org/bluez/hci0",
+                                                                     "org.bluez.Adapter1", "Discovering", NULL, 'b',
+                                                                     &b),
+                                         0);
+                        if (b)
+                                usleep(20000);
+                }
+                ck_assert(!b);
+        }
+        stop(&c);
+}
+END_TEST
+
+/* ---- pairing and access ---- */
+
+START_TEST(test_pairing) {
+        Client c;
+        TTAdvert a;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTAddAdminRequest add = { 1, 2 };
+
+        start_paired(&c, NULL);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+
+        /* The lock is no longer in setting mode: a second ADD_ADMIN gets the L = 0 answer (§2.4). */
+        ENCODE(buf, len, ttlock_get_aes_key_request_encode(W));
+        n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, buf, len, out);
+        ck_assert_uint_eq(n, 18);
+        ENCODE(buf, len, ttlock_add_admin_request_encode(&add, W));
+        send_request(&c, TTLOCK_CMD_ADD_ADMIN, out + 2, buf, len);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa00 97"); /* L = 0, CRC over the header */
+
+        /* A wrong vendor string in GET_AES_KEY is INVALID_VENDOR. */
+        n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, "SCIENEX", 7, out);
+        tt_assert_hex_eq(out, n, "19001d");
+
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        drain(&c, 250);
+        ck_assert(WAIT_FOR(&c, c.mfd_changes > 0, 3000));
+        read_advert(&c, &a);
+        ck_assert(!a.setting_mode);
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_unlock_lock) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        uint32_t ps;
+        TTActuateRequest q;
+        TTActuateReply ar;
+        TTStatusPush push;
+        TTReply rp;
+
+        start_paired(&c, NULL);
+        /* A fresh connection is not logged in (§5: per connection). */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        connect_lock(&c);
+
+        q = (TTActuateRequest) { .sum = 1234, .timestamp = 1611059696 };
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_USER_NOT_LOGIN);
+
+        ps = user_challenge(&c);
+        q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY) + 1;
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        n = request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+        ck_assert_uint_eq(n, 17); /* battery, uid, unique id, YY MM DD hh mm ss (§4.3) */
+        ck_assert_int_ge(ttlock_actuate_reply_decode(out + 2, n - 2, &ar, NULL), 0);
+        ck_assert_uint_eq(ar.battery, 90);
+        ck_assert(ar.has_record);
+        ck_assert_uint_eq(ar.uid, 0);
+        ck_assert_uint_eq(ar.unique_id, 1611059696);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* §7.3: the state push follows. */
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        ck_assert_int_ge(ttlock_reply_parse(out, n, &rp, NULL), 0);
+        ck_assert_uint_eq(rp.command, TTLOCK_CMD_SEARCH_BICYCLE_STATUS);
+        ck_assert_int_ge(ttlock_status_push_decode(rp.data, rp.data_len, &push, NULL), 0);
+        ck_assert_int_eq(push.kind, TTLOCK_PUSH_STATE);
+        ck_assert_int_eq(push.state, TTLOCK_STATE_UNLOCKED);
+
+        /* Status 0x14 needs no login. */
+        ENCODE(buf, len, ttlock_status_request_encode(W));
+        n = request_ok(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, buf, len, out);
+        tt_assert_hex_eq(out, n, "1401 5a 01");
+
+        /* Lock 0x58 after the admin challenge (official admin path, §5.3). */
+        {
+                TTCheckAdminRequest aq = { .admin_ps = ADMIN_PS + 1 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&aq, W), 0));
+                request_fails(&c, TTLOCK_CMD_CHECK_ADMIN, buf, len, TTLOCK_ERR_ADMIN_CHECK_ERROR);
+                aq.admin_ps = ADMIN_PS;
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&aq, W), 0));
+                n = request_ok(&c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
+                TTChallengeReply ch;
+                ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+                q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
+                q.timestamp = 1611059700;
+                ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+                n = request_ok(&c, TTLOCK_CMD_FUNCTION_LOCK, buf, len, out);
+                ck_assert_uint_eq(n, 17);
+                ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        }
+
+        /* Validity of the user challenge: expired and not yet valid (§4.3). */
+        {
+                TTCheckUserTimeRequest uq = { .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
+                request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
+                uq = (TTCheckUserTimeRequest) { .start = { 2098, 1, 1, 0, 0, 0 }, .end = wide_end };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
+                request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        }
+
+        /* A wrong key gets a reply with no data at all (§2.4). */
+        {
+                uint8_t wrong[16] = { 1 };
+                ENCODE(buf, len, ttlock_status_request_encode(W));
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, wrong, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa00 97");
+        }
+
+        /* Settings without login: LOCK_USER_NOT_LOGIN. */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        connect_lock(&c);
+        {
+                TTAutoLockRequest alq = { .op = TTLOCK_SETTING_SET, .seconds = 5 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &alq, NULL), 0));
+                request_fails(&c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, TTLOCK_ERR_USER_NOT_LOGIN);
+        }
+        stop(&c);
+}
+END_TEST
+
+/* §10.3 vectors byte for byte: a lock that holds the key of §10 (through --state). */
+START_TEST(test_vectors) {
+        Client c;
+        const char *args[20];
+        char path[512], spec[128];
+        uint8_t buf[64], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        FILE *f;
+
+        *(&c) = (Client) {};
+        {
+                const char *confs[] = { getenv("TTLOCK_SIM_BUS_CONF"), NULL };
+                ck_assert_int_ge(test_bus_start(confs, &c.bus), 0);
+        }
+        snprintf(path, sizeof(path), "%s/state.yaml", test_bus_dir(c.bus));
+        f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "version: 1\nlocks:\n- address: \"%s\"\n  paired: true\n"
+                   "  key: 947c705c5103a1b1309eeaa00d542daa\n  admin-ps: %u\n  unlock-key: %u\n"
+                   "  admin-passcode: \"\"\n  locked: true\n  battery: 100\n  auto-lock-seconds: 0\n"
+                   "  sound: true\n  volume: 3\n  remote-unlock: false\n  show-password: false\n"
+                   "  frozen: false\n  lamp-seconds: 0\n  switch-values: 2\n  clock-offset-usec: 0\n"
+                   "  record-counter: 0\n  log-unread: 0\n",
+                MAC, ADMIN_PS, UNLOCK_KEY);
+        fclose(f);
+        /* kind3r/ttlock-sdk-js#8's feature bits (§10.3 V7). */
+        snprintf(spec, sizeof(spec), "mac=%s,features=0+5+6+7+8+12+14+18+29", MAC);
+        sim_args_default(args, spec);
+        args[12] = "--state";
+        args[13] = path;
+        args[14] = "--always-awake";
+        args[15] = NULL;
+        spawn_sim(&c, args);
+        ck_assert_int_ge(sd_bus_open_system(&c.conn), 0);
+        ttlock_reassembler_init(&c.rx);
+        ck_assert_int_ge(sd_bus_match_signal(c.conn, NULL, "org.bluez", NULL, "org.freedesktop.DBus.Properties",
+                                             "PropertiesChanged", on_properties_changed, &c),
+                         0);
+        ck_assert_int_ge(sd_bus_match_signal(c.conn, NULL, "org.bluez", "/", "org.freedesktop.DBus.ObjectManager",
+                                             "InterfacesAdded", on_interfaces_added, &c),
+                         0);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        discover(&c);
+        connect_lock(&c);
+        tt_unhex("947c705c5103a1b1309eeaa00d542daa", c.key, sizeof(c.key));
+
+        /* V6 request → V7 reply. */
+        send_request(&c, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, c.key, NULL, 0);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa100f8334b438cab888119f54b28486288509");
+        /* V15 request → V16 reply (battery 80, locked). */
+        call_ok(&c, DEV, "org.ttlock.Sim1", "SetBattery", "y", 80);
+        ENCODE(buf, len, ttlock_status_request_encode(W));
+        send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa103c6a5830f4458a09320e22632213c1de3a");
+
+        /* The state survives a restart: the lock is still paired with the same key. */
+        ck_assert_int_ge(test_bus_stop_pid(c.bus, c.sim, 5 * TEST_USEC_PER_SEC, NULL), 0);
+        c.device_added = false;
+        spawn_sim(&c, args);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        discover(&c);
+        connect_lock(&c);
+        ENCODE(buf, len, ttlock_status_request_encode(W));
+        send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa103c6a5830f4458a09320e22632213c1de3a");
+        stop(&c);
+}
+END_TEST
+
+/* ---- the operation log and its advert flag (§4.3, §7.1) ---- */
+
+START_TEST(test_log) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTLogPage page;
+        TTAdvert a;
+        TTError e = {};
+        int knob = 0;
+
+        start_paired(&c, NULL);
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+
+        /* Someone turns the knob: a record, and the advert's new-events flag rises. */
+        sim1(&c, "TurnKnob", "b", &knob);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords"), 1);
+        drain(&c, 250);
+        ck_assert(WAIT_FOR(&c, c.mfd_changes > 0, 3000));
+        read_advert(&c, &a);
+        ck_assert(a.new_events);
+        ck_assert(a.unlocked);
+
+        connect_lock(&c);
+        admin_login(&c);
+        ENCODE(buf, len, ttlock_log_request_encode(W, TTLOCK_LOG_NEW_RECORDS));
+        tt_assert_hex_eq(buf, len, "ffff");
+        n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+        ck_assert_msg(ttlock_log_page_decode(out + 2, n - 2, &page, &e) >= 0, "%s", tt_error_message(&e));
+        ck_assert_uint_eq(page.n_records, 1);
+        ck_assert_uint_eq(page.records[0].type, TTLOCK_LOG_MECHANICAL_KEY_UNLOCK);
+        ck_assert_uint_eq(page.records[0].battery, 90);
+        ck_assert_uint_eq(page.total, 9); /* recLen + 8 */
+        /* Read again from the returned sequence: nothing more. */
+        ENCODE(buf, len, ttlock_log_request_encode(W, page.next_sequence));
+        n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+        ck_assert_int_ge(ttlock_log_page_decode(out + 2, n - 2, &page, &e), 0);
+        ck_assert_uint_eq(page.total, 0);
+        ck_assert_uint_eq(page.n_records, 0);
+        /* 0xFFFF now has nothing new; 0 reads the whole history. */
+        ENCODE(buf, len, ttlock_log_request_encode(W, TTLOCK_LOG_NEW_RECORDS));
+        n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+        ck_assert_int_ge(ttlock_log_page_decode(out + 2, n - 2, &page, &e), 0);
+        ck_assert_uint_eq(page.n_records, 0);
+        ENCODE(buf, len, ttlock_log_request_encode(W, TTLOCK_LOG_ALL_RECORDS));
+        n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+        ck_assert_int_ge(ttlock_log_page_decode(out + 2, n - 2, &page, &e), 0);
+        ck_assert_uint_eq(page.n_records, 1);
+
+        /* Many records page through, 0xFFFF first. */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        for (int i = 0; i < 60; i++) {
+                knob = i % 2;
+                sim1(&c, "TurnKnob", "b", &knob);
+        }
+        connect_lock(&c);
+        {
+                unsigned total = 0, pages = 0;
+                uint16_t seq = TTLOCK_LOG_NEW_RECORDS;
+
+                for (;;) {
+                        ENCODE(buf, len, ttlock_log_request_encode(W, seq));
+                        n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+                        ck_assert_int_ge(ttlock_log_page_decode(out + 2, n - 2, &page, &e), 0);
+                        if (page.total == 0)
+                                break;
+                        total += page.n_records;
+                        pages++;
+                        seq = page.next_sequence;
+                        ck_assert_uint_lt(pages, 20);
+                }
+                ck_assert_uint_eq(total, 60);
+                ck_assert_uint_gt(pages, 1);
+        }
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        drain(&c, 250);
+        ck_assert(WAIT_FOR(&c, c.mfd_changes > 0, 3000));
+        read_advert(&c, &a);
+        ck_assert(!a.new_events);
+        stop(&c);
+}
+END_TEST
+
+/* ---- credentials ---- */
+
+START_TEST(test_passcodes) {
+        Client c;
+        uint8_t buf[128], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_ADD, .type = TTLOCK_PASSCODE_PERMANENT,
+                                .code = "123456", .start = wide_start };
+        TTPasscodePage page;
+        TTError e = {};
+
+        start_paired(&c, "mac=" MAC ",slots=2");
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
+        tt_assert_hex_eq(out, n, "0301 5a 02");
+        request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_PASSWORD_EXIST);
+
+        /* A period code that has expired. */
+        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_ADD, .type = TTLOCK_PASSCODE_PERIOD, .code = "2468",
+                                  .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
+        q.code[0] = '9';
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_NO_FREE_MEMORY);
+
+        ENCODE(buf, len, ttlock_pwd_list_request_encode(W, 0));
+        n = request_ok(&c, TTLOCK_CMD_PWD_LIST, buf, len, out);
+        ck_assert_int_ge(ttlock_pwd_list_reply_decode(out + 2, n - 2, &page, &e), 0);
+        ck_assert_uint_eq(page.total, 2);
+        ck_assert_uint_eq(page.n_entries, 2);
+        ck_assert_str_eq(page.entries[0].code, "123456");
+        ck_assert_uint_eq(page.next_sequence, TTLOCK_PWD_LIST_LAST_PAGE);
+
+        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_DELETE, .type = 1, .code = "5555" };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_PASSWORD_NOT_EXIST);
+
+        /* At the keypad: the expired code and a wrong one are refused, the good one opens. */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "EnterPasscode", "s", "2468");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "EnterPasscode", "s", "1111");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "EnterPasscode", "s", "123456");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "TurnKnob", "b", &(int) { 1 });
+        /* The admin passcode set during pairing opens too. */
+        sim1(&c, "EnterPasscode", "s", "7654321");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "EnterPasscode", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "12a4");
+
+        connect_lock(&c);
+        admin_login(&c);
+        {
+                TTLogPage lp;
+                ENCODE(buf, len, ttlock_log_request_encode(W, TTLOCK_LOG_ALL_RECORDS));
+                n = request_ok(&c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+                ck_assert_int_ge(ttlock_log_page_decode(out + 2, n - 2, &lp, &e), 0);
+                ck_assert_uint_eq(lp.n_records, 5);
+                ck_assert_uint_eq(lp.records[0].type, TTLOCK_LOG_PASSCODE_EXPIRED);
+                ck_assert_uint_eq(lp.records[1].type, TTLOCK_LOG_WRONG_PASSCODE);
+                ck_assert_str_eq(lp.records[1].wrong.passcode.code, "1111");
+                ck_assert_uint_eq(lp.records[2].type, TTLOCK_LOG_PASSCODE_UNLOCK);
+                ck_assert_str_eq(lp.records[2].passcode_pair.typed.code, "123456");
+                ck_assert_uint_eq(lp.records[3].type, TTLOCK_LOG_MECHANICAL_KEY_LOCK);
+        }
+        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_CLEAR };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
+        tt_assert_hex_eq(out, n, "0301 5a 01");
+        ENCODE(buf, len, ttlock_pwd_list_request_encode(W, 0));
+        n = request_ok(&c, TTLOCK_CMD_PWD_LIST, buf, len, out);
+        ck_assert_int_ge(ttlock_pwd_list_reply_decode(out + 2, n - 2, &page, &e), 0);
+        ck_assert_uint_eq(page.total, 0);
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_cards) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTCardRequest q = { .op = TTLOCK_CARD_OP_ADD };
+        TTCardReply cr;
+        TTError e = {};
+
+        start_paired(&c, NULL);
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0501 5a 02 02"); /* waiting for a card */
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "0501 5a 02 01 deadbeef");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked")); /* enrolling does not open */
+
+        /* The official flow then sets the validity (Modify). */
+        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_MODIFY, .card = { 3735928559u, 4 },
+                              .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0501 5a 05");
+        q.card.number = 42;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        request_fails(&c, TTLOCK_CMD_IC_MANAGE, buf, len, TTLOCK_ERR_IC_CARD_NOT_EXIST);
+
+        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_SEARCH };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        ck_assert_int_ge(ttlock_card_reply_decode(out + 2, n - 2, &cr, &e), 0);
+        ck_assert_uint_eq(cr.n_cards, 1);
+        ck_assert_uint_eq(cr.cards[0].card.number, 3735928559u);
+        ck_assert_uint_eq(cr.next_sequence, TTLOCK_SEARCH_DONE);
+
+        /* Expired: refused; valid again: opens, with a record push while connected (§7.3). */
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        c.n_frames = 0;
+        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_MODIFY, .card = { 3735928559u, 4 }, .start = wide_start,
+                              .end = wide_end };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        ck_assert_uint_eq(n, 17); /* 14 01 + the 15-byte record push */
+        ck_assert_uint_eq(out[0], 0x14);
+
+        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_DELETE, .card = { 3735928559u, 4 } };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        c.n_frames = 0;
+        request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        request_fails(&c, TTLOCK_CMD_IC_MANAGE, buf, len, TTLOCK_ERR_IC_CARD_NOT_EXIST);
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_fingerprints) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTFingerprintRequest q = { .op = TTLOCK_FP_OP_ADD };
+
+        start_paired(&c, NULL);
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0601 5a 02 02 04"); /* add mode, 4 presses */
+        for (unsigned i = 1; i <= 3; i++) {
+                char hex[32];
+                sim1(&c, "PlaceFinger", "s", "7");
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+                snprintf(hex, sizeof(hex), "0601 5a 02 03 %02x 04", i);
+                tt_assert_hex_eq(out, n, hex);
+        }
+        sim1(&c, "PlaceFinger", "s", "7");
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "0601 5a 02 01 000000000007");
+
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "PlaceFinger", "s", "8");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "PlaceFinger", "s", "7");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "PlaceFinger", "org.freedesktop.DBus.Error.InvalidArgs", "s", "x");
+
+        connect_lock(&c);
+        admin_login(&c);
+        q = (TTFingerprintRequest) { .op = TTLOCK_FP_OP_DELETE, .id = 8 };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
+        request_fails(&c, TTLOCK_CMD_FR_MANAGE, buf, len, TTLOCK_ERR_FINGER_PRINT_NOT_EXIST);
+        q = (TTFingerprintRequest) { .op = TTLOCK_FP_OP_CLEAR };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0601 5a 04");
+        stop(&c);
+}
+END_TEST
+
+/* ---- settings ---- */
+
+START_TEST(test_settings) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTError e = {};
+
+        start_paired(&c, NULL);
+        {
+                TTAudioRequest q = { .op = TTLOCK_SETTING_SET, .enabled = true, .has_volume = true, .volume = 5 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_audio_request_encode(W, &q, NULL), 0));
+                n = request_ok(&c, TTLOCK_CMD_AUDIO_MANAGE, buf, len, out);
+                tt_assert_hex_eq(out, n, "6201 5a 02");
+                q = (TTAudioRequest) { .op = TTLOCK_SETTING_QUERY };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_audio_request_encode(W, &q, NULL), 0));
+                n = request_ok(&c, TTLOCK_CMD_AUDIO_MANAGE, buf, len, out);
+                tt_assert_hex_eq(out, n, "6201 5a 01 01 05");
+        }
+        {
+                TTToggleRequest q = { .op = TTLOCK_SETTING_SET, .enabled = true };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_remote_unlock_request_encode(W, &q, NULL), 0));
+                request_ok(&c, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, buf, len, out);
+                q.op = TTLOCK_SETTING_QUERY;
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_remote_unlock_request_encode(W, &q, NULL), 0));
+                n = request_ok(&c, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, buf, len, out);
+                tt_assert_hex_eq(out, n, "3701 5a 01 01");
+                /* No freeze feature on this lock. */
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_freeze_request_encode(W, &q, NULL), 0));
+                request_fails(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, TTLOCK_ERR_INVALID_COMMAND);
+        }
+        {
+                TTSwitchRequest q = { .op = TTLOCK_SETTING_SET, .items = TTLOCK_SWITCH_RESET_BUTTON, .values = 0 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_switch_request_encode(W, &q, NULL), 0));
+                request_ok(&c, TTLOCK_CMD_SWITCH, buf, len, out);
+                call_fails(&c, DEV, "org.ttlock.Sim1", "PressResetButton", "org.freedesktop.DBus.Error.AccessDenied",
+                           NULL);
+                q.items = TTLOCK_SWITCH_UNLOCK_DIRECTION; /* not on this lock */
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_switch_request_encode(W, &q, NULL), 0));
+                request_fails(&c, TTLOCK_CMD_SWITCH, buf, len, TTLOCK_ERR_INVALID_PARAM);
+        }
+        {
+                TTPassageModeRequest q = { .op = TTLOCK_PASSAGE_MODE_ADD,
+                                           .record = { TTLOCK_PASSAGE_MODE_WEEKLY, 0, 0, 0, 0, 23, 59 } };
+                TTPassageModeReply pr;
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
+                request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
+                q = (TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_QUERY };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
+                n = request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
+                ck_assert_int_ge(ttlock_passage_mode_reply_decode(out + 2, n - 2, &pr, &e), 0);
+                ck_assert_uint_eq(pr.n_records, 1);
+                ck_assert_uint_eq(pr.next_seq, TTLOCK_PASSAGE_MODE_SEQ_DONE);
+                q = (TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_DELETE,
+                                             .record = { TTLOCK_PASSAGE_MODE_WEEKLY, 3, 0, 1, 0, 2, 0 } };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
+                request_fails(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, TTLOCK_ERR_RECORD_NOT_EXIST);
+        }
+        {
+                /* Auto-lock 1 s; inside the all-day passage window above the lock stays open. */
+                TTAutoLockRequest q = { .op = TTLOCK_SETTING_SET, .seconds = 1 };
+                uint32_t ps;
+                TTActuateRequest aq = { .timestamp = 1700000000 };
+
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &q, NULL), 0));
+                n = request_ok(&c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, out);
+                tt_assert_hex_eq(out, n, "3601 5a 02");
+                ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "AutoLockSeconds"), 1);
+                ps = user_challenge(&c);
+                aq.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
+                ENCODE(buf, len, ttlock_actuate_request_encode(&aq, W));
+                request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+                usleep(1500000);
+                ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+                TTPassageModeRequest pq = { .op = TTLOCK_PASSAGE_MODE_CLEAR };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &pq, NULL), 0));
+                request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
+                uint32_t records = get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords");
+                /* Out of the window: re-locks after 1 s, with no log record (§7.2). */
+                ck_assert(WAIT_FOR(&c, get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"), 3000));
+                ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords"), records);
+        }
+        {
+                TTDateTime t;
+                n = request_ok(&c, TTLOCK_CMD_GET_LOCK_TIME, NULL, 0, out);
+                ck_assert_int_ge(ttlock_lock_time_reply_decode(out + 2, n - 2, &t, &e), 0);
+                /* Calibrated to 2024-05-06 07:08:09 during pairing. */
+                ck_assert_uint_eq(t.year, 2024);
+                ck_assert_uint_eq(t.month, 5);
+                ck_assert_uint_eq(t.day, 6);
+        }
+        /* Unknown command: INVALID_COMMAND. */
+        request_fails(&c, 0x80, "\x01", 1, TTLOCK_ERR_INVALID_COMMAND);
+        /* A payload where none belongs (§10.1 R7): a parameter error. */
+        request_fails(&c, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, "E", 1, TTLOCK_ERR_NO_DEFINED_ERROR);
+        stop(&c);
+}
+END_TEST
+
+/* ---- radio habits and faults ---- */
+
+START_TEST(test_radio) {
+        Client c;
+        const char *args[] = { "--lock", "mac=" MAC, "--latency-ms", "0", "--connect-ms", "0", "--connect-fail-ms",
+                               "100", "--advert-interval-ms", "100", "--awake-seconds", "1",
+                               "--dormant-after-seconds", "2", "--idle-disconnect-seconds", "1", NULL };
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTAdvert a;
+
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Awake"));
+        discover(&c);
+        connect_lock(&c);
+        pair(&c);
+        /* An idle link is dropped by the lock. */
+        ck_assert(WAIT_FOR(&c, !c.connected, 3000));
+        ck_assert(!get_bool(&c, DEV, "org.bluez.Device1", "Connected"));
+        /* Then it falls asleep: dormant flag, bolt bit cleared, connections refused (§6, §9.2). */
+        ck_assert(WAIT_FOR(&c, get_bool(&c, DEV, "org.ttlock.Sim1", "Dormant"), 5000));
+        drain(&c, 250);
+        ck_assert(WAIT_FOR(&c, c.mfd_changes > 0, 3000));
+        read_advert(&c, &a);
+        ck_assert(a.dormant);
+        ck_assert(!a.unlocked);
+        call_fails(&c, DEV, "org.bluez.Device1", "Connect", "org.bluez.Error.Failed", NULL);
+        sim1(&c, "Wake", NULL, NULL);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Dormant"));
+
+        /* Faults. */
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "refuse-connect", 1);
+        call_fails(&c, DEV, "org.bluez.Device1", "Connect", "org.bluez.Error.Failed", NULL);
+        connect_lock(&c);
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "no-reply", 1);
+        ENCODE(buf, len, ttlock_status_request_encode(W));
+        send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+        ck_assert(!next_frame(&c, frame, &n, 400));
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "bad-crc", 1);
+        send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        {
+                TTFrame f;
+                ck_assert_int_lt(ttlock_frame_parse(frame, n, &f, NULL), 0);
+                ck_assert_int_ge(ttlock_frame_parse_unchecked(frame, n, &f, NULL), 0);
+                ck_assert(!f.crc_ok);
+        }
+        /* A frame with a bad CRC from the client: LOCK_CRC_CHECK_ERROR (§9.1). */
+        {
+                TTFrameHeader h = TTLOCK_V3_APP_HEADER(TTLOCK_CMD_SEARCH_DEVICE_FEATURE);
+                uint8_t fr[16], wire[20];
+                size_t fl, wl;
+                ck_assert_int_ge(ttlock_frame_build(&h, NULL, NULL, 0, fr, sizeof(fr), &fl, NULL), 0);
+                fr[fl - 1] ^= 1;
+                ck_assert_int_ge(ttlock_wire_encode(fr, fl, wire, sizeof(wire), &wl, NULL), 0);
+                call_ok(&c, WRITE, "org.bluez.GattCharacteristic1", "WriteValue", "aya{sv}", (int) wl, wire[0],
+                        wire[1], wire[2], wire[3], wire[4], wire[5], wire[6], wire[7], wire[8], wire[9], wire[10],
+                        wire[11], wire[12], wire[13], wire[14], 0);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+                tt_assert_hex_eq(out, n, "010001");
+        }
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "drop-connection", 1);
+        send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+        ck_assert(WAIT_FOR(&c, !c.connected, 3000));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "InjectFault", "org.freedesktop.DBus.Error.InvalidArgs", "su",
+                   "lightning", 1);
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_reset) {
+        Client c;
+        uint8_t out[TTLOCK_FRAME_MAX_DATA];
+        size_t n;
+
+        start_paired(&c, NULL);
+        n = request_ok(&c, TTLOCK_CMD_RESET_LOCK, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "5201");
+        ck_assert(WAIT_FOR(&c, !c.connected, 3000));
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        /* Back in setting mode: pairable again. */
+        connect_lock(&c);
+        pair(&c);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "PressResetButton", NULL, NULL);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_options) {
+        TestBus *b = NULL;
+        const char *sim = getenv("TTLOCK_SIM");
+        int status;
+        char *output = NULL;
+        static const char *const bad[][4] = {
+                { "--lock", "mac=zz", NULL },
+                { "--lock", "mac=AA:BB:CC:DD:EE:FF,features=warp-drive", NULL },
+                { "--lock", "battery=101", NULL },
+                { "--locks", "0", NULL },
+                { "--latency-ms", "-1", NULL },
+                { "--frobnicate", NULL },
+                { "--lock", "mac=AA:BB:CC:DD:EE:FF", "--lock", "mac=aa:bb:cc:dd:ee:ff" },
+        };
+
+        ck_assert_int_ge(test_bus_start(NULL, &b), 0);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                const char *argv[6] = { sim };
+                for (size_t k = 0; k < 4 && bad[i][k]; k++)
+                        argv[k + 1] = bad[i][k];
+                ck_assert_int_ge(test_bus_run(b, NULL, NULL, (char *const *) argv, NULL, 5 * TEST_USEC_PER_SEC,
+                                              &status, NULL),
+                                 0);
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0, "%s %s accepted", bad[i][0],
+                              bad[i][1] ?: "");
+        }
+        {
+                const char *argv[] = { sim, "--help", NULL };
+                ck_assert_int_ge(test_bus_run(b, NULL, NULL, (char *const *) argv, NULL, 5 * TEST_USEC_PER_SEC,
+                                              &status, &output),
+                                 0);
+                ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                ck_assert_ptr_nonnull(strstr(output, "--always-awake"));
+                free(output);
+        }
+        test_bus_stop(b);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("sim");
+        TCase *tc = tcase_create("conformance");
+
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_options);
+        tcase_add_test(tc, test_discovery);
+        tcase_add_test(tc, test_discovery_filter);
+        tcase_add_test(tc, test_pairing);
+        tcase_add_test(tc, test_unlock_lock);
+        tcase_add_test(tc, test_vectors);
+        tcase_add_test(tc, test_log);
+        tcase_add_test(tc, test_passcodes);
+        tcase_add_test(tc, test_cards);
+        tcase_add_test(tc, test_fingerprints);
+        tcase_add_test(tc, test_settings);
+        tcase_add_test(tc, test_radio);
+        tcase_add_test(tc, test_reset);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TT_TEST_MAIN
