@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "errors.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "The TTLock Bluetooth door lock daemon: serves org.ttlock.Manager on the system bus.\n\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the version\n"
+               "     --log-level=LEVEL    debug, info, notice, warning, err (default: info)\n\n"
+               "Keys are kept under $STATE_DIRECTORY (else /var/lib/ttlockd); the system bus is\n"
+               "$DBUS_SYSTEM_BUS_ADDRESS (else the default). See ttlockd(8).\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_LOG_LEVEL };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {},
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("ttlockd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                log_error("Unknown log level \"%s\".", optarg);
+                                return -EINVAL;
+                        }
+                        log_set_max_level(r);
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("%s takes no arguments.", program_invocation_short_name);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        int r;
+
+        /* journald reads the "<N>" prefixes when we run as a service. */
+        log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r;
+
+        r = ttlock_crypto_init();
+        if (r < 0)
+                return log_error_errno(r, "libgcrypt is unusable: %m");
+        (void) ttlockd_errors_register();
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Cannot block signals: %m");
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot get the event loop: %m");
+        /* SIGTERM/SIGINT end the loop cleanly (NULL handler = sd_event_exit()). */
+        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+        r = sd_event_set_watchdog(event, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot enable the watchdog: %m");
+
+        /* sd_bus_open_system() honours DBUS_SYSTEM_BUS_ADDRESS. */
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+
+        r = manager_new(event, bus, NULL, &m);
+        if (r < 0)
+                return r;
+        /* Objects first, then the name: no call may reach an object that is not there yet. */
+        r = manager_start(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(bus, MANAGER_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s: %m", MANAGER_BUS_NAME);
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving locks.");
+        log_info("ttlockd %s running.", PACKAGE_VERSION);
+
+        r = sd_event_loop(event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("ttlockd stopping.");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Getting in and looking: Unlock (protocol.md §5.3), Lock (§5.4) and Refresh (§5.5: 0x14 state and
+ * 0x01 battery/features) as one small state machine over a LinkJob.
+ *
+ * Unlock/Lock take the fast path and nothing else (architecture.md "Two journeys"): CHECK_USER_TIME →
+ * UNLOCK/FUNCTION_LOCK. Some locks answer only one of the two challenges (§5.3), so a refused
+ * CHECK_USER_TIME is followed by CHECK_ADMIN → UNLOCK/FUNCTION_LOCK once. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "access.h"
+#include "feature-bits.h"
+#include "link.h"
+#include "ops-common.h"
+
+typedef enum AccessAction {
+        ACCESS_UNLOCK,
+        ACCESS_LOCK,
+        ACCESS_REFRESH,
+} AccessAction;
+
+typedef struct AccessResult {
+        OpStatus status;      /* error 0 = done */
+        bool have_battery;
+        uint8_t battery;
+        bool have_state;      /* the lock said so: an actuation reply or a 0x14 reply */
+        TTLockState state;
+        bool have_features;   /* Refresh: SEARCH_DEVICE_FEATURE answered */
+        TTFeatures features;
+} AccessResult;
+
+typedef struct AccessOp AccessOp;
+
+/* Called once, after the job has left the link; the operation is freed right after. */
+typedef void (*AccessDone)(const AccessResult *r, void *userdata);
+
+int access_op_start(Link *link, AccessAction action, const OpKeys *keys, AccessDone done, void *userdata,
+                    AccessOp **ret);
+/* Stop without calling done (the owner is going away). */
+void access_op_cancel(AccessOp *op);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Reading the operation log (protocol.md §4.3 GET_OPERATE_LOG, §7.2, §7.4): from 0xFFFF ("what has
+ * not been read yet") page by page until the lock says there is nothing more, no authentication.
+ * The records come back decoded, each with the identity history.h de-duplicates on. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link.h"
+#include "oplog.h"
+#include "ops-common.h"
+
+/* A bound on one read: the lock keeps 500 records (§4.3), so a full ring fits twice. */
+#define LOG_READ_MAX_RECORDS 1000U
+#define LOG_READ_MAX_PAGES 200U
+
+typedef struct LogEntry {
+        TTLogRecord record;
+        uint64_t identity; /* history_record_identity() */
+} LogEntry;
+
+typedef struct LogReadResult {
+        OpStatus status;   /* an error after some pages still returns what was read */
+        LogEntry *entries; /* oldest first; owned by the operation, valid during the callback */
+        size_t n_entries;
+} LogReadResult;
+
+typedef struct LogReadOp LogReadOp;
+typedef void (*LogReadDone)(const LogReadResult *r, void *userdata);
+
+int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret);
+void log_read_op_cancel(LogReadOp *op);
+
+/* Decode one reply page (total ‖ next ‖ records) into entries, appending to (*entries, *n) (at most
+ * max in all); returns how many were added. A record's position, used for its identity, is taken
+ * as next − (records in the page) + its index (§4.3 paging). Exposed for the tests. */
+int log_page_parse(const uint8_t *data, size_t len, uint16_t *ret_total, uint16_t *ret_next,
+                   LogEntry **entries, size_t *n, size_t max);

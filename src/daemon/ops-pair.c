@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "command.h"
+#include "credentials.h"
+#include "info.h"
+#include "log.h"
+#include "macro.h"
+#include "ops-pair.h"
+#include "pairing.h"
+#include "settings.h"
+
+typedef enum PairStep {
+        STEP_GET_AES_KEY,
+        STEP_ADD_ADMIN,
+        STEP_TIME_CALIBRATE,
+        STEP_FEATURES,
+        STEP_SWITCH,
+        STEP_AUDIO,
+        STEP_AUTO_LOCK,
+        STEP_GET_ADMIN_CODE,
+        STEP_SET_ADMIN_CODE,
+        STEP_REMOTE_UNLOCK,
+        STEP_MODEL,
+        STEP_HARDWARE,
+        STEP_FIRMWARE,
+        STEP_OPERATE_FINISHED,
+        _STEP_MAX,
+} PairStep;
+
+/* §5.1: 10-digit secrets starting with '0' in the official app, i.e. 0 … 999 999 999. */
+#define PAIR_SECRET_LIMIT UINT32_C(1000000000)
+#define ADMIN_PASSCODE_DIGITS 7
+
+struct PairOp {
+        LinkJob *job;
+        PairStep step;
+        uint8_t key[TTLOCK_KEY_SIZE]; /* default key until GET_AES_KEY, then K */
+        LockRecord *record;
+        bool have_features;
+        char admin_code[ADMIN_PASSCODE_DIGITS + 1];
+        OpStatus status;
+        PairKeysReady keys_ready;
+        PairDone done;
+        void *userdata;
+};
+
+static void op_free(PairOp *op) {
+        erase_memory(op->key, sizeof(op->key));
+        erase_memory(op->admin_code, sizeof(op->admin_code));
+        lock_record_free(op->record);
+        free(op);
+}
+
+static void finish(PairOp *op) {
+        LinkJob *job = op->job;
+        LockRecord *record;
+
+        op->job = NULL;
+        if (job)
+                link_job_finish(job);
+        /* Without an admin on the lock there is nothing to hand over. */
+        record = op->step > STEP_ADD_ADMIN ? TAKE_PTR(op->record) : NULL;
+        if (op->done)
+                op->done(&op->status, record, op->userdata);
+        else
+                lock_record_free(record);
+        op_free(op);
+}
+
+static void fail(PairOp *op, uint8_t command, int error) {
+        op_fail(&op->status, command, error);
+        finish(op);
+}
+
+static bool has_feature(PairOp *op, unsigned bit) {
+        return op->have_features && ttlock_features_has(&op->record->features, bit);
+}
+
+static bool step_applies(PairOp *op, PairStep s) {
+        switch (s) {
+        case STEP_AUDIO:
+                return has_feature(op, TTLOCK_FEATURE_AUDIO_MANAGEMENT);
+        case STEP_AUTO_LOCK:
+                return has_feature(op, TTLOCK_FEATURE_AUTO_LOCK);
+        case STEP_GET_ADMIN_CODE:
+                return has_feature(op, TTLOCK_FEATURE_GET_ADMIN_CODE);
+        case STEP_SET_ADMIN_CODE:
+                /* §5.1 step 11: V3 sets one directly unless the lock can tell its own. */
+                return !op->record->admin_passcode;
+        case STEP_REMOTE_UNLOCK:
+                return has_feature(op, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK);
+        default:
+                return true;
+        }
+}
+
+static uint8_t step_command(PairStep s) {
+        static const uint8_t commands[_STEP_MAX] = {
+                [STEP_GET_AES_KEY] = TTLOCK_CMD_GET_AES_KEY,
+                [STEP_ADD_ADMIN] = TTLOCK_CMD_ADD_ADMIN,
+                [STEP_TIME_CALIBRATE] = TTLOCK_CMD_TIME_CALIBRATE,
+                [STEP_FEATURES] = TTLOCK_CMD_SEARCH_DEVICE_FEATURE,
+                [STEP_SWITCH] = TTLOCK_CMD_SWITCH,
+                [STEP_AUDIO] = TTLOCK_CMD_AUDIO_MANAGE,
+                [STEP_AUTO_LOCK] = TTLOCK_CMD_AUTO_LOCK_MANAGE,
+                [STEP_GET_ADMIN_CODE] = TTLOCK_CMD_GET_ADMIN_CODE,
+                [STEP_SET_ADMIN_CODE] = TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD,
+                [STEP_REMOTE_UNLOCK] = TTLOCK_CMD_CONTROL_REMOTE_UNLOCK,
+                [STEP_MODEL] = TTLOCK_CMD_READ_DEVICE_INFO,
+                [STEP_HARDWARE] = TTLOCK_CMD_READ_DEVICE_INFO,
+                [STEP_FIRMWARE] = TTLOCK_CMD_READ_DEVICE_INFO,
+                [STEP_OPERATE_FINISHED] = TTLOCK_CMD_OPERATE_FINISHED,
+        };
+        return commands[s];
+}
+
+static int build_request(PairOp *op, TTWriter *w) {
+        TTDateTime now;
+        uint32_t v;
+        int r;
+
+        switch (op->step) {
+        case STEP_GET_AES_KEY:
+                ttlock_get_aes_key_request_encode(w);
+                return 0;
+        case STEP_ADD_ADMIN:
+                ttlock_add_admin_request_encode(&(TTAddAdminRequest) {
+                                                        .admin_ps = op->record->admin_ps,
+                                                        .unlock_key = op->record->unlock_key,
+                                                },
+                                                w);
+                return 0;
+        case STEP_TIME_CALIBRATE:
+                r = op_lock_time_now(&now);
+                if (r < 0)
+                        return r;
+                return ttlock_time_calibrate_request_encode(&now, w);
+        case STEP_FEATURES:
+        case STEP_GET_ADMIN_CODE:
+        case STEP_OPERATE_FINISHED:
+                return 0; /* empty requests (§4.3) */
+        case STEP_SWITCH:
+                return ttlock_switch_request_encode(w, &(TTSwitchRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+        case STEP_AUDIO:
+                return ttlock_audio_request_encode(w, &(TTAudioRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+        case STEP_AUTO_LOCK:
+                return ttlock_auto_lock_request_encode(w, &(TTAutoLockRequest) { .op = TTLOCK_SETTING_QUERY },
+                                                       NULL);
+        case STEP_REMOTE_UNLOCK:
+                return ttlock_remote_unlock_request_encode(w, &(TTToggleRequest) { .op = TTLOCK_SETTING_QUERY },
+                                                           NULL);
+        case STEP_SET_ADMIN_CODE:
+                for (size_t i = 0; i < ADMIN_PASSCODE_DIGITS; i++) {
+                        r = op_random_below(10, &v);
+                        if (r < 0)
+                                return r;
+                        op->admin_code[i] = (char) ('0' + v);
+                }
+                op->admin_code[ADMIN_PASSCODE_DIGITS] = 0;
+                return ttlock_set_admin_code_request_encode(w, op->admin_code, NULL);
+        case STEP_MODEL:
+                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_MODEL, w);
+        case STEP_HARDWARE:
+                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_HARDWARE_REVISION, w);
+        case STEP_FIRMWARE:
+                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_FIRMWARE_REVISION, w);
+        default:
+                return -EINVAL;
+        }
+}
+
+static void run_step(PairOp *op);
+
+/* What an optional step learnt; < 0 when its reply does not decode (the step is then skipped). */
+static int take_optional(PairOp *op, const TTReply *reply) {
+        LockRecord *rec = op->record;
+        int r;
+
+        switch (op->step) {
+        case STEP_FEATURES: {
+                TTFeatureReply f;
+                r = ttlock_feature_reply_decode(reply->data, reply->data_len, &f, NULL);
+                if (r < 0)
+                        return r;
+                rec->features = f.features;
+                rec->battery = f.battery;
+                op->have_features = true;
+                return 0;
+        }
+        case STEP_SWITCH: {
+                TTSwitchReply s;
+                r = ttlock_switch_reply_decode(reply->data, reply->data_len, &s, NULL);
+                if (r < 0)
+                        return r;
+                if (s.items & TTLOCK_SWITCH_TAMPER_ALERT)
+                        rec->tamper_alert = !!(s.values & TTLOCK_SWITCH_TAMPER_ALERT);
+                if (s.items & TTLOCK_SWITCH_RESET_BUTTON)
+                        rec->reset_button = !!(s.values & TTLOCK_SWITCH_RESET_BUTTON);
+                if (s.items & TTLOCK_SWITCH_PRIVACY_LOCK)
+                        rec->privacy_lock = !!(s.values & TTLOCK_SWITCH_PRIVACY_LOCK);
+                return 0;
+        }
+        case STEP_AUDIO: {
+                TTAudioReply a;
+                r = ttlock_audio_reply_decode(reply->data, reply->data_len, &a, NULL);
+                if (r < 0)
+                        return r;
+                rec->sound_enabled = a.enabled;
+                rec->sound_volume = a.has_volume ? a.volume : 0;
+                return 0;
+        }
+        case STEP_AUTO_LOCK: {
+                TTAutoLockReply a;
+                r = ttlock_auto_lock_reply_decode(reply->data, reply->data_len, &a, NULL);
+                if (r < 0)
+                        return r;
+                rec->auto_lock_seconds = a.seconds;
+                return 0;
+        }
+        case STEP_REMOTE_UNLOCK: {
+                TTToggleReply t;
+                r = ttlock_remote_unlock_reply_decode(reply->data, reply->data_len, &t, NULL);
+                if (r < 0)
+                        return r;
+                rec->remote_unlock = t.enabled;
+                return 0;
+        }
+        case STEP_GET_ADMIN_CODE: {
+                TTAdminCodeReply a;
+                r = ttlock_admin_code_reply_decode(reply->data, reply->data_len, &a, NULL);
+                if (r >= 0 && a.code[0])
+                        r = lock_record_set_string(&rec->admin_passcode, a.code);
+                erase_memory(&a, sizeof(a));
+                return r;
+        }
+        case STEP_SET_ADMIN_CODE:
+                return lock_record_set_string(&rec->admin_passcode, op->admin_code);
+        case STEP_MODEL:
+        case STEP_HARDWARE:
+        case STEP_FIRMWARE: {
+                TTDeviceInfoReply d;
+                r = ttlock_device_info_reply_decode(reply->data, reply->data_len, &d, NULL);
+                if (r < 0)
+                        return r;
+                return lock_record_set_string(op->step == STEP_MODEL      ? &rec->model :
+                                              op->step == STEP_HARDWARE ? &rec->hardware_revision :
+                                                                          &rec->firmware_revision,
+                                              d.text);
+        }
+        default:
+                return 0;
+        }
+}
+
+static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        PairOp *op = userdata;
+        uint8_t command = step_command(op->step);
+        OpStatus st;
+        int r;
+
+        if (op->step == STEP_ADD_ADMIN && error == -ENODATA) {
+                /* §2.4: an ADD_ADMIN reply without data = "not in setting mode". */
+                op->status = (OpStatus) { .error = -EREMOTEIO, .command = command,
+                                          .lock_error = 0x07 /* LOCK_IS_IN_NO_SETTING_MODE */ };
+                finish(op);
+                return 0;
+        }
+
+        r = op_check_reply(command, error, reply, &st);
+        switch (op->step) {
+        case STEP_GET_AES_KEY:
+                if (r >= 0)
+                        r = ttlock_get_aes_key_reply_decode(reply->data, reply->data_len, op->key, NULL);
+                if (r < 0) {
+                        if (r == -EREMOTEIO)
+                                op->status = st;
+                        else
+                                op_fail(&op->status, command, r);
+                        finish(op);
+                        return 0;
+                }
+                memcpy(op->record->aes_key, op->key, TTLOCK_KEY_SIZE);
+                break;
+
+        case STEP_ADD_ADMIN:
+                if (r >= 0)
+                        /* The official app refuses a reply without "SCIENER" (§4.3). */
+                        r = ttlock_add_admin_reply_decode(reply->data, reply->data_len, NULL);
+                if (r < 0) {
+                        if (r == -EREMOTEIO)
+                                op->status = st;
+                        else
+                                op_fail(&op->status, command, r);
+                        finish(op);
+                        return 0;
+                }
+                /* The lock has an admin now: these keys are the only way back in. Disk first. */
+                op->step++;
+                r = op->keys_ready ? op->keys_ready(op->record, op->userdata) : 0;
+                if (r < 0) {
+                        fail(op, command, r);
+                        return 0;
+                }
+                run_step(op);
+                return 0;
+
+        case STEP_OPERATE_FINISHED:
+                if (r < 0)
+                        log_warning("%s: OPERATE_FINISHED failed (%d/0x%02x); the lock has our admin anyway.",
+                                    op->record->address, r, st.lock_error);
+                op->step++;
+                finish(op);
+                return 0;
+
+        default:
+                if (r >= 0)
+                        r = take_optional(op, reply);
+                if (r < 0)
+                        /* §5.1/§9.5: optional steps fail on some firmware; pairing goes on. */
+                        log_info("%s: optional pairing step %s failed (%d/0x%02x), continuing.",
+                                 op->record->address, ttlock_command_name(command) ?: "?", r,
+                                 r == -EREMOTEIO ? st.lock_error : 0);
+                if (r == -ENOTCONN || r == -ETIMEDOUT) {
+                        /* Nothing more will get through this connection; what we have is enough. */
+                        op->step = _STEP_MAX;
+                        finish(op);
+                        return 0;
+                }
+                break;
+        }
+        op->step++;
+        run_step(op);
+        return 0;
+}
+
+static void run_step(PairOp *op) {
+        uint8_t buf[64];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        size_t len;
+        int r;
+
+        while (op->step < _STEP_MAX && !step_applies(op, op->step))
+                op->step++;
+        if (op->step >= _STEP_MAX) {
+                finish(op);
+                return;
+        }
+
+        r = build_request(op, &w);
+        if (r >= 0)
+                r = tt_writer_finish(&w, &len, NULL);
+        if (r >= 0)
+                r = link_job_send(op->job, step_command(op->step), buf, len, op->key, 0, on_reply, op);
+        erase_memory(buf, sizeof(buf));
+        if (r < 0) {
+                if (op->step > STEP_ADD_ADMIN && r != -ENOTCONN) {
+                        log_info("%s: cannot send optional pairing step %s: %d", op->record->address,
+                                 ttlock_command_name(step_command(op->step)) ?: "?", r);
+                        op->step++;
+                        run_step(op);
+                        return;
+                }
+                fail(op, step_command(op->step), r);
+        }
+}
+
+static void on_start(LinkJob *job, int error, void *userdata) {
+        PairOp *op = userdata;
+
+        if (error < 0) {
+                op->job = NULL;
+                fail(op, 0, error);
+                return;
+        }
+        run_step(op);
+}
+
+int pair_op_start(Link *link, const char *address, PairKeysReady keys_ready, PairDone done, void *userdata,
+                  PairOp **ret) {
+        PairOp *op;
+        int r;
+
+        op = calloc(1, sizeof(PairOp));
+        if (!op)
+                return -ENOMEM;
+        *op = (PairOp) { .keys_ready = keys_ready, .done = done, .userdata = userdata };
+        memcpy(op->key, ttlock_default_key, TTLOCK_KEY_SIZE);
+
+        r = lock_record_new(address, &op->record);
+        if (r < 0)
+                goto fail;
+        r = op_random_below(PAIR_SECRET_LIMIT, &op->record->admin_ps);
+        if (r < 0)
+                goto fail;
+        r = op_random_below(PAIR_SECRET_LIMIT, &op->record->unlock_key);
+        if (r < 0)
+                goto fail;
+        /* Locally paired: lockFlagPos 0, uid 0 (§4.3 CHECK_ADMIN); the version tuple we send (§2.1). */
+        op->record->lock_flag_pos = 0;
+        op->record->uid = 0;
+        op->record->protocol_type = 5;
+        op->record->sub_version = 3;
+        op->record->scene = 1;
+        op->record->group_id = 1;
+        op->record->org_id = 1;
+
+        if (ret)
+                *ret = op;
+        r = link_enqueue(link, on_start, op, &op->job);
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        op_free(op);
+        return r;
+}
+
+void pair_op_cancel(PairOp *op) {
+        if (!op)
+                return;
+        if (op->job)
+                link_job_cancel(op->job);
+        op_free(op);
+}
