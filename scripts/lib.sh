@@ -7,7 +7,7 @@
 
 # Every Debian 12 package a build, the tests, the fuzzers and the demo need. Extend this list (one
 # package per line) when a new part of the project needs something; tt_ensure_packages installs
-# whatever of it is missing.
+# whatever of it is missing. (procps: run-tests.sh looks for processes a section left behind.)
 TT_DEBIAN_PACKAGES=(
         meson
         ninja-build
@@ -25,6 +25,7 @@ TT_DEBIAN_PACKAGES=(
         systemd
         util-linux
         python3
+        procps
 )
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.

@@ -42,7 +42,12 @@ FRAMES = {
 TERM = "0d0a"
 
 CORPORA = {
-    "fuzz-frame": dict(FRAMES),
+    # Frames, and decrypted reply envelopes (§2.4) for the reply parser that runs on the same bytes.
+    "fuzz-frame": dict(FRAMES, **{
+        "plain-v10-check-user-time-reply": "5501 1a2b3c4d".replace(" ", ""),
+        "plain-failed-with-code": "4700 0e".replace(" ", ""),
+        "plain-failed-without-code": "4700",
+    }),
     # Two bytes that seed the notification cuts, then a stream (§1.4): frames with their terminators,
     # back to back, with garbage between them and a legacy header (§2.2).
     "fuzz-reassembler": {
