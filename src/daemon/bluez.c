@@ -66,6 +66,7 @@ struct Bluez {
 
         bool monitor;
         bool discover;
+        bool gatt_pass; /* second pass over GetManagedObjects: characteristics only */
 };
 
 /* Context of one async call we make on behalf of a link. Freed by the slot's destroy callback, so
@@ -503,7 +504,11 @@ static int handle_interfaces(Bluez *b, const char *path, sd_bus_message *m) {
                 if (r < 0)
                         return r;
 
-                if (strcmp(iface, BLUEZ_ADAPTER) == 0) {
+                if (b->gatt_pass && strcmp(iface, BLUEZ_GATT_CHAR) != 0) {
+                        r = sd_bus_message_skip(m, "a{sv}");
+                        if (r < 0)
+                                return r;
+                } else if (strcmp(iface, BLUEZ_ADAPTER) == 0) {
                         Adapter *a = adapter_find(b, path);
                         if (!a) {
                                 a = calloc(1, sizeof(Adapter));
@@ -780,27 +785,39 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
                 return 0;
         }
 
-        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
-        if (r < 0)
-                goto malformed;
-        /* Devices before their characteristics: a{o…} comes in no defined order, so two passes would
-         * be needed in general; instead characteristics seen before their device are picked up when
-         * BlueZ re-announces them — and BlueZ lists parents first in practice. */
-        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-                const char *path;
-
-                r = sd_bus_message_read(reply, "o", &path);
+        /* a{o…} comes in no defined order (BlueZ walks a hash table), and a characteristic is only
+         * kept once its device is known: a second pass picks up those listed before their device.
+         * BlueZ does not re-announce them, so without it a lock could never become gatt_ready. */
+        for (int pass = 0; pass < 2; pass++) {
+                b->gatt_pass = pass == 1;
+                if (pass == 1) {
+                        r = sd_bus_message_rewind(reply, true);
+                        if (r < 0)
+                                goto malformed;
+                }
+                r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
                 if (r < 0)
                         goto malformed;
-                r = handle_interfaces(b, path, reply);
+                while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                        const char *path;
+
+                        r = sd_bus_message_read(reply, "o", &path);
+                        if (r < 0)
+                                goto malformed;
+                        r = handle_interfaces(b, path, reply);
+                        if (r < 0)
+                                goto malformed;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                goto malformed;
+                }
                 if (r < 0)
                         goto malformed;
                 r = sd_bus_message_exit_container(reply);
                 if (r < 0)
                         goto malformed;
         }
-        if (r < 0)
-                goto malformed;
+        b->gatt_pass = false;
 
         size_t n_adapters = 0;
         for (char **a = bluez_adapters(b); *a; a++)
@@ -812,6 +829,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
         return 0;
 
 malformed:
+        b->gatt_pass = false;
         log_warning_errno(r, "Malformed GetManagedObjects reply from BlueZ: %m");
         return 0;
 }
