@@ -686,8 +686,8 @@ static void on_pair_done(const OpStatus *st, LockRecord *record, void *userdata)
                 if (r < 0)
                         log_error_errno(r, "%s: cannot save the lock's data: %m", l->address);
                 (void) open_history(l);
-                /* Everything in the log so far predates us; only what happens from now on is ours.
-                 * The pairing itself wrote no record worth an Event. */
+                /* Pushes between commands (§7.3) come encrypted with the lock's key. */
+                link_set_session_key(l->link, l->record->aes_key);
                 emit_changed(l, "Paired", "Pairable", "Alias", "Model", "HardwareRevision", "FirmwareRevision",
                              "AutoLockSeconds", "Features", "Battery", NULL);
                 admin_interfaces_changed(l, /* added= */ true);
@@ -976,6 +976,8 @@ int lock_object_new(Manager *m, const char *address, LockRecord *record, LockObj
                         l->state_updated_usec = record->state_updated_usec;
                 }
                 (void) open_history(l);
+                /* Pushes between commands (§7.3) come encrypted with the lock's key. */
+                link_set_session_key(l->link, l->record->aes_key);
         }
         *ret = l;
         return 0;
