@@ -107,7 +107,7 @@ static void discovery_update(Sim *s) {
         if (discovering) {
                 s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
                 if (!s->advert_timer) {
-                        r = sd_event_add_time_relative(s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 0,
+                        r = sd_event_add_time_relative(s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 1000,
                                                        advert_tick, s);
                         if (r < 0)
                                 log_error_errno(r, "Failed to start the advertisement timer: %m");

@@ -186,7 +186,7 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
         else
                 delay = l->sim->timing.connect_usec;
 
-        r = sd_event_add_time_relative(l->sim->event, &l->connect_timer, CLOCK_MONOTONIC, delay, 0,
+        r = sd_event_add_time_relative(l->sim->event, &l->connect_timer, CLOCK_MONOTONIC, delay, 1,
                                        connect_done, l);
         if (r < 0)
                 return r;

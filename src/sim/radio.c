@@ -168,7 +168,9 @@ void radio_update(SimLock *l) {
                 return;
         }
         if (!l->timer) {
-                r = sd_event_add_time(l->sim->event, &l->timer, CLOCK_MONOTONIC, next, 0, on_timer, l);
+                /* Accuracy 1 µs: sd-event's default of 250 ms would add a quarter second to every
+                 * exchange and make --latency-ms meaningless. */
+                r = sd_event_add_time(l->sim->event, &l->timer, CLOCK_MONOTONIC, next, 1, on_timer, l);
                 if (r < 0) {
                         log_error_errno(r, "%s: failed to arm a timer: %m", l->address_str);
                         return;
