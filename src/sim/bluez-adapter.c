@@ -38,7 +38,7 @@ static SimDiscoveryClient *client_get(Sim *s, const char *sender) {
                 return NULL;
         s->clients = n;
         c = &s->clients[s->n_clients];
-        *c = (SimDiscoveryClient) { .rssi = INT16_MIN, .duplicate_data = true };
+        *c = (SimDiscoveryClient){ .rssi = INT16_MIN, .duplicate_data = true };
         strcpy(c->transport, "auto");
         c->sender = strdup(sender);
         if (!c->sender)
@@ -101,23 +101,28 @@ static void discovery_update(Sim *s) {
         if (discovering == s->discovering)
                 return;
         s->discovering = discovering;
-        (void) sd_bus_emit_properties_changed(s->bus, SIM_ADAPTER_PATH, "org.bluez.Adapter1", "Discovering",
-                                              NULL);
+        (void) sd_bus_emit_properties_changed(
+                s->bus, SIM_ADAPTER_PATH, "org.bluez.Adapter1", "Discovering", NULL);
 
         if (discovering) {
                 s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
                 if (!s->advert_timer) {
-                        r = sd_event_add_time_relative(s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 1000,
-                                                       advert_tick, s);
+                        r = sd_event_add_time_relative(
+                                s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 1000, advert_tick, s);
                         if (r < 0)
                                 log_error_errno(r, "Failed to start the advertisement timer: %m");
                 }
         } else {
                 s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
                 if (s->timing.temporary_timeout_usec > 0 && !s->temporary_timer) {
-                        r = sd_event_add_time_relative(s->event, &s->temporary_timer, CLOCK_MONOTONIC,
-                                                       s->timing.temporary_timeout_usec, 0, temporary_expired,
-                                                       s);
+                        r = sd_event_add_time_relative(
+                                s->event,
+                                &s->temporary_timer,
+                                CLOCK_MONOTONIC,
+                                s->timing.temporary_timeout_usec,
+                                0,
+                                temporary_expired,
+                                s);
                         if (r < 0)
                                 log_error_errno(r, "Failed to start the temporary-device timer: %m");
                 }
@@ -222,8 +227,8 @@ static int uuid_normalize(const char *in, char **ret) {
         if (n == 4 || n == 8) {
                 if (strspn(in, "0123456789abcdefABCDEF") != n)
                         return -EINVAL;
-                (void) snprintf(buf, sizeof(buf), "%s%s-0000-1000-8000-00805f9b34fb", n == 4 ? "0000" : "",
-                                in);
+                (void) snprintf(
+                        buf, sizeof(buf), "%s%s-0000-1000-8000-00805f9b34fb", n == 4 ? "0000" : "", in);
         } else if (n == 36) {
                 strcpy(buf, in);
         } else
@@ -346,8 +351,8 @@ fail:
 }
 
 static int method_get_discovery_filters(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return sd_bus_reply_method_return(m, "as", 6, "UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData",
-                                          "Discoverable");
+        return sd_bus_reply_method_return(
+                m, "as", 6, "UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData", "Discoverable");
 }
 
 static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -368,8 +373,14 @@ static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(m, NULL);
 }
 
-static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_bool(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         Sim *s = userdata;
         int b;
 
@@ -384,8 +395,14 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", b);
 }
 
-static int property_set_powered(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *value, void *userdata, sd_bus_error *error) {
+static int property_set_powered(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *value,
+        void *userdata,
+        sd_bus_error *error) {
         Sim *s = userdata;
         int b, r;
 
@@ -404,19 +421,41 @@ static int property_set_powered(sd_bus *bus, const char *path, const char *inter
         return 0;
 }
 
-static int property_get_uuids(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "as", 2, "00001800-0000-1000-8000-00805f9b34fb",
-                                     "00001801-0000-1000-8000-00805f9b34fb");
+static int property_get_uuids(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
+        return sd_bus_message_append(
+                reply,
+                "as",
+                2,
+                "00001800-0000-1000-8000-00805f9b34fb",
+                "00001801-0000-1000-8000-00805f9b34fb");
 }
 
-static int property_get_roles(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_roles(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         return sd_bus_message_append(reply, "as", 2, "central", "peripheral");
 }
 
-static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_string(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         const char *v = "";
 
         if (streq(property, "Address"))
@@ -430,8 +469,14 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_append(reply, "s", v);
 }
 
-static int property_get_u32(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_u32(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         uint32_t v = 0;
 
         if (streq(property, "Class"))
@@ -448,8 +493,13 @@ static const sd_bus_vtable adapter1_vtable[] = {
         SD_BUS_PROPERTY("Name", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Alias", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Class", "u", property_get_u32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_WRITABLE_PROPERTY("Powered", "b", property_get_bool, property_set_powered, 0,
-                                 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_WRITABLE_PROPERTY(
+                "Powered",
+                "b",
+                property_get_bool,
+                property_set_powered,
+                0,
+                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Discoverable", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DiscoverableTimeout", "u", property_get_u32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Pairable", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -460,11 +510,24 @@ static const sd_bus_vtable adapter1_vtable[] = {
         SD_BUS_PROPERTY("Roles", "as", property_get_roles, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("StartDiscovery", "", "", method_start_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetDiscoveryFilter", "a{sv}", SD_BUS_PARAM(properties), "", ,
-                                 method_set_discovery_filter, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("GetDiscoveryFilters", "", "as", method_get_discovery_filters, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("RemoveDevice", "o", SD_BUS_PARAM(device), "", , method_remove_device,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetDiscoveryFilter",
+                "a{sv}",
+                SD_BUS_PARAM(properties),
+                "",
+                ,
+                method_set_discovery_filter,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD(
+                "GetDiscoveryFilters", "", "as", method_get_discovery_filters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "RemoveDevice",
+                "o",
+                SD_BUS_PARAM(device),
+                "",
+                ,
+                method_remove_device,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -493,8 +556,13 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
-static int find_adapter(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
-                        sd_bus_error *error) {
+static int find_adapter(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
         if (!streq(path, SIM_ADAPTER_PATH))
                 return 0;
         *ret_found = userdata;
@@ -509,12 +577,19 @@ int bluez_adapter_register(Sim *s) {
         if (r < 0)
                 return log_error_errno(r, "Failed to add the object manager: %m");
         /* A fallback like the device interfaces below it: sd-bus wants one kind of vtable per path. */
-        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Adapter1", adapter1_vtable,
-                                       find_adapter, s);
+        r = sd_bus_add_fallback_vtable(
+                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Adapter1", adapter1_vtable, find_adapter, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Adapter1: %m");
-        r = sd_bus_match_signal(s->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, s);
+        r = sd_bus_match_signal(
+                s->bus,
+                NULL,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameOwnerChanged",
+                on_name_owner_changed,
+                s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch NameOwnerChanged: %m");
         return 0;

@@ -20,8 +20,16 @@
 #define DEV_PREFIX SIM_ADAPTER_PATH "/dev_"
 
 void bluez_device_path(const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]) {
-        (void) snprintf(out, SIM_DEVICE_PATH_MAX, DEV_PREFIX "%02X_%02X_%02X_%02X_%02X_%02X", address[0],
-                        address[1], address[2], address[3], address[4], address[5]);
+        (void) snprintf(
+                out,
+                SIM_DEVICE_PATH_MAX,
+                DEV_PREFIX "%02X_%02X_%02X_%02X_%02X_%02X",
+                address[0],
+                address[1],
+                address[2],
+                address[3],
+                address[4],
+                address[5]);
 }
 
 static int hexval(char c) {
@@ -90,7 +98,8 @@ size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size) {
 
 void bluez_device_emit(SimLock *l, const char *property) {
         if (l->visible)
-                (void) sd_bus_emit_properties_changed(l->sim->bus, l->path, "org.bluez.Device1", property, NULL);
+                (void) sd_bus_emit_properties_changed(
+                        l->sim->bus, l->path, "org.bluez.Device1", property, NULL);
 }
 
 void bluez_device_show(SimLock *l) {
@@ -186,8 +195,8 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
         else
                 delay = l->sim->timing.connect_usec;
 
-        r = sd_event_add_time_relative(l->sim->event, &l->connect_timer, CLOCK_MONOTONIC, delay, 1,
-                                       connect_done, l);
+        r = sd_event_add_time_relative(
+                l->sim->event, &l->connect_timer, CLOCK_MONOTONIC, delay, 1, connect_done, l);
         if (r < 0)
                 return r;
         l->connect_call = sd_bus_message_ref(m);
@@ -209,8 +218,14 @@ static int method_pair(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_error_set(error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed");
 }
 
-static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         SimLock *l = userdata;
 
         if (streq(property, "Address"))
@@ -229,10 +244,14 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED && l->gatt_exported);
         if (streq(property, "UUIDs")) {
                 if (l->gatt_exported)
-                        return sd_bus_message_append(reply, "as", 4, "00001800-0000-1000-8000-00805f9b34fb",
-                                                     "00001801-0000-1000-8000-00805f9b34fb",
-                                                     "0000180a-0000-1000-8000-00805f9b34fb",
-                                                     SIM_TTLOCK_SERVICE_UUID);
+                        return sd_bus_message_append(
+                                reply,
+                                "as",
+                                4,
+                                "00001800-0000-1000-8000-00805f9b34fb",
+                                "00001801-0000-1000-8000-00805f9b34fb",
+                                "0000180a-0000-1000-8000-00805f9b34fb",
+                                SIM_TTLOCK_SERVICE_UUID);
                 return sd_bus_message_append(reply, "as", 1, SIM_TTLOCK_SERVICE_UUID);
         }
         if (streq(property, "ManufacturerData")) {
@@ -247,14 +266,15 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                         r = sd_bus_message_open_container(reply, 'e', "qv");
                         if (r < 0)
                                 return r;
-                        r = sd_bus_message_append(reply, "q",
-                                                  (uint16_t) (l->last_advert[0] | l->last_advert[1] << 8));
+                        r = sd_bus_message_append(
+                                reply, "q", (uint16_t) (l->last_advert[0] | l->last_advert[1] << 8));
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_open_container(reply, 'v', "ay");
                         if (r < 0)
                                 return r;
-                        r = sd_bus_message_append_array(reply, 'y', l->last_advert + 2, l->last_advert_len - 2);
+                        r = sd_bus_message_append_array(
+                                reply, 'y', l->last_advert + 2, l->last_advert_len - 2);
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_close_container(reply);
@@ -292,8 +312,13 @@ static const sd_bus_vtable device1_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int find_device(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
-                       sd_bus_error *error) {
+static int find_device(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
         Sim *s = userdata;
         SimLock *l;
         int object;
@@ -305,7 +330,8 @@ static int find_device(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
-static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+static int
+enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
         Sim *s = userdata;
         char **nodes;
         size_t n = 0, max = 0;
@@ -344,8 +370,8 @@ oom:
 int bluez_device_register(Sim *s) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Device1", device1_vtable,
-                                       find_device, s);
+        r = sd_bus_add_fallback_vtable(
+                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Device1", device1_vtable, find_device, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Device1: %m");
         r = sd_bus_add_node_enumerator(s->bus, NULL, SIM_ADAPTER_PATH, enumerate, s);

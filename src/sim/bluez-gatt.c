@@ -26,18 +26,30 @@ static const struct {
         int service; /* -1 for services */
 } gatt_objects[_GATT_OBJECT_MAX] = {
         [GATT_SERVICE_TTLOCK] = { "service000c", SIM_TTLOCK_SERVICE_UUID, 0x000c, -1 },
-        [GATT_CHAR_NOTIFY] = { "service000c/char000d", "0000fff4-0000-1000-8000-00805f9b34fb", 0x000d,
+        [GATT_CHAR_NOTIFY] = { "service000c/char000d",
+                               "0000fff4-0000-1000-8000-00805f9b34fb",
+                               0x000d,
                                GATT_SERVICE_TTLOCK },
-        [GATT_CHAR_WRITE] = { "service000c/char0010", "0000fff2-0000-1000-8000-00805f9b34fb", 0x0010,
+        [GATT_CHAR_WRITE] = { "service000c/char0010",
+                              "0000fff2-0000-1000-8000-00805f9b34fb",
+                              0x0010,
                               GATT_SERVICE_TTLOCK },
         [GATT_SERVICE_DEVINFO] = { "service0012", "0000180a-0000-1000-8000-00805f9b34fb", 0x0012, -1 },
-        [GATT_CHAR_MANUFACTURER] = { "service0012/char0013", "00002a29-0000-1000-8000-00805f9b34fb", 0x0013,
+        [GATT_CHAR_MANUFACTURER] = { "service0012/char0013",
+                                     "00002a29-0000-1000-8000-00805f9b34fb",
+                                     0x0013,
                                      GATT_SERVICE_DEVINFO },
-        [GATT_CHAR_MODEL] = { "service0012/char0015", "00002a24-0000-1000-8000-00805f9b34fb", 0x0015,
+        [GATT_CHAR_MODEL] = { "service0012/char0015",
+                              "00002a24-0000-1000-8000-00805f9b34fb",
+                              0x0015,
                               GATT_SERVICE_DEVINFO },
-        [GATT_CHAR_HARDWARE] = { "service0012/char0017", "00002a27-0000-1000-8000-00805f9b34fb", 0x0017,
+        [GATT_CHAR_HARDWARE] = { "service0012/char0017",
+                                 "00002a27-0000-1000-8000-00805f9b34fb",
+                                 0x0017,
                                  GATT_SERVICE_DEVINFO },
-        [GATT_CHAR_FIRMWARE] = { "service0012/char0019", "00002a26-0000-1000-8000-00805f9b34fb", 0x0019,
+        [GATT_CHAR_FIRMWARE] = { "service0012/char0019",
+                                 "00002a26-0000-1000-8000-00805f9b34fb",
+                                 0x0019,
                                  GATT_SERVICE_DEVINFO },
 };
 
@@ -61,10 +73,11 @@ void bluez_gatt_show(SimLock *l) {
         l->gatt_exported = true;
         for (int o = 0; o < _GATT_OBJECT_MAX; o++) {
                 object_path(l, o, path, sizeof(path));
-                (void) sd_bus_emit_interfaces_added(l->sim->bus, path,
-                                                    is_service(o) ? "org.bluez.GattService1"
-                                                                  : "org.bluez.GattCharacteristic1",
-                                                    NULL);
+                (void) sd_bus_emit_interfaces_added(
+                        l->sim->bus,
+                        path,
+                        is_service(o) ? "org.bluez.GattService1" : "org.bluez.GattCharacteristic1",
+                        NULL);
         }
 }
 
@@ -75,10 +88,11 @@ void bluez_gatt_hide(SimLock *l) {
                 return;
         for (int o = _GATT_OBJECT_MAX - 1; o >= 0; o--) {
                 object_path(l, o, path, sizeof(path));
-                (void) sd_bus_emit_interfaces_removed(l->sim->bus, path,
-                                                      is_service(o) ? "org.bluez.GattService1"
-                                                                    : "org.bluez.GattCharacteristic1",
-                                                      NULL);
+                (void) sd_bus_emit_interfaces_removed(
+                        l->sim->bus,
+                        path,
+                        is_service(o) ? "org.bluez.GattService1" : "org.bluez.GattCharacteristic1",
+                        NULL);
         }
         l->gatt_exported = false;
 }
@@ -91,8 +105,8 @@ void bluez_gatt_reset(SimLock *l) {
         l->notify_client = mfree(l->notify_client);
         if (l->gatt_exported) {
                 object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
-                (void) sd_bus_emit_properties_changed(l->sim->bus, path, "org.bluez.GattCharacteristic1",
-                                                      "Notifying", NULL);
+                (void) sd_bus_emit_properties_changed(
+                        l->sim->bus, path, "org.bluez.GattCharacteristic1", "Notifying", NULL);
         }
 }
 
@@ -105,7 +119,8 @@ void bluez_gatt_notify(SimLock *l, const uint8_t *data, size_t len) {
         memcpy(l->value, data, len);
         l->value_len = len;
         object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
-        (void) sd_bus_emit_properties_changed(l->sim->bus, path, "org.bluez.GattCharacteristic1", "Value", NULL);
+        (void) sd_bus_emit_properties_changed(
+                l->sim->bus, path, "org.bluez.GattCharacteristic1", "Value", NULL);
 }
 
 static int find_object(Sim *s, const char *path, bool service, void **ret_found) {
@@ -119,13 +134,23 @@ static int find_object(Sim *s, const char *path, bool service, void **ret_found)
         return 1;
 }
 
-static int find_service(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
-                        sd_bus_error *error) {
+static int find_service(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
         return find_object(userdata, path, true, ret_found);
 }
 
-static int find_char(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
-                     sd_bus_error *error) {
+static int find_char(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
         return find_object(userdata, path, false, ret_found);
 }
 
@@ -151,8 +176,14 @@ static const char *devinfo_string(SimLock *l, int o) {
         }
 }
 
-static int service_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         SimLock *l = userdata;
         int o = object_of(l, path);
 
@@ -171,8 +202,14 @@ static int service_get(sd_bus *bus, const char *path, const char *interface, con
         return -ENOENT;
 }
 
-static int char_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int char_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         SimLock *l = userdata;
         int o = object_of(l, path);
 
@@ -253,7 +290,8 @@ static int method_read_value(sd_bus_message *m, void *userdata, sd_bus_error *er
 
         r = read_options(m, &offset, NULL, 0);
         if (r < 0)
-                return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
+                return sd_bus_error_set(
+                        error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
         if (l->conn != SIM_CONNECTED)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not connected");
         v = devinfo_string(l, o);
@@ -285,9 +323,11 @@ static int method_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         r = read_options(m, &offset, type, sizeof(type));
-        if (r < 0 || (!isempty(type) && !streq(type, "command") && !streq(type, "request") &&
-                      !streq(type, "reliable")))
-                return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
+        if (r < 0 ||
+            (!isempty(type) && !streq(type, "command") && !streq(type, "request") &&
+             !streq(type, "reliable")))
+                return sd_bus_error_set(
+                        error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
         if (o != GATT_CHAR_WRITE)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_SUPPORTED, "Operation is not supported");
         if (l->conn != SIM_CONNECTED)
@@ -325,8 +365,8 @@ static int method_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *
                 return -ENOMEM;
         radio_activity(l);
         object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
-        (void) sd_bus_emit_properties_changed(l->sim->bus, path, "org.bluez.GattCharacteristic1", "Notifying",
-                                              NULL);
+        (void) sd_bus_emit_properties_changed(
+                l->sim->bus, path, "org.bluez.GattCharacteristic1", "Notifying", NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -361,10 +401,22 @@ static const sd_bus_vtable char1_vtable[] = {
         SD_BUS_PROPERTY("Flags", "as", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Handle", "q", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MTU", "q", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD_WITH_NAMES("ReadValue", "a{sv}", SD_BUS_PARAM(options), "ay", SD_BUS_PARAM(value),
-                                 method_read_value, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("WriteValue", "aya{sv}", SD_BUS_PARAM(value) SD_BUS_PARAM(options), "", ,
-                                 method_write_value, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ReadValue",
+                "a{sv}",
+                SD_BUS_PARAM(options),
+                "ay",
+                SD_BUS_PARAM(value),
+                method_read_value,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "WriteValue",
+                "aya{sv}",
+                SD_BUS_PARAM(value) SD_BUS_PARAM(options),
+                "",
+                ,
+                method_write_value,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StartNotify", "", "", method_start_notify, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StopNotify", "", "", method_stop_notify, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
@@ -373,12 +425,12 @@ static const sd_bus_vtable char1_vtable[] = {
 int bluez_gatt_register(Sim *s) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattService1", service1_vtable,
-                                       find_service, s);
+        r = sd_bus_add_fallback_vtable(
+                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattService1", service1_vtable, find_service, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add GattService1: %m");
-        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattCharacteristic1",
-                                       char1_vtable, find_char, s);
+        r = sd_bus_add_fallback_vtable(
+                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattCharacteristic1", char1_vtable, find_char, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add GattCharacteristic1: %m");
         return 0;

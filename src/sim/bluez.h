@@ -42,8 +42,8 @@ int bluez_device_register(Sim *s);
 void bluez_device_path(const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]);
 /* Parses …/dev_XX_XX_XX_XX_XX_XX[/serviceNNNN[/charNNNN]]; *ret_object = -1 for the device itself. */
 SimLock *bluez_lookup_path(Sim *s, const char *path, int *ret_object);
-void bluez_device_show(SimLock *l);   /* InterfacesAdded(Device1) */
-void bluez_device_hide(SimLock *l);   /* InterfacesRemoved (device and GATT objects) */
+void bluez_device_show(SimLock *l);                        /* InterfacesAdded(Device1) */
+void bluez_device_hide(SimLock *l);                        /* InterfacesRemoved (device and GATT objects) */
 void bluez_device_disconnect(SimLock *l, const char *why); /* link lost / dropped by the lock */
 void bluez_device_emit(SimLock *l, const char *property);
 /* Manufacturer data (key 773 first two bytes) as the current advertisement. */

@@ -31,8 +31,8 @@ SimCreds *creds_free(SimCreds *c) {
 }
 
 void creds_permanent_window(TTDateTime *start, TTDateTime *end) {
-        *start = (TTDateTime) { 2000, 1, 1, 0, 0, 0 };
-        *end = (TTDateTime) { 2099, 12, 1, 23, 59, 0 };
+        *start = (TTDateTime){ 2000, 1, 1, 0, 0, 0 };
+        *end = (TTDateTime){ 2099, 12, 1, 23, 59, 0 };
 }
 
 bool creds_window_valid(const TTDateTime *start, const TTDateTime *end, int64_t now) {
@@ -99,9 +99,9 @@ int creds_passcode_apply(SimCreds *c, const TTPasscodeRequest *q) {
                         return -ENOMEM;
                 c->passcodes = n;
                 p = &c->passcodes[c->n_passcodes++];
-                *p = (TTPasscodeEntry) { .type = q->type, .start = q->start, .cycle_type = q->cycle_type };
+                *p = (TTPasscodeEntry){ .type = q->type, .start = q->start, .cycle_type = q->cycle_type };
                 strcpy(p->code, code);
-                strcpy(p->original, q->op == TTLOCK_PASSCODE_OP_ADD ? q->code : q->code);
+                strcpy(p->original, q->code); /* RECOVERY: the code first added */
                 if (type_has_end(q->type))
                         p->end = q->end;
                 return 0;
@@ -163,7 +163,7 @@ int creds_card_add(SimCreds *c, const TTCard *card, const TTDateTime *start, con
         if (!n)
                 return -ENOMEM;
         c->cards = n;
-        c->cards[c->n_cards++] = (SimCard) { .card = *card, .start = *start, .end = *end };
+        c->cards[c->n_cards++] = (SimCard){ .card = *card, .start = *start, .end = *end };
         return 0;
 }
 
@@ -200,7 +200,7 @@ int creds_finger_add(SimCreds *c, uint64_t id, const TTDateTime *start, const TT
         if (!n)
                 return -ENOMEM;
         c->fingers = n;
-        c->fingers[c->n_fingers++] = (SimFinger) { .id = id, .start = *start, .end = *end };
+        c->fingers[c->n_fingers++] = (SimFinger){ .id = id, .start = *start, .end = *end };
         return 0;
 }
 

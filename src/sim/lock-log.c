@@ -139,5 +139,6 @@ int log_page(SimLog *g, uint16_t sequence, TTWriter *w, TTError *e) {
         if (start + fit > g->unread && start <= g->unread)
                 g->unread = start + (uint32_t) fit;
 
-        return ttlock_log_page_encode(w, (uint16_t) total, wire_seq(start + (uint32_t) fit), records, fit, e);
+        return ttlock_log_page_encode(
+                w, (uint16_t) total, wire_seq(start + (uint32_t) fit), records, fit, e);
 }

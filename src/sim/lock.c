@@ -68,8 +68,13 @@ void lock_free(SimLock *l) {
 /* ---- output ---- */
 
 /* Frames a plaintext (nothing when plain_len is 0: the L = 0 reply of §2.4) and queues it. */
-static void send_frame(SimLock *l, uint8_t frame_command, const uint8_t *key, const uint8_t *plain,
-                       size_t plain_len, bool bad_crc) {
+static void send_frame(
+        SimLock *l,
+        uint8_t frame_command,
+        const uint8_t *key,
+        const uint8_t *plain,
+        size_t plain_len,
+        bool bad_crc) {
         TTFrameHeader h = TTLOCK_V3_LOCK_HEADER(frame_command);
         uint8_t frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX];
         size_t n, wn;
@@ -148,9 +153,11 @@ static bool in_passage_window(SimLock *l) {
         minute = now.hour * 60u + now.minute;
         for (size_t i = 0; i < l->n_passage; i++) {
                 const SimPassage *p = &l->passage[i];
-                unsigned start = p->start_hour * 60u + p->start_minute, end = p->end_hour * 60u + p->end_minute;
+                unsigned start = p->start_hour * 60u + p->start_minute,
+                         end = p->end_hour * 60u + p->end_minute;
 
-                if (p->type == TTLOCK_PASSAGE_MODE_WEEKLY && p->week_or_day != 0 && p->week_or_day != weekday)
+                if (p->type == TTLOCK_PASSAGE_MODE_WEEKLY && p->week_or_day != 0 &&
+                    p->week_or_day != weekday)
                         continue;
                 if (p->type == TTLOCK_PASSAGE_MODE_MONTHLY && p->week_or_day != now.day)
                         continue;
@@ -188,7 +195,7 @@ static void add_record(SimLock *l, TTLogRecord *rec) {
 
         rec->battery = l->battery;
         if (lock_clock_datetime(l, &rec->date) < 0)
-                rec->date = (TTDateTime) { 2000, 1, 1, 0, 0, 0 };
+                rec->date = (TTDateTime){ 2000, 1, 1, 0, 0, 0 };
         r = log_add(l->log, rec);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot log record type %u: %m", l->address_str, rec->type);
@@ -204,9 +211,13 @@ static void add_passcode_record(SimLock *l, uint8_t type, const char *original, 
         if (rec.tail == TTLOCK_LOG_TAIL_WRONG_PASSCODE)
                 (void) snprintf(rec.wrong.passcode.code, sizeof(rec.wrong.passcode.code), "%s", typed);
         else {
-                (void) snprintf(rec.passcode_pair.original.code, sizeof(rec.passcode_pair.original.code), "%s",
-                                original);
-                (void) snprintf(rec.passcode_pair.typed.code, sizeof(rec.passcode_pair.typed.code), "%s", typed);
+                (void) snprintf(
+                        rec.passcode_pair.original.code,
+                        sizeof(rec.passcode_pair.original.code),
+                        "%s",
+                        original);
+                (void) snprintf(
+                        rec.passcode_pair.typed.code, sizeof(rec.passcode_pair.typed.code), "%s", typed);
         }
         add_record(l, &rec);
 }
@@ -436,11 +447,11 @@ typedef struct Exchange {
         uint8_t command;
         const uint8_t *data; /* decrypted request payload */
         size_t len;
-        TTWriter w;          /* reply plaintext */
+        TTWriter w; /* reply plaintext */
         uint8_t buf[TTLOCK_PLAIN_MAX];
         TTError e;
-        bool empty_reply;    /* L = 0 */
-        bool silent;         /* no reply at all */
+        bool empty_reply; /* L = 0 */
+        bool silent;      /* no reply at all */
         uint8_t frame_command;
         const uint8_t *key;
 } Exchange;
@@ -631,7 +642,7 @@ static int do_status(Exchange *x) {
                 .battery = l->battery,
                 .state = l->locked ? TTLOCK_STATE_LOCKED : TTLOCK_STATE_UNLOCKED,
                 .has_door_sensor = ttlock_features_has(&l->features, TTLOCK_FEATURE_MAGNETOMETER) ||
-                                   ttlock_features_has(&l->features, TTLOCK_FEATURE_DOOR_SENSOR),
+                        ttlock_features_has(&l->features, TTLOCK_FEATURE_DOOR_SENSOR),
         };
 
         if (ttlock_status_request_decode(x->data, x->len, &x->e) < 0)
@@ -705,8 +716,16 @@ static int do_device_info(Exchange *x) {
                 TTDateTime t;
                 if (lock_clock_datetime(l, &t) < 0)
                         return fail(x, TTLOCK_ERR_OPERATE_FAILED);
-                (void) snprintf(buf, sizeof(buf), "%02u%02u%02u%02u%02u%02u", t.year % 100u, t.month, t.day,
-                                t.hour, t.minute, t.second);
+                (void) snprintf(
+                        buf,
+                        sizeof(buf),
+                        "%02u%02u%02u%02u%02u%02u",
+                        t.year % 100u,
+                        t.month,
+                        t.day,
+                        t.hour,
+                        t.minute,
+                        t.second);
                 text = buf;
                 break;
         }
@@ -809,8 +828,8 @@ static int do_audio(Exchange *x) {
 
 static bool passage_equal(const SimPassage *p, const TTPassageModeRecord *r) {
         return p->type == r->type && p->week_or_day == r->week_or_day && p->month == r->month &&
-               p->start_hour == r->start_hour && p->start_minute == r->start_minute &&
-               p->end_hour == r->end_hour && p->end_minute == r->end_minute;
+                p->start_hour == r->start_hour && p->start_minute == r->start_minute &&
+                p->end_hour == r->end_hour && p->end_minute == r->end_minute;
 }
 
 static int do_passage_mode(Exchange *x) {
@@ -829,9 +848,9 @@ static int do_passage_mode(Exchange *x) {
 
                 for (; i < l->n_passage && a.n_records < TTLOCK_PASSAGE_MODE_RECORDS_MAX; i++) {
                         const SimPassage *p = &l->passage[i];
-                        a.records[a.n_records++] = (TTPassageModeRecord) {
-                                p->type, p->week_or_day, p->month, p->start_hour, p->start_minute, p->end_hour,
-                                p->end_minute,
+                        a.records[a.n_records++] = (TTPassageModeRecord){
+                                p->type,         p->week_or_day, p->month,      p->start_hour,
+                                p->start_minute, p->end_hour,    p->end_minute,
                         };
                 }
                 a.next_seq = i < l->n_passage ? (uint8_t) i : TTLOCK_PASSAGE_MODE_SEQ_DONE;
@@ -846,9 +865,9 @@ static int do_passage_mode(Exchange *x) {
                 if (!dup) {
                         if (l->n_passage >= SIM_PASSAGE_MAX)
                                 return fail(x, TTLOCK_ERR_NO_FREE_MEMORY);
-                        l->passage[l->n_passage++] = (SimPassage) {
-                                r->type, r->week_or_day, r->month, r->start_hour, r->start_minute, r->end_hour,
-                                r->end_minute,
+                        l->passage[l->n_passage++] = (SimPassage){
+                                r->type,         r->week_or_day, r->month,      r->start_hour,
+                                r->start_minute, r->end_hour,    r->end_minute,
                         };
                 }
                 break;
@@ -1019,10 +1038,13 @@ static int do_pwd_list(Exchange *x) {
                 return fail(x, TTLOCK_ERR_INVALID_PARAM);
         fit = ttlock_pwd_list_page_fit(c->passcodes + seq, c->n_passcodes - seq);
         ttlock_reply_begin(&x->w, x->command);
-        return ttlock_pwd_list_reply_encode(&x->w, (uint16_t) c->n_passcodes,
-                                            seq + fit < c->n_passcodes ? (uint16_t) (seq + fit)
-                                                                       : TTLOCK_PWD_LIST_LAST_PAGE,
-                                            c->passcodes + seq, fit, &x->e);
+        return ttlock_pwd_list_reply_encode(
+                &x->w,
+                (uint16_t) c->n_passcodes,
+                seq + fit < c->n_passcodes ? (uint16_t) (seq + fit) : TTLOCK_PWD_LIST_LAST_PAGE,
+                c->passcodes + seq,
+                fit,
+                &x->e);
 }
 
 static int do_card(Exchange *x) {
@@ -1044,12 +1066,15 @@ static int do_card(Exchange *x) {
                 if (q.sequence > c->n_cards)
                         return fail(x, TTLOCK_ERR_INVALID_PARAM);
                 for (size_t i = q.sequence; i < c->n_cards && n < ELEMENTSOF(e); i++, n++)
-                        e[n] = (TTCardEntry) { c->cards[i].card, c->cards[i].start, c->cards[i].end };
+                        e[n] = (TTCardEntry){ c->cards[i].card, c->cards[i].start, c->cards[i].end };
                 fit = ttlock_card_search_page_fit(e, n);
-                return ttlock_card_search_reply_encode(&x->w, l->battery,
-                                                       q.sequence + fit < c->n_cards ? (uint16_t) (q.sequence + fit)
-                                                                                    : TTLOCK_SEARCH_DONE,
-                                                       e, fit, &x->e);
+                return ttlock_card_search_reply_encode(
+                        &x->w,
+                        l->battery,
+                        q.sequence + fit < c->n_cards ? (uint16_t) (q.sequence + fit) : TTLOCK_SEARCH_DONE,
+                        e,
+                        fit,
+                        &x->e);
         }
         case TTLOCK_CARD_OP_ADD:
                 if (!q.has_card) {
@@ -1108,12 +1133,17 @@ static int do_fingerprint(Exchange *x) {
                 if (q.sequence > c->n_fingers)
                         return fail(x, TTLOCK_ERR_INVALID_PARAM);
                 for (size_t i = q.sequence; i < c->n_fingers && n < ELEMENTSOF(e); i++, n++)
-                        e[n] = (TTFingerprintEntry) { c->fingers[i].id, c->fingers[i].start, c->fingers[i].end };
+                        e[n] = (TTFingerprintEntry){ c->fingers[i].id,
+                                                     c->fingers[i].start,
+                                                     c->fingers[i].end };
                 fit = MIN(ttlock_fingerprint_search_page_fit(n), n);
                 return ttlock_fingerprint_search_reply_encode(
-                        &x->w, l->battery,
-                        q.sequence + fit < c->n_fingers ? (uint16_t) (q.sequence + fit) : TTLOCK_SEARCH_DONE, e,
-                        fit, &x->e);
+                        &x->w,
+                        l->battery,
+                        q.sequence + fit < c->n_fingers ? (uint16_t) (q.sequence + fit) : TTLOCK_SEARCH_DONE,
+                        e,
+                        fit,
+                        &x->e);
         }
         case TTLOCK_FP_OP_ADD: {
                 TTFingerprintReply rp = {
@@ -1208,14 +1238,26 @@ static int dispatch(Exchange *x) {
         case TTLOCK_CMD_AUTO_LOCK_MANAGE:
                 return do_auto_lock(x);
         case TTLOCK_CMD_CONTROL_REMOTE_UNLOCK:
-                return do_toggle(x, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK, &l->remote_unlock,
-                                 ttlock_remote_unlock_request_decode, ttlock_remote_unlock_reply_encode);
+                return do_toggle(
+                        x,
+                        TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK,
+                        &l->remote_unlock,
+                        ttlock_remote_unlock_request_decode,
+                        ttlock_remote_unlock_reply_encode);
         case TTLOCK_CMD_SHOW_PASSWORD:
-                return do_toggle(x, TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE, &l->show_password,
-                                 ttlock_show_password_request_decode, ttlock_show_password_reply_encode);
+                return do_toggle(
+                        x,
+                        TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE,
+                        &l->show_password,
+                        ttlock_show_password_request_decode,
+                        ttlock_show_password_reply_encode);
         case TTLOCK_CMD_FREEZE_LOCK:
-                return do_toggle(x, TTLOCK_FEATURE_FREEZE_LOCK, &l->frozen, ttlock_freeze_request_decode,
-                                 ttlock_freeze_reply_encode);
+                return do_toggle(
+                        x,
+                        TTLOCK_FEATURE_FREEZE_LOCK,
+                        &l->frozen,
+                        ttlock_freeze_request_decode,
+                        ttlock_freeze_reply_encode);
         case TTLOCK_CMD_AUDIO_MANAGE:
                 return do_audio(x);
         case TTLOCK_CMD_CONFIGURE_PASSAGE_MODE:
@@ -1302,8 +1344,12 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
         if (x.command == TTLOCK_CMD_ADD_ADMIN && l->paired)
                 x.key = l->key;
         if (r < 0) {
-                log_error_errno(r, "%s: cannot answer %s: %s", l->address_str,
-                                ttlock_command_name(x.command) ?: "?", tt_error_message(&x.e));
+                log_error_errno(
+                        r,
+                        "%s: cannot answer %s: %s",
+                        l->address_str,
+                        ttlock_command_name(x.command) ?: "?",
+                        tt_error_message(&x.e));
                 fail(&x, TTLOCK_ERR_OPERATE_FAILED);
         }
 

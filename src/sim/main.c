@@ -60,8 +60,14 @@ static int create_locks(Sim *s, const SimOptions *o) {
                 strcpy(l->manufacture_date, "20230524");
                 /* §6: "<model>_<hex>", hex = MAC bytes 6, 5, 4 in lower case. */
                 if (isempty(spec->name))
-                        (void) snprintf(l->name, sizeof(l->name), "%s_%02x%02x%02x", spec->model, l->address[5],
-                                        l->address[4], l->address[3]);
+                        (void) snprintf(
+                                l->name,
+                                sizeof(l->name),
+                                "%s_%02x%02x%02x",
+                                spec->model,
+                                l->address[5],
+                                l->address[4],
+                                l->address[3]);
                 else
                         strcpy(l->name, spec->name);
                 l->features = spec->features;
@@ -180,8 +186,10 @@ static int run(int argc, char *argv[]) {
 
         r = sd_bus_request_name(s.bus, "org.bluez", 0);
         if (r < 0) {
-                log_error_errno(r, "Failed to own org.bluez (is bluetoothd running, or does the bus policy "
-                                   "forbid it?): %m");
+                log_error_errno(
+                        r,
+                        "Failed to own org.bluez (is bluetoothd running, or does the bus policy "
+                        "forbid it?): %m");
                 goto finish;
         }
         log_info("ttlock-sim: %zu lock(s) on %s.", s.n_locks, o.bus_address ?: "the system bus");

@@ -20,20 +20,33 @@
 /* A door lock with keypad, card reader and fingerprint reader, as most V3 locks the community
  * drives (protocol.md §8; kind3r/ttlock-sdk-js#8's lock has bits 0,5,6,7,8,12,14,18,29). */
 static const unsigned default_features[] = {
-        TTLOCK_FEATURE_PASSCODE,       TTLOCK_FEATURE_IC,
-        TTLOCK_FEATURE_FINGER_PRINT,   TTLOCK_FEATURE_AUTO_LOCK,
-        TTLOCK_FEATURE_PASSCODE_WITH_DELETE, TTLOCK_FEATURE_MODIFY_PASSCODE,
-        TTLOCK_FEATURE_MANUAL_LOCK,    TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE,
-        TTLOCK_FEATURE_GATEWAY_UNLOCK, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK,
-        TTLOCK_FEATURE_AUDIO_MANAGEMENT, TTLOCK_FEATURE_GET_ADMIN_CODE,
-        TTLOCK_FEATURE_PASSAGE_MODE,   TTLOCK_FEATURE_RESET_BUTTON,
-        TTLOCK_FEATURE_TAMPER_ALERT,   TTLOCK_FEATURE_PRIVACY_LOCK,
+        TTLOCK_FEATURE_PASSCODE,
+        TTLOCK_FEATURE_IC,
+        TTLOCK_FEATURE_FINGER_PRINT,
+        TTLOCK_FEATURE_AUTO_LOCK,
+        TTLOCK_FEATURE_PASSCODE_WITH_DELETE,
+        TTLOCK_FEATURE_MODIFY_PASSCODE,
+        TTLOCK_FEATURE_MANUAL_LOCK,
+        TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE,
+        TTLOCK_FEATURE_GATEWAY_UNLOCK,
+        TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK,
+        TTLOCK_FEATURE_AUDIO_MANAGEMENT,
+        TTLOCK_FEATURE_GET_ADMIN_CODE,
+        TTLOCK_FEATURE_PASSAGE_MODE,
+        TTLOCK_FEATURE_RESET_BUTTON,
+        TTLOCK_FEATURE_TAMPER_ALERT,
+        TTLOCK_FEATURE_PRIVACY_LOCK,
         TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING,
 };
 
 void options_default_lock(SimLockSpec *spec, unsigned index) {
-        *spec = (SimLockSpec) {
-                .address = { 0xC0, 0xDE, 0x00, (uint8_t) (index >> 16), (uint8_t) (index >> 8), (uint8_t) index },
+        *spec = (SimLockSpec){
+                .address = { 0xC0,
+                             0xDE,
+                             0x00,
+                             (uint8_t) (index >> 16),
+                             (uint8_t) (index >> 8),
+                             (uint8_t) index },
                 .battery = 90,
                 .rssi = -60,
                 .slots = SIM_SLOTS_DEFAULT,
@@ -89,23 +102,29 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                                 (void) snprintf(error, error_size, "mac=%s is not AA:BB:CC:DD:EE:FF", value);
                                 return -EINVAL;
                         }
-                } else if (streq(item, "name") || streq(item, "model") || streq(item, "hardware") ||
-                           streq(item, "firmware")) {
-                        char *dst = streq(item, "name") ? spec.name
-                                    : streq(item, "model") ? spec.model
-                                    : streq(item, "hardware") ? spec.hardware : spec.firmware;
+                } else if (
+                        streq(item, "name") || streq(item, "model") || streq(item, "hardware") ||
+                        streq(item, "firmware")) {
+                        char *dst = streq(item, "name")   ? spec.name
+                                : streq(item, "model")    ? spec.model
+                                : streq(item, "hardware") ? spec.hardware
+                                                          : spec.firmware;
                         size_t max = streq(item, "name") ? SIM_NAME_MAX : SIM_MODEL_MAX;
 
                         if (isempty(value) || strlen(value) >= max || !printable(value)) {
-                                (void) snprintf(error, error_size, "%s= must be 1–%zu printable characters", item,
-                                                max - 1);
+                                (void) snprintf(
+                                        error,
+                                        error_size,
+                                        "%s= must be 1–%zu printable characters",
+                                        item,
+                                        max - 1);
                                 return -EINVAL;
                         }
                         strcpy(dst, value);
                 } else if (streq(item, "features")) {
                         char *fsave = NULL;
 
-                        spec.features = (TTFeatures) {};
+                        spec.features = (TTFeatures){};
                         if (streq(value, "none"))
                                 continue;
                         for (char *f = strtok_r(value, "+", &fsave); f; f = strtok_r(NULL, "+", &fsave)) {
@@ -114,9 +133,12 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                                 if (bit < 0 && parse_uint(f, 255, &v) >= 0)
                                         bit = (int) v; /* a raw bit number (§8) */
                                 if (bit < 0) {
-                                        (void) snprintf(error, error_size,
-                                                        "unknown feature \"%s\" (names as in Lock1.Features, "
-                                                        "or bit numbers)", f);
+                                        (void) snprintf(
+                                                error,
+                                                error_size,
+                                                "unknown feature \"%s\" (names as in Lock1.Features, "
+                                                "or bit numbers)",
+                                                f);
                                         return -EINVAL;
                                 }
                                 ttlock_features_set(&spec.features, (unsigned) bit);
@@ -132,7 +154,7 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                                 (void) snprintf(error, error_size, "rssi=%s is not -127…-0 dBm", value);
                                 return -EINVAL;
                         }
-                        spec.rssi = (int16_t) -(int) v;
+                        spec.rssi = (int16_t) - (int) v;
                 } else if (streq(item, "slots")) {
                         if (parse_uint(value, 10000, &v) < 0 || v == 0) {
                                 (void) snprintf(error, error_size, "slots=%s is not 1–10000", value);
@@ -146,10 +168,12 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                         }
                         spec.locked = streq(value, "yes");
                 } else {
-                        (void) snprintf(error, error_size,
-                                        "unknown key \"%s\" (mac, name, model, hardware, firmware, features, "
-                                        "battery, rssi, slots, locked)",
-                                        item);
+                        (void) snprintf(
+                                error,
+                                error_size,
+                                "unknown key \"%s\" (mac, name, model, hardware, firmware, features, "
+                                "battery, rssi, slots, locked)",
+                                item);
                         return -EINVAL;
                 }
         }
@@ -162,14 +186,17 @@ static void help(void) {
                "Simulated TTLock V3 door locks behind a fake BlueZ 5.66 (org.bluez) on the system bus.\n\n"
                "  -h --help                        Show this help\n"
                "     --version                     Show the version\n"
-               "     --bus ADDRESS                 Bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS / system bus)\n"
+               "     --bus ADDRESS                 Bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS / system "
+               "bus)\n"
                "     --lock SPEC                   Add a lock: mac=,name=,model=,hardware=,firmware=,\n"
-               "                                   features=a+b+…,battery=,rssi=,slots=,locked= (repeatable)\n"
+               "                                   features=a+b+…,battery=,rssi=,slots=,locked= "
+               "(repeatable)\n"
                "     --locks N                     Add N locks with generated addresses C0:DE:00:xx:xx:xx\n"
                "     --state FILE                  Keep pairing, settings, credentials and logs in FILE\n"
                "     --always-awake                Never dormant; factory-fresh locks always pairable\n"
                "     --awake-seconds S             Awake after a touch (default 12)\n"
-               "     --dormant-after-seconds S     Dormant after S s without activity (default 90, 0 never)\n"
+               "     --dormant-after-seconds S     Dormant after S s without activity (default 90, 0 "
+               "never)\n"
                "     --idle-disconnect-seconds S   Drop an idle connection (default 5, 0 never)\n"
                "     --advert-interval-ms MS       Advertisement interval (default 1000)\n"
                "     --connect-ms MS               Time a connection takes (default 300)\n"
@@ -205,7 +232,9 @@ static int add_lock(SimOptions *o, const SimLockSpec *spec) {
         for (size_t i = 0; i < o->n_locks; i++)
                 if (memcmp(o->locks[i].address, spec->address, 6) == 0) {
                         char a[18];
-                        log_error("Two locks with the address %s.", ttlock_address_to_string(spec->address, a));
+                        log_error(
+                                "Two locks with the address %s.",
+                                ttlock_address_to_string(spec->address, a));
                         return -EINVAL;
                 }
         if (o->n_locks >= SIM_LOCKS_MAX) {
@@ -295,7 +324,10 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         break;
                 case ARG_LOCKS:
                         if (parse_uint(optarg, SIM_LOCKS_MAX, &v) < 0 || v == 0) {
-                                log_error("--locks: \"%s\" is not a number from 1 to %d.", optarg, SIM_LOCKS_MAX);
+                                log_error(
+                                        "--locks: \"%s\" is not a number from 1 to %d.",
+                                        optarg,
+                                        SIM_LOCKS_MAX);
                                 return -EINVAL;
                         }
                         for (uint64_t i = 0; i < v && r >= 0; i++) {
@@ -316,34 +348,56 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         r = parse_time("--awake-seconds", optarg, USEC_PER_SEC, 3600, &o->timing.awake_usec);
                         break;
                 case ARG_DORMANT:
-                        r = parse_time("--dormant-after-seconds", optarg, USEC_PER_SEC, 86400,
-                                       &o->timing.dormant_after_usec);
+                        r = parse_time(
+                                "--dormant-after-seconds",
+                                optarg,
+                                USEC_PER_SEC,
+                                86400,
+                                &o->timing.dormant_after_usec);
                         break;
                 case ARG_IDLE:
-                        r = parse_time("--idle-disconnect-seconds", optarg, USEC_PER_SEC, 86400,
-                                       &o->timing.idle_disconnect_usec);
+                        r = parse_time(
+                                "--idle-disconnect-seconds",
+                                optarg,
+                                USEC_PER_SEC,
+                                86400,
+                                &o->timing.idle_disconnect_usec);
                         break;
                 case ARG_ADVERT:
-                        r = parse_time("--advert-interval-ms", optarg, USEC_PER_MSEC, 60000,
-                                       &o->timing.advert_interval_usec);
+                        r = parse_time(
+                                "--advert-interval-ms",
+                                optarg,
+                                USEC_PER_MSEC,
+                                60000,
+                                &o->timing.advert_interval_usec);
                         if (r >= 0 && o->timing.advert_interval_usec < 20 * USEC_PER_MSEC) {
                                 log_error("--advert-interval-ms: BLE advertises at most every 20 ms.");
                                 r = -EINVAL;
                         }
                         break;
                 case ARG_CONNECT:
-                        r = parse_time("--connect-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.connect_usec);
+                        r = parse_time(
+                                "--connect-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.connect_usec);
                         break;
                 case ARG_CONNECT_FAIL:
-                        r = parse_time("--connect-fail-ms", optarg, USEC_PER_MSEC, 60000,
-                                       &o->timing.connect_fail_usec);
+                        r = parse_time(
+                                "--connect-fail-ms",
+                                optarg,
+                                USEC_PER_MSEC,
+                                60000,
+                                &o->timing.connect_fail_usec);
                         break;
                 case ARG_LATENCY:
-                        r = parse_time("--latency-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.latency_usec);
+                        r = parse_time(
+                                "--latency-ms", optarg, USEC_PER_MSEC, 60000, &o->timing.latency_usec);
                         break;
                 case ARG_TEMPORARY:
-                        r = parse_time("--temporary-timeout-seconds", optarg, USEC_PER_SEC, 86400,
-                                       &o->timing.temporary_timeout_usec);
+                        r = parse_time(
+                                "--temporary-timeout-seconds",
+                                optarg,
+                                USEC_PER_SEC,
+                                86400,
+                                &o->timing.temporary_timeout_usec);
                         break;
                 case ARG_LOG_LEVEL:
                         r = log_level_from_string(optarg);
@@ -379,5 +433,5 @@ void options_done(SimOptions *o) {
         free(o->bus_address);
         free(o->state_path);
         free(o->locks);
-        *o = (SimOptions) {};
+        *o = (SimOptions){};
 }

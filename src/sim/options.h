@@ -10,7 +10,7 @@
 
 typedef struct SimLockSpec {
         uint8_t address[6];
-        char name[SIM_NAME_MAX];  /* "" = <model>_<hex of MAC bytes 6,5,4> */
+        char name[SIM_NAME_MAX]; /* "" = <model>_<hex of MAC bytes 6,5,4> */
         char model[SIM_MODEL_MAX];
         char hardware[SIM_MODEL_MAX];
         char firmware[SIM_MODEL_MAX];

@@ -8,8 +8,8 @@
 #include "lock.h"
 #include "log.h"
 #include "radio.h"
-#include "sim1.h"
 #include "sim-util.h"
+#include "sim1.h"
 
 static bool is_awake(SimLock *l, uint64_t now) {
         return l->sim->timing.always_awake || now < l->awake_until;

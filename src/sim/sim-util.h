@@ -17,7 +17,6 @@ static inline bool isempty(const char *s) {
         return !s || !s[0];
 }
 
-
 #define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))
 
 static inline void *memdup(const void *p, size_t n) {

@@ -72,7 +72,7 @@ typedef struct SimSession {
         SimChallenge challenge;
         uint32_t ps_from_lock;
         uint32_t uid;
-        bool admin; /* CHECK_RANDOM passed, or the admin was created in this connection */
+        bool admin;      /* CHECK_RANDOM passed, or the admin was created in this connection */
         bool key_issued; /* GET_AES_KEY answered in setting mode: pending_key is what ADD_ADMIN uses */
         uint8_t pending_key[TTLOCK_KEY_SIZE];
 } SimSession;
@@ -142,23 +142,23 @@ struct SimLock {
         uint64_t awake_until;   /* CLOCK_MONOTONIC µs */
         uint64_t last_activity; /* CLOCK_MONOTONIC µs */
         bool dormant;
-        bool awake;             /* as last published on Sim1 */
-        uint64_t auto_lock_at;  /* 0 = no auto-lock pending */
+        bool awake;            /* as last published on Sim1 */
+        uint64_t auto_lock_at; /* 0 = no auto-lock pending */
         uint64_t idle_drop_at;
         sd_event_source *timer; /* one per lock, only while something is pending */
         unsigned faults[_SIM_FAULT_MAX];
 
         /* BlueZ view (bluez-*.c) */
-        bool visible;         /* Device1 exported */
-        bool gatt_exported;   /* GATT objects exported (kept after disconnect: Cache=always) */
-        uint64_t seen_usec;   /* last time discovery saw it */
+        bool visible;       /* Device1 exported */
+        bool gatt_exported; /* GATT objects exported (kept after disconnect: Cache=always) */
+        uint64_t seen_usec; /* last time discovery saw it */
         uint8_t last_advert[32];
         size_t last_advert_len;
         SimConnState conn;
         sd_bus_message *connect_call;
         sd_event_source *connect_timer;
-        bool refuse_pending;  /* a refuse-connect fault decided this attempt */
-        char *notify_client;  /* unique name of the client that called StartNotify */
+        bool refuse_pending;              /* a refuse-connect fault decided this attempt */
+        char *notify_client;              /* unique name of the client that called StartNotify */
         uint8_t value[TTLOCK_CHUNK_SIZE]; /* 0xFFF4 Value as last notified */
         size_t value_len;
 
@@ -181,8 +181,8 @@ typedef struct SimDiscoveryClient {
         /* SetDiscoveryFilter (BlueZ 5.66 adapter-api.txt) */
         char transport[8]; /* auto | bredr | le */
         bool duplicate_data;
-        int16_t rssi;      /* threshold; INT16_MIN = none */
-        char **uuids;      /* lower-case 128-bit forms */
+        int16_t rssi; /* threshold; INT16_MIN = none */
+        char **uuids; /* lower-case 128-bit forms */
 } SimDiscoveryClient;
 
 struct Sim {

@@ -22,8 +22,8 @@ void sim1_emit(SimLock *l, const char *property) {
 }
 
 static int not_supported(sd_bus_error *error, SimLock *l, const char *what) {
-        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s has no %s (see its features)",
-                                 l->address_str, what);
+        return sd_bus_error_setf(
+                error, SD_BUS_ERROR_NOT_SUPPORTED, "%s has no %s (see its features)", l->address_str, what);
 }
 
 static int method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -42,8 +42,12 @@ static int method_enter_passcode(sd_bus_message *m, void *userdata, sd_bus_error
                 return r;
         n = strlen(code);
         if (n == 0 || n > TTLOCK_PASSCODE_MAX || strspn(code, "0123456789") != n)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "a keypad entry is 1–%d digits, got \"%s\"", TTLOCK_PASSCODE_MAX, code);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "a keypad entry is 1–%d digits, got \"%s\"",
+                        TTLOCK_PASSCODE_MAX,
+                        code);
         r = lock_keypad(l, code);
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "keypad");
@@ -61,7 +65,8 @@ static int method_present_card(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         if (ttlock_card_number_parse(s, &number, &e) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "card number: %s", tt_error_message(&e));
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS, "card number: %s", tt_error_message(&e));
         r = lock_card(l, number);
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "card reader");
@@ -84,9 +89,12 @@ static int method_place_finger(sd_bus_message *m, void *userdata, sd_bus_error *
         id = strtoull(s, &end, 10);
         if (isempty(s) || strspn(s, "0123456789") != strlen(s) || errno != 0 || *end ||
             id > TTLOCK_FINGERPRINT_ID_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "a finger is identified by its decimal fingerprint number "
-                                         "(0…281474976710655), got \"%s\"", s);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "a finger is identified by its decimal fingerprint number "
+                        "(0…281474976710655), got \"%s\"",
+                        s);
         r = lock_finger(l, id);
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "fingerprint reader");
@@ -111,8 +119,11 @@ static int method_press_reset_button(sd_bus_message *m, void *userdata, sd_bus_e
         /* §4.3 SWITCH: the reset button can be disabled on locks that have the setting. */
         if (ttlock_features_has(&l->features, TTLOCK_FEATURE_RESET_BUTTON) &&
             !(l->switch_values & TTLOCK_SWITCH_RESET_BUTTON))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "the reset button of %s is disabled (SWITCH 0x68)", l->address_str);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_ACCESS_DENIED,
+                        "the reset button of %s is disabled (SWITCH 0x68)",
+                        l->address_str);
         bluez_device_disconnect(l, "reset button");
         lock_factory_reset(l);
         return sd_bus_reply_method_return(m, NULL);
@@ -152,12 +163,21 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                         l->faults[i] = count;
                         return sd_bus_reply_method_return(m, NULL);
                 }
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                 "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect)", kind);
+        return sd_bus_error_setf(
+                error,
+                SD_BUS_ERROR_INVALID_ARGS,
+                "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect)",
+                kind);
 }
 
-static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         SimLock *l = userdata;
 
         if (streq(property, "Locked"))
@@ -187,24 +207,53 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_PROPERTY("LogRecords", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Battery", "y", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("EnterPasscode", "s", SD_BUS_PARAM(code), "", , method_enter_passcode,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("PresentCard", "s", SD_BUS_PARAM(number), "", , method_present_card,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("PlaceFinger", "s", SD_BUS_PARAM(id), "", , method_place_finger,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("TurnKnob", "b", SD_BUS_PARAM(locked), "", , method_turn_knob,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "EnterPasscode",
+                "s",
+                SD_BUS_PARAM(code),
+                "",
+                ,
+                method_enter_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "PresentCard",
+                "s",
+                SD_BUS_PARAM(number),
+                "",
+                ,
+                method_present_card,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "PlaceFinger", "s", SD_BUS_PARAM(id), "", , method_place_finger, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "TurnKnob", "b", SD_BUS_PARAM(locked), "", , method_turn_knob, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("PressResetButton", "", "", method_press_reset_button, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetBattery", "y", SD_BUS_PARAM(percent), "", , method_set_battery,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("InjectFault", "su", SD_BUS_PARAM(kind) SD_BUS_PARAM(count), "", ,
-                                 method_inject_fault, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetBattery",
+                "y",
+                SD_BUS_PARAM(percent),
+                "",
+                ,
+                method_set_battery,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "InjectFault",
+                "su",
+                SD_BUS_PARAM(kind) SD_BUS_PARAM(count),
+                "",
+                ,
+                method_inject_fault,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
-static int find_lock(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
-                     sd_bus_error *error) {
+static int find_lock(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
         SimLock *l;
         int object;
 
@@ -218,7 +267,8 @@ static int find_lock(sd_bus *bus, const char *path, const char *interface, void 
 int sim1_register(Sim *s) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(s->bus, NULL, SIM_ADAPTER_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
+        r = sd_bus_add_fallback_vtable(
+                s->bus, NULL, SIM_ADAPTER_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add %s: %m", SIM1_INTERFACE);
         return 0;

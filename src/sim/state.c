@@ -33,8 +33,8 @@ static void emit(Out *o, yaml_event_t *ev) {
 static void scalar(Out *o, const char *v) {
         yaml_event_t ev;
 
-        yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) v, (int) strlen(v), 1, 1,
-                                     YAML_ANY_SCALAR_STYLE);
+        yaml_scalar_event_initialize(
+                &ev, NULL, NULL, (yaml_char_t *) v, (int) strlen(v), 1, 1, YAML_ANY_SCALAR_STYLE);
         emit(o, &ev);
 }
 
@@ -92,8 +92,16 @@ static void kv_bool(Out *o, const char *k, bool v) {
 static void kv_date(Out *o, const char *k, const TTDateTime *t) {
         char b[32];
 
-        (void) snprintf(b, sizeof(b), "%04u-%02u-%02u %02u:%02u:%02u", t->year, t->month, t->day, t->hour,
-                        t->minute, t->second);
+        (void) snprintf(
+                b,
+                sizeof(b),
+                "%04u-%02u-%02u %02u:%02u:%02u",
+                t->year,
+                t->month,
+                t->day,
+                t->hour,
+                t->minute,
+                t->second);
         kv(o, k, b);
 }
 
@@ -133,8 +141,17 @@ static void write_lock(Out *o, SimLock *l) {
         seq_start(o);
         for (size_t i = 0; i < l->n_passage; i++) {
                 const SimPassage *p = &l->passage[i];
-                (void) snprintf(b, sizeof(b), "%u %u %u %u %u %u %u", p->type, p->week_or_day, p->month,
-                                p->start_hour, p->start_minute, p->end_hour, p->end_minute);
+                (void) snprintf(
+                        b,
+                        sizeof(b),
+                        "%u %u %u %u %u %u %u",
+                        p->type,
+                        p->week_or_day,
+                        p->month,
+                        p->start_hour,
+                        p->start_minute,
+                        p->end_hour,
+                        p->end_minute);
                 scalar(o, b);
         }
         seq_end(o);
@@ -326,8 +343,14 @@ static const char *get_str(In *in, yaml_node_t *map, const char *key) {
 }
 
 static int bad(In *in, const char *key, const char *value) {
-        log_error("%s: %s: bad or missing %s%s%s%s.", in->path, in->where, key, value ? " (\"" : "",
-                  value ?: "", value ? "\")" : "");
+        log_error(
+                "%s: %s: bad or missing %s%s%s%s.",
+                in->path,
+                in->where,
+                key,
+                value ? " (\"" : "",
+                value ?: "",
+                value ? "\")" : "");
         return -EBADMSG;
 }
 
@@ -365,7 +388,7 @@ static int get_date(In *in, yaml_node_t *map, const char *key, TTDateTime *ret) 
 
         if (!v || sscanf(v, "%4u-%2u-%2u %2u:%2u:%2u", &y, &mo, &d, &h, &mi, &s) != 6)
                 return bad(in, key, v);
-        t = (TTDateTime) { (uint16_t) y, (uint8_t) mo, (uint8_t) d, (uint8_t) h, (uint8_t) mi, (uint8_t) s };
+        t = (TTDateTime){ (uint16_t) y, (uint8_t) mo, (uint8_t) d, (uint8_t) h, (uint8_t) mi, (uint8_t) s };
         if (!ttlock_datetime_valid(&t))
                 return bad(in, key, v);
         *ret = t;
@@ -387,9 +410,9 @@ static yaml_node_t *get_seq(In *in, yaml_node_t *map, const char *key) {
         return n && n->type == YAML_SEQUENCE_NODE ? n : NULL;
 }
 
-#define FOREACH_ITEM(in, seq, item)                                                                  \
-        for (yaml_node_item_t *_i = (seq) ? (seq)->data.sequence.items.start : NULL;                \
-             (seq) && _i < (seq)->data.sequence.items.top && ((item) = yaml_document_get_node((in)->doc, *_i)); \
+#define FOREACH_ITEM(in, seq, item)                                                                    \
+        for (yaml_node_item_t *_i = (seq) ? (seq)->data.sequence.items.start : NULL; (seq) &&          \
+             _i < (seq)->data.sequence.items.top && ((item) = yaml_document_get_node((in)->doc, *_i)); \
              _i++)
 
 static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
@@ -416,7 +439,8 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         if (get_digits(in, m, "admin-passcode", l->admin_passcode, sizeof(l->admin_passcode)) < 0 ||
             get_bool(in, m, "locked", &l->locked) < 0 || get_bool(in, m, "sound", &l->sound) < 0 ||
             get_bool(in, m, "remote-unlock", &l->remote_unlock) < 0 ||
-            get_bool(in, m, "show-password", &l->show_password) < 0 || get_bool(in, m, "frozen", &l->frozen) < 0)
+            get_bool(in, m, "show-password", &l->show_password) < 0 ||
+            get_bool(in, m, "frozen", &l->frozen) < 0)
                 return -EBADMSG;
         if (get_u64(in, m, "battery", 100, &v) < 0)
                 return -EBADMSG;
@@ -444,12 +468,19 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         FOREACH_ITEM(in, seq, item) {
                 unsigned f[7];
                 if (item->type != YAML_SCALAR_NODE || l->n_passage >= SIM_PASSAGE_MAX ||
-                    sscanf((const char *) item->data.scalar.value, "%u %u %u %u %u %u %u", &f[0], &f[1], &f[2],
-                           &f[3], &f[4], &f[5], &f[6]) != 7)
+                    sscanf((const char *) item->data.scalar.value,
+                           "%u %u %u %u %u %u %u",
+                           &f[0],
+                           &f[1],
+                           &f[2],
+                           &f[3],
+                           &f[4],
+                           &f[5],
+                           &f[6]) != 7)
                         return bad(in, "passage-modes", NULL);
-                l->passage[l->n_passage++] = (SimPassage) { (uint8_t) f[0], (uint8_t) f[1], (uint8_t) f[2],
-                                                            (uint8_t) f[3], (uint8_t) f[4], (uint8_t) f[5],
-                                                            (uint8_t) f[6] };
+                l->passage[l->n_passage++] =
+                        (SimPassage){ (uint8_t) f[0], (uint8_t) f[1], (uint8_t) f[2], (uint8_t) f[3],
+                                      (uint8_t) f[4], (uint8_t) f[5], (uint8_t) f[6] };
         }
 
         seq = get_seq(in, m, "passcodes");
@@ -539,8 +570,11 @@ int state_load(Sim *s) {
         }
         yaml_parser_set_input_file(&parser, f);
         if (!yaml_parser_load(&parser, &doc)) {
-                log_error("%s: line %zu: %s", s->state_path, parser.problem_mark.line + 1,
-                          parser.problem ?: "YAML error");
+                log_error(
+                        "%s: line %zu: %s",
+                        s->state_path,
+                        parser.problem_mark.line + 1,
+                        parser.problem ?: "YAML error");
                 yaml_parser_delete(&parser);
                 fclose(f);
                 return -EBADMSG;
@@ -553,7 +587,11 @@ int state_load(Sim *s) {
                 goto done;
         }
         if (version != SIM_STATE_VERSION) {
-                log_error("%s: format version %" PRIu64 " is not %d.", s->state_path, version, SIM_STATE_VERSION);
+                log_error(
+                        "%s: format version %" PRIu64 " is not %d.",
+                        s->state_path,
+                        version,
+                        SIM_STATE_VERSION);
                 r = -EPROTONOSUPPORT;
                 goto done;
         }
@@ -569,7 +607,8 @@ int state_load(Sim *s) {
                 }
                 l = sim_find_lock(s, addr);
                 if (!l) {
-                        log_notice("%s: lock %s is not on the command line; keeping it out.", s->state_path, a);
+                        log_notice(
+                                "%s: lock %s is not on the command line; keeping it out.", s->state_path, a);
                         continue;
                 }
                 in.where = l->address_str;

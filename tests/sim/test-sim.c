@@ -34,7 +34,7 @@
 #define DEV "/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
 #define NOTIFY DEV "/service000c/char000d"
 #define WRITE DEV "/service000c/char0010"
-#define ADMIN_PS 73079075u   /* protocol.md §10: the values of kind3r/ttlock-sdk-js#8 */
+#define ADMIN_PS 73079075u /* protocol.md §10: the values of kind3r/ttlock-sdk-js#8 */
 #define UNLOCK_KEY 76257105u
 #define FRAMES_MAX 64
 
@@ -62,16 +62,16 @@ static uint64_t now_usec(void) {
 }
 
 /* Process bus traffic until cond holds or timeout_ms passed. */
-#define WAIT_FOR(c, cond, timeout_ms)                                                   \
-        ({                                                                              \
-                uint64_t _end = now_usec() + (uint64_t) (timeout_ms) * 1000;             \
-                while (!(cond) && now_usec() < _end) {                                  \
-                        int _r = sd_bus_process((c)->conn, NULL);                       \
-                        ck_assert_int_ge(_r, 0);                                        \
-                        if (_r == 0)                                                    \
-                                (void) sd_bus_wait((c)->conn, _end - now_usec());       \
-                }                                                                       \
-                (cond);                                                                 \
+#define WAIT_FOR(c, cond, timeout_ms)                                             \
+        ({                                                                        \
+                uint64_t _end = now_usec() + (uint64_t) (timeout_ms) *1000;       \
+                while (!(cond) && now_usec() < _end) {                            \
+                        int _r = sd_bus_process((c)->conn, NULL);                 \
+                        ck_assert_int_ge(_r, 0);                                  \
+                        if (_r == 0)                                              \
+                                (void) sd_bus_wait((c)->conn, _end - now_usec()); \
+                }                                                                 \
+                (cond);                                                           \
         })
 
 static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
@@ -160,7 +160,7 @@ static void start(Client *c, const char *const *args) {
         const char *confs[] = { getenv("TTLOCK_SIM_BUS_CONF"), NULL };
         int r;
 
-        *c = (Client) {};
+        *c = (Client){};
         ck_assert_ptr_nonnull(confs[0]);
         r = test_bus_start(confs, &c->bus);
         ck_assert_int_ge(r, 0);
@@ -168,14 +168,39 @@ static void start(Client *c, const char *const *args) {
         r = sd_bus_open_system(&c->conn);
         ck_assert_int_ge(r, 0);
         ttlock_reassembler_init(&c->rx);
-        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", NULL, "org.freedesktop.DBus.Properties",
-                                             "PropertiesChanged", on_properties_changed, c), 0);
-        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", "/",
-                                             "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                                             on_interfaces_added, c), 0);
-        ck_assert_int_ge(sd_bus_match_signal(c->conn, NULL, "org.bluez", "/",
-                                             "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                                             on_interfaces_removed, c), 0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        c->conn,
+                        NULL,
+                        "org.bluez",
+                        NULL,
+                        "org.freedesktop.DBus.Properties",
+                        "PropertiesChanged",
+                        on_properties_changed,
+                        c),
+                0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        c->conn,
+                        NULL,
+                        "org.bluez",
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesAdded",
+                        on_interfaces_added,
+                        c),
+                0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        c->conn,
+                        NULL,
+                        "org.bluez",
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesRemoved",
+                        on_interfaces_removed,
+                        c),
+                0);
 }
 
 static void stop(Client *c) {
@@ -184,7 +209,8 @@ static void stop(Client *c) {
 }
 
 /* A method call that must succeed. */
-static void call_ok(Client *c, const char *path, const char *iface, const char *member, const char *sig, ...) {
+static void
+call_ok(Client *c, const char *path, const char *iface, const char *member, const char *sig, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         va_list ap;
@@ -203,8 +229,14 @@ static void call_ok(Client *c, const char *path, const char *iface, const char *
 }
 
 /* A method call that must fail with the error name given. */
-static void call_fails(Client *c, const char *path, const char *iface, const char *member, const char *error_name,
-                       const char *sig, ...) {
+static void call_fails(
+        Client *c,
+        const char *path,
+        const char *iface,
+        const char *member,
+        const char *error_name,
+        const char *sig,
+        ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         va_list ap;
@@ -219,8 +251,14 @@ static void call_fails(Client *c, const char *path, const char *iface, const cha
         }
         r = sd_bus_call(c->conn, m, 30 * TEST_USEC_PER_SEC, &error, &reply);
         ck_assert_msg(r < 0, "%s.%s succeeded, expected %s", iface, member, error_name);
-        ck_assert_msg(sd_bus_error_has_name(&error, error_name), "%s.%s: got %s (%s), expected %s", iface, member,
-                      error.name, error.message, error_name);
+        ck_assert_msg(
+                sd_bus_error_has_name(&error, error_name),
+                "%s.%s: got %s (%s), expected %s",
+                iface,
+                member,
+                error.name,
+                error.message,
+                error_name);
         sd_bus_error_free(&error);
 }
 
@@ -236,7 +274,8 @@ static bool get_bool(Client *c, const char *path, const char *iface, const char 
 static uint32_t get_u32(Client *c, const char *path, const char *iface, const char *prop) {
         uint32_t u = 0;
 
-        ck_assert_int_ge(sd_bus_get_property_trivial(c->conn, "org.bluez", path, iface, prop, NULL, 'u', &u), 0);
+        ck_assert_int_ge(
+                sd_bus_get_property_trivial(c->conn, "org.bluez", path, iface, prop, NULL, 'u', &u), 0);
         return u;
 }
 
@@ -260,8 +299,22 @@ static void drain(Client *c, unsigned ms) {
 static void discover(Client *c) {
         const char *uuid = "00001910-0000-1000-8000-00805f9b34fb";
 
-        call_ok(c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 3, "Transport", "s",
-                "le", "DuplicateData", "b", 1, "UUIDs", "as", 1, uuid);
+        call_ok(c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "a{sv}",
+                3,
+                "Transport",
+                "s",
+                "le",
+                "DuplicateData",
+                "b",
+                1,
+                "UUIDs",
+                "as",
+                1,
+                uuid);
         call_ok(c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
         ck_assert_msg(WAIT_FOR(c, c->device_added, 5000), "the lock was not discovered");
 }
@@ -273,16 +326,25 @@ static void read_advert(Client *c, TTAdvert *ret) {
         uint16_t key;
         TTError e = {};
 
-        ck_assert_int_ge(sd_bus_get_property(c->conn, "org.bluez", DEV, "org.bluez.Device1", "ManufacturerData",
-                                             NULL, &reply, "a{qv}"),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_get_property(
+                        c->conn,
+                        "org.bluez",
+                        DEV,
+                        "org.bluez.Device1",
+                        "ManufacturerData",
+                        NULL,
+                        &reply,
+                        "a{qv}"),
+                0);
         ck_assert_int_gt(sd_bus_message_enter_container(reply, 'a', "{qv}"), 0);
         ck_assert_int_gt(sd_bus_message_enter_container(reply, 'e', "qv"), 0);
         ck_assert_int_ge(sd_bus_message_read(reply, "q", &key), 0);
         ck_assert_uint_eq(key, 773);
         ck_assert_int_ge(sd_bus_message_enter_container(reply, 'v', "ay"), 0);
         ck_assert_int_ge(sd_bus_message_read_array(reply, 'y', &d, &n), 0);
-        ck_assert_msg(ttlock_advert_parse_bluez(key, d, n, ret, &e) >= 0, "advert: %s", tt_error_message(&e));
+        ck_assert_msg(
+                ttlock_advert_parse_bluez(key, d, n, ret, &e) >= 0, "advert: %s", tt_error_message(&e));
 }
 
 static void connect_lock(Client *c) {
@@ -311,9 +373,15 @@ static void send_request(Client *c, uint8_t cmd, const uint8_t *key, const void 
 
                 ck_assert_int_ge(ttlock_chunk(wire, wn, k, &chunk, &cl), 0);
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-                ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", WRITE,
-                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
-                                 0);
+                ck_assert_int_ge(
+                        sd_bus_message_new_method_call(
+                                c->conn,
+                                &m,
+                                "org.bluez",
+                                WRITE,
+                                "org.bluez.GattCharacteristic1",
+                                "WriteValue"),
+                        0);
                 ck_assert_int_ge(sd_bus_message_append_array(m, 'y', chunk, cl), 0);
                 ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
                 ck_assert_int_ge(sd_bus_call(c->conn, m, 5 * TEST_USEC_PER_SEC, NULL, NULL), 0);
@@ -333,7 +401,8 @@ static bool next_frame(Client *c, uint8_t *frame, size_t *len, unsigned timeout_
 }
 
 /* Parse (CRC checked) and decrypt a frame from the lock; returns the plaintext length. */
-static size_t open_frame(const uint8_t *frame, size_t len, const uint8_t *key, uint8_t expect_cmd, uint8_t *plain) {
+static size_t
+open_frame(const uint8_t *frame, size_t len, const uint8_t *key, uint8_t expect_cmd, uint8_t *plain) {
         TTFrame f;
         TTError e = {};
         size_t n = 0;
@@ -344,36 +413,44 @@ static size_t open_frame(const uint8_t *frame, size_t len, const uint8_t *key, u
         ck_assert_uint_eq(f.header.sub_version, 3);
         if (f.data_len == 0)
                 return 0;
-        ck_assert_msg(ttlock_frame_decrypt(&f, key, plain, TTLOCK_FRAME_MAX_DATA, &n, &e) >= 0, "decrypt: %s",
-                      tt_error_message(&e));
+        ck_assert_msg(
+                ttlock_frame_decrypt(&f, key, plain, TTLOCK_FRAME_MAX_DATA, &n, &e) >= 0,
+                "decrypt: %s",
+                tt_error_message(&e));
         return n;
 }
 
 /* One exchange: request out, reply in, decrypted with key. Pushes (echo 0x14 while asking something
  * else) are set aside, as §9.4 says a client must. */
-static size_t exchange(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len, uint8_t *out) {
+static size_t
+exchange(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len, uint8_t *out) {
         uint8_t frame[TTLOCK_WIRE_MAX];
         size_t n, k;
 
         send_request(c, cmd, key, plain, len);
         for (;;) {
                 ck_assert_msg(next_frame(c, frame, &n, 5000), "no reply to 0x%02x", cmd);
-                k = open_frame(frame, n, key,
-                               cmd == TTLOCK_CMD_GET_AES_KEY ? TTLOCK_CMD_GET_AES_KEY : TTLOCK_CMD_RESPONSE, out);
-                if (k > 0 && out[0] == TTLOCK_CMD_SEARCH_BICYCLE_STATUS && cmd != TTLOCK_CMD_SEARCH_BICYCLE_STATUS)
+                k = open_frame(
+                        frame,
+                        n,
+                        key,
+                        cmd == TTLOCK_CMD_GET_AES_KEY ? TTLOCK_CMD_GET_AES_KEY : TTLOCK_CMD_RESPONSE,
+                        out);
+                if (k > 0 && out[0] == TTLOCK_CMD_SEARCH_BICYCLE_STATUS &&
+                    cmd != TTLOCK_CMD_SEARCH_BICYCLE_STATUS)
                         continue;
                 return k;
         }
 }
 
 /* Encode with a proto encoder into a local buffer. */
-#define ENCODE(buf, len, expr)                                                        \
-        do {                                                                          \
-                TTWriter w = TT_WRITER((buf), sizeof(buf));                           \
-                TTWriter *W = &w;                                                     \
-                (void) W;                                                             \
-                expr;                                                                 \
-                ck_assert_int_ge(tt_writer_finish(&w, &(len), NULL), 0);              \
+#define ENCODE(buf, len, expr)                                           \
+        do {                                                             \
+                TTWriter w = TT_WRITER((buf), sizeof(buf));              \
+                TTWriter *W = &w;                                        \
+                (void) W;                                                \
+                expr;                                                    \
+                ck_assert_int_ge(tt_writer_finish(&w, &(len), NULL), 0); \
         } while (0)
 
 static size_t request_ok(Client *c, uint8_t cmd, const void *plain, size_t len, uint8_t *out) {
@@ -381,7 +458,8 @@ static size_t request_ok(Client *c, uint8_t cmd, const void *plain, size_t len, 
 
         ck_assert_uint_ge(n, 2);
         ck_assert_uint_eq(out[0], cmd);
-        ck_assert_msg(out[1] == TTLOCK_STATUS_SUCCESS, "0x%02x failed with error 0x%02x", cmd, n > 2 ? out[2] : 0);
+        ck_assert_msg(
+                out[1] == TTLOCK_STATUS_SUCCESS, "0x%02x failed with error 0x%02x", cmd, n > 2 ? out[2] : 0);
         return n;
 }
 
@@ -459,6 +537,14 @@ static void pair(Client *c) {
         n = request_ok(c, TTLOCK_CMD_GET_ADMIN_CODE, NULL, 0, out);
         tt_assert_hex_eq(out, n, "6501 5a 07 37363534333231");
 
+        {
+                TTInitPasswordsRequest ip = { .year = 24 };
+                for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++)
+                        ip.entries[i] = (TTPasswordSeed) { .code = (uint16_t) (100 + i), .secret = 1234567890 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_init_passwords_request_encode(&ip, W), 0));
+                n = request_ok(c, TTLOCK_CMD_INIT_PASSWORDS, buf, len, out);
+                tt_assert_hex_eq(out, n, "3101");
+        }
         ENCODE(buf, len, ck_assert_int_ge(ttlock_remote_unlock_request_encode(W, &tq, NULL), 0));
         n = request_ok(c, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, buf, len, out);
         tt_assert_hex_eq(out, n, "3701 5a 01 00");
@@ -467,8 +553,8 @@ static void pair(Client *c) {
                 uint8_t type;
                 const char *hex;
         } info[] = {
-                { 1, "9001 5332303246 00" },       /* "S202F" + terminator */
-                { 2, "9001 312e33 00" },           /* "1.3" */
+                { 1, "9001 5332303246 00" }, /* "S202F" + terminator */
+                { 2, "9001 312e33 00" },     /* "1.3" */
                 { 3, "9001 362e342e31352e323330353234 00" },
                 { 4, "9001 3230323330353234 00" }, /* "20230524" */
         };
@@ -504,7 +590,9 @@ static void admin_login(Client *c) {
         ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&q, W), 0));
         n = request_ok(c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
         ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
-        ENCODE(buf, len, ttlock_check_random_request_encode(ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY), W));
+        ENCODE(buf,
+               len,
+               ttlock_check_random_request_encode(ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY), W));
         n = request_ok(c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
         tt_assert_hex_eq(out, n, "3001");
 }
@@ -551,14 +639,34 @@ START_TEST(test_discovery) {
         start(&c, args);
 
         /* BlueZ: one discovery per client; stopping twice fails. */
-        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", "org.bluez.Error.Failed", NULL);
-        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter",
-                   "org.bluez.Error.InvalidArguments", "a{sv}", 1, "Transport", "s", "zigbee");
+        call_fails(
+                &c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "StopDiscovery",
+                "org.bluez.Error.Failed",
+                NULL);
+        call_fails(
+                &c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "org.bluez.Error.InvalidArguments",
+                "a{sv}",
+                1,
+                "Transport",
+                "s",
+                "zigbee");
 
         /* A factory-fresh lock advertises only while awake (§5.1, §9.2). */
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
-        call_fails(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", "org.bluez.Error.InProgress",
-                   NULL);
+        call_fails(
+                &c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "StartDiscovery",
+                "org.bluez.Error.InProgress",
+                NULL);
         ck_assert(get_bool(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "Discovering"));
         ck_assert(!WAIT_FOR(&c, c.device_added, 500));
         sim1(&c, "Wake", NULL, NULL);
@@ -572,10 +680,11 @@ START_TEST(test_discovery) {
         ck_assert(!a.unlocked);
         ck_assert(!a.dormant);
         ck_assert_uint_eq(a.battery, 90);
-        ck_assert_mem_eq(a.address, ((uint8_t[]) { 0xAA, 0xBB, 0xCC, 0x00, 0x00, 0x01 }), 6);
-        ck_assert_int_ge(sd_bus_get_property_string(c.conn, "org.bluez", DEV, "org.bluez.Device1", "Name", NULL,
-                                                    (char **) &name),
-                         0);
+        ck_assert_mem_eq(a.address, ((uint8_t[]){ 0xAA, 0xBB, 0xCC, 0x00, 0x00, 0x01 }), 6);
+        ck_assert_int_ge(
+                sd_bus_get_property_string(
+                        c.conn, "org.bluez", DEV, "org.bluez.Device1", "Name", NULL, (char **) &name),
+                0);
         ck_assert_str_eq(name, "S202F_010000"); /* §6: <model>_<MAC bytes 6,5,4> */
         free((char *) name);
         ck_assert(!get_bool(&c, DEV, "org.bluez.Device1", "Connected"));
@@ -585,12 +694,23 @@ START_TEST(test_discovery) {
         ck_assert(WAIT_FOR(&c, c.mfd_changes >= 3, 2000));
 
         /* GATT objects only after connecting; no adverts while connected. */
-        call_fails(&c, NOTIFY, "org.bluez.GattCharacteristic1", "StartNotify",
-                   "org.freedesktop.DBus.Error.UnknownObject", NULL);
+        call_fails(
+                &c,
+                NOTIFY,
+                "org.bluez.GattCharacteristic1",
+                "StartNotify",
+                "org.freedesktop.DBus.Error.UnknownObject",
+                NULL);
         call_fails(&c, DEV, "org.bluez.Device1", "Disconnect", "org.bluez.Error.NotConnected", NULL);
         connect_lock(&c);
         call_ok(&c, DEV, "org.bluez.Device1", "Connect", NULL); /* already connected: success */
-        call_fails(&c, NOTIFY, "org.bluez.GattCharacteristic1", "StartNotify", "org.bluez.Error.InProgress", NULL);
+        call_fails(
+                &c,
+                NOTIFY,
+                "org.bluez.GattCharacteristic1",
+                "StartNotify",
+                "org.bluez.Error.InProgress",
+                NULL);
         drain(&c, 250);
         ck_assert(!WAIT_FOR(&c, c.mfd_changes > 0, 500));
 
@@ -599,10 +719,18 @@ START_TEST(test_discovery) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 const void *d;
                 size_t n;
-                ck_assert_int_ge(sd_bus_call_method(c.conn, "org.bluez", DEV "/service0012/char0015",
-                                                    "org.bluez.GattCharacteristic1", "ReadValue", NULL, &reply,
-                                                    "a{sv}", 0),
-                                 0);
+                ck_assert_int_ge(
+                        sd_bus_call_method(
+                                c.conn,
+                                "org.bluez",
+                                DEV "/service0012/char0015",
+                                "org.bluez.GattCharacteristic1",
+                                "ReadValue",
+                                NULL,
+                                &reply,
+                                "a{sv}",
+                                0),
+                        0);
                 ck_assert_int_ge(sd_bus_message_read_array(reply, 'y', &d, &n), 0);
                 ck_assert_uint_eq(n, 5);
                 ck_assert_mem_eq(d, "S202F", 5);
@@ -612,9 +740,15 @@ START_TEST(test_discovery) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 uint8_t big[21] = {};
-                ck_assert_int_ge(sd_bus_message_new_method_call(c.conn, &m, "org.bluez", WRITE,
-                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
-                                 0);
+                ck_assert_int_ge(
+                        sd_bus_message_new_method_call(
+                                c.conn,
+                                &m,
+                                "org.bluez",
+                                WRITE,
+                                "org.bluez.GattCharacteristic1",
+                                "WriteValue"),
+                        0);
                 ck_assert_int_ge(sd_bus_message_append_array(m, 'y', big, sizeof(big)), 0);
                 ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
                 ck_assert_int_lt(sd_bus_call(c.conn, m, 0, &error, NULL), 0);
@@ -624,8 +758,16 @@ START_TEST(test_discovery) {
 
         call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
         ck_assert(!get_bool(&c, DEV, "org.bluez.Device1", "Connected"));
-        call_fails(&c, WRITE, "org.bluez.GattCharacteristic1", "WriteValue", "org.bluez.Error.NotConnected",
-                   "aya{sv}", 1, 0x00, 0);
+        call_fails(
+                &c,
+                WRITE,
+                "org.bluez.GattCharacteristic1",
+                "WriteValue",
+                "org.bluez.Error.NotConnected",
+                "aya{sv}",
+                1,
+                0x00,
+                0);
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "RemoveDevice", "o", DEV);
         ck_assert(WAIT_FOR(&c, c.device_removed, 2000));
         stop(&c);
@@ -640,18 +782,41 @@ START_TEST(test_discovery_filter) {
         start(&c, args);
         sim1(&c, "Wake", NULL, NULL);
         /* Another service UUID, or BR/EDR only, does not see a TTLock advertisement. */
-        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "UUIDs", "as", 1,
+        call_ok(&c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "a{sv}",
+                1,
+                "UUIDs",
+                "as",
+                1,
                 "180f");
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
         ck_assert(!WAIT_FOR(&c, c.device_added, 600));
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", NULL);
-        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "Transport", "s",
+        call_ok(&c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "a{sv}",
+                1,
+                "Transport",
+                "s",
                 "bredr");
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
         ck_assert(!WAIT_FOR(&c, c.device_added, 600));
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", NULL);
         /* The 16-bit form of 0x1910 matches. */
-        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 1, "UUIDs", "as", 1,
+        call_ok(&c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "a{sv}",
+                1,
+                "UUIDs",
+                "as",
+                1,
                 "1910");
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
         ck_assert(WAIT_FOR(&c, c.device_added, 3000));
@@ -663,10 +828,17 @@ START_TEST(test_discovery_filter) {
                 uint64_t end = now_usec() + 3000000;
                 int b = 1;
                 while (b && now_usec() < end) {
-                        ck_assert_int_ge(sd_bus_get_property_trivial(c.conn, "org.bluez", "/org/bluez/hci0",
-                                                                     "org.bluez.Adapter1", "Discovering", NULL, 'b',
-                                                                     &b),
-                                         0);
+                        ck_assert_int_ge(
+                                sd_bus_get_property_trivial(
+                                        c.conn,
+                                        "org.bluez",
+                                        "/org/bluez/hci0",
+                                        "org.bluez.Adapter1",
+                                        "Discovering",
+                                        NULL,
+                                        'b',
+                                        &b),
+                                0);
                         if (b)
                                 usleep(20000);
                 }
@@ -725,7 +897,7 @@ START_TEST(test_unlock_lock) {
         call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
         connect_lock(&c);
 
-        q = (TTActuateRequest) { .sum = 1234, .timestamp = 1611059696 };
+        q = (TTActuateRequest){ .sum = 1234, .timestamp = 1611059696 };
         ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
         request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_USER_NOT_LOGIN);
 
@@ -780,10 +952,11 @@ START_TEST(test_unlock_lock) {
 
         /* Validity of the user challenge: expired and not yet valid (§4.3). */
         {
-                TTCheckUserTimeRequest uq = { .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+                TTCheckUserTimeRequest uq = { .start = { 2001, 1, 1, 0, 0, 0 },
+                                              .end = { 2002, 1, 1, 0, 0, 0 } };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
                 request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
-                uq = (TTCheckUserTimeRequest) { .start = { 2098, 1, 1, 0, 0, 0 }, .end = wide_end };
+                uq = (TTCheckUserTimeRequest){ .start = { 2098, 1, 1, 0, 0, 0 }, .end = wide_end };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
                 request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
         }
@@ -818,7 +991,7 @@ START_TEST(test_vectors) {
         size_t len, n;
         FILE *f;
 
-        *(&c) = (Client) {};
+        *(&c) = (Client){};
         {
                 const char *confs[] = { getenv("TTLOCK_SIM_BUS_CONF"), NULL };
                 ck_assert_int_ge(test_bus_start(confs, &c.bus), 0);
@@ -826,13 +999,16 @@ START_TEST(test_vectors) {
         snprintf(path, sizeof(path), "%s/state.yaml", test_bus_dir(c.bus));
         f = fopen(path, "we");
         ck_assert_ptr_nonnull(f);
-        fprintf(f, "version: 1\nlocks:\n- address: \"%s\"\n  paired: true\n"
-                   "  key: 947c705c5103a1b1309eeaa00d542daa\n  admin-ps: %u\n  unlock-key: %u\n"
-                   "  admin-passcode: \"\"\n  locked: true\n  battery: 100\n  auto-lock-seconds: 0\n"
-                   "  sound: true\n  volume: 3\n  remote-unlock: false\n  show-password: false\n"
-                   "  frozen: false\n  lamp-seconds: 0\n  switch-values: 2\n  clock-offset-usec: 0\n"
-                   "  record-counter: 0\n  log-unread: 0\n",
-                MAC, ADMIN_PS, UNLOCK_KEY);
+        fprintf(f,
+                "version: 1\nlocks:\n- address: \"%s\"\n  paired: true\n"
+                "  key: 947c705c5103a1b1309eeaa00d542daa\n  admin-ps: %u\n  unlock-key: %u\n"
+                "  admin-passcode: \"\"\n  locked: true\n  battery: 100\n  auto-lock-seconds: 0\n"
+                "  sound: true\n  volume: 3\n  remote-unlock: false\n  show-password: false\n"
+                "  frozen: false\n  lamp-seconds: 0\n  switch-values: 2\n  clock-offset-usec: 0\n"
+                "  record-counter: 0\n  log-unread: 0\n",
+                MAC,
+                ADMIN_PS,
+                UNLOCK_KEY);
         fclose(f);
         /* kind3r/ttlock-sdk-js#8's feature bits (§10.3 V7). */
         snprintf(spec, sizeof(spec), "mac=%s,features=0+5+6+7+8+12+14+18+29", MAC);
@@ -844,12 +1020,28 @@ START_TEST(test_vectors) {
         spawn_sim(&c, args);
         ck_assert_int_ge(sd_bus_open_system(&c.conn), 0);
         ttlock_reassembler_init(&c.rx);
-        ck_assert_int_ge(sd_bus_match_signal(c.conn, NULL, "org.bluez", NULL, "org.freedesktop.DBus.Properties",
-                                             "PropertiesChanged", on_properties_changed, &c),
-                         0);
-        ck_assert_int_ge(sd_bus_match_signal(c.conn, NULL, "org.bluez", "/", "org.freedesktop.DBus.ObjectManager",
-                                             "InterfacesAdded", on_interfaces_added, &c),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        c.conn,
+                        NULL,
+                        "org.bluez",
+                        NULL,
+                        "org.freedesktop.DBus.Properties",
+                        "PropertiesChanged",
+                        on_properties_changed,
+                        &c),
+                0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        c.conn,
+                        NULL,
+                        "org.bluez",
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesAdded",
+                        on_interfaces_added,
+                        &c),
+                0);
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
         discover(&c);
         connect_lock(&c);
@@ -971,8 +1163,10 @@ START_TEST(test_passcodes) {
         Client c;
         uint8_t buf[128], out[TTLOCK_FRAME_MAX_DATA];
         size_t len, n;
-        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_ADD, .type = TTLOCK_PASSCODE_PERMANENT,
-                                .code = "123456", .start = wide_start };
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_ADD,
+                                .type = TTLOCK_PASSCODE_PERMANENT,
+                                .code = "123456",
+                                .start = wide_start };
         TTPasscodePage page;
         TTError e = {};
 
@@ -983,8 +1177,11 @@ START_TEST(test_passcodes) {
         request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_PASSWORD_EXIST);
 
         /* A period code that has expired. */
-        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_ADD, .type = TTLOCK_PASSCODE_PERIOD, .code = "2468",
-                                  .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+        q = (TTPasscodeRequest){ .op = TTLOCK_PASSCODE_OP_ADD,
+                                 .type = TTLOCK_PASSCODE_PERIOD,
+                                 .code = "2468",
+                                 .start = { 2001, 1, 1, 0, 0, 0 },
+                                 .end = { 2002, 1, 1, 0, 0, 0 } };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
         request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
         q.code[0] = '9';
@@ -999,7 +1196,7 @@ START_TEST(test_passcodes) {
         ck_assert_str_eq(page.entries[0].code, "123456");
         ck_assert_uint_eq(page.next_sequence, TTLOCK_PWD_LIST_LAST_PAGE);
 
-        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_DELETE, .type = 1, .code = "5555" };
+        q = (TTPasscodeRequest){ .op = TTLOCK_PASSCODE_OP_DELETE, .type = 1, .code = "5555" };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
         request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_PASSWORD_NOT_EXIST);
 
@@ -1011,12 +1208,18 @@ START_TEST(test_passcodes) {
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
         sim1(&c, "EnterPasscode", "s", "123456");
         ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
-        sim1(&c, "TurnKnob", "b", &(int) { 1 });
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
         /* The admin passcode set during pairing opens too. */
         sim1(&c, "EnterPasscode", "s", "7654321");
         ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
-        call_fails(&c, DEV, "org.ttlock.Sim1", "EnterPasscode", "org.freedesktop.DBus.Error.InvalidArgs", "s",
-                   "12a4");
+        call_fails(
+                &c,
+                DEV,
+                "org.ttlock.Sim1",
+                "EnterPasscode",
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "s",
+                "12a4");
 
         connect_lock(&c);
         admin_login(&c);
@@ -1033,7 +1236,7 @@ START_TEST(test_passcodes) {
                 ck_assert_str_eq(lp.records[2].passcode_pair.typed.code, "123456");
                 ck_assert_uint_eq(lp.records[3].type, TTLOCK_LOG_MECHANICAL_KEY_LOCK);
         }
-        q = (TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_CLEAR };
+        q = (TTPasscodeRequest){ .op = TTLOCK_PASSCODE_OP_CLEAR };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
         tt_assert_hex_eq(out, n, "0301 5a 01");
@@ -1064,8 +1267,10 @@ START_TEST(test_cards) {
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked")); /* enrolling does not open */
 
         /* The official flow then sets the validity (Modify). */
-        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_MODIFY, .card = { 3735928559u, 4 },
-                              .start = { 2001, 1, 1, 0, 0, 0 }, .end = { 2002, 1, 1, 0, 0, 0 } };
+        q = (TTCardRequest){ .op = TTLOCK_CARD_OP_MODIFY,
+                             .card = { 3735928559u, 4 },
+                             .start = { 2001, 1, 1, 0, 0, 0 },
+                             .end = { 2002, 1, 1, 0, 0, 0 } };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
         tt_assert_hex_eq(out, n, "0501 5a 05");
@@ -1073,7 +1278,7 @@ START_TEST(test_cards) {
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         request_fails(&c, TTLOCK_CMD_IC_MANAGE, buf, len, TTLOCK_ERR_IC_CARD_NOT_EXIST);
 
-        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_SEARCH };
+        q = (TTCardRequest){ .op = TTLOCK_CARD_OP_SEARCH };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
         ck_assert_int_ge(ttlock_card_reply_decode(out + 2, n - 2, &cr, &e), 0);
@@ -1085,8 +1290,9 @@ START_TEST(test_cards) {
         sim1(&c, "PresentCard", "s", "3735928559");
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
         c.n_frames = 0;
-        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_MODIFY, .card = { 3735928559u, 4 }, .start = wide_start,
-                              .end = wide_end };
+        q = (TTCardRequest){
+                .op = TTLOCK_CARD_OP_MODIFY, .card = { 3735928559u, 4 }, .start = wide_start, .end = wide_end
+        };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
         sim1(&c, "PresentCard", "s", "3735928559");
@@ -1096,7 +1302,7 @@ START_TEST(test_cards) {
         ck_assert_uint_eq(n, 17); /* 14 01 + the 15-byte record push */
         ck_assert_uint_eq(out[0], 0x14);
 
-        q = (TTCardRequest) { .op = TTLOCK_CARD_OP_DELETE, .card = { 3735928559u, 4 } };
+        q = (TTCardRequest){ .op = TTLOCK_CARD_OP_DELETE, .card = { 3735928559u, 4 } };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         c.n_frames = 0;
         request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
@@ -1133,14 +1339,21 @@ START_TEST(test_fingerprints) {
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
         sim1(&c, "PlaceFinger", "s", "7");
         ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
-        call_fails(&c, DEV, "org.ttlock.Sim1", "PlaceFinger", "org.freedesktop.DBus.Error.InvalidArgs", "s", "x");
+        call_fails(
+                &c,
+                DEV,
+                "org.ttlock.Sim1",
+                "PlaceFinger",
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "s",
+                "x");
 
         connect_lock(&c);
         admin_login(&c);
-        q = (TTFingerprintRequest) { .op = TTLOCK_FP_OP_DELETE, .id = 8 };
+        q = (TTFingerprintRequest){ .op = TTLOCK_FP_OP_DELETE, .id = 8 };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
         request_fails(&c, TTLOCK_CMD_FR_MANAGE, buf, len, TTLOCK_ERR_FINGER_PRINT_NOT_EXIST);
-        q = (TTFingerprintRequest) { .op = TTLOCK_FP_OP_CLEAR };
+        q = (TTFingerprintRequest){ .op = TTLOCK_FP_OP_CLEAR };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
         tt_assert_hex_eq(out, n, "0601 5a 04");
@@ -1158,11 +1371,13 @@ START_TEST(test_settings) {
 
         start_paired(&c, NULL);
         {
-                TTAudioRequest q = { .op = TTLOCK_SETTING_SET, .enabled = true, .has_volume = true, .volume = 5 };
+                TTAudioRequest q = {
+                        .op = TTLOCK_SETTING_SET, .enabled = true, .has_volume = true, .volume = 5
+                };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_audio_request_encode(W, &q, NULL), 0));
                 n = request_ok(&c, TTLOCK_CMD_AUDIO_MANAGE, buf, len, out);
                 tt_assert_hex_eq(out, n, "6201 5a 02");
-                q = (TTAudioRequest) { .op = TTLOCK_SETTING_QUERY };
+                q = (TTAudioRequest){ .op = TTLOCK_SETTING_QUERY };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_audio_request_encode(W, &q, NULL), 0));
                 n = request_ok(&c, TTLOCK_CMD_AUDIO_MANAGE, buf, len, out);
                 tt_assert_hex_eq(out, n, "6201 5a 01 01 05");
@@ -1180,11 +1395,18 @@ START_TEST(test_settings) {
                 request_fails(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, TTLOCK_ERR_INVALID_COMMAND);
         }
         {
-                TTSwitchRequest q = { .op = TTLOCK_SETTING_SET, .items = TTLOCK_SWITCH_RESET_BUTTON, .values = 0 };
+                TTSwitchRequest q = { .op = TTLOCK_SETTING_SET,
+                                      .items = TTLOCK_SWITCH_RESET_BUTTON,
+                                      .values = 0 };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_switch_request_encode(W, &q, NULL), 0));
                 request_ok(&c, TTLOCK_CMD_SWITCH, buf, len, out);
-                call_fails(&c, DEV, "org.ttlock.Sim1", "PressResetButton", "org.freedesktop.DBus.Error.AccessDenied",
-                           NULL);
+                call_fails(
+                        &c,
+                        DEV,
+                        "org.ttlock.Sim1",
+                        "PressResetButton",
+                        "org.freedesktop.DBus.Error.AccessDenied",
+                        NULL);
                 q.items = TTLOCK_SWITCH_UNLOCK_DIRECTION; /* not on this lock */
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_switch_request_encode(W, &q, NULL), 0));
                 request_fails(&c, TTLOCK_CMD_SWITCH, buf, len, TTLOCK_ERR_INVALID_PARAM);
@@ -1195,14 +1417,14 @@ START_TEST(test_settings) {
                 TTPassageModeReply pr;
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
                 request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
-                q = (TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_QUERY };
+                q = (TTPassageModeRequest){ .op = TTLOCK_PASSAGE_MODE_QUERY };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
                 n = request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
                 ck_assert_int_ge(ttlock_passage_mode_reply_decode(out + 2, n - 2, &pr, &e), 0);
                 ck_assert_uint_eq(pr.n_records, 1);
                 ck_assert_uint_eq(pr.next_seq, TTLOCK_PASSAGE_MODE_SEQ_DONE);
-                q = (TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_DELETE,
-                                             .record = { TTLOCK_PASSAGE_MODE_WEEKLY, 3, 0, 1, 0, 2, 0 } };
+                q = (TTPassageModeRequest){ .op = TTLOCK_PASSAGE_MODE_DELETE,
+                                            .record = { TTLOCK_PASSAGE_MODE_WEEKLY, 3, 0, 1, 0, 2, 0 } };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &q, NULL), 0));
                 request_fails(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, TTLOCK_ERR_RECORD_NOT_EXIST);
         }
@@ -1252,9 +1474,23 @@ END_TEST
 
 START_TEST(test_radio) {
         Client c;
-        const char *args[] = { "--lock", "mac=" MAC, "--latency-ms", "0", "--connect-ms", "0", "--connect-fail-ms",
-                               "100", "--advert-interval-ms", "100", "--awake-seconds", "1",
-                               "--dormant-after-seconds", "2", "--idle-disconnect-seconds", "1", NULL };
+        const char *args[] = { "--lock",
+                               "mac=" MAC,
+                               "--latency-ms",
+                               "0",
+                               "--connect-ms",
+                               "0",
+                               "--connect-fail-ms",
+                               "100",
+                               "--advert-interval-ms",
+                               "100",
+                               "--awake-seconds",
+                               "1",
+                               "--dormant-after-seconds",
+                               "2",
+                               "--idle-disconnect-seconds",
+                               "1",
+                               NULL };
         uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
         size_t len, n;
         TTAdvert a;
@@ -1304,9 +1540,28 @@ START_TEST(test_radio) {
                 ck_assert_int_ge(ttlock_frame_build(&h, NULL, NULL, 0, fr, sizeof(fr), &fl, NULL), 0);
                 fr[fl - 1] ^= 1;
                 ck_assert_int_ge(ttlock_wire_encode(fr, fl, wire, sizeof(wire), &wl, NULL), 0);
-                call_ok(&c, WRITE, "org.bluez.GattCharacteristic1", "WriteValue", "aya{sv}", (int) wl, wire[0],
-                        wire[1], wire[2], wire[3], wire[4], wire[5], wire[6], wire[7], wire[8], wire[9], wire[10],
-                        wire[11], wire[12], wire[13], wire[14], 0);
+                call_ok(&c,
+                        WRITE,
+                        "org.bluez.GattCharacteristic1",
+                        "WriteValue",
+                        "aya{sv}",
+                        (int) wl,
+                        wire[0],
+                        wire[1],
+                        wire[2],
+                        wire[3],
+                        wire[4],
+                        wire[5],
+                        wire[6],
+                        wire[7],
+                        wire[8],
+                        wire[9],
+                        wire[10],
+                        wire[11],
+                        wire[12],
+                        wire[13],
+                        wire[14],
+                        0);
                 ck_assert(next_frame(&c, frame, &n, 3000));
                 n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
                 tt_assert_hex_eq(out, n, "010001");
@@ -1314,8 +1569,15 @@ START_TEST(test_radio) {
         call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "drop-connection", 1);
         send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
         ck_assert(WAIT_FOR(&c, !c.connected, 3000));
-        call_fails(&c, DEV, "org.ttlock.Sim1", "InjectFault", "org.freedesktop.DBus.Error.InvalidArgs", "su",
-                   "lightning", 1);
+        call_fails(
+                &c,
+                DEV,
+                "org.ttlock.Sim1",
+                "InjectFault",
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "su",
+                "lightning",
+                1);
         stop(&c);
 }
 END_TEST
@@ -1361,17 +1623,36 @@ START_TEST(test_options) {
                 const char *argv[6] = { sim };
                 for (size_t k = 0; k < 4 && bad[i][k]; k++)
                         argv[k + 1] = bad[i][k];
-                ck_assert_int_ge(test_bus_run(b, NULL, NULL, (char *const *) argv, NULL, 5 * TEST_USEC_PER_SEC,
-                                              &status, NULL),
-                                 0);
-                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0, "%s %s accepted", bad[i][0],
-                              bad[i][1] ?: "");
+                ck_assert_int_ge(
+                        test_bus_run(
+                                b,
+                                NULL,
+                                NULL,
+                                (char *const *) argv,
+                                NULL,
+                                5 * TEST_USEC_PER_SEC,
+                                &status,
+                                NULL),
+                        0);
+                ck_assert_msg(
+                        WIFEXITED(status) && WEXITSTATUS(status) != 0,
+                        "%s %s accepted",
+                        bad[i][0],
+                        bad[i][1] ?: "");
         }
         {
                 const char *argv[] = { sim, "--help", NULL };
-                ck_assert_int_ge(test_bus_run(b, NULL, NULL, (char *const *) argv, NULL, 5 * TEST_USEC_PER_SEC,
-                                              &status, &output),
-                                 0);
+                ck_assert_int_ge(
+                        test_bus_run(
+                                b,
+                                NULL,
+                                NULL,
+                                (char *const *) argv,
+                                NULL,
+                                5 * TEST_USEC_PER_SEC,
+                                &status,
+                                &output),
+                        0);
                 ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
                 ck_assert_ptr_nonnull(strstr(output, "--always-awake"));
                 free(output);
@@ -1385,8 +1666,19 @@ END_TEST
  * the simulator stays small, and that exchanges are not slowed by the other 999 locks. */
 START_TEST(test_scale) {
         Client c;
-        const char *args[] = { "--lock", "mac=" MAC, "--locks", "999", "--latency-ms", "0", "--connect-ms", "0",
-                               "--idle-disconnect-seconds", "0", "--always-awake", "--advert-interval-ms", "1000",
+        const char *args[] = { "--lock",
+                               "mac=" MAC,
+                               "--locks",
+                               "999",
+                               "--latency-ms",
+                               "0",
+                               "--connect-ms",
+                               "0",
+                               "--idle-disconnect-seconds",
+                               "0",
+                               "--always-awake",
+                               "--advert-interval-ms",
+                               "1000",
                                NULL };
         uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA];
         size_t len, n;
@@ -1398,8 +1690,18 @@ START_TEST(test_scale) {
         FILE *f;
 
         start(&c, args);
-        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "SetDiscoveryFilter", "a{sv}", 2, "Transport", "s",
-                "le", "DuplicateData", "b", 0);
+        call_ok(&c,
+                "/org/bluez/hci0",
+                "org.bluez.Adapter1",
+                "SetDiscoveryFilter",
+                "a{sv}",
+                2,
+                "Transport",
+                "s",
+                "le",
+                "DuplicateData",
+                "b",
+                0);
         call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
         ck_assert_msg(WAIT_FOR(&c, c.n_added >= 1000, 10000), "only %u of 1000 locks discovered", c.n_added);
         connect_lock(&c);
@@ -1420,14 +1722,19 @@ START_TEST(test_scale) {
                         rss_kb = strtol(line + 6, NULL, 10);
         free(line);
         fclose(f);
-        fprintf(stderr, "ttlock-sim figures: %u exchanges in %.2f s = %.0f exchanges/s (latency 0, 1000 locks); "
-                        "RSS with 1000 locks discovered: %ld KiB\n",
-                exchanges, elapsed / 1e6, exchanges / (elapsed / 1e6), rss_kb);
+        fprintf(stderr,
+                "ttlock-sim figures: %u exchanges in %.2f s = %.0f exchanges/s (latency 0, 1000 locks); "
+                "RSS with 1000 locks discovered: %ld KiB\n",
+                exchanges,
+                elapsed / 1e6,
+                exchanges / (elapsed / 1e6),
+                rss_kb);
         ck_assert_int_gt(rss_kb, 0);
         ck_assert_int_lt(rss_kb, 64 * 1024);
         /* One exchange is a handful of bus messages; ten times slower than this machine manages
          * would mean something waits where it should not (a coalesced timer once cost 250 ms each). */
-        ck_assert_msg(exchanges / (elapsed / 1e6) > 200, "only %.0f exchanges/s", exchanges / (elapsed / 1e6));
+        ck_assert_msg(
+                exchanges / (elapsed / 1e6) > 200, "only %.0f exchanges/s", exchanges / (elapsed / 1e6));
         stop(&c);
 }
 END_TEST
