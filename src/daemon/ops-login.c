@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
+#include "access.h"
+#include "command.h"
+#include "ops-login.h"
+
+int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handler, void *userdata) {
+        uint8_t buf[16];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        size_t len;
+        int r;
+
+        /* §4.3 CHECK_ADMIN: adminPs ‖ lockFlagPos (3) ‖ uid. */
+        r = ttlock_check_admin_request_encode(&(TTCheckAdminRequest) {
+                                                      .admin_ps = keys->admin_ps,
+                                                      .lock_flag_pos = keys->lock_flag_pos,
+                                                      .uid = keys->uid,
+                                              },
+                                              &w);
+        if (r >= 0)
+                r = tt_writer_finish(&w, &len, NULL);
+        if (r < 0)
+                return r;
+        return link_job_send(job, TTLOCK_CMD_CHECK_ADMIN, buf, len, keys->aes_key, 0, handler, userdata);
+}
+
+int op_login_send_random(LinkJob *job, const OpKeys *keys, int error, const TTReply *reply, OpStatus *st,
+                         LinkReplyHandler handler, void *userdata) {
+        TTChallengeReply c;
+        uint8_t buf[8];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        size_t len;
+        int r;
+
+        r = op_check_reply(TTLOCK_CMD_CHECK_ADMIN, error, reply, st);
+        if (r < 0)
+                return r;
+        r = ttlock_challenge_reply_decode(reply->data, reply->data_len, &c, NULL);
+        if (r < 0)
+                return op_fail(st, TTLOCK_CMD_CHECK_ADMIN, r);
+        /* §4.3 CHECK_RANDOM: (psFromLock + unlockKey) mod 2³². */
+        ttlock_check_random_request_encode(ttlock_unlock_sum(c.ps_from_lock, keys->unlock_key), &w);
+        r = tt_writer_finish(&w, &len, NULL);
+        if (r >= 0)
+                r = link_job_send(job, TTLOCK_CMD_CHECK_RANDOM, buf, len, keys->aes_key, 0, handler, userdata);
+        if (r < 0)
+                return op_fail(st, TTLOCK_CMD_CHECK_RANDOM, r);
+        return 0;
+}
