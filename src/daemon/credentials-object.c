@@ -34,8 +34,13 @@ struct CredentialsState {
 
 /* ---- shared helpers ------------------------------------------------------------------------- */
 
-int admin_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                      sd_bus_error *error) {
+int admin_object_find(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error) {
         void *p = NULL;
         int r;
 
@@ -54,19 +59,25 @@ int admin_require_feature(LockObject *l, unsigned bit, const char *what, sd_bus_
 
         if (f->n_groups == 0 || ttlock_features_has(f, bit))
                 return 0;
-        return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no %s (feature \"%s\").", what,
-                                 ttlock_feature_name(bit) ?: "?");
+        return sd_bus_error_setf(
+                error,
+                TTLOCK_ERROR_NOT_SUPPORTED,
+                "This lock has no %s (feature \"%s\").",
+                what,
+                ttlock_feature_name(bit) ?: "?");
 }
 
 int admin_status_to_error(const OpStatus *st, sd_bus_error *error) {
         switch (st->error) {
         case -EOPNOTSUPP:
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_SUPPORTED, "The lock does not support this.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_NOT_SUPPORTED, "The lock does not support this.");
         case -ENOENT:
-                return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST, "The lock has no such passcode.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_DOES_NOT_EXIST, "The lock has no such passcode.");
         case -E2BIG:
-                return sd_bus_error_set(error, TTLOCK_ERROR_FAILED,
-                                        "The lock reported more entries than ttlockd accepts.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_FAILED, "The lock reported more entries than ttlockd accepts.");
         default:
                 return lock_object_status_to_error(st, error);
         }
@@ -81,7 +92,7 @@ int admin_usec_to_lock_time(uint64_t usec, TTDateTime *ret) {
         if (tm.tm_year + 1900 < 2000 || tm.tm_year + 1900 > 2099)
                 return -ERANGE;
         /* §4.2: the lock keeps local wall-clock time; the fields are what it is given. */
-        *ret = (TTDateTime) {
+        *ret = (TTDateTime){
                 .year = (uint16_t) (tm.tm_year + 1900),
                 .month = (uint8_t) (tm.tm_mon + 1),
                 .day = (uint8_t) tm.tm_mday,
@@ -100,36 +111,52 @@ static int parse_validity(uint64_t from, uint64_t until, CredRequest *req, sd_bu
                 return 0;
         }
         if (from == 0 || until == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        "valid_from_usec and valid_until_usec must both be 0 (permanent) or both "
-                                        "be set.");
+                return sd_bus_error_set(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "valid_from_usec and valid_until_usec must both be 0 (permanent) or both "
+                        "be set.");
         if (from >= until)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "valid_from_usec (%" PRIu64 ") must be before valid_until_usec (%" PRIu64
-                                         ").",
-                                         from, until);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "valid_from_usec (%" PRIu64 ") must be before valid_until_usec (%" PRIu64 ").",
+                        from,
+                        until);
         if (admin_usec_to_lock_time(from, &req->start) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "valid_from_usec (%" PRIu64 ") is outside the years 2000–2099 the lock can "
-                                         "store.",
-                                         from);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "valid_from_usec (%" PRIu64
+                        ") is outside the years 2000–2099 the lock can "
+                        "store.",
+                        from);
         if (admin_usec_to_lock_time(until, &req->end) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "valid_until_usec (%" PRIu64 ") is outside the years 2000–2099 the lock can "
-                                         "store.",
-                                         until);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "valid_until_usec (%" PRIu64
+                        ") is outside the years 2000–2099 the lock can "
+                        "store.",
+                        until);
         req->permanent = false;
         return 0;
 }
 
-static int parse_passcode(const char *s, const char *name, char ret[TTLOCK_PASSCODE_MAX + 1], sd_bus_error *error) {
+static int
+parse_passcode(const char *s, const char *name, char ret[TTLOCK_PASSCODE_MAX + 1], sd_bus_error *error) {
         size_t n = strlen(s);
 
         if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_ADD_MAX || strspn(s, "0123456789") != n)
                 /* The digits themselves stay out of the message (and so out of logs). */
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "%s must be %d–%d digits 0–9 (got %zu character(s)).", name,
-                                         TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_ADD_MAX, n);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "%s must be %d–%d digits 0–9 (got %zu character(s)).",
+                        name,
+                        TTLOCK_PASSCODE_ADD_MIN,
+                        TTLOCK_PASSCODE_ADD_MAX,
+                        n);
         memcpy(ret, s, n + 1);
         return 0;
 }
@@ -138,10 +165,12 @@ static int parse_card(const char *s, uint64_t *ret, sd_bus_error *error) {
         TTError e = {};
 
         if (ttlock_card_number_parse(s, ret, &e) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Card number \"%.32s\" is not a decimal number of 1–20 digits without "
-                                         "leading zeros within 0…18446744073709551615.",
-                                         s);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Card number \"%.32s\" is not a decimal number of 1–20 digits without "
+                        "leading zeros within 0…18446744073709551615.",
+                        s);
         return 0;
 }
 
@@ -158,9 +187,12 @@ static int parse_fingerprint(const char *s, uint64_t *ret, sd_bus_error *error) 
         *ret = v;
         return 0;
 bad:
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                 "Fingerprint id \"%.32s\" is not a decimal number within 0…%" PRIu64 " (6 bytes).",
-                                 s, TTLOCK_FINGERPRINT_ID_MAX);
+        return sd_bus_error_setf(
+                error,
+                SD_BUS_ERROR_INVALID_ARGS,
+                "Fingerprint id \"%.32s\" is not a decimal number within 0…%" PRIu64 " (6 bytes).",
+                s,
+                TTLOCK_FINGERPRINT_ID_MAX);
 }
 
 /* ---- state ---------------------------------------------------------------------------------- */
@@ -198,12 +230,21 @@ static const char *enrol_kind(const CredCall *c) {
         return c->action == CRED_CARD_ENROL ? "ic-card" : "fingerprint";
 }
 
-static void emit_enrollment(LockObject *l, const char *kind, const char *status, unsigned done, unsigned total,
-                            const char *id) {
+static void emit_enrollment(
+        LockObject *l, const char *kind, const char *status, unsigned done, unsigned total, const char *id) {
         int r;
 
-        r = sd_bus_emit_signal(l->manager->bus, l->path, CREDENTIALS_INTERFACE, "EnrollmentStatus", "ssuus", kind,
-                               status, (uint32_t) done, (uint32_t) total, id ?: "");
+        r = sd_bus_emit_signal(
+                l->manager->bus,
+                l->path,
+                CREDENTIALS_INTERFACE,
+                "EnrollmentStatus",
+                "ssuus",
+                kind,
+                status,
+                (uint32_t) done,
+                (uint32_t) total,
+                id ?: "");
         if (r < 0)
                 log_warning_errno(r, "%s: cannot emit EnrollmentStatus: %m", l->address);
 }
@@ -241,11 +282,11 @@ void admin_interfaces_changed(LockObject *l, bool added) {
         if (!l->exported)
                 return;
         if (added)
-                r = sd_bus_emit_interfaces_added(l->manager->bus, l->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE,
-                                                 NULL);
+                r = sd_bus_emit_interfaces_added(
+                        l->manager->bus, l->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE, NULL);
         else
-                r = sd_bus_emit_interfaces_removed(l->manager->bus, l->path, CREDENTIALS_INTERFACE,
-                                                   SETTINGS_INTERFACE, NULL);
+                r = sd_bus_emit_interfaces_removed(
+                        l->manager->bus, l->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE, NULL);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot announce the admin interfaces: %m", l->address);
 }
@@ -263,7 +304,8 @@ static int append_validity(sd_bus_message *m, const TTDateTime *start, const TTD
                 from = lock_time_usec(start);
                 until = has_end ? lock_time_usec(end) : 0;
         }
-        return sd_bus_message_append(m, "{sv}{sv}", "valid-from-usec", "t", from, "valid-until-usec", "t", until);
+        return sd_bus_message_append(
+                m, "{sv}{sv}", "valid-from-usec", "t", from, "valid-until-usec", "t", until);
 }
 
 static const char *passcode_kind(const TTPasscodeEntry *e) {
@@ -298,17 +340,34 @@ static int build_list(LockObject *l, const CredCall *c, const CredResult *res, s
                         alias = lock_record_get_credential_alias(l->record, "passcode", e->code);
                         r = sd_bus_message_open_container(reply, 'a', "{sv}");
                         if (r >= 0)
-                                r = sd_bus_message_append(reply, "{sv}{sv}", "code", "s", e->code, "kind", "s",
-                                                          passcode_kind(e));
+                                r = sd_bus_message_append(
+                                        reply,
+                                        "{sv}{sv}",
+                                        "code",
+                                        "s",
+                                        e->code,
+                                        "kind",
+                                        "s",
+                                        passcode_kind(e));
                         if (r >= 0) {
                                 if (permanent)
                                         /* §4.3: a permanent code has a start only; from its start on. */
-                                        r = sd_bus_message_append(reply, "{sv}{sv}", "valid-from-usec", "t",
-                                                                  UINT64_C(0), "valid-until-usec", "t", UINT64_C(0));
+                                        r = sd_bus_message_append(
+                                                reply,
+                                                "{sv}{sv}",
+                                                "valid-from-usec",
+                                                "t",
+                                                UINT64_C(0),
+                                                "valid-until-usec",
+                                                "t",
+                                                UINT64_C(0));
                                 else
-                                        r = append_validity(reply, &e->start, &e->end,
-                                                            e->type == TTLOCK_PASSCODE_COUNT ||
-                                                                    e->type == TTLOCK_PASSCODE_PERIOD);
+                                        r = append_validity(
+                                                reply,
+                                                &e->start,
+                                                &e->end,
+                                                e->type == TTLOCK_PASSCODE_COUNT ||
+                                                        e->type == TTLOCK_PASSCODE_PERIOD);
                         }
                         if (r >= 0)
                                 r = sd_bus_message_append(reply, "{sv}", "alias", "s", alias ?: "");
@@ -406,8 +465,9 @@ static void on_cred_done(const CredResult *res, void *userdata) {
                 (void) sd_bus_reply_method_error(c->call, &e);
         } else {
                 r = sd_bus_message_new_method_return(c->call, &reply);
-                if (r >= 0 && (c->action == CRED_PASSCODE_LIST || c->action == CRED_CARD_LIST ||
-                               c->action == CRED_FINGERPRINT_LIST))
+                if (r >= 0 &&
+                    (c->action == CRED_PASSCODE_LIST || c->action == CRED_CARD_LIST ||
+                     c->action == CRED_FINGERPRINT_LIST))
                         r = build_list(l, c, res, reply);
                 if (r >= 0)
                         r = sd_bus_send(NULL, reply, NULL);
@@ -428,14 +488,15 @@ static int start_call(sd_bus_message *m, LockObject *l, const CredRequest *req, 
         if (!s)
                 return -ENOMEM;
         if (s->n_calls >= CREDENTIALS_CALLS_MAX)
-                return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
         c = calloc(1, sizeof(CredCall));
         if (!c)
                 return -ENOMEM;
         enrol = req->action == CRED_CARD_ENROL || req->action == CRED_FINGERPRINT_ENROL;
         /* Everything is in place before the operation starts: a link that cannot even try ends it,
          * and calls on_cred_done(), before cred_op_start() returns. c must not be touched after. */
-        *c = (CredCall) {
+        *c = (CredCall){
                 .lock = l,
                 .action = req->action,
                 .call = enrol ? NULL : sd_bus_message_ref(m),
@@ -473,11 +534,11 @@ static int gate(sd_bus_message *m, LockObject *l, unsigned feature, const char *
         return r == 0 ? 0 : 1;
 }
 
-#define GATE(m, l, feature, what, error)                               \
-        do {                                                           \
-                int _g = gate(m, l, feature, what, error);             \
-                if (_g <= 0)                                           \
-                        return _g < 0 ? _g : 1;                        \
+#define GATE(m, l, feature, what, error)                   \
+        do {                                               \
+                int _g = gate(m, l, feature, what, error); \
+                if (_g <= 0)                               \
+                        return _g < 0 ? _g : 1;            \
         } while (0)
 
 /* ---- passcodes ------------------------------------------------------------------------------ */
@@ -486,7 +547,7 @@ static int method_list_passcodes(sd_bus_message *m, void *userdata, sd_bus_error
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_PASSCODE_LIST }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_PASSCODE_LIST }, error);
 }
 
 static int method_add_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -550,9 +611,13 @@ static int method_delete_passcode(sd_bus_message *m, void *userdata, sd_bus_erro
         /* Any passcode the lock lists may be deleted (§4.3 allows up to 16 digits there). */
         n = strlen(code);
         if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_MAX || strspn(code, "0123456789") != n)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Passcode must be %d–%d digits 0–9 (got %zu character(s)).",
-                                         TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_MAX, n);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Passcode must be %d–%d digits 0–9 (got %zu character(s)).",
+                        TTLOCK_PASSCODE_ADD_MIN,
+                        TTLOCK_PASSCODE_MAX,
+                        n);
         memcpy(req.code, code, n + 1);
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
         r = start_call(m, l, &req, error);
@@ -564,7 +629,7 @@ static int method_clear_passcodes(sd_bus_message *m, void *userdata, sd_bus_erro
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_PASSCODE_CLEAR }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_PASSCODE_CLEAR }, error);
 }
 
 /* ---- cards ---------------------------------------------------------------------------------- */
@@ -573,7 +638,7 @@ static int method_list_cards(sd_bus_message *m, void *userdata, sd_bus_error *er
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_IC, "IC card reader", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_CARD_LIST }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_CARD_LIST }, error);
 }
 
 static int card_with_validity(sd_bus_message *m, LockObject *l, CredAction action, sd_bus_error *error) {
@@ -622,7 +687,7 @@ static int method_clear_cards(sd_bus_message *m, void *userdata, sd_bus_error *e
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_IC, "IC card reader", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_CARD_CLEAR }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_CARD_CLEAR }, error);
 }
 
 /* ---- fingerprints --------------------------------------------------------------------------- */
@@ -631,7 +696,7 @@ static int method_list_fingerprints(sd_bus_message *m, void *userdata, sd_bus_er
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_FINGER_PRINT, "fingerprint reader", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_FINGERPRINT_LIST }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_FINGERPRINT_LIST }, error);
 }
 
 static int method_set_fingerprint_validity(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -673,7 +738,7 @@ static int method_clear_fingerprints(sd_bus_message *m, void *userdata, sd_bus_e
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_FINGER_PRINT, "fingerprint reader", error);
-        return start_call(m, l, &(CredRequest) { .action = CRED_FINGERPRINT_CLEAR }, error);
+        return start_call(m, l, &(CredRequest){ .action = CRED_FINGERPRINT_CLEAR }, error);
 }
 
 /* ---- enrolment ------------------------------------------------------------------------------ */
@@ -738,8 +803,10 @@ static int start_enrollment(sd_bus_message *m, LockObject *l, CredAction action,
         if (!s)
                 return -ENOMEM;
         if (s->enrol)
-                return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS,
-                                        "An enrollment is already in progress on this lock.");
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_IN_PROGRESS,
+                        "An enrollment is already in progress on this lock.");
         req.enrol_timeout_usec = enrollment_timeout_usec();
 
         r = sd_bus_track_new(l->manager->bus, &s->enrol_track, on_enrol_owner_gone, l);
@@ -793,9 +860,12 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
                 size_t n = strlen(raw);
 
                 if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_MAX || strspn(raw, "0123456789") != n)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "A passcode id must be %d–%d digits 0–9.", TTLOCK_PASSCODE_ADD_MIN,
-                                                 TTLOCK_PASSCODE_MAX);
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "A passcode id must be %d–%d digits 0–9.",
+                                TTLOCK_PASSCODE_ADD_MIN,
+                                TTLOCK_PASSCODE_MAX);
                 memcpy(id, raw, n + 1);
                 feature = TTLOCK_FEATURE_PASSCODE;
         } else if (strcmp(kind, "ic-card") == 0) {
@@ -811,15 +881,24 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
                 snprintf(id, sizeof(id), "%" PRIu64, v);
                 feature = TTLOCK_FEATURE_FINGER_PRINT;
         } else
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Kind \"%.32s\" is not one of passcode, ic-card, fingerprint.", kind);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Kind \"%.32s\" is not one of passcode, ic-card, fingerprint.",
+                        kind);
         if (strlen(alias) > ALIAS_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Alias is %zu bytes long; at most %u are allowed.", strlen(alias), ALIAS_MAX);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Alias is %zu bytes long; at most %u are allowed.",
+                        strlen(alias),
+                        ALIAS_MAX);
         for (const char *p = alias; *p; p++)
                 if ((unsigned char) *p < 0x20 || *p == 0x7F)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                "Alias must not contain control characters.");
+                        return sd_bus_error_set(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Alias must not contain control characters.");
 
         GATE(m, l, feature, kind, error);
         r = lock_record_set_credential_alias(l->record, kind, id, alias);
@@ -838,58 +917,143 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
 
 const sd_bus_vtable credentials_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_NAMES("ListPasscodes", "", , "aa{sv}", SD_BUS_PARAM(passcodes), method_list_passcodes,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("AddPasscode", "stt",
-                                 SD_BUS_PARAM(code) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
-                                 "", , method_add_passcode, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ChangePasscode", "sstt",
-                                 SD_BUS_PARAM(code) SD_BUS_PARAM(new_code) SD_BUS_PARAM(valid_from_usec)
-                                         SD_BUS_PARAM(valid_until_usec),
-                                 "", , method_change_passcode, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("DeletePasscode", "s", SD_BUS_PARAM(code), "", , method_delete_passcode,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ListPasscodes",
+                "",
+                ,
+                "aa{sv}",
+                SD_BUS_PARAM(passcodes),
+                method_list_passcodes,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "AddPasscode",
+                "stt",
+                SD_BUS_PARAM(code) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_add_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ChangePasscode",
+                "sstt",
+                SD_BUS_PARAM(code) SD_BUS_PARAM(new_code) SD_BUS_PARAM(valid_from_usec)
+                        SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_change_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "DeletePasscode",
+                "s",
+                SD_BUS_PARAM(code),
+                "",
+                ,
+                method_delete_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ClearPasscodes", "", "", method_clear_passcodes, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ListCards", "", , "aa{sv}", SD_BUS_PARAM(cards), method_list_cards,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("AddCard", "stt",
-                                 SD_BUS_PARAM(number) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
-                                 "", , method_add_card, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetCardValidity", "stt",
-                                 SD_BUS_PARAM(number) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
-                                 "", , method_set_card_validity, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("DeleteCard", "s", SD_BUS_PARAM(number), "", , method_delete_card,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ListCards",
+                "",
+                ,
+                "aa{sv}",
+                SD_BUS_PARAM(cards),
+                method_list_cards,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "AddCard",
+                "stt",
+                SD_BUS_PARAM(number) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_add_card,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetCardValidity",
+                "stt",
+                SD_BUS_PARAM(number) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_set_card_validity,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "DeleteCard",
+                "s",
+                SD_BUS_PARAM(number),
+                "",
+                ,
+                method_delete_card,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ClearCards", "", "", method_clear_cards, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ListFingerprints", "", , "aa{sv}", SD_BUS_PARAM(fingerprints),
-                                 method_list_fingerprints, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetFingerprintValidity", "stt",
-                                 SD_BUS_PARAM(id) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec), "", ,
-                                 method_set_fingerprint_validity, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("DeleteFingerprint", "s", SD_BUS_PARAM(id), "", , method_delete_fingerprint,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ListFingerprints",
+                "",
+                ,
+                "aa{sv}",
+                SD_BUS_PARAM(fingerprints),
+                method_list_fingerprints,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetFingerprintValidity",
+                "stt",
+                SD_BUS_PARAM(id) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_set_fingerprint_validity,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "DeleteFingerprint",
+                "s",
+                SD_BUS_PARAM(id),
+                "",
+                ,
+                method_delete_fingerprint,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ClearFingerprints", "", "", method_clear_fingerprints, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("StartCardEnrollment", "tt",
-                                 SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec), "", ,
-                                 method_start_card_enrollment, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("StartFingerprintEnrollment", "tt",
-                                 SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec), "", ,
-                                 method_start_fingerprint_enrollment, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "StartCardEnrollment",
+                "tt",
+                SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_start_card_enrollment,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "StartFingerprintEnrollment",
+                "tt",
+                SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_start_fingerprint_enrollment,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("CancelEnrollment", "", "", method_cancel_enrollment, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetCredentialAlias", "sss", SD_BUS_PARAM(kind) SD_BUS_PARAM(id) SD_BUS_PARAM(alias),
-                                 "", , method_set_credential_alias, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL_WITH_NAMES("EnrollmentStatus", "ssuus",
-                                 SD_BUS_PARAM(kind) SD_BUS_PARAM(status) SD_BUS_PARAM(done) SD_BUS_PARAM(total)
-                                         SD_BUS_PARAM(id),
-                                 0),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetCredentialAlias",
+                "sss",
+                SD_BUS_PARAM(kind) SD_BUS_PARAM(id) SD_BUS_PARAM(alias),
+                "",
+                ,
+                method_set_credential_alias,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES(
+                "EnrollmentStatus",
+                "ssuus",
+                SD_BUS_PARAM(kind) SD_BUS_PARAM(status) SD_BUS_PARAM(done) SD_BUS_PARAM(total)
+                        SD_BUS_PARAM(id),
+                0),
         SD_BUS_VTABLE_END,
 };
 
 int credentials_object_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, LOCK_PATH_PREFIX, CREDENTIALS_INTERFACE, credentials_vtable,
-                                       admin_object_find, m);
+        r = sd_bus_add_fallback_vtable(
+                m->bus,
+                NULL,
+                LOCK_PATH_PREFIX,
+                CREDENTIALS_INTERFACE,
+                credentials_vtable,
+                admin_object_find,
+                m);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the Credentials1 objects: %m");
         return 0;

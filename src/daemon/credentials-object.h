@@ -35,8 +35,13 @@ void credentials_object_abort(LockObject *l, const char *why);
 void admin_interfaces_changed(LockObject *l, bool added);
 
 /* Shared with settings-object.c. */
-int admin_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                      sd_bus_error *error);
+int admin_object_find(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error);
 /* NotSupported with a message naming the feature when the lock lacks it. Unknown features (never read)
  * pass, as Lock1 does. */
 int admin_require_feature(LockObject *l, unsigned bit, const char *what, sd_bus_error *error);

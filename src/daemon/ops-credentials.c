@@ -42,8 +42,8 @@ struct CredOp {
 
 void cred_permanent_window(TTDateTime *ret_start, TTDateTime *ret_end) {
         /* §4.2: [JS] DateConstant 200001010000 / 209912012359. */
-        *ret_start = (TTDateTime) { .year = 2000, .month = 1, .day = 1 };
-        *ret_end = (TTDateTime) { .year = 2099, .month = 12, .day = 1, .hour = 23, .minute = 59 };
+        *ret_start = (TTDateTime){ .year = 2000, .month = 1, .day = 1 };
+        *ret_end = (TTDateTime){ .year = 2099, .month = 12, .day = 1, .hour = 23, .minute = 59 };
 }
 
 bool cred_window_is_permanent(const TTDateTime *start, const TTDateTime *end) {
@@ -77,7 +77,7 @@ static void finish_full(CredOp *op, bool disconnect) {
         LinkJob *job = op->job;
         CredResult result = op->result;
 
-        op->result = (CredResult) {}; /* handed over */
+        op->result = (CredResult){}; /* handed over */
         op_free(op);
         if (job) {
                 if (disconnect)
@@ -111,7 +111,8 @@ static void send(CredOp *op, Step step, uint8_t command, const TTWriter *w, uint
         op->command = command;
         r = tt_writer_finish(w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, command, w->buf, len, op->keys.aes_key, timeout_usec, on_reply, op);
+                r = link_job_send(
+                        op->job, command, w->buf, len, op->keys.aes_key, timeout_usec, on_reply, op);
         erase_memory(w->buf, w->size); /* passcodes */
         if (r < 0)
                 fail(op, command, r);
@@ -186,8 +187,10 @@ static int on_passcode_page(CredOp *op, const TTReply *reply) {
                         r = -E2BIG;
                         goto out;
                 }
-                n = reallocarray(op->result.passcodes, op->result.n_passcodes + p->n_entries + 1,
-                                 sizeof(TTPasscodeEntry));
+                n = reallocarray(
+                        op->result.passcodes,
+                        op->result.n_passcodes + p->n_entries + 1,
+                        sizeof(TTPasscodeEntry));
                 if (!n) {
                         r = -ENOMEM;
                         goto out;
@@ -204,8 +207,8 @@ static int on_passcode_page(CredOp *op, const TTReply *reply) {
                         }
 
         /* §4.3: total 0 = none; next 0xFFFF = last page; a cursor that does not move = the end too. */
-        if (p->total == 0 || p->n_entries == 0 || next == TTLOCK_PWD_LIST_LAST_PAGE || next <= op->sequence ||
-            ++op->pages >= CRED_LIST_PAGES_MAX) {
+        if (p->total == 0 || p->n_entries == 0 || next == TTLOCK_PWD_LIST_LAST_PAGE ||
+            next <= op->sequence || ++op->pages >= CRED_LIST_PAGES_MAX) {
                 if (op->req.action == CRED_PASSCODE_LIST)
                         finish(op);
                 else
@@ -236,7 +239,7 @@ static void send_card(CredOp *op, Step step, const TTCardRequest *q, uint64_t ti
 }
 
 static TTCard request_card(const CredOp *op) {
-        return (TTCard) { .number = op->req.number, .size = ttlock_card_size_for(op->req.number) };
+        return (TTCard){ .number = op->req.number, .size = ttlock_card_size_for(op->req.number) };
 }
 
 static int on_card_page(CredOp *op, const TTCardReply *c) {
@@ -258,7 +261,11 @@ static int on_card_page(CredOp *op, const TTCardReply *c) {
                 return 0;
         }
         op->sequence = c->next_sequence;
-        send_card(op, STEP_CARD_PAGE, &(TTCardRequest) { .op = TTLOCK_CARD_OP_SEARCH, .sequence = op->sequence }, 0);
+        send_card(
+                op,
+                STEP_CARD_PAGE,
+                &(TTCardRequest){ .op = TTLOCK_CARD_OP_SEARCH, .sequence = op->sequence },
+                0);
         return 0;
 }
 
@@ -280,22 +287,29 @@ static int on_fingerprint_page(CredOp *op, const TTFingerprintReply *f) {
 
         if (op->result.n_fingerprints + f->n_fingerprints > CRED_LIST_MAX)
                 return -E2BIG;
-        n = reallocarray(op->result.fingerprints, op->result.n_fingerprints + f->n_fingerprints + 1,
-                         sizeof(TTFingerprintEntry));
+        n = reallocarray(
+                op->result.fingerprints,
+                op->result.n_fingerprints + f->n_fingerprints + 1,
+                sizeof(TTFingerprintEntry));
         if (!n)
                 return -ENOMEM;
         op->result.fingerprints = n;
-        memcpy(n + op->result.n_fingerprints, f->fingerprints, f->n_fingerprints * sizeof(TTFingerprintEntry));
+        memcpy(n + op->result.n_fingerprints,
+               f->fingerprints,
+               f->n_fingerprints * sizeof(TTFingerprintEntry));
         op->result.n_fingerprints += f->n_fingerprints;
 
-        if (f->n_fingerprints == 0 || f->next_sequence == TTLOCK_SEARCH_DONE || f->next_sequence <= op->sequence ||
-            ++op->pages >= CRED_LIST_PAGES_MAX) {
+        if (f->n_fingerprints == 0 || f->next_sequence == TTLOCK_SEARCH_DONE ||
+            f->next_sequence <= op->sequence || ++op->pages >= CRED_LIST_PAGES_MAX) {
                 finish(op);
                 return 0;
         }
         op->sequence = f->next_sequence;
-        send_fingerprint(op, STEP_FINGERPRINT_PAGE,
-                         &(TTFingerprintRequest) { .op = TTLOCK_FP_OP_SEARCH, .sequence = op->sequence }, 0);
+        send_fingerprint(
+                op,
+                STEP_FINGERPRINT_PAGE,
+                &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_SEARCH, .sequence = op->sequence },
+                0);
         return 0;
 }
 
@@ -303,7 +317,8 @@ static int on_fingerprint_page(CredOp *op, const TTFingerprintReply *f) {
 
 static void report_progress(CredOp *op, bool waiting, unsigned done, unsigned total) {
         if (op->progress)
-                op->progress(&(CredProgress) { .waiting = waiting, .done = done, .total = total }, op->userdata);
+                op->progress(
+                        &(CredProgress){ .waiting = waiting, .done = done, .total = total }, op->userdata);
 }
 
 /* The credential exists now: give it the requested validity (§4.3: the official flow always does). */
@@ -312,23 +327,27 @@ static void enrol_set_validity(CredOp *op) {
 
         window(op, &start, &end);
         if (op->req.action == CRED_CARD_ENROL)
-                send_card(op, STEP_ENROL_VALIDITY,
-                          &(TTCardRequest) {
-                                  .op = TTLOCK_CARD_OP_MODIFY,
-                                  .card = { .number = op->result.enrolled, .size = op->card_size },
-                                  .start = start,
-                                  .end = end,
-                          },
-                          0);
+                send_card(
+                        op,
+                        STEP_ENROL_VALIDITY,
+                        &(TTCardRequest){
+                                .op = TTLOCK_CARD_OP_MODIFY,
+                                .card = { .number = op->result.enrolled, .size = op->card_size },
+                                .start = start,
+                                .end = end,
+                        },
+                        0);
         else
-                send_fingerprint(op, STEP_ENROL_VALIDITY,
-                                 &(TTFingerprintRequest) {
-                                         .op = TTLOCK_FP_OP_MODIFY,
-                                         .id = op->result.enrolled,
-                                         .start = start,
-                                         .end = end,
-                                 },
-                                 0);
+                send_fingerprint(
+                        op,
+                        STEP_ENROL_VALIDITY,
+                        &(TTFingerprintRequest){
+                                .op = TTLOCK_FP_OP_MODIFY,
+                                .id = op->result.enrolled,
+                                .start = start,
+                                .end = end,
+                        },
+                        0);
 }
 
 /* Returns 1 to keep the ADD in flight. */
@@ -419,7 +438,7 @@ static void run(CredOp *op) {
                 return send_passcode_page(op);
         case CRED_PASSCODE_ADD:
                 /* §4.3 Add: permanent codes carry a start only, period codes start and end. */
-                p = (TTPasscodeRequest) {
+                p = (TTPasscodeRequest){
                         .op = TTLOCK_PASSCODE_OP_ADD,
                         .type = q->permanent ? TTLOCK_PASSCODE_PERMANENT : TTLOCK_PASSCODE_PERIOD,
                         .start = start,
@@ -430,59 +449,74 @@ static void run(CredOp *op) {
                 erase_memory(&p, sizeof(p));
                 return;
         case CRED_PASSCODE_CLEAR:
-                return send_passcode(op, &(TTPasscodeRequest) { .op = TTLOCK_PASSCODE_OP_CLEAR });
+                return send_passcode(op, &(TTPasscodeRequest){ .op = TTLOCK_PASSCODE_OP_CLEAR });
 
         case CRED_CARD_LIST:
-                return send_card(op, STEP_CARD_PAGE, &(TTCardRequest) { .op = TTLOCK_CARD_OP_SEARCH }, 0);
+                return send_card(op, STEP_CARD_PAGE, &(TTCardRequest){ .op = TTLOCK_CARD_OP_SEARCH }, 0);
         case CRED_CARD_ADD:
-                return send_card(op, STEP_CARD_OP,
-                                 &(TTCardRequest) {
-                                         .op = TTLOCK_CARD_OP_ADD,
-                                         .has_card = true,
-                                         .card = request_card(op),
-                                         .start = start,
-                                         .end = end,
-                                 },
-                                 0);
+                return send_card(
+                        op,
+                        STEP_CARD_OP,
+                        &(TTCardRequest){
+                                .op = TTLOCK_CARD_OP_ADD,
+                                .has_card = true,
+                                .card = request_card(op),
+                                .start = start,
+                                .end = end,
+                        },
+                        0);
         case CRED_CARD_MODIFY:
-                return send_card(op, STEP_CARD_OP,
-                                 &(TTCardRequest) {
-                                         .op = TTLOCK_CARD_OP_MODIFY,
-                                         .card = request_card(op),
-                                         .start = start,
-                                         .end = end,
-                                 },
-                                 0);
+                return send_card(
+                        op,
+                        STEP_CARD_OP,
+                        &(TTCardRequest){
+                                .op = TTLOCK_CARD_OP_MODIFY,
+                                .card = request_card(op),
+                                .start = start,
+                                .end = end,
+                        },
+                        0);
         case CRED_CARD_DELETE:
-                return send_card(op, STEP_CARD_OP,
-                                 &(TTCardRequest) { .op = TTLOCK_CARD_OP_DELETE, .card = request_card(op) }, 0);
+                return send_card(
+                        op,
+                        STEP_CARD_OP,
+                        &(TTCardRequest){ .op = TTLOCK_CARD_OP_DELETE, .card = request_card(op) },
+                        0);
         case CRED_CARD_CLEAR:
-                return send_card(op, STEP_CARD_OP, &(TTCardRequest) { .op = TTLOCK_CARD_OP_CLEAR }, 0);
+                return send_card(op, STEP_CARD_OP, &(TTCardRequest){ .op = TTLOCK_CARD_OP_CLEAR }, 0);
         case CRED_CARD_ENROL:
-                return send_card(op, STEP_ENROL, &(TTCardRequest) { .op = TTLOCK_CARD_OP_ADD },
-                                 q->enrol_timeout_usec);
+                return send_card(
+                        op, STEP_ENROL, &(TTCardRequest){ .op = TTLOCK_CARD_OP_ADD }, q->enrol_timeout_usec);
 
         case CRED_FINGERPRINT_LIST:
-                return send_fingerprint(op, STEP_FINGERPRINT_PAGE,
-                                        &(TTFingerprintRequest) { .op = TTLOCK_FP_OP_SEARCH }, 0);
+                return send_fingerprint(
+                        op, STEP_FINGERPRINT_PAGE, &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_SEARCH }, 0);
         case CRED_FINGERPRINT_MODIFY:
-                return send_fingerprint(op, STEP_FINGERPRINT_OP,
-                                        &(TTFingerprintRequest) {
-                                                .op = TTLOCK_FP_OP_MODIFY,
-                                                .id = q->number,
-                                                .start = start,
-                                                .end = end,
-                                        },
-                                        0);
+                return send_fingerprint(
+                        op,
+                        STEP_FINGERPRINT_OP,
+                        &(TTFingerprintRequest){
+                                .op = TTLOCK_FP_OP_MODIFY,
+                                .id = q->number,
+                                .start = start,
+                                .end = end,
+                        },
+                        0);
         case CRED_FINGERPRINT_DELETE:
-                return send_fingerprint(op, STEP_FINGERPRINT_OP,
-                                        &(TTFingerprintRequest) { .op = TTLOCK_FP_OP_DELETE, .id = q->number }, 0);
+                return send_fingerprint(
+                        op,
+                        STEP_FINGERPRINT_OP,
+                        &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_DELETE, .id = q->number },
+                        0);
         case CRED_FINGERPRINT_CLEAR:
-                return send_fingerprint(op, STEP_FINGERPRINT_OP,
-                                        &(TTFingerprintRequest) { .op = TTLOCK_FP_OP_CLEAR }, 0);
+                return send_fingerprint(
+                        op, STEP_FINGERPRINT_OP, &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_CLEAR }, 0);
         case CRED_FINGERPRINT_ENROL:
-                return send_fingerprint(op, STEP_ENROL, &(TTFingerprintRequest) { .op = TTLOCK_FP_OP_ADD },
-                                        q->enrol_timeout_usec);
+                return send_fingerprint(
+                        op,
+                        STEP_ENROL,
+                        &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_ADD },
+                        q->enrol_timeout_usec);
         default:
                 return fail(op, 0, -EINVAL);
         }
@@ -611,21 +645,26 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                 } else if (op->step == STEP_ENROL_VALIDITY) {
                         /* §4.3: "on failure it deletes the card again". */
                         op->undo_status = op->result.status;
-                        op->result.status = (OpStatus) {};
+                        op->result.status = (OpStatus){};
                         if (op->req.action == CRED_CARD_ENROL)
-                                send_card(op, STEP_ENROL_UNDO,
-                                          &(TTCardRequest) {
-                                                  .op = TTLOCK_CARD_OP_DELETE,
-                                                  .card = { .number = op->result.enrolled, .size = op->card_size },
-                                          },
-                                          0);
+                                send_card(
+                                        op,
+                                        STEP_ENROL_UNDO,
+                                        &(TTCardRequest){
+                                                .op = TTLOCK_CARD_OP_DELETE,
+                                                .card = { .number = op->result.enrolled,
+                                                          .size = op->card_size },
+                                        },
+                                        0);
                         else
-                                send_fingerprint(op, STEP_ENROL_UNDO,
-                                                 &(TTFingerprintRequest) {
-                                                         .op = TTLOCK_FP_OP_DELETE,
-                                                         .id = op->result.enrolled,
-                                                 },
-                                                 0);
+                                send_fingerprint(
+                                        op,
+                                        STEP_ENROL_UNDO,
+                                        &(TTFingerprintRequest){
+                                                .op = TTLOCK_FP_OP_DELETE,
+                                                .id = op->result.enrolled,
+                                        },
+                                        0);
                 } else if (op->step == STEP_ENROL_UNDO) {
                         op->result.status = op->undo_status;
                         finish(op);
@@ -657,8 +696,14 @@ static void on_start(LinkJob *job, int error, void *userdata) {
                 fail(op, TTLOCK_CMD_CHECK_ADMIN, r);
 }
 
-int cred_op_start(Link *link, const OpKeys *keys, const CredRequest *req, CredProgressCallback progress,
-                  CredDone done, void *userdata, CredOp **ret) {
+int cred_op_start(
+        Link *link,
+        const OpKeys *keys,
+        const CredRequest *req,
+        CredProgressCallback progress,
+        CredDone done,
+        void *userdata,
+        CredOp **ret) {
         CredOp *op;
         int r;
 

@@ -46,7 +46,7 @@ typedef enum CredAction {
 
 typedef struct CredRequest {
         CredAction action;
-        char code[TTLOCK_PASSCODE_MAX + 1];     /* passcodes: 4–9 digits (the existing one may be longer) */
+        char code[TTLOCK_PASSCODE_MAX + 1]; /* passcodes: 4–9 digits (the existing one may be longer) */
         char new_code[TTLOCK_PASSCODE_MAX + 1]; /* PASSCODE_CHANGE */
         uint64_t number;                        /* card number or fingerprint id */
         /* Validity (lock-local time, §4.2). permanent: a permanent passcode (type 1, start only), and
@@ -67,12 +67,12 @@ typedef struct CredResult {
         size_t n_cards;
         TTFingerprintEntry *fingerprints; /* FINGERPRINT_LIST */
         size_t n_fingerprints;
-        uint64_t enrolled; /* ENROL: the new card number / fingerprint id */
+        uint64_t enrolled;  /* ENROL: the new card number / fingerprint id */
         bool enrol_waiting; /* ENROL: failed while waiting for the person (a time-out there is theirs) */
 } CredResult;
 
 typedef struct CredProgress {
-        bool waiting; /* the lock entered add mode and waits for the card or finger */
+        bool waiting;   /* the lock entered add mode and waits for the card or finger */
         unsigned done;  /* fingerprints: presses so far */
         unsigned total; /* fingerprints: presses needed, 0 when the lock did not say */
 } CredProgress;
@@ -83,8 +83,14 @@ typedef void (*CredDone)(const CredResult *result, void *userdata);
 
 /* The request is copied. done is called once, after the job has left the link; the operation is freed
  * right after. */
-int cred_op_start(Link *link, const OpKeys *keys, const CredRequest *req, CredProgressCallback progress,
-                  CredDone done, void *userdata, CredOp **ret);
+int cred_op_start(
+        Link *link,
+        const OpKeys *keys,
+        const CredRequest *req,
+        CredProgressCallback progress,
+        CredDone done,
+        void *userdata,
+        CredOp **ret);
 /* Stop without calling done. An enrolment under way also drops the connection: leaving add mode has no
  * command of its own, the lock leaves it when the link goes (§5: state is per connection). */
 void cred_op_cancel(CredOp *op);

@@ -12,12 +12,13 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
         int r;
 
         /* §4.3 CHECK_ADMIN: adminPs ‖ lockFlagPos (3) ‖ uid. */
-        r = ttlock_check_admin_request_encode(&(TTCheckAdminRequest) {
-                                                      .admin_ps = keys->admin_ps,
-                                                      .lock_flag_pos = keys->lock_flag_pos,
-                                                      .uid = keys->uid,
-                                              },
-                                              &w);
+        r = ttlock_check_admin_request_encode(
+                &(TTCheckAdminRequest){
+                        .admin_ps = keys->admin_ps,
+                        .lock_flag_pos = keys->lock_flag_pos,
+                        .uid = keys->uid,
+                },
+                &w);
         if (r >= 0)
                 r = tt_writer_finish(&w, &len, NULL);
         if (r < 0)
@@ -25,8 +26,14 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
         return link_job_send(job, TTLOCK_CMD_CHECK_ADMIN, buf, len, keys->aes_key, 0, handler, userdata);
 }
 
-int op_login_send_random(LinkJob *job, const OpKeys *keys, int error, const TTReply *reply, OpStatus *st,
-                         LinkReplyHandler handler, void *userdata) {
+int op_login_send_random(
+        LinkJob *job,
+        const OpKeys *keys,
+        int error,
+        const TTReply *reply,
+        OpStatus *st,
+        LinkReplyHandler handler,
+        void *userdata) {
         TTChallengeReply c;
         uint8_t buf[8];
         TTWriter w = TT_WRITER(buf, sizeof(buf));
@@ -43,7 +50,8 @@ int op_login_send_random(LinkJob *job, const OpKeys *keys, int error, const TTRe
         ttlock_check_random_request_encode(ttlock_unlock_sum(c.ps_from_lock, keys->unlock_key), &w);
         r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(job, TTLOCK_CMD_CHECK_RANDOM, buf, len, keys->aes_key, 0, handler, userdata);
+                r = link_job_send(
+                        job, TTLOCK_CMD_CHECK_RANDOM, buf, len, keys->aes_key, 0, handler, userdata);
         if (r < 0)
                 return op_fail(st, TTLOCK_CMD_CHECK_RANDOM, r);
         return 0;

@@ -14,5 +14,11 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
 
 /* In the CHECK_ADMIN reply handler: judge the reply, decode psFromLock and send CHECK_RANDOM, whose
  * reply goes to handler. Returns 0 when sent; otherwise fills st and returns its error. */
-int op_login_send_random(LinkJob *job, const OpKeys *keys, int error, const TTReply *reply, OpStatus *st,
-                         LinkReplyHandler handler, void *userdata);
+int op_login_send_random(
+        LinkJob *job,
+        const OpKeys *keys,
+        int error,
+        const TTReply *reply,
+        OpStatus *st,
+        LinkReplyHandler handler,
+        void *userdata);

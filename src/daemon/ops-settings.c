@@ -95,7 +95,8 @@ static void send(SettingsOp *op, Step step, uint8_t command, const TTWriter *w) 
         if (w)
                 r = tt_writer_finish(w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, command, w ? w->buf : NULL, len, op->keys.aes_key, 0, on_reply, op);
+                r = link_job_send(
+                        op->job, command, w ? w->buf : NULL, len, op->keys.aes_key, 0, on_reply, op);
         if (r < 0)
                 fail(op, command, r);
 }
@@ -119,7 +120,7 @@ static void send_passage_add(SettingsOp *op) {
                 return finish(op);
         r = ttlock_passage_mode_request_encode(
                 &w,
-                &(TTPassageModeRequest) {
+                &(TTPassageModeRequest){
                         .op = TTLOCK_PASSAGE_MODE_ADD,
                         .record = op->req.records[op->next_record++],
                 },
@@ -135,7 +136,9 @@ static void send_passage_query(SettingsOp *op) {
         int r;
 
         r = ttlock_passage_mode_request_encode(
-                &w, &(TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_QUERY, .seq = op->passage_seq }, NULL);
+                &w,
+                &(TTPassageModeRequest){ .op = TTLOCK_PASSAGE_MODE_QUERY, .seq = op->passage_seq },
+                NULL);
         if (r < 0)
                 return fail(op, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, r);
         send(op, STEP_PASSAGE_QUERY, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, &w);
@@ -157,35 +160,36 @@ static void run(SettingsOp *op) {
         switch (q->action) {
         case SETTINGS_AUTO_LOCK:
                 r = ttlock_auto_lock_request_encode(
-                        &w, &(TTAutoLockRequest) { .op = TTLOCK_SETTING_SET, .seconds = q->seconds }, NULL);
+                        &w, &(TTAutoLockRequest){ .op = TTLOCK_SETTING_SET, .seconds = q->seconds }, NULL);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_AUTO_LOCK_MANAGE, r);
                 return send(op, STEP_SET, TTLOCK_CMD_AUTO_LOCK_MANAGE, &w);
 
         case SETTINGS_SOUND:
                 /* §4.3: the long form [02][01][volume][language] exists only with sound on. */
-                r = ttlock_audio_request_encode(&w,
-                                                &(TTAudioRequest) {
-                                                        .op = TTLOCK_SETTING_SET,
-                                                        .enabled = q->enabled,
-                                                        .has_volume = q->enabled && q->volume > 0,
-                                                        .volume = q->volume,
-                                                },
-                                                NULL);
+                r = ttlock_audio_request_encode(
+                        &w,
+                        &(TTAudioRequest){
+                                .op = TTLOCK_SETTING_SET,
+                                .enabled = q->enabled,
+                                .has_volume = q->enabled && q->volume > 0,
+                                .volume = q->volume,
+                        },
+                        NULL);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_AUDIO_MANAGE, r);
                 return send(op, STEP_SET, TTLOCK_CMD_AUDIO_MANAGE, &w);
 
         case SETTINGS_REMOTE_UNLOCK:
                 r = ttlock_remote_unlock_request_encode(
-                        &w, &(TTToggleRequest) { .op = TTLOCK_SETTING_SET, .enabled = q->enabled }, NULL);
+                        &w, &(TTToggleRequest){ .op = TTLOCK_SETTING_SET, .enabled = q->enabled }, NULL);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, r);
                 return send(op, STEP_SET, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, &w);
 
         case SETTINGS_SWITCH:
                 /* §4.3 SWITCH: read-modify-write, the values word speaks for several items. */
-                r = ttlock_switch_request_encode(&w, &(TTSwitchRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+                r = ttlock_switch_request_encode(&w, &(TTSwitchRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_SWITCH, r);
                 return send(op, STEP_SWITCH_QUERY, TTLOCK_CMD_SWITCH, &w);
@@ -196,7 +200,7 @@ static void run(SettingsOp *op) {
 
         case SETTINGS_PASSAGE_SET:
                 r = ttlock_passage_mode_request_encode(
-                        &w, &(TTPassageModeRequest) { .op = TTLOCK_PASSAGE_MODE_CLEAR }, NULL);
+                        &w, &(TTPassageModeRequest){ .op = TTLOCK_PASSAGE_MODE_CLEAR }, NULL);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, r);
                 return send(op, STEP_PASSAGE_CLEAR, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, &w);
@@ -282,7 +286,8 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
                 values = op->req.enabled ? s.values | op->req.switch_item : s.values & ~op->req.switch_item;
                 op->result.switch_values = values;
                 r = ttlock_switch_request_encode(
-                        &w, &(TTSwitchRequest) { .op = TTLOCK_SETTING_SET, .items = s.items, .values = values },
+                        &w,
+                        &(TTSwitchRequest){ .op = TTLOCK_SETTING_SET, .items = s.items, .values = values },
                         NULL);
                 if (r < 0)
                         return r;
@@ -317,7 +322,8 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
                         free(p);
                         return -E2BIG;
                 }
-                memcpy(op->result.records + op->result.n_records, p->records,
+                memcpy(op->result.records + op->result.n_records,
+                       p->records,
                        p->n_records * sizeof(TTPassageModeRecord));
                 op->result.n_records += p->n_records;
                 next = p->next_seq;
@@ -361,7 +367,8 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
                 op->result.have_clock_offset = true;
                 op->result.clock_offset_sec = offset;
                 if (op->step == STEP_CLOCK_READ_AFTER ||
-                    (op->req.action == SETTINGS_CLOCK_CHECK && llabs(offset) <= op->req.clock_tolerance_sec)) {
+                    (op->req.action == SETTINGS_CLOCK_CHECK &&
+                     llabs(offset) <= op->req.clock_tolerance_sec)) {
                         finish(op);
                         return 0;
                 }
@@ -457,8 +464,13 @@ static void on_start(LinkJob *job, int error, void *userdata) {
         login(op);
 }
 
-int settings_op_start(Link *link, const OpKeys *keys, const SettingsRequest *req, SettingsDone done,
-                      void *userdata, SettingsOp **ret) {
+int settings_op_start(
+        Link *link,
+        const OpKeys *keys,
+        const SettingsRequest *req,
+        SettingsDone done,
+        void *userdata,
+        SettingsOp **ret) {
         SettingsOp *op;
         int r;
 

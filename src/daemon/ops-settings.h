@@ -52,8 +52,8 @@ typedef struct SettingsRequest {
         uint32_t switch_item; /* SWITCH: one TTLockSwitchItem */
         TTPassageModeRecord records[SETTINGS_PASSAGE_RECORDS_MAX]; /* PASSAGE_SET */
         size_t n_records;
-        int64_t clock_tolerance_sec;                   /* CLOCK_CHECK */
-        char admin_code[TTLOCK_PASSCODE_MAX + 1];      /* ADMIN_CODE_SET: 4–9 digits */
+        int64_t clock_tolerance_sec;              /* CLOCK_CHECK */
+        char admin_code[TTLOCK_PASSCODE_MAX + 1]; /* ADMIN_CODE_SET: 4–9 digits */
 } SettingsRequest;
 
 typedef struct SettingsResult {
@@ -79,8 +79,13 @@ typedef void (*SettingsDone)(const SettingsResult *result, void *userdata);
 
 /* The request is copied. done is called once, after the job has left the link; the operation is freed
  * right after. */
-int settings_op_start(Link *link, const OpKeys *keys, const SettingsRequest *req, SettingsDone done,
-                      void *userdata, SettingsOp **ret);
+int settings_op_start(
+        Link *link,
+        const OpKeys *keys,
+        const SettingsRequest *req,
+        SettingsDone done,
+        void *userdata,
+        SettingsOp **ret);
 /* Stop without calling done (the owner is going away). */
 void settings_op_cancel(SettingsOp *op);
 

@@ -191,8 +191,10 @@ static int build_passage(const SettingsResult *res, sd_bus_message *reply) {
                         return r;
                 r = sd_bus_message_open_container(reply, 'e', "sv");
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "s",
-                                                  a->type == TTLOCK_PASSAGE_MODE_WEEKLY ? "weekdays" : "month-days");
+                        r = sd_bus_message_append(
+                                reply,
+                                "s",
+                                a->type == TTLOCK_PASSAGE_MODE_WEEKLY ? "weekdays" : "month-days");
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'v', "ay");
                 if (r >= 0)
@@ -202,9 +204,15 @@ static int build_passage(const SettingsResult *res, sd_bus_message *reply) {
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "{sv}{sv}", "start-minute", "q",
-                                                  (uint16_t) (a->start_hour * 60 + a->start_minute), "end-minute",
-                                                  "q", (uint16_t) (a->end_hour * 60 + a->end_minute));
+                        r = sd_bus_message_append(
+                                reply,
+                                "{sv}{sv}",
+                                "start-minute",
+                                "q",
+                                (uint16_t) (a->start_hour * 60 + a->start_minute),
+                                "end-minute",
+                                "q",
+                                (uint16_t) (a->end_hour * 60 + a->end_minute));
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
@@ -269,13 +277,16 @@ static int start_call(sd_bus_message *m, LockObject *l, const SettingsRequest *r
         if (!s)
                 return -ENOMEM;
         if (s->n_calls >= SETTINGS_CALLS_MAX)
-                return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
         c = calloc(1, sizeof(SettingsCall));
         if (!c)
                 return -ENOMEM;
         /* In place before the start: a link that cannot even try ends the operation (and calls
          * on_done()) before settings_op_start() returns; c must not be touched after. */
-        *c = (SettingsCall) { .lock = l, .req = *req, .call = m ? sd_bus_message_ref(m) : NULL, .next = s->calls };
+        *c = (SettingsCall){
+                .lock = l, .req = *req, .call = m ? sd_bus_message_ref(m) : NULL, .next = s->calls
+        };
         s->calls = c;
         s->n_calls++;
         op_keys_from_record(&keys, l->record);
@@ -303,11 +314,11 @@ static int gate(sd_bus_message *m, LockObject *l, int feature, const char *what,
         return r == 0 ? 0 : 1;
 }
 
-#define GATE(m, l, feature, what, error)                               \
-        do {                                                           \
-                int _g = gate(m, l, feature, what, error);             \
-                if (_g <= 0)                                           \
-                        return _g < 0 ? _g : 1;                        \
+#define GATE(m, l, feature, what, error)                   \
+        do {                                               \
+                int _g = gate(m, l, feature, what, error); \
+                if (_g <= 0)                               \
+                        return _g < 0 ? _g : 1;            \
         } while (0)
 
 /* ---- automatic clock calibration ------------------------------------------------------------ */
@@ -316,20 +327,23 @@ void settings_object_connected(LockObject *l) {
         SettingsState *s;
         uint64_t now = now_realtime_usec();
 
-        if (!l->record || (l->record->features.n_groups > 0 &&
-                           ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP)))
+        if (!l->record ||
+            (l->record->features.n_groups > 0 &&
+             ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP)))
                 return;
         s = state(l);
         if (!s || s->clock_check_running)
                 return;
         s->clock_checked_usec = now;
         s->clock_check_running = true;
-        if (start_call(NULL, l,
-                       &(SettingsRequest) {
-                               .action = SETTINGS_CLOCK_CHECK,
-                               .clock_tolerance_sec = SETTINGS_CLOCK_TOLERANCE_SEC,
-                       },
-                       NULL) < 0 &&
+        if (start_call(
+                    NULL,
+                    l,
+                    &(SettingsRequest){
+                            .action = SETTINGS_CLOCK_CHECK,
+                            .clock_tolerance_sec = SETTINGS_CLOCK_TOLERANCE_SEC,
+                    },
+                    NULL) < 0 &&
             l->settings)
                 l->settings->clock_check_running = false;
 }
@@ -346,12 +360,18 @@ static int method_set_auto_lock(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
         /* §4.3: two bytes, and FFFF means "keep the time" in the door-sensor form. */
         if (seconds >= TTLOCK_AUTO_LOCK_KEEP_TIME)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Auto-lock time %" PRIu32 " s is too long; at most %u s (0 = off).", seconds,
-                                         TTLOCK_AUTO_LOCK_KEEP_TIME - 1);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Auto-lock time %" PRIu32 " s is too long; at most %u s (0 = off).",
+                        seconds,
+                        TTLOCK_AUTO_LOCK_KEEP_TIME - 1);
         GATE(m, l, TTLOCK_FEATURE_AUTO_LOCK, "auto-lock", error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_AUTO_LOCK, .seconds = (uint16_t) seconds },
-                          error);
+        return start_call(
+                m,
+                l,
+                &(SettingsRequest){ .action = SETTINGS_AUTO_LOCK, .seconds = (uint16_t) seconds },
+                error);
 }
 
 static int method_set_sound(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -364,18 +384,24 @@ static int method_set_sound(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         if (volume > TTLOCK_AUDIO_VOLUME_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Volume %u is out of range: 1–%d, or 0 to leave it unchanged.", volume,
-                                         TTLOCK_AUDIO_VOLUME_MAX);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Volume %u is out of range: 1–%d, or 0 to leave it unchanged.",
+                        volume,
+                        TTLOCK_AUDIO_VOLUME_MAX);
         if (volume > 0) {
-                r = admin_require_feature(l, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING, "volume setting",
-                                          error);
+                r = admin_require_feature(
+                        l, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING, "volume setting", error);
                 if (r < 0)
                         return r;
         }
         GATE(m, l, TTLOCK_FEATURE_AUDIO_MANAGEMENT, "sound setting", error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_SOUND, .enabled = enabled, .volume = volume },
-                          error);
+        return start_call(
+                m,
+                l,
+                &(SettingsRequest){ .action = SETTINGS_SOUND, .enabled = enabled, .volume = volume },
+                error);
 }
 
 static int method_set_remote_unlock(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -387,11 +413,17 @@ static int method_set_remote_unlock(sd_bus_message *m, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         GATE(m, l, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK, "remote-unlock switch", error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_REMOTE_UNLOCK, .enabled = enabled }, error);
+        return start_call(
+                m, l, &(SettingsRequest){ .action = SETTINGS_REMOTE_UNLOCK, .enabled = enabled }, error);
 }
 
-static int set_switch(sd_bus_message *m, LockObject *l, unsigned feature, uint32_t item, const char *what,
-                      sd_bus_error *error) {
+static int set_switch(
+        sd_bus_message *m,
+        LockObject *l,
+        unsigned feature,
+        uint32_t item,
+        const char *what,
+        sd_bus_error *error) {
         int enabled;
         int r;
 
@@ -399,29 +431,38 @@ static int set_switch(sd_bus_message *m, LockObject *l, unsigned feature, uint32
         if (r < 0)
                 return r;
         GATE(m, l, (int) feature, what, error);
-        return start_call(m, l,
-                          &(SettingsRequest) { .action = SETTINGS_SWITCH, .enabled = enabled, .switch_item = item },
-                          error);
+        return start_call(
+                m,
+                l,
+                &(SettingsRequest){ .action = SETTINGS_SWITCH, .enabled = enabled, .switch_item = item },
+                error);
 }
 
 static int method_set_tamper_alert(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return set_switch(m, userdata, TTLOCK_FEATURE_TAMPER_ALERT, TTLOCK_SWITCH_TAMPER_ALERT, "tamper alert", error);
+        return set_switch(
+                m, userdata, TTLOCK_FEATURE_TAMPER_ALERT, TTLOCK_SWITCH_TAMPER_ALERT, "tamper alert", error);
 }
 
 static int method_set_privacy_lock(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return set_switch(m, userdata, TTLOCK_FEATURE_PRIVACY_LOCK, TTLOCK_SWITCH_PRIVACY_LOCK, "privacy lock", error);
+        return set_switch(
+                m, userdata, TTLOCK_FEATURE_PRIVACY_LOCK, TTLOCK_SWITCH_PRIVACY_LOCK, "privacy lock", error);
 }
 
 static int method_set_reset_button(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return set_switch(m, userdata, TTLOCK_FEATURE_RESET_BUTTON, TTLOCK_SWITCH_RESET_BUTTON, "reset-button setting",
-                          error);
+        return set_switch(
+                m,
+                userdata,
+                TTLOCK_FEATURE_RESET_BUTTON,
+                TTLOCK_SWITCH_RESET_BUTTON,
+                "reset-button setting",
+                error);
 }
 
 static int method_get_passage_modes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_PASSAGE_MODE, "passage mode", error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_PASSAGE_GET }, error);
+        return start_call(m, l, &(SettingsRequest){ .action = SETTINGS_PASSAGE_GET }, error);
 }
 
 /* One a{sv} of SetPassageModes(): weekdays ay (1 = Monday … 7 = Sunday), start-minute q, end-minute q. */
@@ -444,8 +485,11 @@ static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest 
                 if (strcmp(key, "weekdays") == 0) {
                         r = sd_bus_message_enter_container(m, 'v', "ay");
                         if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Passage mode %zu: weekdays must be of type ay.", index);
+                                return sd_bus_error_setf(
+                                        error,
+                                        SD_BUS_ERROR_INVALID_ARGS,
+                                        "Passage mode %zu: weekdays must be of type ay.",
+                                        index);
                         r = sd_bus_message_read_array(m, 'y', (const void **) &days, &n_days);
                         if (r < 0)
                                 return r;
@@ -456,15 +500,24 @@ static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest 
 
                         r = sd_bus_message_enter_container(m, 'v', "q");
                         if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Passage mode %zu: %s must be of type q.", index, key);
+                                return sd_bus_error_setf(
+                                        error,
+                                        SD_BUS_ERROR_INVALID_ARGS,
+                                        "Passage mode %zu: %s must be of type q.",
+                                        index,
+                                        key);
                         r = sd_bus_message_read(m, "q", &v);
                         if (r < 0)
                                 return r;
                         if (v >= MINUTES_PER_DAY)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Passage mode %zu: %s %u is not below %u.", index, key, v,
-                                                         MINUTES_PER_DAY);
+                                return sd_bus_error_setf(
+                                        error,
+                                        SD_BUS_ERROR_INVALID_ARGS,
+                                        "Passage mode %zu: %s %u is not below %u.",
+                                        index,
+                                        key,
+                                        v,
+                                        MINUTES_PER_DAY);
                         if (is_start) {
                                 start = v;
                                 have_start = true;
@@ -473,10 +526,13 @@ static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest 
                                 have_end = true;
                         }
                 } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Passage mode %zu: unknown key \"%.32s\" (weekdays, start-minute, "
-                                                 "end-minute).",
-                                                 index, key);
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Passage mode %zu: unknown key \"%.32s\" (weekdays, start-minute, "
+                                "end-minute).",
+                                index,
+                                key);
                 r = sd_bus_message_exit_container(m); /* v */
                 if (r < 0)
                         return r;
@@ -491,31 +547,46 @@ static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest 
                 return r;
 
         if (!have_days || !have_start || !have_end)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Passage mode %zu: weekdays, start-minute and end-minute are all required.",
-                                         index);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Passage mode %zu: weekdays, start-minute and end-minute are all required.",
+                        index);
         if (n_days == 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Passage mode %zu: no weekdays.", index);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS, "Passage mode %zu: no weekdays.", index);
         if (start >= end)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Passage mode %zu: start-minute %u must be before end-minute %u.", index,
-                                         start, end);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Passage mode %zu: start-minute %u must be before end-minute %u.",
+                        index,
+                        start,
+                        end);
         for (size_t i = 0; i < n_days; i++) {
                 if (days[i] < 1 || days[i] > 7)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Passage mode %zu: weekday %u is not 1 (Monday) … 7 (Sunday).",
-                                                 index, days[i]);
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Passage mode %zu: weekday %u is not 1 (Monday) … 7 (Sunday).",
+                                index,
+                                days[i]);
                 for (size_t j = 0; j < i; j++)
                         if (days[j] == days[i])
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Passage mode %zu: weekday %u is given twice.", index,
-                                                         days[i]);
+                                return sd_bus_error_setf(
+                                        error,
+                                        SD_BUS_ERROR_INVALID_ARGS,
+                                        "Passage mode %zu: weekday %u is given twice.",
+                                        index,
+                                        days[i]);
                 if (req->n_records >= SETTINGS_PASSAGE_RECORDS_MAX)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Too many passage-mode weekdays: at most %u in all.",
-                                                 SETTINGS_PASSAGE_RECORDS_MAX);
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Too many passage-mode weekdays: at most %u in all.",
+                                SETTINGS_PASSAGE_RECORDS_MAX);
                 /* §4.3: one weekly record per weekday, as the official SDK sends them. */
-                req->records[req->n_records++] = (TTPassageModeRecord) {
+                req->records[req->n_records++] = (TTPassageModeRecord){
                         .type = TTLOCK_PASSAGE_MODE_WEEKLY,
                         .week_or_day = days[i],
                         .start_hour = (uint8_t) (start / 60),
@@ -541,8 +612,11 @@ static int method_set_passage_modes(sd_bus_message *m, void *userdata, sd_bus_er
                 return r;
         while ((r = sd_bus_message_at_end(m, false)) == 0) {
                 if (index >= PASSAGE_ENTRIES_MAX)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Too many passage modes: at most %u.", PASSAGE_ENTRIES_MAX);
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Too many passage modes: at most %u.",
+                                PASSAGE_ENTRIES_MAX);
                 r = parse_passage_entry(m, index, req, error);
                 if (r < 0)
                         return r;
@@ -562,16 +636,17 @@ static int method_sync_clock(sd_bus_message *m, void *userdata, sd_bus_error *er
 
         if (l->record->features.n_groups > 0 &&
             ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP))
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no clock (feature 20).");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no clock (feature 20).");
         GATE(m, l, -1, NULL, error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_CLOCK_SYNC }, error);
+        return start_call(m, l, &(SettingsRequest){ .action = SETTINGS_CLOCK_SYNC }, error);
 }
 
 static int method_get_admin_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         LockObject *l = userdata;
 
         GATE(m, l, TTLOCK_FEATURE_GET_ADMIN_CODE, "readable admin passcode", error);
-        return start_call(m, l, &(SettingsRequest) { .action = SETTINGS_ADMIN_CODE_GET }, error);
+        return start_call(m, l, &(SettingsRequest){ .action = SETTINGS_ADMIN_CODE_GET }, error);
 }
 
 static int method_set_admin_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -586,9 +661,13 @@ static int method_set_admin_passcode(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         n = strlen(code);
         if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_ADD_MAX || strspn(code, "0123456789") != n)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Admin passcode must be %d–%d digits 0–9 (got %zu character(s)).",
-                                         TTLOCK_PASSCODE_ADD_MIN, TTLOCK_PASSCODE_ADD_MAX, n);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Admin passcode must be %d–%d digits 0–9 (got %zu character(s)).",
+                        TTLOCK_PASSCODE_ADD_MIN,
+                        TTLOCK_PASSCODE_ADD_MAX,
+                        n);
         memcpy(req.admin_code, code, n + 1);
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad", error);
         r = start_call(m, l, &req, error);
@@ -616,7 +695,8 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (l->history) {
                 r = history_query(l->history, since, max, &records, &n);
                 if (r < 0)
-                        return ttlockd_error_set_errnof(error, r, "Cannot read the event archive: %s", strerror(-r));
+                        return ttlockd_error_set_errnof(
+                                error, r, "Cannot read the event archive: %s", strerror(-r));
         }
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
@@ -626,9 +706,21 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "kind", "s", h->kind, "method", "s",
-                                                  h->method && h->method[0] ? h->method : "unknown", "time-usec", "t",
-                                                  h->time_usec, "record-type", "u", h->record_type);
+                        r = sd_bus_message_append(
+                                reply,
+                                "{sv}{sv}{sv}{sv}",
+                                "kind",
+                                "s",
+                                h->kind,
+                                "method",
+                                "s",
+                                h->method && h->method[0] ? h->method : "unknown",
+                                "time-usec",
+                                "t",
+                                h->time_usec,
+                                "record-type",
+                                "u",
+                                h->record_type);
                 if (r >= 0 && h->credential && h->credential[0])
                         r = sd_bus_message_append(reply, "{sv}", "credential", "s", h->credential);
                 if (r >= 0 && h->alias && h->alias[0])
@@ -648,8 +740,14 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 /* ---- properties ----------------------------------------------------------------------------- */
 
-static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_bool(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         LockObject *l = userdata;
         const LockRecord *rec = l->record;
         int v = -1;
@@ -670,22 +768,35 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", v > 0);
 }
 
-static int property_get_volume(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_volume(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         LockObject *l = userdata;
         const LockRecord *rec = l->record;
         uint8_t v = 0;
 
         /* dbus-api.md: 0 when the lock has no volume. */
-        if (rec && rec->sound_volume >= TTLOCK_AUDIO_VOLUME_MIN && rec->sound_volume <= TTLOCK_AUDIO_VOLUME_MAX &&
+        if (rec && rec->sound_volume >= TTLOCK_AUDIO_VOLUME_MIN &&
+            rec->sound_volume <= TTLOCK_AUDIO_VOLUME_MAX &&
             (rec->features.n_groups == 0 ||
              ttlock_features_has(&rec->features, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING)))
                 v = (uint8_t) rec->sound_volume;
         return sd_bus_message_append(reply, "y", v);
 }
 
-static int property_get_clock_offset(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_clock_offset(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         LockObject *l = userdata;
         int64_t v = l->settings && l->settings->have_clock_offset ? l->settings->clock_offset_sec : 0;
 
@@ -700,38 +811,109 @@ const sd_bus_vtable settings_vtable[] = {
         SD_BUS_PROPERTY("TamperAlert", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PrivacyLock", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ResetButton", "b", property_get_bool, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ClockOffsetSeconds", "x", property_get_clock_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_NAMES("SetAutoLock", "u", SD_BUS_PARAM(seconds), "", , method_set_auto_lock,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetSound", "by", SD_BUS_PARAM(enabled) SD_BUS_PARAM(volume), "", , method_set_sound,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetRemoteUnlock", "b", SD_BUS_PARAM(enabled), "", , method_set_remote_unlock,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetTamperAlert", "b", SD_BUS_PARAM(enabled), "", , method_set_tamper_alert,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetPrivacyLock", "b", SD_BUS_PARAM(enabled), "", , method_set_privacy_lock,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetResetButton", "b", SD_BUS_PARAM(enabled), "", , method_set_reset_button,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetPassageModes", "", , "aa{sv}", SD_BUS_PARAM(modes), method_get_passage_modes,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetPassageModes", "aa{sv}", SD_BUS_PARAM(modes), "", , method_set_passage_modes,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY(
+                "ClockOffsetSeconds",
+                "x",
+                property_get_clock_offset,
+                0,
+                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetAutoLock",
+                "u",
+                SD_BUS_PARAM(seconds),
+                "",
+                ,
+                method_set_auto_lock,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetSound",
+                "by",
+                SD_BUS_PARAM(enabled) SD_BUS_PARAM(volume),
+                "",
+                ,
+                method_set_sound,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetRemoteUnlock",
+                "b",
+                SD_BUS_PARAM(enabled),
+                "",
+                ,
+                method_set_remote_unlock,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetTamperAlert",
+                "b",
+                SD_BUS_PARAM(enabled),
+                "",
+                ,
+                method_set_tamper_alert,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetPrivacyLock",
+                "b",
+                SD_BUS_PARAM(enabled),
+                "",
+                ,
+                method_set_privacy_lock,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetResetButton",
+                "b",
+                SD_BUS_PARAM(enabled),
+                "",
+                ,
+                method_set_reset_button,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "GetPassageModes",
+                "",
+                ,
+                "aa{sv}",
+                SD_BUS_PARAM(modes),
+                method_get_passage_modes,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetPassageModes",
+                "aa{sv}",
+                SD_BUS_PARAM(modes),
+                "",
+                ,
+                method_set_passage_modes,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SyncClock", "", "", method_sync_clock, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetAdminPasscode", "", , "s", SD_BUS_PARAM(code), method_get_admin_passcode,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetAdminPasscode", "s", SD_BUS_PARAM(code), "", , method_set_admin_passcode,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetHistory", "tu", SD_BUS_PARAM(since_usec) SD_BUS_PARAM(max), "aa{sv}",
-                                 SD_BUS_PARAM(events), method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "GetAdminPasscode",
+                "",
+                ,
+                "s",
+                SD_BUS_PARAM(code),
+                method_get_admin_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetAdminPasscode",
+                "s",
+                SD_BUS_PARAM(code),
+                "",
+                ,
+                method_set_admin_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "GetHistory",
+                "tu",
+                SD_BUS_PARAM(since_usec) SD_BUS_PARAM(max),
+                "aa{sv}",
+                SD_BUS_PARAM(events),
+                method_get_history,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
 int settings_object_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, LOCK_PATH_PREFIX, SETTINGS_INTERFACE, settings_vtable,
-                                       admin_object_find, m);
+        r = sd_bus_add_fallback_vtable(
+                m->bus, NULL, LOCK_PATH_PREFIX, SETTINGS_INTERFACE, settings_vtable, admin_object_find, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the Settings1 objects: %m");
         return 0;

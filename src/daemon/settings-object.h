@@ -30,4 +30,4 @@ int settings_object_register(Manager *m);
 /* Hooks for the lock object (lock-object.c). */
 bool settings_object_busy(LockObject *l);
 void settings_object_abort(LockObject *l, const char *why); /* frees l->settings */
-void settings_object_connected(LockObject *l);               /* the link came up */
+void settings_object_connected(LockObject *l);              /* the link came up */

@@ -99,11 +99,19 @@ static void open_client(World *w) {
 
         r = sd_bus_open_system(&w->client);
         ck_assert_msg(r >= 0, "sd_bus_open_system: %s", strerror(-r));
-        r = sd_bus_match_signal(w->client, NULL, SERVICE, LOCK_PATH, "org.ttlock.Credentials1", "EnrollmentStatus",
-                                on_enrollment, w);
+        r = sd_bus_match_signal(
+                w->client,
+                NULL,
+                SERVICE,
+                LOCK_PATH,
+                "org.ttlock.Credentials1",
+                "EnrollmentStatus",
+                on_enrollment,
+                w);
         ck_assert_int_ge(r, 0);
         /* Wake-ups for the waits: every property change (ttlockd's and the simulator's). */
-        r = sd_bus_add_match(w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
+        r = sd_bus_add_match(
+                w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
         ck_assert_int_ge(r, 0);
 }
 
@@ -130,8 +138,16 @@ static bool wait_for(World *w, bool (*pred)(World *w, const void *arg), const vo
 
 /* Calls service/path/iface.method with types and arguments; NULL on success (the reply in *ret_reply
  * when asked for), else the error name (free()), its message in w->error_message. */
-static char *callv(World *w, sd_bus *bus, const char *service, const char *path, const char *iface,
-                   const char *method, sd_bus_message **ret_reply, const char *types, va_list ap) {
+static char *
+callv(World *w,
+      sd_bus *bus,
+      const char *service,
+      const char *path,
+      const char *iface,
+      const char *method,
+      sd_bus_message **ret_reply,
+      const char *types,
+      va_list ap) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         char *name = NULL;
@@ -154,8 +170,15 @@ static char *callv(World *w, sd_bus *bus, const char *service, const char *path,
         return name;
 }
 
-static char *call(World *w, const char *service, const char *path, const char *iface, const char *method,
-                  sd_bus_message **ret_reply, const char *types, ...) {
+static char *
+call(World *w,
+     const char *service,
+     const char *path,
+     const char *iface,
+     const char *method,
+     sd_bus_message **ret_reply,
+     const char *types,
+     ...) {
         va_list ap;
         char *r;
 
@@ -165,17 +188,20 @@ static char *call(World *w, const char *service, const char *path, const char *i
         return r;
 }
 
-#define call_ok(w, ...)                                                          \
-        do {                                                                     \
-                char *_e = call(w, __VA_ARGS__);                                 \
+#define call_ok(w, ...)                                                            \
+        do {                                                                       \
+                char *_e = call(w, __VA_ARGS__);                                   \
                 ck_assert_msg(!_e, "call failed: %s: %s", _e, (w)->error_message); \
         } while (0)
 
 static void check_failed(World *w, char *got, const char *want, const char *contains) {
         ck_assert_msg(got, "call succeeded, expected %s", want);
         ck_assert_msg(strcmp(got, want) == 0, "got %s (%s), expected %s", got, w->error_message, want);
-        ck_assert_msg(!contains || strstr(w->error_message, contains), "message \"%s\" lacks \"%s\"",
-                      w->error_message, contains);
+        ck_assert_msg(
+                !contains || strstr(w->error_message, contains),
+                "message \"%s\" lacks \"%s\"",
+                w->error_message,
+                contains);
         free(got);
 }
 
@@ -192,7 +218,8 @@ static bool get_bool(World *w, const char *service, const char *path, const char
         return b;
 }
 
-static uint32_t get_u32(World *w, const char *service, const char *path, const char *iface, const char *prop) {
+static uint32_t
+get_u32(World *w, const char *service, const char *path, const char *iface, const char *prop) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         uint32_t v = 0;
         int r;
@@ -214,7 +241,8 @@ static uint8_t get_u8(World *w, const char *service, const char *path, const cha
         return v;
 }
 
-static int64_t get_i64(World *w, const char *service, const char *path, const char *iface, const char *prop) {
+static int64_t
+get_i64(World *w, const char *service, const char *path, const char *iface, const char *prop) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int64_t v = 0;
         int r;
@@ -257,13 +285,25 @@ static bool opens(World *w, const char *method, const char *arg) {
 
 static void start_sim(World *w) {
         char lock_arg[300], state_arg[300];
-        char *argv[] = { (char *) env_path("TTLOCK_SIM"), (char *) "--always-awake", (char *) "--lock", lock_arg,
-                         (char *) "--advert-interval-ms", (char *) "200", (char *) "--state", state_arg,
-                         (char *) "--log-level", (char *) "debug", NULL };
+        char *argv[] = { (char *) env_path("TTLOCK_SIM"),
+                         (char *) "--always-awake",
+                         (char *) "--lock",
+                         lock_arg,
+                         (char *) "--advert-interval-ms",
+                         (char *) "200",
+                         (char *) "--state",
+                         state_arg,
+                         (char *) "--log-level",
+                         (char *) "debug",
+                         NULL };
         int r;
 
-        snprintf(lock_arg, sizeof(lock_arg), "mac=" LOCK_ADDRESS ",name=S202F_000002%s%s",
-                 w->features ? ",features=" : "", w->features ?: "");
+        snprintf(
+                lock_arg,
+                sizeof(lock_arg),
+                "mac=" LOCK_ADDRESS ",name=S202F_000002%s%s",
+                w->features ? ",features=" : "",
+                w->features ?: "");
         snprintf(state_arg, sizeof(state_arg), "%s", w->sim_state);
         r = test_bus_spawn(w->bus, argv, NULL, &w->sim_pid);
         ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
@@ -288,9 +328,11 @@ static void world_start(World *w, const char *features) {
         const char *confs[] = { env_path("TTLOCK_SIM_BUS_CONF"), NULL };
         int r;
 
-        ck_assert_msg(geteuid() == 0, "this test needs root: polkitd reads actions only from "
-                                      "/usr/share/polkit-1/actions (CI runs it as root)");
-        *w = (World) { .features = features };
+        ck_assert_msg(
+                geteuid() == 0,
+                "this test needs root: polkitd reads actions only from "
+                "/usr/share/polkit-1/actions (CI runs it as root)");
+        *w = (World){ .features = features };
         r = test_bus_start(confs, &w->bus);
         ck_assert_msg(r >= 0, "test_bus_start: %s", strerror(-r));
         ck_assert_msg(test_bus_has_polkit(w->bus), "polkit (polkitd) is not installed");
@@ -368,12 +410,16 @@ static size_t list(World *w, const char *method, const char *id_key, Entry *ret,
 
                 while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
                         ck_assert_int_ge(sd_bus_message_read(reply, "s", &key), 0);
-                        if (strcmp(key, id_key) == 0 || strcmp(key, "kind") == 0 || strcmp(key, "alias") == 0) {
+                        if (strcmp(key, id_key) == 0 || strcmp(key, "kind") == 0 ||
+                            strcmp(key, "alias") == 0) {
                                 ck_assert_int_ge(sd_bus_message_read(reply, "v", "s", &s), 0);
-                                snprintf(strcmp(key, "kind") == 0    ? e.kind :
-                                         strcmp(key, "alias") == 0 ? e.alias :
-                                                                     e.id,
-                                         32, "%s", s);
+                                snprintf(
+                                        strcmp(key, "kind") == 0            ? e.kind
+                                                : strcmp(key, "alias") == 0 ? e.alias
+                                                                            : e.id,
+                                        32,
+                                        "%s",
+                                        s);
                         } else if (strcmp(key, "valid-from-usec") == 0)
                                 ck_assert_int_ge(sd_bus_message_read(reply, "v", "t", &e.from), 0);
                         else if (strcmp(key, "valid-until-usec") == 0)
@@ -455,8 +501,17 @@ START_TEST(test_passcodes) {
         ck_assert_uint_gt(find_entry(e, n, "2468")->until, now_usec());
 
         /* The lock's own refusal, with its error name. */
-        call_fails(&w, LOCK_REFUSED, "LOCK_PASSWORD_EXIST", CREDS, "AddPasscode", NULL, "stt", "123456", UINT64_C(0),
-                   UINT64_C(0));
+        call_fails(
+                &w,
+                LOCK_REFUSED,
+                "LOCK_PASSWORD_EXIST",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "123456",
+                UINT64_C(0),
+                UINT64_C(0));
 
         /* A new code and a window that has ended: the old code is gone, the new one does not open. */
         call_ok(&w, CREDS, "ChangePasscode", NULL, "sstt", "2468", "13579", PAST_WINDOW);
@@ -476,18 +531,85 @@ START_TEST(test_passcodes) {
         call_fails(&w, "org.ttlock.Error.DoesNotExist", NULL, CREDS, "DeletePasscode", NULL, "s", "123456");
 
         /* Bad input never reaches the lock. */
-        call_fails(&w, INVALID_ARGS, "4–9 digits", CREDS, "AddPasscode", NULL, "stt", "123", UINT64_C(0), UINT64_C(0));
-        call_fails(&w, INVALID_ARGS, "4–9 digits", CREDS, "AddPasscode", NULL, "stt", "1234567890", UINT64_C(0),
-                   UINT64_C(0));
-        call_fails(&w, INVALID_ARGS, "digits", CREDS, "AddPasscode", NULL, "stt", "12a45", UINT64_C(0), UINT64_C(0));
-        call_fails(&w, INVALID_ARGS, "before", CREDS, "AddPasscode", NULL, "stt", "55555", now_usec() + USEC_PER_DAY,
-                   now_usec());
-        call_fails(&w, INVALID_ARGS, "both", CREDS, "AddPasscode", NULL, "stt", "55555", UINT64_C(0), now_usec());
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "4–9 digits",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "123",
+                UINT64_C(0),
+                UINT64_C(0));
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "4–9 digits",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "1234567890",
+                UINT64_C(0),
+                UINT64_C(0));
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "digits",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "12a45",
+                UINT64_C(0),
+                UINT64_C(0));
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "before",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "55555",
+                now_usec() + USEC_PER_DAY,
+                now_usec());
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "both",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "55555",
+                UINT64_C(0),
+                now_usec());
         /* 2150-01-01: beyond the lock's two-digit years. */
-        call_fails(&w, INVALID_ARGS, "2000–2099", CREDS, "AddPasscode", NULL, "stt", "55555", now_usec(),
-                   UINT64_C(5681203200) * TEST_USEC_PER_SEC);
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "2000–2099",
+                CREDS,
+                "AddPasscode",
+                NULL,
+                "stt",
+                "55555",
+                now_usec(),
+                UINT64_C(5681203200) * TEST_USEC_PER_SEC);
         call_fails(&w, INVALID_ARGS, "Kind", CREDS, "SetCredentialAlias", NULL, "sss", "door", "1", "x");
-        call_fails(&w, INVALID_ARGS, "control", CREDS, "SetCredentialAlias", NULL, "sss", "passcode", "13579", "a\tb");
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "control",
+                CREDS,
+                "SetCredentialAlias",
+                NULL,
+                "sss",
+                "passcode",
+                "13579",
+                "a\tb");
         ck_assert_int_eq(list(&w, "ListPasscodes", "code", e, 8), 1);
 
         call_ok(&w, CREDS, "ClearPasscodes", NULL, "");
@@ -541,8 +663,16 @@ START_TEST(test_cards) {
         call_ok(&w, CREDS, "StartCardEnrollment", NULL, "tt", NOW_WINDOW);
         s = wait_signal(&w, mark, "waiting", TIMEOUT);
         ck_assert_str_eq(s->kind, "ic-card");
-        call_fails(&w, "org.ttlock.Error.InProgress", NULL, CREDS, "StartCardEnrollment", NULL, "tt", UINT64_C(0),
-                   UINT64_C(0));
+        call_fails(
+                &w,
+                "org.ttlock.Error.InProgress",
+                NULL,
+                CREDS,
+                "StartCardEnrollment",
+                NULL,
+                "tt",
+                UINT64_C(0),
+                UINT64_C(0));
         sim_call(&w, "PresentCard", "s", "4242");
         s = wait_signal(&w, mark, "completed", TIMEOUT);
         ck_assert_str_eq(s->id, "4242");
@@ -570,10 +700,29 @@ START_TEST(test_cards) {
         /* Deleted: stops opening. */
         call_ok(&w, CREDS, "DeleteCard", NULL, "s", "4242");
         ck_assert(!opens(&w, "PresentCard", "4242"));
-        call_fails(&w, LOCK_REFUSED, "IC_CARD_NOT_EXIST", CREDS, "SetCardValidity", NULL, "stt", "4242", UINT64_C(0),
-                   UINT64_C(0));
+        call_fails(
+                &w,
+                LOCK_REFUSED,
+                "IC_CARD_NOT_EXIST",
+                CREDS,
+                "SetCardValidity",
+                NULL,
+                "stt",
+                "4242",
+                UINT64_C(0),
+                UINT64_C(0));
 
-        call_fails(&w, INVALID_ARGS, "Card number", CREDS, "AddCard", NULL, "stt", "12ab", UINT64_C(0), UINT64_C(0));
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "Card number",
+                CREDS,
+                "AddCard",
+                NULL,
+                "stt",
+                "12ab",
+                UINT64_C(0),
+                UINT64_C(0));
         call_fails(&w, INVALID_ARGS, "leading zeros", CREDS, "DeleteCard", NULL, "s", "0123");
         call_fails(&w, INVALID_ARGS, "Card number", CREDS, "DeleteCard", NULL, "s", "18446744073709551616");
 
@@ -592,7 +741,8 @@ static int enroll_and_leave(void *userdata) {
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CREDS, "StartFingerprintEnrollment", &e, NULL, "tt", UINT64_C(0), UINT64_C(0));
+        r = sd_bus_call_method(
+                bus, CREDS, "StartFingerprintEnrollment", &e, NULL, "tt", UINT64_C(0), UINT64_C(0));
         if (r < 0)
                 fprintf(stderr, "StartFingerprintEnrollment: %s\n", e.message);
         sd_bus_error_free(&e);
@@ -664,7 +814,15 @@ START_TEST(test_fingerprints) {
         call_ok(&w, CREDS, "CancelEnrollment", NULL, "");
         wait_signal(&w, mark, "cancelled", TIMEOUT);
 
-        call_fails(&w, INVALID_ARGS, "Fingerprint id", CREDS, "DeleteFingerprint", NULL, "s", "281474976710656");
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "Fingerprint id",
+                CREDS,
+                "DeleteFingerprint",
+                NULL,
+                "s",
+                "281474976710656");
         call_fails(&w, INVALID_ARGS, "Fingerprint id", CREDS, "DeleteFingerprint", NULL, "s", "-1");
         call_ok(&w, CREDS, "DeleteFingerprint", NULL, "s", "77");
         ck_assert(!opens(&w, "PlaceFinger", "77"));
@@ -675,7 +833,8 @@ START_TEST(test_fingerprints) {
 }
 END_TEST
 
-static void append_passage(sd_bus_message *m, const uint8_t *days, size_t n_days, uint16_t start, uint16_t end) {
+static void
+append_passage(sd_bus_message *m, const uint8_t *days, size_t n_days, uint16_t start, uint16_t end) {
         ck_assert_int_ge(sd_bus_message_open_container(m, 'a', "{sv}"), 0);
         ck_assert_int_ge(sd_bus_message_open_container(m, 'e', "sv"), 0);
         ck_assert_int_ge(sd_bus_message_append(m, "s", "weekdays"), 0);
@@ -683,7 +842,8 @@ static void append_passage(sd_bus_message *m, const uint8_t *days, size_t n_days
         ck_assert_int_ge(sd_bus_message_append_array(m, 'y', days, n_days), 0);
         ck_assert_int_ge(sd_bus_message_close_container(m), 0);
         ck_assert_int_ge(sd_bus_message_close_container(m), 0);
-        ck_assert_int_ge(sd_bus_message_append(m, "{sv}{sv}", "start-minute", "q", start, "end-minute", "q", end), 0);
+        ck_assert_int_ge(
+                sd_bus_message_append(m, "{sv}{sv}", "start-minute", "q", start, "end-minute", "q", end), 0);
         ck_assert_int_ge(sd_bus_message_close_container(m), 0);
 }
 
@@ -761,7 +921,8 @@ START_TEST(test_settings) {
                 ck_assert_int_ge(sd_bus_message_read(reply, "s", &key), 0);
                 if (strcmp(key, "weekdays") == 0) {
                         ck_assert_int_ge(sd_bus_message_enter_container(reply, 'v', "ay"), 0);
-                        ck_assert_int_ge(sd_bus_message_read_array(reply, 'y', (const void **) &days, &n_days), 0);
+                        ck_assert_int_ge(
+                                sd_bus_message_read_array(reply, 'y', (const void **) &days, &n_days), 0);
                         ck_assert_int_eq(n_days, 5);
                         ck_assert_int_eq(memcmp(days, workdays, 5), 0);
                         ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
@@ -780,15 +941,15 @@ START_TEST(test_settings) {
         ck_assert_int_eq(sd_bus_message_enter_container(reply, 'a', "{sv}"), 0); /* only one entry */
         reply = sd_bus_message_unref(reply);
 
-        err = set_passage(&w, (const uint8_t[]) { 8 }, 1, 0, 60);
+        err = set_passage(&w, (const uint8_t[]){ 8 }, 1, 0, 60);
         ck_assert_str_eq(err, INVALID_ARGS);
         ck_assert_ptr_nonnull(strstr(w.error_message, "weekday 8"));
         free(err);
-        err = set_passage(&w, (const uint8_t[]) { 1 }, 1, 0, 1440);
+        err = set_passage(&w, (const uint8_t[]){ 1 }, 1, 0, 1440);
         ck_assert_str_eq(err, INVALID_ARGS);
         ck_assert_ptr_nonnull(strstr(w.error_message, "1440"));
         free(err);
-        err = set_passage(&w, (const uint8_t[]) { 1 }, 1, 600, 60);
+        err = set_passage(&w, (const uint8_t[]){ 1 }, 1, 600, 60);
         ck_assert_str_eq(err, INVALID_ARGS);
         free(err);
         /* Empty: all cleared. */
@@ -827,7 +988,8 @@ START_TEST(test_settings) {
                                 while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
                                         ck_assert_int_ge(sd_bus_message_read(reply, "s", &k), 0);
                                         if (strcmp(k, "method") == 0) {
-                                                ck_assert_int_ge(sd_bus_message_read(reply, "v", "s", &v), 0);
+                                                ck_assert_int_ge(
+                                                        sd_bus_message_read(reply, "v", "s", &v), 0);
                                                 found = found || strcmp(v, "passcode") == 0;
                                         } else
                                                 ck_assert_int_ge(sd_bus_message_skip(reply, "v"), 0);
@@ -854,12 +1016,31 @@ START_TEST(test_not_supported) {
         pair(&w);
         call_fails(&w, NOT_SUPPORTED, "ic-card", CREDS, "ListCards", NULL, "");
         call_fails(&w, NOT_SUPPORTED, NULL, CREDS, "AddCard", NULL, "stt", "1234", UINT64_C(0), UINT64_C(0));
-        call_fails(&w, NOT_SUPPORTED, NULL, CREDS, "StartCardEnrollment", NULL, "tt", UINT64_C(0), UINT64_C(0));
+        call_fails(
+                &w, NOT_SUPPORTED, NULL, CREDS, "StartCardEnrollment", NULL, "tt", UINT64_C(0), UINT64_C(0));
         call_fails(&w, NOT_SUPPORTED, "fingerprint", CREDS, "ListFingerprints", NULL, "");
-        call_fails(&w, NOT_SUPPORTED, NULL, CREDS, "StartFingerprintEnrollment", NULL, "tt", UINT64_C(0),
-                   UINT64_C(0));
-        call_fails(&w, NOT_SUPPORTED, NULL, CREDS, "ChangePasscode", NULL, "sstt", "1234", "5678", UINT64_C(0),
-                   UINT64_C(0));
+        call_fails(
+                &w,
+                NOT_SUPPORTED,
+                NULL,
+                CREDS,
+                "StartFingerprintEnrollment",
+                NULL,
+                "tt",
+                UINT64_C(0),
+                UINT64_C(0));
+        call_fails(
+                &w,
+                NOT_SUPPORTED,
+                NULL,
+                CREDS,
+                "ChangePasscode",
+                NULL,
+                "sstt",
+                "1234",
+                "5678",
+                UINT64_C(0),
+                UINT64_C(0));
         call_fails(&w, NOT_SUPPORTED, NULL, SETTINGS, "SetSound", NULL, "by", 1, 0);
         call_fails(&w, NOT_SUPPORTED, NULL, SETTINGS, "SetRemoteUnlock", NULL, "b", 1);
         call_fails(&w, NOT_SUPPORTED, NULL, SETTINGS, "SetTamperAlert", NULL, "b", 1);
@@ -903,21 +1084,56 @@ static int call_as_nobody(void *userdata) {
                 const NobodyCall *c = &calls[i];
 
                 if (strcmp(c->types, "stt") == 0)
-                        r = sd_bus_call_method(bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, c->types,
-                                               "123456", UINT64_C(0), UINT64_C(0));
+                        r = sd_bus_call_method(
+                                bus,
+                                SERVICE,
+                                LOCK_PATH,
+                                c->iface,
+                                c->method,
+                                &e,
+                                NULL,
+                                c->types,
+                                "123456",
+                                UINT64_C(0),
+                                UINT64_C(0));
                 else if (strcmp(c->types, "tt") == 0)
-                        r = sd_bus_call_method(bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, c->types,
-                                               UINT64_C(0), UINT64_C(0));
+                        r = sd_bus_call_method(
+                                bus,
+                                SERVICE,
+                                LOCK_PATH,
+                                c->iface,
+                                c->method,
+                                &e,
+                                NULL,
+                                c->types,
+                                UINT64_C(0),
+                                UINT64_C(0));
                 else if (strcmp(c->types, "tu") == 0)
-                        r = sd_bus_call_method(bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, c->types,
-                                               UINT64_C(0), 0u);
+                        r = sd_bus_call_method(
+                                bus,
+                                SERVICE,
+                                LOCK_PATH,
+                                c->iface,
+                                c->method,
+                                &e,
+                                NULL,
+                                c->types,
+                                UINT64_C(0),
+                                0u);
                 else if (strcmp(c->types, "u") == 0)
-                        r = sd_bus_call_method(bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, c->types, 5u);
+                        r = sd_bus_call_method(
+                                bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, c->types, 5u);
                 else
                         r = sd_bus_call_method(bus, SERVICE, LOCK_PATH, c->iface, c->method, &e, NULL, "");
-                if (r >= 0 || !sd_bus_error_has_names(&e, "org.freedesktop.DBus.Error.AccessDenied",
-                                                      "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")) {
-                        fprintf(stderr, "%s as nobody was not denied: %s\n", c->method, r >= 0 ? "ok" : e.name);
+                if (r >= 0 ||
+                    !sd_bus_error_has_names(
+                            &e,
+                            "org.freedesktop.DBus.Error.AccessDenied",
+                            "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")) {
+                        fprintf(stderr,
+                                "%s as nobody was not denied: %s\n",
+                                c->method,
+                                r >= 0 ? "ok" : e.name);
                         failures++;
                 }
                 sd_bus_error_free(&e);
@@ -990,18 +1206,19 @@ START_TEST(test_clock_calibration) {
 
         /* The next connection finds the clock off and calibrates it, unasked. */
         call_ok(&w, LOCK1, "Refresh", NULL, "");
-        ck_assert_msg(wait_for(&w, passcode_opens, "24682468", TIMEOUT), "the lock's clock was not calibrated");
+        ck_assert_msg(
+                wait_for(&w, passcode_opens, "24682468", TIMEOUT), "the lock's clock was not calibrated");
         ck_assert_int_le(llabs(get_i64(&w, SETTINGS, "ClockOffsetSeconds")), 5);
         world_stop(&w);
 }
 END_TEST
 
-#define ADD_CASE(s, name)                                     \
-        do {                                                  \
-                TCase *tc = tcase_create(#name);              \
-                tcase_set_timeout(tc, 180);                   \
-                tcase_add_test(tc, test_##name);              \
-                suite_add_tcase(s, tc);                       \
+#define ADD_CASE(s, name)                        \
+        do {                                     \
+                TCase *tc = tcase_create(#name); \
+                tcase_set_timeout(tc, 180);      \
+                tcase_add_test(tc, test_##name); \
+                suite_add_tcase(s, tc);          \
         } while (0)
 
 static Suite *make_suite(void) {
