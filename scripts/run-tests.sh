@@ -118,9 +118,11 @@ section_fuzz() {
 check_leftovers() {
         local list
         list="$(mktemp)"
-        # ps is our direct child, so the file lists everything in the session but ps itself.
-        ps -e -o pid=,sid=,args= >"$list"
-        awk -v sid="$$" -v me="$$" '$2 == sid && $1 != me && $3 != "ps"' "$list" >"$list.left" || true
+        # ps is our direct child, so the file lists everything in the session but ps itself. Zombies
+        # are skipped: they run nothing, and their reaping is their (re)parent's business (libFuzzer's
+        # llvm-symbolizer children end up like that).
+        ps -e -o pid=,sid=,stat=,args= >"$list"
+        awk -v sid="$$" '$2 == sid && $1 != sid && $3 !~ /^Z/ && $4 != "ps"' "$list" >"$list.left" || true
         rm -f "$list"
         if [[ -s "$list.left" ]]; then
                 echo "processes left behind by this section (stopping them):"
@@ -136,9 +138,13 @@ check_leftovers() {
 # ignored in functions called from an `if`) and so that it can be stopped as one process group.
 if [[ "${1:-}" == "--section" ]]; then
         cd "$TT_ROOT"
-        "section_$2"
-        check_leftovers
-        exit 0
+        rc=0
+        # In the background and then waited for, so that `set -e` stays in force inside the section;
+        # the leftover check runs whether the section passed or failed.
+        ( "section_$2" ) &
+        wait "$!" || rc=$?
+        check_leftovers || rc=$(( rc == 0 ? 1 : rc ))
+        exit "$rc"
 fi
 
 sections=("$@")
