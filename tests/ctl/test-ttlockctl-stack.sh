@@ -1,0 +1,269 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Every ttlockctl command against the real stack: a private system bus, ttlock-sim playing BlueZ
+# with two simulated locks (one with all features, one with none) and ttlockd from the build tree.
+#
+#   test-ttlockctl-stack.sh TTLOCKCTL TTLOCKD TTLOCK_SIM TESTBUS_SH SIM_BUS_CONF
+
+set -u
+
+ctl=$1
+ttlockd=$2
+sim=$3
+testbus=$4
+sim_conf=$5
+
+A1=AA:BB:CC:00:00:01
+A2=AA:BB:CC:00:00:02
+D1=/org/bluez/hci0/dev_AA_BB_CC_00_00_01
+P1=/org/ttlock/Lock/AA_BB_CC_00_00_01
+failures=0
+checks=0
+pids=()
+
+# Dates are local time: pin the zone so that the expected µs values are fixed.
+export TZ=UTC0 LC_ALL=C
+
+fail() {
+        echo "FAIL: $*" >&2
+        failures=$((failures + 1))
+}
+
+cleanup() {
+        for p in "${pids[@]}"; do
+                kill "$p" 2>/dev/null
+        done
+        for p in "${pids[@]}"; do
+                wait "$p" 2>/dev/null
+        done
+        "$testbus" stop >/dev/null 2>&1
+}
+
+# expect CODE PATTERN ARGS...: ttlockctl ARGS exits CODE and its output matches PATTERN (ERE).
+expect() {
+        local code=$1 pattern=$2 rc
+        shift 2
+        checks=$((checks + 1))
+        out=$(timeout 60 "$ctl" "$@" 2>&1)
+        rc=$?
+        if [ "$rc" -ne "$code" ]; then
+                fail "ttlockctl $* exited $rc, expected $code; output: $out"
+        elif ! grep -Eq -- "$pattern" <<<"$out"; then
+                fail "ttlockctl $* printed: $out (expected /$pattern/)"
+        fi
+}
+
+# refute PATTERN ARGS...: ttlockctl ARGS succeeds and its output does not match PATTERN.
+refute() {
+        local pattern=$1
+        shift
+        checks=$((checks + 1))
+        out=$(timeout 60 "$ctl" "$@" 2>&1) || fail "ttlockctl $* failed: $out"
+        if grep -Eq -- "$pattern" <<<"$out"; then
+                fail "ttlockctl $* printed: $out (should not match /$pattern/)"
+        fi
+}
+
+as_nobody() {
+        local code=$1 pattern=$2 rc
+        shift 2
+        checks=$((checks + 1))
+        out=$(timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups "$ctl" "$@" 2>&1)
+        rc=$?
+        if [ "$rc" -ne "$code" ]; then
+                fail "as nobody: ttlockctl $* exited $rc, expected $code; output: $out"
+        elif ! grep -Eq -- "$pattern" <<<"$out"; then
+                fail "as nobody: ttlockctl $* printed: $out (expected /$pattern/)"
+        fi
+}
+
+sim1() {
+        busctl --system call org.bluez "$D1" org.ttlock.Sim1 "$@" >/dev/null
+}
+
+# Wait (at most 20 s) until FILE has a line matching PATTERN.
+wait_for_line() {
+        local file=$1 pattern=$2 i
+        checks=$((checks + 1))
+        for ((i = 0; i < 200; i++)); do
+                grep -Eq -- "$pattern" "$file" && return 0
+                sleep 0.1
+        done
+        fail "no line /$pattern/ in $file: $(cat "$file")"
+}
+
+eval "$("$testbus" start --conf "$sim_conf")" || { echo "could not start a private bus" >&2; exit 1; }
+trap cleanup EXIT
+trap "exit 1" INT TERM
+state=$TESTBUS_DIR/state
+mkdir -m 0700 "$state"
+
+"$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none >"$TESTBUS_DIR/sim.log" 2>&1 &
+pids+=($!)
+STATE_DIRECTORY=$state "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
+pids+=($!)
+
+# Both names on the bus, without a fixed sleep: ask until they answer (at most 20 s).
+for name in org.bluez org.ttlock.Manager; do
+        for ((i = 0; i < 200; i++)); do
+                busctl --system status "$name" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+done
+
+monitor_log=$TESTBUS_DIR/monitor.json
+"$ctl" --json monitor >"$monitor_log" 2>&1 &
+pids+=($!)
+monitor_text=$TESTBUS_DIR/monitor.txt
+"$ctl" monitor $A1 >"$monitor_text" 2>&1 &
+pids+=($!)
+
+# Nothing paired yet.
+expect 0 '^\[\]$' --json list
+expect 5 'org\.ttlock\.Error\.DoesNotExist' info $A1
+
+# pair LOCK: discovery, the named lock, Pair(), StopDiscovery.
+expect 0 "Paired $A1 \\($P1\\)" pair aa:bb:cc:00:00:01
+# A failed first attempt is counted above; pair again so that the rest still tests ttlockctl.
+grep -q '^Paired' <<<"$out" || expect 0 "Paired $A1" pair $A1
+expect 0 "^$A1 +S202F_010000 +paired +locked +90% +(yes|no)$" --no-legend list
+expect 0 '"Paired":true' --json list
+
+# alias, then LOCK as alias, address and path.
+expect 0 '^$' alias $A1 "Front door"
+expect 0 '^Front door$' alias "Front door"
+expect 0 '"Alias":"Front door"' --json info "Front door"
+expect 0 "\"Path\":\"$P1\"" --json info $P1
+expect 0 'Address: +AA:BB:CC:00:00:01' info aa:bb:cc:00:00:01
+expect 5 'No lock has the address, alias or path "Back door"' info "Back door"
+expect 5 'org\.freedesktop\.DBus\.Error\.UnknownObject' info /org/ttlock/Lock/AA_BB_CC_00_00_09
+
+# lock / unlock / refresh, and the monitor sees the state change.
+expect 0 '^$' unlock "Front door"
+expect 0 '"State":"unlocked"' --json info "Front door"
+wait_for_line "$monitor_log" '"type":"property","property":"State","value":"unlocked".*"address":"AA:BB:CC:00:00:01"'
+wait_for_line "$monitor_text" "^[0-9-]+ [0-9:]+  $A1  state unlocked$"
+expect 0 '^$' lock "Front door"
+expect 0 '"State":"locked"' --json info "Front door"
+expect 0 '^$' refresh "Front door"
+
+# Passcodes: add with validity, list, InvalidArgs, delete.
+expect 0 '^$' passcode add "Front door" 482916 --from 2026-12-01T08:00 --until 2026-12-24T18:00
+expect 0 '^$' passcode add "Front door" 1234
+expect 0 '"code":"482916","kind":"period","valid-from-usec":1796112000000000,"valid-until-usec":1798135200000000' \
+        --json passcode list "Front door"
+expect 0 '^482916 +period +2026-12-01 08:00 +2026-12-24 18:00' --no-legend passcode list "Front door"
+expect 2 'org\.freedesktop\.DBus\.Error\.InvalidArgs: ' passcode add "Front door" 12a
+expect 2 'org\.freedesktop\.DBus\.Error\.InvalidArgs: ' passcode add "Front door" 55555 --from 1999-01-01 --until 2000-01-01
+expect 0 '^$' passcode alias "Front door" 1234 Cleaner
+expect 0 '"code":"1234".*"alias":"Cleaner"' --json passcode list "Front door"
+expect 0 '^$' passcode change "Front door" 1234 5678
+expect 0 '"code":"5678"' --json passcode list "Front door"
+expect 0 '^$' passcode del "Front door" 5678
+refute '"5678"' --json passcode list "Front door"
+expect 0 '^$' passcode clear "Front door"
+expect 0 '^No passcodes\.$' passcode list "Front door"
+
+# The keypad opens the lock, and the monitor shows the event with the passcode's alias.
+expect 0 '^$' passcode add "Front door" 24680
+expect 0 '^$' passcode alias "Front door" 24680 Postman
+sim1 EnterPasscode s 24680
+expect 0 '^$' refresh "Front door"
+wait_for_line "$monitor_log" '"type":"event","kind":"unlocked","details":\{.*"method":"passcode"'
+refute '24680' --json history "Front door"
+expect 0 'unlocked +passcode' history "Front door"
+expect 0 '^\[.*"kind":"unlocked"' --json history "Front door" --since 2000-01-01 --max 50
+
+# Cards: add by number, validity, enroll at the lock, cancel with Ctrl-C.
+expect 0 '^$' card add "Front door" 123456789
+expect 0 '^$' card validity "Front door" 123456789 --from 2026-12-01 --until 2027-01-01
+expect 0 '^123456789 +2026-12-01 00:00 +2027-01-01 00:00' --no-legend card list "Front door"
+(sleep 1; sim1 PresentCard s 987654) &
+helper=$!
+expect 0 '^Enrolled card 987654\.$' card enroll "Front door"
+grep -q '^Hold the card to the lock' <<<"$out" || fail "card enroll showed no progress: $out"
+wait $helper
+expect 0 '"number":"987654"' --json card list "Front door"
+wait_for_line "$monitor_log" '"type":"enrollment","kind":"ic-card","status":"completed".*"id":"987654"'
+expect 0 '^$' card alias "Front door" 987654 Kids
+expect 0 '^$' card del "Front door" 123456789
+refute '123456789' --json card list "Front door"
+
+checks=$((checks + 1))
+"$ctl" card enroll "Front door" >"$TESTBUS_DIR/enroll.out" 2>&1 &
+enroll_pid=$!
+for ((i = 0; i < 100; i++)); do
+        grep -q 'Hold the card' "$TESTBUS_DIR/enroll.out" && break
+        sleep 0.1
+done
+kill -INT $enroll_pid
+wait $enroll_pid
+rc=$?
+[ $rc -eq 130 ] || fail "card enroll interrupted exited $rc: $(cat "$TESTBUS_DIR/enroll.out")"
+wait_for_line "$monitor_log" '"type":"enrollment","kind":"ic-card","status":"cancelled"'
+expect 0 '^$' card clear "Front door"
+expect 0 '^No cards\.$' card list "Front door"
+
+# Fingerprints: four scans.
+(for i in 1 2 3 4 5 6; do sleep 0.7; sim1 PlaceFinger s 7 2>/dev/null; done) &
+helper=$!
+expect 0 '^Enrolled fingerprint ' finger enroll "Front door"
+grep -q '^Scan 1 of 4 done' <<<"$out" || fail "finger enroll showed no progress: $out"
+wait $helper
+expect 0 '"id":"' --json finger list "Front door"
+finger_id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$out" | head -1)
+expect 0 '^$' finger validity "Front door" "$finger_id" --from 2026-12-01 --until 2027-01-01
+expect 0 '^$' finger alias "Front door" "$finger_id" Dad
+expect 0 '"alias":"Dad"' --json finger list "Front door"
+expect 0 '^$' finger del "Front door" "$finger_id"
+expect 0 '^$' finger clear "Front door"
+expect 0 '^No fingerprints\.$' finger list "Front door"
+
+# Settings.
+expect 0 '^$' set autolock "Front door" 30s
+expect 0 '"AutoLockSeconds":30' --json info "Front door"
+expect 0 '^$' set autolock "Front door" off
+expect 0 '"AutoLockSeconds":0' --json info "Front door"
+expect 0 '^$' set sound "Front door" on 2
+expect 0 '"SoundEnabled":true.*"SoundVolume":2|"SoundVolume":2.*"SoundEnabled":true' --json info "Front door"
+expect 0 '^$' set sound "Front door" off
+expect 0 '"SoundEnabled":false' --json info "Front door"
+expect 2 'InvalidArgs' set sound "Front door" on 9
+for s in remote-unlock:RemoteUnlock tamper:TamperAlert privacy:PrivacyLock reset-button:ResetButton; do
+        expect 0 '^$' set "${s%%:*}" "Front door" on
+        expect 0 "\"${s#*:}\":true" --json info "Front door"
+        expect 0 '^$' set "${s%%:*}" "Front door" off
+        expect 0 "\"${s#*:}\":false" --json info "Front door"
+done
+expect 0 '^$' set passage "Front door" mon-fri@08:00-18:00 sat,sun@10:00-12:00
+expect 0 '^mon-fri +08:00 +18:00$' --no-legend passage list "Front door"
+expect 0 '"weekdays":\[6,7\],"start-minute":600,"end-minute":720' --json passage list "Front door"
+expect 2 'InvalidArgs' set passage "Front door" mon@18:00-08:00
+expect 0 '^$' set passage "Front door" off
+expect 0 '^No passage mode schedules\.$' passage list "Front door"
+expect 0 '^$' clock sync "Front door"
+expect 0 'Clock offset: +[+-]?[0-9]+ s' info "Front door"
+
+# A lock without features: NotSupported (exit 4) for every credential and setting family.
+expect 0 "Paired $A2" pair $A2
+expect 4 'org\.ttlock\.Error\.NotSupported: ' passcode add $A2 1234
+expect 4 'org\.ttlock\.Error\.NotSupported: ' card list $A2
+expect 4 'org\.ttlock\.Error\.NotSupported: ' finger enroll $A2
+expect 4 'org\.ttlock\.Error\.NotSupported: ' set passage $A2 daily@08:00-09:00
+
+# Another uid, no password prompts: AccessDenied-like (exit 3); reading is allowed.
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password passcode list "Front door"
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password unlock "Front door"
+as_nobody 0 "$A1" list
+
+# forget and reset.
+expect 0 '^$' forget $A2
+refute "$A2 .* paired" --no-legend list
+expect 0 '^$' reset "Front door"
+refute "$A1 .* paired" --no-legend list
+
+echo "$checks checks, $failures failures"
+[ "$failures" -eq 0 ]
