@@ -111,8 +111,12 @@ int verb_list(sd_bus *bus, int argc, char **argv) {
         return table_print(t, stdout);
 }
 
+/* Labels are indented here, not in the translatable strings. */
 static int info_add(Table *t, const char *label, const char *value) {
-        return table_add_row(t, (const char *[]) { label, value });
+        char indented[128];
+
+        snprintf(indented, sizeof(indented), "  %s", label);
+        return table_add_row(t, (const char *[]) { indented, value });
 }
 
 static int print_info(const char *path, const Value *p, bool have_settings) {
@@ -128,36 +132,36 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
         table_set_header(t, false);
 
         printf("%s\n", path);
-        r = r ?: info_add(t, _("  Address:"), value_object_get_string(p, "Address", ""));
-        r = r ?: info_add(t, _("  Name:"), value_object_get_string(p, "Name", ""));
-        r = r ?: info_add(t, _("  Alias:"), value_object_get_string(p, "Alias", ""));
-        r = r ?: info_add(t, _("  Model:"), value_object_get_string(p, "Model", ""));
-        r = r ?: info_add(t, _("  Hardware:"), value_object_get_string(p, "HardwareRevision", ""));
-        r = r ?: info_add(t, _("  Firmware:"), value_object_get_string(p, "FirmwareRevision", ""));
-        r = r ?: info_add(t, _("  Paired:"), yes_no(value_object_get_bool(p, "Paired", false)));
-        r = r ?: info_add(t, _("  Pairable:"), yes_no(value_object_get_bool(p, "Pairable", false)));
-        r = r ?: info_add(t, _("  Connected:"), yes_no(value_object_get_bool(p, "Connected", false)));
+        r = r ?: info_add(t, _("Address:"), value_object_get_string(p, "Address", ""));
+        r = r ?: info_add(t, _("Name:"), value_object_get_string(p, "Name", ""));
+        r = r ?: info_add(t, _("Alias:"), value_object_get_string(p, "Alias", ""));
+        r = r ?: info_add(t, _("Model:"), value_object_get_string(p, "Model", ""));
+        r = r ?: info_add(t, _("Hardware:"), value_object_get_string(p, "HardwareRevision", ""));
+        r = r ?: info_add(t, _("Firmware:"), value_object_get_string(p, "FirmwareRevision", ""));
+        r = r ?: info_add(t, _("Paired:"), yes_no(value_object_get_bool(p, "Paired", false)));
+        r = r ?: info_add(t, _("Pairable:"), yes_no(value_object_get_bool(p, "Pairable", false)));
+        r = r ?: info_add(t, _("Connected:"), yes_no(value_object_get_bool(p, "Connected", false)));
         if (value_object_get(p, "Rssi") && value_object_get(p, "Rssi")->type == VALUE_INT) {
                 snprintf(buf, sizeof(buf), "%" PRId64 " dBm", value_object_get(p, "Rssi")->i);
-                r = r ?: info_add(t, _("  Signal:"), buf);
+                r = r ?: info_add(t, _("Signal:"), buf);
         }
-        r = r ?: info_add(t, _("  Last seen:"),
+        r = r ?: info_add(t, _("Last seen:"),
                           format_timestamp(value_object_get_uint(p, "LastSeenUSec", 0), true, ts, sizeof(ts)));
         snprintf(buf, sizeof(buf), "%" PRIu64 "%%", value_object_get_uint(p, "Battery", 0));
-        r = r ?: info_add(t, _("  Battery:"), buf);
+        r = r ?: info_add(t, _("Battery:"), buf);
         u = value_object_get_uint(p, "StateUpdatedUSec", 0);
         if (u > 0)
                 snprintf(buf, sizeof(buf), _("%s (seen %s)"), value_object_get_string(p, "State", ""),
                          format_timestamp(u, true, ts, sizeof(ts)));
         else
                 snprintf(buf, sizeof(buf), "%s", value_object_get_string(p, "State", ""));
-        r = r ?: info_add(t, _("  State:"), buf);
+        r = r ?: info_add(t, _("State:"), buf);
         u = value_object_get_uint(p, "AutoLockSeconds", 0);
         if (u > 0)
                 snprintf(buf, sizeof(buf), _("after %" PRIu64 " s"), u);
         else
                 snprintf(buf, sizeof(buf), "%s", _("off"));
-        r = r ?: info_add(t, _("  Auto-lock:"), buf);
+        r = r ?: info_add(t, _("Auto-lock:"), buf);
 
         buf[0] = 0;
         features = value_object_get(p, "Features");
@@ -169,7 +173,7 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                                         strcat(buf, ", ");
                                 strcat(buf, features->items[i]->s);
                         }
-        r = r ?: info_add(t, _("  Features:"), buf);
+        r = r ?: info_add(t, _("Features:"), buf);
 
         if (have_settings) {
                 bool sound = value_object_get_bool(p, "SoundEnabled", false);
@@ -180,14 +184,14 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                         snprintf(buf, sizeof(buf), _("on, volume %" PRIu64), volume);
                 else
                         snprintf(buf, sizeof(buf), "%s", sound ? _("on") : _("off"));
-                r = r ?: info_add(t, _("  Sound:"), buf);
-                r = r ?: info_add(t, _("  Remote unlock:"), yes_no(value_object_get_bool(p, "RemoteUnlock", false)));
-                r = r ?: info_add(t, _("  Tamper alert:"), yes_no(value_object_get_bool(p, "TamperAlert", false)));
-                r = r ?: info_add(t, _("  Privacy lock:"), yes_no(value_object_get_bool(p, "PrivacyLock", false)));
-                r = r ?: info_add(t, _("  Reset button:"), yes_no(value_object_get_bool(p, "ResetButton", false)));
+                r = r ?: info_add(t, _("Sound:"), buf);
+                r = r ?: info_add(t, _("Remote unlock:"), yes_no(value_object_get_bool(p, "RemoteUnlock", false)));
+                r = r ?: info_add(t, _("Tamper alert:"), yes_no(value_object_get_bool(p, "TamperAlert", false)));
+                r = r ?: info_add(t, _("Privacy lock:"), yes_no(value_object_get_bool(p, "PrivacyLock", false)));
+                r = r ?: info_add(t, _("Reset button:"), yes_no(value_object_get_bool(p, "ResetButton", false)));
                 if (offset && offset->type == VALUE_INT) {
                         snprintf(buf, sizeof(buf), "%+" PRId64 " s", offset->i);
-                        r = r ?: info_add(t, _("  Clock offset:"), buf);
+                        r = r ?: info_add(t, _("Clock offset:"), buf);
                 }
         }
         if (r < 0)

@@ -167,8 +167,12 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
             value_object_set(record, "total", value_new_uint(total)) < 0 ||
             value_object_set(record, "id", value_new_string(id)) < 0)
                 return -ENOMEM;
-        snprintf(text, sizeof(text), _("enrollment %s %s %u/%u%s%s\n"), kind, status, done, total, *id ? " " : "",
-                 id);
+        /* Cards need one touch: their 0/0 would only be noise. */
+        if (total > 0)
+                snprintf(text, sizeof(text), _("enrollment %s %s %u/%u%s%s\n"), kind, status, done, total,
+                         *id ? " " : "", id);
+        else
+                snprintf(text, sizeof(text), _("enrollment %s %s%s%s\n"), kind, status, *id ? " " : "", id);
         emit(sd_bus_message_get_path(m), record, text);
         fflush(stdout);
         return 0;
