@@ -34,8 +34,15 @@ int ctl_bus_open(sd_bus **ret) {
         return 0;
 }
 
-int ctl_call(sd_bus *bus, const char *path, const char *iface, const char *member, uint64_t timeout_usec,
-             sd_bus_message **ret_reply, const char *types, ...) {
+int ctl_call(
+        sd_bus *bus,
+        const char *path,
+        const char *iface,
+        const char *member,
+        uint64_t timeout_usec,
+        sd_bus_message **ret_reply,
+        const char *types,
+        ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -233,8 +240,16 @@ int ctl_get_all(sd_bus *bus, const char *path, const char *iface, bool quiet, Va
         Value *v;
         int r;
 
-        r = sd_bus_call_method(bus, TTLOCK_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error,
-                               &reply, "s", iface);
+        r = sd_bus_call_method(
+                bus,
+                TTLOCK_BUS_NAME,
+                path,
+                "org.freedesktop.DBus.Properties",
+                "GetAll",
+                &error,
+                &reply,
+                "s",
+                iface);
         if (r < 0)
                 return quiet ? r : ctl_bus_error(&error, r);
         r = bus_message_read_value(reply, &v);
@@ -242,8 +257,8 @@ int ctl_get_all(sd_bus *bus, const char *path, const char *iface, bool quiet, Va
                 return ctl_error(r, _("Failed to parse the properties of %s: %s"), path, strerror(-r));
         if (v->type != VALUE_OBJECT) {
                 value_free(v);
-                return ctl_error(-EBADMSG, _("Failed to parse the properties of %s: %s"), path,
-                                 strerror(EBADMSG));
+                return ctl_error(
+                        -EBADMSG, _("Failed to parse the properties of %s: %s"), path, strerror(EBADMSG));
         }
         *ret = v;
         return 0;
@@ -314,8 +329,11 @@ static int resolve_alias(sd_bus *bus, const char *alias, char **ret_path) {
                 /* A lock that vanished between ListLocks and GetAll is simply not a match. */
                 if (ctl_get_all(bus, paths[i], LOCK_IFACE, /* quiet= */ true, &props) < 0)
                         continue;
-                if (lock_spec_matches(alias, paths[i], value_object_get_string(props, "Address", NULL),
-                                      value_object_get_string(props, "Alias", NULL))) {
+                if (lock_spec_matches(
+                            alias,
+                            paths[i],
+                            value_object_get_string(props, "Address", NULL),
+                            value_object_get_string(props, "Alias", NULL))) {
                         matches++;
                         if (!found)
                                 found = paths[i];
@@ -325,8 +343,10 @@ static int resolve_alias(sd_bus *bus, const char *alias, char **ret_path) {
         if (matches == 0)
                 r = ctl_error(-ENOENT, _("No lock has the address, alias or path \"%s\"."), alias);
         else if (matches > 1)
-                r = ctl_error(-EINVAL, _("Several locks have the alias \"%s\"; name the lock by its address."),
-                              alias);
+                r = ctl_error(
+                        -EINVAL,
+                        _("Several locks have the alias \"%s\"; name the lock by its address."),
+                        alias);
         else {
                 *ret_path = strdup(found);
                 r = *ret_path ? 0 : -ENOMEM;
@@ -435,15 +455,30 @@ int daemon_watch_start(sd_bus *bus, DaemonWatch *w) {
         const char *owner;
         int r;
 
-        r = sd_bus_match_signal(bus, &w->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, w);
+        r = sd_bus_match_signal(
+                bus,
+                &w->slot,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameOwnerChanged",
+                on_name_owner_changed,
+                w);
         if (r < 0)
                 return ctl_error(r, _("Failed to watch the bus: %s"), strerror(-r));
 
         /* After the match, so that no change falls between the two. No owner is fine: ttlockd may
          * be started later (D-Bus activation starts it at the first call). */
-        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "GetNameOwner", NULL, &reply, "s", TTLOCK_BUS_NAME);
+        r = sd_bus_call_method(
+                bus,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                NULL,
+                &reply,
+                "s",
+                TTLOCK_BUS_NAME);
         if (r >= 0 && sd_bus_message_read(reply, "s", &owner) >= 0) {
                 free(w->owner);
                 w->owner = strdup(owner);

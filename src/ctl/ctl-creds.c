@@ -17,8 +17,8 @@ typedef enum CredKind {
 } CredKind;
 
 static const struct {
-        const char *list;     /* List… method */
-        const char *id_key;   /* key of the credential's identity in its a{sv} */
+        const char *list;       /* List… method */
+        const char *id_key;     /* key of the credential's identity in its a{sv} */
         const char *alias_kind; /* SetCredentialAlias kind, EnrollmentStatus kind */
 } creds[] = {
         [CRED_PASSCODE] = { "ListPasscodes", "code", "passcode" },
@@ -69,8 +69,10 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
                 return r;
         r = bus_message_read_value(reply, &list);
         if (r < 0 || list->type != VALUE_ARRAY)
-                return ctl_error(r < 0 ? r : -EBADMSG, _("Failed to parse the reply: %s"),
-                                 strerror(r < 0 ? -r : EBADMSG));
+                return ctl_error(
+                        r < 0 ? r : -EBADMSG,
+                        _("Failed to parse the reply: %s"),
+                        strerror(r < 0 ? -r : EBADMSG));
 
         if (arg_json) {
                 value_dump_json(list, stdout);
@@ -79,11 +81,17 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
         }
 
         if (kind == CRED_PASSCODE)
-                t = table_new(5, (const char *[]) { _("CODE"), _("KIND"), _("VALID FROM"), _("VALID UNTIL"),
-                                                    _("ALIAS") });
+                t = table_new(
+                        5,
+                        (const char *[]){
+                                _("CODE"), _("KIND"), _("VALID FROM"), _("VALID UNTIL"), _("ALIAS") });
         else
-                t = table_new(4, (const char *[]) { kind == CRED_CARD ? _("NUMBER") : _("ID"), _("VALID FROM"),
-                                                    _("VALID UNTIL"), _("ALIAS") });
+                t = table_new(
+                        4,
+                        (const char *[]){ kind == CRED_CARD ? _("NUMBER") : _("ID"),
+                                          _("VALID FROM"),
+                                          _("VALID UNTIL"),
+                                          _("ALIAS") });
         if (!t)
                 return -ENOMEM;
         table_set_header(t, arg_legend);
@@ -95,20 +103,23 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
                 const char *alias = value_object_get_string(c, "alias", "");
 
                 format_timestamp(value_object_get_uint(c, "valid-from-usec", 0), false, from, sizeof(from));
-                format_timestamp(value_object_get_uint(c, "valid-until-usec", 0), false, until, sizeof(until));
+                format_timestamp(
+                        value_object_get_uint(c, "valid-until-usec", 0), false, until, sizeof(until));
                 if (kind == CRED_PASSCODE)
-                        r = table_add_row(t, (const char *[]) { id, value_object_get_string(c, "kind", ""), from,
-                                                                until, alias });
+                        r = table_add_row(
+                                t,
+                                (const char *[]){
+                                        id, value_object_get_string(c, "kind", ""), from, until, alias });
                 else
-                        r = table_add_row(t, (const char *[]) { id, from, until, alias });
+                        r = table_add_row(t, (const char *[]){ id, from, until, alias });
                 if (r < 0)
                         return r;
         }
         if (table_get_rows(t) == 0) {
                 if (arg_legend)
-                        puts(kind == CRED_PASSCODE ? _("No passcodes.")
-                             : kind == CRED_CARD   ? _("No cards.")
-                                                   : _("No fingerprints."));
+                        puts(kind == CRED_PASSCODE       ? _("No passcodes.")
+                                     : kind == CRED_CARD ? _("No cards.")
+                                                         : _("No fingerprints."));
                 return 0;
         }
         return table_print(t, stdout);
@@ -143,8 +154,14 @@ int verb_passcode_clear(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_passcode_alias(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "SetCredentialAlias", "sss", creds[CRED_PASSCODE].alias_kind, argv[1],
-                         argv[2]);
+        return cred_call(
+                bus,
+                argv[0],
+                "SetCredentialAlias",
+                "sss",
+                creds[CRED_PASSCODE].alias_kind,
+                argv[1],
+                argv[2]);
 }
 
 int verb_card_add(sd_bus *bus, int argc, char **argv) {
@@ -164,7 +181,8 @@ int verb_card_clear(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_card_alias(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "SetCredentialAlias", "sss", creds[CRED_CARD].alias_kind, argv[1], argv[2]);
+        return cred_call(
+                bus, argv[0], "SetCredentialAlias", "sss", creds[CRED_CARD].alias_kind, argv[1], argv[2]);
 }
 
 int verb_finger_validity(sd_bus *bus, int argc, char **argv) {
@@ -180,8 +198,8 @@ int verb_finger_clear(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_finger_alias(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "SetCredentialAlias", "sss", creds[CRED_FINGER].alias_kind, argv[1],
-                         argv[2]);
+        return cred_call(
+                bus, argv[0], "SetCredentialAlias", "sss", creds[CRED_FINGER].alias_kind, argv[1], argv[2]);
 }
 
 /* Enrollment: Start…Enrollment returns at once; EnrollmentStatus signals report progress until
@@ -208,8 +226,8 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
         const char *kind, *status, *id;
         uint32_t done, total;
 
-        if (!daemon_watch_is_from_daemon(&c->watch, m) || sd_bus_message_read(m, "ssuus", &kind, &status, &done,
-                                                                              &total, &id) < 0)
+        if (!daemon_watch_is_from_daemon(&c->watch, m) ||
+            sd_bus_message_read(m, "ssuus", &kind, &status, &done, &total, &id) < 0)
                 return 0;
         if (strcmp(kind, creds[c->kind].alias_kind) != 0)
                 return 0;
@@ -219,16 +237,20 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
                                           : _("Place a finger on the lock's sensor..."));
         else if (strcmp(status, "progress") == 0) {
                 if (total > 0)
-                        printf(_("Scan %u of %u done; lift the finger and place it again...\n"), done, total);
+                        printf(_("Scan %u of %u done; lift the finger and place it again...\n"),
+                               done,
+                               total);
                 else
                         printf(_("Scan %u done; lift the finger and place it again...\n"), done);
         } else if (strcmp(status, "completed") == 0) {
-                printf(c->kind == CRED_CARD ? _("Enrolled card %s.\n") : _("Enrolled fingerprint %s.\n"), id);
+                printf(c->kind == CRED_CARD ? _("Enrolled card %s.\n") : _("Enrolled fingerprint %s.\n"),
+                       id);
                 enroll_finish(c, 0);
         } else if (strcmp(status, "failed") == 0)
                 enroll_finish(c, ctl_error(-EIO, _("Enrollment failed.")));
         else if (strcmp(status, "cancelled") == 0)
-                enroll_finish(c, c->interrupted ? -EINTR : ctl_error(-ECANCELED, _("Enrollment was cancelled.")));
+                enroll_finish(
+                        c, c->interrupted ? -EINTR : ctl_error(-ECANCELED, _("Enrollment was cancelled.")));
         else if (strcmp(status, "timeout") == 0)
                 enroll_finish(c, ctl_error(-ETIMEDOUT, _("Enrollment timed out.")));
         fflush(stdout);
@@ -270,7 +292,8 @@ static int on_enroll_signal(sd_event_source *s, const struct signalfd_siginfo *s
                 return 0;
         }
         if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sd_event_add_time(c->event, NULL, CLOCK_MONOTONIC, now + CANCEL_WAIT_USEC, 0, on_cancel_timeout, c) < 0)
+            sd_event_add_time(
+                    c->event, NULL, CLOCK_MONOTONIC, now + CANCEL_WAIT_USEC, 0, on_cancel_timeout, c) < 0)
                 enroll_finish(c, -EINTR);
         return 0;
 }
@@ -298,8 +321,8 @@ static int enroll(sd_bus *bus, const char *spec, CredKind kind, const char *meth
         if (r < 0)
                 goto finish;
         /* The match before the call: the first "waiting" may come right after the reply. */
-        r = sd_bus_match_signal(bus, &slot, NULL, path, CREDENTIALS_IFACE, "EnrollmentStatus", on_enrollment_status,
-                                &c);
+        r = sd_bus_match_signal(
+                bus, &slot, NULL, path, CREDENTIALS_IFACE, "EnrollmentStatus", on_enrollment_status, &c);
         if (r < 0) {
                 r = ctl_error(r, _("Failed to watch the bus: %s"), strerror(-r));
                 goto finish;

@@ -68,7 +68,8 @@ static const char *lock_status(const Value *props) {
 int verb_list(sd_bus *bus, int argc, char **argv) {
         _cleanup_value_ Value *locks = NULL;
         _cleanup_table_ Table *t = NULL;
-        const char *headers[] = { _("ADDRESS"), _("NAME"), _("STATUS"), _("STATE"), _("BATTERY"), _("CONNECTED") };
+        const char *headers[] = { _("ADDRESS"), _("NAME"),    _("STATUS"),
+                                  _("STATE"),   _("BATTERY"), _("CONNECTED") };
         int r;
 
         r = collect_locks(bus, &locks);
@@ -92,14 +93,16 @@ int verb_list(sd_bus *bus, int argc, char **argv) {
                 char battery[16];
 
                 snprintf(battery, sizeof(battery), "%" PRIu64 "%%", value_object_get_uint(l, "Battery", 0));
-                r = table_add_row(t, (const char *[]) {
-                                             value_object_get_string(l, "Address", ""),
-                                             *alias ? alias : value_object_get_string(l, "Name", ""),
-                                             lock_status(l),
-                                             value_object_get_string(l, "State", ""),
-                                             value_object_get_bool(l, "Paired", false) ? battery : "",
-                                             yes_no(value_object_get_bool(l, "Connected", false)),
-                                     });
+                r = table_add_row(
+                        t,
+                        (const char *[]){
+                                value_object_get_string(l, "Address", ""),
+                                *alias ? alias : value_object_get_string(l, "Name", ""),
+                                lock_status(l),
+                                value_object_get_string(l, "State", ""),
+                                value_object_get_bool(l, "Paired", false) ? battery : "",
+                                yes_no(value_object_get_bool(l, "Connected", false)),
+                        });
                 if (r < 0)
                         return r;
         }
@@ -116,7 +119,7 @@ static int info_add(Table *t, const char *label, const char *value) {
         char indented[128];
 
         snprintf(indented, sizeof(indented), "  %s", label);
-        return table_add_row(t, (const char *[]) { indented, value });
+        return table_add_row(t, (const char *[]){ indented, value });
 }
 
 static int print_info(const char *path, const Value *p, bool have_settings) {
@@ -126,7 +129,7 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
         uint64_t u;
         int r = 0;
 
-        t = table_new(2, (const char *[]) { "", "" });
+        t = table_new(2, (const char *[]){ "", "" });
         if (!t)
                 return -ENOMEM;
         table_set_header(t, false);
@@ -145,14 +148,22 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                 snprintf(buf, sizeof(buf), "%" PRId64 " dBm", value_object_get(p, "Rssi")->i);
                 r = r ?: info_add(t, _("Signal:"), buf);
         }
-        r = r ?: info_add(t, _("Last seen:"),
-                          format_timestamp(value_object_get_uint(p, "LastSeenUSec", 0), true, ts, sizeof(ts)));
+        r = r
+                ?: info_add(
+                           t,
+                           _("Last seen:"),
+                           format_timestamp(
+                                   value_object_get_uint(p, "LastSeenUSec", 0), true, ts, sizeof(ts)));
         snprintf(buf, sizeof(buf), "%" PRIu64 "%%", value_object_get_uint(p, "Battery", 0));
         r = r ?: info_add(t, _("Battery:"), buf);
         u = value_object_get_uint(p, "StateUpdatedUSec", 0);
         if (u > 0)
-                snprintf(buf, sizeof(buf), _("%s (seen %s)"), value_object_get_string(p, "State", ""),
-                         format_timestamp(u, true, ts, sizeof(ts)));
+                snprintf(
+                        buf,
+                        sizeof(buf),
+                        _("%s (seen %s)"),
+                        value_object_get_string(p, "State", ""),
+                        format_timestamp(u, true, ts, sizeof(ts)));
         else
                 snprintf(buf, sizeof(buf), "%s", value_object_get_string(p, "State", ""));
         r = r ?: info_add(t, _("State:"), buf);
@@ -185,10 +196,26 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                 else
                         snprintf(buf, sizeof(buf), "%s", sound ? _("on") : _("off"));
                 r = r ?: info_add(t, _("Sound:"), buf);
-                r = r ?: info_add(t, _("Remote unlock:"), yes_no(value_object_get_bool(p, "RemoteUnlock", false)));
-                r = r ?: info_add(t, _("Tamper alert:"), yes_no(value_object_get_bool(p, "TamperAlert", false)));
-                r = r ?: info_add(t, _("Privacy lock:"), yes_no(value_object_get_bool(p, "PrivacyLock", false)));
-                r = r ?: info_add(t, _("Reset button:"), yes_no(value_object_get_bool(p, "ResetButton", false)));
+                r = r
+                        ?: info_add(
+                                   t,
+                                   _("Remote unlock:"),
+                                   yes_no(value_object_get_bool(p, "RemoteUnlock", false)));
+                r = r
+                        ?: info_add(
+                                   t,
+                                   _("Tamper alert:"),
+                                   yes_no(value_object_get_bool(p, "TamperAlert", false)));
+                r = r
+                        ?: info_add(
+                                   t,
+                                   _("Privacy lock:"),
+                                   yes_no(value_object_get_bool(p, "PrivacyLock", false)));
+                r = r
+                        ?: info_add(
+                                   t,
+                                   _("Reset button:"),
+                                   yes_no(value_object_get_bool(p, "ResetButton", false)));
                 if (offset && offset->type == VALUE_INT) {
                         snprintf(buf, sizeof(buf), "%+" PRId64 " s", offset->i);
                         r = r ?: info_add(t, _("Clock offset:"), buf);
@@ -305,10 +332,15 @@ static int pair_consider(PairContext *c, const char *path) {
 
         if (c->found || ctl_get_all(c->bus, path, LOCK_IFACE, /* quiet= */ true, &props) < 0)
                 return 0;
-        if (!value_object_get_bool(props, "Pairable", false) || value_object_get_bool(props, "Paired", false))
+        if (!value_object_get_bool(props, "Pairable", false) ||
+            value_object_get_bool(props, "Paired", false))
                 return 0;
-        if (c->spec && !lock_spec_matches(c->spec, path, value_object_get_string(props, "Address", NULL),
-                                          value_object_get_string(props, "Alias", NULL)))
+        if (c->spec &&
+            !lock_spec_matches(
+                    c->spec,
+                    path,
+                    value_object_get_string(props, "Address", NULL),
+                    value_object_get_string(props, "Alias", NULL)))
                 return 0;
 
         c->found = strdup(path);
@@ -316,7 +348,9 @@ static int pair_consider(PairContext *c, const char *path) {
                 pair_finish(c, -ENOMEM);
                 return 0;
         }
-        printf(_("Found %s (%s).\n"), lock_display_name(path, addr), value_object_get_string(props, "Name", ""));
+        printf(_("Found %s (%s).\n"),
+               lock_display_name(path, addr),
+               value_object_get_string(props, "Name", ""));
         pair_finish(c, 0);
         return 0;
 }
@@ -343,8 +377,11 @@ static int on_pair_properties_changed(sd_bus_message *m, void *userdata, sd_bus_
                 Value *d = value_object_get(changed, "Discovering");
 
                 if (d && d->type == VALUE_BOOL && !d->b && !c->found)
-                        pair_finish(c, ctl_error(-ETIMEDOUT,
-                                                 _("Discovery ended without finding a lock in pairing mode.")));
+                        pair_finish(
+                                c,
+                                ctl_error(
+                                        -ETIMEDOUT,
+                                        _("Discovery ended without finding a lock in pairing mode.")));
                 return 0;
         }
         if (strcmp(iface, LOCK_IFACE) == 0 && value_object_get_bool(changed, "Pairable", false))
@@ -387,7 +424,8 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         int r;
 
         if (c.spec && lock_spec_classify(c.spec, &type) < 0)
-                return ctl_error(-EINVAL, _("\"%s\" is neither an address, an alias nor an object path."), c.spec);
+                return ctl_error(
+                        -EINVAL, _("\"%s\" is neither an address, an alias nor an object path."), c.spec);
 
         r = ctl_event_new(bus, on_pair_signal, &c, &event);
         if (r < 0)
@@ -397,12 +435,16 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         c.watch.userdata = &c;
 
         /* Matches first, then the calls: nothing that happens in between is missed. */
-        r = sd_bus_match_signal(bus, &s1, NULL, MANAGER_PATH, MANAGER_IFACE, "LockAdded", on_pair_lock_added, &c);
+        r = sd_bus_match_signal(
+                bus, &s1, NULL, MANAGER_PATH, MANAGER_IFACE, "LockAdded", on_pair_lock_added, &c);
         if (r >= 0)
-                r = sd_bus_add_match(bus, &s2,
-                                     "type='signal',interface='org.freedesktop.DBus.Properties',"
-                                     "member='PropertiesChanged',path_namespace='/org/ttlock'",
-                                     on_pair_properties_changed, &c);
+                r = sd_bus_add_match(
+                        bus,
+                        &s2,
+                        "type='signal',interface='org.freedesktop.DBus.Properties',"
+                        "member='PropertiesChanged',path_namespace='/org/ttlock'",
+                        on_pair_properties_changed,
+                        &c);
         if (r < 0) {
                 r = ctl_error(r, _("Failed to watch the bus: %s"), strerror(-r));
                 goto finish;
@@ -438,8 +480,14 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         if (!c.found && c.result == 0) {
                 r = sd_event_now(event, CLOCK_MONOTONIC, &now);
                 if (r >= 0)
-                        r = sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + PAIR_DISCOVERY_WAIT_USEC, 0,
-                                              on_pair_timeout, &c);
+                        r = sd_event_add_time(
+                                event,
+                                NULL,
+                                CLOCK_MONOTONIC,
+                                now + PAIR_DISCOVERY_WAIT_USEC,
+                                0,
+                                on_pair_timeout,
+                                &c);
                 if (r >= 0)
                         r = sd_event_loop(event);
                 if (r < 0) {
@@ -460,8 +508,15 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
 finish:
         if (started) {
                 /* Best effort: discovery also stops when we leave the bus. */
-                int q = sd_bus_call_method(bus, TTLOCK_BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "StopDiscovery",
-                                           &error, NULL, NULL);
+                int q = sd_bus_call_method(
+                        bus,
+                        TTLOCK_BUS_NAME,
+                        MANAGER_PATH,
+                        MANAGER_IFACE,
+                        "StopDiscovery",
+                        &error,
+                        NULL,
+                        NULL);
                 if (q < 0 && r >= 0)
                         r = ctl_bus_error(&error, q);
         }

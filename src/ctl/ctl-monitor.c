@@ -64,8 +64,10 @@ static void emit(const char *path, Value *record, const char *text) {
                 value_dump_json(record, stdout);
                 fputc('\n', stdout);
         } else {
-                printf("%s  %s  %s", format_timestamp(now, true, ts, sizeof(ts)),
-                       path ? lock_display_name(path, addr) : "ttlockd", text);
+                printf("%s  %s  %s",
+                       format_timestamp(now, true, ts, sizeof(ts)),
+                       path ? lock_display_name(path, addr) : "ttlockd",
+                       text);
         }
 }
 
@@ -82,8 +84,8 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         _cleanup_value_ Value *record = NULL, *details = NULL;
         const char *kind;
 
-        if (!wanted(c, m) || sd_bus_message_read(m, "s", &kind) < 0 || bus_message_read_value(m, &details) < 0 ||
-            details->type != VALUE_OBJECT)
+        if (!wanted(c, m) || sd_bus_message_read(m, "s", &kind) < 0 ||
+            bus_message_read_value(m, &details) < 0 || details->type != VALUE_OBJECT)
                 return 0;
 
         record = value_new_object();
@@ -139,9 +141,12 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                     value_object_set(record, "property", value_new_string(shown[i])) < 0)
                         return -ENOMEM;
                 /* A copy: v belongs to changed. */
-                if (value_object_set(record, "value", v->type == VALUE_STRING ? value_new_string(v->s)
-                                                      : v->type == VALUE_UINT ? value_new_uint(v->u)
-                                                                              : value_new_bool(v->b)) < 0)
+                if (value_object_set(
+                            record,
+                            "value",
+                            v->type == VALUE_STRING         ? value_new_string(v->s)
+                                    : v->type == VALUE_UINT ? value_new_uint(v->u)
+                                                            : value_new_bool(v->b)) < 0)
                         return -ENOMEM;
                 emit(sd_bus_message_get_path(m), record, text);
         }
@@ -169,8 +174,16 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
                 return -ENOMEM;
         /* Cards need one touch: their 0/0 would only be noise. */
         if (total > 0)
-                snprintf(text, sizeof(text), _("enrollment %s %s %u/%u%s%s\n"), kind, status, done, total,
-                         *id ? " " : "", id);
+                snprintf(
+                        text,
+                        sizeof(text),
+                        _("enrollment %s %s %u/%u%s%s\n"),
+                        kind,
+                        status,
+                        done,
+                        total,
+                        *id ? " " : "",
+                        id);
         else
                 snprintf(text, sizeof(text), _("enrollment %s %s%s%s\n"), kind, status, *id ? " " : "", id);
         emit(sd_bus_message_get_path(m), record, text);
@@ -190,7 +203,8 @@ static int on_lock_added_removed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
 
         record = value_new_object();
-        if (!record || value_object_set(record, "type", value_new_string(added ? "lock-added" : "lock-removed")) < 0)
+        if (!record ||
+            value_object_set(record, "type", value_new_string(added ? "lock-added" : "lock-removed")) < 0)
                 return -ENOMEM;
         emit(path, record, added ? _("added\n") : _("removed\n"));
         fflush(stdout);
@@ -228,8 +242,10 @@ int verb_monitor(sd_bus *bus, int argc, char **argv) {
                  * wait for a lock or daemon that is not there yet; an alias needs the daemon. */
                 r = lock_spec_classify(argv[0], &type);
                 if (r < 0)
-                        return ctl_error(-EINVAL, _("\"%s\" is neither an address, an alias nor an object path."),
-                                         argv[0]);
+                        return ctl_error(
+                                -EINVAL,
+                                _("\"%s\" is neither an address, an alias nor an object path."),
+                                argv[0]);
                 if (type == LOCK_SPEC_ADDRESS)
                         r = lock_path_from_address(argv[0], &c.filter);
                 else
@@ -249,19 +265,36 @@ int verb_monitor(sd_bus *bus, int argc, char **argv) {
          * (daemon_watch), which also follows a daemon restart. */
         r = sd_bus_match_signal(bus, &s1, NULL, NULL, LOCK_IFACE, "Event", on_event, &c);
         if (r >= 0)
-                r = sd_bus_add_match(bus, &s2,
-                                     "type='signal',interface='org.freedesktop.DBus.Properties',"
-                                     "member='PropertiesChanged',arg0='org.ttlock.Lock1'",
-                                     on_properties_changed, &c);
+                r = sd_bus_add_match(
+                        bus,
+                        &s2,
+                        "type='signal',interface='org.freedesktop.DBus.Properties',"
+                        "member='PropertiesChanged',arg0='org.ttlock.Lock1'",
+                        on_properties_changed,
+                        &c);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, &s3, NULL, NULL, CREDENTIALS_IFACE, "EnrollmentStatus",
-                                        on_enrollment_status, &c);
+                r = sd_bus_match_signal(
+                        bus,
+                        &s3,
+                        NULL,
+                        NULL,
+                        CREDENTIALS_IFACE,
+                        "EnrollmentStatus",
+                        on_enrollment_status,
+                        &c);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, &s4, NULL, MANAGER_PATH, MANAGER_IFACE, "LockAdded",
-                                        on_lock_added_removed, &c);
+                r = sd_bus_match_signal(
+                        bus, &s4, NULL, MANAGER_PATH, MANAGER_IFACE, "LockAdded", on_lock_added_removed, &c);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, &s5, NULL, MANAGER_PATH, MANAGER_IFACE, "LockRemoved",
-                                        on_lock_added_removed, &c);
+                r = sd_bus_match_signal(
+                        bus,
+                        &s5,
+                        NULL,
+                        MANAGER_PATH,
+                        MANAGER_IFACE,
+                        "LockRemoved",
+                        on_lock_added_removed,
+                        &c);
         if (r < 0) {
                 r = ctl_error(r, _("Failed to watch the bus: %s"), strerror(-r));
                 goto finish;

@@ -11,8 +11,13 @@
 #include "ctl-table.h"
 #include "ctl.h"
 
-static int settings_call(sd_bus *bus, const char *spec, const char *member, sd_bus_message **ret_reply,
-                         const char *types, ...) {
+static int settings_call(
+        sd_bus *bus,
+        const char *spec,
+        const char *member,
+        sd_bus_message **ret_reply,
+        const char *types,
+        ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -53,8 +58,10 @@ int verb_set_autolock(sd_bus *bus, int argc, char **argv) {
 
         r = parse_autolock(argv[1], &seconds);
         if (r < 0)
-                return ctl_error(-EINVAL, _("Invalid auto-lock delay \"%s\" (expected seconds, e.g. 30, 30s, 2min, or off)."),
-                                 argv[1]);
+                return ctl_error(
+                        -EINVAL,
+                        _("Invalid auto-lock delay \"%s\" (expected seconds, e.g. 30, 30s, 2min, or off)."),
+                        argv[1]);
         return settings_call(bus, argv[0], "SetAutoLock", NULL, "u", seconds);
 }
 
@@ -140,8 +147,8 @@ static int append_schedule(sd_bus_message *m, const PassageSchedule *s) {
         r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "{sv}{sv}", "start-minute", "q", s->start_minute, "end-minute", "q",
-                                  s->end_minute);
+        r = sd_bus_message_append(
+                m, "{sv}{sv}", "start-minute", "q", s->start_minute, "end-minute", "q", s->end_minute);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);
@@ -164,9 +171,12 @@ int verb_set_passage(sd_bus *bus, int argc, char **argv) {
                 for (int i = 1; i < argc; i++) {
                         r = parse_passage_schedule(argv[i], &schedules[n]);
                         if (r < 0)
-                                return ctl_error(-EINVAL,
-                                                 _("Invalid passage schedule \"%s\" (expected DAYS@HH:MM-HH:MM, e.g. %s)."),
-                                                 argv[i], "mon-fri@08:00-18:00");
+                                return ctl_error(
+                                        -EINVAL,
+                                        _("Invalid passage schedule \"%s\" (expected DAYS@HH:MM-HH:MM, e.g. "
+                                          "%s)."),
+                                        argv[i],
+                                        "mon-fri@08:00-18:00");
                         n++;
                 }
         }
@@ -174,7 +184,8 @@ int verb_set_passage(sd_bus *bus, int argc, char **argv) {
         r = ctl_resolve_lock(bus, argv[0], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, &m, TTLOCK_BUS_NAME, path, SETTINGS_IFACE, "SetPassageModes");
+        r = sd_bus_message_new_method_call(
+                bus, &m, TTLOCK_BUS_NAME, path, SETTINGS_IFACE, "SetPassageModes");
         if (r >= 0)
                 r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "a{sv}");
         for (size_t i = 0; r >= 0 && i < n; i++)
@@ -209,7 +220,8 @@ static uint8_t weekdays_mask(const Value *days) {
 
         if (days && days->type == VALUE_ARRAY)
                 for (size_t i = 0; i < days->n_items; i++)
-                        if (days->items[i]->type == VALUE_UINT && days->items[i]->u >= 1 && days->items[i]->u <= 7)
+                        if (days->items[i]->type == VALUE_UINT && days->items[i]->u >= 1 &&
+                            days->items[i]->u <= 7)
                                 mask |= (uint8_t) (1u << days->items[i]->u);
         return mask;
 }
@@ -232,7 +244,7 @@ int verb_passage_list(sd_bus *bus, int argc, char **argv) {
                 return 0;
         }
 
-        t = table_new(3, (const char *[]) { _("DAYS"), _("FROM"), _("UNTIL") });
+        t = table_new(3, (const char *[]){ _("DAYS"), _("FROM"), _("UNTIL") });
         if (!t)
                 return -ENOMEM;
         table_set_header(t, arg_legend);
@@ -245,7 +257,7 @@ int verb_passage_list(sd_bus *bus, int argc, char **argv) {
                 format_weekdays(weekdays_mask(value_object_get(s, "weekdays")), days, sizeof(days));
                 snprintf(from, sizeof(from), "%02" PRIu64 ":%02" PRIu64, start / 60, start % 60);
                 snprintf(until, sizeof(until), "%02" PRIu64 ":%02" PRIu64, end / 60, end % 60);
-                r = table_add_row(t, (const char *[]) { days, from, until });
+                r = table_add_row(t, (const char *[]){ days, from, until });
                 if (r < 0)
                         return r;
         }
@@ -279,7 +291,8 @@ int verb_history(sd_bus *bus, int argc, char **argv) {
                 return 0;
         }
 
-        t = table_new(5, (const char *[]) { _("TIME"), _("EVENT"), _("METHOD"), _("CREDENTIAL"), _("BATTERY") });
+        t = table_new(
+                5, (const char *[]){ _("TIME"), _("EVENT"), _("METHOD"), _("CREDENTIAL"), _("BATTERY") });
         if (!t)
                 return -ENOMEM;
         table_set_header(t, arg_legend);
@@ -292,13 +305,15 @@ int verb_history(sd_bus *bus, int argc, char **argv) {
                 format_timestamp(value_object_get_uint(e, "time-usec", 0), true, time, sizeof(time));
                 if (battery && battery->type == VALUE_UINT)
                         snprintf(pct, sizeof(pct), "%" PRIu64 "%%", battery->u);
-                r = table_add_row(t, (const char *[]) {
-                                             time,
-                                             value_object_get_string(e, "kind", ""),
-                                             value_object_get_string(e, "method", ""),
-                                             value_object_get_string(e, "credential", ""),
-                                             pct,
-                                     });
+                r = table_add_row(
+                        t,
+                        (const char *[]){
+                                time,
+                                value_object_get_string(e, "kind", ""),
+                                value_object_get_string(e, "method", ""),
+                                value_object_get_string(e, "credential", ""),
+                                pct,
+                        });
                 if (r < 0)
                         return r;
         }

@@ -158,8 +158,8 @@ int parse_datetime_usec(const char *s, uint64_t *ret) {
 
         if (!s)
                 return -EINVAL;
-        if (parse_digits(&p, 4, &year) < 0 || *p++ != '-' || parse_digits(&p, 2, &mon) < 0 ||
-            *p++ != '-' || parse_digits(&p, 2, &mday) < 0)
+        if (parse_digits(&p, 4, &year) < 0 || *p++ != '-' || parse_digits(&p, 2, &mon) < 0 || *p++ != '-' ||
+            parse_digits(&p, 2, &mday) < 0)
                 return -EINVAL;
 
         if (*p == 'T' || *p == 't' || *p == ' ') {
@@ -192,7 +192,7 @@ int parse_datetime_usec(const char *s, uint64_t *ret) {
         if (mon < 1 || mon > 12 || mday < 1 || mday > 31 || hour > 23 || min > 59 || sec > 59)
                 return -EINVAL;
 
-        tm = (struct tm) {
+        tm = (struct tm){
                 .tm_year = year - 1900,
                 .tm_mon = mon - 1,
                 .tm_mday = mday,
@@ -296,7 +296,8 @@ static int parse_minute(const char *s, size_t n, uint16_t *ret) {
         /* "H:MM" or "HH:MM", below 24:00 (Settings1 wants minutes below 1440). */
         if (n == 4 && parse_digits(&p, 1, &h) == 0 && *p++ == ':' && parse_digits(&p, 2, &m) == 0)
                 ;
-        else if (p = s, n == 5 && parse_digits(&p, 2, &h) == 0 && *p++ == ':' && parse_digits(&p, 2, &m) == 0)
+        else if (
+                p = s, n == 5 && parse_digits(&p, 2, &h) == 0 && *p++ == ':' && parse_digits(&p, 2, &m) == 0)
                 ;
         else
                 return -EINVAL;
@@ -354,7 +355,7 @@ int parse_passage_schedule(const char *s, PassageSchedule *ret) {
         if (r < 0)
                 return r;
 
-        *ret = (PassageSchedule) { .weekdays = mask, .start_minute = start, .end_minute = end };
+        *ret = (PassageSchedule){ .weekdays = mask, .start_minute = start, .end_minute = end };
         return 0;
 }
 
@@ -378,12 +379,21 @@ const char *format_weekdays(uint8_t weekdays, char *buf, size_t size) {
                         e++;
                 /* Runs of three or more read better as ranges: "mon-fri", but "sat,sun". */
                 if (e - d >= 2) {
-                        n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "%s%s-%s", n > 0 ? "," : "",
-                                               weekday_names[d], weekday_names[e]);
+                        n += (size_t) snprintf(
+                                buf + n,
+                                n < size ? size - n : 0,
+                                "%s%s-%s",
+                                n > 0 ? "," : "",
+                                weekday_names[d],
+                                weekday_names[e]);
                         d = e;
                 } else
-                        n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "%s%s", n > 0 ? "," : "",
-                                               weekday_names[d]);
+                        n += (size_t) snprintf(
+                                buf + n,
+                                n < size ? size - n : 0,
+                                "%s%s",
+                                n > 0 ? "," : "",
+                                weekday_names[d]);
                 if (n >= size)
                         break;
         }

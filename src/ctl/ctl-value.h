@@ -14,8 +14,8 @@
 
 typedef enum ValueType {
         VALUE_BOOL,
-        VALUE_INT,    /* signed D-Bus integers */
-        VALUE_UINT,   /* unsigned D-Bus integers, bytes */
+        VALUE_INT,  /* signed D-Bus integers */
+        VALUE_UINT, /* unsigned D-Bus integers, bytes */
         VALUE_DOUBLE,
         VALUE_STRING, /* strings, object paths, signatures */
         VALUE_ARRAY,  /* arrays and structs */

@@ -47,8 +47,15 @@ int ctl_bus_error(const sd_bus_error *error, int r);
 int ctl_bus_open(sd_bus **ret);
 /* Call a method of ttlockd (timeout 0 = sd-bus default); the error is printed. types/... as
  * sd_bus_message_append(); types NULL for no arguments. */
-int ctl_call(sd_bus *bus, const char *path, const char *iface, const char *member, uint64_t timeout_usec,
-             sd_bus_message **ret_reply, const char *types, ...);
+int ctl_call(
+        sd_bus *bus,
+        const char *path,
+        const char *iface,
+        const char *member,
+        uint64_t timeout_usec,
+        sd_bus_message **ret_reply,
+        const char *types,
+        ...);
 /* Read the next complete value of m (basic, variant, array, dict, struct) into a Value tree. */
 int bus_message_read_value(sd_bus_message *m, Value **ret);
 /* Properties.GetAll as an object; the error is printed unless quiet. */

@@ -43,12 +43,15 @@ typedef struct Verb {
         const char *help;
 } Verb;
 
+/* One line per verb reads as a table; clang-format would put every field on a line of its own. */
+/* clang-format off */
 static const Verb verbs[] = {
         { NULL, "list", 0, 0, VERB_JSON, verb_list, "", N_("List known locks") },
         { NULL, "info", 1, 1, VERB_JSON, verb_info, "LOCK", N_("Show a lock's properties") },
         { NULL, "lock", 1, 1, VERB_AUTH, verb_lock, "LOCK", N_("Lock the door") },
         { NULL, "unlock", 1, 1, VERB_AUTH, verb_unlock, "LOCK", N_("Unlock the door") },
-        { NULL, "refresh", 1, 1, VERB_AUTH, verb_refresh, "LOCK", N_("Read state and battery from the lock") },
+        { NULL, "refresh", 1, 1, VERB_AUTH, verb_refresh, "LOCK",
+          N_("Read state and battery from the lock") },
         { NULL, "pair", 0, 1, VERB_AUTH, verb_pair, "[LOCK]",
           N_("Find a lock in pairing mode (the first, or the one named) and pair it") },
         { NULL, "forget", 1, 1, VERB_AUTH, verb_forget, "LOCK", N_("Delete the stored keys of a lock") },
@@ -59,7 +62,8 @@ static const Verb verbs[] = {
         { NULL, "history", 1, 1, VERB_JSON | VERB_HISTORY | VERB_AUTH, verb_history, "LOCK",
           N_("Show the lock's operation log") },
 
-        { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK", N_("List passcodes") },
+        { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
+          N_("List passcodes") },
         { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_AUTH, verb_passcode_add, "LOCK CODE",
           N_("Add a passcode of 4 to 9 digits") },
         { "passcode", "change", 3, 3, VERB_VALIDITY | VERB_AUTH, verb_passcode_change, "LOCK CODE NEW-CODE",
@@ -104,8 +108,10 @@ static const Verb verbs[] = {
           N_("Replace the passage mode schedules (e.g. mon-fri@08:00-18:00)") },
         { "passage", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passage_list, "LOCK",
           N_("Show the passage mode schedules") },
-        { "clock", "sync", 1, 1, VERB_AUTH, verb_clock_sync, "LOCK", N_("Set the lock's clock to the host's") },
+        { "clock", "sync", 1, 1, VERB_AUTH, verb_clock_sync, "LOCK",
+          N_("Set the lock's clock to the host's") },
 };
+/* clang-format on */
 
 static const char *const groups[] = { "passcode", "card", "finger", "set", "passage", "clock" };
 
@@ -156,10 +162,16 @@ static void help(void) {
 }
 
 static void help_verb(const Verb *v) {
-        printf(_("Usage: %s [OPTIONS...] %s%s%s %s\n\n%s.\n"), "ttlockctl", v->group ?: "", v->group ? " " : "",
-               v->name, v->args, _(v->help));
+        printf(_("Usage: %s [OPTIONS...] %s%s%s %s\n\n%s.\n"),
+               "ttlockctl",
+               v->group ?: "",
+               v->group ? " " : "",
+               v->name,
+               v->args,
+               _(v->help));
         if (v->flags & VERB_VALIDITY)
-                fputs(_("\n  --from=DATE --until=DATE   Validity (ISO 8601 local time); without them: permanent\n"),
+                fputs(_("\n  --from=DATE --until=DATE   Validity (ISO 8601 local time); without them: "
+                        "permanent\n"),
                       stdout);
         if (v->flags & VERB_HISTORY)
                 fputs(_("\n  --since=DATE   Only records from this time on\n"
@@ -217,22 +229,31 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_FROM:
                         r = parse_datetime_usec(optarg, &arg_valid_from);
                         if (r < 0)
-                                return ctl_error(-EINVAL, _("Invalid date for --from: \"%s\" (expected e.g. %s)."),
-                                                 optarg, "2026-12-01T08:00");
+                                return ctl_error(
+                                        -EINVAL,
+                                        _("Invalid date for --from: \"%s\" (expected e.g. %s)."),
+                                        optarg,
+                                        "2026-12-01T08:00");
                         arg_from_str = optarg;
                         break;
                 case ARG_UNTIL:
                         r = parse_datetime_usec(optarg, &arg_valid_until);
                         if (r < 0)
-                                return ctl_error(-EINVAL, _("Invalid date for --until: \"%s\" (expected e.g. %s)."),
-                                                 optarg, "2026-12-31T18:00");
+                                return ctl_error(
+                                        -EINVAL,
+                                        _("Invalid date for --until: \"%s\" (expected e.g. %s)."),
+                                        optarg,
+                                        "2026-12-31T18:00");
                         arg_until_str = optarg;
                         break;
                 case ARG_SINCE:
                         r = parse_datetime_usec(optarg, &arg_since);
                         if (r < 0)
-                                return ctl_error(-EINVAL, _("Invalid date for --since: \"%s\" (expected e.g. %s)."),
-                                                 optarg, "2026-12-01");
+                                return ctl_error(
+                                        -EINVAL,
+                                        _("Invalid date for --since: \"%s\" (expected e.g. %s)."),
+                                        optarg,
+                                        "2026-12-01");
                         arg_have_since = true;
                         break;
                 case ARG_MAX:
@@ -330,8 +351,12 @@ static int run(int argc, char *argv[]) {
         v = find_verb(group, name);
         if (!v) {
                 if (group)
-                        return ctl_error(-EINVAL, _("Unknown command \"%s %s\"; see ttlockctl %s --help."), group,
-                                         name, group);
+                        return ctl_error(
+                                -EINVAL,
+                                _("Unknown command \"%s %s\"; see ttlockctl %s --help."),
+                                group,
+                                name,
+                                group);
                 return ctl_error(-EINVAL, _("Unknown command \"%s\"; see ttlockctl --help."), name);
         }
         if (arg_help) {
@@ -342,8 +367,13 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (n_args < v->min_args || (v->max_args >= 0 && n_args > v->max_args))
-                return ctl_error(-EINVAL, _("Wrong number of arguments. Usage: ttlockctl %s%s%s %s"),
-                                 v->group ?: "", v->group ? " " : "", v->name, v->args);
+                return ctl_error(
+                        -EINVAL,
+                        _("Wrong number of arguments. Usage: ttlockctl %s%s%s %s"),
+                        v->group ?: "",
+                        v->group ? " " : "",
+                        v->name,
+                        v->args);
 
         r = ctl_bus_open(&bus);
         if (r < 0)

@@ -26,19 +26,26 @@ START_TEST(test_exit_codes_for_names) {
 
         ck_assert_int_eq(exit_code_for("org.freedesktop.DBus.Error.InvalidArgs"), CTL_EXIT_INVALID_ARGS);
         ck_assert_int_eq(exit_code_for("org.freedesktop.DBus.Error.AccessDenied"), CTL_EXIT_ACCESS_DENIED);
-        ck_assert_int_eq(exit_code_for("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"),
-                         CTL_EXIT_ACCESS_DENIED);
+        ck_assert_int_eq(
+                exit_code_for("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"),
+                CTL_EXIT_ACCESS_DENIED);
         ck_assert_int_eq(exit_code_for("org.ttlock.Error.NotSupported"), CTL_EXIT_NOT_SUPPORTED);
         ck_assert_int_eq(exit_code_for("org.ttlock.Error.DoesNotExist"), CTL_EXIT_NO_LOCK);
         ck_assert_int_eq(exit_code_for("org.freedesktop.DBus.Error.UnknownObject"), CTL_EXIT_NO_LOCK);
 
         static const char *const others[] = {
-                "org.ttlock.Error.Failed",        "org.ttlock.Error.InProgress",
-                "org.ttlock.Error.NotReady",      "org.ttlock.Error.NotConnected",
-                "org.ttlock.Error.AlreadyExists", "org.ttlock.Error.NotPaired",
-                "org.ttlock.Error.AuthenticationFailed", "org.ttlock.Error.Timeout",
-                "org.ttlock.Error.Unreachable",   "org.ttlock.Error.LockRefused",
-                "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.UnknownMethod",
+                "org.ttlock.Error.Failed",
+                "org.ttlock.Error.InProgress",
+                "org.ttlock.Error.NotReady",
+                "org.ttlock.Error.NotConnected",
+                "org.ttlock.Error.AlreadyExists",
+                "org.ttlock.Error.NotPaired",
+                "org.ttlock.Error.AuthenticationFailed",
+                "org.ttlock.Error.Timeout",
+                "org.ttlock.Error.Unreachable",
+                "org.ttlock.Error.LockRefused",
+                "org.freedesktop.DBus.Error.ServiceUnknown",
+                "org.freedesktop.DBus.Error.UnknownMethod",
                 "com.example.Unheard.Of",
         };
         for (size_t i = 0; i < ELEMENTSOF(others); i++)

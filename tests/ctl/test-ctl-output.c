@@ -79,9 +79,11 @@ START_TEST(test_json_tree) {
         ck_assert_int_eq(value_object_set(o, "Empty", value_new_object()), 0);
 
         s = json_of(o);
-        ck_assert_str_eq(s, "{\"Address\":\"AA:BB:CC:DD:EE:FF\",\"Paired\":true,\"Battery\":86,\"Rssi\":-61,"
-                            "\"LastSeenUSec\":18446744073709551615,\"Ratio\":0.5,"
-                            "\"Features\":[\"passcode\",\"ic-card\"],\"Empty\":{}}");
+        ck_assert_str_eq(
+                s,
+                "{\"Address\":\"AA:BB:CC:DD:EE:FF\",\"Paired\":true,\"Battery\":86,\"Rssi\":-61,"
+                "\"LastSeenUSec\":18446744073709551615,\"Ratio\":0.5,"
+                "\"Features\":[\"passcode\",\"ic-card\"],\"Empty\":{}}");
 
         ck_assert_str_eq(value_object_get_string(o, "Address", "x"), "AA:BB:CC:DD:EE:FF");
         ck_assert_str_eq(value_object_get_string(o, "Battery", "x"), "x");
@@ -130,32 +132,36 @@ static char *table_text(const Table *t) {
 }
 
 START_TEST(test_table) {
-        _cleanup_table_ Table *t = table_new(3, (const char *[]) { "ADDRESS", "NAME", "BATTERY" });
+        _cleanup_table_ Table *t = table_new(3, (const char *[]){ "ADDRESS", "NAME", "BATTERY" });
         _cleanup_free_ char *s = NULL, *s2 = NULL;
 
         ck_assert_ptr_nonnull(t);
         table_set_align_right(t, 2, true);
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "AA:BB:CC:DD:EE:FF", "Front", "87%" }), 0);
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "11:22:33:44:55:66", NULL, "5%" }), 0);
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "x", "Garage door", "100%" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "AA:BB:CC:DD:EE:FF", "Front", "87%" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "11:22:33:44:55:66", NULL, "5%" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "x", "Garage door", "100%" }), 0);
         ck_assert_uint_eq(table_get_rows(t), 3);
 
         s = table_text(t);
-        ck_assert_str_eq(s, "ADDRESS            NAME         BATTERY\n"
-                            "AA:BB:CC:DD:EE:FF  Front            87%\n"
-                            "11:22:33:44:55:66  -                 5%\n"
-                            "x                  Garage door     100%\n");
+        ck_assert_str_eq(
+                s,
+                "ADDRESS            NAME         BATTERY\n"
+                "AA:BB:CC:DD:EE:FF  Front            87%\n"
+                "11:22:33:44:55:66  -                 5%\n"
+                "x                  Garage door     100%\n");
 
         table_set_header(t, false);
         s2 = table_text(t);
-        ck_assert_str_eq(s2, "AA:BB:CC:DD:EE:FF  Front         87%\n"
-                             "11:22:33:44:55:66  -              5%\n"
-                             "x                  Garage door  100%\n");
+        ck_assert_str_eq(
+                s2,
+                "AA:BB:CC:DD:EE:FF  Front         87%\n"
+                "11:22:33:44:55:66  -              5%\n"
+                "x                  Garage door  100%\n");
 }
 END_TEST
 
 START_TEST(test_table_unicode_and_controls) {
-        _cleanup_table_ Table *t = table_new(2, (const char *[]) { "NAME", "STATE" });
+        _cleanup_table_ Table *t = table_new(2, (const char *[]){ "NAME", "STATE" });
         _cleanup_free_ char *s = NULL;
 
         /* Widths are terminal columns: "Tür" is 3, "門" is 2; no trailing blanks on the last column. */
@@ -165,14 +171,16 @@ START_TEST(test_table_unicode_and_controls) {
         ck_assert_uint_eq(utf8_display_width("a\x1b[2Jb"), 6);
         ck_assert_uint_eq(utf8_display_width("\xff"), 1);
 
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "Tür", "locked" }), 0);
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "門", "" }), 0);
-        ck_assert_int_eq(table_add_row(t, (const char *[]) { "evil\x1b[2J", "unlocked" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "Tür", "locked" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "門", "" }), 0);
+        ck_assert_int_eq(table_add_row(t, (const char *[]){ "evil\x1b[2J", "unlocked" }), 0);
         s = table_text(t);
-        ck_assert_str_eq(s, "NAME      STATE\n"
-                            "Tür       locked\n"
-                            "門        -\n"
-                            "evil?[2J  unlocked\n");
+        ck_assert_str_eq(
+                s,
+                "NAME      STATE\n"
+                "Tür       locked\n"
+                "門        -\n"
+                "evil?[2J  unlocked\n");
 }
 END_TEST
 

@@ -171,10 +171,12 @@ START_TEST(test_format_timestamp) {
         char buf[64];
 
         set_tz("CET-1CEST,M3.5.0,M10.5.0/3");
-        ck_assert_str_eq(format_timestamp(UINT64_C(1796108400) * USEC_PER_SEC, false, buf, sizeof(buf)),
-                         "2026-12-01 08:00");
-        ck_assert_str_eq(format_timestamp(UINT64_C(1796108430) * USEC_PER_SEC + 999, true, buf, sizeof(buf)),
-                         "2026-12-01 08:00:30");
+        ck_assert_str_eq(
+                format_timestamp(UINT64_C(1796108400) * USEC_PER_SEC, false, buf, sizeof(buf)),
+                "2026-12-01 08:00");
+        ck_assert_str_eq(
+                format_timestamp(UINT64_C(1796108430) * USEC_PER_SEC + 999, true, buf, sizeof(buf)),
+                "2026-12-01 08:00:30");
         ck_assert_str_eq(format_timestamp(0, true, buf, sizeof(buf)), "-");
 }
 END_TEST
@@ -252,11 +254,21 @@ START_TEST(test_passage) {
         ck_assert_str_eq(format_weekdays(0, buf, sizeof(buf)), "");
 
         static const char *const bad[] = {
-                "mon-fri", "@08:00-18:00", "mon-fri@08:00", "mon-fri@0800-1800", "mon-fri@24:00-18:00",
-                "mon-fri@08:60-18:00", "fri-mon@08:00-18:00", "mon,@08:00-18:00", "mon,,tue@08:00-18:00",
-                "0@08:00-18:00", "8@08:00-18:00", "monday@08:00-18:00", "mon-fri@08:00-18:00-19:00",
+                "mon-fri",
+                "@08:00-18:00",
+                "mon-fri@08:00",
+                "mon-fri@0800-1800",
+                "mon-fri@24:00-18:00",
+                "mon-fri@08:60-18:00",
+                "fri-mon@08:00-18:00",
+                "mon,@08:00-18:00",
+                "mon,,tue@08:00-18:00",
+                "0@08:00-18:00",
+                "8@08:00-18:00",
+                "monday@08:00-18:00",
+                "mon-fri@08:00-18:00-19:00",
         };
-        p = (PassageSchedule) { .weekdays = 1 };
+        p = (PassageSchedule){ .weekdays = 1 };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 ck_assert_msg(parse_passage_schedule(bad[i], &p) == -EINVAL, "accepted \"%s\"", bad[i]);
         ck_assert_uint_eq(p.weekdays, 1);
