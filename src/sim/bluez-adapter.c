@@ -114,6 +114,9 @@ static void discovery_update(Sim *s) {
                 }
         } else {
                 s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
+                /* BlueZ 5.66 invalidates the RSSI of what this discovery found when it ends. */
+                for (size_t i = 0; i < s->n_locks; i++)
+                        bluez_device_set_rssi_known(s->locks[i], false);
                 if (s->timing.temporary_timeout_usec > 0 && !s->temporary_timer) {
                         r = sd_event_add_time_relative(
                                 s->event,
@@ -157,6 +160,7 @@ void bluez_adapter_refresh_lock(Sim *s, SimLock *l) {
                 bluez_device_show(l);
                 return;
         }
+        bluez_device_set_rssi_known(l, true);
         if (changed || duplicate)
                 bluez_device_emit(l, "ManufacturerData");
 }

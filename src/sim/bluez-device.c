@@ -102,10 +102,34 @@ void bluez_device_emit(SimLock *l, const char *property) {
                         l->sim->bus, l->path, "org.bluez.Device1", property, NULL);
 }
 
+void bluez_device_set_rssi_known(SimLock *l, bool known) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+        if (l->rssi_known == known)
+                return;
+        l->rssi_known = known;
+        if (!l->visible)
+                return;
+        if (known) {
+                bluez_device_emit(l, "RSSI");
+                return;
+        }
+        /* BlueZ (adapter.c, invalidate_rssi_and_tx_power) sets the RSSI to 0, which makes the
+         * property stop existing; gdbus then lists it among the invalidated properties. sd-bus
+         * cannot say that of a property that has a value, so the signal is built here. */
+        if (sd_bus_message_new_signal(
+                    l->sim->bus, &m, l->path, "org.freedesktop.DBus.Properties", "PropertiesChanged") < 0 ||
+            sd_bus_message_append(m, "sa{sv}as", "org.bluez.Device1", 0, 1, "RSSI") < 0)
+                return;
+        (void) sd_bus_send(l->sim->bus, m, NULL);
+}
+
 void bluez_device_show(SimLock *l) {
         if (l->visible)
                 return;
         l->visible = true;
+        /* Shown because discovery just saw it: it has an RSSI from the start. */
+        l->rssi_known = true;
         (void) sd_bus_emit_interfaces_added(l->sim->bus, l->path, "org.bluez.Device1", NULL);
 }
 
@@ -236,8 +260,6 @@ static int property_get(
                 return sd_bus_message_append(reply, "s", l->name);
         if (streq(property, "Adapter"))
                 return sd_bus_message_append(reply, "o", SIM_ADAPTER_PATH);
-        if (streq(property, "RSSI"))
-                return sd_bus_message_append(reply, "n", l->rssi);
         if (streq(property, "Connected"))
                 return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED);
         if (streq(property, "ServicesResolved"))
@@ -300,7 +322,6 @@ static const sd_bus_vtable device1_vtable[] = {
         SD_BUS_PROPERTY("Trusted", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Blocked", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("LegacyPairing", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("RSSI", "n", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Connected", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UUIDs", "as", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Adapter", "o", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -309,6 +330,27 @@ static const sd_bus_vtable device1_vtable[] = {
         SD_BUS_METHOD("Connect", "", "", method_connect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Disconnect", "", "", method_disconnect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Pair", "", "", method_pair, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static int rssi_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
+        SimLock *l = userdata;
+
+        return sd_bus_message_append(reply, "n", l->rssi);
+}
+
+/* RSSI lives in a vtable of its own, found only while the lock has one (bluez_device_set_rssi_known),
+ * so that it is absent from GetAll and InterfacesAdded the way BlueZ leaves it out. */
+static const sd_bus_vtable device1_rssi_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("RSSI", "n", rssi_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -325,6 +367,23 @@ static int find_device(
 
         l = bluez_lookup_path(s, path, &object);
         if (!l || object >= 0 || !l->visible)
+                return 0;
+        *ret_found = l;
+        return 1;
+}
+
+static int find_device_rssi(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
+        SimLock *l;
+        int r;
+
+        r = find_device(bus, path, interface, userdata, (void **) &l, error);
+        if (r <= 0 || !l->rssi_known)
                 return 0;
         *ret_found = l;
         return 1;
@@ -374,6 +433,16 @@ int bluez_device_register(Sim *s) {
                 s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Device1", device1_vtable, find_device, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Device1: %m");
+        r = sd_bus_add_fallback_vtable(
+                s->bus,
+                NULL,
+                SIM_ADAPTER_PATH,
+                "org.bluez.Device1",
+                device1_rssi_vtable,
+                find_device_rssi,
+                s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add Device1's RSSI: %m");
         r = sd_bus_add_node_enumerator(s->bus, NULL, SIM_ADAPTER_PATH, enumerate, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the device enumerator: %m");

@@ -154,6 +154,23 @@ static int find_char(
         return find_object(userdata, path, false, ret_found);
 }
 
+static int find_notify_char(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **ret_found,
+        sd_bus_error *error) {
+        SimLock *l;
+        int object;
+
+        l = bluez_lookup_path(userdata, path, &object);
+        if (!l || object != GATT_CHAR_NOTIFY || !l->gatt_exported)
+                return 0;
+        *ret_found = l;
+        return 1;
+}
+
 static int object_of(SimLock *l, const char *path) {
         int object = -1;
 
@@ -226,8 +243,6 @@ static int char_get(
                 return sd_bus_message_append(reply, "q", gatt_objects[o].handle);
         if (streq(property, "MTU"))
                 return sd_bus_message_append(reply, "q", (uint16_t) SIM_ATT_MTU);
-        if (streq(property, "Notifying"))
-                return sd_bus_message_append(reply, "b", o == GATT_CHAR_NOTIFY && l->notify_client);
         if (streq(property, "Flags")) {
                 if (o == GATT_CHAR_NOTIFY)
                         return sd_bus_message_append(reply, "as", 1, "notify");
@@ -392,12 +407,32 @@ static const sd_bus_vtable service1_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static int notifying_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
+        SimLock *l = userdata;
+
+        return sd_bus_message_append(reply, "b", !!l->notify_client);
+}
+
+/* BlueZ 5.66 (gatt-client.c, characteristic_notifying_exists) has Notifying only on
+ * characteristics that can notify or indicate: here 0xFFF4 alone, through a vtable of its own. */
+static const sd_bus_vtable char1_notify_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Notifying", "b", notifying_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
 static const sd_bus_vtable char1_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("UUID", "s", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Service", "o", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Value", "ay", char_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Notifying", "b", char_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Flags", "as", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Handle", "q", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MTU", "q", char_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -433,5 +468,15 @@ int bluez_gatt_register(Sim *s) {
                 s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattCharacteristic1", char1_vtable, find_char, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add GattCharacteristic1: %m");
+        r = sd_bus_add_fallback_vtable(
+                s->bus,
+                NULL,
+                SIM_ADAPTER_PATH,
+                "org.bluez.GattCharacteristic1",
+                char1_notify_vtable,
+                find_notify_char,
+                s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add GattCharacteristic1.Notifying: %m");
         return 0;
 }

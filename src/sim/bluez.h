@@ -46,6 +46,9 @@ void bluez_device_show(SimLock *l);                        /* InterfacesAdded(De
 void bluez_device_hide(SimLock *l);                        /* InterfacesRemoved (device and GATT objects) */
 void bluez_device_disconnect(SimLock *l, const char *why); /* link lost / dropped by the lock */
 void bluez_device_emit(SimLock *l, const char *property);
+/* RSSI appears (PropertiesChanged with its value) when discovery sees the lock and disappears
+ * (PropertiesChanged listing it as invalidated) when discovery stops, as BlueZ 5.66 does it. */
+void bluez_device_set_rssi_known(SimLock *l, bool known);
 /* Manufacturer data (key 773 first two bytes) as the current advertisement. */
 size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size);
 

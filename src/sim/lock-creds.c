@@ -215,3 +215,36 @@ int creds_finger_delete(SimCreds *c, uint64_t id) {
         c->n_fingers--;
         return 0;
 }
+
+int creds_schedule_add(SimSchedule *s, const SimCyclic *c) {
+        /* A window that ends where it starts (or before) never opens: a bad value (§4.4). */
+        if (c->end_hour * 60u + c->end_minute <= c->start_hour * 60u + c->start_minute)
+                return TTLOCK_ERR_INVALID_PARAM;
+        for (size_t i = 0; i < s->n_cyclic; i++)
+                if (memcmp(&s->cyclic[i], c, sizeof(*c)) == 0)
+                        return 0;
+        if (s->n_cyclic >= SIM_CYCLIC_MAX)
+                return TTLOCK_ERR_NO_FREE_MEMORY;
+        s->cyclic[s->n_cyclic++] = *c;
+        return 0;
+}
+
+int creds_schedule_clear(SimSchedule *s) {
+        if (s->n_cyclic == 0)
+                return TTLOCK_ERR_RECORD_NOT_EXIST;
+        s->n_cyclic = 0;
+        return 0;
+}
+
+bool creds_schedule_allows(const SimSchedule *s, unsigned weekday, unsigned minute) {
+        if (s->n_cyclic == 0)
+                return true;
+        for (size_t i = 0; i < s->n_cyclic; i++) {
+                const SimCyclic *c = &s->cyclic[i];
+
+                if (c->weekday == weekday && minute >= c->start_hour * 60u + c->start_minute &&
+                    minute < c->end_hour * 60u + c->end_minute)
+                        return true;
+        }
+        return false;
+}

@@ -14,15 +14,32 @@
 #include "datetime.h"
 
 #define SIM_SLOTS_DEFAULT 100
+/* Weekly schedules (CYCLIC_CMD 0x70) one card or fingerprint can hold: two windows a day fit the
+ * query reply (2 + 16 × 7 bytes) with room to spare. */
+#define SIM_CYCLIC_MAX 16
+
+/* One weekly window of CYCLIC_CMD (§4.3): on weekday (1 = Monday … 7 = Sunday), from start to end
+ * (minutes of the day, end excluded, as passage-mode windows). */
+typedef struct SimCyclic {
+        uint8_t weekday;
+        uint8_t start_hour, start_minute, end_hour, end_minute;
+} SimCyclic;
+
+typedef struct SimSchedule {
+        SimCyclic cyclic[SIM_CYCLIC_MAX];
+        size_t n_cyclic; /* 0 = no weekly restriction */
+} SimSchedule;
 
 typedef struct SimCard {
         TTCard card;
         TTDateTime start, end;
+        SimSchedule schedule;
 } SimCard;
 
 typedef struct SimFinger {
         uint64_t id;
         TTDateTime start, end;
+        SimSchedule schedule;
 } SimFinger;
 
 struct SimCreds {
@@ -57,6 +74,16 @@ int creds_card_delete(SimCreds *c, uint64_t number);
 int creds_finger_add(SimCreds *c, uint64_t id, const TTDateTime *start, const TTDateTime *end);
 SimFinger *creds_finger_find(SimCreds *c, uint64_t id);
 int creds_finger_delete(SimCreds *c, uint64_t id);
+
+/* CYCLIC_CMD on one credential's schedule: 0, or the §4.4 code for the reply. Add keeps one copy
+ * of a window (as passage mode does); remove and clear drop every window (their requests name no
+ * window, §4.3) and are RECORD_NOT_EXIST when there is none, which the official SDK reads as
+ * success for clear. */
+int creds_schedule_add(SimSchedule *s, const SimCyclic *c);
+int creds_schedule_clear(SimSchedule *s);
+/* Does the schedule let the credential open at this time? weekday 1 = Monday … 7 = Sunday; minute
+ * of the day. No windows: yes. */
+bool creds_schedule_allows(const SimSchedule *s, unsigned weekday, unsigned minute);
 
 /* The validity the lock gives a credential enrolled without one: [JS] DateConstant's
  * 2000-01-01 00:00 … 2099-12-01 23:59. */

@@ -142,15 +142,27 @@ static void push_record(SimLock *l, uint32_t uid, uint32_t record_id) {
 
 /* ---- state changes ---- */
 
+/* The lock's weekday (1 = Monday … 7 = Sunday, as passage mode and CYCLIC_CMD count them, §4.3),
+ * minute of the day and date, from its own clock. */
+static int clock_week_minute(SimLock *l, unsigned *ret_weekday, unsigned *ret_minute, TTDateTime *ret_now) {
+        int64_t t = lock_clock_now(l);
+        TTDateTime now;
+
+        if (lock_clock_datetime(l, &now) < 0)
+                return -ERANGE;
+        *ret_weekday = (unsigned) (((t / 86400) + 3) % 7) + 1; /* 1970-01-01 was a Thursday */
+        *ret_minute = now.hour * 60u + now.minute;
+        if (ret_now)
+                *ret_now = now;
+        return 0;
+}
+
 static bool in_passage_window(SimLock *l) {
         TTDateTime now;
-        int64_t t = lock_clock_now(l);
         unsigned weekday, minute;
 
-        if (l->n_passage == 0 || lock_clock_datetime(l, &now) < 0)
+        if (l->n_passage == 0 || clock_week_minute(l, &weekday, &minute, &now) < 0)
                 return false;
-        weekday = (unsigned) (((t / 86400) + 3) % 7) + 1; /* 1970-01-01 was a Thursday; 1 = Monday */
-        minute = now.hour * 60u + now.minute;
         for (size_t i = 0; i < l->n_passage; i++) {
                 const SimPassage *p = &l->passage[i];
                 unsigned start = p->start_hour * 60u + p->start_minute,
@@ -224,6 +236,18 @@ static void add_passcode_record(SimLock *l, uint8_t type, const char *original, 
 
 /* ---- the person at the door ---- */
 
+/* A card or fingerprint with weekly schedules (CYCLIC_CMD) opens only inside one of them, by the
+ * lock's clock; a lock whose clock left 2000…2099 lets nobody with a schedule in. */
+static bool schedule_allows(SimLock *l, const SimSchedule *s) {
+        unsigned weekday, minute;
+
+        if (s->n_cyclic == 0)
+                return true;
+        if (clock_week_minute(l, &weekday, &minute, NULL) < 0)
+                return false;
+        return creds_schedule_allows(s, weekday, minute);
+}
+
 static void door_event(SimLock *l, bool unlocked) {
         uint32_t id = ++l->record_counter;
 
@@ -243,6 +267,12 @@ int lock_keypad(SimLock *l, const char *code) {
         if (!ttlock_features_has(&l->features, TTLOCK_FEATURE_PASSCODE))
                 return -EOPNOTSUPP;
         if (l->paired && !l->frozen && !isempty(l->admin_passcode) && streq(code, l->admin_passcode)) {
+                if (l->dead_locked) {
+                        /* §4.4 LOCK_REVERSE: double-locked, the keypad may not open (log type 38). */
+                        add_passcode_record(l, TTLOCK_LOG_PASSCODE_UNLOCK_FAILED_LOCKED, code, code);
+                        door_event(l, false);
+                        return -EACCES;
+                }
                 add_passcode_record(l, TTLOCK_LOG_PASSCODE_UNLOCK, code, code);
                 door_event(l, true);
                 return 0;
@@ -258,6 +288,12 @@ int lock_keypad(SimLock *l, const char *code) {
                 door_event(l, false);
                 return -EPERM;
         }
+        if (l->dead_locked) {
+                /* A one-time code that could not open is not used up. */
+                add_passcode_record(l, TTLOCK_LOG_PASSCODE_UNLOCK_FAILED_LOCKED, p->original, code);
+                door_event(l, false);
+                return -EACCES;
+        }
         add_passcode_record(l, TTLOCK_LOG_PASSCODE_UNLOCK, p->original, code);
         if (p->type == TTLOCK_PASSCODE_COUNT)
                 creds_passcode_remove(l->creds, p); /* one-time: used up */
@@ -267,6 +303,37 @@ int lock_keypad(SimLock *l, const char *code) {
 
 static void enrol_send(SimLock *l, uint8_t command, TTWriter *w) {
         send_unsolicited(l, w);
+}
+
+/* (Re)starts the enrolment time-out; radio.c's timer calls lock_enrol_expired() when it runs out. */
+static void enrol_arm(SimLock *l) {
+        uint64_t t = l->sim->timing.enrol_timeout_usec;
+
+        l->enroll_deadline = t > 0 ? sim_now(l->sim) + t : 0;
+        radio_update(l);
+}
+
+static void enrol_start(SimLock *l, SimEnrollKind kind) {
+        l->enroll = kind;
+        l->enroll_presses = 0;
+        enrol_arm(l);
+}
+
+void lock_enrol_expired(SimLock *l) {
+        uint8_t buf[TTLOCK_PLAIN_MAX];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        uint8_t command = l->enroll == SIM_ENROLL_CARD ? TTLOCK_CMD_IC_MANAGE : TTLOCK_CMD_FR_MANAGE;
+
+        if (l->enroll == SIM_ENROLL_NONE)
+                return;
+        /* Nobody presented a card or finger in time: the lock leaves add mode and says so with the
+         * §4.4 "undefined failure" LOCK_OPERATE_FAILED (0x13) — there is no time-out code on the
+         * wire (0x400 is the SDK's own), and 0x13 is what a client treats as "try again". */
+        l->enroll = SIM_ENROLL_NONE;
+        l->enroll_deadline = 0;
+        ttlock_reply_error(&w, command, TTLOCK_ERR_OPERATE_FAILED);
+        enrol_send(l, command, &w);
+        radio_activity(l);
 }
 
 int lock_card(SimLock *l, uint64_t number) {
@@ -295,6 +362,7 @@ int lock_card(SimLock *l, uint64_t number) {
                 else
                         return r;
                 l->enroll = SIM_ENROLL_NONE;
+                l->enroll_deadline = 0;
                 enrol_send(l, TTLOCK_CMD_IC_MANAGE, &w);
                 lock_changed(l);
                 radio_activity(l);
@@ -303,11 +371,18 @@ int lock_card(SimLock *l, uint64_t number) {
 
         rec.card = card;
         c = l->paired && !l->frozen ? creds_card_find(l->creds, number) : NULL;
-        if (!c || !creds_window_valid(&c->start, &c->end, lock_clock_now(l))) {
+        if (!c || !creds_window_valid(&c->start, &c->end, lock_clock_now(l)) ||
+            !schedule_allows(l, &c->schedule)) {
                 rec.type = TTLOCK_LOG_IC_UNLOCK_FAILED;
                 add_record(l, &rec);
                 door_event(l, false);
                 return -EPERM;
+        }
+        if (l->dead_locked) {
+                rec.type = TTLOCK_LOG_IC_UNLOCK_FAILED_LOCKED;
+                add_record(l, &rec);
+                door_event(l, false);
+                return -EACCES;
         }
         rec.type = TTLOCK_LOG_IC_UNLOCK;
         add_record(l, &rec);
@@ -335,6 +410,8 @@ int lock_finger(SimLock *l, uint64_t id) {
                         rp.add_status = TTLOCK_ENROL_PROGRESS;
                         rp.current = (uint8_t) l->enroll_presses;
                         rp.total = SIM_FINGER_PRESSES;
+                        /* Each press gives the person the whole time-out again for the next. */
+                        enrol_arm(l);
                 } else {
                         TTDateTime start, end;
                         int r;
@@ -344,6 +421,7 @@ int lock_finger(SimLock *l, uint64_t id) {
                         if (r < 0)
                                 return r;
                         l->enroll = SIM_ENROLL_NONE;
+                        l->enroll_deadline = 0;
                         if (r > 0) {
                                 ttlock_reply_error(&w, TTLOCK_CMD_FR_MANAGE, (uint8_t) r);
                                 enrol_send(l, TTLOCK_CMD_FR_MANAGE, &w);
@@ -362,11 +440,18 @@ int lock_finger(SimLock *l, uint64_t id) {
 
         rec.fingerprint.id = id;
         f = l->paired && !l->frozen ? creds_finger_find(l->creds, id) : NULL;
-        if (!f || !creds_window_valid(&f->start, &f->end, lock_clock_now(l))) {
+        if (!f || !creds_window_valid(&f->start, &f->end, lock_clock_now(l)) ||
+            !schedule_allows(l, &f->schedule)) {
                 rec.type = TTLOCK_LOG_FR_UNLOCK_FAILED;
                 add_record(l, &rec);
                 door_event(l, false);
                 return -EPERM;
+        }
+        if (l->dead_locked) {
+                rec.type = TTLOCK_LOG_FR_UNLOCK_FAILED_LOCKED;
+                add_record(l, &rec);
+                door_event(l, false);
+                return -EACCES;
         }
         rec.type = TTLOCK_LOG_FR_UNLOCK;
         add_record(l, &rec);
@@ -380,6 +465,11 @@ void lock_knob(SimLock *l, bool locked) {
         radio_touch(l);
         rec.type = locked ? TTLOCK_LOG_MECHANICAL_KEY_LOCK : TTLOCK_LOG_MECHANICAL_KEY_UNLOCK;
         add_record(l, &rec);
+        /* The mechanical key moves the bolt itself: it opens a double-locked door too. */
+        if (!locked && l->dead_locked) {
+                l->dead_locked = false;
+                lock_changed(l);
+        }
         set_locked(l, locked);
         push_record(l, 0, ++l->record_counter);
         push_state(l);
@@ -405,12 +495,14 @@ void lock_factory_reset(SimLock *l) {
         l->remote_unlock = false;
         l->show_password = false;
         l->frozen = false;
+        l->dead_locked = false;
         l->lamp_seconds = 0;
         l->switch_values = TTLOCK_SWITCH_RESET_BUTTON;
         l->n_passage = 0;
         creds_clear_all(l->creds);
         log_clear(l->log);
         l->enroll = SIM_ENROLL_NONE;
+        l->enroll_deadline = 0;
         erase_memory(&l->session, sizeof(l->session));
         if (was_paired)
                 sim1_emit(l, "Paired");
@@ -427,6 +519,7 @@ void lock_connected(SimLock *l) {
         erase_memory(&l->session, sizeof(l->session));
         ttlock_reassembler_reset(&l->rx);
         l->enroll = SIM_ENROLL_NONE;
+        l->enroll_deadline = 0;
         l->drop_after_flush = false;
 }
 
@@ -436,6 +529,7 @@ void lock_disconnected(SimLock *l) {
         ttlock_reassembler_reset(&l->rx);
         radio_flush_discard(l);
         l->enroll = SIM_ENROLL_NONE;
+        l->enroll_deadline = 0;
         l->drop_after_flush = false;
         l->idle_drop_at = 0;
 }
@@ -610,21 +704,32 @@ static int do_actuate(Exchange *x) {
         TTActuateRequest q;
         TTActuateReply a = { .battery = l->battery, .has_record = true };
         TTLogRecord rec = { .tail = TTLOCK_LOG_TAIL_APP };
-        bool unlock = x->command == TTLOCK_CMD_UNLOCK;
+        bool unlock = x->command == TTLOCK_CMD_UNLOCK, dead = x->command == TTLOCK_CMD_DEAD_LOCK;
 
+        /* DEAD_LOCK exists only on locks with feature bit 32 (§8); without it the command is
+         * unknown to the lock, whatever its payload. */
+        if (dead && !need_feature(x, TTLOCK_FEATURE_DEAD_LOCK))
+                return 0;
         if (ttlock_actuate_request_decode(x->data, x->len, &q, &x->e) < 0)
                 return bad_request(x);
-        if (!unlock && !need_feature(x, TTLOCK_FEATURE_MANUAL_LOCK))
+        if (x->command == TTLOCK_CMD_FUNCTION_LOCK && !need_feature(x, TTLOCK_FEATURE_MANUAL_LOCK))
                 return 0;
         if (!sum_ok(x, q.sum))
                 return 0;
         if (l->battery == 0)
                 return fail(x, TTLOCK_ERR_NO_POWER);
 
+        /* §4.3 lists no record type of its own for a double-lock: it is an app lock (26). */
         rec.type = unlock ? TTLOCK_LOG_APP_UNLOCK : TTLOCK_LOG_BLE_LOCK;
         rec.app.uid = l->session.uid;
         rec.app.record_id = q.timestamp;
         add_record(l, &rec);
+        /* The app's unlock releases a double-lock (§4.4 LOCK_REVERSE keeps out keypad, card and
+         * finger only); a plain lock leaves it as it is. */
+        if ((unlock && l->dead_locked) || dead) {
+                l->dead_locked = dead;
+                lock_changed(l);
+        }
         set_locked(l, !unlock);
 
         a.uid = l->session.uid;
@@ -1082,7 +1187,7 @@ static int do_card(Exchange *x) {
                          * (Sim1.PresentCard). */
                         if (c->n_cards >= c->slots)
                                 return fail(x, TTLOCK_ERR_NO_FREE_MEMORY);
-                        l->enroll = SIM_ENROLL_CARD;
+                        enrol_start(l, SIM_ENROLL_CARD);
                         ttlock_card_enrol_waiting_encode(&x->w, l->battery);
                         return 0;
                 }
@@ -1156,8 +1261,7 @@ static int do_fingerprint(Exchange *x) {
 
                 if (c->n_fingers >= c->slots)
                         return fail(x, TTLOCK_ERR_NO_FREE_MEMORY);
-                l->enroll = SIM_ENROLL_FINGER;
-                l->enroll_presses = 0;
+                enrol_start(l, SIM_ENROLL_FINGER);
                 return ttlock_fingerprint_add_reply_encode(&x->w, &rp, &x->e);
         }
         case TTLOCK_FP_OP_MODIFY:
@@ -1177,6 +1281,82 @@ static int do_fingerprint(Exchange *x) {
         }
         if (r < 0)
                 return r;
+        if (r > 0)
+                return fail(x, (uint8_t) r);
+        lock_changed(l);
+        ttlock_op_reply_encode(&x->w, l->battery, q.op);
+        return 0;
+}
+
+/* CYCLIC_CMD 0x70 (§4.3): weekly schedules of one card or fingerprint. */
+static int do_cyclic(Exchange *x) {
+        SimLock *l = x->l;
+        TTCyclicRequest q;
+        SimSchedule *s;
+        int r = 0;
+
+        if (!need_admin(x) || !need_feature(x, TTLOCK_FEATURE_CYCLIC_IC_OR_FINGER_PRINT))
+                return 0;
+        if (ttlock_cyclic_request_decode(x->data, x->len, &q, &x->e) < 0)
+                return bad_request(x);
+        /* The credential must exist: the same codes as IC_MANAGE / FR_MANAGE modify of a missing
+         * one; a lock without the reader does not know the user type. */
+        if (q.user_type == TTLOCK_CYCLIC_USER_IC) {
+                SimCard *card;
+
+                if (!need_feature(x, TTLOCK_FEATURE_IC))
+                        return 0;
+                card = creds_card_find(l->creds, q.user);
+                if (!card)
+                        return fail(x, TTLOCK_ERR_IC_CARD_NOT_EXIST);
+                s = &card->schedule;
+        } else {
+                SimFinger *f;
+
+                if (!need_feature(x, TTLOCK_FEATURE_FINGER_PRINT))
+                        return 0;
+                f = creds_finger_find(l->creds, q.user);
+                if (!f)
+                        return fail(x, TTLOCK_ERR_FINGER_PRINT_NOT_EXIST);
+                s = &f->schedule;
+        }
+
+        ttlock_reply_begin(&x->w, x->command);
+        switch (q.op) {
+        case TTLOCK_CYCLIC_OP_QUERY:
+                /* §4.3 gives no layout for the answer: battery, op, then each window in the layout
+                 * of the add request, [1 weekly][weekday][0][sh][sm][eh][em] (see ttlock-sim(1)). */
+                ttlock_op_reply_encode(&x->w, l->battery, q.op);
+                for (size_t i = 0; i < s->n_cyclic; i++) {
+                        const SimCyclic *c = &s->cyclic[i];
+
+                        tt_put_u8(&x->w, TTLOCK_CYCLIC_WEEKLY);
+                        tt_put_u8(&x->w, c->weekday);
+                        tt_put_u8(&x->w, 0);
+                        tt_put_u8(&x->w, c->start_hour);
+                        tt_put_u8(&x->w, c->start_minute);
+                        tt_put_u8(&x->w, c->end_hour);
+                        tt_put_u8(&x->w, c->end_minute);
+                }
+                return 0;
+        case TTLOCK_CYCLIC_OP_ADD:
+                r = creds_schedule_add(
+                        s,
+                        &(SimCyclic){
+                                .weekday = q.weekday,
+                                .start_hour = q.start_hour,
+                                .start_minute = q.start_minute,
+                                .end_hour = q.end_hour,
+                                .end_minute = q.end_minute,
+                        });
+                break;
+        case TTLOCK_CYCLIC_OP_REMOVE:
+        case TTLOCK_CYCLIC_OP_CLEAR:
+                r = creds_schedule_clear(s);
+                break;
+        default:
+                return fail(x, TTLOCK_ERR_INVALID_PARAM);
+        }
         if (r > 0)
                 return fail(x, (uint8_t) r);
         lock_changed(l);
@@ -1230,6 +1410,7 @@ static int dispatch(Exchange *x) {
                 return do_check_random(x);
         case TTLOCK_CMD_UNLOCK:
         case TTLOCK_CMD_FUNCTION_LOCK:
+        case TTLOCK_CMD_DEAD_LOCK:
                 return do_actuate(x);
         case TTLOCK_CMD_GET_OPERATE_LOG:
                 return do_log(x);
@@ -1280,6 +1461,8 @@ static int dispatch(Exchange *x) {
                 return do_card(x);
         case TTLOCK_CMD_FR_MANAGE:
                 return do_fingerprint(x);
+        case TTLOCK_CMD_CYCLIC_CMD:
+                return do_cyclic(x);
         case TTLOCK_CMD_OPERATE_FINISHED:
                 if (need_admin(x) && need_empty(x))
                         ttlock_reply_begin(&x->w, x->command);
@@ -1376,8 +1559,9 @@ reply:
         send_frame(l, x.frame_command, x.key, x.buf, n, bad_crc);
 
         /* §7.3: after moving the bolt the lock pushes its state. */
-        if ((x.command == TTLOCK_CMD_UNLOCK || x.command == TTLOCK_CMD_FUNCTION_LOCK) && n > 1 &&
-            x.buf[1] == TTLOCK_STATUS_SUCCESS)
+        if ((x.command == TTLOCK_CMD_UNLOCK || x.command == TTLOCK_CMD_FUNCTION_LOCK ||
+             x.command == TTLOCK_CMD_DEAD_LOCK) &&
+            n > 1 && x.buf[1] == TTLOCK_STATUS_SUCCESS)
                 push_state(l);
         erase_memory(plain, sizeof(plain));
 }

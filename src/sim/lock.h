@@ -19,8 +19,11 @@ void lock_disconnected(SimLock *l);
 void lock_receive(SimLock *l, const uint8_t *data, size_t len);
 /* The auto-lock timer ran out (§5.3: re-locks without a log record). */
 void lock_auto_lock(SimLock *l);
+/* A card or fingerprint enrolment waited --enrol-timeout-seconds in vain: the failure reply. */
+void lock_enrol_expired(SimLock *l);
 
-/* The person at the door (Sim1). Return 0, or -EPERM when the lock refused (the log says why). */
+/* The person at the door (Sim1). Return 0, -EPERM when the lock refused (the log says why), or
+ * -EACCES when a good credential was refused because the lock is double-locked (§4.4 0x1E). */
 int lock_keypad(SimLock *l, const char *code);
 int lock_card(SimLock *l, uint64_t number);
 int lock_finger(SimLock *l, uint64_t id);

@@ -204,6 +204,8 @@ static void help(void) {
                "     --latency-ms MS               Request → reply latency (default 30)\n"
                "     --temporary-timeout-seconds S Forget unconnected devices S s after discovery\n"
                "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
+               "     --enrol-timeout-seconds S     A card/fingerprint enrolment gives up after S s\n"
+               "                                   without a card or press (default 30, 0 never)\n"
                "     --log-level LEVEL             debug, info, notice, warning, err (default info)\n"
                "\nSee ttlock-sim(1).\n");
 }
@@ -223,6 +225,7 @@ enum {
         ARG_CONNECT_FAIL,
         ARG_LATENCY,
         ARG_TEMPORARY,
+        ARG_ENROL_TIMEOUT,
         ARG_LOG_LEVEL,
 };
 
@@ -277,6 +280,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "connect-fail-ms", required_argument, NULL, ARG_CONNECT_FAIL },
                 { "latency-ms", required_argument, NULL, ARG_LATENCY },
                 { "temporary-timeout-seconds", required_argument, NULL, ARG_TEMPORARY },
+                { "enrol-timeout-seconds", required_argument, NULL, ARG_ENROL_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {},
         };
@@ -295,6 +299,9 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         .connect_fail_usec = 2000 * USEC_PER_MSEC,
                         .latency_usec = 30 * USEC_PER_MSEC,
                         .temporary_timeout_usec = 30 * USEC_PER_SEC,
+                        /* [JS] waits 10 s per step and the official app a little more; a person
+                         * fetching a card from a drawer needs longer: 30 s. */
+                        .enrol_timeout_usec = 30 * USEC_PER_SEC,
                 },
                 .log_level = LOG_INFO,
         };
@@ -398,6 +405,14 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                                 USEC_PER_SEC,
                                 86400,
                                 &o->timing.temporary_timeout_usec);
+                        break;
+                case ARG_ENROL_TIMEOUT:
+                        r = parse_time(
+                                "--enrol-timeout-seconds",
+                                optarg,
+                                USEC_PER_SEC,
+                                3600,
+                                &o->timing.enrol_timeout_usec);
                         break;
                 case ARG_LOG_LEVEL:
                         r = log_level_from_string(optarg);

@@ -118,6 +118,8 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 
         if (l->n_tx > 0 && now >= l->tx_due)
                 flush(l);
+        if (l->enroll != SIM_ENROLL_NONE && l->enroll_deadline > 0 && now >= l->enroll_deadline)
+                lock_enrol_expired(l);
         if (l->auto_lock_at > 0 && now >= l->auto_lock_at) {
                 l->auto_lock_at = 0;
                 lock_auto_lock(l);
@@ -157,6 +159,8 @@ void radio_update(SimLock *l) {
         consider(&next, l->auto_lock_at, now);
         if (l->conn == SIM_CONNECTED)
                 consider(&next, l->idle_drop_at, now);
+        if (l->enroll != SIM_ENROLL_NONE)
+                consider(&next, l->enroll_deadline, now);
         if (awake && !t->always_awake)
                 consider(&next, l->awake_until, now);
         if (!dormant && !t->always_awake && t->dormant_after_usec > 0 && l->conn == SIM_DISCONNECTED)

@@ -43,6 +43,7 @@ typedef struct SimTiming {
         uint64_t connect_fail_usec;      /* time a failing Connect() takes before Failed */
         uint64_t latency_usec;           /* per exchange, request → first notification */
         uint64_t temporary_timeout_usec; /* BlueZ's TemporaryTimeout; 0 = keep devices */
+        uint64_t enrol_timeout_usec;     /* a card/finger enrolment gives up; 0 = only on disconnect */
         bool always_awake;
 } SimTiming;
 
@@ -130,6 +131,7 @@ struct SimLock {
         bool remote_unlock;
         bool show_password;
         bool frozen;
+        bool dead_locked; /* DEAD_LOCK 0x69: only the app and the mechanical key open (§4.4 0x1E) */
         uint16_t lamp_seconds;
         uint32_t switch_values;
         SimPassage passage[SIM_PASSAGE_MAX];
@@ -150,6 +152,7 @@ struct SimLock {
 
         /* BlueZ view (bluez-*.c) */
         bool visible;       /* Device1 exported */
+        bool rssi_known;    /* RSSI exists: seen by the discovery running now (BlueZ drops it after) */
         bool gatt_exported; /* GATT objects exported (kept after disconnect: Cache=always) */
         uint64_t seen_usec; /* last time discovery saw it */
         uint8_t last_advert[32];
@@ -171,6 +174,7 @@ struct SimLock {
         bool drop_after_flush; /* RESET_LOCK: the lock disconnects once its reply is out */
         SimEnrollKind enroll;
         unsigned enroll_presses;
+        uint64_t enroll_deadline; /* CLOCK_MONOTONIC µs; 0 = no time-out */
         uint32_t record_counter;
 };
 

@@ -26,6 +26,18 @@ static int not_supported(sd_bus_error *error, SimLock *l, const char *what) {
                 error, SD_BUS_ERROR_NOT_SUPPORTED, "%s has no %s (see its features)", l->address_str, what);
 }
 
+/* A good credential refused by a double-locked lock (DEAD_LOCK 0x69): the person at the door learns
+ * it, as the lock's beep would tell them; ordinary refusals only leave a log record. */
+static int refused(sd_bus_error *error, SimLock *l, int r) {
+        if (r == -EACCES)
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_ACCESS_DENIED,
+                        "%s is double-locked: LOCK_REVERSE (0x1E)",
+                        l->address_str);
+        return r;
+}
+
 static int method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         radio_touch(userdata);
         return sd_bus_reply_method_return(m, NULL);
@@ -51,6 +63,8 @@ static int method_enter_passcode(sd_bus_message *m, void *userdata, sd_bus_error
         r = lock_keypad(l, code);
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "keypad");
+        if (r < 0 && r != -EPERM)
+                return refused(error, l, r);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -71,7 +85,7 @@ static int method_present_card(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "card reader");
         if (r < 0 && r != -EPERM)
-                return r;
+                return refused(error, l, r);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -99,7 +113,7 @@ static int method_place_finger(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r == -EOPNOTSUPP)
                 return not_supported(error, l, "fingerprint reader");
         if (r < 0 && r != -EPERM)
-                return r;
+                return refused(error, l, r);
         return sd_bus_reply_method_return(m, NULL);
 }
 

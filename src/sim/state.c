@@ -111,6 +111,28 @@ static void kv_hex(Out *o, const char *k, const uint8_t *d, size_t n) {
         kv(o, k, bytes_to_hex(d, n, b));
 }
 
+/* CYCLIC_CMD windows as "weekday sh sm eh em". */
+static void write_schedule(Out *o, const SimSchedule *s) {
+        char b[32];
+
+        scalar(o, "schedules");
+        seq_start(o);
+        for (size_t i = 0; i < s->n_cyclic; i++) {
+                const SimCyclic *c = &s->cyclic[i];
+                (void) snprintf(
+                        b,
+                        sizeof(b),
+                        "%u %u %u %u %u",
+                        c->weekday,
+                        c->start_hour,
+                        c->start_minute,
+                        c->end_hour,
+                        c->end_minute);
+                scalar(o, b);
+        }
+        seq_end(o);
+}
+
 static void write_lock(Out *o, SimLock *l) {
         SimCreds *c = l->creds;
         char b[64];
@@ -132,6 +154,7 @@ static void write_lock(Out *o, SimLock *l) {
         kv_bool(o, "remote-unlock", l->remote_unlock);
         kv_bool(o, "show-password", l->show_password);
         kv_bool(o, "frozen", l->frozen);
+        kv_bool(o, "dead-locked", l->dead_locked);
         kv_u64(o, "lamp-seconds", l->lamp_seconds);
         kv_u64(o, "switch-values", l->switch_values);
         kv_i64(o, "clock-offset-usec", l->clock_offset_usec);
@@ -179,6 +202,7 @@ static void write_lock(Out *o, SimLock *l) {
                 kv_u64(o, "size", c->cards[i].card.size);
                 kv_date(o, "start", &c->cards[i].start);
                 kv_date(o, "end", &c->cards[i].end);
+                write_schedule(o, &c->cards[i].schedule);
                 map_end(o);
         }
         seq_end(o);
@@ -190,6 +214,7 @@ static void write_lock(Out *o, SimLock *l) {
                 kv_u64(o, "id", c->fingers[i].id);
                 kv_date(o, "start", &c->fingers[i].start);
                 kv_date(o, "end", &c->fingers[i].end);
+                write_schedule(o, &c->fingers[i].schedule);
                 map_end(o);
         }
         seq_end(o);
@@ -415,6 +440,41 @@ static yaml_node_t *get_seq(In *in, yaml_node_t *map, const char *key) {
              _i < (seq)->data.sequence.items.top && ((item) = yaml_document_get_node((in)->doc, *_i)); \
              _i++)
 
+/* Optional (files written before CYCLIC_CMD have none): each window as write_schedule() puts it. */
+static int read_schedule(In *in, yaml_node_t *map, SimSchedule *ret) {
+        yaml_node_t *seq = get_seq(in, map, "schedules"), *item;
+        SimSchedule s = {};
+
+        FOREACH_ITEM(in, seq, item) {
+                unsigned f[5];
+                char extra;
+                SimCyclic c;
+
+                if (item->type != YAML_SCALAR_NODE ||
+                    sscanf((const char *) item->data.scalar.value,
+                           "%u %u %u %u %u %c",
+                           &f[0],
+                           &f[1],
+                           &f[2],
+                           &f[3],
+                           &f[4],
+                           &extra) != 5 ||
+                    f[0] < 1 || f[0] > 7 || f[1] > 23 || f[2] > 59 || f[3] > 23 || f[4] > 59)
+                        return bad(
+                                in,
+                                "schedules",
+                                item->type == YAML_SCALAR_NODE ? (const char *) item->data.scalar.value
+                                                               : NULL);
+                c = (SimCyclic){
+                        (uint8_t) f[0], (uint8_t) f[1], (uint8_t) f[2], (uint8_t) f[3], (uint8_t) f[4]
+                };
+                if (creds_schedule_add(&s, &c) != 0)
+                        return bad(in, "schedules", (const char *) item->data.scalar.value);
+        }
+        *ret = s;
+        return 0;
+}
+
 static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         SimCreds *c = l->creds;
         yaml_node_t *seq, *item;
@@ -441,6 +501,10 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
             get_bool(in, m, "remote-unlock", &l->remote_unlock) < 0 ||
             get_bool(in, m, "show-password", &l->show_password) < 0 ||
             get_bool(in, m, "frozen", &l->frozen) < 0)
+                return -EBADMSG;
+        /* Optional: state files written before DEAD_LOCK have no such key. */
+        l->dead_locked = false;
+        if (map_get(in, m, "dead-locked") && get_bool(in, m, "dead-locked", &l->dead_locked) < 0)
                 return -EBADMSG;
         if (get_u64(in, m, "battery", 100, &v) < 0)
                 return -EBADMSG;
@@ -510,7 +574,10 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         FOREACH_ITEM(in, seq, item) {
                 TTCard card;
                 TTDateTime s, e;
+                SimSchedule sched;
 
+                if (read_schedule(in, item, &sched) < 0)
+                        return -EBADMSG;
                 if (get_u64(in, item, "number", UINT64_MAX, &card.number) < 0 ||
                     get_u64(in, item, "size", 8, &v) < 0 || (v != 4 && v != 8) ||
                     get_date(in, item, "start", &s) < 0 || get_date(in, item, "end", &e) < 0)
@@ -518,18 +585,23 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
                 card.size = (uint8_t) v;
                 if (creds_card_add(c, &card, &s, &e) != 0)
                         return bad(in, "cards (more than slots=)", NULL);
+                creds_card_find(c, card.number)->schedule = sched;
         }
 
         seq = get_seq(in, m, "fingerprints");
         FOREACH_ITEM(in, seq, item) {
                 TTDateTime s, e;
+                SimSchedule sched;
                 uint64_t id;
 
+                if (read_schedule(in, item, &sched) < 0)
+                        return -EBADMSG;
                 if (get_u64(in, item, "id", UINT64_C(0xFFFFFFFFFFFF), &id) < 0 ||
                     get_date(in, item, "start", &s) < 0 || get_date(in, item, "end", &e) < 0)
                         return bad(in, "fingerprints", NULL);
                 if (creds_finger_add(c, id, &s, &e) != 0)
                         return bad(in, "fingerprints (more than slots=)", NULL);
+                creds_finger_find(c, id)->schedule = sched;
         }
 
         seq = get_seq(in, m, "log");

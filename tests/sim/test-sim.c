@@ -51,6 +51,8 @@ typedef struct Client {
         bool device_removed;
         unsigned mfd_changes;
         bool connected;
+        unsigned rssi_changes;     /* PropertiesChanged of DEV with an RSSI value */
+        unsigned rssi_invalidated; /* PropertiesChanged of DEV listing RSSI as invalidated */
         uint8_t key[TTLOCK_KEY_SIZE];
 } Client;
 
@@ -112,9 +114,24 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 } else {
                         if (strcmp(path, DEV) == 0 && strcmp(name, "ManufacturerData") == 0)
                                 c->mfd_changes++;
+                        if (strcmp(path, DEV) == 0 && strcmp(name, "RSSI") == 0)
+                                c->rssi_changes++;
                         ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
                 }
                 ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+        }
+        ck_assert_int_ge(r, 0);
+        ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+        {
+                char **invalidated = NULL;
+
+                ck_assert_int_ge(sd_bus_message_read_strv(m, &invalidated), 0);
+                for (char **i = invalidated; i && *i; i++) {
+                        if (strcmp(path, DEV) == 0 && strcmp(*i, "RSSI") == 0)
+                                c->rssi_invalidated++;
+                        free(*i);
+                }
+                free(invalidated);
         }
         return 0;
 }
@@ -473,6 +490,37 @@ static void request_fails(Client *c, uint8_t cmd, const void *plain, size_t len,
         tt_assert_hex_eq(out, n, hex);
 }
 
+/* A request written out in hex as protocol.md lays it out, and the reply expected byte for byte. */
+static void request_hex(Client *c, uint8_t cmd, const char *request, const char *reply) {
+        uint8_t buf[TTLOCK_PLAIN_MAX], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len = tt_unhex(request, buf, sizeof(buf)), n;
+
+        n = exchange(c, cmd, c->key, buf, len, out);
+        tt_assert_hex_eq(out, n, reply);
+}
+
+/* A Sim1 action at the door that the lock refuses with an error the person notices. */
+static void sim1_denied(Client *c, const char *member, const char *arg) {
+        call_fails(c, DEV, "org.ttlock.Sim1", member, "org.freedesktop.DBus.Error.AccessDenied", "s", arg);
+}
+
+/* The whole log from the start (admin login needed). */
+static void read_log(Client *c, TTLogPage *page) {
+        uint8_t buf[8], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTError e = {};
+
+        ENCODE(buf, len, ttlock_log_request_encode(W, TTLOCK_LOG_ALL_RECORDS));
+        n = request_ok(c, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, out);
+        ck_assert_msg(ttlock_log_page_decode(out + 2, n - 2, page, &e) >= 0, "%s", tt_error_message(&e));
+}
+
+/* The default features plus dead-lock (32) and cyclic-card-fingerprint (34). */
+#define FEATURES_32_34                                                                                 \
+        "features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+"        \
+        "manual-lock+passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+" \
+        "reset-button+tamper-alert+privacy-lock+sound-volume+dead-lock+cyclic-card-fingerprint"
+
 static const TTDateTime wide_start = { 2000, 1, 31, 14, 0, 0 }, wide_end = { 2099, 11, 30, 14, 0, 0 };
 
 /* §5.1 with the official order; leaves the connection admin-authorised. */
@@ -540,7 +588,8 @@ static void pair(Client *c) {
         {
                 TTInitPasswordsRequest ip = { .year = 24 };
                 for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++)
-                        ip.entries[i] = (TTPasswordSeed) { .code = (uint16_t) (100 + i), .secret = 1234567890 };
+                        ip.entries[i] =
+                                (TTPasswordSeed){ .code = (uint16_t) (100 + i), .secret = 1234567890 };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_init_passwords_request_encode(&ip, W), 0));
                 n = request_ok(c, TTLOCK_CMD_INIT_PASSWORDS, buf, len, out);
                 tt_assert_hex_eq(out, n, "3101");
@@ -615,16 +664,26 @@ static void sim_args_default(const char **args, const char *extra) {
         args[i] = NULL;
 }
 
-/* A lock paired over the air, connected and admin-authorised. */
-static void start_paired(Client *c, const char *lock_spec) {
-        const char *args[20];
+/* A lock paired over the air, connected and admin-authorised; more: further options or NULL. */
+static void start_paired_with(Client *c, const char *lock_spec, const char *const *more) {
+        const char *args[30];
+        size_t n = 0;
 
         sim_args_default(args, lock_spec);
+        while (args[n])
+                n++;
+        for (; more && *more; more++)
+                args[n++] = *more;
+        args[n] = NULL;
         start(c, args);
         sim1(c, "Wake", NULL, NULL);
         discover(c);
         connect_lock(c);
         pair(c);
+}
+
+static void start_paired(Client *c, const char *lock_spec) {
+        start_paired_with(c, lock_spec, NULL);
 }
 
 /* ---- discovery and BlueZ behaviour ---- */
@@ -848,6 +907,160 @@ START_TEST(test_discovery_filter) {
 }
 END_TEST
 
+/* ---- what BlueZ exports only sometimes ---- */
+
+/* Does GetAll(iface) on path list the property? */
+static bool has_property(Client *c, const char *path, const char *iface, const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        bool found = false;
+        int r;
+
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        c->conn,
+                        "org.bluez",
+                        path,
+                        "org.freedesktop.DBus.Properties",
+                        "GetAll",
+                        NULL,
+                        &reply,
+                        "s",
+                        iface),
+                0);
+        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{sv}"), 0);
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *n;
+
+                ck_assert_int_ge(sd_bus_message_read(reply, "s", &n), 0);
+                found = found || strcmp(n, name) == 0;
+                ck_assert_int_ge(sd_bus_message_skip(reply, "v"), 0);
+                ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+        }
+        ck_assert_int_ge(r, 0);
+        return found;
+}
+
+/* Does GetManagedObjects list the property for path and iface? (What a client like ttlockd reads.) */
+static bool has_managed_property(Client *c, const char *path, const char *iface, const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        bool found = false;
+
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        c->conn,
+                        "org.bluez",
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "GetManagedObjects",
+                        NULL,
+                        &reply,
+                        NULL),
+                0);
+        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 0);
+        while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+                const char *p;
+
+                ck_assert_int_ge(sd_bus_message_read(reply, "o", &p), 0);
+                ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}"), 0);
+                while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
+                        const char *i;
+
+                        ck_assert_int_ge(sd_bus_message_read(reply, "s", &i), 0);
+                        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{sv}"), 0);
+                        while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
+                                const char *n;
+
+                                ck_assert_int_ge(sd_bus_message_read(reply, "s", &n), 0);
+                                if (strcmp(p, path) == 0 && strcmp(i, iface) == 0 && strcmp(n, name) == 0)
+                                        found = true;
+                                ck_assert_int_ge(sd_bus_message_skip(reply, "v"), 0);
+                                ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+                        }
+                        ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+                        ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+                }
+                ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+                ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+        }
+        return found;
+}
+
+START_TEST(test_bluez_properties) {
+        Client c;
+        const char *args[20];
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int16_t rssi = 0;
+        int b = 0;
+
+        sim_args_default(args, NULL);
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+        ck_assert_int_ge(
+                sd_bus_get_property_trivial(
+                        c.conn, "org.bluez", DEV, "org.bluez.Device1", "RSSI", NULL, 'n', &rssi),
+                0);
+        ck_assert_int_eq(rssi, -60);
+        ck_assert(has_property(&c, DEV, "org.bluez.Device1", "RSSI"));
+        ck_assert(has_managed_property(&c, DEV, "org.bluez.Device1", "RSSI"));
+
+        /* BlueZ 5.66 invalidates the RSSI when discovery stops: PropertiesChanged lists it as
+         * invalidated, and the property is gone. */
+        drain(&c, 100);
+        c.rssi_invalidated = 0;
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StopDiscovery", NULL);
+        ck_assert(WAIT_FOR(&c, c.rssi_invalidated == 1, 2000));
+        ck_assert_int_lt(
+                sd_bus_get_property_trivial(
+                        c.conn, "org.bluez", DEV, "org.bluez.Device1", "RSSI", &error, 'n', &rssi),
+                0);
+        sd_bus_error_free(&error);
+        ck_assert(!has_property(&c, DEV, "org.bluez.Device1", "RSSI"));
+        ck_assert(!has_managed_property(&c, DEV, "org.bluez.Device1", "RSSI"));
+        ck_assert(has_property(&c, DEV, "org.bluez.Device1", "ManufacturerData"));
+
+        /* Seen by discovery again: RSSI is back, announced with its value. */
+        c.rssi_changes = 0;
+        call_ok(&c, "/org/bluez/hci0", "org.bluez.Adapter1", "StartDiscovery", NULL);
+        ck_assert(WAIT_FOR(&c, c.rssi_changes == 1, 3000));
+        ck_assert(has_property(&c, DEV, "org.bluez.Device1", "RSSI"));
+        drain(&c, 300);
+        ck_assert_uint_eq(c.rssi_changes, 1); /* announced once, not at every advertisement */
+
+        /* Notifying exists only on the characteristic that can notify (0xFFF4). */
+        connect_lock(&c);
+        ck_assert(has_property(&c, NOTIFY, "org.bluez.GattCharacteristic1", "Notifying"));
+        ck_assert(has_managed_property(&c, NOTIFY, "org.bluez.GattCharacteristic1", "Notifying"));
+        ck_assert(has_property(&c, WRITE, "org.bluez.GattCharacteristic1", "Flags"));
+        ck_assert(!has_property(&c, WRITE, "org.bluez.GattCharacteristic1", "Notifying"));
+        ck_assert(!has_managed_property(&c, WRITE, "org.bluez.GattCharacteristic1", "Notifying"));
+        ck_assert(!has_property(
+                &c, DEV "/service0012/char0015", "org.bluez.GattCharacteristic1", "Notifying"));
+        ck_assert_int_lt(
+                sd_bus_get_property_trivial(
+                        c.conn,
+                        "org.bluez",
+                        WRITE,
+                        "org.bluez.GattCharacteristic1",
+                        "Notifying",
+                        &error,
+                        'b',
+                        &b),
+                0);
+        sd_bus_error_free(&error);
+        call_fails(
+                &c,
+                WRITE,
+                "org.bluez.GattCharacteristic1",
+                "StartNotify",
+                "org.bluez.Error.NotSupported",
+                NULL);
+        call_ok(&c, NOTIFY, "org.bluez.GattCharacteristic1", "StopNotify", NULL);
+        ck_assert(!get_bool(&c, NOTIFY, "org.bluez.GattCharacteristic1", "Notifying"));
+        stop(&c);
+}
+END_TEST
+
 /* ---- pairing and access ---- */
 
 START_TEST(test_pairing) {
@@ -948,6 +1161,8 @@ START_TEST(test_unlock_lock) {
                 n = request_ok(&c, TTLOCK_CMD_FUNCTION_LOCK, buf, len, out);
                 ck_assert_uint_eq(n, 17);
                 ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+                /* No dead-lock feature (32) on this lock: DEAD_LOCK is unknown to it. */
+                request_fails(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, TTLOCK_ERR_INVALID_COMMAND);
         }
 
         /* Validity of the user challenge: expired and not yet valid (§4.3). */
@@ -1302,6 +1517,10 @@ START_TEST(test_cards) {
         ck_assert_uint_eq(n, 17); /* 14 01 + the 15-byte record push */
         ck_assert_uint_eq(out[0], 0x14);
 
+        /* No cyclic-card-fingerprint feature (34) on this lock: CYCLIC_CMD is unknown to it. */
+        c.n_frames = 0;
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "70 00 1b");
+
         q = (TTCardRequest){ .op = TTLOCK_CARD_OP_DELETE, .card = { 3735928559u, 4 } };
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         c.n_frames = 0;
@@ -1357,6 +1576,291 @@ START_TEST(test_fingerprints) {
         ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
         tt_assert_hex_eq(out, n, "0601 5a 04");
+        stop(&c);
+}
+END_TEST
+
+/* Enrols fingerprint id with the four presses of §4.3 FR_MANAGE (admin login needed). */
+static void enrol_finger(Client *c, const char *id) {
+        uint8_t buf[8], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTFingerprintRequest q = { .op = TTLOCK_FP_OP_ADD };
+        TTFingerprintReply rp;
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_fingerprint_request_encode(W, &q, NULL), 0));
+        n = request_ok(c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0601 5a 02 02 04");
+        for (unsigned i = 1; i <= 4; i++) {
+                sim1(c, "PlaceFinger", "s", id);
+                ck_assert(next_frame(c, frame, &n, 3000));
+                n = open_frame(frame, n, c->key, TTLOCK_CMD_RESPONSE, out);
+                ck_assert_int_ge(ttlock_fingerprint_reply_decode(out + 2, n - 2, &rp, NULL), 0);
+        }
+        ck_assert_int_eq(rp.add_status, TTLOCK_ENROL_SUCCESS);
+}
+
+/* Adds card 0xDEADBEEF (3735928559) with the wide validity, as a recovery add (§4.3). */
+static void add_card(Client *c) {
+        uint8_t buf[32], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTCardRequest q = { .op = TTLOCK_CARD_OP_ADD,
+                            .has_card = true,
+                            .card = { 3735928559u, 4 },
+                            .start = wide_start,
+                            .end = wide_end };
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
+        tt_assert_hex_eq(buf, len, "02 deadbeef 00011f0e00 630b1e0e00");
+        n = request_ok(c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0501 5a 02 01 deadbeef");
+}
+
+/* CYCLIC_CMD 0x70 (§4.3): weekly schedules of a card and a fingerprint, honoured at the door and
+ * kept in the state file. The lock's clock was set to Monday 2024-05-06 07:08 by the pairing. */
+START_TEST(test_cyclic) {
+        Client c;
+        char path[128];
+        const char *more[] = { "--state", path, NULL };
+        const char *args[30];
+        TTLogPage page;
+        size_t k = 0;
+
+        snprintf(path, sizeof(path), "/tmp/ttlock-sim-cyclic-%d.yaml", (int) getpid());
+        (void) unlink(path);
+        start_paired_with(&c, "mac=" MAC "," FEATURES_32_34, more);
+        add_card(&c);
+
+        /* No schedule yet: the query lists none; clear and remove of nothing are RECORD_NOT_EXIST,
+         * which the official SDK treats as success for clear. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "7001 5a 01");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 02 04 deadbeef", "70 00 1f");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "03 02 04 deadbeef", "70 00 1f");
+        /* Credentials the lock does not hold: the IC_MANAGE / FR_MANAGE codes. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 0000002a", "70 00 18");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 01 06 000000000007", "70 00 1a");
+
+        /* Monday 08:00–09:00: outside it now, so the card no longer opens (log type 25). */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 01 00 08 00 09 00", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "7001 5a 01 01 01 00 08 00 09 00");
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* Monday 07:00–08:00 as well (twice: kept once), and a fingerprint for Tuesdays only. */
+        connect_lock(&c);
+        admin_login(&c);
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 01 00 07 00 08 00", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 01 00 07 00 08 00", "7001 5a 02");
+        request_hex(
+                &c,
+                TTLOCK_CMD_CYCLIC_CMD,
+                "01 02 04 deadbeef",
+                "7001 5a 01 01 01 00 08 00 09 00 01 01 00 07 00 08 00");
+        /* A window that ends before it starts; a weekday 8; a truncated request. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 02 00 0a 00 09 00", "70 00 20");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 08 00 08 00 09 00", "70 00 20");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 01 00 08", "70 00 17");
+        enrol_finger(&c, "7");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 01 06 000000000007 01 02 00 07 00 08 00", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 01 06 000000000007", "7001 5a 01 01 02 00 07 00 08 00");
+
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
+        sim1(&c, "PlaceFinger", "s", "7");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* The schedules are in the state file: a restarted simulator still has them. */
+        ck_assert_int_ge(test_bus_stop_pid(c.bus, c.sim, 5 * TEST_USEC_PER_SEC, NULL), 0);
+        sim_args_default(args, "mac=" MAC "," FEATURES_32_34);
+        while (args[k])
+                k++;
+        args[k++] = "--state";
+        args[k++] = path;
+        args[k] = NULL;
+        c.device_added = false;
+        spawn_sim(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+        connect_lock(&c);
+        admin_login(&c);
+        request_hex(
+                &c,
+                TTLOCK_CMD_CYCLIC_CMD,
+                "01 02 04 deadbeef",
+                "7001 5a 01 01 01 00 08 00 09 00 01 01 00 07 00 08 00");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 01 06 000000000007", "7001 5a 01 01 02 00 07 00 08 00");
+
+        read_log(&c, &page);
+        ck_assert_uint_eq(page.n_records, 4);
+        ck_assert_uint_eq(page.records[0].type, TTLOCK_LOG_IC_UNLOCK_FAILED);
+        ck_assert_uint_eq(page.records[1].type, TTLOCK_LOG_IC_UNLOCK);
+        ck_assert_uint_eq(page.records[2].type, TTLOCK_LOG_MECHANICAL_KEY_LOCK);
+        ck_assert_uint_eq(page.records[3].type, TTLOCK_LOG_FR_UNLOCK_FAILED);
+        ck_assert_uint_eq(page.records[3].fingerprint.id, 7);
+
+        /* Remove and clear drop every window; the credential opens at any time again. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "03 02 04 deadbeef", "7001 5a 03");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "7001 5a 01");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 01 06 000000000007", "7001 5a 04");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 01 06 000000000007", "70 00 1f");
+
+        /* Sixteen windows per credential, then storage is full. */
+        for (unsigned h = 0; h < 16; h++) {
+                char req[64];
+                snprintf(req, sizeof(req), "02 02 04 deadbeef 01 03 00 %02x 00 %02x 00", h, h + 1);
+                request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, req, "7001 5a 02");
+        }
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 02 04 deadbeef 01 03 00 10 00 11 00", "70 00 16");
+        /* Schedules belong to the credential: deleted with it, absent when it comes back. */
+        request_hex(&c, TTLOCK_CMD_IC_MANAGE, "03 deadbeef", "0501 5a 03");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "70 00 18");
+        add_card(&c);
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "7001 5a 01");
+
+        /* Administrator commands: no login, no schedules. */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        connect_lock(&c);
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "70 00 12");
+        stop(&c);
+        (void) unlink(path);
+}
+END_TEST
+
+/* DEAD_LOCK 0x69 (§4.3, feature 32): double-locked, the keypad, cards and fingers are refused with
+ * LOCK_REVERSE (log types 38, 39, 40); the app and the mechanical key still open. */
+START_TEST(test_dead_lock) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTActuateRequest q = { .timestamp = 1700000000 };
+        TTActuateReply ar;
+        TTStatusPush push;
+        TTReply rp;
+        TTLogPage page;
+        uint32_t ps;
+
+        start_paired(&c, "mac=" MAC "," FEATURES_32_34);
+        add_card(&c);
+        enrol_finger(&c, "7");
+
+        ps = user_challenge(&c);
+        q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY) + 1;
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_fails(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
+        q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_fails(&c, TTLOCK_CMD_DEAD_LOCK, buf, len - 1, TTLOCK_ERR_NO_DEFINED_ERROR);
+        n = request_ok(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, out);
+        ck_assert_uint_eq(n, 17); /* as FUNCTION_LOCK: battery, uid, unique id, lock time */
+        tt_assert_hex_eq(out, 11, "6901 5a 00000000 6553f100");
+        ck_assert_int_ge(ttlock_actuate_reply_decode(out + 2, n - 2, &ar, NULL), 0);
+        ck_assert_uint_eq(ar.time.year, 2024);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert(next_frame(&c, frame, &n, 3000)); /* §7.3 state push */
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        ck_assert_int_ge(ttlock_reply_parse(out, n, &rp, NULL), 0);
+        ck_assert_int_ge(ttlock_status_push_decode(rp.data, rp.data_len, &push, NULL), 0);
+        ck_assert_int_eq(push.state, TTLOCK_STATE_LOCKED);
+
+        /* Good credentials at the door are refused, and say why; a wrong code is only logged. */
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1_denied(&c, "EnterPasscode", "7654321");
+        sim1_denied(&c, "PresentCard", "3735928559");
+        sim1_denied(&c, "PlaceFinger", "7");
+        sim1(&c, "EnterPasscode", "s", "1111");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        connect_lock(&c);
+        admin_login(&c);
+        read_log(&c, &page);
+        ck_assert_uint_eq(page.n_records, 5);
+        ck_assert_uint_eq(page.records[0].type, TTLOCK_LOG_BLE_LOCK);
+        ck_assert_uint_eq(page.records[0].app.record_id, 1700000000);
+        ck_assert_uint_eq(page.records[1].type, TTLOCK_LOG_PASSCODE_UNLOCK_FAILED_LOCKED);
+        ck_assert_str_eq(page.records[1].passcode_pair.typed.code, "7654321");
+        ck_assert_uint_eq(page.records[2].type, TTLOCK_LOG_IC_UNLOCK_FAILED_LOCKED);
+        ck_assert_uint_eq(page.records[2].card.number, 3735928559u);
+        ck_assert_uint_eq(page.records[3].type, TTLOCK_LOG_FR_UNLOCK_FAILED_LOCKED);
+        ck_assert_uint_eq(page.records[3].fingerprint.id, 7);
+        ck_assert_uint_eq(page.records[4].type, TTLOCK_LOG_WRONG_PASSCODE);
+
+        /* The app still opens, and that ends the double-lock. */
+        ps = user_challenge(&c);
+        q = (TTActuateRequest){ .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000001 };
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
+        sim1(&c, "EnterPasscode", "s", "7654321");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* So does the mechanical key. */
+        connect_lock(&c);
+        ps = user_challenge(&c);
+        q = (TTActuateRequest){ .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000002 };
+        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        request_ok(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, out);
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+        sim1_denied(&c, "PresentCard", "3735928559");
+        sim1(&c, "TurnKnob", "b", &(int){ 0 });
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        stop(&c);
+}
+END_TEST
+
+/* A pending enrolment gives up after --enrol-timeout-seconds with LOCK_OPERATE_FAILED (0x13),
+ * counted from the ADD and again from each fingerprint press. */
+START_TEST(test_enrol_timeout) {
+        Client c;
+        const char *more[] = { "--enrol-timeout-seconds", "1", NULL };
+        uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        uint64_t t0;
+        TTCardReply cr;
+
+        start_paired_with(&c, NULL, more);
+        request_hex(&c, TTLOCK_CMD_IC_MANAGE, "02", "0501 5a 02 02");
+        t0 = now_usec();
+        ck_assert(!next_frame(&c, frame, &n, 700));
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        ck_assert_uint_ge(now_usec() - t0, 900000);
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "05 00 13");
+        /* Add mode is over: the card shown now is an unknown card, and nothing was stored. */
+        sim1(&c, "PresentCard", "s", "3735928559");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        c.n_frames = 0;
+        n = exchange(&c, TTLOCK_CMD_IC_MANAGE, c.key, "\x01\x00\x00", 3, out);
+        ck_assert_int_ge(ttlock_card_reply_decode(out + 2, n - 2, &cr, NULL), 0);
+        ck_assert_uint_eq(cr.n_cards, 0);
+
+        request_hex(&c, TTLOCK_CMD_FR_MANAGE, "02", "0601 5a 02 02 04");
+        usleep(600000);
+        sim1(&c, "PlaceFinger", "s", "7");
+        t0 = now_usec();
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "0601 5a 02 03 01 04");
+        /* Not at 1 s after the ADD (0.4 s from now) but 1 s after the press. */
+        ck_assert(!next_frame(&c, frame, &n, 700));
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        ck_assert_uint_ge(now_usec() - t0, 900000);
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "06 00 13");
+        ENCODE(buf,
+               len,
+               ck_assert_int_ge(
+                       ttlock_fingerprint_request_encode(
+                               W, &(TTFingerprintRequest){ .op = TTLOCK_FP_OP_SEARCH }, NULL),
+                       0));
+        n = request_ok(&c, TTLOCK_CMD_FR_MANAGE, buf, len, out);
+        tt_assert_hex_eq(out, n, "0601 5a 06 ffff");
         stop(&c);
 }
 END_TEST
@@ -1614,6 +2118,8 @@ START_TEST(test_options) {
                 { "--lock", "battery=101", NULL },
                 { "--locks", "0", NULL },
                 { "--latency-ms", "-1", NULL },
+                { "--enrol-timeout-seconds", "soon", NULL },
+                { "--enrol-timeout-seconds", "3601", NULL },
                 { "--frobnicate", NULL },
                 { "--lock", "mac=AA:BB:CC:DD:EE:FF", "--lock", "mac=aa:bb:cc:dd:ee:ff" },
         };
@@ -1655,6 +2161,7 @@ START_TEST(test_options) {
                         0);
                 ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
                 ck_assert_ptr_nonnull(strstr(output, "--always-awake"));
+                ck_assert_ptr_nonnull(strstr(output, "--enrol-timeout-seconds"));
                 free(output);
         }
         test_bus_stop(b);
@@ -1747,6 +2254,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_options);
         tcase_add_test(tc, test_discovery);
         tcase_add_test(tc, test_discovery_filter);
+        tcase_add_test(tc, test_bluez_properties);
         tcase_add_test(tc, test_pairing);
         tcase_add_test(tc, test_unlock_lock);
         tcase_add_test(tc, test_vectors);
@@ -1754,6 +2262,9 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_passcodes);
         tcase_add_test(tc, test_cards);
         tcase_add_test(tc, test_fingerprints);
+        tcase_add_test(tc, test_cyclic);
+        tcase_add_test(tc, test_dead_lock);
+        tcase_add_test(tc, test_enrol_timeout);
         tcase_add_test(tc, test_settings);
         tcase_add_test(tc, test_radio);
         tcase_add_test(tc, test_reset);
