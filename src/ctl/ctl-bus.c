@@ -413,6 +413,10 @@ int ctl_event_new(sd_bus *bus, sd_event_signal_handler_t on_signal, void *userda
                 r = sd_event_add_signal(e, NULL, SIGTERM, on_signal, userdata);
         if (r >= 0)
                 r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
+        /* An attached bus is flushed and closed when the loop exits; ours outlives the loop (pair
+         * waits for a pairable lock, then calls Pair() on the same connection). */
+        if (r >= 0)
+                r = sd_bus_set_close_on_exit(bus, false);
         if (r < 0)
                 return ctl_error(r, _("Failed to create an event loop: %s"), strerror(-r));
 
