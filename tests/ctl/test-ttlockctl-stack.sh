@@ -82,6 +82,17 @@ sim1() {
         busctl --system call org.bluez "$D1" org.ttlock.Sim1 "$@" >/dev/null
 }
 
+# Wait (at most 20 s) until FILE has at least N lines matching PATTERN; no check counted (helpers use it).
+wait_count() {
+        local file=$1 pattern=$2 n=$3 i
+        for ((i = 0; i < 200; i++)); do
+                [ "$(grep -Ec -- "$pattern" "$file")" -ge "$n" ] && return 0
+                sleep 0.1
+        done
+        echo "no $n lines /$pattern/ in $file" >&2
+        return 1
+}
+
 # Wait (at most 20 s) until FILE has a line matching PATTERN.
 wait_for_line() {
         local file=$1 pattern=$2 i
@@ -177,7 +188,9 @@ expect 0 '^\[.*"kind":"unlocked"' --json history "Front door" --since 2000-01-01
 expect 0 '^$' card add "Front door" 123456789
 expect 0 '^$' card validity "Front door" 123456789 --from 2026-12-01 --until 2027-01-01
 expect 0 '^123456789 +2026-12-01 00:00 +2027-01-01 00:00' --no-legend card list "Front door"
-(sleep 1; sim1 PresentCard s 987654) &
+# The card is presented once the lock listens (the monitor saw "waiting"), not after a guessed delay.
+(wait_count "$monitor_log" '"type":"enrollment","kind":"ic-card","status":"waiting"' 1 &&
+        sim1 PresentCard s 987654) &
 helper=$!
 expect 0 '^Enrolled card 987654\.$' card enroll "Front door"
 grep -q '^Hold the card to the lock' <<<"$out" || fail "card enroll showed no progress: $out"
@@ -204,7 +217,11 @@ expect 0 '^$' card clear "Front door"
 expect 0 '^No cards\.$' card list "Front door"
 
 # Fingerprints: four scans.
-(for i in 1 2 3 4 5 6; do sleep 0.7; sim1 PlaceFinger s 7 2>/dev/null; done) &
+# Each press once the lock asks for it: "waiting" before the first, "progress" after each one.
+(for i in 1 2 3 4; do
+        wait_count "$monitor_log" '"type":"enrollment","kind":"fingerprint","status":"(waiting|progress)"' $i &&
+                sim1 PlaceFinger s 7
+done) &
 helper=$!
 expect 0 '^Enrolled fingerprint ' finger enroll "Front door"
 grep -q '^Scan 1 of 4 done' <<<"$out" || fail "finger enroll showed no progress: $out"
