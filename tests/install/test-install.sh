@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `meson install` into a DESTDIR puts every file where a Debian package expects it (issue 4 item 7):
+# the programs, D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals,
+# translations and bash completion — and nothing that would hold a secret or a stray build product.
+#
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR
+set -u
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8
+passed=0
+failed=0
+
+abs() { # meson gives dirs relative to the prefix unless they are absolute
+        case "$1" in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac
+}
+
+destdir=$(mktemp -d)
+trap 'rm -rf "$destdir"' EXIT
+if ! meson install -C "$build" --destdir "$destdir" --no-rebuild --quiet >"$destdir.log" 2>&1; then
+        cat "$destdir.log"
+        echo "0 passed, 1 failed"
+        exit 1
+fi
+rm -f "$destdir.log"
+
+expect() { # path mode
+        local f=$destdir$1 mode
+        if [ -f "$f" ] && mode=$(stat -c %a "$f") && [ "$mode" = "$2" ]; then
+                passed=$((passed + 1))
+        else
+                failed=$((failed + 1))
+                echo "FAIL: $1 missing or mode ${mode:-none}, expected $2"
+        fi
+}
+
+bin=$(abs "$bindir") libexec=$(abs "$libexecdir") data=$(abs "$datadir") man=$(abs "$mandir")
+locale=$(abs "$localedir")
+
+expect "$bin/ttlockctl" 755
+expect "$bin/ttlock-decode" 755
+expect "$bin/ttlock-sim" 755
+expect "$libexec/ttlockd" 755
+expect "$data/dbus-1/system.d/org.ttlock.Manager.conf" 644
+expect "$data/dbus-1/system-services/org.ttlock.Manager.service" 644
+for i in Manager1 Lock1 Credentials1 Settings1; do
+        expect "$data/dbus-1/interfaces/org.ttlock.$i.xml" 644
+done
+expect "$data/polkit-1/actions/org.ttlock.policy" 644
+expect "$unitdir/ttlockd.service" 644
+for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man8/ttlockd.8; do
+        expect "$man/$m" 644
+done
+for l in de fr; do
+        expect "$locale/$l/LC_MESSAGES/ttlockd.mo" 644
+done
+expect "$data/bash-completion/completions/ttlockctl" 644
+
+# The activation file and the unit must start the binary that was installed.
+if grep -qx "Exec=$libexec/ttlockd" "$destdir$data/dbus-1/system-services/org.ttlock.Manager.service" &&
+   grep -q "^ExecStart=$libexec/ttlockd" "$destdir$unitdir/ttlockd.service"; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL: Exec=/ExecStart= do not point at $libexec/ttlockd"
+fi
+
+# Nothing else: no test binaries, no static libraries, no headers.
+extra=$(cd "$destdir" && find . -type f | grep -Ev '/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\.(xml|conf|service|policy|rules|[18]|mo))$|/completions/ttlockctl$')
+if [ -z "$extra" ]; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL: unexpected installed files: $extra"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
