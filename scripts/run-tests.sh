@@ -39,6 +39,7 @@ section_sanitize() {
 
 # Runs one libFuzzer binary for FUZZ_SECONDS from its seed corpus. New inputs go to a scratch
 # directory (the committed corpus stays as it is); crashes go to _build/fuzz/artifacts/.
+# -print_funcs=0: no llvm-symbolizer for "NEW_FUNC" lines (crash reports are still symbolized).
 run_fuzzer() {
         local name="$1" bin="$2"
         local seeds="$TT_ROOT/tests/fuzz/corpus/$name"
@@ -57,7 +58,7 @@ run_fuzzer() {
         ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1" \
         UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1" \
                 "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-                -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+                -print_final_stats=1 -print_funcs=0 -artifact_prefix="$artifacts/$name-" \
                 "$run" "$seeds" </dev/null >"$log" 2>&1 || rc=$?
 
         execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
@@ -116,13 +117,20 @@ section_fuzz() {
 # A section runs as the leader of its own session (see below): whatever it started and is still
 # running when it ends was left behind. Those are reported, stopped, and fail the section.
 check_leftovers() {
-        local list
+        local list tries=0
         list="$(mktemp)"
         # ps is our direct child, so the file lists everything in the session but ps itself. Zombies
-        # are skipped: they run nothing, and their reaping is their (re)parent's business (libFuzzer's
-        # llvm-symbolizer children end up like that).
-        ps -e -o pid=,sid=,stat=,args= >"$list"
-        awk -v sid="$$" '$2 == sid && $1 != sid && $3 !~ /^Z/ && $4 != "ps"' "$list" >"$list.left" || true
+        # are skipped: they run nothing, and their reaping is their (re)parent's business. A process
+        # that is still on its way out (e.g. a helper that has just seen its parent exit) gets a few
+        # seconds before it counts.
+        while :; do
+                ps -e -o pid=,sid=,stat=,args= >"$list"
+                awk -v sid="$$" '$2 == sid && $1 != sid && $3 !~ /^Z/ && $4 != "ps"' "$list" >"$list.left" || true
+                if [[ ! -s "$list.left" ]] || (( ++tries > 5 )); then
+                        break
+                fi
+                sleep 1
+        done
         rm -f "$list"
         if [[ -s "$list.left" ]]; then
                 echo "processes left behind by this section (stopping them):"
