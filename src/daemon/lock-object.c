@@ -23,6 +23,9 @@
  * this window after a disconnect are not believed. */
 #define BATTERY_DEBOUNCE_USEC (15U * 1000000U)
 #define ACCESS_CALLS_MAX 16U
+/* LastSeenUSec moves with every advert (several a second while scanning with duplicates): it is
+ * signalled when it moved by this much, or along with any other change (org.ttlock.Lock1.xml). */
+#define LAST_SEEN_SIGNAL_USEC (1U * 1000000U)
 /* How long after a log read an advert may still show the new-records flag of before it. */
 #define LOG_FLAG_GRACE_USEC (2U * 1000000U)
 
@@ -160,16 +163,23 @@ static int property_get_features(sd_bus *bus, const char *path, const char *inte
 }
 
 static void emit_changed(LockObject *l, const char *first, ...) {
-        char *names[16];
+        bool has_last_seen = false;
+        char *names[17];
         size_t n = 0;
         va_list ap;
 
         if (!l->exported)
                 return;
         va_start(ap, first);
-        for (const char *p = first; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+        for (const char *p = first; p && n < ELEMENTSOF(names) - 2; p = va_arg(ap, const char *)) {
+                has_last_seen = has_last_seen || strcmp(p, "LastSeenUSec") == 0;
                 names[n++] = (char *) p;
+        }
         va_end(ap);
+        /* A LastSeenUSec held back by the rate limit rides along with whatever changes next. */
+        if (!has_last_seen && l->last_seen_usec != l->last_seen_signalled_usec)
+                names[n++] = (char *) "LastSeenUSec";
+        l->last_seen_signalled_usec = l->last_seen_usec;
         names[n] = NULL;
         (void) sd_bus_emit_properties_changed_strv(l->manager->bus, l->path, LOCK_INTERFACE, names);
 }
@@ -444,7 +454,8 @@ void lock_object_device_changed(LockObject *l, const BluezDeviceInfo *info, bool
 
         /* An advert: the lock is here now. */
         l->last_seen_usec = now_realtime_usec();
-        emit_changed(l, "LastSeenUSec", NULL);
+        if (l->last_seen_usec - l->last_seen_signalled_usec >= LAST_SEEN_SIGNAL_USEC)
+                emit_changed(l, "LastSeenUSec", NULL);
 
         if (a.setting_mode != l->pairable) {
                 l->pairable = a.setting_mode;

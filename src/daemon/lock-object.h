@@ -45,6 +45,7 @@ struct LockObject {
         char *name;
         int16_t rssi;
         uint64_t last_seen_usec;
+        uint64_t last_seen_signalled_usec; /* the LastSeenUSec value last sent in PropertiesChanged */
         bool have_advert;
         bool advert_unlocked; /* last bolt bit seen while not dormant */
         bool advert_new_events;
