@@ -65,6 +65,9 @@ struct Link {
 
         TTReassembler reassembler;
         LinkStats stats;
+
+        /* Inside link_free(): jobs are being told -ECANCELED; nothing new starts. */
+        bool freeing;
 };
 
 static void link_kick(Link *l);
@@ -112,6 +115,9 @@ static int arm(Link *l, sd_event_source **s, uint64_t usec, TimerHandler h) {
 
         disarm(s);
         r = sd_event_add_time_relative(l->event, s, CLOCK_MONOTONIC, usec, 0, h, l);
+        if (r == -ESTALE)
+                /* The event loop has finished: ttlockd is shutting down and cancels what runs. */
+                return r;
         if (r < 0)
                 return log_error_errno(r, "Failed to arm a link timer: %m");
         return 0;
@@ -183,6 +189,9 @@ static void link_lost(Link *l, int error) {
         if (was_ready && l->cb.connected_changed)
                 l->cb.connected_changed(l, false, l->userdata);
 
+        /* The running job learns of it through its command in flight, or, between two commands,
+         * from its next link_job_send() (-ENOTCONN: link_kick() does not reconnect while a job
+         * runs, and logins are per connection anyway, §5). */
         if (l->cmd.active)
                 complete(l, error, NULL);
 
@@ -192,14 +201,15 @@ static void link_lost(Link *l, int error) {
 /* Every queued job fails: the lock cannot be reached. The running job, if any, is not touched — it
  * learns through its command. */
 static void fail_queued(Link *l, int error) {
-        LinkJob **p = &l->jobs;
+        for (;;) {
+                LinkJob **p = &l->jobs, *job;
 
-        while (*p) {
-                LinkJob *job = *p;
-                if (job->running) {
-                        p = &job->next;
-                        continue;
-                }
+                /* From the head each time: a start callback may cancel or finish other jobs. */
+                while (*p && (*p)->running)
+                        p = &(*p)->next;
+                job = *p;
+                if (!job)
+                        return;
                 *p = job->next;
                 if (job->start)
                         job->start(job, error, job->userdata);
@@ -347,7 +357,7 @@ static void link_connect(Link *l) {
 static void link_kick(Link *l) {
         LinkJob *job = l->jobs;
 
-        if (job && job->running)
+        if (l->freeing || (job && job->running))
                 return;
 
         if (!job) {
@@ -410,11 +420,19 @@ Link *link_free(Link *l) {
         if (!l)
                 return NULL;
 
+        /* link.h's promise: every job hears -ECANCELED — the running one through its command in
+         * flight (its handler normally finishes it), the queued ones through their start
+         * callback — so that no operation keeps a LinkJob pointer into freed memory. */
+        l->freeing = true;
         l->cb = (LinkCallbacks) {};
+        if (l->cmd.active)
+                complete(l, -ECANCELED, NULL);
         if (l->cmd.active) {
-                l->cmd.cb = NULL; /* no callbacks into an owner that is going away */
+                l->cmd.cb = NULL;
                 inflight_clear(l);
         }
+        fail_queued(l, -ECANCELED);
+        /* Left: a running job between commands that did not finish; it cannot be told (link.h). */
         while (l->jobs) {
                 LinkJob *job = l->jobs;
                 l->jobs = job->next;
@@ -605,6 +623,8 @@ static void write_next_chunk(Link *l) {
 int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret) {
         LinkJob *job, **p;
 
+        if (l->freeing)
+                return -ECANCELED;
         job = calloc(1, sizeof(LinkJob));
         if (!job)
                 return -ENOMEM;
@@ -649,6 +669,8 @@ int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t le
         TTError e = {};
         int r;
 
+        if (l->freeing)
+                return -ECANCELED;
         if (!job->running || l->jobs != job)
                 return -ESTALE;
         if (l->state != LINK_READY)

@@ -42,7 +42,11 @@ typedef struct LinkCallbacks {
 
 int link_new(sd_event *event, Bluez *bluez, const char *device_path, const LinkConfig *config,
              const LinkCallbacks *cb, void *userdata, Link **ret);
-/* Fails every job with -ECANCELED first. */
+/* Fails every job with -ECANCELED first: the running job's command in flight gets it in its reply
+ * handler (which is expected to finish the job), queued jobs get it in their start callback. Nothing
+ * can be queued or sent from those callbacks (-ECANCELED). A running job with no command in flight
+ * cannot be told and is dropped: every operation (ops-*.c) sends its next command or finishes from
+ * inside its callbacks, so none is ever in that state while control is back in the event loop. */
 Link *link_free(Link *l);
 static inline void link_freep(Link **l) {
         if (*l)
@@ -79,7 +83,10 @@ int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret);
 /* Removes a queued job, or aborts a running one (its in-flight command's handler is not called). */
 void link_job_cancel(LinkJob *job);
 
-/* timeout_usec 0 = the link's default. The key encrypts the request and decrypts its replies. */
+/* timeout_usec 0 = the link's default. The key encrypts the request and decrypts its replies.
+ * -ENOTCONN once the connection the job started on has dropped (the link does not reconnect while
+ * a job runs: logins are per connection, §5), -ECANCELED inside link_free(), -EBUSY with a command in
+ * flight, -ESTALE for a job that is not running. A failed send calls no handler. */
 int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
                   const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkReplyHandler cb,
                   void *userdata);

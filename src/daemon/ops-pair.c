@@ -20,13 +20,17 @@ typedef enum PairStep {
         STEP_FEATURES,
         STEP_SWITCH,
         STEP_AUDIO,
+        STEP_SHOW_PASSWORD,
         STEP_AUTO_LOCK,
+        STEP_LAMP,
         STEP_GET_ADMIN_CODE,
         STEP_SET_ADMIN_CODE,
+        STEP_INIT_PASSWORDS,
         STEP_REMOTE_UNLOCK,
         STEP_MODEL,
         STEP_HARDWARE,
         STEP_FIRMWARE,
+        STEP_MANUFACTURE_DATE,
         STEP_OPERATE_FINISHED,
         _STEP_MAX,
 } PairStep;
@@ -84,8 +88,12 @@ static bool step_applies(PairOp *op, PairStep s) {
         switch (s) {
         case STEP_AUDIO:
                 return has_feature(op, TTLOCK_FEATURE_AUDIO_MANAGEMENT);
+        case STEP_SHOW_PASSWORD:
+                return has_feature(op, TTLOCK_FEATURE_PASSWORD_DISPLAY_OR_HIDE);
         case STEP_AUTO_LOCK:
                 return has_feature(op, TTLOCK_FEATURE_AUTO_LOCK);
+        case STEP_LAMP:
+                return has_feature(op, TTLOCK_FEATURE_LAMP);
         case STEP_GET_ADMIN_CODE:
                 return has_feature(op, TTLOCK_FEATURE_GET_ADMIN_CODE);
         case STEP_SET_ADMIN_CODE:
@@ -106,16 +114,52 @@ static uint8_t step_command(PairStep s) {
                 [STEP_FEATURES] = TTLOCK_CMD_SEARCH_DEVICE_FEATURE,
                 [STEP_SWITCH] = TTLOCK_CMD_SWITCH,
                 [STEP_AUDIO] = TTLOCK_CMD_AUDIO_MANAGE,
+                [STEP_SHOW_PASSWORD] = TTLOCK_CMD_SHOW_PASSWORD,
                 [STEP_AUTO_LOCK] = TTLOCK_CMD_AUTO_LOCK_MANAGE,
+                [STEP_LAMP] = TTLOCK_CMD_LAMP,
                 [STEP_GET_ADMIN_CODE] = TTLOCK_CMD_GET_ADMIN_CODE,
                 [STEP_SET_ADMIN_CODE] = TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD,
+                [STEP_INIT_PASSWORDS] = TTLOCK_CMD_INIT_PASSWORDS,
                 [STEP_REMOTE_UNLOCK] = TTLOCK_CMD_CONTROL_REMOTE_UNLOCK,
                 [STEP_MODEL] = TTLOCK_CMD_READ_DEVICE_INFO,
                 [STEP_HARDWARE] = TTLOCK_CMD_READ_DEVICE_INFO,
                 [STEP_FIRMWARE] = TTLOCK_CMD_READ_DEVICE_INFO,
+                [STEP_MANUFACTURE_DATE] = TTLOCK_CMD_READ_DEVICE_INFO,
                 [STEP_OPERATE_FINISHED] = TTLOCK_CMD_OPERATE_FINISHED,
         };
         return commands[s];
+}
+
+/* §4.3 INIT_PASSWORDS: ten years of seeds for the cloud's algorithmic passcodes, starting with this
+ * year (the year before on 1 January). ttlockd hands out passcodes only explicitly (Credentials1),
+ * never algorithmic ones, so the seeds are not kept: they only have to be unguessable, which also
+ * retires whatever seeds the lock had from the factory. */
+static int build_init_passwords(TTWriter *w) {
+        TTInitPasswordsRequest q = {};
+        TTDateTime now;
+        uint32_t v, hi, lo;
+        int r;
+
+        r = op_lock_time_now(&now);
+        if (r < 0)
+                return r;
+        q.year = (uint8_t) ((now.month == 1 && now.day == 1 ? now.year - 1 : now.year) % 100);
+        for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++) {
+                r = op_random_below(TTLOCK_PASSWORD_CODE_MAX + 1, &v);
+                if (r < 0)
+                        return r;
+                q.entries[i].code = (uint16_t) v;
+                /* 0 … 9 999 999 999, uniformly: two independent halves of five digits. */
+                r = op_random_below(100000, &hi);
+                if (r >= 0)
+                        r = op_random_below(100000, &lo);
+                if (r < 0)
+                        return r;
+                q.entries[i].secret = (uint64_t) hi * 100000 + lo;
+        }
+        r = ttlock_init_passwords_request_encode(&q, w);
+        erase_memory(&q, sizeof(q));
+        return r;
 }
 
 static int build_request(PairOp *op, TTWriter *w) {
@@ -147,6 +191,13 @@ static int build_request(PairOp *op, TTWriter *w) {
                 return ttlock_switch_request_encode(w, &(TTSwitchRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_AUDIO:
                 return ttlock_audio_request_encode(w, &(TTAudioRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+        case STEP_SHOW_PASSWORD:
+                return ttlock_show_password_request_encode(
+                        w, &(TTToggleRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
+        case STEP_LAMP:
+                return ttlock_lamp_request_encode(w, &(TTLampRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+        case STEP_INIT_PASSWORDS:
+                return build_init_passwords(w);
         case STEP_AUTO_LOCK:
                 return ttlock_auto_lock_request_encode(w, &(TTAutoLockRequest) { .op = TTLOCK_SETTING_QUERY },
                                                        NULL);
@@ -168,6 +219,8 @@ static int build_request(PairOp *op, TTWriter *w) {
                 return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_HARDWARE_REVISION, w);
         case STEP_FIRMWARE:
                 return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_FIRMWARE_REVISION, w);
+        case STEP_MANUFACTURE_DATE:
+                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_MANUFACTURE_DATE, w);
         default:
                 return -EINVAL;
         }
@@ -219,6 +272,32 @@ static int take_optional(PairOp *op, const TTReply *reply) {
                 if (r < 0)
                         return r;
                 rec->auto_lock_seconds = a.seconds;
+                return 0;
+        }
+        /* The key store has no place for these (store.h); they are read because the official
+         * sequence does (§5.1), and logged for whoever looks at a pairing. */
+        case STEP_SHOW_PASSWORD: {
+                TTToggleReply t;
+                r = ttlock_show_password_reply_decode(reply->data, reply->data_len, &t, NULL);
+                if (r < 0)
+                        return r;
+                log_debug("%s: passcodes %s on the screen", rec->address, t.enabled ? "shown" : "hidden");
+                return 0;
+        }
+        case STEP_LAMP: {
+                TTLampReply a;
+                r = ttlock_lamp_reply_decode(reply->data, reply->data_len, &a, NULL);
+                if (r < 0)
+                        return r;
+                log_debug("%s: lamp on for %u s", rec->address, a.seconds);
+                return 0;
+        }
+        case STEP_MANUFACTURE_DATE: {
+                TTDeviceInfoReply d;
+                r = ttlock_device_info_reply_decode(reply->data, reply->data_len, &d, NULL);
+                if (r < 0)
+                        return r;
+                log_info("%s: manufacture date %s", rec->address, d.text);
                 return 0;
         }
         case STEP_REMOTE_UNLOCK: {
@@ -324,7 +403,7 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                         log_info("%s: optional pairing step %s failed (%d/0x%02x), continuing.",
                                  op->record->address, ttlock_command_name(command) ?: "?", r,
                                  r == -EREMOTEIO ? st.lock_error : 0);
-                if (r == -ENOTCONN || r == -ETIMEDOUT) {
+                if (r == -ENOTCONN || r == -ETIMEDOUT || r == -ECANCELED) {
                         /* Nothing more will get through this connection; what we have is enough. */
                         op->step = _STEP_MAX;
                         finish(op);
@@ -357,7 +436,7 @@ static void run_step(PairOp *op) {
                 r = link_job_send(op->job, step_command(op->step), buf, len, op->key, 0, on_reply, op);
         erase_memory(buf, sizeof(buf));
         if (r < 0) {
-                if (op->step > STEP_ADD_ADMIN && r != -ENOTCONN) {
+                if (op->step > STEP_ADD_ADMIN && r != -ENOTCONN && r != -ECANCELED) {
                         log_info("%s: cannot send optional pairing step %s: %d", op->record->address,
                                  ttlock_command_name(step_command(op->step)) ?: "?", r);
                         op->step++;

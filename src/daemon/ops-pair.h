@@ -2,9 +2,10 @@
 #pragma once
 
 /* Pairing (protocol.md §5.1, initLock) as one LinkJob: GET_AES_KEY under the default key, ADD_ADMIN
- * with fresh random adminPs/unlockKey, then the optional steps — TIME_CALIBRATE, SEARCH_DEVICE_FEATURE,
- * SWITCH, AUDIO_MANAGE (feature 15), AUTO_LOCK_MANAGE (4), GET_ADMIN_CODE (18) / SET_ADMIN_KEYBOARD_PWD,
- * CONTROL_REMOTE_UNLOCK (14), READ_DEVICE_INFO 1–3 — and OPERATE_FINISHED. Every step after ADD_ADMIN
+ * with fresh random adminPs/unlockKey, then the optional steps in the official order — TIME_CALIBRATE,
+ * SEARCH_DEVICE_FEATURE, SWITCH, AUDIO_MANAGE (feature 15), SHOW_PASSWORD (9), AUTO_LOCK_MANAGE (4),
+ * LAMP (25), GET_ADMIN_CODE (18) / SET_ADMIN_KEYBOARD_PWD, INIT_PASSWORDS, CONTROL_REMOTE_UNLOCK (14),
+ * READ_DEVICE_INFO 1–4 — and OPERATE_FINISHED. Every step after ADD_ADMIN
  * is tolerated when a lock refuses it (§9.5: firmware differs), and logged.
  *
  * The keys exist from the moment ADD_ADMIN succeeds: keys_ready is called right then, before any
