@@ -9,11 +9,15 @@
  * Needs root, as CI runs it: polkitd reads actions only from /usr/share/polkit-1/actions. */
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +54,8 @@ typedef struct World {
         size_t n_events;
         bool saw_unlocked_before_reply; /* State "unlocked" arrived while Unlock() was in flight */
         char last_state[32];
+        unsigned last_seen_signals; /* PropertiesChanged of Lock1 carrying LastSeenUSec */
+        unsigned adverts;           /* ManufacturerData changes of the simulated device */
 } World;
 
 static const char *env_path(const char *name) {
@@ -109,9 +115,30 @@ static int on_lock_properties(sd_bus_message *m, void *userdata, sd_bus_error *e
                 if (strcmp(name, "State") == 0) {
                         ck_assert_int_ge(sd_bus_message_read(m, "v", "s", &s), 0);
                         snprintf(w->last_state, sizeof(w->last_state), "%s", s);
+                } else if (strcmp(name, "LastSeenUSec") == 0) {
+                        w->last_seen_signals++;
+                        ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
                 } else
                         ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
                 ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+        }
+        return 0;
+}
+
+/* Every advert the simulator sends refreshes ManufacturerData on its Device1 (BlueZ does the same). */
+static int on_sim_device_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        World *w = userdata;
+        const char *iface, *name;
+
+        if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, "org.bluez.Device1") != 0)
+                return 0;
+        if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &name) >= 0 && strcmp(name, "ManufacturerData") == 0)
+                        w->adverts++;
+                (void) sd_bus_message_skip(m, "v");
+                (void) sd_bus_message_exit_container(m);
         }
         return 0;
 }
@@ -125,6 +152,9 @@ static void open_client(World *w) {
         ck_assert_int_ge(r, 0);
         r = sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", NULL, "org.freedesktop.DBus.Properties",
                                 "PropertiesChanged", on_lock_properties, w);
+        ck_assert_int_ge(r, 0);
+        r = sd_bus_match_signal(w->client, NULL, "org.bluez", SIM_PATH, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_sim_device_properties, w);
         ck_assert_int_ge(r, 0);
         /* Wake-ups for the waits below: every property change of the simulator too. */
         r = sd_bus_add_match(w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
@@ -685,6 +715,421 @@ START_TEST(test_bad_arguments) {
 }
 END_TEST
 
+/* ---- FactoryReset ------------------------------------------------------------------------- */
+
+static bool key_file_exists(World *w) {
+        char p[300];
+
+        snprintf(p, sizeof(p), "%s/locks/AA_BB_CC_00_00_01.yaml", w->state_dir);
+        return access(p, F_OK) == 0;
+}
+
+static bool gone_or_pairable(World *w, const void *arg) {
+        return !lock_known(w, NULL) || (get_bool(w, LOCK1, "Pairable") && !get_bool(w, LOCK1, "Paired"));
+}
+
+START_TEST(test_factory_reset) {
+        World w;
+        char *err;
+
+        world_start(&w, false, NULL);
+        discover_and_pair(&w);
+        ck_assert(key_file_exists(&w));
+
+        call_ok(&w, LOCK1, "FactoryReset");
+        /* The keys are gone with the admin they opened; the lock is factory-fresh again. */
+        ck_assert_msg(!key_file_exists(&w), "the key file outlived FactoryReset");
+        ck_assert_msg(!get_bool(&w, SIM1, "Paired"), "the simulated lock still has an admin");
+        ck_assert_msg(
+                wait_for(&w, gone_or_pairable, NULL, TIMEOUT),
+                "the lock object neither went away nor became pairable");
+        /* Still discovering: the reset lock advertises setting mode and shows up as pairable. */
+        ck_assert_msg(wait_for(&w, lock_pairable, NULL, TIMEOUT), "the reset lock did not become pairable");
+        err = call_void(&w, LOCK1, "Unlock");
+        ck_assert_ptr_nonnull(err);
+        ck_assert_str_eq(err, "org.ttlock.Error.NotPaired");
+        free(err);
+        /* And it can be paired again. */
+        call_ok(&w, LOCK1, "Pair");
+        ck_assert(get_bool(&w, LOCK1, "Paired"));
+        ck_assert(key_file_exists(&w));
+        call_ok(&w, LOCK1, "Unlock");
+        world_stop(&w);
+}
+END_TEST
+
+/* ---- introspection against dbus/ ----------------------------------------------------------- */
+
+typedef struct Lines {
+        char **v;
+        size_t n;
+} Lines;
+
+static void lines_add(Lines *l, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
+        va_end(ap);
+        l->v = realloc(l->v, (l->n + 1) * sizeof(char *));
+        ck_assert_ptr_nonnull(l->v);
+        l->v[l->n++] = s;
+}
+
+static void lines_free(Lines *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* attr="value" of one tag (the text between < and >) into buf; "" when absent. */
+static const char *tag_attr(const char *tag, size_t len, const char *attr, char *buf, size_t size) {
+        char key[64];
+        const char *p, *end = tag + len;
+
+        snprintf(key, sizeof(key), " %s=\"", attr);
+        buf[0] = 0;
+        for (p = tag; p + strlen(key) <= end; p++)
+                if (strncmp(p, key, strlen(key)) == 0 ||
+                    (isspace((unsigned char) *p) && strncmp(p + 1, key + 1, strlen(key) - 1) == 0)) {
+                        const char *v = p + strlen(key), *q = memchr(v, '"', (size_t) (end - v));
+                        if (q)
+                                snprintf(buf, size, "%.*s", (int) (q - v), v);
+                        break;
+                }
+        return buf;
+}
+
+/* The parts of interface `iface` a client depends on, one normalised line each: members with their
+ * argument names, types and directions, property types and access, and the annotations that change
+ * behaviour (EmitsChangedSignal, absent = "true"; Deprecated; NoReply). Comments are skipped. */
+static void interface_lines(const char *xml, const char *iface, Lines *out) {
+        char member[160] = "", name[128], type[64], dir[16], access_[16], value[32];
+        bool in_iface = false, in_property = false, in_signal = false, property_emits = false;
+        const char *p = xml;
+
+        while ((p = strchr(p, '<'))) {
+                const char *tag = p, *end;
+                bool closing, selfclosing;
+                size_t len;
+                char el[32] = "";
+
+                if (strncmp(p, "<!--", 4) == 0) {
+                        end = strstr(p, "-->");
+                        ck_assert_ptr_nonnull(end);
+                        p = end + 3;
+                        continue;
+                }
+                end = strchr(p, '>');
+                ck_assert_ptr_nonnull(end);
+                p = end + 1;
+                len = (size_t) (end - tag);
+                closing = tag[1] == '/';
+                selfclosing = end[-1] == '/';
+                if (sscanf(tag + (closing ? 2 : 1), "%31[a-z]", el) != 1)
+                        continue; /* <?xml …?>, <!DOCTYPE …> */
+
+                if (strcmp(el, "interface") == 0) {
+                        in_iface = !closing &&
+                                strcmp(tag_attr(tag, len, "name", name, sizeof(name)), iface) == 0;
+                        continue;
+                }
+                if (!in_iface)
+                        continue;
+
+                if (strcmp(el, "method") == 0 || strcmp(el, "signal") == 0 || strcmp(el, "property") == 0) {
+                        if (!closing) {
+                                tag_attr(tag, len, "name", name, sizeof(name));
+                                snprintf(member, sizeof(member), "%s %s", el, name);
+                                in_property = strcmp(el, "property") == 0;
+                                in_signal = strcmp(el, "signal") == 0;
+                                property_emits = false;
+                                if (in_property)
+                                        lines_add(
+                                                out,
+                                                "%s %s %s",
+                                                member,
+                                                tag_attr(tag, len, "type", type, sizeof(type)),
+                                                tag_attr(tag, len, "access", access_, sizeof(access_)));
+                                else
+                                        lines_add(out, "%s", member);
+                        }
+                        if (closing || selfclosing) {
+                                if (in_property && !property_emits)
+                                        lines_add(out, "%s emits true", member);
+                                in_property = in_signal = false;
+                                member[0] = 0;
+                        }
+                        continue;
+                }
+                if (closing)
+                        continue;
+                if (strcmp(el, "arg") == 0) {
+                        tag_attr(tag, len, "direction", dir, sizeof(dir));
+                        tag_attr(tag, len, "name", name, sizeof(name));
+                        lines_add(
+                                out,
+                                "%s arg %s %s %s",
+                                member,
+                                name,
+                                tag_attr(tag, len, "type", type, sizeof(type)),
+                                in_signal        ? "out"
+                                        : dir[0] ? dir
+                                                 : "in");
+                } else if (strcmp(el, "annotation") == 0) {
+                        tag_attr(tag, len, "name", name, sizeof(name));
+                        tag_attr(tag, len, "value", value, sizeof(value));
+                        if (strcmp(name, "org.freedesktop.DBus.Property.EmitsChangedSignal") == 0 &&
+                            in_property) {
+                                property_emits = true;
+                                lines_add(out, "%s emits %s", member, value);
+                        } else if (
+                                strcmp(name, "org.freedesktop.DBus.Property.EmitsChangedSignal") == 0 ||
+                                strcmp(name, "org.freedesktop.DBus.Deprecated") == 0 ||
+                                strcmp(name, "org.freedesktop.DBus.Method.NoReply") == 0)
+                                lines_add(
+                                        out,
+                                        "%s annotation %s %s",
+                                        member[0] ? member : "interface",
+                                        name,
+                                        value);
+                }
+        }
+        qsort(out->v, out->n, sizeof(char *), cmp_str);
+}
+
+static char *read_text(const char *path) {
+        FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *m;
+        int c;
+
+        ck_assert_msg(f, "cannot open %s", path);
+        m = open_memstream(&buf, &n);
+        ck_assert_ptr_nonnull(m);
+        while ((c = fgetc(f)) != EOF)
+                fputc(c, m);
+        fclose(f);
+        fclose(m);
+        return buf;
+}
+
+static void compare_introspection(World *w, const char *path, const char *iface) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *live;
+        char file[512], *doc;
+        Lines a = {}, b = {};
+        bool same;
+        int r;
+
+        r = sd_bus_call_method(
+                w->client,
+                "org.ttlock.Manager",
+                path,
+                "org.freedesktop.DBus.Introspectable",
+                "Introspect",
+                &e,
+                &reply,
+                "");
+        ck_assert_msg(r >= 0, "Introspect %s: %s", path, e.message);
+        ck_assert_int_ge(sd_bus_message_read(reply, "s", &live), 0);
+        snprintf(file, sizeof(file), "%s/%s.xml", env_path("TTLOCK_DBUS_DIR"), iface);
+        doc = read_text(file);
+
+        interface_lines(live, iface, &a);
+        interface_lines(doc, iface, &b);
+        ck_assert_msg(a.n > 3, "%s: the daemon does not offer %s", path, iface);
+        same = a.n == b.n;
+        for (size_t i = 0; same && i < a.n; i++)
+                same = strcmp(a.v[i], b.v[i]) == 0;
+        if (!same) {
+                for (size_t i = 0; i < a.n; i++)
+                        if (!bsearch(&a.v[i], b.v, b.n, sizeof(char *), cmp_str))
+                                fprintf(stderr, "%s: only the daemon has: %s\n", iface, a.v[i]);
+                for (size_t i = 0; i < b.n; i++)
+                        if (!bsearch(&b.v[i], a.v, a.n, sizeof(char *), cmp_str))
+                                fprintf(stderr, "%s: only %s has: %s\n", iface, file, b.v[i]);
+        }
+        ck_assert_msg(same, "%s differs from what the daemon introspects at %s (see above)", file, path);
+        lines_free(&a);
+        lines_free(&b);
+        free(doc);
+        sd_bus_message_unref(reply);
+}
+
+static bool enough_adverts(World *w, const void *arg) {
+        return w->adverts >= *(const unsigned *) arg;
+}
+
+START_TEST(test_introspection_and_last_seen) {
+        unsigned want;
+        World w;
+
+        world_start(&w, false, NULL);
+        ck_assert_msg(wait_for(&w, have_adapter, NULL, TIMEOUT), "no adapter");
+        call_ok(&w, MANAGER, "StartDiscovery");
+        ck_assert_msg(wait_for(&w, lock_pairable, NULL, TIMEOUT), "the pairable lock did not appear");
+
+        compare_introspection(&w, "/org/ttlock/Manager", "org.ttlock.Manager1");
+        compare_introspection(&w, LOCK_PATH, "org.ttlock.Lock1");
+
+        /* Adverts every 200 ms: LastSeenUSec goes out at most about once a second (Lock1.xml). */
+        w.adverts = 0;
+        w.last_seen_signals = 0;
+        want = 15;
+        ck_assert_msg(wait_for(&w, enough_adverts, &want, TIMEOUT), "only %u adverts", w.adverts);
+        fprintf(stderr, "%u adverts, %u LastSeenUSec signals\n", w.adverts, w.last_seen_signals);
+        ck_assert_uint_ge(w.last_seen_signals, 1);
+        ck_assert_msg(
+                w.last_seen_signals <= w.adverts / 3,
+                "%u LastSeenUSec signals for %u adverts",
+                w.last_seen_signals,
+                w.adverts);
+        world_stop(&w);
+}
+END_TEST
+
+/* ---- crashes and faults ------------------------------------------------------------------- */
+
+START_TEST(test_kill_after_pair) {
+        int status = 0;
+        World w;
+
+        world_start(&w, false, NULL);
+        discover_and_pair(&w);
+        /* No clean shutdown: whatever Pair() wrote before it returned must be enough. */
+        ck_assert_int_eq(kill(w.daemon_pid, SIGKILL), 0);
+        ck_assert_int_ge(test_bus_wait_pid(w.bus, w.daemon_pid, TIMEOUT, &status), 0);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        w.daemon_pid = 0;
+
+        start_daemon(&w);
+        ck_assert_msg(
+                wait_for(&w, lock_known, NULL, TIMEOUT), "the paired lock is not back after the restart");
+        ck_assert(get_bool(&w, LOCK1, "Paired"));
+        /* Until an advert shows it, BlueZ has no device to connect to (Unreachable is right then). */
+        {
+                uint64_t never = 0;
+                ck_assert_msg(wait_for(&w, seen_after, &never, TIMEOUT), "no advert after the restart");
+        }
+        call_ok(&w, LOCK1, "Unlock");
+        ck_assert(state_is(&w, "unlocked"));
+        world_stop(&w);
+}
+END_TEST
+
+static bool daemon_alive(World *w) {
+        return kill(w->daemon_pid, 0) == 0;
+}
+
+START_TEST(test_bad_crc_from_lock) {
+        World w;
+        char *err;
+
+        world_start(&w, false, NULL);
+        discover_and_pair(&w);
+
+        /* One answer with a broken CRC: the command goes out again (§9.1) and succeeds. */
+        sim_call(&w, "InjectFault", "su", "bad-crc", 1);
+        call_ok(&w, LOCK1, "Unlock");
+        ck_assert(state_is(&w, "unlocked"));
+
+        /* Every answer broken for a while: a clean error, never a crash. */
+        sim_call(&w, "InjectFault", "su", "bad-crc", 2);
+        err = call_void(&w, LOCK1, "Lock");
+        ck_assert_ptr_nonnull(err);
+        ck_assert_msg(
+                strcmp(err, "org.ttlock.Error.Failed") == 0 || strcmp(err, "org.ttlock.Error.Timeout") == 0,
+                "got %s",
+                err);
+        free(err);
+        ck_assert(daemon_alive(&w));
+        ck_assert_msg(!state_is(&w, "locking"), "State stuck in locking");
+
+        call_ok(&w, LOCK1, "Lock");
+        ck_assert(state_is(&w, "locked"));
+        world_stop(&w);
+}
+END_TEST
+
+typedef struct AsyncCall {
+        bool done;
+        char error[128];
+} AsyncCall;
+
+static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        AsyncCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        c->done = true;
+        snprintf(c->error, sizeof(c->error), "%s", e ? e->name : "");
+        return 0;
+}
+
+static bool async_done(World *w, const void *arg) {
+        return ((const AsyncCall *) arg)->done;
+}
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * TEST_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+START_TEST(test_lock_vanishes_mid_unlock) {
+        sd_bus_slot *slot = NULL;
+        AsyncCall c = {};
+        uint64_t t0;
+        int status = 0;
+        World w;
+
+        world_start(&w, false, NULL);
+        discover_and_pair(&w);
+
+        /* The lock takes the challenge and then says nothing, and while Unlock() waits the whole
+         * radio (the simulator, i.e. BlueZ) dies. */
+        sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        ck_assert_int_ge(
+                sd_bus_call_method_async(w.client, &slot, LOCK1, "Unlock", on_async_reply, &c, ""), 0);
+        ck_assert_msg(wait_for(&w, state_is, "unlocking", TIMEOUT), "Unlock() did not start");
+        t0 = now_monotonic();
+        ck_assert_int_eq(kill(w.sim_pid, SIGKILL), 0);
+        ck_assert_int_ge(test_bus_wait_pid(w.bus, w.sim_pid, TIMEOUT, &status), 0);
+        w.sim_pid = 0;
+
+        ck_assert_msg(wait_for(&w, async_done, &c, TIMEOUT), "Unlock() did not return within 20 s");
+        fprintf(stderr, "Unlock() → %s after %.1f s\n", c.error, (double) (now_monotonic() - t0) / 1e6);
+        ck_assert_msg(
+                strcmp(c.error, "org.ttlock.Error.Unreachable") == 0 ||
+                        strcmp(c.error, "org.ttlock.Error.Timeout") == 0,
+                "got \"%s\"",
+                c.error);
+        ck_assert(daemon_alive(&w));
+        ck_assert_msg(!state_is(&w, "unlocking"), "State stuck in unlocking");
+
+        /* The radio comes back: the daemon serves again. */
+        start_sim(&w);
+        ck_assert(wait_for(&w, lock_known, NULL, TIMEOUT));
+        {
+                uint64_t seen = get_u64(&w, LOCK1, "LastSeenUSec");
+                ck_assert_msg(
+                        wait_for(&w, seen_after, &seen, TIMEOUT), "no advert after the simulator came back");
+        }
+        call_ok(&w, LOCK1, "Unlock");
+        ck_assert(state_is(&w, "unlocked"));
+        sd_bus_slot_unref(slot);
+        world_stop(&w);
+}
+END_TEST
+
 /* One case per scenario, so that CK_RUN_CASE=<name> runs one of them. */
 #define ADD_CASE(s, name)                                     \
         do {                                                  \
@@ -704,6 +1149,11 @@ static Suite *make_suite(void) {
         ADD_CASE(s, polkit_denied);
         ADD_CASE(s, polkit_rules_grant);
         ADD_CASE(s, bluez_restart_and_faults);
+        ADD_CASE(s, factory_reset);
+        ADD_CASE(s, introspection_and_last_seen);
+        ADD_CASE(s, kill_after_pair);
+        ADD_CASE(s, bad_crc_from_lock);
+        ADD_CASE(s, lock_vanishes_mid_unlock);
         return s;
 }
 
