@@ -70,10 +70,19 @@ void radio_touch(SimLock *l) {
         radio_activity(l);
 }
 
+static void flush(SimLock *l);
+
 void radio_send(SimLock *l, const uint8_t *wire, size_t len) {
-        if (l->conn != SIM_CONNECTED || l->n_tx >= SIM_TX_QUEUE_MAX) {
-                log_debug("%s: dropping a reply (not connected or queue full).", l->address_str);
+        if (l->conn != SIM_CONNECTED) {
+                log_debug("%s: dropping a reply (not connected).", l->address_str);
                 return;
+        }
+        /* A real lock never loses its own reply because pushes (§7.3) piled up: when the latency
+         * queue is full, what is in it goes out now, in order, and the new frame waits its turn. */
+        if (l->n_tx >= SIM_TX_QUEUE_MAX) {
+                flush(l);
+                if (l->conn != SIM_CONNECTED)
+                        return;
         }
         if (l->n_tx == 0)
                 l->tx_due = sim_now(l->sim) + l->sim->timing.latency_usec;

@@ -1206,6 +1206,25 @@ START_TEST(test_unlock_lock) {
 }
 END_TEST
 
+/* Pushes that pile up behind the radio's latency (§7.3: two per door event while connected) never
+ * cost the client the reply to its next command: a real lock sends everything, in order. */
+START_TEST(test_push_backlog) {
+        static const char *const slow[] = { "--latency-ms", "300", NULL };
+        uint8_t out[TTLOCK_FRAME_MAX_DATA];
+        size_t n;
+        Client c;
+
+        start_paired_with(&c, NULL, slow);
+        /* Twelve pushes or more queued within one latency period, more than the radio holds. */
+        for (int i = 0; i < 6; i++)
+                sim1(&c, "TurnKnob", "b", &(int){ i % 2 });
+        n = request_ok(&c, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, NULL, 0, out);
+        ck_assert_uint_ge(n, 3);
+        ck_assert_uint_eq(out[2], 90); /* battery */
+        stop(&c);
+}
+END_TEST
+
 /* §10.3 vectors byte for byte: a lock that holds the key of §10 (through --state). */
 START_TEST(test_vectors) {
         Client c;
@@ -2270,6 +2289,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_bluez_properties);
         tcase_add_test(tc, test_pairing);
         tcase_add_test(tc, test_unlock_lock);
+        tcase_add_test(tc, test_push_backlog);
         tcase_add_test(tc, test_vectors);
         tcase_add_test(tc, test_log);
         tcase_add_test(tc, test_passcodes);
