@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ typedef enum LinkState {
         LINK_SUBSCRIBING,     /* StartNotify() on 0xFFF4 in flight */
         LINK_READY,           /* commands may be sent */
         LINK_DISCONNECTING,   /* we asked BlueZ to disconnect and wait for Connected=false */
+        LINK_WAIT_DEVICE,     /* work is queued but BlueZ has not seen the lock (yet) */
 } LinkState;
 
 struct LinkJob {
@@ -84,6 +86,7 @@ void link_config_default(LinkConfig *ret) {
                 .resolve_timeout_usec = 10 * 1000 * 1000,
                 .reply_timeout_usec = 4 * 1000 * 1000,
                 .keepalive_usec = 2 * 1000 * 1000,
+                .device_wait_usec = 5 * 1000 * 1000,
         };
 }
 
@@ -92,7 +95,7 @@ static const char *state_name(LinkState s) {
                 [LINK_IDLE] = "idle",           [LINK_CONNECTING] = "connecting",
                 [LINK_RETRY_WAIT] = "retry-wait", [LINK_RESOLVING] = "resolving",
                 [LINK_SUBSCRIBING] = "subscribing", [LINK_READY] = "ready",
-                [LINK_DISCONNECTING] = "disconnecting",
+                [LINK_DISCONNECTING] = "disconnecting", [LINK_WAIT_DEVICE] = "waiting-for-device",
         };
         return names[s];
 }
@@ -320,6 +323,12 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 break;
         case LINK_READY:
                 return on_keepalive(s, usec, userdata);
+        case LINK_WAIT_DEVICE:
+                log_info("%s: not seen within %" PRIu64 " ms, giving up.", l->device_path ?: "lock",
+                         l->config.device_wait_usec / 1000);
+                set_state(l, LINK_IDLE);
+                fail_queued(l, -ENODEV);
+                break;
         case LINK_IDLE:
                 break;
         }
@@ -331,7 +340,15 @@ static void link_connect(Link *l) {
         int r;
 
         if (!l->device_path || !bluez_device_info(l->bluez, l->device_path, &info)) {
-                /* Not seen (out of range, BlueZ restarting): nobody can connect now. */
+                /* Not seen: right after start-up or a BlueZ restart the first advert is usually a
+                 * moment away, so wait for it a little (bounded) before calling the lock unreachable. */
+                if (l->state == LINK_WAIT_DEVICE && l->timer)
+                        return; /* still waiting */
+                if (l->config.device_wait_usec > 0 &&
+                    arm(l, &l->timer, l->config.device_wait_usec, on_timer) >= 0) {
+                        set_state(l, LINK_WAIT_DEVICE);
+                        return;
+                }
                 set_state(l, LINK_IDLE);
                 fail_queued(l, -ENODEV);
                 return;
@@ -464,6 +481,14 @@ int link_set_device_path(Link *l, const char *device_path) {
         free(l->device_path);
         l->device_path = p;
 
+        if (l->state == LINK_WAIT_DEVICE) {
+                /* What we were waiting for, unless it is the lock going away again. */
+                if (p) {
+                        disarm(&l->timer);
+                        link_connect(l);
+                }
+                return 0;
+        }
         if (l->state != LINK_IDLE)
                 link_lost(l, -ENOTCONN);
         return 0;
@@ -476,6 +501,12 @@ const char *link_device_path(Link *l) {
 void link_device_changed(Link *l, const BluezDeviceInfo *info) {
         if (!l->device_path || strcmp(info->path, l->device_path) != 0)
                 return;
+
+        if (l->state == LINK_WAIT_DEVICE) {
+                disarm(&l->timer);
+                link_connect(l);
+                return;
+        }
 
         if (!info->connected) {
                 switch (l->state) {

@@ -30,6 +30,7 @@ typedef struct LinkConfig {
         uint64_t resolve_timeout_usec;     /* ServicesResolved + GATT objects after Connect */
         uint64_t reply_timeout_usec;       /* default per command; §9.3 (2.5–6 s in the wild) */
         uint64_t keepalive_usec;           /* idle time before we disconnect; §9.3: 2 s */
+        uint64_t device_wait_usec;         /* how long queued work waits for a lock BlueZ has not seen */
 } LinkConfig;
 
 void link_config_default(LinkConfig *ret);
@@ -70,7 +71,7 @@ bool link_busy(Link *l);
 void link_set_session_key(Link *l, const uint8_t key[TTLOCK_KEY_SIZE]);
 
 /* error < 0: the link could not be brought up (-EHOSTUNREACH: every connect attempt failed;
- * -ENODEV: BlueZ does not know the device; -ETIMEDOUT; -ECANCELED). The job is finished already then. */
+ * -ENODEV: BlueZ did not see the device within device_wait_usec; -ETIMEDOUT; -ECANCELED). The job is finished already then. */
 typedef void (*LinkJobStart)(LinkJob *job, int error, void *userdata);
 
 /* error: 0 and a reply; -ENODATA for a reply frame without payload (its meaning depends on the

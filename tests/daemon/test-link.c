@@ -165,6 +165,7 @@ static void world_init(World *w) {
         c.resolve_timeout_usec = 1 * SEC;
         c.reply_timeout_usec = 300 * MSEC;
         c.keepalive_usec = 100 * MSEC;
+        c.device_wait_usec = 200 * MSEC;
         ck_assert_int_ge(link_new(w->event, NULL, FAKE_DEVICE_PATH, &c, NULL, NULL, &w->link), 0);
         w->fake.link = w->link;
         memcpy(w->fake.key, lock_key, TTLOCK_KEY_SIZE); /* a paired lock unless a test says otherwise */
@@ -267,6 +268,34 @@ START_TEST(test_job_round_trip_and_keepalive) {
         ck_assert(!link_connected(w.link));
         ck_assert_uint_eq(link_stats(w.link)->connects, 1);
         ck_assert_uint_eq(link_stats(w.link)->commands, 1);
+        world_done(&w);
+}
+END_TEST
+
+/* Right after start-up BlueZ has not seen the lock yet: queued work waits for its first advert,
+ * a bounded while, instead of failing at once. */
+START_TEST(test_waits_for_the_device) {
+        TestJob early = {}, never = {};
+        World w;
+
+        world_init(&w);
+        ck_assert_int_ge(link_set_device_path(w.link, NULL), 0);
+        ck_assert_int_ge(link_enqueue(w.link, on_test_start, &early, &early.job), 0);
+        fake_run_for(&w.fake, 100 * MSEC);
+        ck_assert(!early.started);
+        ck_assert_uint_eq(w.fake.connects, 0);
+        /* The advert arrives: the lock object hands the link its BlueZ path. */
+        ck_assert_int_ge(link_set_device_path(w.link, FAKE_DEVICE_PATH), 0);
+        ck_assert(fake_run_until(&w.fake, &early.started, 2 * SEC));
+        ck_assert_int_eq(early.start_error, 0);
+        link_job_finish(early.job);
+
+        /* A lock that never shows up: Unreachable after the wait, not a hang. */
+        ck_assert_int_ge(link_set_device_path(w.link, "/org/bluez/hci0/dev_00_00_00_00_00_09"), 0);
+        ck_assert_int_ge(link_enqueue(w.link, on_test_start, &never, &never.job), 0);
+        ck_assert(fake_run_until(&w.fake, &never.started, 2 * SEC));
+        ck_assert_int_eq(never.start_error, -ENODEV);
+        ck_assert(!link_busy(w.link));
         world_done(&w);
 }
 END_TEST
@@ -809,6 +838,7 @@ static Suite *make_suite(void) {
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_job_round_trip_and_keepalive);
+        tcase_add_test(tc, test_waits_for_the_device);
         tcase_add_test(tc, test_free_cancels_every_job);
         tcase_add_test(tc, test_drop_between_commands);
         tcase_add_test(tc, test_drop_mid_command);
