@@ -34,6 +34,7 @@ struct AccessCall {
         AccessAction action;
         AccessOp *op;
         sd_bus_message *call;
+        sd_event_source *deadline;
         AccessCall *next;
 };
 
@@ -521,6 +522,7 @@ static void access_call_free(AccessCall *c) {
                         break;
                 }
         sd_bus_message_unref(c->call);
+        sd_event_source_disable_unref(c->deadline);
         free(c);
 }
 
@@ -580,6 +582,20 @@ static void on_access_done(const AccessResult *res, void *userdata) {
         manager_check_lock(l->manager, l);
 }
 
+static int on_access_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        AccessCall *c = userdata;
+        AccessResult res = { .status = { .error = -ETIMEDOUT } };
+
+        /* The operation stops where it is (its job leaves the link); the caller hears Timeout and
+         * State goes back to what was last observed. */
+        if (c->op) {
+                access_op_cancel(c->op);
+                c->op = NULL;
+        }
+        on_access_done(&res, c);
+        return 0;
+}
+
 static int require_paired(LockObject *l, sd_bus_error *error) {
         if (!l->record)
                 return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_PAIRED, "Lock %s is not paired.", l->address);
@@ -624,6 +640,12 @@ static int method_access(sd_bus_message *m, LockObject *l, AccessAction action, 
                 l->state = action == ACCESS_UNLOCK ? "unlocking" : "locking";
                 emit_changed(l, "State", NULL);
         }
+
+        r = sd_event_add_time_relative(l->manager->event, &c->deadline, CLOCK_MONOTONIC,
+                                       l->manager->access_deadline_usec, 0,
+                                       on_access_deadline, c);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot arm the method deadline: %m", l->address);
 
         op_keys_from_record(&keys, l->record);
         r = access_op_start(l->link, action, &keys, on_access_done, c, &c->op);

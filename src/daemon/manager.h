@@ -33,6 +33,7 @@ typedef struct Manager {
         Store *store;
         Authz *authz;
         LinkConfig link_config;
+        uint64_t access_deadline_usec;  /* Lock/Unlock/Refresh answer Timeout after this */
 
         LockObject *locks;
         size_t n_locks;

@@ -56,6 +56,7 @@ typedef struct World {
         char last_state[32];
         unsigned last_seen_signals; /* PropertiesChanged of Lock1 carrying LastSeenUSec */
         unsigned adverts;           /* ManufacturerData changes of the simulated device */
+        const char *daemon_env;     /* one more NAME=value for ttlockd, or NULL */
 } World;
 
 static const char *env_path(const char *name) {
@@ -326,7 +327,7 @@ static void start_sim(World *w) {
 
 static void start_daemon(World *w) {
         char env[300];
-        char *envv[] = { env, NULL };
+        char *envv[] = { env, (char *) w->daemon_env, NULL };
         char *argv[] = { (char *) env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
         int r;
 
@@ -1130,6 +1131,40 @@ START_TEST(test_lock_vanishes_mid_unlock) {
 }
 END_TEST
 
+/* Lock/Unlock never keep their caller past the method deadline (conventions.md: ~20 s), whatever the
+ * link is waiting for; TTLOCKD_METHOD_TIMEOUT_SEC shortens it so that the test need not wait 19 s. */
+START_TEST(test_method_deadline) {
+        sd_bus_slot *slot = NULL;
+        AsyncCall c = {};
+        uint64_t t0, took;
+        World w;
+
+        world_start(&w, false, NULL);
+        discover_and_pair(&w);
+        stop_pid(&w, &w.daemon_pid);
+        w.daemon_env = "TTLOCKD_METHOD_TIMEOUT_SEC=1";
+        start_daemon(&w);
+        ck_assert(wait_for(&w, lock_known, NULL, TIMEOUT));
+
+        /* The lock takes the challenge and says nothing: the link would wait 4 s for its reply. */
+        sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        t0 = now_monotonic();
+        ck_assert_int_ge(sd_bus_call_method_async(w.client, &slot, LOCK1, "Unlock", on_async_reply, &c, ""), 0);
+        ck_assert(wait_for(&w, async_done, &c, TIMEOUT));
+        took = now_monotonic() - t0;
+        ck_assert_str_eq(c.error, "org.ttlock.Error.Timeout");
+        ck_assert_msg(took < 3 * TEST_USEC_PER_SEC, "Unlock() took %.1f s with a 1 s deadline", (double) took / 1e6);
+        ck_assert_msg(!state_is(&w, "unlocking"), "State stuck in unlocking");
+        ck_assert(daemon_alive(&w));
+
+        /* The abandoned operation left the link in order for the next caller. */
+        call_ok(&w, LOCK1, "Unlock");
+        ck_assert(state_is(&w, "unlocked"));
+        sd_bus_slot_unref(slot);
+        world_stop(&w);
+}
+END_TEST
+
 /* One case per scenario, so that CK_RUN_CASE=<name> runs one of them. */
 #define ADD_CASE(s, name)                                     \
         do {                                                  \
@@ -1154,6 +1189,7 @@ static Suite *make_suite(void) {
         ADD_CASE(s, kill_after_pair);
         ADD_CASE(s, bad_crc_from_lock);
         ADD_CASE(s, lock_vanishes_mid_unlock);
+        ADD_CASE(s, method_deadline);
         return s;
 }
 
