@@ -62,7 +62,7 @@ static void encode_one(Case *c) {
                 TTActuateRequest q = { .sum = 0x1eb6d39e, .timestamp = 1611059696 };
                 TTWriter w = TT_WRITER(c->plain, sizeof(c->plain));
 
-                ttlock_actuate_request_encode(&q, &w);
+                ttlock_actuate_request_encode(&w, &q);
                 if (tt_writer_finish(&w, &c->plain_len, &e) < 0)
                         die("encoding the UNLOCK payload", &e);
         }

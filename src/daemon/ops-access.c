@@ -70,27 +70,23 @@ static void send_challenge(AccessOp *op, bool admin) {
         if (admin) {
                 /* §5.3 admin path: CHECK_ADMIN, then straight to the actuation (no CHECK_RANDOM). */
                 op->tried_admin = true;
-                r = ttlock_check_admin_request_encode(
-                        &(TTCheckAdminRequest) {
+                r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest) {
                                 .admin_ps = op->keys.admin_ps,
                                 .lock_flag_pos = op->keys.lock_flag_pos,
                                 .uid = op->keys.uid,
-                        },
-                        &w);
+                        });
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_CHECK_ADMIN, r);
                 return send(op, TTLOCK_CMD_CHECK_ADMIN, &w, 0, on_challenge);
         }
 
         /* §5.3: the eKey window the official app and [JS] use, 2000-01-31 14:00 … 2099-11-30 14:00. */
-        r = ttlock_check_user_time_request_encode(
-                &(TTCheckUserTimeRequest) {
+        r = ttlock_check_user_time_request_encode(&w, &(TTCheckUserTimeRequest) {
                         .start = { .year = 2000, .month = 1, .day = 31, .hour = 14 },
                         .end = { .year = 2099, .month = 11, .day = 30, .hour = 14 },
                         .lock_flag_pos = op->keys.lock_flag_pos,
                         .uid = op->keys.uid,
-                },
-                &w);
+                });
         if (r < 0)
                 return fail(op, TTLOCK_CMD_CHECK_USER_TIME, r);
         send(op, TTLOCK_CMD_CHECK_USER_TIME, &w, 0, on_challenge);
@@ -122,13 +118,11 @@ static int on_challenge(LinkJob *job, int error, const TTReply *reply, void *use
                 fail(op, command, r);
                 return 0;
         }
-        ttlock_actuate_request_encode(
-                &(TTActuateRequest) {
+        ttlock_actuate_request_encode(&w, &(TTActuateRequest) {
                         .sum = ttlock_unlock_sum(c.ps_from_lock, op->keys.unlock_key),
                         /* §4.3: Unix time, which becomes the log record's unique id. */
                         .timestamp = (uint32_t) time(NULL),
-                },
-                &w);
+                });
         send(op, actuate_command(op), &w, ACTUATE_TIMEOUT_USEC, on_actuate);
         return 0;
 }

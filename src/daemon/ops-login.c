@@ -12,13 +12,11 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
         int r;
 
         /* §4.3 CHECK_ADMIN: adminPs ‖ lockFlagPos (3) ‖ uid. */
-        r = ttlock_check_admin_request_encode(
-                &(TTCheckAdminRequest){
+        r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest){
                         .admin_ps = keys->admin_ps,
                         .lock_flag_pos = keys->lock_flag_pos,
                         .uid = keys->uid,
-                },
-                &w);
+                });
         if (r >= 0)
                 r = tt_writer_finish(&w, &len, NULL);
         if (r < 0)
@@ -47,7 +45,7 @@ int op_login_send_random(
         if (r < 0)
                 return op_fail(st, TTLOCK_CMD_CHECK_ADMIN, r);
         /* §4.3 CHECK_RANDOM: (psFromLock + unlockKey) mod 2³². */
-        ttlock_check_random_request_encode(ttlock_unlock_sum(c.ps_from_lock, keys->unlock_key), &w);
+        ttlock_check_random_request_encode(&w, ttlock_unlock_sum(c.ps_from_lock, keys->unlock_key));
         r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
                 r = link_job_send(

@@ -157,7 +157,7 @@ static int build_init_passwords(TTWriter *w) {
                         return r;
                 q.entries[i].secret = (uint64_t) hi * 100000 + lo;
         }
-        r = ttlock_init_passwords_request_encode(&q, w);
+        r = ttlock_init_passwords_request_encode(w, &q);
         erase_memory(&q, sizeof(q));
         return r;
 }
@@ -172,17 +172,16 @@ static int build_request(PairOp *op, TTWriter *w) {
                 ttlock_get_aes_key_request_encode(w);
                 return 0;
         case STEP_ADD_ADMIN:
-                ttlock_add_admin_request_encode(&(TTAddAdminRequest) {
+                ttlock_add_admin_request_encode(w, &(TTAddAdminRequest) {
                                                         .admin_ps = op->record->admin_ps,
                                                         .unlock_key = op->record->unlock_key,
-                                                },
-                                                w);
+                                                });
                 return 0;
         case STEP_TIME_CALIBRATE:
                 r = op_lock_time_now(&now);
                 if (r < 0)
                         return r;
-                return ttlock_time_calibrate_request_encode(&now, w);
+                return ttlock_time_calibrate_request_encode(w, &now);
         case STEP_FEATURES:
         case STEP_GET_ADMIN_CODE:
         case STEP_OPERATE_FINISHED:
@@ -214,13 +213,13 @@ static int build_request(PairOp *op, TTWriter *w) {
                 op->admin_code[ADMIN_PASSCODE_DIGITS] = 0;
                 return ttlock_set_admin_code_request_encode(w, op->admin_code, NULL);
         case STEP_MODEL:
-                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_MODEL, w);
+                return ttlock_device_info_request_encode(w, TTLOCK_DEVICE_INFO_MODEL);
         case STEP_HARDWARE:
-                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_HARDWARE_REVISION, w);
+                return ttlock_device_info_request_encode(w, TTLOCK_DEVICE_INFO_HARDWARE_REVISION);
         case STEP_FIRMWARE:
-                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_FIRMWARE_REVISION, w);
+                return ttlock_device_info_request_encode(w, TTLOCK_DEVICE_INFO_FIRMWARE_REVISION);
         case STEP_MANUFACTURE_DATE:
-                return ttlock_device_info_request_encode(TTLOCK_DEVICE_INFO_MANUFACTURE_DATE, w);
+                return ttlock_device_info_request_encode(w, TTLOCK_DEVICE_INFO_MANUFACTURE_DATE);
         default:
                 return -EINVAL;
         }

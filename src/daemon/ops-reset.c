@@ -86,7 +86,7 @@ static int on_admin(LinkJob *job, int error, const TTReply *reply, void *userdat
                 fail(op, TTLOCK_CMD_CHECK_ADMIN, r);
                 return 0;
         }
-        ttlock_check_random_request_encode(ttlock_unlock_sum(c.ps_from_lock, op->keys.unlock_key), &w);
+        ttlock_check_random_request_encode(&w, ttlock_unlock_sum(c.ps_from_lock, op->keys.unlock_key));
         r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
                 r = link_job_send(op->job, TTLOCK_CMD_CHECK_RANDOM, buf, len, op->keys.aes_key, 0, on_random, op);
@@ -106,12 +106,11 @@ static void on_start(LinkJob *job, int error, void *userdata) {
                 op->job = NULL;
                 return fail(op, 0, error);
         }
-        r = ttlock_check_admin_request_encode(&(TTCheckAdminRequest) {
+        r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest) {
                                                       .admin_ps = op->keys.admin_ps,
                                                       .lock_flag_pos = op->keys.lock_flag_pos,
                                                       .uid = op->keys.uid,
-                                              },
-                                              &w);
+                                              });
         if (r >= 0)
                 r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)

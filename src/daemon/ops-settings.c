@@ -209,7 +209,7 @@ static void run(SettingsOp *op) {
         case SETTINGS_CLOCK_SYNC:
                 r = op_lock_time_now(&now);
                 if (r >= 0)
-                        r = ttlock_time_calibrate_request_encode(&now, &w);
+                        r = ttlock_time_calibrate_request_encode(&w, &now);
                 if (r < 0)
                         return fail(op, TTLOCK_CMD_TIME_CALIBRATE, r);
                 return send(op, STEP_CALIBRATE, TTLOCK_CMD_TIME_CALIBRATE, &w);

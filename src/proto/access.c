@@ -108,7 +108,7 @@ int ttlock_status_request_decode(const uint8_t *data, size_t len, TTError *e) {
         return tt_expect_end(&rd, "SEARCH_BICYCLE_STATUS vendor");
 }
 
-void ttlock_status_reply_encode(const TTStatusReply *s, TTWriter *w) {
+void ttlock_status_reply_encode(TTWriter *w, const TTStatusReply *s) {
         tt_put_u8(w, s->battery);
         tt_put_u8(w, s->state);
         if (s->has_door_sensor)
@@ -141,7 +141,7 @@ int ttlock_status_reply_decode(const uint8_t *data, size_t len, TTStatusReply *r
 
 #define PUSH_RECORD_LEN 15
 
-int ttlock_status_push_encode(const TTStatusPush *p, TTWriter *w) {
+int ttlock_status_push_encode(TTWriter *w, const TTStatusPush *p) {
         switch (p->kind) {
         case TTLOCK_PUSH_STATE:
                 tt_put_u8(w, p->battery);
@@ -226,7 +226,7 @@ static int get_flag_pos_uid(TTReader *rd, uint32_t *ret_flag_pos, uint32_t *ret_
         return 0;
 }
 
-int ttlock_check_admin_request_encode(const TTCheckAdminRequest *q, TTWriter *w) {
+int ttlock_check_admin_request_encode(TTWriter *w, const TTCheckAdminRequest *q) {
         if (q->lock_flag_pos > TTLOCK_LOCK_FLAG_POS_MAX)
                 return -EINVAL;
         tt_put_u32be(w, q->admin_ps);
@@ -254,7 +254,7 @@ int ttlock_check_admin_request_decode(const uint8_t *data, size_t len, TTCheckAd
         return 0;
 }
 
-int ttlock_check_user_time_request_encode(const TTCheckUserTimeRequest *q, TTWriter *w) {
+int ttlock_check_user_time_request_encode(TTWriter *w, const TTCheckUserTimeRequest *q) {
         uint8_t start[5], end[5];
         int r;
 
@@ -295,7 +295,7 @@ int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTChe
         return 0;
 }
 
-void ttlock_challenge_reply_encode(const TTChallengeReply *c, TTWriter *w) {
+void ttlock_challenge_reply_encode(TTWriter *w, const TTChallengeReply *c) {
         tt_put_u32be(w, c->ps_from_lock);
 }
 
@@ -321,7 +321,7 @@ uint32_t ttlock_unlock_sum(uint32_t ps_from_lock, uint32_t unlock_key) {
         return ps_from_lock + unlock_key;
 }
 
-void ttlock_check_random_request_encode(uint32_t sum, TTWriter *w) {
+void ttlock_check_random_request_encode(TTWriter *w, uint32_t sum) {
         tt_put_u32be(w, sum);
 }
 
@@ -343,7 +343,7 @@ int ttlock_check_random_request_decode(const uint8_t *data, size_t len, uint32_t
 
 /* ---- UNLOCK / FUNCTION_LOCK / DEAD_LOCK ---- */
 
-void ttlock_actuate_request_encode(const TTActuateRequest *q, TTWriter *w) {
+void ttlock_actuate_request_encode(TTWriter *w, const TTActuateRequest *q) {
         tt_put_u32be(w, q->sum);
         tt_put_u32be(w, q->timestamp);
 }
@@ -369,7 +369,7 @@ int ttlock_actuate_request_decode(const uint8_t *data, size_t len, TTActuateRequ
 
 #define ACTUATE_RECORD_LEN 15
 
-int ttlock_actuate_reply_encode(const TTActuateReply *a, TTWriter *w) {
+int ttlock_actuate_reply_encode(TTWriter *w, const TTActuateReply *a) {
         tt_put_u8(w, a->battery);
         if (!a->has_record)
                 return 0;

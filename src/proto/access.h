@@ -49,7 +49,7 @@ typedef struct TTStatusReply {
         uint8_t door_sensor;
 } TTStatusReply;
 
-void ttlock_status_reply_encode(const TTStatusReply *s, TTWriter *w);
+void ttlock_status_reply_encode(TTWriter *w, const TTStatusReply *s);
 int ttlock_status_reply_decode(const uint8_t *data, size_t len, TTStatusReply *ret, TTError *e);
 
 /* Unsolicited 0x14 frames (§7.3) come in two forms, told apart by their length:
@@ -75,7 +75,7 @@ typedef struct TTStatusPush {
 } TTStatusPush;
 
 /* -EINVAL for a record push with time_valid and an impossible time. */
-int ttlock_status_push_encode(const TTStatusPush *p, TTWriter *w);
+int ttlock_status_push_encode(TTWriter *w, const TTStatusPush *p);
 int ttlock_status_push_decode(const uint8_t *data, size_t len, TTStatusPush *ret, TTError *e);
 
 /* ---- CHECK_ADMIN 0x41 / CHECK_USER_TIME 0x55: challenges (§4.3, §5.2, §5.3) ---- */
@@ -89,7 +89,7 @@ typedef struct TTCheckAdminRequest {
 } TTCheckAdminRequest;
 
 /* 11 bytes. -EINVAL if lock_flag_pos does not fit in 3 bytes. */
-int ttlock_check_admin_request_encode(const TTCheckAdminRequest *q, TTWriter *w);
+int ttlock_check_admin_request_encode(TTWriter *w, const TTCheckAdminRequest *q);
 int ttlock_check_admin_request_decode(const uint8_t *data, size_t len, TTCheckAdminRequest *ret,
                                       TTError *e);
 
@@ -101,7 +101,7 @@ typedef struct TTCheckUserTimeRequest {
 } TTCheckUserTimeRequest;
 
 /* 17 bytes. -EINVAL for an impossible date or a lock_flag_pos above 3 bytes. */
-int ttlock_check_user_time_request_encode(const TTCheckUserTimeRequest *q, TTWriter *w);
+int ttlock_check_user_time_request_encode(TTWriter *w, const TTCheckUserTimeRequest *q);
 int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTCheckUserTimeRequest *ret,
                                           TTError *e);
 
@@ -110,7 +110,7 @@ typedef struct TTChallengeReply {
         uint32_t ps_from_lock;
 } TTChallengeReply;
 
-void ttlock_challenge_reply_encode(const TTChallengeReply *c, TTWriter *w);
+void ttlock_challenge_reply_encode(TTWriter *w, const TTChallengeReply *c);
 int ttlock_challenge_reply_decode(const uint8_t *data, size_t len, TTChallengeReply *ret, TTError *e);
 
 /* ---- CHECK_RANDOM 0x30 and the sum (§4.3, §5.2) ---- */
@@ -118,7 +118,7 @@ int ttlock_challenge_reply_decode(const uint8_t *data, size_t len, TTChallengeRe
 /* (psFromLock + unlockKey) mod 2³²: what CHECK_RANDOM, UNLOCK, FUNCTION_LOCK and DEAD_LOCK send. */
 uint32_t ttlock_unlock_sum(uint32_t ps_from_lock, uint32_t unlock_key);
 
-void ttlock_check_random_request_encode(uint32_t sum, TTWriter *w);
+void ttlock_check_random_request_encode(TTWriter *w, uint32_t sum);
 int ttlock_check_random_request_decode(const uint8_t *data, size_t len, uint32_t *ret_sum, TTError *e);
 
 /* ---- UNLOCK 0x47 / FUNCTION_LOCK 0x58 / DEAD_LOCK 0x69: same request and reply (§4.3) ---- */
@@ -128,7 +128,7 @@ typedef struct TTActuateRequest {
         uint32_t timestamp; /* Unix seconds (UTC); becomes the record's unique id */
 } TTActuateRequest;
 
-void ttlock_actuate_request_encode(const TTActuateRequest *q, TTWriter *w);
+void ttlock_actuate_request_encode(TTWriter *w, const TTActuateRequest *q);
 int ttlock_actuate_request_decode(const uint8_t *data, size_t len, TTActuateRequest *ret, TTError *e);
 
 typedef struct TTActuateReply {
@@ -141,5 +141,5 @@ typedef struct TTActuateReply {
 } TTActuateReply;
 
 /* -EINVAL for a record with time_valid and an impossible time. */
-int ttlock_actuate_reply_encode(const TTActuateReply *a, TTWriter *w);
+int ttlock_actuate_reply_encode(TTWriter *w, const TTActuateReply *a);
 int ttlock_actuate_reply_decode(const uint8_t *data, size_t len, TTActuateReply *ret, TTError *e);

@@ -128,7 +128,7 @@ int ttlock_advert_parse_bluez(uint16_t key, const uint8_t *value, size_t len, TT
         return ttlock_advert_parse(raw, n, ret, e);
 }
 
-void ttlock_advert_build(const TTAdvert *a, TTWriter *w) {
+void ttlock_advert_build(TTWriter *w, const TTAdvert *a) {
         static const uint8_t unknown[ADVERT_UNKNOWN_LEN] = {};
 
         /* V3 layout of §6: 5 known bytes, 6 of unknown meaning (zeros), MAC reversed = 17 bytes,

@@ -39,7 +39,7 @@ int ttlock_advert_parse(const uint8_t *data, size_t len, TTAdvert *ret, TTError 
 /* BlueZ's form: ManufacturerData key and value. */
 int ttlock_advert_parse_bluez(uint16_t key, const uint8_t *value, size_t len, TTAdvert *ret, TTError *e);
 /* The simulator's side: 17 bytes for V3 (5 known, 6 unknown, 6 MAC). flags is used as given. */
-void ttlock_advert_build(const TTAdvert *a, TTWriter *w);
+void ttlock_advert_build(TTWriter *w, const TTAdvert *a);
 
 /* "AA:BB:CC:DD:EE:FF" (18 bytes with NUL). */
 char *ttlock_address_to_string(const uint8_t address[6], char out[18]);

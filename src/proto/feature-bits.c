@@ -117,7 +117,7 @@ int ttlock_features_decode(const uint8_t *data, size_t len, TTFeatures *ret, TTE
         return 0;
 }
 
-void ttlock_features_encode(const TTFeatures *f, TTWriter *w) {
+void ttlock_features_encode(TTWriter *w, const TTFeatures *f) {
         for (size_t i = 0; i < f->n_groups && i < TTLOCK_FEATURE_GROUPS_MAX; i++)
                 tt_put_u32be(w, f->groups[i]);
 }

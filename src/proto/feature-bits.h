@@ -86,4 +86,4 @@ int ttlock_feature_from_name(const char *name);
 
 /* Groups from raw bytes (a trailing partial group is ignored). */
 int ttlock_features_decode(const uint8_t *data, size_t len, TTFeatures *ret, TTError *e);
-void ttlock_features_encode(const TTFeatures *f, TTWriter *w);
+void ttlock_features_encode(TTWriter *w, const TTFeatures *f);

@@ -6,9 +6,9 @@
 
 /* ---- SEARCH_DEVICE_FEATURE ---- */
 
-void ttlock_feature_reply_encode(const TTFeatureReply *f, TTWriter *w) {
+void ttlock_feature_reply_encode(TTWriter *w, const TTFeatureReply *f) {
         tt_put_u8(w, f->battery);
-        ttlock_features_encode(&f->features, w);
+        ttlock_features_encode(w, &f->features);
 }
 
 int ttlock_feature_reply_decode(const uint8_t *data, size_t len, TTFeatureReply *ret, TTError *e) {
@@ -59,7 +59,7 @@ const char *ttlock_device_info_type_name(uint8_t type) {
         return NULL;
 }
 
-int ttlock_device_info_request_encode(uint8_t type, TTWriter *w) {
+int ttlock_device_info_request_encode(TTWriter *w, uint8_t type) {
         if (!ttlock_device_info_type_name(type))
                 return -EINVAL;
         tt_put_u8(w, type);
@@ -88,7 +88,7 @@ static bool printable(uint8_t c) {
         return c >= 0x20 && c <= 0x7E;
 }
 
-int ttlock_device_info_reply_encode(const char *text, TTWriter *w) {
+int ttlock_device_info_reply_encode(TTWriter *w, const char *text) {
         size_t n = strlen(text);
 
         if (n > TTLOCK_DEVICE_INFO_TEXT_MAX)
@@ -132,7 +132,7 @@ int ttlock_device_info_reply_decode(const uint8_t *data, size_t len, TTDeviceInf
 
 /* ---- GET_LOCK_TIME ---- */
 
-int ttlock_lock_time_reply_encode(const TTDateTime *t, TTWriter *w) {
+int ttlock_lock_time_reply_encode(TTWriter *w, const TTDateTime *t) {
         return ttlock_put_date6(w, t, "time", /* e= */ NULL);
 }
 

@@ -23,7 +23,7 @@ typedef struct TTFeatureReply {
         TTFeatures features; /* all groups the lock sent: newer locks send four (§4.3) */
 } TTFeatureReply;
 
-void ttlock_feature_reply_encode(const TTFeatureReply *f, TTWriter *w);
+void ttlock_feature_reply_encode(TTWriter *w, const TTFeatureReply *f);
 /* Requires battery and at least one whole feature group. */
 int ttlock_feature_reply_decode(const uint8_t *data, size_t len, TTFeatureReply *ret, TTError *e);
 
@@ -48,7 +48,7 @@ typedef enum TTDeviceInfoType {
 const char *ttlock_device_info_type_name(uint8_t type);
 
 /* Request: [type]. -EINVAL for a type not in §4.3. */
-int ttlock_device_info_request_encode(uint8_t type, TTWriter *w);
+int ttlock_device_info_request_encode(TTWriter *w, uint8_t type);
 int ttlock_device_info_request_decode(const uint8_t *data, size_t len, uint8_t *ret_type, TTError *e);
 
 /* A reply is at most 237 data bytes (plaintext ≤ 239, §3.1), so the text fits in 236 + NUL. */
@@ -60,7 +60,7 @@ typedef struct TTDeviceInfoReply {
 
 /* Writes the text and the terminator byte the lock appends (0x00). -EINVAL for non-printable
  * characters or a text longer than TTLOCK_DEVICE_INFO_TEXT_MAX. */
-int ttlock_device_info_reply_encode(const char *text, TTWriter *w);
+int ttlock_device_info_reply_encode(TTWriter *w, const char *text);
 /* The text is every byte but the last, which is a terminator (§4.3). Non-printable characters are
  * refused: these strings end up on D-Bus and in logs. */
 int ttlock_device_info_reply_decode(const uint8_t *data, size_t len, TTDeviceInfoReply *ret, TTError *e);
@@ -68,5 +68,5 @@ int ttlock_device_info_reply_decode(const uint8_t *data, size_t len, TTDeviceInf
 /* ---- GET_LOCK_TIME 0x34: reply YY MM DD hh mm ss (lock-local wall clock) ---- */
 
 /* -EINVAL for an impossible time. */
-int ttlock_lock_time_reply_encode(const TTDateTime *t, TTWriter *w);
+int ttlock_lock_time_reply_encode(TTWriter *w, const TTDateTime *t);
 int ttlock_lock_time_reply_decode(const uint8_t *data, size_t len, TTDateTime *ret, TTError *e);

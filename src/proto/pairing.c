@@ -21,7 +21,7 @@ int ttlock_get_aes_key_request_decode(const uint8_t *data, size_t len, TTError *
         return tt_expect_end(&rd, "GET_AES_KEY vendor");
 }
 
-void ttlock_get_aes_key_reply_encode(const uint8_t key[TTLOCK_AES_KEY_LEN], TTWriter *w) {
+void ttlock_get_aes_key_reply_encode(TTWriter *w, const uint8_t key[TTLOCK_AES_KEY_LEN]) {
         tt_put_bytes(w, key, TTLOCK_AES_KEY_LEN);
 }
 
@@ -42,7 +42,7 @@ int ttlock_get_aes_key_reply_decode(const uint8_t *data, size_t len, uint8_t ret
 
 /* ---- ADD_ADMIN ---- */
 
-void ttlock_add_admin_request_encode(const TTAddAdminRequest *q, TTWriter *w) {
+void ttlock_add_admin_request_encode(TTWriter *w, const TTAddAdminRequest *q) {
         tt_put_u32be(w, q->admin_ps);
         tt_put_u32be(w, q->unlock_key);
         ttlock_put_vendor(w);
@@ -84,7 +84,7 @@ int ttlock_add_admin_reply_decode(const uint8_t *data, size_t len, TTError *e) {
 
 /* ---- TIME_CALIBRATE ---- */
 
-int ttlock_time_calibrate_request_encode(const TTDateTime *t, TTWriter *w) {
+int ttlock_time_calibrate_request_encode(TTWriter *w, const TTDateTime *t) {
         return ttlock_put_date6(w, t, "time", /* e= */ NULL);
 }
 
@@ -106,7 +106,7 @@ int ttlock_time_calibrate_request_decode(const uint8_t *data, size_t len, TTDate
 
 /* ---- INIT_PASSWORDS ---- */
 
-int ttlock_init_passwords_request_encode(const TTInitPasswordsRequest *q, TTWriter *w) {
+int ttlock_init_passwords_request_encode(TTWriter *w, const TTInitPasswordsRequest *q) {
         if (q->year > 99)
                 return -EINVAL;
         for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++)

@@ -24,7 +24,7 @@
 void ttlock_get_aes_key_request_encode(TTWriter *w);
 int ttlock_get_aes_key_request_decode(const uint8_t *data, size_t len, TTError *e);
 
-void ttlock_get_aes_key_reply_encode(const uint8_t key[TTLOCK_AES_KEY_LEN], TTWriter *w);
+void ttlock_get_aes_key_reply_encode(TTWriter *w, const uint8_t key[TTLOCK_AES_KEY_LEN]);
 /* ret untouched on failure; the caller wipes it when done (erase_memory()). */
 int ttlock_get_aes_key_reply_decode(const uint8_t *data, size_t len, uint8_t ret[TTLOCK_AES_KEY_LEN],
                                     TTError *e);
@@ -37,7 +37,7 @@ typedef struct TTAddAdminRequest {
 } TTAddAdminRequest;
 
 /* 15 bytes: adminPs ‖ unlockKey ‖ "SCIENER". */
-void ttlock_add_admin_request_encode(const TTAddAdminRequest *q, TTWriter *w);
+void ttlock_add_admin_request_encode(TTWriter *w, const TTAddAdminRequest *q);
 int ttlock_add_admin_request_decode(const uint8_t *data, size_t len, TTAddAdminRequest *ret, TTError *e);
 
 /* Reply: the vendor string; the official SDK refuses the pairing without it (AES_PARSE_ERROR). */
@@ -47,7 +47,7 @@ int ttlock_add_admin_reply_decode(const uint8_t *data, size_t len, TTError *e);
 /* ---- TIME_CALIBRATE 0x43: lock-local wall-clock time, YY MM DD hh mm ss ---- */
 
 /* -EINVAL for an impossible time. */
-int ttlock_time_calibrate_request_encode(const TTDateTime *t, TTWriter *w);
+int ttlock_time_calibrate_request_encode(TTWriter *w, const TTDateTime *t);
 int ttlock_time_calibrate_request_decode(const uint8_t *data, size_t len, TTDateTime *ret, TTError *e);
 
 /* ---- INIT_PASSWORDS 0x31: seeds of the cloud's algorithmic passcodes ---- */
@@ -68,6 +68,6 @@ typedef struct TTInitPasswordsRequest {
 } TTInitPasswordsRequest;
 
 /* -EINVAL for a year above 99, a code above 1070 or a secret above 9 999 999 999. */
-int ttlock_init_passwords_request_encode(const TTInitPasswordsRequest *q, TTWriter *w);
+int ttlock_init_passwords_request_encode(TTWriter *w, const TTInitPasswordsRequest *q);
 int ttlock_init_passwords_request_decode(const uint8_t *data, size_t len, TTInitPasswordsRequest *ret,
                                          TTError *e);

@@ -90,7 +90,7 @@ size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size) {
         size_t n = 0;
 
         memcpy(a.address, l->address, 6);
-        ttlock_advert_build(&a, &w);
+        ttlock_advert_build(&w, &a);
         if (tt_writer_finish(&w, &n, NULL) < 0)
                 return 0;
         return n;

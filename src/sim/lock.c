@@ -120,7 +120,7 @@ static void push_state(SimLock *l) {
         };
 
         ttlock_reply_begin(&w, TTLOCK_CMD_SEARCH_BICYCLE_STATUS);
-        if (ttlock_status_push_encode(&p, &w) >= 0)
+        if (ttlock_status_push_encode(&w, &p) >= 0)
                 send_unsolicited(l, &w);
 }
 
@@ -136,7 +136,7 @@ static void push_record(SimLock *l, uint32_t uid, uint32_t record_id) {
 
         p.time_valid = lock_clock_datetime(l, &p.time) >= 0;
         ttlock_reply_begin(&w, TTLOCK_CMD_SEARCH_BICYCLE_STATUS);
-        if (ttlock_status_push_encode(&p, &w) >= 0)
+        if (ttlock_status_push_encode(&w, &p) >= 0)
                 send_unsolicited(l, &w);
 }
 
@@ -607,7 +607,7 @@ static int do_get_aes_key(Exchange *x) {
                 l->session.key_issued = true;
         }
         ttlock_reply_begin(&x->w, x->command);
-        ttlock_get_aes_key_reply_encode(key, &x->w);
+        ttlock_get_aes_key_reply_encode(&x->w, key);
         erase_memory(key, sizeof(key));
         return 0;
 }
@@ -647,7 +647,7 @@ static int do_check_admin(Exchange *x) {
         l->session.ps_from_lock = c.ps_from_lock;
         l->session.uid = q.uid;
         ttlock_reply_begin(&x->w, x->command);
-        ttlock_challenge_reply_encode(&c, &x->w);
+        ttlock_challenge_reply_encode(&x->w, &c);
         return 0;
 }
 
@@ -668,7 +668,7 @@ static int do_check_user_time(Exchange *x) {
         l->session.ps_from_lock = c.ps_from_lock;
         l->session.uid = q.uid;
         ttlock_reply_begin(&x->w, x->command);
-        ttlock_challenge_reply_encode(&c, &x->w);
+        ttlock_challenge_reply_encode(&x->w, &c);
         return 0;
 }
 
@@ -736,7 +736,7 @@ static int do_actuate(Exchange *x) {
         a.unique_id = q.timestamp;
         a.time_valid = lock_clock_datetime(l, &a.time) >= 0;
         ttlock_reply_begin(&x->w, x->command);
-        if (ttlock_actuate_reply_encode(&a, &x->w) < 0)
+        if (ttlock_actuate_reply_encode(&x->w, &a) < 0)
                 return -EINVAL;
         return 0;
 }
@@ -753,7 +753,7 @@ static int do_status(Exchange *x) {
         if (ttlock_status_request_decode(x->data, x->len, &x->e) < 0)
                 return bad_request(x);
         ttlock_reply_begin(&x->w, x->command);
-        ttlock_status_reply_encode(&s, &x->w);
+        ttlock_status_reply_encode(&x->w, &s);
         return 0;
 }
 
@@ -765,7 +765,7 @@ static int do_features(Exchange *x) {
         if (f.features.n_groups == 0)
                 f.features.n_groups = 1;
         ttlock_reply_begin(&x->w, x->command);
-        ttlock_feature_reply_encode(&f, &x->w);
+        ttlock_feature_reply_encode(&x->w, &f);
         return 0;
 }
 
@@ -790,7 +790,7 @@ static int do_lock_time(Exchange *x) {
         if (lock_clock_datetime(x->l, &t) < 0)
                 return fail(x, TTLOCK_ERR_OPERATE_FAILED);
         ttlock_reply_begin(&x->w, x->command);
-        return ttlock_lock_time_reply_encode(&t, &x->w);
+        return ttlock_lock_time_reply_encode(&x->w, &t);
 }
 
 static int do_device_info(Exchange *x) {
@@ -839,7 +839,7 @@ static int do_device_info(Exchange *x) {
                 return fail(x, TTLOCK_ERR_INVALID_PARAM);
         }
         ttlock_reply_begin(&x->w, x->command);
-        return ttlock_device_info_reply_encode(text, &x->w);
+        return ttlock_device_info_reply_encode(&x->w, text);
 }
 
 static int do_log(Exchange *x) {

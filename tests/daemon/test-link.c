@@ -110,7 +110,7 @@ static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTW
         ttlock_reply_begin(w, command);
         switch (command) {
         case TTLOCK_CMD_GET_AES_KEY:
-                ttlock_get_aes_key_reply_encode(lock_key, w);
+                ttlock_get_aes_key_reply_encode(w, lock_key);
                 /* From the next command on the lock speaks its own key (§3.3). */
                 memcpy(s->fake->next_key, lock_key, TTLOCK_KEY_SIZE);
                 s->fake->have_next_key = true;
@@ -119,19 +119,19 @@ static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTW
                 ttlock_add_admin_reply_encode(w);
                 break;
         case TTLOCK_CMD_SEARCH_DEVICE_FEATURE:
-                ttlock_feature_reply_encode(&(TTFeatureReply){ .battery = 77, .features = s->features }, w);
+                ttlock_feature_reply_encode(w, &(TTFeatureReply){ .battery = 77, .features = s->features });
                 break;
         case TTLOCK_CMD_CHECK_USER_TIME:
         case TTLOCK_CMD_CHECK_ADMIN:
-                ttlock_challenge_reply_encode(&(TTChallengeReply){ .ps_from_lock = s->ps_from_lock }, w);
+                ttlock_challenge_reply_encode(w, &(TTChallengeReply){ .ps_from_lock = s->ps_from_lock });
                 break;
         case TTLOCK_CMD_UNLOCK:
         case TTLOCK_CMD_FUNCTION_LOCK:
-                ck_assert_int_ge(ttlock_actuate_reply_encode(&(TTActuateReply){ .battery = 66 }, w), 0);
+                ck_assert_int_ge(ttlock_actuate_reply_encode(w, &(TTActuateReply){ .battery = 66 }), 0);
                 break;
         case TTLOCK_CMD_SEARCH_BICYCLE_STATUS:
                 ttlock_status_reply_encode(
-                        &(TTStatusReply){ .battery = 55, .state = TTLOCK_STATE_LOCKED }, w);
+                        w, &(TTStatusReply){ .battery = 55, .state = TTLOCK_STATE_LOCKED });
                 break;
         case TTLOCK_CMD_GET_OPERATE_LOG:
                 answer_log(s, plain, len, w);

@@ -8,23 +8,23 @@
 FUZZ_DECODER_NORET(ttlock_status_request_decode)
 FUZZ_ENCODER_W(ttlock_status_request_encode)
 FUZZ_DECODER(ttlock_status_reply_decode, TTStatusReply)
-FUZZ_ENCODER_VW_VOID(ttlock_status_reply_encode, TTStatusReply)
+FUZZ_ENCODER_WV_VOID(ttlock_status_reply_encode, TTStatusReply)
 FUZZ_DECODER(ttlock_status_push_decode, TTStatusPush)
-FUZZ_ENCODER_VW_INT(ttlock_status_push_encode, TTStatusPush)
+FUZZ_ENCODER_WV_INT(ttlock_status_push_encode, TTStatusPush)
 FUZZ_DECODER(ttlock_check_admin_request_decode, TTCheckAdminRequest)
-FUZZ_ENCODER_VW_INT(ttlock_check_admin_request_encode, TTCheckAdminRequest)
+FUZZ_ENCODER_WV_INT(ttlock_check_admin_request_encode, TTCheckAdminRequest)
 FUZZ_DECODER(ttlock_check_user_time_request_decode, TTCheckUserTimeRequest)
-FUZZ_ENCODER_VW_INT(ttlock_check_user_time_request_encode, TTCheckUserTimeRequest)
+FUZZ_ENCODER_WV_INT(ttlock_check_user_time_request_encode, TTCheckUserTimeRequest)
 FUZZ_DECODER(ttlock_challenge_reply_decode, TTChallengeReply)
-FUZZ_ENCODER_VW_VOID(ttlock_challenge_reply_encode, TTChallengeReply)
+FUZZ_ENCODER_WV_VOID(ttlock_challenge_reply_encode, TTChallengeReply)
 FUZZ_DECODER(ttlock_check_random_request_decode, uint32_t)
 FUZZ_DECODER(ttlock_actuate_request_decode, TTActuateRequest)
-FUZZ_ENCODER_VW_VOID(ttlock_actuate_request_encode, TTActuateRequest)
+FUZZ_ENCODER_WV_VOID(ttlock_actuate_request_encode, TTActuateRequest)
 FUZZ_DECODER(ttlock_actuate_reply_decode, TTActuateReply)
-FUZZ_ENCODER_VW_INT(ttlock_actuate_reply_encode, TTActuateReply)
+FUZZ_ENCODER_WV_INT(ttlock_actuate_reply_encode, TTActuateReply)
 
 static int check_random_encode_any(TTWriter *w, const void *v, TTError *e) {
-        ttlock_check_random_request_encode(*(const uint32_t *) v, w);
+        ttlock_check_random_request_encode(w, *(const uint32_t *) v);
         return 0;
 }
 

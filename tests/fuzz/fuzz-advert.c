@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (a.protocol_type != 5 || a.protocol_version != 3)
                 return 0;
 
-        ttlock_advert_build(&a, &w);
+        ttlock_advert_build(&w, &a);
         r = tt_writer_finish(&w, &len, &e3);
         fuzz_check_result("tt_writer_finish", r, &e3);
         fuzz_check(r >= 0, "building the advert failed: %s", e3.message);

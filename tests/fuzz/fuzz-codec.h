@@ -129,16 +129,16 @@ static inline void fuzz_codec_dispatch(const FuzzCodec *codecs, size_t n, const 
         static int fn##_any(TTWriter *w, const void *v, TTError *e) {                        \
                 return fn(w, (const T *) v, e);                                              \
         }
-/* int enc(const T *, TTWriter *) */
-#define FUZZ_ENCODER_VW_INT(fn, T)                                                           \
+/* int enc(TTWriter *, const T *) */
+#define FUZZ_ENCODER_WV_INT(fn, T)                                                           \
         static int fn##_any(TTWriter *w, const void *v, TTError *e) {                        \
-                int _r = fn((const T *) v, w);                                               \
+                int _r = fn(w, (const T *) v);                                               \
                 return _r < 0 ? tt_error(e, _r, "%s refused the value", #fn) : _r;           \
         }
-/* void enc(const T *, TTWriter *) */
-#define FUZZ_ENCODER_VW_VOID(fn, T)                                                          \
+/* void enc(TTWriter *, const T *) */
+#define FUZZ_ENCODER_WV_VOID(fn, T)                                                          \
         static int fn##_any(TTWriter *w, const void *v, TTError *e) {                        \
-                fn((const T *) v, w);                                                        \
+                fn(w, (const T *) v);                                                        \
                 return 0;                                                                    \
         }
 /* void enc(TTWriter *) */

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = g.n_groups; i < f.n_groups; i++)
                 fuzz_check(f.groups[i] == 0, "group %zu is non-zero but set() did not need it", i);
 
-        ttlock_features_encode(&f, &w);
+        ttlock_features_encode(&w, &f);
         r = tt_writer_finish(&w, &len, &e);
         fuzz_check_result("tt_writer_finish", r, &e);
         fuzz_check(r >= 0 && fuzz_mem_eq(buf, len, data, 4 * f.n_groups),

@@ -9,16 +9,16 @@
 #include "info.h"
 
 FUZZ_DECODER(ttlock_feature_reply_decode, TTFeatureReply)
-FUZZ_ENCODER_VW_VOID(ttlock_feature_reply_encode, TTFeatureReply)
+FUZZ_ENCODER_WV_VOID(ttlock_feature_reply_encode, TTFeatureReply)
 FUZZ_DECODER(ttlock_device_info_request_decode, uint8_t)
 FUZZ_DECODER(ttlock_device_info_reply_decode, TTDeviceInfoReply)
 FUZZ_DECODER(ttlock_lock_time_reply_decode, TTDateTime)
-FUZZ_ENCODER_VW_INT(ttlock_lock_time_reply_encode, TTDateTime)
+FUZZ_ENCODER_WV_INT(ttlock_lock_time_reply_encode, TTDateTime)
 FUZZ_EMPTY_REQUEST(search_feature, TTLOCK_CMD_SEARCH_DEVICE_FEATURE)
 FUZZ_EMPTY_REQUEST(get_lock_time, TTLOCK_CMD_GET_LOCK_TIME)
 
 static int device_info_request_encode_any(TTWriter *w, const void *v, TTError *e) {
-        int r = ttlock_device_info_request_encode(*(const uint8_t *) v, w);
+        int r = ttlock_device_info_request_encode(w, *(const uint8_t *) v);
         return r < 0 ? tt_error(e, r, "ttlock_device_info_request_encode refused type %u", *(const uint8_t *) v)
                      : r;
 }
@@ -33,7 +33,7 @@ static int device_info_reply_encode_any(TTWriter *w, const void *v, TTError *e) 
         int r;
 
         fuzz_check(memchr(d->text, '\0', sizeof(d->text)), "device info text is not terminated");
-        r = ttlock_device_info_reply_encode(d->text, w);
+        r = ttlock_device_info_reply_encode(w, d->text);
         return r < 0 ? tt_error(e, r, "ttlock_device_info_reply_encode refused \"%s\"", d->text) : r;
 }
 

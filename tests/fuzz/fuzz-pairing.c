@@ -15,13 +15,13 @@ typedef struct AesKey {
 FUZZ_DECODER_NORET(ttlock_get_aes_key_request_decode)
 FUZZ_ENCODER_W(ttlock_get_aes_key_request_encode)
 FUZZ_DECODER(ttlock_add_admin_request_decode, TTAddAdminRequest)
-FUZZ_ENCODER_VW_VOID(ttlock_add_admin_request_encode, TTAddAdminRequest)
+FUZZ_ENCODER_WV_VOID(ttlock_add_admin_request_encode, TTAddAdminRequest)
 FUZZ_DECODER_NORET(ttlock_add_admin_reply_decode)
 FUZZ_ENCODER_W(ttlock_add_admin_reply_encode)
 FUZZ_DECODER(ttlock_time_calibrate_request_decode, TTDateTime)
-FUZZ_ENCODER_VW_INT(ttlock_time_calibrate_request_encode, TTDateTime)
+FUZZ_ENCODER_WV_INT(ttlock_time_calibrate_request_encode, TTDateTime)
 FUZZ_DECODER(ttlock_init_passwords_request_decode, TTInitPasswordsRequest)
-FUZZ_ENCODER_VW_INT(ttlock_init_passwords_request_encode, TTInitPasswordsRequest)
+FUZZ_ENCODER_WV_INT(ttlock_init_passwords_request_encode, TTInitPasswordsRequest)
 FUZZ_EMPTY_REQUEST(operate_finished, TTLOCK_CMD_OPERATE_FINISHED)
 FUZZ_EMPTY_REQUEST(reset_lock, TTLOCK_CMD_RESET_LOCK)
 FUZZ_EMPTY_REQUEST(initialization, TTLOCK_CMD_INITIALIZATION)
@@ -31,7 +31,7 @@ static int aes_key_reply_decode_any(const uint8_t *data, size_t len, void *ret, 
 }
 
 static int aes_key_reply_encode_any(TTWriter *w, const void *v, TTError *e) {
-        ttlock_get_aes_key_reply_encode(((const AesKey *) v)->key, w);
+        ttlock_get_aes_key_reply_encode(w, ((const AesKey *) v)->key);
         return 0;
 }
 

@@ -548,11 +548,11 @@ static void pair(Client *c) {
         ck_assert_uint_eq(out[1], 0x01);
         ck_assert_int_ge(ttlock_get_aes_key_reply_decode(out + 2, n - 2, c->key, &e), 0);
 
-        ENCODE(buf, len, ttlock_add_admin_request_encode(&add, W));
+        ENCODE(buf, len, ttlock_add_admin_request_encode(W, &add));
         n = request_ok(c, TTLOCK_CMD_ADD_ADMIN, buf, len, out);
         tt_assert_hex_eq(out, n, "5601 534349454e4552");
 
-        ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(&now, W), 0));
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(W, &now), 0));
         n = request_ok(c, TTLOCK_CMD_TIME_CALIBRATE, buf, len, out);
         tt_assert_hex_eq(out, n, "4301");
 
@@ -599,7 +599,7 @@ static void pair(Client *c) {
                 for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++)
                         ip.entries[i] =
                                 (TTPasswordSeed){ .code = (uint16_t) (100 + i), .secret = 1234567890 };
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_init_passwords_request_encode(&ip, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_init_passwords_request_encode(W, &ip), 0));
                 n = request_ok(c, TTLOCK_CMD_INIT_PASSWORDS, buf, len, out);
                 tt_assert_hex_eq(out, n, "3101");
         }
@@ -617,7 +617,7 @@ static void pair(Client *c) {
                 { 4, "9001 3230323330353234 00" }, /* "20230524" */
         };
         for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++) {
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_device_info_request_encode(info[i].type, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_device_info_request_encode(W, info[i].type), 0));
                 n = request_ok(c, TTLOCK_CMD_READ_DEVICE_INFO, buf, len, out);
                 tt_assert_hex_eq(out, n, info[i].hex);
         }
@@ -632,7 +632,7 @@ static uint32_t user_challenge(Client *c) {
         TTCheckUserTimeRequest q = { .start = wide_start, .end = wide_end };
         TTChallengeReply ch;
 
-        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&q, W), 0));
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
         n = request_ok(c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
         ck_assert_uint_eq(n, 6);
         ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
@@ -645,12 +645,12 @@ static void admin_login(Client *c) {
         TTCheckAdminRequest q = { .admin_ps = ADMIN_PS };
         TTChallengeReply ch;
 
-        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&q, W), 0));
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(W, &q), 0));
         n = request_ok(c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
         ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
         ENCODE(buf,
                len,
-               ttlock_check_random_request_encode(ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY), W));
+               ttlock_check_random_request_encode(W, ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY)));
         n = request_ok(c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
         tt_assert_hex_eq(out, n, "3001");
 }
@@ -1086,7 +1086,7 @@ START_TEST(test_pairing) {
         ENCODE(buf, len, ttlock_get_aes_key_request_encode(W));
         n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, buf, len, out);
         ck_assert_uint_eq(n, 18);
-        ENCODE(buf, len, ttlock_add_admin_request_encode(&add, W));
+        ENCODE(buf, len, ttlock_add_admin_request_encode(W, &add));
         send_request(&c, TTLOCK_CMD_ADD_ADMIN, out + 2, buf, len);
         ck_assert(next_frame(&c, frame, &n, 3000));
         tt_assert_hex_eq(frame, n, "7f5a0503020001000154aa00 97"); /* L = 0, CRC over the header */
@@ -1120,17 +1120,17 @@ START_TEST(test_unlock_lock) {
         connect_lock(&c);
 
         q = (TTActuateRequest){ .sum = 1234, .timestamp = 1611059696 };
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_USER_NOT_LOGIN);
 
         ps = user_challenge(&c);
         q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY) + 1;
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
         ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
 
         q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         n = request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
         ck_assert_uint_eq(n, 17); /* battery, uid, unique id, YY MM DD hh mm ss (§4.3) */
         ck_assert_int_ge(ttlock_actuate_reply_decode(out + 2, n - 2, &ar, NULL), 0);
@@ -1157,16 +1157,16 @@ START_TEST(test_unlock_lock) {
         /* Lock 0x58 after the admin challenge (official admin path, §5.3). */
         {
                 TTCheckAdminRequest aq = { .admin_ps = ADMIN_PS + 1 };
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&aq, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(W, &aq), 0));
                 request_fails(&c, TTLOCK_CMD_CHECK_ADMIN, buf, len, TTLOCK_ERR_ADMIN_CHECK_ERROR);
                 aq.admin_ps = ADMIN_PS;
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(&aq, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(W, &aq), 0));
                 n = request_ok(&c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
                 TTChallengeReply ch;
                 ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
                 q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
                 q.timestamp = 1611059700;
-                ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+                ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
                 n = request_ok(&c, TTLOCK_CMD_FUNCTION_LOCK, buf, len, out);
                 ck_assert_uint_eq(n, 17);
                 ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
@@ -1178,10 +1178,10 @@ START_TEST(test_unlock_lock) {
         {
                 TTCheckUserTimeRequest uq = { .start = { 2001, 1, 1, 0, 0, 0 },
                                               .end = { 2002, 1, 1, 0, 0, 0 } };
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &uq), 0));
                 request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
                 uq = (TTCheckUserTimeRequest){ .start = { 2098, 1, 1, 0, 0, 0 }, .end = wide_end };
-                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(&uq, W), 0));
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &uq), 0));
                 request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
         }
 
@@ -1775,10 +1775,10 @@ START_TEST(test_dead_lock) {
 
         ps = user_challenge(&c);
         q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY) + 1;
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_fails(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
         q.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_fails(&c, TTLOCK_CMD_DEAD_LOCK, buf, len - 1, TTLOCK_ERR_NO_DEFINED_ERROR);
         n = request_ok(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, out);
         ck_assert_uint_eq(n, 17); /* as FUNCTION_LOCK: battery, uid, unique id, lock time */
@@ -1817,7 +1817,7 @@ START_TEST(test_dead_lock) {
         /* The app still opens, and that ends the double-lock. */
         ps = user_challenge(&c);
         q = (TTActuateRequest){ .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000001 };
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
         ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
         call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
@@ -1829,7 +1829,7 @@ START_TEST(test_dead_lock) {
         connect_lock(&c);
         ps = user_challenge(&c);
         q = (TTActuateRequest){ .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000002 };
-        ENCODE(buf, len, ttlock_actuate_request_encode(&q, W));
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
         request_ok(&c, TTLOCK_CMD_DEAD_LOCK, buf, len, out);
         call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
         sim1_denied(&c, "PresentCard", "3735928559");
@@ -1972,7 +1972,7 @@ START_TEST(test_settings) {
                 ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "AutoLockSeconds"), 1);
                 ps = user_challenge(&c);
                 aq.sum = ttlock_unlock_sum(ps, UNLOCK_KEY);
-                ENCODE(buf, len, ttlock_actuate_request_encode(&aq, W));
+                ENCODE(buf, len, ttlock_actuate_request_encode(W, &aq));
                 request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
                 usleep(1500000);
                 ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));

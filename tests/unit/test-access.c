@@ -95,7 +95,7 @@ START_TEST(test_status_reply_v16) {
         ck_assert_uint_eq(s.battery, 80);
         ck_assert_int_eq(s.state, TTLOCK_STATE_LOCKED);
         ck_assert(!s.has_door_sensor);
-        ASSERT_ENCODES("50 00", ttlock_status_reply_encode(&s, &_w));
+        ASSERT_ENCODES("50 00", ttlock_status_reply_encode(&_w, &s));
 }
 END_TEST
 
@@ -112,7 +112,7 @@ START_TEST(test_status_reply_door_sensor) {
         ck_assert(s.has_door_sensor);
         ck_assert_uint_eq(s.door_sensor, 1);
 
-        ASSERT_ENCODES("3c 02 01", ttlock_status_reply_encode(&in, &_w));
+        ASSERT_ENCODES("3c 02 01", ttlock_status_reply_encode(&_w, &in));
 }
 END_TEST
 
@@ -147,13 +147,13 @@ START_TEST(test_push_state_form) {
         ck_assert_int_eq(p.state, TTLOCK_STATE_UNLOCKED);
         ck_assert(p.has_flag);
         ck_assert_uint_eq(p.flag, 0);
-        ASSERT_ENCODES("5a 01 00", ck_assert_int_eq(ttlock_status_push_encode(&p, &_w), 0));
+        ASSERT_ENCODES("5a 01 00", ck_assert_int_eq(ttlock_status_push_encode(&_w, &p), 0));
 
         /* Without the flag byte (a lock that sends the status-reply form). */
         ck_assert_int_eq(ttlock_status_push_decode(buf, 2, &p, NULL), 0);
         ck_assert_int_eq(p.kind, TTLOCK_PUSH_STATE);
         ck_assert(!p.has_flag);
-        ASSERT_ENCODES("5a 01", ck_assert_int_eq(ttlock_status_push_encode(&p, &_w), 0));
+        ASSERT_ENCODES("5a 01", ck_assert_int_eq(ttlock_status_push_encode(&_w, &p), 0));
 }
 END_TEST
 
@@ -170,7 +170,7 @@ START_TEST(test_push_record_form) {
         ck_assert(p.time_valid);
         assert_dt(&p.time, 2021, 1, 19, 12, 34, 56);
         ASSERT_ENCODES("50 00000007 6006d1f0 1501130c2238",
-                       ck_assert_int_eq(ttlock_status_push_encode(&p, &_w), 0));
+                       ck_assert_int_eq(ttlock_status_push_encode(&_w, &p), 0));
 
         /* A byte more is firmware adding a field: still a record. */
         n = tt_unhex("50 00000007 6006d1f0 1501130c2238 aa", buf, sizeof(buf));
@@ -183,7 +183,7 @@ START_TEST(test_push_record_form) {
         ck_assert_int_eq(ttlock_status_push_decode(buf, n, &p, NULL), 0);
         ck_assert(!p.time_valid);
         ASSERT_ENCODES("50 00000007 6006d1f0 000000000000",
-                       ck_assert_int_eq(ttlock_status_push_encode(&p, &_w), 0));
+                       ck_assert_int_eq(ttlock_status_push_encode(&_w, &p), 0));
 }
 END_TEST
 
@@ -211,7 +211,7 @@ START_TEST(test_push_reject) {
         /* Encoding an impossible date is a caller bug. */
         p = (TTStatusPush) { .kind = TTLOCK_PUSH_RECORD, .time_valid = true,
                              .time = { 2021, 2, 30, 0, 0, 0 } };
-        ck_assert_int_eq(ttlock_status_push_encode(&p, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_status_push_encode(&w, &p), -EINVAL);
 }
 END_TEST
 
@@ -224,7 +224,7 @@ START_TEST(test_check_admin_v9) {
         size_t n = tt_unhex("045b1923 000000 00000000", buf, sizeof(buf));
 
         ASSERT_ENCODES("045b1923 000000 00000000",
-                       ck_assert_int_eq(ttlock_check_admin_request_encode(&q, &_w), 0));
+                       ck_assert_int_eq(ttlock_check_admin_request_encode(&_w, &q), 0));
         ck_assert_int_eq(ttlock_check_admin_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.admin_ps, 73079075);
         ck_assert_uint_eq(d.lock_flag_pos, 0);
@@ -232,7 +232,7 @@ START_TEST(test_check_admin_v9) {
 
         q = (TTCheckAdminRequest) { .admin_ps = 0xdeadbeef, .lock_flag_pos = 0xabcdef, .uid = 0x01020304 };
         ASSERT_ENCODES("deadbeef abcdef 01020304",
-                       ck_assert_int_eq(ttlock_check_admin_request_encode(&q, &_w), 0));
+                       ck_assert_int_eq(ttlock_check_admin_request_encode(&_w, &q), 0));
         n = tt_unhex("deadbeef abcdef 01020304", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_check_admin_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.lock_flag_pos, 0xabcdef);
@@ -248,7 +248,7 @@ START_TEST(test_check_admin_reject) {
         TTError e = {};
 
         /* lockFlagPos above 3 bytes: refused, nothing written. */
-        ck_assert_int_eq(ttlock_check_admin_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_check_admin_request_encode(&w, &q), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 
         ck_assert_int_eq(ttlock_check_admin_request_decode(buf, n, &d, &e), -EBADMSG);
@@ -272,7 +272,7 @@ START_TEST(test_check_user_time_v8) {
         size_t n = tt_unhex("00011f0e00 630b1e0e00 000000 00000000", buf, sizeof(buf));
 
         ASSERT_ENCODES("00011f0e00 630b1e0e00 000000 00000000",
-                       ck_assert_int_eq(ttlock_check_user_time_request_encode(&q, &_w), 0));
+                       ck_assert_int_eq(ttlock_check_user_time_request_encode(&_w, &q), 0));
         ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, NULL), 0);
         assert_dt(&d.start, 2000, 1, 31, 14, 0, 0);
         assert_dt(&d.end, 2099, 11, 30, 14, 0, 0);
@@ -284,7 +284,7 @@ START_TEST(test_check_user_time_v8) {
         q.lock_flag_pos = 5;
         q.uid = 9;
         ASSERT_ENCODES("00011f0e00 630b1e0e00 000005 00000009",
-                       ck_assert_int_eq(ttlock_check_user_time_request_encode(&q, &_w), 0));
+                       ck_assert_int_eq(ttlock_check_user_time_request_encode(&_w, &q), 0));
 }
 END_TEST
 
@@ -295,10 +295,10 @@ START_TEST(test_check_user_time_reject) {
         size_t n;
         TTError e = {};
 
-        ck_assert_int_eq(ttlock_check_user_time_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_check_user_time_request_encode(&w, &q), -EINVAL);
         q.start.day = 28;
         q.lock_flag_pos = 0x1000000;
-        ck_assert_int_eq(ttlock_check_user_time_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_check_user_time_request_encode(&w, &q), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 
         n = tt_unhex("00011f0e00 630d1e0e00 000000 00000000", buf, sizeof(buf));
@@ -330,7 +330,7 @@ START_TEST(test_challenge_reply_v10) {
 
         ck_assert_int_eq(ttlock_challenge_reply_decode(rep.data, rep.data_len, &c, NULL), 0);
         ck_assert_uint_eq(c.ps_from_lock, 0x1a2b3c4d);
-        ASSERT_ENCODES("1a2b3c4d", ttlock_challenge_reply_encode(&c, &_w));
+        ASSERT_ENCODES("1a2b3c4d", ttlock_challenge_reply_encode(&_w, &c));
 
         /* The same reply shape for CHECK_ADMIN; extra bytes are ignored like the official SDK. */
         rep = parse_reply("4101 fffffffe 00", buf, sizeof(buf), TTLOCK_CMD_CHECK_ADMIN);
@@ -360,7 +360,7 @@ START_TEST(test_unlock_sum_v11) {
         ck_assert_uint_eq(ttlock_unlock_sum(0x80000000, 0x80000000), 0);
 
         ASSERT_ENCODES("1eb6d39e",
-                       ttlock_check_random_request_encode(ttlock_unlock_sum(0x1a2b3c4d, 76257105), &_w));
+                       ttlock_check_random_request_encode(&_w, ttlock_unlock_sum(0x1a2b3c4d, 76257105)));
         ck_assert_int_eq(ttlock_check_random_request_decode(buf, n, &sum, NULL), 0);
         ck_assert_uint_eq(sum, 0x1eb6d39e);
 
@@ -384,7 +384,7 @@ START_TEST(test_actuate_request_v12_v13) {
         size_t n = tt_unhex("1eb6d39e 6006d1f0", buf, sizeof(buf));
         TTError e = {};
 
-        ASSERT_ENCODES("1eb6d39e 6006d1f0", ttlock_actuate_request_encode(&q, &_w));
+        ASSERT_ENCODES("1eb6d39e 6006d1f0", ttlock_actuate_request_encode(&_w, &q));
         ck_assert_int_eq(ttlock_actuate_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.sum, 0x1eb6d39e);
         ck_assert_uint_eq(d.timestamp, 1611059696);
@@ -412,7 +412,7 @@ START_TEST(test_actuate_reply_v14) {
         ck_assert(a.time_valid);
         assert_dt(&a.time, 2021, 1, 19, 12, 34, 56);
         ASSERT_ENCODES("50 00000000 6006d1f0 1501130c2238",
-                       ck_assert_int_eq(ttlock_actuate_reply_encode(&a, &_w), 0));
+                       ck_assert_int_eq(ttlock_actuate_reply_encode(&_w, &a), 0));
 }
 END_TEST
 
@@ -427,7 +427,7 @@ START_TEST(test_actuate_reply_short_and_odd) {
         ck_assert_int_eq(ttlock_actuate_reply_decode(buf, n, &a, NULL), 0);
         ck_assert_uint_eq(a.battery, 99);
         ck_assert(!a.has_record);
-        ASSERT_ENCODES("63", ck_assert_int_eq(ttlock_actuate_reply_encode(&a, &_w), 0));
+        ASSERT_ENCODES("63", ck_assert_int_eq(ttlock_actuate_reply_encode(&_w, &a), 0));
 
         /* Fewer than 15 bytes: the official SDK reads only the battery. */
         n = tt_unhex("63 00000001 0000", buf, sizeof(buf));
@@ -457,7 +457,7 @@ START_TEST(test_actuate_reply_short_and_odd) {
         {
                 uint8_t out[32];
                 TTWriter w = TT_WRITER(out, sizeof(out));
-                ck_assert_int_eq(ttlock_actuate_reply_encode(&a, &w), -EINVAL);
+                ck_assert_int_eq(ttlock_actuate_reply_encode(&w, &a), -EINVAL);
         }
 }
 END_TEST

@@ -88,7 +88,7 @@ START_TEST(test_build_round_trip) {
         TTWriter w = TT_WRITER(buf, sizeof(buf));
         size_t len;
 
-        ttlock_advert_build(&in, &w);
+        ttlock_advert_build(&w, &in);
         ck_assert_int_eq(tt_writer_finish(&w, &len, NULL), 0);
         tt_assert_hex_eq(buf, len, "0503 02 06 57 000000000000 332211ccbbaa");
 
@@ -112,7 +112,7 @@ START_TEST(test_build_too_small) {
         TTWriter w = TT_WRITER(buf, sizeof(buf));
         TTError e = {};
 
-        ttlock_advert_build(&in, &w);
+        ttlock_advert_build(&w, &in);
         ck_assert_int_eq(tt_writer_finish(&w, NULL, &e), -ENOBUFS);
 }
 END_TEST

@@ -146,7 +146,7 @@ START_TEST(test_decode_four_groups) {
         ck_assert(!ttlock_features_has(&f, 42));
         ck_assert(!ttlock_features_has(&f, 128)); /* beyond the groups sent */
 
-        ttlock_features_encode(&f, &w);
+        ttlock_features_encode(&w, &f);
         ck_assert_int_eq(tt_writer_finish(&w, &len, NULL), 0);
         tt_assert_hex_eq(out, len, "00000001 00000801 00000000 80000000");
 }
@@ -211,7 +211,7 @@ START_TEST(test_set_and_has) {
 
         f = (TTFeatures) {};
         ttlock_features_set(&f, 32);
-        ttlock_features_encode(&f, &w);
+        ttlock_features_encode(&w, &f);
         ck_assert_int_eq(tt_writer_finish(&w, &len, NULL), 0);
         tt_assert_hex_eq(out, len, "00000000 00000001");
 }

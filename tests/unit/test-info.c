@@ -57,7 +57,7 @@ START_TEST(test_feature_reply_v7) {
                 k++;
         }
         ck_assert_uint_eq(k, ELEMENTSOF(want));
-        ASSERT_ENCODES("64 200451e1", ttlock_feature_reply_encode(&f, &_w));
+        ASSERT_ENCODES("64 200451e1", ttlock_feature_reply_encode(&_w, &f));
 }
 END_TEST
 
@@ -76,12 +76,12 @@ START_TEST(test_feature_reply_16_bytes) {
         ck_assert(!ttlock_features_has(&f.features, 33));
         ck_assert(!ttlock_features_has(&f.features, TTLOCK_FEATURE_DOOR_SENSOR));
         ck_assert(ttlock_features_has(&f.features, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK));
-        ASSERT_ENCODES("55 200451e1 00000801 00000000 00000000", ttlock_feature_reply_encode(&f, &_w));
+        ASSERT_ENCODES("55 200451e1 00000801 00000000 00000000", ttlock_feature_reply_encode(&_w, &f));
 
         /* Built from bits, as the simulator does. */
         ttlock_features_set(&in.features, 32);
         ttlock_features_set(&in.features, 43);
-        ASSERT_ENCODES("55 00000000 00000801", ttlock_feature_reply_encode(&in, &_w));
+        ASSERT_ENCODES("55 00000000 00000801", ttlock_feature_reply_encode(&_w, &in));
 }
 END_TEST
 
@@ -130,8 +130,8 @@ START_TEST(test_device_info_types) {
                 named += ttlock_device_info_type_name((uint8_t) t) != NULL;
         ck_assert_uint_eq(named, ELEMENTSOF(types));
 
-        ASSERT_ENCODES("01", ck_assert_int_eq(ttlock_device_info_request_encode(1, &_w), 0));
-        ASSERT_ENCODES("0c", ck_assert_int_eq(ttlock_device_info_request_encode(12, &_w), 0));
+        ASSERT_ENCODES("01", ck_assert_int_eq(ttlock_device_info_request_encode(&_w, 1), 0));
+        ASSERT_ENCODES("0c", ck_assert_int_eq(ttlock_device_info_request_encode(&_w, 12), 0));
 }
 END_TEST
 
@@ -141,8 +141,8 @@ START_TEST(test_device_info_request_reject) {
         TTWriter w = TT_WRITER(out, sizeof(out));
         TTError e = {};
 
-        ck_assert_int_eq(ttlock_device_info_request_encode(11, &w), -EINVAL);
-        ck_assert_int_eq(ttlock_device_info_request_encode(0, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_device_info_request_encode(&w, 11), -EINVAL);
+        ck_assert_int_eq(ttlock_device_info_request_encode(&w, 0), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 
         ck_assert_int_eq(ttlock_device_info_request_decode(buf, n, &type, &e), -EBADMSG);
@@ -170,7 +170,7 @@ START_TEST(test_device_info_reply) {
         ck_assert_int_eq(ttlock_device_info_reply_decode(rep.data, rep.data_len, &d, NULL), 0);
         ck_assert_str_eq(d.text, "M201_PLUS");
         ASSERT_ENCODES("4d3230315f504c555300",
-                       ck_assert_int_eq(ttlock_device_info_reply_encode(d.text, &_w), 0));
+                       ck_assert_int_eq(ttlock_device_info_reply_encode(&_w, d.text), 0));
 
         /* Just the terminator: an empty string. */
         ck_assert_int_eq(ttlock_device_info_reply_decode(buf + 2, 0 + 1, &d, NULL), 0);
@@ -185,7 +185,7 @@ START_TEST(test_device_info_reply) {
 
                 memset(text, '7', TTLOCK_DEVICE_INFO_TEXT_MAX);
                 text[TTLOCK_DEVICE_INFO_TEXT_MAX] = 0;
-                ck_assert_int_eq(ttlock_device_info_reply_encode(text, &w), 0);
+                ck_assert_int_eq(ttlock_device_info_reply_encode(&w, text), 0);
                 ck_assert_int_eq(tt_writer_finish(&w, &len, NULL), 0);
                 ck_assert_int_eq(ttlock_device_info_reply_decode(out, len, &d, NULL), 0);
                 ck_assert_str_eq(d.text, text);
@@ -219,7 +219,7 @@ START_TEST(test_device_info_reply_reject) {
         ck_assert_str_eq(tt_error_message(&e), "READ_DEVICE_INFO text of 237 bytes is longer than 236");
         ck_assert_mem_eq(&d, &untouched, sizeof(d));
 
-        ck_assert_int_eq(ttlock_device_info_reply_encode("tab\there", &w), -EINVAL);
+        ck_assert_int_eq(ttlock_device_info_reply_encode(&w, "tab\there"), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 }
 END_TEST
@@ -246,7 +246,7 @@ START_TEST(test_lock_time) {
         ck_assert_uint_eq(t.hour, 12);
         ck_assert_uint_eq(t.minute, 34);
         ck_assert_uint_eq(t.second, 56);
-        ASSERT_ENCODES("1501130c2238", ck_assert_int_eq(ttlock_lock_time_reply_encode(&t, &_w), 0));
+        ASSERT_ENCODES("1501130c2238", ck_assert_int_eq(ttlock_lock_time_reply_encode(&_w, &t), 0));
 
         /* Here the date is the answer: an impossible one is an error. */
         e = (TTError) {};
@@ -263,7 +263,7 @@ START_TEST(test_lock_time) {
                 TTDateTime bad = { 2100, 1, 1, 0, 0, 0 };
                 uint8_t out[8];
                 TTWriter w = TT_WRITER(out, sizeof(out));
-                ck_assert_int_eq(ttlock_lock_time_reply_encode(&bad, &w), -EINVAL);
+                ck_assert_int_eq(ttlock_lock_time_reply_encode(&w, &bad), -EINVAL);
                 ck_assert_uint_eq(w.len, 0);
         }
 }

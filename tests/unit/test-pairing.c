@@ -56,7 +56,7 @@ START_TEST(test_get_aes_key_reply_v2) {
         ck_assert(rep.success);
         ck_assert_int_eq(ttlock_get_aes_key_reply_decode(rep.data, rep.data_len, key, NULL), 0);
         ck_assert_mem_eq(key, want, sizeof(key));
-        ASSERT_ENCODES(v2_key_hex, ttlock_get_aes_key_reply_encode(key, &_w));
+        ASSERT_ENCODES(v2_key_hex, ttlock_get_aes_key_reply_encode(&_w, key));
 
         /* 15 bytes: not a key. ret untouched. */
         memset(key, 0xEE, sizeof(key));
@@ -74,7 +74,7 @@ START_TEST(test_add_admin_request_v3) {
         size_t n = tt_unhex("045b1923 048b9751 534349454e4552", buf, sizeof(buf));
         TTError e = {};
 
-        ASSERT_ENCODES("045b1923 048b9751 534349454e4552", ttlock_add_admin_request_encode(&q, &_w));
+        ASSERT_ENCODES("045b1923 048b9751 534349454e4552", ttlock_add_admin_request_encode(&_w, &q));
         ck_assert_int_eq(ttlock_add_admin_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.admin_ps, 73079075);
         ck_assert_uint_eq(d.unlock_key, 76257105);
@@ -117,7 +117,7 @@ START_TEST(test_time_calibrate_v5) {
         uint8_t buf[16];
         size_t n = tt_unhex("1501130c2238", buf, sizeof(buf));
 
-        ASSERT_ENCODES("1501130c2238", ck_assert_int_eq(ttlock_time_calibrate_request_encode(&t, &_w), 0));
+        ASSERT_ENCODES("1501130c2238", ck_assert_int_eq(ttlock_time_calibrate_request_encode(&_w, &t), 0));
         ck_assert_int_eq(ttlock_time_calibrate_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.year, 2021);
         ck_assert_uint_eq(d.month, 1);
@@ -128,7 +128,7 @@ START_TEST(test_time_calibrate_v5) {
 
         /* Hex, not BCD (§4.2): 0x12 would be "18", not "12". */
         t = (TTDateTime) { 2099, 12, 31, 23, 59, 59 };
-        ASSERT_ENCODES("630c1f173b3b", ck_assert_int_eq(ttlock_time_calibrate_request_encode(&t, &_w), 0));
+        ASSERT_ENCODES("630c1f173b3b", ck_assert_int_eq(ttlock_time_calibrate_request_encode(&_w, &t), 0));
 }
 END_TEST
 
@@ -139,7 +139,7 @@ START_TEST(test_time_calibrate_reject) {
         size_t n;
         TTError e = {};
 
-        ck_assert_int_eq(ttlock_time_calibrate_request_encode(&t, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_time_calibrate_request_encode(&w, &t), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 
         n = tt_unhex("15011318 2238", buf, sizeof(buf));
@@ -203,7 +203,7 @@ START_TEST(test_init_passwords_packing) {
         size_t n = tt_unhex(want, buf, sizeof(buf));
 
         ck_assert_uint_eq(n, TTLOCK_INIT_PASSWORDS_LEN);
-        ASSERT_ENCODES(want, ck_assert_int_eq(ttlock_init_passwords_request_encode(&q, &_w), 0));
+        ASSERT_ENCODES(want, ck_assert_int_eq(ttlock_init_passwords_request_encode(&_w, &q), 0));
         ck_assert_int_eq(ttlock_init_passwords_request_decode(buf, n, &d, NULL), 0);
         ck_assert_uint_eq(d.year, 21);
         for (size_t i = 0; i < TTLOCK_INIT_PASSWORDS_ENTRIES; i++) {
@@ -222,13 +222,13 @@ START_TEST(test_init_passwords_reject) {
 
         /* Encoder: out-of-range values are refused and nothing is written. */
         q.entries[9].code = 1071;
-        ck_assert_int_eq(ttlock_init_passwords_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_init_passwords_request_encode(&w, &q), -EINVAL);
         q.entries[9].code = 1070;
         q.entries[4].secret = UINT64_C(10000000000);
-        ck_assert_int_eq(ttlock_init_passwords_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_init_passwords_request_encode(&w, &q), -EINVAL);
         q.entries[4].secret = 0;
         q.year = 100;
-        ck_assert_int_eq(ttlock_init_passwords_request_encode(&q, &w), -EINVAL);
+        ck_assert_int_eq(ttlock_init_passwords_request_encode(&w, &q), -EINVAL);
         ck_assert_uint_eq(w.len, 0);
 
         /* Decoder: code 1071 (0x42f) in entry 3, and the message names no secret. */
