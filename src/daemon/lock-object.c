@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,8 +412,12 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
         if (l->connected == connected)
                 return;
         l->connected = connected;
-        if (!connected)
+        if (!connected) {
                 l->disconnected_usec = now_realtime_usec();
+                /* A session (pairing, a log read, enrolment) is over and its buffers are freed; hand
+                 * the heap's free pages back, since the daemon may now idle for days. */
+                (void) malloc_trim(0);
+        }
         emit_changed(l, "Connected", NULL);
         if (connected)
                 settings_object_connected(l); /* automatic clock calibration */
