@@ -18,11 +18,13 @@
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
                "The TTLock Bluetooth door lock daemon: serves org.ttlock.Manager on the system bus.\n\n"
+               "Options:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --log-level=LEVEL    debug, info, notice, warning, err (default: info)\n\n"
                "Keys are kept under $STATE_DIRECTORY (else /var/lib/ttlockd); the system bus is\n"
-               "$DBUS_SYSTEM_BUS_ADDRESS (else the default). See ttlockd(8).\n",
+               "$DBUS_SYSTEM_BUS_ADDRESS (else the default).\n\n"
+               "See ttlockd(8).\n",
                program_invocation_short_name);
 }
 

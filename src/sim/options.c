@@ -182,32 +182,33 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
 }
 
 static void help(void) {
-        printf("ttlock-sim [OPTIONS…]\n\n"
+        printf("%s [OPTIONS...]\n\n"
                "Simulated TTLock V3 door locks behind a fake BlueZ 5.66 (org.bluez) on the system bus.\n\n"
+               "Options:\n"
                "  -h --help                        Show this help\n"
                "     --version                     Show the version\n"
-               "     --bus ADDRESS                 Bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS / system "
-               "bus)\n"
-               "     --lock SPEC                   Add a lock: mac=,name=,model=,hardware=,firmware=,\n"
-               "                                   features=a+b+…,battery=,rssi=,slots=,locked= "
-               "(repeatable)\n"
-               "     --locks N                     Add N locks with generated addresses C0:DE:00:xx:xx:xx\n"
-               "     --state FILE                  Keep pairing, settings, credentials and logs in FILE\n"
+               "     --bus=ADDRESS                 Bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS, else the\n"
+               "                                   system bus)\n"
+               "     --lock=SPEC                   Add a lock: mac=,name=,model=,hardware=,firmware=,\n"
+               "                                   features=a+b+...,battery=,rssi=,slots=,locked=\n"
+               "                                   (repeatable)\n"
+               "     --locks=N                     Add N locks with generated addresses C0:DE:00:xx:xx:xx\n"
+               "     --state=FILE                  Keep pairing, settings, credentials and logs in FILE\n"
                "     --always-awake                Never dormant; factory-fresh locks always pairable\n"
-               "     --awake-seconds S             Awake after a touch (default 12)\n"
-               "     --dormant-after-seconds S     Dormant after S s without activity (default 90, 0 "
-               "never)\n"
-               "     --idle-disconnect-seconds S   Drop an idle connection (default 5, 0 never)\n"
-               "     --advert-interval-ms MS       Advertisement interval (default 1000)\n"
-               "     --connect-ms MS               Time a connection takes (default 300)\n"
-               "     --connect-fail-ms MS          Time a refused connection takes to fail (default 2000)\n"
-               "     --latency-ms MS               Request → reply latency (default 30)\n"
-               "     --temporary-timeout-seconds S Forget unconnected devices S s after discovery\n"
+               "     --awake-seconds=S             Awake after a touch (default 12)\n"
+               "     --dormant-after-seconds=S     Dormant after S s idle (default 90, 0 never)\n"
+               "     --idle-disconnect-seconds=S   Drop an idle connection (default 5, 0 never)\n"
+               "     --advert-interval-ms=MS       Advertisement interval (default 1000)\n"
+               "     --connect-ms=MS               Time a connection takes (default 300)\n"
+               "     --connect-fail-ms=MS          Time a refused connection takes to fail (default 2000)\n"
+               "     --latency-ms=MS               Request to reply latency (default 30)\n"
+               "     --temporary-timeout-seconds=S Forget unconnected devices S s after discovery\n"
                "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
-               "     --enrol-timeout-seconds S     A card/fingerprint enrolment gives up after S s\n"
+               "     --enrol-timeout-seconds=S     A card/fingerprint enrolment gives up after S s\n"
                "                                   without a card or press (default 30, 0 never)\n"
-               "     --log-level LEVEL             debug, info, notice, warning, err (default info)\n"
-               "\nSee ttlock-sim(1).\n");
+               "     --log-level=LEVEL             debug, info, notice, warning, err (default: info)\n"
+               "\nSee ttlock-sim(1).\n",
+               program_invocation_short_name);
 }
 
 enum {

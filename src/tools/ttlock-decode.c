@@ -43,14 +43,15 @@ static void help(void) {
                "  advert HEX...      Manufacturer data including the two company-id bytes (05 03 …)\n"
                "  features HEX...    SEARCH_DEVICE_FEATURE reply data: battery byte, then feature groups\n\n"
                "Options:\n"
+               "  -h --help          Show this help\n"
+               "     --version       Show the version\n"
                "  -k --key=HEX       The lock's 16-byte AES key (GET_AES_KEY frames use the default key)\n"
                "     --request       Treat frames as app → lock requests\n"
                "     --reply         Treat frames as lock → app replies\n"
-               "  -j --json          One JSON object per input\n"
-               "  -h --help          Show this help\n"
-               "     --version       Show the version\n\n"
+               "  -j --json          One JSON object per input\n\n"
                "Without HEX arguments, inputs are read from standard input, one per line. Spaces and\n"
-               "colons between bytes are ignored. See ttlock-decode(1).\n",
+               "colons between bytes are ignored.\n\n"
+               "See ttlock-decode(1).\n",
                program_invocation_short_name);
 }
 
