@@ -181,6 +181,8 @@ static void help_verb(const Verb *v) {
                 fputs(_("\n  --json         JSON output\n"
                         "  --no-legend    No table header\n"),
                       stdout);
+        /* The same closing line as a group's help, so that it is already translated. */
+        fputs(_("\nSee ttlockctl --help for the options and ttlockctl(1) for details.\n"), stdout);
 }
 
 static int parse_argv(int argc, char *argv[]) {
