@@ -557,14 +557,19 @@ static int fail(Exchange *x, uint8_t code) {
         return 0;
 }
 
-/* A request the decoder refused: a length problem is §4.4's "parameter length error", anything
- * else an invalid parameter. */
+/* A request the decoder refused: a length problem is §4.4's "parameter length error", a passcode
+ * (or admin passcode) of a length the lock does not take is LOCK_PASSWORD_LENGTH_INVALID (§4.3
+ * MANAGE_KEYBOARD_PASSWORD: "0x0F bad length"; the decoder refuses it before the credential store
+ * could say so), anything else an invalid parameter. */
 static int bad_request(Exchange *x) {
         const char *m = tt_error_message(&x->e);
 
         log_debug("%s: bad %s request: %s", x->l->address_str, ttlock_command_name(x->command) ?: "?", m);
         if (strstr(m, "truncated") || strstr(m, "trailing"))
                 return fail(x, TTLOCK_ERR_NO_DEFINED_ERROR);
+        if ((x->command == TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD && strstr(m, "passcode: length ")) ||
+            (x->command == TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD && strstr(m, "digits, expected")))
+                return fail(x, TTLOCK_ERR_PASSWORD_LENGTH_INVALID);
         return fail(x, TTLOCK_ERR_INVALID_PARAM);
 }
 
@@ -596,8 +601,11 @@ static int do_get_aes_key(Exchange *x) {
         /* §3.2: asked and answered under the default key, reply frame command 0x19 (§2.4). */
         x->key = ttlock_default_key;
         x->frame_command = TTLOCK_CMD_GET_AES_KEY;
+        /* The whole payload is the vendor string, so any other non-empty payload is a wrong vendor,
+         * whatever its length: the OEM vendor §4.3 cites ([RR], DLock-XP) is 32 characters long and
+         * gets INVALID_VENDOR, not a parameter-length error. */
         if (ttlock_get_aes_key_request_decode(x->data, x->len, &x->e) < 0)
-                return x->len == TTLOCK_VENDOR_LEN ? fail(x, TTLOCK_ERR_INVALID_VENDOR) : bad_request(x);
+                return x->len > 0 ? fail(x, TTLOCK_ERR_INVALID_VENDOR) : bad_request(x);
 
         /* A lock with an admin hands out a key it does not use: the ADD_ADMIN that follows cannot
          * be read, and gets the L = 0 answer the SDK reads as "not in setting mode" (§2.4). */

@@ -1094,6 +1094,10 @@ START_TEST(test_pairing) {
         /* A wrong vendor string in GET_AES_KEY is INVALID_VENDOR. */
         n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, "SCIENEX", 7, out);
         tt_assert_hex_eq(out, n, "19001d");
+        /* So is an OEM vendor of another length (§4.3: [RR]'s is 32 hex characters). */
+        n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, "0123456789abcdef0123456789abcdef", 32,
+                     out);
+        tt_assert_hex_eq(out, n, "19001d");
 
         call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
         drain(&c, 250);
@@ -1418,6 +1422,22 @@ START_TEST(test_passcodes) {
         n = request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, out);
         tt_assert_hex_eq(out, n, "0301 5a 02");
         request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, TTLOCK_ERR_PASSWORD_EXIST);
+
+        /* §4.3: 4–9 digits; 3 or 10 digits are refused with 0x0F (bad length), not INVALID_PARAM. */
+        {
+                uint8_t start[5];
+
+                ck_assert_int_ge(ttlock_date5_encode(&wide_start, start), 0);
+                ENCODE(buf, len, tt_put_bytes(W, "\x02\x01\x03" "123", 6); tt_put_bytes(W, start, 5));
+                request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len,
+                              TTLOCK_ERR_PASSWORD_LENGTH_INVALID);
+                ENCODE(buf, len, tt_put_bytes(W, "\x02\x01\x0a" "1234567890", 13); tt_put_bytes(W, start, 5));
+                request_fails(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len,
+                              TTLOCK_ERR_PASSWORD_LENGTH_INVALID);
+                /* The admin passcode too (binary digit values, §4.3 SET_ADMIN_KEYBOARD_PWD). */
+                request_fails(&c, TTLOCK_CMD_SET_ADMIN_KEYBOARD_PWD, "\x01\x02\x03", 3,
+                              TTLOCK_ERR_PASSWORD_LENGTH_INVALID);
+        }
 
         /* A period code that has expired. */
         q = (TTPasscodeRequest){ .op = TTLOCK_PASSCODE_OP_ADD,
