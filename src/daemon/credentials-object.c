@@ -226,6 +226,15 @@ bool credentials_object_busy(LockObject *l) {
         return l->credentials && l->credentials->calls;
 }
 
+int credentials_object_refuse_while_enrolling(LockObject *l, sd_bus_error *error) {
+        if (!l->credentials || !l->credentials->enrol)
+                return 0;
+        return sd_bus_error_set(
+                error,
+                TTLOCK_ERROR_IN_PROGRESS,
+                "An enrollment is in progress on this lock; cancel it or wait for it to end.");
+}
+
 static const char *enrol_kind(const CredCall *c) {
         return c->action == CRED_CARD_ENROL ? "ic-card" : "fingerprint";
 }
@@ -490,6 +499,13 @@ static int start_call(sd_bus_message *m, LockObject *l, const CredRequest *req, 
         if (s->n_calls >= CREDENTIALS_CALLS_MAX)
                 return sd_bus_error_set(
                         error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
+        /* A second enrollment gets its own message (start_enrollment()); anything else would wait for
+         * the lock behind the running one, past its caller's patience. */
+        if (req->action != CRED_CARD_ENROL && req->action != CRED_FINGERPRINT_ENROL) {
+                r = credentials_object_refuse_while_enrolling(l, error);
+                if (r < 0)
+                        return r;
+        }
         c = calloc(1, sizeof(CredCall));
         if (!c)
                 return -ENOMEM;

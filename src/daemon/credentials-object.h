@@ -28,6 +28,10 @@ int credentials_object_register(Manager *m);
 
 /* Hooks for the lock object (lock-object.c). */
 bool credentials_object_busy(LockObject *l);
+/* An enrollment holds the lock's connection (it may do so for a minute). A method that needs the lock
+ * is refused with this (org.ttlock.Error.InProgress, returns < 0) instead of queueing behind it: it
+ * could not finish before its caller gives up (~25 s, conventions.md "sd-bus and polkit"). */
+int credentials_object_refuse_while_enrolling(LockObject *l, sd_bus_error *error);
 /* Fail the calls in flight with why, cancel the operations and the enrolment; frees l->credentials. */
 void credentials_object_abort(LockObject *l, const char *why);
 /* The lock became paired (added = true) or was forgotten: Credentials1 and Settings1 appear on or

@@ -628,6 +628,10 @@ static int method_access(sd_bus_message *m, LockObject *l, AccessAction action, 
                 return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "Another Lock() or Unlock() is in progress.");
         if (l->pair_op || l->reset_op)
                 return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "A pairing or reset is in progress.");
+        /* Queued behind an enrollment the call would only end at its deadline, as a misleading Timeout. */
+        r = credentials_object_refuse_while_enrolling(l, error);
+        if (r < 0)
+                return r;
         for (c = l->access_calls; c; c = c->next)
                 n++;
         if (n >= ACCESS_CALLS_MAX)
@@ -860,6 +864,9 @@ static int method_factory_reset(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
         if (l->pair_op || l->reset_op || l->access_calls)
                 return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "Another operation is in progress.");
+        r = credentials_object_refuse_while_enrolling(l, error);
+        if (r < 0)
+                return r;
 
         op_keys_from_record(&keys, l->record);
         l->reset_call = sd_bus_message_ref(m);

@@ -279,6 +279,13 @@ static int start_call(sd_bus_message *m, LockObject *l, const SettingsRequest *r
         if (s->n_calls >= SETTINGS_CALLS_MAX)
                 return sd_bus_error_set(
                         error, TTLOCK_ERROR_IN_PROGRESS, "Too many calls queued for this lock.");
+        /* Behind an enrollment a call would outwait its caller (credentials-object.h); the
+         * automatic clock check (m == NULL) has nobody waiting and may queue. */
+        if (m) {
+                r = credentials_object_refuse_while_enrolling(l, error);
+                if (r < 0)
+                        return r;
+        }
         c = calloc(1, sizeof(SettingsCall));
         if (!c)
                 return -ENOMEM;

@@ -673,6 +673,13 @@ START_TEST(test_cards) {
                 "tt",
                 UINT64_C(0),
                 UINT64_C(0));
+        /* The enrollment holds the lock: what needs the lock is refused at once instead of waiting
+         * behind it past its caller's patience (it may take a minute); what does not still works. */
+        call_fails(&w, "org.ttlock.Error.InProgress", "enrollment", CREDS, "ListCards", NULL, "");
+        call_fails(&w, "org.ttlock.Error.InProgress", "enrollment", SETTINGS, "SetAutoLock", NULL, "u", UINT32_C(5));
+        call_fails(&w, "org.ttlock.Error.InProgress", "enrollment", LOCK1, "Unlock", NULL, "");
+        call_fails(&w, "org.ttlock.Error.InProgress", "enrollment", LOCK1, "FactoryReset", NULL, "");
+        call_ok(&w, CREDS, "SetCredentialAlias", NULL, "sss", "ic-card", "3735928559", "Spare");
         sim_call(&w, "PresentCard", "s", "4242");
         s = wait_signal(&w, mark, "completed", TIMEOUT);
         ck_assert_str_eq(s->id, "4242");
