@@ -1503,22 +1503,26 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
         x.w = TT_WRITER(x.buf, sizeof(x.buf));
         l->sim->exchanges++;
 
+        /* The key this command is spoken under (§5.1: GET_AES_KEY under the default key, ADD_ADMIN
+         * under the key just handed out), chosen before the CRC check: a CRC error answered under
+         * another key is one the client cannot read, so it could not re-send (§9.1). */
+        if (x.command == TTLOCK_CMD_ADD_ADMIN && !l->paired && l->session.key_issued)
+                x.key = l->session.pending_key;
+        else if (x.command == TTLOCK_CMD_GET_AES_KEY)
+                x.key = ttlock_default_key;
+
         if (!f.crc_ok) {
                 /* §9.1: a genuinely bad CRC is answered with LOCK_CRC_CHECK_ERROR. */
                 fail(&x, TTLOCK_ERR_CRC_CHECK_ERROR);
                 goto reply;
         }
 
-        if (x.command == TTLOCK_CMD_ADD_ADMIN) {
-                /* Only a lock in setting mode that just handed out a key can read ADD_ADMIN; any
-                 * other gets the L = 0 answer of §2.4 (LOCK_IS_IN_NO_SETTING_MODE). */
-                if (l->paired || !l->session.key_issued) {
-                        x.empty_reply = true;
-                        goto reply;
-                }
-                x.key = l->session.pending_key;
-        } else if (x.command == TTLOCK_CMD_GET_AES_KEY)
-                x.key = ttlock_default_key;
+        /* Only a lock in setting mode that just handed out a key can read ADD_ADMIN; any other gets
+         * the L = 0 answer of §2.4 (LOCK_IS_IN_NO_SETTING_MODE). */
+        if (x.command == TTLOCK_CMD_ADD_ADMIN && (l->paired || !l->session.key_issued)) {
+                x.empty_reply = true;
+                goto reply;
+        }
 
         if (f.data_len > 0) {
                 r = ttlock_frame_decrypt(&f, x.key, plain, sizeof(plain), &plain_len, &x.e);

@@ -385,13 +385,16 @@ static void connect_lock(Client *c) {
 }
 
 /* Frames the request and writes it as 20-byte write commands (§1.3). */
-static void send_request(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len) {
+static void send_request_crc(
+        Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len, bool bad_crc) {
         TTFrameHeader h = TTLOCK_V3_APP_HEADER(cmd);
         uint8_t frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX];
         size_t n, wn;
         TTError e = {};
 
         ck_assert_int_ge(ttlock_frame_build(&h, key, plain, len, frame, sizeof(frame), &n, &e), 0);
+        if (bad_crc)
+                frame[n - 1] ^= 1;
         ck_assert_int_ge(ttlock_wire_encode(frame, n, wire, sizeof(wire), &wn, &e), 0);
         for (size_t k = 0; k < ttlock_chunk_count(wn); k++) {
                 const uint8_t *chunk;
@@ -412,6 +415,10 @@ static void send_request(Client *c, uint8_t cmd, const uint8_t *key, const void 
                 ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
                 ck_assert_int_ge(sd_bus_call(c->conn, m, 5 * TEST_USEC_PER_SEC, NULL, NULL), 0);
         }
+}
+
+static void send_request(Client *c, uint8_t cmd, const uint8_t *key, const void *plain, size_t len) {
+        send_request_crc(c, cmd, key, plain, len, false);
 }
 
 /* The next frame from the lock (terminator stripped), or false after timeout_ms. */
@@ -1104,6 +1111,42 @@ START_TEST(test_pairing) {
         ck_assert(WAIT_FOR(&c, c.mfd_changes > 0, 3000));
         read_advert(&c, &a);
         ck_assert(!a.setting_mode);
+        stop(&c);
+}
+END_TEST
+
+/* §9.1: a CRC error is answered under the key of the command, so that the client can read it and
+ * re-send; for ADD_ADMIN that is the key GET_AES_KEY just handed out, not the default key. */
+START_TEST(test_add_admin_bad_crc) {
+        Client c;
+        const char *args[30];
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTAddAdminRequest add = { ADMIN_PS, UNLOCK_KEY };
+        TTError e = {};
+
+        sim_args_default(args, NULL);
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+        connect_lock(&c);
+
+        ENCODE(buf, len, ttlock_get_aes_key_request_encode(W));
+        n = exchange(&c, TTLOCK_CMD_GET_AES_KEY, ttlock_default_key, buf, len, out);
+        ck_assert_uint_eq(n, 18);
+        ck_assert_int_ge(ttlock_get_aes_key_reply_decode(out + 2, n - 2, c.key, &e), 0);
+
+        ENCODE(buf, len, ttlock_add_admin_request_encode(W, &add));
+        send_request_crc(&c, TTLOCK_CMD_ADD_ADMIN, c.key, buf, len, true);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "5600 01");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+
+        /* The re-send goes through. */
+        n = request_ok(&c, TTLOCK_CMD_ADD_ADMIN, buf, len, out);
+        tt_assert_hex_eq(out, n, "5601 534349454e4552");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
         stop(&c);
 }
 END_TEST
@@ -2308,6 +2351,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_discovery_filter);
         tcase_add_test(tc, test_bluez_properties);
         tcase_add_test(tc, test_pairing);
+        tcase_add_test(tc, test_add_admin_bad_crc);
         tcase_add_test(tc, test_unlock_lock);
         tcase_add_test(tc, test_push_backlog);
         tcase_add_test(tc, test_vectors);
