@@ -864,7 +864,8 @@ static int method_cancel_enrollment(sd_bus_message *m, void *userdata, sd_bus_er
 static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         LockObject *l = userdata;
         char id[TTLOCK_PASSCODE_MAX + TTLOCK_CARD_NUMBER_STRLEN] = "";
-        const char *kind, *raw, *alias;
+        _cleanup_free_ char *old_copy = NULL;
+        const char *kind, *raw, *alias, *old;
         unsigned feature;
         uint64_t v;
         int r;
@@ -917,13 +918,33 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
                                 "Alias must not contain control characters.");
 
         GATE(m, l, feature, kind, error);
+        old = lock_record_get_credential_alias(l->record, kind, id);
+        if (old) {
+                old_copy = strdup(old);
+                if (!old_copy) {
+                        erase_memory(id, sizeof(id));
+                        return -ENOMEM;
+                }
+        }
         r = lock_record_set_credential_alias(l->record, kind, id, alias);
-        erase_memory(id, sizeof(id));
-        if (r == -E2BIG || r == -ENOSPC)
-                return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "Too many aliases for this lock.");
-        if (r < 0)
+        if (r < 0) {
+                erase_memory(id, sizeof(id));
+                if (r == -E2BIG || r == -ENOSPC)
+                        return sd_bus_error_set(
+                                error, TTLOCK_ERROR_FAILED, "Too many aliases for this lock.");
                 return r;
+        }
         r = store_save(l->manager->store, l->record);
+        /* What is not on disk is not kept either: the List methods and Event must not show an alias
+         * that the next start would not know. */
+        if (r < 0)
+                (void) lock_record_set_credential_alias(l->record, kind, id, old_copy ?: "");
+        erase_memory(id, sizeof(id));
+        if (r == -EFBIG)
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_FAILED,
+                        "Too many aliases for this lock: they no longer fit its file.");
         if (r < 0)
                 return ttlockd_error_set_errnof(error, r, "Cannot save the alias: %s", strerror(-r));
         return sd_bus_reply_method_return(m, NULL);

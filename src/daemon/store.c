@@ -1443,6 +1443,14 @@ int store_save(Store *s, const LockRecord *rec) {
         r = lock_record_to_yaml(rec, &data, &size);
         if (r < 0)
                 return r;
+        /* load_file() refuses files beyond STORE_FILE_MAX and moves them aside as broken: writing one
+         * (thousands of long credential aliases fit in a record) would lose the keys at the next
+         * start. The old file stays as it is. */
+        if (size > STORE_FILE_MAX) {
+                erase_memory(data, size);
+                free(data);
+                return -EFBIG;
+        }
         r = write_file_atomic_at(s->locks_fd, name, data, size, 0600);
         erase_memory(data, size);
         free(data);

@@ -158,7 +158,8 @@ void lock_records_free(LockRecord **records, size_t n);
 
 /* One lock: -ENOENT if not stored, -EBADMSG if broken (then it was moved aside). */
 int store_load(Store *s, const char *address, LockRecord **ret);
-/* Atomic replace (fileio.h write_file_atomic_at()). */
+/* Atomic replace (fileio.h write_file_atomic_at()). -EFBIG, and nothing written, when the record would
+ * not fit in STORE_FILE_MAX (store_load() could not read it back). */
 int store_save(Store *s, const LockRecord *r);
 /* Forget a lock: remove its file (and fsync the directory). -ENOENT if it was not stored. */
 int store_delete(Store *s, const char *address);

@@ -219,6 +219,32 @@ START_TEST(test_credential_aliases) {
 }
 END_TEST
 
+/* A record too large to be read back is never written: the file on disk keeps the keys. */
+START_TEST(test_save_too_large) {
+        _cleanup_free_ char *dir = dt_mkdtemp();
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(lock_record_freep) LockRecord *a = full_record(ADDR, "x"), *b = NULL;
+        char alias[256 + 1], id[16]; /* SetCredentialAlias() allows 256 bytes */
+
+        ck_assert_int_eq(store_open(dir, &s), 0);
+        ck_assert_int_eq(store_save(s, a), 0);
+
+        memset(alias, 'a', sizeof(alias) - 1);
+        alias[sizeof(alias) - 1] = 0;
+        for (unsigned i = 0; i < STORE_CREDENTIAL_ALIASES_MAX - 3; i++) {
+                snprintf(id, sizeof(id), "%u", 100000 + i);
+                ck_assert_int_eq(lock_record_set_credential_alias(a, "ic-card", id, alias), 0);
+        }
+        ck_assert_int_eq(store_save(s, a), -EFBIG);
+
+        /* What is on disk is the last record that fitted, and it loads. */
+        ck_assert_int_eq(store_load(s, ADDR, &b), 0);
+        ck_assert_uint_eq(b->n_credential_aliases, 3);
+        ck_assert_mem_eq(b->aes_key, a->aes_key, sizeof(a->aes_key));
+        dt_rm_rf(dir);
+}
+END_TEST
+
 /* Look up a path of mapping keys in a parsed document; returns the scalar text or NULL. */
 static const char *yaml_lookup(yaml_document_t *doc, const char *k1, const char *k2) {
         yaml_node_t *n = yaml_document_get_root_node(doc);
@@ -552,6 +578,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_round_trip_every_field);
         tcase_add_test(tc, test_round_trip_through_store);
         tcase_add_test(tc, test_credential_aliases);
+        tcase_add_test(tc, test_save_too_large);
         tcase_add_test(tc, test_unknown_keys_preserved);
         tcase_add_test(tc, test_parse_errors);
         tcase_add_test(tc, test_describe_redacts);
