@@ -277,6 +277,27 @@ static void record_credential(LockObject *l, const TTLogRecord *rec, char *buf, 
         }
 }
 
+/* The alias the user gave the credential of a record (dbus-api.md Event "alias"): who it was, for
+ * automations, when the lock only knows a card number or a fingerprint id. */
+static const char *record_alias(LockObject *l, const TTLogRecord *rec) {
+        char id[TTLOCK_CARD_NUMBER_STRLEN];
+
+        if (!l->record)
+                return NULL;
+        switch (rec->tail) {
+        case TTLOCK_LOG_TAIL_CARD:
+                return lock_record_get_credential_alias(l->record, "ic-card",
+                                                        ttlock_card_number_format(rec->card.number, id));
+        case TTLOCK_LOG_TAIL_FINGERPRINT:
+                snprintf(id, sizeof(id), "%" PRIu64, rec->fingerprint.id);
+                return lock_record_get_credential_alias(l->record, "fingerprint", id);
+        case TTLOCK_LOG_TAIL_PASSCODE_PAIR:
+                return lock_record_get_credential_alias(l->record, "passcode", rec->passcode_pair.original.code);
+        default:
+                return NULL;
+        }
+}
+
 static int emit_event(LockObject *l, const HistoryRecord *h) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
@@ -336,7 +357,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                         .kind = (char *) ttlock_log_event_kind_to_string(c.kind),
                         .method = (char *) ttlock_log_method_to_string(c.method),
                         .credential = credential,
-                        .alias = l->record->alias,
+                        .alias = (char *) record_alias(l, &e->record),
                 };
                 /* Archive first: a record that is on disk is never signalled again, also after a
                  * restart; a record that could not be archived is still signalled now. */
