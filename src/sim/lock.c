@@ -351,6 +351,11 @@ int lock_card(SimLock *l, uint64_t number) {
                 TTDateTime start, end;
                 int r;
 
+                /* §4.3: an 8-byte number ending in FF FF FF FF reads as a 4-byte card in the enrolment
+                 * reply, so no reply can carry it: refuse it before storing a card the client would
+                 * never learn of (the encoder refuses it, and the reply went out empty). */
+                if (card.size == 8 && (card.number & UINT32_MAX) == UINT32_MAX)
+                        return -EINVAL;
                 creds_permanent_window(&start, &end);
                 r = creds_card_add(l->creds, &card, &start, &end);
                 ttlock_reply_begin(&w, TTLOCK_CMD_IC_MANAGE);

@@ -1566,6 +1566,11 @@ START_TEST(test_cards) {
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
         tt_assert_hex_eq(out, n, "0501 5a 02 02"); /* waiting for a card */
+        /* 0x1FFFFFFFF: 8 bytes ending in FF FF FF FF would read as card 1 (§4.3); the lock keeps
+         * waiting for a card it can report. */
+        call_fails(&c, DEV, "org.ttlock.Sim1", "PresentCard", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "8589934591");
+        ck_assert(!next_frame(&c, frame, &n, 300));
         sim1(&c, "PresentCard", "s", "3735928559");
         ck_assert(next_frame(&c, frame, &n, 3000));
         n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
