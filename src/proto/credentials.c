@@ -106,7 +106,8 @@ const char *ttlock_card_number_format(uint64_t number, char buf[TTLOCK_CARD_NUMB
 }
 
 uint8_t ttlock_card_size_for(uint64_t number) {
-        /* ≤ 10 decimal digits and within 32 bits ⇔ ≤ 4294967295 (every such number has ≤ 10 digits). */
+        /* §4.3 says 4 bytes for ≤ 10 decimal digits; a 10-digit number above 4294967295 does not fit
+         * them (the SDK truncates it), so it goes in 8 bytes: 4 bytes exactly when it fits 32 bits. */
         return number <= UINT32_MAX ? 4 : 8;
 }
 
