@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -143,19 +144,20 @@ static int parse_validity(uint64_t from, uint64_t until, CredRequest *req, sd_bu
         return 0;
 }
 
-static int
-parse_passcode(const char *s, const char *name, char ret[TTLOCK_PASSCODE_MAX + 1], sd_bus_error *error) {
+int admin_parse_passcode(const char *s, const char *name, size_t max, char ret[TTLOCK_PASSCODE_MAX + 1],
+                         sd_bus_error *error) {
         size_t n = strlen(s);
 
-        if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_ADD_MAX || strspn(s, "0123456789") != n)
+        assert(max <= TTLOCK_PASSCODE_MAX);
+        if (n < TTLOCK_PASSCODE_ADD_MIN || n > max || strspn(s, "0123456789") != n)
                 /* The digits themselves stay out of the message (and so out of logs). */
                 return sd_bus_error_setf(
                         error,
                         SD_BUS_ERROR_INVALID_ARGS,
-                        "%s must be %d–%d digits 0–9 (got %zu character(s)).",
+                        "%s must be %d–%zu digits 0–9 (got %zu character(s)).",
                         name,
                         TTLOCK_PASSCODE_ADD_MIN,
-                        TTLOCK_PASSCODE_ADD_MAX,
+                        max,
                         n);
         memcpy(ret, s, n + 1);
         return 0;
@@ -576,7 +578,7 @@ static int method_add_passcode(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_read(m, "stt", &code, &from, &until);
         if (r < 0)
                 return r;
-        r = parse_passcode(code, "Passcode", req.code, error);
+        r = admin_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_ADD_MAX, req.code, error);
         if (r >= 0)
                 r = parse_validity(from, until, &req, error);
         if (r < 0)
@@ -597,9 +599,11 @@ static int method_change_passcode(sd_bus_message *m, void *userdata, sd_bus_erro
         r = sd_bus_message_read(m, "sstt", &code, &new_code, &from, &until);
         if (r < 0)
                 return r;
-        r = parse_passcode(code, "Passcode", req.code, error);
+        /* The code to change may be any the lock lists (§4.3 allows up to 16 digits there); what
+         * we write is a code we could add. */
+        r = admin_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_MAX, req.code, error);
         if (r >= 0)
-                r = parse_passcode(new_code, "New passcode", req.new_code, error);
+                r = admin_parse_passcode(new_code, "New passcode", TTLOCK_PASSCODE_ADD_MAX, req.new_code, error);
         if (r >= 0)
                 r = parse_validity(from, until, &req, error);
         if (r < 0)
@@ -618,23 +622,15 @@ static int method_delete_passcode(sd_bus_message *m, void *userdata, sd_bus_erro
         LockObject *l = userdata;
         CredRequest req = { .action = CRED_PASSCODE_DELETE };
         const char *code;
-        size_t n;
         int r;
 
         r = sd_bus_message_read(m, "s", &code);
         if (r < 0)
                 return r;
         /* Any passcode the lock lists may be deleted (§4.3 allows up to 16 digits there). */
-        n = strlen(code);
-        if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_MAX || strspn(code, "0123456789") != n)
-                return sd_bus_error_setf(
-                        error,
-                        SD_BUS_ERROR_INVALID_ARGS,
-                        "Passcode must be %d–%d digits 0–9 (got %zu character(s)).",
-                        TTLOCK_PASSCODE_ADD_MIN,
-                        TTLOCK_PASSCODE_MAX,
-                        n);
-        memcpy(req.code, code, n + 1);
+        r = admin_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_MAX, req.code, error);
+        if (r < 0)
+                return r;
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
         r = start_call(m, l, &req, error);
         erase_memory(&req, sizeof(req));
@@ -874,16 +870,9 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
         if (r < 0)
                 return r;
         if (strcmp(kind, "passcode") == 0) {
-                size_t n = strlen(raw);
-
-                if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_MAX || strspn(raw, "0123456789") != n)
-                        return sd_bus_error_setf(
-                                error,
-                                SD_BUS_ERROR_INVALID_ARGS,
-                                "A passcode id must be %d–%d digits 0–9.",
-                                TTLOCK_PASSCODE_ADD_MIN,
-                                TTLOCK_PASSCODE_MAX);
-                memcpy(id, raw, n + 1);
+                r = admin_parse_passcode(raw, "A passcode id", TTLOCK_PASSCODE_MAX, id, error);
+                if (r < 0)
+                        return r;
                 feature = TTLOCK_FEATURE_PASSCODE;
         } else if (strcmp(kind, "ic-card") == 0) {
                 r = parse_card(raw, &v, error);

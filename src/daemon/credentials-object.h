@@ -49,6 +49,10 @@ int admin_object_find(
 /* NotSupported with a message naming the feature when the lock lacks it. Unknown features (never read)
  * pass, as Lock1 does. */
 int admin_require_feature(LockObject *l, unsigned bit, const char *what, sd_bus_error *error);
+/* A passcode argument: 4…max ASCII digits (max ≤ 16) copied to ret, else InvalidArgs naming the argument
+ * but never its digits. */
+int admin_parse_passcode(const char *s, const char *name, size_t max, char ret[TTLOCK_PASSCODE_MAX + 1],
+                         sd_bus_error *error);
 /* An operation's outcome as a D-Bus error: -EOPNOTSUPP → NotSupported, -ENOENT → DoesNotExist, the rest
  * as Lock1 maps them (lock refusals → LockRefused with the lock's error name). */
 int admin_status_to_error(const OpStatus *st, sd_bus_error *error);

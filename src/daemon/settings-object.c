@@ -660,22 +660,14 @@ static int method_set_admin_passcode(sd_bus_message *m, void *userdata, sd_bus_e
         LockObject *l = userdata;
         SettingsRequest req = { .action = SETTINGS_ADMIN_CODE_SET };
         const char *code;
-        size_t n;
         int r;
 
         r = sd_bus_message_read(m, "s", &code);
         if (r < 0)
                 return r;
-        n = strlen(code);
-        if (n < TTLOCK_PASSCODE_ADD_MIN || n > TTLOCK_PASSCODE_ADD_MAX || strspn(code, "0123456789") != n)
-                return sd_bus_error_setf(
-                        error,
-                        SD_BUS_ERROR_INVALID_ARGS,
-                        "Admin passcode must be %d–%d digits 0–9 (got %zu character(s)).",
-                        TTLOCK_PASSCODE_ADD_MIN,
-                        TTLOCK_PASSCODE_ADD_MAX,
-                        n);
-        memcpy(req.admin_code, code, n + 1);
+        r = admin_parse_passcode(code, "Admin passcode", TTLOCK_PASSCODE_ADD_MAX, req.admin_code, error);
+        if (r < 0)
+                return r;
         GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad", error);
         r = start_call(m, l, &req, error);
         erase_memory(&req, sizeof(req));

@@ -529,6 +529,12 @@ START_TEST(test_passcodes) {
         call_ok(&w, CREDS, "DeletePasscode", NULL, "s", "123456");
         ck_assert(!opens(&w, "EnterPasscode", "123456"));
         call_fails(&w, "org.ttlock.Error.DoesNotExist", NULL, CREDS, "DeletePasscode", NULL, "s", "123456");
+        /* A code the lock could list but we could not add (up to 16 digits, §4.3) may still be named
+         * as the one to change: not InvalidArgs, the lock's answer. */
+        call_fails(&w, "org.ttlock.Error.DoesNotExist", NULL, CREDS, "ChangePasscode", NULL, "sstt",
+                   "123456789012", "24680", UINT64_C(0), UINT64_C(0));
+        call_fails(&w, INVALID_ARGS, "4–9 digits", CREDS, "ChangePasscode", NULL, "sstt", "13579",
+                   "123456789012", UINT64_C(0), UINT64_C(0));
 
         /* Bad input never reaches the lock. */
         call_fails(
