@@ -15,7 +15,6 @@
 #define UUID_TTLOCK_SERVICE "00001910-0000-1000-8000-00805f9b34fb"
 #define UUID_TTLOCK_WRITE "0000fff2-0000-1000-8000-00805f9b34fb"
 #define UUID_TTLOCK_NOTIFY "0000fff4-0000-1000-8000-00805f9b34fb"
-#define UUID_MODEL_NUMBER "00002a24-0000-1000-8000-00805f9b34fb"
 
 #define TTLOCK_MFR_KEY_V3 0x0305 /* protocol.md §1.5 */
 #define MFR_MAX 64               /* adverts carry at most 31 bytes; this bounds a hostile BlueZ */
@@ -44,7 +43,6 @@ struct BluezDevice {
         char *write_path;
         bool write_without_response;
         char *notify_path;
-        char *model_path;
         struct BluezDevice *next;
 };
 
@@ -115,7 +113,6 @@ static void device_free(BluezDevice *d) {
         free(d->name);
         free(d->write_path);
         free(d->notify_path);
-        free(d->model_path);
         free(d);
 }
 
@@ -414,8 +411,6 @@ static int parse_characteristic(Bluez *b, const char *path, sd_bus_message *m) {
         }
         if (strcasecmp(uuid, UUID_TTLOCK_NOTIFY) == 0)
                 return strdup_replace(&d->notify_path, path);
-        if (strcasecmp(uuid, UUID_MODEL_NUMBER) == 0)
-                return strdup_replace(&d->model_path, path);
         return 0;
 }
 
@@ -617,8 +612,6 @@ static void forget_object(Bluez *b, const char *path, bool adapter, bool device,
                         d->write_path = mfree(d->write_path);
                 if (d->notify_path && strcmp(d->notify_path, path) == 0)
                         d->notify_path = mfree(d->notify_path);
-                if (d->model_path && strcmp(d->model_path, path) == 0)
-                        d->model_path = mfree(d->model_path);
         }
 }
 
@@ -1058,19 +1051,33 @@ int bluez_disconnect(Bluez *b, const char *device_path) {
                                         NULL, NULL, NULL);
 }
 
+/* A method call on one of the device's TTLock characteristics; -ENOENT until BlueZ resolved it. */
+static int characteristic_call_new(Bluez *b, const char *device_path, bool notify, const char *member,
+                                   BluezDevice **ret_device, sd_bus_message **ret) {
+        BluezDevice *d;
+        const char *path;
+        int r;
+
+        r = device_for_call(b, device_path, &d);
+        if (r < 0)
+                return r;
+        path = notify ? d->notify_path : d->write_path;
+        if (!path)
+                return -ENOENT;
+        r = sd_bus_message_new_method_call(b->bus, ret, BLUEZ_SERVICE, path, BLUEZ_GATT_CHAR, member);
+        if (r < 0)
+                return r;
+        *ret_device = d;
+        return 0;
+}
+
 int bluez_start_notify(Bluez *b, const char *device_path, BluezResult cb, void *userdata,
                        sd_bus_slot **ret_slot) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         BluezDevice *d;
         int r;
 
-        r = device_for_call(b, device_path, &d);
-        if (r < 0)
-                return r;
-        if (!d->notify_path)
-                return -ENOENT;
-        r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, d->notify_path, BLUEZ_GATT_CHAR,
-                                           "StartNotify");
+        r = characteristic_call_new(b, device_path, /* notify= */ true, "StartNotify", &d, &m);
         if (r < 0)
                 return r;
         return call_async(b, m, device_path, 0, cb, userdata, ret_slot);
@@ -1082,13 +1089,7 @@ int bluez_write(Bluez *b, const char *device_path, const uint8_t *data, size_t l
         BluezDevice *d;
         int r;
 
-        r = device_for_call(b, device_path, &d);
-        if (r < 0)
-                return r;
-        if (!d->write_path)
-                return -ENOENT;
-        r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, d->write_path, BLUEZ_GATT_CHAR,
-                                           "WriteValue");
+        r = characteristic_call_new(b, device_path, /* notify= */ false, "WriteValue", &d, &m);
         if (r < 0)
                 return r;
         r = sd_bus_message_append_array(m, 'y', data, len);
@@ -1096,27 +1097,6 @@ int bluez_write(Bluez *b, const char *device_path, const uint8_t *data, size_t l
                 return r;
         r = sd_bus_message_append(m, "a{sv}", 1, "type", "s",
                                   d->write_without_response ? "command" : "request");
-        if (r < 0)
-                return r;
-        return call_async(b, m, device_path, 0, cb, userdata, ret_slot);
-}
-
-int bluez_read_model(Bluez *b, const char *device_path, BluezResult cb, void *userdata,
-                     sd_bus_slot **ret_slot) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        BluezDevice *d;
-        int r;
-
-        r = device_for_call(b, device_path, &d);
-        if (r < 0)
-                return r;
-        if (!d->model_path)
-                return -ENOENT;
-        r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, d->model_path, BLUEZ_GATT_CHAR,
-                                           "ReadValue");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "a{sv}", 0);
         if (r < 0)
                 return r;
         return call_async(b, m, device_path, 0, cb, userdata, ret_slot);

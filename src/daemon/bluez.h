@@ -81,10 +81,6 @@ int bluez_start_notify(Bluez *b, const char *device_path, BluezResult cb, void *
  * characteristic only offers write-without-response, else "request". */
 int bluez_write(Bluez *b, const char *device_path, const uint8_t *data, size_t len, BluezResult cb,
                 void *userdata, sd_bus_slot **ret_slot);
-/* Read 0x2A24 (model number) — the official app reads a characteristic before the first command
- * because some firmware only starts notifying after one ATT read (protocol.md §1.2). */
-int bluez_read_model(Bluez *b, const char *device_path, BluezResult cb, void *userdata,
-                     sd_bus_slot **ret_slot);
 
 /* Current view of one device, false if unknown. */
 bool bluez_device_info(Bluez *b, const char *device_path, BluezDeviceInfo *ret);
