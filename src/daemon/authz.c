@@ -30,6 +30,7 @@ static const struct {
 
         { "org.ttlock.Credentials1", "ListPasscodes", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "AddPasscode", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "AddPasscodeOfKind", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "ChangePasscode", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "DeletePasscode", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "ClearPasscodes", AUTHZ_ACTION_MANAGE },

@@ -589,6 +589,54 @@ static int method_add_passcode(sd_bus_message *m, void *userdata, sd_bus_error *
         return r;
 }
 
+/* An extension of dbus-api.md: AddPasscode's fixed signature can only say "permanent" or "period"
+ * (§4.3 KeyboardPwdType 1/3); this one names the kind, so one-time (2) and cyclic (4) codes can be made
+ * over D-Bus too. */
+static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const struct {
+                const char *name;
+                uint8_t type;
+        } kinds[] = {
+                { "permanent", TTLOCK_PASSCODE_PERMANENT },
+                { "period", TTLOCK_PASSCODE_PERIOD },
+                { "one-time", TTLOCK_PASSCODE_COUNT },
+                { "cyclic", TTLOCK_PASSCODE_CYCLIC },
+        };
+        LockObject *l = userdata;
+        CredRequest req = { .action = CRED_PASSCODE_ADD };
+        const char *code, *kind;
+        uint64_t from, until;
+        int r;
+
+        r = sd_bus_message_read(m, "sstt", &code, &kind, &from, &until);
+        if (r < 0)
+                return r;
+        r = admin_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_ADD_MAX, req.code, error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+                if (strcmp(kind, kinds[i].name) == 0)
+                        req.passcode_type = kinds[i].type;
+        if (req.passcode_type == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Kind \"%s\" is not one of permanent, period, one-time, cyclic.", kind);
+        r = parse_validity(from, until, &req, error);
+        if (r < 0)
+                return r;
+        if (req.permanent != (req.passcode_type == TTLOCK_PASSCODE_PERMANENT))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         req.permanent ? "A %s passcode needs valid_from_usec and valid_until_usec." :
+                                                         "A %s passcode takes no validity (0, 0).",
+                                         kind);
+        if (req.passcode_type == TTLOCK_PASSCODE_CYCLIC)
+                GATE(m, l, TTLOCK_FEATURE_CYCLIC_PASSWORD, "cyclic passcodes", error);
+        else
+                GATE(m, l, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
+        r = start_call(m, l, &req, error);
+        erase_memory(&req, sizeof(req));
+        return r;
+}
+
 static int method_change_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         LockObject *l = userdata;
         CredRequest req = { .action = CRED_PASSCODE_CHANGE };
@@ -958,6 +1006,15 @@ const sd_bus_vtable credentials_vtable[] = {
                 "",
                 ,
                 method_add_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "AddPasscodeOfKind",
+                "sstt",
+                SD_BUS_PARAM(code) SD_BUS_PARAM(kind) SD_BUS_PARAM(valid_from_usec)
+                        SD_BUS_PARAM(valid_until_usec),
+                "",
+                ,
+                method_add_passcode_of_kind,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "ChangePasscode",

@@ -437,10 +437,12 @@ static void run(CredOp *op) {
         case CRED_PASSCODE_DELETE:
                 return send_passcode_page(op);
         case CRED_PASSCODE_ADD:
-                /* §4.3 Add: permanent codes carry a start only, period codes start and end. */
+                /* §4.3 Add: permanent and cyclic codes carry a start only, one-time and period codes a
+                 * start and an end (the codec writes what the type takes). */
                 p = (TTPasscodeRequest){
                         .op = TTLOCK_PASSCODE_OP_ADD,
-                        .type = q->permanent ? TTLOCK_PASSCODE_PERMANENT : TTLOCK_PASSCODE_PERIOD,
+                        .type = q->passcode_type ?: q->permanent ? TTLOCK_PASSCODE_PERMANENT :
+                                                                   TTLOCK_PASSCODE_PERIOD,
                         .start = start,
                         .end = end,
                 };

@@ -52,6 +52,8 @@ typedef struct CredRequest {
         /* Validity (lock-local time, §4.2). permanent: a permanent passcode (type 1, start only), and
          * for cards/fingerprints the SDK's "permanent" window (cred_permanent_window()). */
         bool permanent;
+        /* PASSCODE_ADD: the TTPasscodeType to create; 0 = from the validity (permanent or period). */
+        uint8_t passcode_type;
         TTDateTime start;
         TTDateTime end;
         uint64_t enrol_timeout_usec; /* ENROL: how long to wait for each step of the person at the lock */

@@ -1226,6 +1226,36 @@ START_TEST(test_clock_calibration) {
 }
 END_TEST
 
+/* AddPasscodeOfKind (an extension: AddPasscode cannot say "one-time" or "cyclic"): a one-time code
+ * opens once (§4.3 KeyboardPwdType 2), and each kind takes the validity it needs. */
+START_TEST(test_passcode_kinds) {
+        Entry e[8];
+        World w;
+        size_t n;
+
+        world_start(&w, NULL);
+        pair(&w);
+
+        call_ok(&w, CREDS, "AddPasscodeOfKind", NULL, "sstt", "97531", "one-time", NOW_WINDOW);
+        call_ok(&w, CREDS, "AddPasscodeOfKind", NULL, "sstt", "86420", "permanent", UINT64_C(0), UINT64_C(0));
+        n = list(&w, "ListPasscodes", "code", e, 8);
+        ck_assert_int_eq(n, 2);
+        ck_assert_str_eq(find_entry(e, n, "97531")->kind, "one-time");
+        ck_assert_str_eq(find_entry(e, n, "86420")->kind, "permanent");
+        ck_assert(opens(&w, "EnterPasscode", "97531"));
+        ck_assert(!opens(&w, "EnterPasscode", "97531"));
+        ck_assert(opens(&w, "EnterPasscode", "86420"));
+
+        call_fails(&w, INVALID_ARGS, "takes no validity", CREDS, "AddPasscodeOfKind", NULL, "sstt", "1111",
+                   "permanent", NOW_WINDOW);
+        call_fails(&w, INVALID_ARGS, "needs valid_from_usec", CREDS, "AddPasscodeOfKind", NULL, "sstt", "1111",
+                   "one-time", UINT64_C(0), UINT64_C(0));
+        call_fails(&w, INVALID_ARGS, "not one of", CREDS, "AddPasscodeOfKind", NULL, "sstt", "1111", "weekly",
+                   UINT64_C(0), UINT64_C(0));
+        world_stop(&w);
+}
+END_TEST
+
 #define ADD_CASE(s, name)                        \
         do {                                     \
                 TCase *tc = tcase_create(#name); \
@@ -1238,6 +1268,7 @@ static Suite *make_suite(void) {
         Suite *s = suite_create("admin");
 
         ADD_CASE(s, passcodes);
+        ADD_CASE(s, passcode_kinds);
         ADD_CASE(s, many_passcodes_paged);
         ADD_CASE(s, cards);
         ADD_CASE(s, fingerprints);
