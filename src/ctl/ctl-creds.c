@@ -138,6 +138,9 @@ int verb_finger_list(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_passcode_add(sd_bus *bus, int argc, char **argv) {
+        /* AddPasscode can say permanent or period only; a named kind needs the extension. */
+        if (arg_kind)
+                return cred_call(bus, argv[0], "AddPasscodeOfKind", "sstt", argv[1], arg_kind, VALIDITY);
         return cred_call(bus, argv[0], "AddPasscode", "stt", argv[1], VALIDITY);
 }
 

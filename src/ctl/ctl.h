@@ -34,6 +34,7 @@ extern bool arg_legend;
 extern bool arg_ask_password;
 extern bool arg_have_validity;
 extern uint64_t arg_valid_from;
+extern const char *arg_kind; /* passcode add --kind, NULL = from the validity */
 extern uint64_t arg_valid_until;
 extern uint64_t arg_since;
 extern uint32_t arg_max;

@@ -18,6 +18,7 @@ bool arg_legend = true;
 bool arg_ask_password = true;
 bool arg_have_validity = false;
 uint64_t arg_valid_from = 0;
+const char *arg_kind = NULL;
 uint64_t arg_valid_until = 0;
 uint64_t arg_since = 0;
 uint32_t arg_max = 100;
@@ -26,11 +27,22 @@ static bool arg_help = false;
 static bool arg_have_since = false, arg_have_max = false;
 static const char *arg_from_str = NULL, *arg_until_str = NULL;
 
+/* The passcode kinds of Credentials1.ListPasscodes / AddPasscodeOfKind. */
+static bool kind_valid(const char *k) {
+        static const char *const kinds[] = { "permanent", "period", "one-time", "cyclic" };
+
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+                if (strcmp(k, kinds[i]) == 0)
+                        return true;
+        return false;
+}
+
 typedef enum VerbFlags {
         VERB_JSON = 1 << 0,     /* a listing: --json and --no-legend apply */
         VERB_VALIDITY = 1 << 1, /* takes --from/--until */
         VERB_HISTORY = 1 << 2,  /* takes --since/--max */
         VERB_AUTH = 1 << 3,     /* polkit may ask: start a text agent on a terminal */
+        VERB_KIND = 1 << 4,     /* takes --kind (passcode add) */
 } VerbFlags;
 
 typedef struct Verb {
@@ -64,7 +76,7 @@ static const Verb verbs[] = {
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
-        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_AUTH, verb_passcode_add, "LOCK CODE",
+        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_KIND | VERB_AUTH, verb_passcode_add, "LOCK CODE",
           N_("Add a passcode of 4 to 9 digits") },
         { "passcode", "change", 3, 3, VERB_VALIDITY | VERB_AUTH, verb_passcode_change, "LOCK CODE NEW-CODE",
           N_("Change a passcode and its validity") },
@@ -155,6 +167,7 @@ static void help(void) {
                 "     --no-ask-password   Do not ask for a password to authorize an action\n"
                 "     --from=DATE         Valid from (with --until; both absent: permanent)\n"
                 "     --until=DATE        Valid until\n"
+                "     --kind=KIND         passcode add: permanent, period, one-time or cyclic\n"
                 "     --since=DATE        history: only records from this time on\n"
                 "     --max=N             history: at most N records (default 100)\n\n"
                 "See ttlockctl(1).\n"),
@@ -192,6 +205,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_ASK_PASSWORD,
                 ARG_FROM,
                 ARG_UNTIL,
+                ARG_KIND,
                 ARG_SINCE,
                 ARG_MAX,
         };
@@ -203,6 +217,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 { "from", required_argument, NULL, ARG_FROM },
                 { "until", required_argument, NULL, ARG_UNTIL },
+                { "kind", required_argument, NULL, ARG_KIND },
                 { "since", required_argument, NULL, ARG_SINCE },
                 { "max", required_argument, NULL, ARG_MAX },
                 {}
@@ -237,6 +252,13 @@ static int parse_argv(int argc, char *argv[]) {
                                         optarg,
                                         "2026-12-01T08:00");
                         arg_from_str = optarg;
+                        break;
+                case ARG_KIND:
+                        if (!kind_valid(optarg))
+                                return ctl_error(-EINVAL,
+                                                 _("Invalid --kind \"%s\": permanent, period, one-time or cyclic."),
+                                                 optarg);
+                        arg_kind = optarg;
                         break;
                 case ARG_UNTIL:
                         r = parse_datetime_usec(optarg, &arg_valid_until);
@@ -297,6 +319,8 @@ static int check_options(const Verb *v) {
                 return ctl_error(-EINVAL, _("--no-legend is only for listings."));
         if (arg_have_validity && !(v->flags & VERB_VALIDITY))
                 return ctl_error(-EINVAL, _("This command takes no validity (--from/--until)."));
+        if (arg_kind && !(v->flags & VERB_KIND))
+                return ctl_error(-EINVAL, _("--kind is only for passcode add."));
         if ((arg_have_since || arg_have_max) && !(v->flags & VERB_HISTORY))
                 return ctl_error(-EINVAL, _("--since and --max are only for history."));
         return 0;

@@ -48,6 +48,8 @@ expect 0 '--since=DATE' help history
 expect 2 'No command given' 
 expect 2 '^ttlockctl: Unknown command "frobnicate"' frobnicate
 expect 2 'Unknown command "passcode frob"' passcode frob
+expect 2 'Invalid --kind "weekly"' passcode add AA:BB:CC:DD:EE:FF 1234 --kind weekly
+expect 2 '--kind is only for passcode add' passcode change AA:BB:CC:DD:EE:FF 1234 5678 --kind one-time
 expect 2 'add' passcode
 expect 2 'Wrong number of arguments.*lock LOCK' lock
 expect 2 'Wrong number of arguments' info a b

@@ -164,6 +164,11 @@ expect 0 '"code":"482916","kind":"period","valid-from-usec":1796112000000000,"va
         --json passcode list "Front door"
 expect 0 '^482916 +period +2026-12-01 08:00 +2026-12-24 18:00' --no-legend passcode list "Front door"
 expect 2 'org\.freedesktop\.DBus\.Error\.InvalidArgs: ' passcode add "Front door" 12a
+# A named kind goes through AddPasscodeOfKind; the daemon checks that the validity fits it.
+expect 0 '^$' passcode add "Front door" 97531 --kind one-time --from 2026-12-01T08:00 --until 2026-12-24T18:00
+expect 0 '^97531 +one-time +2026-12-01 08:00 +2026-12-24 18:00' --no-legend passcode list "Front door"
+expect 2 'org\.freedesktop\.DBus\.Error\.InvalidArgs: .*needs valid_from_usec' passcode add "Front door" 97532 --kind one-time
+expect 0 '^$' passcode del "Front door" 97531
 expect 2 'org\.freedesktop\.DBus\.Error\.InvalidArgs: ' passcode add "Front door" 55555 --from 1999-01-01 --until 2000-01-01
 expect 0 '^$' passcode alias "Front door" 1234 Cleaner
 expect 0 '"code":"1234".*"alias":"Cleaner"' --json passcode list "Front door"
