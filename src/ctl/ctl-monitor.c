@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "string-util.h"
 
 typedef struct MonitorContext {
         sd_event *event;
@@ -19,18 +20,11 @@ typedef struct MonitorContext {
         int result;
 } MonitorContext;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* Strings as they are unless they need quotes to stay one word; values of *-usec keys as times. */
 static void print_plain_value(const char *key, const Value *v) {
         char buf[64];
 
-        if (v->type == VALUE_UINT && key && strlen(key) > 5 && strcmp(key + strlen(key) - 5, "-usec") == 0) {
+        if (v->type == VALUE_UINT && key && strendswith(key, "-usec")) {
                 fputs(format_timestamp(v->u, true, buf, sizeof(buf)), stdout);
                 return;
         }
@@ -51,7 +45,7 @@ static void print_plain_value(const char *key, const Value *v) {
 /* One record: JSON line or "TIME  LOCK  WHAT…". */
 static void emit(const char *path, Value *record, const char *text) {
         char ts[64], addr[LOCK_ADDRESS_STRLEN];
-        uint64_t now = now_usec();
+        uint64_t now = now_realtime_usec();
 
         if (arg_json) {
                 if (value_object_set(record, "time-usec", value_new_uint(now)) < 0)

@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "time-util.h"
+
 #define LOCK_ADDRESS_STRLEN 18 /* "AA:BB:CC:DD:EE:FF" + NUL */
 #define LOCK_PATH_PREFIX "/org/ttlock/Lock/"
-#define USEC_PER_SEC UINT64_C(1000000)
 
 /* Exit codes, documented in ttlockctl(1). */
 enum {

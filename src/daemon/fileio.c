@@ -13,13 +13,6 @@
 #include "fileio.h"
 #include "macro.h"
 
-unsigned long long now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL;
-}
-
 int fsync_dir_fd(int dir_fd) {
         return fsync(dir_fd) < 0 ? -errno : 0;
 }

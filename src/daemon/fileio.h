@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "time-util.h"
+
 #ifndef TAKE_FD
 /* Hand over ownership of a file descriptor out of a _cleanup_close_ variable. */
 #        define TAKE_FD(fd)              \
@@ -46,5 +48,3 @@ bool is_tmp_file_name(const char *name);
 
 int fsync_dir_fd(int dir_fd);
 
-/* Microseconds since the epoch, CLOCK_REALTIME. */
-unsigned long long now_realtime_usec(void);

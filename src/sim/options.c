@@ -12,9 +12,9 @@
 #include "log.h"
 #include "options.h"
 #include "sim-util.h"
+#include "time-util.h"
 
 #define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
 #define SIM_LOCKS_MAX 100000
 
 /* A door lock with keypad, card reader and fingerprint reader, as most V3 locks the community
