@@ -7,34 +7,17 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bt-address.h"
 #include "ctl-util.h"
 #include "macro.h"
-
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
+#include "string-util.h"
 
 bool lock_address_is_valid(const char *s) {
-        if (!s || strlen(s) != LOCK_ADDRESS_STRLEN - 1)
-                return false;
-        for (size_t i = 0; i < LOCK_ADDRESS_STRLEN - 1; i++)
-                if (i % 3 == 2 ? s[i] != ':' : hex_digit(s[i]) < 0)
-                        return false;
-        return true;
+        return bt_address_valid(s);
 }
 
 int lock_address_normalize(const char *s, char *ret) {
-        if (!lock_address_is_valid(s))
-                return -EINVAL;
-        for (size_t i = 0; i < LOCK_ADDRESS_STRLEN; i++)
-                ret[i] = (char) toupper((unsigned char) s[i]);
-        return 0;
+        return bt_address_normalize(s, ret);
 }
 
 int lock_path_from_address(const char *address, char **ret) {
@@ -55,29 +38,10 @@ int lock_path_from_address(const char *address, char **ret) {
 }
 
 int lock_address_from_path(const char *path, char *ret) {
-        const char *tail;
-        char a[LOCK_ADDRESS_STRLEN];
-
-        if (!path || strncmp(path, LOCK_PATH_PREFIX, strlen(LOCK_PATH_PREFIX)) != 0)
+        /* The daemon builds paths from upper-case addresses only (dbus/org.ttlock.Lock1.xml). */
+        if (!path || !startswith(path, LOCK_PATH_PREFIX))
                 return -EINVAL;
-        tail = path + strlen(LOCK_PATH_PREFIX);
-        if (strlen(tail) != LOCK_ADDRESS_STRLEN - 1)
-                return -EINVAL;
-        /* The daemon builds paths from upper-case addresses only (conventions.md "Names"). */
-        for (size_t i = 0; i < LOCK_ADDRESS_STRLEN - 1; i++) {
-                if (i % 3 == 2) {
-                        if (tail[i] != '_')
-                                return -EINVAL;
-                        a[i] = ':';
-                } else {
-                        if (hex_digit(tail[i]) < 0 || islower((unsigned char) tail[i]))
-                                return -EINVAL;
-                        a[i] = tail[i];
-                }
-        }
-        a[LOCK_ADDRESS_STRLEN - 1] = 0;
-        memcpy(ret, a, LOCK_ADDRESS_STRLEN);
-        return 0;
+        return bt_address_parse(path + strlen(LOCK_PATH_PREFIX), '_', /* upper_only= */ true, ret);
 }
 
 bool object_path_is_valid(const char *s) {

@@ -8,9 +8,10 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "bus-errors.h"
+#include "bus-manager.h"
 #include "config.h"
 #include "crypto.h"
-#include "errors.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -70,6 +71,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(bus_manager_freep) BusManager *bm = NULL;
         sigset_t mask;
         int r;
 
@@ -112,11 +114,15 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
 
-        r = manager_new(event, bus, NULL, &m);
+        r = manager_new(event, NULL, &m);
         if (r < 0)
                 return r;
-        /* Objects first, then the name: no call may reach an object that is not there yet. */
-        r = manager_start(m);
+        /* Objects first, then the locks, then the name: no call may reach an object that is not there
+         * yet. */
+        r = bus_manager_new(bus, m, &bm);
+        if (r < 0)
+                return r;
+        r = manager_start(m, bus);
         if (r < 0)
                 return r;
         r = sd_bus_request_name(bus, MANAGER_BUS_NAME, 0);

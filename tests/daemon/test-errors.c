@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "errors.h"
+#include "bus-errors.h"
 #include "tt-test.h"
 
 START_TEST(test_names_unique_and_mapped) {

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* link.c and the operations over it (ops-pair, ops-access, ops-log, ops-reset), run for real against
- * a scripted lock behind a fake BlueZ (fake-bluez.h): no bus, no simulator. */
+ * a scripted lock behind a fake radio (fake-radio.h): no bus, no simulator. */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "access.h"
 #include "command.h"
-#include "fake-bluez.h"
+#include "fake-radio.h"
 #include "info.h"
 #include "log.h"
 #include "oplog.h"
@@ -166,8 +167,7 @@ static void world_init(World *w) {
         c.reply_timeout_usec = 300 * MSEC;
         c.keepalive_usec = 100 * MSEC;
         c.device_wait_usec = 200 * MSEC;
-        ck_assert_int_ge(link_new(w->event, NULL, FAKE_DEVICE_PATH, &c, NULL, NULL, &w->link), 0);
-        w->fake.link = w->link;
+        ck_assert_int_ge(link_new(w->event, w->fake.radios, FAKE_ADDRESS, &c, NULL, NULL, &w->link), 0);
         memcpy(w->fake.key, lock_key, TTLOCK_KEY_SIZE); /* a paired lock unless a test says otherwise */
 }
 
@@ -276,26 +276,32 @@ END_TEST
  * a bounded while, instead of failing at once. */
 START_TEST(test_waits_for_the_device) {
         TestJob early = {}, never = {};
+        LinkConfig c;
+        Link *other;
         World w;
 
         world_init(&w);
-        ck_assert_int_ge(link_set_device_path(w.link, NULL), 0);
+        fake_vanish(&w.fake);
         ck_assert_int_ge(link_enqueue(w.link, on_test_start, &early, &early.job), 0);
         fake_run_for(&w.fake, 100 * MSEC);
         ck_assert(!early.started);
         ck_assert_uint_eq(w.fake.connects, 0);
-        /* The advert arrives: the lock object hands the link its BlueZ path. */
-        ck_assert_int_ge(link_set_device_path(w.link, FAKE_DEVICE_PATH), 0);
+        /* The advert arrives: the radio lists the lock again and the lock model tells the link. */
+        fake_appear(&w.fake);
+        link_device_seen(w.link);
         ck_assert(fake_run_until(&w.fake, &early.started, 2 * SEC));
         ck_assert_int_eq(early.start_error, 0);
         link_job_finish(early.job);
 
         /* A lock that never shows up: Unreachable after the wait, not a hang. */
-        ck_assert_int_ge(link_set_device_path(w.link, "/org/bluez/hci0/dev_00_00_00_00_00_09"), 0);
-        ck_assert_int_ge(link_enqueue(w.link, on_test_start, &never, &never.job), 0);
+        link_config_default(&c);
+        c.device_wait_usec = 200 * MSEC;
+        ck_assert_int_ge(link_new(w.event, w.fake.radios, "AA:BB:CC:00:00:09", &c, NULL, NULL, &other), 0);
+        ck_assert_int_ge(link_enqueue(other, on_test_start, &never, &never.job), 0);
         ck_assert(fake_run_until(&w.fake, &never.started, 2 * SEC));
         ck_assert_int_eq(never.start_error, -ENODEV);
-        ck_assert(!link_busy(w.link));
+        ck_assert(!link_busy(other));
+        link_free(other);
         world_done(&w);
 }
 END_TEST

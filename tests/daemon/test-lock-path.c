@@ -39,7 +39,7 @@ START_TEST(test_from_address_rejects) {
 END_TEST
 
 START_TEST(test_to_address) {
-        char a[LOCK_ADDRESS_SIZE];
+        char a[BT_ADDRESS_SIZE];
 
         ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_DD_EE_FF", a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:DD:EE:FF");
@@ -63,7 +63,7 @@ START_TEST(test_to_address_rejects) {
                 "org/ttlock/Lock/AA_BB_CC_DD_EE_FF",
                 "/org/ttlock/Lock/AA_BB_CC_DD_EE_GF",
         };
-        char a[LOCK_ADDRESS_SIZE];
+        char a[BT_ADDRESS_SIZE];
 
         memset(a, 'x', sizeof(a));
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
@@ -76,12 +76,12 @@ END_TEST
 
 START_TEST(test_round_trip) {
         static const char *const addrs[] = { "AA:BB:CC:DD:EE:FF", "e6:06:a3:a8:98:bd", "00:00:00:00:00:00" };
-        char p[LOCK_PATH_SIZE], a[LOCK_ADDRESS_SIZE], n[LOCK_ADDRESS_SIZE];
+        char p[LOCK_PATH_SIZE], a[BT_ADDRESS_SIZE], n[BT_ADDRESS_SIZE];
 
         for (size_t i = 0; i < ELEMENTSOF(addrs); i++) {
                 ck_assert_int_eq(lock_path_from_address(addrs[i], p), 0);
                 ck_assert_int_eq(lock_path_to_address(p, a), 0);
-                ck_assert_int_eq(lock_address_normalize(addrs[i], n), 0);
+                ck_assert_int_eq(bt_address_normalize(addrs[i], n), 0);
                 ck_assert_str_eq(a, n);
                 ck_assert_int_eq(strcasecmp(a, addrs[i]), 0);
         }

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* What operations decide without a link: operation-log pages and record identity (ops-log), and the
- * D-Bus error an operation's outcome becomes (lock-object's mapping, used by every interface). */
+ * D-Bus error an operation's outcome becomes (bus-errors.c, the one mapping every interface uses). */
 
 #include <errno.h>
 #include <string.h>
 
-#include "errors.h"
+#include "bus-errors.h"
 #include "history.h"
-#include "lock-object.h"
 #include "oplog.h"
 #include "ops-log.h"
 #include "tt-test.h"
@@ -163,7 +162,7 @@ check_mapping(int error, uint8_t command, uint8_t lock_error, const char *name, 
         sd_bus_error e = SD_BUS_ERROR_NULL;
         OpStatus st = { .error = error, .command = command, .lock_error = lock_error };
 
-        ck_assert_int_lt(lock_object_status_to_error(&st, &e), 0);
+        ck_assert_int_lt(bus_error_from_status(&st, "AA:BB:CC:00:00:01", &e), 0);
         ck_assert_msg(
                 strcmp(e.name, name) == 0, "%d/0x%02x: %s, expected %s", error, lock_error, e.name, name);
         if (infix)
@@ -188,6 +187,34 @@ START_TEST(test_error_mapping) {
         check_mapping(-EREMOTEIO, 0x47, 0xEE, TTLOCK_ERROR_LOCK_REFUSED, "0xee");
         check_mapping(-EBADMSG, 0x25, 0, TTLOCK_ERROR_FAILED, "malformed");
         check_mapping(-ECANCELED, 0, 0, TTLOCK_ERROR_FAILED, "cancelled");
+        /* What the credentials operations decide themselves. */
+        check_mapping(-EOPNOTSUPP, 0x06, 0, TTLOCK_ERROR_NOT_SUPPORTED, NULL);
+        check_mapping(-ENOENT, 0x03, 0, TTLOCK_ERROR_DOES_NOT_EXIST, "no such passcode");
+}
+END_TEST
+
+static void check_refusal(OpRefusal refusal, int error, const char *message, const char *name, const char *infix) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        OpStatus st;
+
+        ck_assert_int_lt(op_refuse(&st, refusal, error, message), 0);
+        ck_assert_int_lt(bus_error_from_status(&st, "AA:BB:CC:00:00:01", &e), 0);
+        ck_assert_msg(strcmp(e.name, name) == 0, "refusal %d: %s, expected %s", refusal, e.name, name);
+        if (infix)
+                ck_assert_msg(strstr(e.message, infix), "\"%s\" lacks \"%s\"", e.message, infix);
+        sd_bus_error_free(&e);
+}
+
+START_TEST(test_refusal_mapping) {
+        /* ttlockd's own verdicts, each with the words a caller needs to act on it. */
+        check_refusal(OP_REFUSAL_BUSY, -EBUSY, "Another Lock() or Unlock() is in progress.",
+                      TTLOCK_ERROR_IN_PROGRESS, "Another Lock()");
+        check_refusal(OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL, TTLOCK_ERROR_NOT_PAIRED, "AA:BB:CC:00:00:01");
+        check_refusal(OP_REFUSAL_ALREADY_PAIRED, -EEXIST, NULL, TTLOCK_ERROR_ALREADY_EXISTS, "already paired");
+        check_refusal(OP_REFUSAL_NOT_PAIRABLE, -EAGAIN, NULL, TTLOCK_ERROR_NOT_READY, "setting mode");
+        check_refusal(OP_REFUSAL_CANCELLED, -ECANCELED, "The lock was forgotten.", TTLOCK_ERROR_FAILED, "forgotten");
+        check_refusal(OP_REFUSAL_NOT_SAVED, -ENOSPC, "Cannot delete the stored keys", TTLOCK_ERROR_FAILED,
+                      "No space left");
 }
 END_TEST
 
@@ -204,6 +231,7 @@ static Suite *make_suite(void) {
 
         tc = tcase_create("errors");
         tcase_add_test(tc, test_error_mapping);
+        tcase_add_test(tc, test_refusal_mapping);
         suite_add_tcase(s, tc);
         return s;
 }

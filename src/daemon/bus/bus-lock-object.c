@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-lock-object.h"
+#include "feature-bits.h"
+#include "log.h"
+#include "macro.h"
+
+int bus_lock_new(BusContext *context, Lock *l, BusLock **ret) {
+        BusLock *b;
+        int r;
+
+        assert(context);
+        assert(l);
+        assert(ret);
+        b = calloc(1, sizeof(BusLock));
+        if (!b)
+                return -ENOMEM;
+        b->context = context;
+        b->lock = l;
+        r = lock_path_from_address(l->address, b->path);
+        if (r < 0) {
+                free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+BusLock *bus_lock_free(BusLock *b) {
+        if (!b)
+                return NULL;
+        sd_bus_track_unref(b->enrollment_track);
+        free(b);
+        return NULL;
+}
+
+static BusLock *find(void *userdata, const char *path) {
+        BusContext *c = userdata;
+        char address[BT_ADDRESS_SIZE];
+        Lock *l;
+
+        if (lock_path_to_address(path, address) < 0)
+                return NULL;
+        l = manager_find_lock(c->manager, address);
+        return l ? l->observer_data : NULL;
+}
+
+int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                  sd_bus_error *error) {
+        BusLock *b = find(userdata, path);
+
+        if (!b)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+int bus_lock_find_paired(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                         sd_bus_error *error) {
+        BusLock *b = find(userdata, path);
+
+        /* Credentials1 and Settings1 exist on paired locks only (dbus/org.ttlock.Credentials1.xml). */
+        if (!b || !b->lock->record)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+int bus_lock_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+        BusContext *c = userdata;
+        char **v;
+        size_t i = 0;
+
+        v = calloc(c->manager->n_locks + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        for (Lock *l = c->manager->locks; l; l = l->next) {
+                BusLock *b = l->observer_data;
+
+                if (!b)
+                        continue;
+                v[i] = strdup(b->path);
+                if (!v[i]) {
+                        for (size_t j = 0; j < i; j++)
+                                free(v[j]);
+                        free(v);
+                        return -ENOMEM;
+                }
+                i++;
+        }
+        *ret_nodes = v;
+        return 0;
+}
+
+void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid = (uid_t) -1;
+
+        /* The bus driver vouches for the EUID (GetConnectionCredentials); no /proc race. */
+        if (m && sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) >= 0)
+                (void) sd_bus_creds_get_euid(creds, &uid);
+        (void) audit_log(kind, address, uid, m ? sd_bus_message_get_sender(m) : NULL, error);
+}
+
+/* One call waiting for its lock. It does not point at the BusLock, which may go before the answer. */
+typedef struct BusCall {
+        sd_bus_message *message;
+        BusReplyBuilder build;
+        bool audit;
+        AuditKind audit_kind;
+} BusCall;
+
+static void on_call_done(Lock *l, const LockOutcome *o, void *userdata) {
+        BusCall *c = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (o->status.error < 0) {
+                bus_error_from_status(&o->status, l->address, &e);
+                log_info("%s: %s failed: %s", l->address, sd_bus_message_get_member(c->message), e.message);
+                (void) sd_bus_reply_method_error(c->message, &e);
+        } else {
+                r = sd_bus_message_new_method_return(c->message, &reply);
+                if (r >= 0 && c->build)
+                        r = c->build(l, o, reply);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errnof(c->message, r, "Cannot send the reply: %m");
+        }
+        /* The audit record after the reply: finding the caller's uid may cost a round trip. */
+        if (c->audit)
+                bus_audit_call(c->audit_kind, l->address, c->message, o->status.error);
+        sd_bus_message_unref(c->message);
+        free(c);
+}
+
+int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_error *error) {
+        Lock *l = b->lock;
+        OpStatus st;
+        BusCall *c;
+        int r;
+
+        c = calloc(1, sizeof(BusCall));
+        if (!c)
+                return -ENOMEM;
+        *c = (BusCall){
+                .message = sd_bus_message_ref(m),
+                .build = s->build,
+                .audit = s->audit,
+                .audit_kind = s->audit_kind,
+        };
+        r = lock_submit(l, &s->request, s->deadline ? b->context->manager->method_deadline_usec : 0,
+                        on_call_done, c, &st);
+        if (r < 0) {
+                sd_bus_message_unref(c->message);
+                free(c);
+                if (st.error < 0 || st.refusal != OP_REFUSAL_NONE)
+                        return bus_error_from_status(&st, l->address, error);
+                return r;
+        }
+        return 1;
+}
+
+int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_bus_error *error) {
+        if (lock_has_feature(b->lock, feature))
+                return 0;
+        return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no %s (feature \"%s\").", what,
+                                 ttlock_feature_name(feature) ?: "?");
+}
+
+int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error) {
+        int r;
+
+        if (feature >= 0) {
+                r = bus_lock_require_feature(b, (unsigned) feature, what, error);
+                if (r < 0)
+                        return r;
+        }
+        r = authz_check(b->context->authz, m, error);
+        if (r < 0)
+                return r;
+        return r == 0 ? 0 : 1;
+}

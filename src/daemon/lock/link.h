@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One lock's connection (doc/architecture.md "link"): connect on demand through the radio that hears the
+ * lock best (radio.h), with retries (a dormant lock refuses the first attempts, doc/protocol.md §7.4)
+ * and a second radio for the last try when there is one; frames out in 20-byte writes, replies
+ * reassembled and decrypted, one command in flight with a reply time-out, one resend on a CRC error
+ * (§9.1), unsolicited pushes routed by their echo byte (§2.4, §9.4), and the connection kept ~2 s after
+ * the last reply so that back-to-back commands reuse it (§9.3).
+ *
+ * Work is queued as jobs, not single commands: a job owns the link from its start to its finish,
+ * because admin login and the user challenge are per connection and must not be interleaved with
+ * another caller's commands (§5). Jobs run in the order they were queued. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "crypto.h"
+#include "radio.h"
+#include "reply.h"
+
+typedef struct Link Link;
+typedef struct LinkJob LinkJob;
+
+typedef struct LinkConfig {
+        uint64_t connect_timeout_usec;     /* one connect attempt at the radio; §1.2: 10 s */
+        unsigned connect_attempts;         /* §1.2: 3; dormant locks need several (§9.2) */
+        uint64_t connect_retry_usec;       /* pause between attempts */
+        uint64_t resolve_timeout_usec;     /* services and notifications after the connect */
+        uint64_t reply_timeout_usec;       /* default per command; §9.3 (2.5–6 s in the wild) */
+        uint64_t keepalive_usec;           /* idle time before we disconnect; §9.3: 2 s */
+        uint64_t device_wait_usec;         /* how long queued work waits for a lock BlueZ has not seen */
+} LinkConfig;
+
+void link_config_default(LinkConfig *ret);
+
+typedef struct LinkCallbacks {
+        /* A frame that answers no command in flight: 0x14 pushes (§7.3) and strays. */
+        void (*push)(Link *l, const TTReply *push, void *userdata);
+        void (*connected_changed)(Link *l, bool connected, void *userdata);
+} LinkCallbacks;
+
+int link_new(sd_event *event, RadioSet *radios, const char *address, const LinkConfig *config,
+             const LinkCallbacks *cb, void *userdata, Link **ret);
+/* Fails every job with -ECANCELED first: the running job's command in flight gets it in its reply
+ * handler (which is expected to finish the job), queued jobs get it in their start callback. Nothing
+ * can be queued or sent from those callbacks (-ECANCELED). A running job with no command in flight
+ * cannot be told and is dropped: every operation (ops-*.c) sends its next command or finishes from
+ * inside its callbacks, so none is ever in that state while control is back in the event loop. */
+Link *link_free(Link *l);
+static inline void link_freep(Link **l) {
+        if (*l)
+                link_free(*l);
+}
+
+/* A radio heard the lock: work that waits for it to be seen (device_wait_usec) connects now. */
+void link_device_seen(Link *l);
+const char *link_address(Link *l);
+/* The radio of the connection that is up or coming up, NULL when there is none. */
+Radio *link_radio(Link *l);
+
+bool link_connected(Link *l);
+bool link_busy(Link *l);
+
+/* The key pushes are decrypted with between commands (the lock's own key once paired). NULL to forget;
+ * the copy is wiped on change and on free. */
+void link_set_session_key(Link *l, const uint8_t key[TTLOCK_KEY_SIZE]);
+
+/* error < 0: the link could not be brought up (-EHOSTUNREACH: every connect attempt failed;
+ * -ENODEV: no radio saw the device within device_wait_usec; -ETIMEDOUT; -ECANCELED). The job is
+ * finished already then. */
+typedef void (*LinkJobStart)(LinkJob *job, int error, void *userdata);
+
+/* error: 0 and a reply; -ENODATA for a reply frame without payload (its meaning depends on the
+ * command, §2.4); -ETIMEDOUT; -ENOTCONN (the link dropped); -EBADMSG (bad frames even after the
+ * resend); -ECANCELED. Return 1 to keep the command in flight and wait for another reply to it
+ * (IC/fingerprint enrolment, §4.3), 0 when done. */
+typedef int (*LinkReplyHandler)(LinkJob *job, int error, const TTReply *reply, void *userdata);
+
+int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret);
+/* Removes a queued job, or aborts a running one (its in-flight command's handler is not called). */
+void link_job_cancel(LinkJob *job);
+
+/* timeout_usec 0 = the link's default. The key encrypts the request and decrypts its replies.
+ * -ENOTCONN once the connection the job started on has dropped (the link does not reconnect while
+ * a job runs: logins are per connection, §5), -ECANCELED inside link_free(), -EBUSY with a command in
+ * flight, -ESTALE for a job that is not running. A failed send calls no handler. */
+int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
+                  const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkReplyHandler cb,
+                  void *userdata);
+/* Ends the job; the next one starts, or the keep-alive timer runs. */
+void link_job_finish(LinkJob *job);
+/* A failure that means the connection is useless (the lock reset itself, §4.3 RESET_LOCK): drop it. */
+void link_job_finish_disconnect(LinkJob *job);
+Link *link_job_link(LinkJob *job);
+
+/* Counters for tests and benchmarks. */
+typedef struct LinkStats {
+        uint64_t connects;
+        uint64_t connect_failures;
+        uint64_t commands;
+        uint64_t resends;
+        uint64_t timeouts;
+        uint64_t bad_frames;
+        uint64_t pushes;
+} LinkStats;
+const LinkStats *link_stats(Link *l);

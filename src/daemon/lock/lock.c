@@ -1,0 +1,1120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advert.h"
+#include "command.h"
+#include "credentials.h"
+#include "lock.h"
+#include "log.h"
+#include "macro.h"
+#include "string-util.h"
+#include "time-util.h"
+
+/* Adverts read 100 % for a moment after a BLE session ends (doc/protocol.md §6): upward jumps within
+ * this window after a disconnect are not believed. */
+#define BATTERY_DEBOUNCE_USEC (15 * USEC_PER_SEC)
+/* LastSeenUSec moves with every advert (several a second while scanning with duplicates): it is
+ * reported when it moved by this much, or along with any other change (dbus/org.ttlock.Lock1.xml). */
+#define LAST_SEEN_REPORT_USEC (1 * USEC_PER_SEC)
+/* How long after a log read an advert may still show the new-records flag of before it. */
+#define LOG_FLAG_GRACE_USEC (2 * USEC_PER_SEC)
+
+struct LockCall {
+        Lock *lock;
+        LockRequestKind kind;
+        AccessAction access;
+        CredAction cred_action;
+        SettingsRequest *settings; /* SETTINGS: the request, for applying what succeeded */
+        bool internal;             /* the automatic clock check: nobody waits for it */
+        union {
+                AccessOp *access;
+                PairOp *pair;
+                ResetOp *reset;
+                CredOp *credentials;
+                SettingsOp *settings;
+        } op;
+        sd_event_source *deadline;
+        LockCallDone done;
+        void *userdata;
+        LockCall *prev, *next;
+};
+
+static const char *const state_names[] = { "locked", "unlocked", "locking", "unlocking", "jammed", "unknown" };
+
+static const char *state_intern(const char *s) {
+        for (size_t i = 0; s && i < ELEMENTSOF(state_names); i++)
+                if (streq(s, state_names[i]))
+                        return state_names[i];
+        return "unknown";
+}
+
+static const char *state_from_lock(TTLockState s) {
+        return s == TTLOCK_STATE_LOCKED ? "locked" : s == TTLOCK_STATE_UNLOCKED ? "unlocked" : "unknown";
+}
+
+static int on_settle(sd_event_source *s, void *userdata) {
+        Lock *l = userdata;
+
+        if (l->context->settled)
+                l->context->settled(l, l->context->owner);
+        return 0;
+}
+
+/* Tell the owner, from the event loop, that something ended: whoever is on the stack now (a method
+ * handler answering, a reply handler of the link) finishes before the owner may drop the lock. */
+static void settle(Lock *l) {
+        int r;
+
+        if (!l->settle_source) {
+                r = sd_event_add_defer(l->context->event, &l->settle_source, on_settle, l);
+                if (r < 0) {
+                        log_warning_errno(r, "%s: cannot schedule a check: %m", l->address);
+                        return;
+                }
+        }
+        (void) sd_event_source_set_enabled(l->settle_source, SD_EVENT_ONESHOT);
+}
+
+/* ---- what the observer hears ------------------------------------------------------------------- */
+
+static void report(Lock *l, uint64_t properties) {
+        if (properties == 0)
+                return;
+        /* A LastSeenUSec held back by the rate limit rides along with whatever changes next. */
+        if (l->last_seen_usec != l->last_seen_reported_usec) {
+                properties |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN);
+                l->last_seen_reported_usec = l->last_seen_usec;
+        }
+        if (l->observer && l->observer->changed)
+                l->observer->changed(l, properties, l->observer_data);
+}
+
+static void report_enrollment(Lock *l, const char *kind, const char *status, unsigned done, unsigned total,
+                              const char *id) {
+        LockEnrollmentStatus s = {
+                .kind = kind, .status = status, .done = done, .total = total, .id = strempty_or(id)
+        };
+
+        if (l->observer && l->observer->enrollment)
+                l->observer->enrollment(l, &s, l->observer_data);
+}
+
+void lock_set_observer(Lock *l, const LockObserver *observer, void *userdata) {
+        l->observer = observer;
+        l->observer_data = userdata;
+}
+
+/* ---- observations ------------------------------------------------------------------------------ */
+
+static void save(Lock *l, const char *what) {
+        int r;
+
+        if (!l->record)
+                return;
+        r = store_save(l->context->store, l->record);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot save %s: %m", l->address, what);
+}
+
+/* State is only ever set from what the lock said (advert, push, reply); when is recorded. */
+static void set_observed_state(Lock *l, const char *state) {
+        bool changed = !streq_ptr(l->state, state);
+
+        l->state = state_intern(state);
+        l->state_updated_usec = now_realtime_usec();
+        if (l->record) {
+                (void) lock_record_set_string(&l->record->state, l->state);
+                l->record->state_updated_usec = l->state_updated_usec;
+        }
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
+                          (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+}
+
+static void set_battery(Lock *l, int battery) {
+        if (battery < 0 || battery > 100 || battery == l->battery)
+                return;
+        l->battery = battery;
+        if (l->record)
+                l->record->battery = battery;
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+}
+
+bool lock_has_feature(const Lock *l, unsigned bit) {
+        return !l->record || l->record->features.n_groups == 0 || ttlock_features_has(&l->record->features, bit);
+}
+
+const char *lock_alias(const Lock *l) {
+        /* Like BlueZ's Device1.Alias: the user's name, else the advertised one. */
+        if (l->record && l->record->alias)
+                return l->record->alias;
+        return strempty_or(l->name);
+}
+
+/* ---- events from the operation log ------------------------------------------------------------- */
+
+/* What identifies the credential of a record, never a passcode's digits (dbus/org.ttlock.Lock1.xml
+ * Event): a card number, a fingerprint id, or the passcode's alias if the user gave it one. */
+static void record_credential(Lock *l, const TTLogRecord *rec, char *buf, size_t size) {
+        const char *alias;
+
+        buf[0] = 0;
+        switch (rec->tail) {
+        case TTLOCK_LOG_TAIL_CARD:
+                (void) ttlock_card_number_format(rec->card.number, buf);
+                break;
+        case TTLOCK_LOG_TAIL_FINGERPRINT:
+                snprintf(buf, size, "%" PRIu64, rec->fingerprint.id);
+                break;
+        case TTLOCK_LOG_TAIL_PASSCODE_PAIR:
+                alias = l->record ? lock_record_get_credential_alias(l->record, "passcode",
+                                                                     rec->passcode_pair.original.code) :
+                                    NULL;
+                if (alias)
+                        snprintf(buf, size, "%s", alias);
+                break;
+        default:
+                break;
+        }
+}
+
+/* The alias the user gave the credential of a record (Event "alias"): who it was, for automations,
+ * when the lock only knows a card number or a fingerprint id. */
+static const char *record_alias(Lock *l, const TTLogRecord *rec) {
+        char id[TTLOCK_CARD_NUMBER_STRLEN];
+
+        if (!l->record)
+                return NULL;
+        switch (rec->tail) {
+        case TTLOCK_LOG_TAIL_CARD:
+                return lock_record_get_credential_alias(l->record, "ic-card",
+                                                        ttlock_card_number_format(rec->card.number, id));
+        case TTLOCK_LOG_TAIL_FINGERPRINT:
+                snprintf(id, sizeof(id), "%" PRIu64, rec->fingerprint.id);
+                return lock_record_get_credential_alias(l->record, "fingerprint", id);
+        case TTLOCK_LOG_TAIL_PASSCODE_PAIR:
+                return lock_record_get_credential_alias(l->record, "passcode", rec->passcode_pair.original.code);
+        default:
+                return NULL;
+        }
+}
+
+static void start_log_read(Lock *l);
+
+static void on_log_read(const LogReadResult *res, void *userdata) {
+        Lock *l = userdata;
+        size_t n_new = 0;
+
+        l->log_op = NULL;
+        l->log_read_done_usec = now_realtime_usec();
+        if (res->status.error < 0)
+                log_warning("%s: reading the operation log failed (%d) after %zu record(s).", l->address,
+                            res->status.error, res->n_entries);
+
+        for (size_t i = 0; i < res->n_entries && l->record; i++) {
+                const LogEntry *e = &res->entries[i];
+                TTLogEventClass c = ttlock_log_type_event(e->record.type);
+                char credential[HISTORY_STRING_MAX];
+                HistoryRecord h;
+                int r;
+
+                if (l->history && history_contains(l->history, e->identity))
+                        continue;
+                record_credential(l, &e->record, credential, sizeof(credential));
+                h = (HistoryRecord){
+                        .time_usec = op_lock_time_to_usec(&e->record.date),
+                        .identity = e->identity,
+                        .record_type = e->record.type,
+                        .battery = e->record.battery <= 100 ? e->record.battery : -1,
+                        .kind = (char *) ttlock_log_event_kind_to_string(c.kind),
+                        .method = (char *) ttlock_log_method_to_string(c.method),
+                        .credential = credential,
+                        .alias = (char *) record_alias(l, &e->record),
+                };
+                /* Archive first: a record that is on disk is never reported again, also after a restart;
+                 * a record that could not be archived is still reported now. */
+                r = l->history ? history_append(l->history, &h) : 1;
+                if (r == 0)
+                        continue;
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot archive a log record: %m", l->address);
+                if (l->observer && l->observer->event)
+                        l->observer->event(l, &h, l->observer_data);
+                l->record->has_log_cursor = true;
+                l->record->log_cursor_identity = e->identity;
+                l->record->log_cursor_time_usec = h.time_usec;
+                n_new++;
+        }
+        if (n_new > 0) {
+                save(l, "the log cursor");
+                log_debug("%s: %zu new log record(s).", l->address, n_new);
+        }
+        if (l->log_again && l->record) {
+                l->log_again = false;
+                start_log_read(l);
+        }
+        settle(l);
+}
+
+static void start_log_read(Lock *l) {
+        OpKeys keys;
+        int r;
+
+        if (!l->record)
+                return;
+        if (l->log_op) {
+                /* New records may have been written after the page that is being read. */
+                l->log_again = true;
+                return;
+        }
+        op_keys_from_record(&keys, l->record);
+        r = log_read_op_start(l->link, &keys, on_log_read, l, &l->log_op);
+        op_keys_wipe(&keys);
+        if (r < 0) {
+                l->log_op = NULL;
+                log_warning_errno(r, "%s: cannot start reading the operation log: %m", l->address);
+        }
+}
+
+static int open_history(Lock *l) {
+        int r;
+
+        if (l->history)
+                return 0;
+        r = history_open(store_locks_dir_fd(l->context->store), l->address, 0, &l->history);
+        if (r < 0)
+                return log_warning_errno(r, "%s: cannot open the event archive: %m", l->address);
+        return 0;
+}
+
+/* ---- the link ---------------------------------------------------------------------------------- */
+
+static void start_clock_check(Lock *l);
+
+static void on_push(Link *link, const TTReply *push, void *userdata) {
+        Lock *l = userdata;
+        TTStatusPush p;
+
+        /* §7.3: unsolicited 0x14 frames; anything else is a stray. */
+        if (push->command != TTLOCK_CMD_SEARCH_BICYCLE_STATUS || !push->success)
+                return;
+        if (ttlock_status_push_decode(push->data, push->data_len, &p, NULL) < 0)
+                return;
+        set_battery(l, p.battery);
+        if (p.kind == TTLOCK_PUSH_STATE) {
+                if (p.state != TTLOCK_STATE_UNKNOWN && !l->state_before_actuation)
+                        set_observed_state(l, state_from_lock(p.state));
+        } else
+                /* A log record was written while we are connected (keypad, card, knob…). */
+                start_log_read(l);
+}
+
+static void on_connected_changed(Link *link, bool connected, void *userdata) {
+        Lock *l = userdata;
+
+        if (l->connected == connected)
+                return;
+        l->connected = connected;
+        if (!connected) {
+                l->disconnected_usec = now_realtime_usec();
+                /* A session (pairing, a log read, enrolment) is over and its buffers are freed; hand the
+                 * heap's free pages back, since the daemon may now idle for days. */
+                (void) malloc_trim(0);
+        }
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
+        if (connected)
+                start_clock_check(l);
+}
+
+/* ---- the radios -------------------------------------------------------------------------------- */
+
+void lock_advert(Lock *l, const RadioAdvert *a) {
+        uint64_t changed = 0;
+        TTAdvert ad;
+
+        l->seen = true;
+        if (a->name && !streq_ptr(l->name, a->name) && strdup_replace(&l->name, a->name) > 0)
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_NAME) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS);
+        if (a->have_rssi && a->rssi != l->rssi) {
+                l->rssi = a->rssi;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_RSSI);
+        }
+        report(l, changed);
+
+        /* Work waiting for the lock to be seen goes now. */
+        link_device_seen(l->link);
+
+        if (!a->fresh || !a->have_mfr || ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0)
+                return;
+
+        /* An advert: the lock is here now. */
+        l->last_seen_usec = now_realtime_usec();
+        if (l->last_seen_usec - l->last_seen_reported_usec >= LAST_SEEN_REPORT_USEC)
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
+
+        if (ad.setting_mode != l->pairable) {
+                l->pairable = ad.setting_mode;
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE));
+        }
+
+        /* §6: battery; right after a session adverts read 100 for a moment — not believed. */
+        if (!(l->battery >= 0 && ad.battery > l->battery && l->disconnected_usec > 0 &&
+              l->last_seen_usec - l->disconnected_usec < BATTERY_DEBOUNCE_USEC))
+                set_battery(l, ad.battery);
+
+        /* §7.4 item 3: the bolt bit, unless dormant (then the lock has cleared it). The lock does not
+         * advertise while connected (§9.2), so an advert is news from after our last command; while an
+         * actuation is in flight its reply decides. StateUpdatedUSec moves when the observation differs
+         * from what we had, not with every advert. */
+        if (!ad.dormant) {
+                const char *s = ad.unlocked ? "unlocked" : "locked";
+
+                if (!l->state_before_actuation && !streq_ptr(l->state, s))
+                        set_observed_state(l, s);
+        }
+
+        /* §7.1/§7.4 item 2: new operation-log records — read them on the rising edge. An edge can hide
+         * between two adverts (a record written while we read, or while the lock was not advertising),
+         * so a flag still up a while after our last read also starts one; a read whose pages were
+         * already fetched only costs an empty page. */
+        if (ad.new_events &&
+            (!l->advert_new_events || (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC)))
+                start_log_read(l);
+        l->advert_new_events = ad.new_events;
+
+        if (!l->record)
+                settle(l);
+}
+
+void lock_device_lost(Lock *l) {
+        uint64_t changed = 0;
+
+        l->seen = false;
+        l->advert_new_events = false;
+        if (l->pairable) {
+                l->pairable = false;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE);
+        }
+        report(l, changed);
+        settle(l);
+}
+
+/* ---- calls ------------------------------------------------------------------------------------- */
+
+static bool call_is_actuation(const LockCall *c) {
+        return c->kind == LOCK_REQUEST_ACCESS && c->access != ACCESS_REFRESH;
+}
+
+static bool actuation_in_flight(const Lock *l) {
+        for (LockCall *c = l->calls; c; c = c->next)
+                if (call_is_actuation(c))
+                        return true;
+        return false;
+}
+
+static bool kind_in_flight(const Lock *l, LockRequestKind kind) {
+        for (LockCall *c = l->calls; c; c = c->next)
+                if (c->kind == kind)
+                        return true;
+        return false;
+}
+
+static void call_stop_op(LockCall *c) {
+        switch (c->kind) {
+        case LOCK_REQUEST_ACCESS:
+                access_op_cancel(c->op.access);
+                break;
+        case LOCK_REQUEST_PAIR:
+                pair_op_cancel(c->op.pair);
+                break;
+        case LOCK_REQUEST_RESET:
+                reset_op_cancel(c->op.reset);
+                break;
+        case LOCK_REQUEST_CREDENTIALS:
+                cred_op_cancel(c->op.credentials);
+                break;
+        case LOCK_REQUEST_SETTINGS:
+                settings_op_cancel(c->op.settings);
+                break;
+        }
+        memset(&c->op, 0, sizeof(c->op));
+}
+
+static void call_free(LockCall *c) {
+        Lock *l = c->lock;
+
+        if (c->prev)
+                c->prev->next = c->next;
+        else if (l->calls == c)
+                l->calls = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        l->n_calls--;
+        if (l->enrollment == c)
+                l->enrollment = NULL;
+        if (c->internal)
+                l->clock_check_running = false;
+        sd_event_source_disable_unref(c->deadline);
+        if (c->settings) {
+                erase_memory(c->settings, sizeof(*c->settings));
+                free(c->settings);
+        }
+        free(c);
+}
+
+/* The call is over: its caller hears the outcome (unless it is gone), and the call goes. */
+static void call_complete(LockCall *c, const LockOutcome *o) {
+        Lock *l = c->lock;
+        LockCallDone done = c->done;
+        void *userdata = c->userdata;
+
+        call_free(c);
+        if (done)
+                done(l, o, userdata);
+}
+
+static const char *enrollment_kind(const LockCall *c) {
+        return c->cred_action == CRED_CARD_ENROL ? "ic-card" : "fingerprint";
+}
+
+void lock_abort(Lock *l, const char *why) {
+        LockOutcome o = {};
+
+        (void) op_refuse(&o.status, OP_REFUSAL_CANCELLED, -ECANCELED, why);
+        while (l->calls) {
+                LockCall *c = l->calls;
+
+                call_stop_op(c);
+                if (c == l->enrollment)
+                        report_enrollment(l, enrollment_kind(c), "cancelled", 0, 0, "");
+                call_complete(c, &o);
+        }
+        if (l->state_before_actuation) {
+                l->state = l->state_before_actuation;
+                l->state_before_actuation = NULL;
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+        }
+        if (l->log_op) {
+                log_read_op_cancel(l->log_op);
+                l->log_op = NULL;
+        }
+        l->log_again = false;
+}
+
+/* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
+
+static void on_access_done(const AccessResult *res, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        uint64_t changed = 0;
+
+        c->op.access = NULL;
+        if (res->have_battery)
+                set_battery(l, res->battery);
+        if (call_is_actuation(c)) {
+                const char *before = l->state_before_actuation;
+
+                l->state_before_actuation = NULL;
+                if (res->have_state)
+                        set_observed_state(l, state_from_lock(res->state));
+                else if (before && !streq_ptr(l->state, before)) {
+                        /* Nothing moved as far as we know: back to what was last observed. */
+                        l->state = before;
+                        changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
+                }
+        } else if (res->have_state)
+                set_observed_state(l, state_from_lock(res->state));
+        if (res->have_features && l->record) {
+                l->record->features = res->features;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
+        }
+        report(l, changed);
+        if (res->have_state || res->have_battery || res->have_features)
+                save(l, "the lock's state");
+
+        /* The properties above went out before the reply (State before the return). */
+        call_complete(c, &(LockOutcome){ .status = res->status });
+        settle(l);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        LockOutcome o = { .status = { .error = -ETIMEDOUT } };
+
+        /* The operation stops where it is (its job leaves the link); the caller hears Timeout. */
+        call_stop_op(c);
+        if (c->kind == LOCK_REQUEST_ACCESS) {
+                on_access_done(&(AccessResult){ .status = o.status }, c);
+                return 0;
+        }
+        call_complete(c, &o);
+        settle(l);
+        return 0;
+}
+
+/* ---- pairing, reset, forgetting ---------------------------------------------------------------- */
+
+static int on_pair_keys(const LockRecord *record, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        int r;
+
+        /* The lock has an admin now, and these keys are the only way back in: on disk before anything
+         * else is asked of the lock (dbus/org.ttlock.Lock1.xml Pair). */
+        r = store_save(l->context->store, record);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot save the new keys: %m", l->address);
+        log_info("%s: admin created, keys saved.", l->address);
+        return 0;
+}
+
+static void on_pair_done(const OpStatus *st, LockRecord *record, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        OpStatus status = *st;
+
+        c->op.pair = NULL;
+        if (record) {
+                /* The lock holds our admin from ADD_ADMIN on, so the keys are adopted even when a later
+                 * step failed: dropping them would leave a lock nobody can open. */
+                lock_record_free(l->record);
+                l->record = record;
+                /* ADD_ADMIN took the lock out of setting mode (§5.1), whatever the last advert said; no
+                 * advert comes while we are connected (§9.2). */
+                l->pairable = false;
+                l->record->battery = l->battery;
+                save(l, "the lock's data");
+                (void) open_history(l);
+                /* Pushes between commands (§7.3) come encrypted with the lock's key. */
+                link_set_session_key(l->link, l->record->aes_key);
+                status = (OpStatus){};
+                log_info("%s: paired.", l->address);
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
+                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+                if (l->context->paired_changed)
+                        l->context->paired_changed(l, l->context->owner);
+        }
+        call_complete(c, &(LockOutcome){ .status = status });
+        settle(l);
+}
+
+/* Drop the keys of a paired lock (Forget, and after FactoryReset). */
+static int forget_record(Lock *l) {
+        int r;
+
+        if (!l->record)
+                return 0;
+        if (l->log_op) {
+                log_read_op_cancel(l->log_op);
+                l->log_op = NULL;
+        }
+        r = store_delete(l->context->store, l->address);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "%s: cannot delete the stored keys: %m", l->address);
+        l->history = history_free(l->history);
+        r = history_remove(store_locks_dir_fd(l->context->store), l->address);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "%s: cannot remove the event archive: %m", l->address);
+        l->record = lock_record_free(l->record);
+        l->have_clock_offset = false;
+        link_set_session_key(l->link, NULL);
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES));
+        if (l->context->paired_changed)
+                l->context->paired_changed(l, l->context->owner);
+        return 0;
+}
+
+static void on_reset_done(const OpStatus *st, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        LockCallDone done = c->done;
+        void *data = c->userdata;
+        OpStatus status = *st;
+        int r;
+
+        c->op.reset = NULL;
+        call_free(c);
+        if (status.error >= 0) {
+                /* Nothing of ours may outlive the keys. */
+                lock_abort(l, "The lock was reset.");
+                r = forget_record(l);
+                if (r < 0)
+                        (void) op_refuse(&status, OP_REFUSAL_NOT_SAVED, r,
+                                         "The lock was reset, but its keys could not be deleted");
+        }
+        if (done)
+                done(l, &(LockOutcome){ .status = status }, data);
+        settle(l);
+}
+
+int lock_forget(Lock *l, OpStatus *ret_status) {
+        int r;
+
+        assert(ret_status);
+        if (!l->record)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
+        if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET))
+                return op_refuse(ret_status, OP_REFUSAL_BUSY, -EBUSY, "A pairing or reset is in progress.");
+        lock_abort(l, "The lock was forgotten.");
+        r = forget_record(l);
+        if (r < 0)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_SAVED, r, "Cannot delete the stored keys");
+        log_info("%s: forgotten.", l->address);
+        *ret_status = (OpStatus){};
+        settle(l);
+        return 0;
+}
+
+/* ---- credentials ------------------------------------------------------------------------------- */
+
+static void on_credentials_progress(const CredProgress *p, void *userdata) {
+        LockCall *c = userdata;
+
+        report_enrollment(c->lock, enrollment_kind(c), p->waiting ? "waiting" : "progress", p->done, p->total, "");
+}
+
+/* An enrollment's end, as EnrollmentStatus (dbus/org.ttlock.Credentials1.xml). */
+static void enrollment_done(Lock *l, LockCall *c, const CredResult *res) {
+        char id[TTLOCK_CARD_NUMBER_STRLEN] = "";
+
+        if (res->status.error >= 0) {
+                if (c->cred_action == CRED_CARD_ENROL)
+                        (void) ttlock_card_number_format(res->enrolled, id);
+                else
+                        snprintf(id, sizeof(id), "%" PRIu64, res->enrolled);
+                log_info("%s: %s %s enrolled.", l->address, enrollment_kind(c), id);
+                report_enrollment(l, enrollment_kind(c), "completed", 1, 1, id);
+        } else if (res->enrol_waiting && res->status.error == -ETIMEDOUT) {
+                log_info("%s: %s enrollment timed out.", l->address, enrollment_kind(c));
+                report_enrollment(l, enrollment_kind(c), "timeout", 0, 0, "");
+        } else {
+                log_info("%s: %s enrollment failed (%d, lock error 0x%02x).", l->address, enrollment_kind(c),
+                         res->status.error, res->status.lock_error);
+                report_enrollment(l, enrollment_kind(c), "failed", 0, 0, "");
+        }
+}
+
+static void on_credentials_done(const CredResult *res, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+
+        c->op.credentials = NULL;
+        if (res->have_battery)
+                set_battery(l, res->battery);
+        if (c == l->enrollment) {
+                /* Out of the queue before the status goes out: a client that reacts to "completed"
+                 * with its next call must find the lock free. */
+                l->enrollment = NULL;
+                enrollment_done(l, c, res);
+        }
+        call_complete(c, &(LockOutcome){ .status = res->status, .credentials = res });
+        settle(l);
+}
+
+bool lock_enrolling(const Lock *l) {
+        return l->enrollment;
+}
+
+int lock_cancel_enrollment(Lock *l, const char *status) {
+        LockCall *c = l->enrollment;
+
+        if (!c)
+                return -ENOENT;
+        call_stop_op(c);
+        log_info("%s: %s enrollment %s.", l->address, enrollment_kind(c), status);
+        report_enrollment(l, enrollment_kind(c), status, 0, 0, "");
+        c->done = NULL;
+        call_complete(c, &(LockOutcome){ .status.error = -ECANCELED });
+        settle(l);
+        return 0;
+}
+
+/* ---- settings ---------------------------------------------------------------------------------- */
+
+static void set_clock_offset(Lock *l, int64_t offset) {
+        if (l->have_clock_offset && l->clock_offset_sec == offset)
+                return;
+        l->have_clock_offset = true;
+        l->clock_offset_sec = offset;
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CLOCK_OFFSET));
+}
+
+/* What a successful change did, into the record (and so the properties). */
+static void settings_apply(Lock *l, const SettingsRequest *q, const SettingsResult *res) {
+        LockRecord *rec = l->record;
+        uint64_t changed = 0;
+
+        switch (q->action) {
+        case SETTINGS_AUTO_LOCK:
+                rec->auto_lock_seconds = q->seconds;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK);
+                break;
+        case SETTINGS_SOUND:
+                rec->sound_enabled = q->enabled;
+                if (q->enabled && q->volume > 0)
+                        rec->sound_volume = q->volume;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_SOUND);
+                break;
+        case SETTINGS_REMOTE_UNLOCK:
+                rec->remote_unlock = q->enabled;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_REMOTE_UNLOCK);
+                break;
+        case SETTINGS_SWITCH:
+                if (q->switch_item == TTLOCK_SWITCH_TAMPER_ALERT) {
+                        rec->tamper_alert = q->enabled;
+                        changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_TAMPER_ALERT);
+                } else if (q->switch_item == TTLOCK_SWITCH_PRIVACY_LOCK) {
+                        rec->privacy_lock = q->enabled;
+                        changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_PRIVACY_LOCK);
+                } else if (q->switch_item == TTLOCK_SWITCH_RESET_BUTTON) {
+                        rec->reset_button = q->enabled;
+                        changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_RESET_BUTTON);
+                }
+                break;
+        case SETTINGS_ADMIN_CODE_SET:
+        case SETTINGS_ADMIN_CODE_GET: {
+                const char *code = q->action == SETTINGS_ADMIN_CODE_SET ? q->admin_code : res->admin_code;
+
+                if (streq_ptr(rec->admin_passcode, code))
+                        break;
+                if (rec->admin_passcode)
+                        erase_memory(rec->admin_passcode, strlen(rec->admin_passcode));
+                if (lock_record_set_string(&rec->admin_passcode, code[0] ? code : NULL) >= 0)
+                        save(l, "the admin passcode");
+                break;
+        }
+        default:
+                break;
+        }
+        if (changed) {
+                save(l, "the settings");
+                report(l, changed);
+        }
+        if (res->have_clock_offset)
+                set_clock_offset(l, res->clock_offset_sec);
+}
+
+static void on_settings_done(const SettingsResult *res, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+
+        c->op.settings = NULL;
+        if (res->have_battery)
+                set_battery(l, res->battery);
+        if (c->internal) {
+                /* The automatic clock check. */
+                if (res->status.error < 0)
+                        log_debug("%s: clock check failed (%d).", l->address, res->status.error);
+                else {
+                        if (res->calibrated)
+                                log_info("%s: the lock's clock was off; calibrated.", l->address);
+                        set_clock_offset(l, res->clock_offset_sec);
+                }
+        } else if (res->status.error >= 0 && l->record)
+                settings_apply(l, c->settings, res);
+        call_complete(c, &(LockOutcome){ .status = res->status, .settings = res });
+        settle(l);
+}
+
+/* ---- submitting -------------------------------------------------------------------------------- */
+
+static int refuse_busy(const Lock *l, const LockRequest *req, bool internal, OpStatus *st) {
+        bool enrollment = req->kind == LOCK_REQUEST_CREDENTIALS &&
+                          (req->credentials->action == CRED_CARD_ENROL ||
+                           req->credentials->action == CRED_FINGERPRINT_ENROL);
+
+        if (l->n_calls >= LOCK_CALLS_MAX)
+                return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Too many calls queued for this lock.");
+        /* An enrollment holds the lock's connection (for up to a minute): a call queued behind it could
+         * not end before its caller gives up, so it is refused now (HACKING.md "The 20 s rule"). */
+        if (l->enrollment && !internal)
+                return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY,
+                                 enrollment ? "An enrollment is already in progress on this lock." :
+                                              "An enrollment is in progress on this lock; cancel it or wait for it to end.");
+        switch (req->kind) {
+        case LOCK_REQUEST_ACCESS:
+                if (req->access != ACCESS_REFRESH && actuation_in_flight(l))
+                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Another Lock() or Unlock() is in progress.");
+                if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET))
+                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "A pairing or reset is in progress.");
+                break;
+        case LOCK_REQUEST_PAIR:
+                if (kind_in_flight(l, LOCK_REQUEST_PAIR))
+                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Pairing is already in progress.");
+                break;
+        case LOCK_REQUEST_RESET:
+                if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET) ||
+                    kind_in_flight(l, LOCK_REQUEST_ACCESS))
+                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Another operation is in progress.");
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int call_start(LockCall *c, const LockRequest *req) {
+        Lock *l = c->lock;
+        OpKeys keys = {};
+        int r = -EINVAL;
+
+        if (l->record)
+                op_keys_from_record(&keys, l->record);
+        switch (req->kind) {
+        case LOCK_REQUEST_ACCESS:
+                r = access_op_start(l->link, req->access, &keys, on_access_done, c, &c->op.access);
+                break;
+        case LOCK_REQUEST_PAIR:
+                r = pair_op_start(l->link, l->address, on_pair_keys, on_pair_done, c, &c->op.pair);
+                break;
+        case LOCK_REQUEST_RESET:
+                r = reset_op_start(l->link, &keys, on_reset_done, c, &c->op.reset);
+                break;
+        case LOCK_REQUEST_CREDENTIALS:
+                r = cred_op_start(l->link, &keys, req->credentials, on_credentials_progress, on_credentials_done, c,
+                                  &c->op.credentials);
+                break;
+        case LOCK_REQUEST_SETTINGS:
+                r = settings_op_start(l->link, &keys, req->settings, on_settings_done, c, &c->op.settings);
+                break;
+        }
+        op_keys_wipe(&keys);
+        return r;
+}
+
+int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCallDone done, void *userdata,
+                OpStatus *ret_status) {
+        _cleanup_free_ LockCall *c = NULL;
+        bool enrollment;
+        int r;
+
+        assert(l);
+        assert(req);
+        assert(ret_status);
+        assert(req->kind != LOCK_REQUEST_CREDENTIALS || req->credentials);
+        assert(req->kind != LOCK_REQUEST_SETTINGS || req->settings);
+
+        *ret_status = (OpStatus){};
+        if (req->kind == LOCK_REQUEST_PAIR) {
+                if (l->record)
+                        return op_refuse(ret_status, OP_REFUSAL_ALREADY_PAIRED, -EEXIST, NULL);
+        } else if (!l->record)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
+        r = refuse_busy(l, req, /* internal= */ !done && req->kind == LOCK_REQUEST_SETTINGS, ret_status);
+        if (r < 0)
+                return r;
+        if (req->kind == LOCK_REQUEST_PAIR && !l->pairable)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRABLE, -EAGAIN, NULL);
+
+        c = calloc(1, sizeof(LockCall));
+        if (!c)
+                return -ENOMEM;
+        *c = (LockCall){
+                .lock = l,
+                .kind = req->kind,
+                .access = req->access,
+                .cred_action = req->credentials ? req->credentials->action : 0,
+                .internal = !done && req->kind == LOCK_REQUEST_SETTINGS,
+                .done = done,
+                .userdata = userdata,
+        };
+        enrollment = req->kind == LOCK_REQUEST_CREDENTIALS &&
+                     (c->cred_action == CRED_CARD_ENROL || c->cred_action == CRED_FINGERPRINT_ENROL);
+        if (req->kind == LOCK_REQUEST_SETTINGS) {
+                c->settings = malloc(sizeof(SettingsRequest));
+                if (!c->settings)
+                        return -ENOMEM;
+                *c->settings = *req->settings;
+        }
+        if (deadline_usec > 0) {
+                r = sd_event_add_time_relative(l->context->event, &c->deadline, CLOCK_MONOTONIC, deadline_usec, 0,
+                                               on_deadline, c);
+                if (r < 0) {
+                        free(c->settings);
+                        return log_warning_errno(r, "%s: cannot arm the call's deadline: %m", l->address);
+                }
+        }
+
+        /* In the queue before the operation starts: a link that cannot even try ends the operation,
+         * and completes the call, before call_start() returns. */
+        c->next = NULL;
+        c->prev = NULL;
+        if (l->calls) {
+                LockCall *last = l->calls;
+                while (last->next)
+                        last = last->next;
+                last->next = c;
+                c->prev = last;
+        } else
+                l->calls = c;
+        l->n_calls++;
+        if (enrollment)
+                l->enrollment = c;
+        if (c->internal)
+                l->clock_check_running = true;
+        if (call_is_actuation(c)) {
+                /* In flight: what we know is that it is moving; the reply says where it went. */
+                l->state_before_actuation = l->state ?: "unknown";
+                l->state = c->access == ACCESS_UNLOCK ? "unlocking" : "locking";
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+        }
+
+        r = call_start(c, req);
+        if (r < 0) {
+                if (call_is_actuation(c)) {
+                        l->state = l->state_before_actuation;
+                        l->state_before_actuation = NULL;
+                        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                }
+                memset(&c->op, 0, sizeof(c->op));
+                call_free(TAKE_PTR(c));
+                return r;
+        }
+        /* The queue owns it now (it may even be done already). */
+        TAKE_PTR(c);
+        return 0;
+}
+
+/* Whenever the link to a paired lock comes up, a check queued behind whatever brought it up reads the
+ * lock's clock (GET_LOCK_TIME, no login: one command on a connection that is open anyway) and
+ * calibrates it (§5.5) when it is more than LOCK_CLOCK_TOLERANCE_SEC off: validity windows and log times
+ * are only as good as that clock, and a lock's clock drifts or is reset with its battery. */
+static void start_clock_check(Lock *l) {
+        SettingsRequest req = {
+                .action = SETTINGS_CLOCK_CHECK,
+                .clock_tolerance_sec = LOCK_CLOCK_TOLERANCE_SEC,
+        };
+        OpStatus st;
+
+        if (!l->record || l->clock_check_running ||
+            (l->record->features.n_groups > 0 &&
+             ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP)))
+                return;
+        (void) lock_submit(l, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &req }, 0, NULL, NULL, &st);
+}
+
+/* ---- the user's names -------------------------------------------------------------------------- */
+
+int lock_set_alias(Lock *l, const char *alias) {
+        _cleanup_free_ char *old = NULL;
+        int r;
+
+        if (!l->record)
+                return -ENOKEY;
+        if (l->record->alias) {
+                old = strdup(l->record->alias);
+                if (!old)
+                        return -ENOMEM;
+        }
+        r = lock_record_set_string(&l->record->alias, isempty(alias) ? NULL : alias);
+        if (r < 0)
+                return r;
+        r = store_save(l->context->store, l->record);
+        if (r < 0) {
+                /* What is not on disk is not kept either: the next start would not know it. */
+                (void) lock_record_set_string(&l->record->alias, old);
+                return r;
+        }
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
+        return 0;
+}
+
+int lock_set_credential_alias(Lock *l, const char *kind, const char *id, const char *alias) {
+        _cleanup_free_ char *old = NULL;
+        const char *o;
+        int r;
+
+        if (!l->record)
+                return -ENOKEY;
+        o = lock_record_get_credential_alias(l->record, kind, id);
+        if (o) {
+                old = strdup(o);
+                if (!old)
+                        return -ENOMEM;
+        }
+        r = lock_record_set_credential_alias(l->record, kind, id, alias);
+        if (r < 0)
+                return r;
+        r = store_save(l->context->store, l->record);
+        /* What is not on disk is not kept either: the lists and Event must not show an alias that the
+         * next start would not know. */
+        if (r < 0)
+                (void) lock_record_set_credential_alias(l->record, kind, id, old ?: "");
+        return r;
+}
+
+/* ---- life cycle -------------------------------------------------------------------------------- */
+
+int lock_new(const LockContext *context, const char *address, LockRecord *record, Lock **ret) {
+        static const LinkCallbacks link_callbacks = {
+                .push = on_push,
+                .connected_changed = on_connected_changed,
+        };
+        Lock *l;
+        int r;
+
+        assert(context);
+        assert(ret);
+        l = calloc(1, sizeof(Lock));
+        if (!l)
+                return -ENOMEM;
+        l->context = context;
+        l->battery = -1;
+        l->state = "unknown";
+        r = bt_address_normalize(address, l->address);
+        if (r >= 0)
+                r = link_new(context->event, context->radios, l->address, &context->link_config, &link_callbacks, l,
+                             &l->link);
+        if (r < 0) {
+                free(l);
+                return r;
+        }
+        if (record) {
+                l->record = record;
+                /* What we last knew, until the lock tells us more (store.h last-known). */
+                if (record->battery >= 0 && record->battery <= 100)
+                        l->battery = record->battery;
+                if (record->state) {
+                        l->state = state_intern(record->state);
+                        l->state_updated_usec = record->state_updated_usec;
+                }
+                (void) open_history(l);
+                /* Pushes between commands (§7.3) come encrypted with the lock's key. */
+                link_set_session_key(l->link, l->record->aes_key);
+        }
+        *ret = l;
+        return 0;
+}
+
+bool lock_busy(const Lock *l) {
+        return l->calls || l->log_op;
+}
+
+Lock *lock_free(Lock *l) {
+        if (!l)
+                return NULL;
+        l->observer = NULL;
+        lock_abort(l, "The lock object went away.");
+        sd_event_source_disable_unref(l->settle_source);
+        link_free(l->link);
+        history_free(l->history);
+        lock_record_free(l->record);
+        free(l->name);
+        free(l);
+        return NULL;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One lock as ttlockd knows it (doc/architecture.md "the lock model"): what was observed of it (state,
+ * battery, RSSI, the advert's new-records flag, pushes), what is stored of it (the key record, the
+ * event archive), and one queue of the operations asked of it — Lock/Unlock/Refresh, pairing, factory
+ * reset, credentials and settings — each with its deadline. It reads the operation log when the lock
+ * says there is something new and turns each record into exactly one event.
+ *
+ * It knows nothing of D-Bus: it reports to an observer (the bus faces) through LockObserver, and to its
+ * owner (the registry, manager.h) through the LockContext it was made with. Outcomes are OpStatus
+ * values (ops-common.h); what they become on the bus is decided in one place, bus/bus-errors.c. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "bt-address.h"
+#include "history.h"
+#include "link.h"
+#include "ops-access.h"
+#include "ops-common.h"
+#include "ops-credentials.h"
+#include "ops-log.h"
+#include "ops-pair.h"
+#include "ops-reset.h"
+#include "ops-settings.h"
+#include "radio.h"
+#include "store.h"
+
+#define LOCK_ALIAS_MAX 256U
+#define LOCK_CALLS_MAX 32U /* operations queued on one lock */
+#define LOCK_CLOCK_TOLERANCE_SEC 60
+
+typedef struct Lock Lock;
+typedef struct LockCall LockCall;
+
+/* Everything a lock may report as changed, for the observer to signal. */
+typedef enum LockProperty {
+        LOCK_PROPERTY_NAME,
+        LOCK_PROPERTY_ALIAS,
+        LOCK_PROPERTY_MODEL,
+        LOCK_PROPERTY_HARDWARE_REVISION,
+        LOCK_PROPERTY_FIRMWARE_REVISION,
+        LOCK_PROPERTY_PAIRED,
+        LOCK_PROPERTY_PAIRABLE,
+        LOCK_PROPERTY_CONNECTED,
+        LOCK_PROPERTY_RSSI,
+        LOCK_PROPERTY_LAST_SEEN,
+        LOCK_PROPERTY_BATTERY,
+        LOCK_PROPERTY_STATE,
+        LOCK_PROPERTY_STATE_UPDATED,
+        LOCK_PROPERTY_AUTO_LOCK,
+        LOCK_PROPERTY_FEATURES,
+        LOCK_PROPERTY_SOUND,
+        LOCK_PROPERTY_REMOTE_UNLOCK,
+        LOCK_PROPERTY_TAMPER_ALERT,
+        LOCK_PROPERTY_PRIVACY_LOCK,
+        LOCK_PROPERTY_RESET_BUTTON,
+        LOCK_PROPERTY_CLOCK_OFFSET,
+        _LOCK_PROPERTY_MAX,
+} LockProperty;
+
+#define LOCK_PROPERTY_BIT(p) (UINT64_C(1) << (p))
+
+typedef struct LockEnrollmentStatus {
+        const char *kind;   /* "ic-card" | "fingerprint" */
+        const char *status; /* "waiting" | "progress" | "completed" | "failed" | "cancelled" | "timeout" */
+        unsigned done;
+        unsigned total;
+        const char *id; /* the new card number or fingerprint id when completed, else "" */
+} LockEnrollmentStatus;
+
+typedef struct LockObserver {
+        /* properties: LOCK_PROPERTY_BIT()s. */
+        void (*changed)(Lock *l, uint64_t properties, void *userdata);
+        /* A record of the lock's operation log, archived (or not archivable) and never reported before. */
+        void (*event)(Lock *l, const HistoryRecord *h, void *userdata);
+        void (*enrollment)(Lock *l, const LockEnrollmentStatus *s, void *userdata);
+} LockObserver;
+
+/* What a lock needs from the house it lives in; the registry (manager.h) makes one for all locks. */
+typedef struct LockContext {
+        sd_event *event;
+        Store *store;
+        RadioSet *radios;
+        LinkConfig link_config;
+        uint64_t enrollment_timeout_usec;
+        /* Nothing runs on the lock any more and something changed that may make it removable
+         * (no longer pairable, forgotten). */
+        void (*settled)(Lock *l, void *owner);
+        /* Paired or forgotten: the monitor scan follows the number of paired locks. */
+        void (*paired_changed)(Lock *l, void *owner);
+        void *owner;
+} LockContext;
+
+struct Lock {
+        const LockContext *context;
+        char address[BT_ADDRESS_SIZE];
+
+        LockRecord *record; /* NULL = not paired */
+        History *history;
+        Link *link;
+
+        /* Heard over the radios (doc/protocol.md §6). */
+        char *name;
+        int16_t rssi;
+        bool seen;            /* a radio lists the lock now */
+        uint64_t last_seen_usec;
+        uint64_t last_seen_reported_usec; /* LastSeenUSec as last reported to the observer */
+        bool advert_new_events;
+        bool pairable;
+        bool connected;
+        uint64_t disconnected_usec;
+
+        /* What the lock said last. */
+        int battery; /* < 0 unknown */
+        const char *state;
+        uint64_t state_updated_usec;
+        const char *state_before_actuation; /* restored when an actuation fails */
+
+        bool have_clock_offset;
+        int64_t clock_offset_sec;
+
+        /* The one queue of operations asked of this lock, oldest first. */
+        LockCall *calls;
+        size_t n_calls;
+        LockCall *enrollment; /* also in calls */
+        bool clock_check_running;
+
+        /* The operation log reader (doc/protocol.md §7.4). */
+        LogReadOp *log_op;
+        bool log_again;
+        uint64_t log_read_done_usec;
+
+        const LockObserver *observer;
+        void *observer_data;
+        sd_event_source *settle_source;
+
+        Lock *prev, *next; /* the registry's list */
+};
+
+/* record: adopted (a paired lock from the store), or NULL (a pairable lock seen while discovering). */
+int lock_new(const LockContext *context, const char *address, LockRecord *record, Lock **ret);
+/* Fails every call with the given reason (nothing is signalled), cancels everything; frees. */
+Lock *lock_free(Lock *l);
+void lock_set_observer(Lock *l, const LockObserver *observer, void *userdata);
+
+/* Anything queued or running (operations, the log reader)? */
+bool lock_busy(const Lock *l);
+/* Fail every call with why (OpStatus refusal OP_REFUSAL_CANCELLED) and stop every operation; the object
+ * stays. */
+void lock_abort(Lock *l, const char *why);
+
+/* The lock's feature bits allow bit (unknown features, never read, allow everything, as the lock will
+ * refuse itself what it cannot do). */
+bool lock_has_feature(const Lock *l, unsigned bit);
+const char *lock_alias(const Lock *l); /* the user's alias, else the advertised name, else "" */
+
+/* ---- what the radios tell ---------------------------------------------------------------------- */
+
+void lock_advert(Lock *l, const RadioAdvert *a);
+void lock_device_lost(Lock *l);
+
+/* ---- operations ---------------------------------------------------------------------------------- */
+
+typedef enum LockRequestKind {
+        LOCK_REQUEST_ACCESS, /* Lock, Unlock, Refresh */
+        LOCK_REQUEST_PAIR,
+        LOCK_REQUEST_RESET, /* factory reset, then forget */
+        LOCK_REQUEST_CREDENTIALS,
+        LOCK_REQUEST_SETTINGS,
+} LockRequestKind;
+
+typedef struct LockRequest {
+        LockRequestKind kind;
+        AccessAction access;              /* ACCESS */
+        const CredRequest *credentials;   /* CREDENTIALS (copied) */
+        const SettingsRequest *settings;  /* SETTINGS (copied) */
+} LockRequest;
+
+typedef struct LockOutcome {
+        OpStatus status;                 /* error 0: done */
+        const CredResult *credentials;   /* CREDENTIALS: valid during the callback */
+        const SettingsResult *settings;  /* SETTINGS: valid during the callback */
+} LockOutcome;
+
+/* Called once per call, unless the call was cancelled (lock_call_cancel()). */
+typedef void (*LockCallDone)(Lock *l, const LockOutcome *o, void *userdata);
+
+/* Queue an operation. It is refused at once (< 0, *ret_status says why: OP_REFUSAL_*) when it cannot run
+ * now — another Lock()/Unlock(), a pairing or reset, an enrollment holding the connection, a full
+ * queue, not paired. deadline_usec > 0: at that time from now the operation is stopped and the call
+ * completes with -ETIMEDOUT (no caller may wait past ~20 s, HACKING.md). done may run before this
+ * returns (a lock no radio can reach). For an enrollment, done runs at its end too, but what matters
+ * goes to the observer: progress and outcome as LockEnrollmentStatus. done NULL with a SETTINGS request:
+ * ttlockd's own check that nobody waits for. */
+int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCallDone done, void *userdata,
+                OpStatus *ret_status);
+
+/* End the enrollment under way with status ("cancelled"); -ENOENT when there is none. */
+int lock_cancel_enrollment(Lock *l, const char *status);
+bool lock_enrolling(const Lock *l);
+
+/* Drop the keys and the archive (Forget). Refused while a pairing or reset runs (*ret_status). */
+int lock_forget(Lock *l, OpStatus *ret_status);
+
+/* The user's names. Changed in memory only once they are on disk. */
+int lock_set_alias(Lock *l, const char *alias);
+int lock_set_credential_alias(Lock *l, const char *kind, const char *id, const char *alias);

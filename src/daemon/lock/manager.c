@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advert.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* ---- the locks --------------------------------------------------------------------------------- */
+
+Lock *manager_find_lock(Manager *m, const char *address) {
+        char a[BT_ADDRESS_SIZE];
+
+        if (bt_address_normalize(address, a) < 0)
+                return NULL;
+        return hashmap_get(m->locks_by_address, a);
+}
+
+static int on_reap(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        while (m->graveyard) {
+                Lock *l = m->graveyard;
+                m->graveyard = l->next;
+                lock_free(l);
+        }
+        return 0;
+}
+
+static int add_lock(Manager *m, const char *address, LockRecord *record, Lock **ret) {
+        Lock *l;
+        int r;
+
+        r = lock_new(&m->lock_context, address, record, &l);
+        if (r < 0)
+                return r;
+        r = hashmap_put(m->locks_by_address, l->address, l);
+        if (r < 0) {
+                l->record = NULL; /* still the caller's */
+                lock_free(l);
+                return r;
+        }
+        l->prev = NULL;
+        l->next = m->locks;
+        if (m->locks)
+                m->locks->prev = l;
+        m->locks = l;
+        m->n_locks++;
+        if (!record)
+                m->n_unpaired++;
+        log_debug("%s: object added (%s).", l->address, record ? "paired" : "pairable");
+        if (m->observer && m->observer->lock_added)
+                m->observer->lock_added(m, l, m->observer_data);
+        if (ret)
+                *ret = l;
+        return 0;
+}
+
+static void remove_lock(Manager *m, Lock *l) {
+        /* Every caller hears an answer while the object is still there for them. */
+        lock_abort(l, "The lock went away.");
+        if (m->observer && m->observer->lock_removed)
+                m->observer->lock_removed(m, l, m->observer_data);
+        lock_set_observer(l, NULL, NULL);
+
+        hashmap_remove(m->locks_by_address, l->address);
+        if (l->prev)
+                l->prev->next = l->next;
+        else
+                m->locks = l->next;
+        if (l->next)
+                l->next->prev = l->prev;
+        m->n_locks--;
+        if (!l->record)
+                m->n_unpaired--;
+        log_debug("%s: object removed.", l->address);
+
+        /* Freed later: we may be deep inside this lock's link (a reply handler), which must not be freed
+         * under its own feet. */
+        l->prev = NULL;
+        l->next = m->graveyard;
+        m->graveyard = l;
+        if (!m->reaper && sd_event_add_defer(m->event, &m->reaper, on_reap, m) < 0) {
+                log_oom();
+                return;
+        }
+        (void) sd_event_source_set_enabled(m->reaper, SD_EVENT_ONESHOT);
+}
+
+static void update_monitor(Manager *m) {
+        /* Scan with duplicates while any lock is paired: its events show in its adverts. */
+        radio_set_scan(m->radios, m->n_locks > m->n_unpaired, m->discovering);
+}
+
+static void on_lock_settled(Lock *l, void *owner) {
+        Manager *m = owner;
+
+        /* Pairable objects live while the lock is pairable; a paired one until Forget(). */
+        if (!l->record && !l->pairable && !lock_busy(l) && hashmap_get(m->locks_by_address, l->address) == l)
+                remove_lock(m, l);
+}
+
+static void on_lock_paired_changed(Lock *l, void *owner) {
+        Manager *m = owner;
+        size_t n_unpaired = 0;
+
+        for (Lock *i = m->locks; i; i = i->next)
+                n_unpaired += !i->record;
+        m->n_unpaired = n_unpaired;
+        update_monitor(m);
+}
+
+/* ---- the radios -------------------------------------------------------------------------------- */
+
+static void report(Manager *m, uint64_t properties) {
+        if (m->observer && m->observer->changed)
+                m->observer->changed(m, properties, m->observer_data);
+}
+
+static void on_advert(RadioSet *s, Radio *from, const RadioAdvert *a, void *userdata) {
+        Manager *m = userdata;
+        Lock *l = manager_find_lock(m, a->address);
+        TTAdvert ad;
+
+        if (!l) {
+                /* Only pairable locks seen while discovering become objects (Manager1.StartDiscovery). */
+                if (!m->discovering || !a->have_mfr ||
+                    ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0 || !ad.setting_mode)
+                        return;
+                if (m->n_unpaired >= MANAGER_UNPAIRED_MAX) {
+                        log_warning("Ignoring %s: already %u unpaired locks known.", a->address,
+                                    MANAGER_UNPAIRED_MAX);
+                        return;
+                }
+                if (add_lock(m, a->address, NULL, &l) < 0) {
+                        log_warning("Cannot add an object for %s.", a->address);
+                        return;
+                }
+                /* What made it an object is an advert, whatever the radio said of freshness. */
+                RadioAdvert fresh = *a;
+                fresh.fresh = true;
+                lock_advert(l, &fresh);
+                return;
+        }
+        lock_advert(l, a);
+}
+
+static void on_device_lost(RadioSet *s, const char *address, void *userdata) {
+        Lock *l = manager_find_lock(userdata, address);
+
+        if (l)
+                lock_device_lost(l);
+}
+
+static void on_radios_changed(RadioSet *s, void *userdata) {
+        report(userdata, MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS));
+}
+
+int manager_adapters(Manager *m, const char ***ret) {
+        Radio *const *radios = m->radios ? radio_set_radios(m->radios) : NULL;
+        const char **v;
+        size_t n = 0;
+
+        for (Radio *const *r = radios; r && *r; r++)
+                n++;
+        v = calloc(n + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        n = 0;
+        for (Radio *const *r = radios; r && *r; r++)
+                if (radio_kind(*r) == RADIO_KIND_BLUEZ && radio_available(*r) && radio_backend_path(*r))
+                        v[n++] = radio_backend_path(*r);
+        *ret = v;
+        return 0;
+}
+
+/* ---- discovery --------------------------------------------------------------------------------- */
+
+void manager_stop_discovery(Manager *m, const char *why) {
+        if (!m->discovering)
+                return;
+        m->discovering = false;
+        m->discovery_timer = sd_event_source_disable_unref(m->discovery_timer);
+        update_monitor(m);
+        log_info("Discovery stopped (%s).", why);
+        report(m, MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_DISCOVERING));
+}
+
+static int on_discovery_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_stop_discovery(userdata, "time is up");
+        return 0;
+}
+
+int manager_start_discovery(Manager *m) {
+        bool any = false;
+        int r;
+
+        for (Radio *const *radio = radio_set_radios(m->radios); *radio; radio++)
+                any = any || radio_available(*radio);
+        if (!any)
+                return -ENETDOWN;
+        if (m->discovering)
+                return -EBUSY;
+        r = sd_event_add_time_relative(m->event, &m->discovery_timer, CLOCK_MONOTONIC, MANAGER_DISCOVERY_USEC, 0,
+                                       on_discovery_timeout, m);
+        if (r < 0)
+                return r;
+        m->discovering = true;
+        update_monitor(m);
+        report(m, MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_DISCOVERING));
+        return 0;
+}
+
+/* ---- life cycle -------------------------------------------------------------------------------- */
+
+/* A bounded number of seconds from the environment, for tests and slow hands. */
+static uint64_t seconds_from_env(const char *name, unsigned long min, unsigned long max, uint64_t def) {
+        const char *e = getenv(name);
+        unsigned long v;
+        char *end = NULL;
+
+        if (!e || !*e)
+                return def;
+        errno = 0;
+        v = strtoul(e, &end, 10);
+        if (errno == 0 && end && !*end && v >= min && v <= max)
+                return (uint64_t) v * USEC_PER_SEC;
+        log_warning("Ignoring %s=%s (expected %lu…%lu).", name, e, min, max);
+        return def;
+}
+
+int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(event);
+        assert(ret);
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        /* No method may keep a caller waiting past ~20 s: waiting for the lock to appear, connect
+         * retries and reply time-outs can add up to more on a bad day, so calls carry a deadline. */
+        m->method_deadline_usec = seconds_from_env("TTLOCKD_METHOD_TIMEOUT_SEC", 1, 20,
+                                                   MANAGER_METHOD_DEADLINE_USEC);
+
+        r = hashmap_new(&m->locks_by_address);
+        if (r < 0)
+                return r;
+        r = store_open(state_dir, &m->store);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the key store: %m");
+        r = radio_set_new(&(RadioSetCallbacks){ .advert = on_advert,
+                                                .device_lost = on_device_lost,
+                                                .radios_changed = on_radios_changed },
+                          m, &m->radios);
+        if (r < 0)
+                return r;
+
+        m->lock_context = (LockContext){
+                .event = m->event,
+                .store = m->store,
+                .radios = m->radios,
+                /* Bounded so that a typo cannot hold a lock for ever. */
+                .enrollment_timeout_usec = seconds_from_env("TTLOCKD_ENROLLMENT_TIMEOUT_SEC", 1, 600,
+                                                            MANAGER_ENROLLMENT_TIMEOUT_USEC),
+                .settled = on_lock_settled,
+                .paired_changed = on_lock_paired_changed,
+                .owner = m,
+        };
+        link_config_default(&m->lock_context.link_config);
+        /* Three connect attempts of 5 s each, then the commands, fit in the method deadline. */
+        m->lock_context.link_config.connect_timeout_usec = 5 * USEC_PER_SEC;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        m->observer = NULL;
+        while (m->locks) {
+                Lock *l = m->locks;
+                m->locks = l->next;
+                lock_free(l);
+        }
+        on_reap(NULL, m);
+        sd_event_source_disable_unref(m->reaper);
+        sd_event_source_disable_unref(m->discovery_timer);
+        /* The links are gone, so no connection is left on the radios. */
+        bluez_free(m->bluez);
+        radio_set_free(m->radios);
+        hashmap_free(m->locks_by_address);
+        store_free(m->store);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+void manager_set_observer(Manager *m, const ManagerObserver *observer, void *userdata) {
+        m->observer = observer;
+        m->observer_data = userdata;
+}
+
+int manager_start(Manager *m, sd_bus *bus) {
+        LockRecord **records = NULL;
+        size_t n_records = 0;
+        int r;
+
+        r = store_load_all(m->store, &records, &n_records);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the stored locks: %m");
+        for (size_t i = 0; i < n_records; i++) {
+                r = add_lock(m, records[i]->address, records[i], NULL);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot add stored lock %s: %m", records[i]->address);
+                        continue;
+                }
+                records[i] = NULL; /* adopted */
+        }
+        lock_records_free(records, n_records);
+        log_info("%zu paired lock(s) loaded from %s.", m->n_locks, store_locks_path(m->store));
+
+        r = bluez_new(bus, m->radios, &m->bluez);
+        if (r < 0)
+                return log_error_errno(r, "Cannot follow BlueZ: %m");
+        update_monitor(m);
+        return 0;
+}
