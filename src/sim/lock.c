@@ -22,7 +22,6 @@
 #include "reply.h"
 #include "settings.h"
 #include "sim-util.h"
-#include "sim1.h"
 #include "state.h"
 
 /* Enrolling a fingerprint takes this many presses (§4.3 FR_MANAGE: progress replies until done). */
@@ -182,7 +181,7 @@ static bool in_passage_window(SimLock *l) {
 static void set_locked(SimLock *l, bool locked) {
         if (l->locked != locked) {
                 l->locked = locked;
-                sim1_emit(l, "Locked");
+                sim_lock_changed(l, "Locked");
                 lock_changed(l);
         }
         /* §5.3: the auto-lock timer starts with every unlock; inside a passage-mode window the lock
@@ -213,7 +212,7 @@ static void add_record(SimLock *l, TTLogRecord *rec) {
                 log_error_errno(r, "%s: cannot log record type %u: %m", l->address_str, rec->type);
                 return;
         }
-        sim1_emit(l, "LogRecords");
+        sim_lock_changed(l, "LogRecords");
         lock_changed(l);
 }
 
@@ -482,7 +481,7 @@ void lock_knob(SimLock *l, bool locked) {
 
 void lock_set_battery(SimLock *l, uint8_t battery) {
         l->battery = battery;
-        sim1_emit(l, "Battery");
+        sim_lock_changed(l, "Battery");
         lock_changed(l);
 }
 
@@ -510,9 +509,9 @@ void lock_factory_reset(SimLock *l) {
         l->enroll_deadline = 0;
         erase_memory(&l->session, sizeof(l->session));
         if (was_paired)
-                sim1_emit(l, "Paired");
-        sim1_emit(l, "AutoLockSeconds");
-        sim1_emit(l, "LogRecords");
+                sim_lock_changed(l, "Paired");
+        sim_lock_changed(l, "AutoLockSeconds");
+        sim_lock_changed(l, "LogRecords");
         lock_changed(l);
         /* §4.3 RESET_LOCK: afterwards the lock advertises setting mode; it is awake after the press. */
         radio_touch(l);
@@ -639,7 +638,7 @@ static int do_add_admin(Exchange *x) {
         erase_memory(l->session.pending_key, sizeof(l->session.pending_key));
         /* §5.1: the rest of the pairing runs without a login — the new admin is authorised. */
         l->session.admin = true;
-        sim1_emit(l, "Paired");
+        sim_lock_changed(l, "Paired");
         lock_changed(l);
         ttlock_reply_begin(&x->w, x->command);
         ttlock_add_admin_reply_encode(&x->w);
@@ -887,7 +886,7 @@ static int do_auto_lock(Exchange *x) {
                 if (q.seconds > SIM_AUTO_LOCK_MAX)
                         return fail(x, TTLOCK_ERR_INVALID_PARAM);
                 l->auto_lock_seconds = q.seconds;
-                sim1_emit(l, "AutoLockSeconds");
+                sim_lock_changed(l, "AutoLockSeconds");
                 lock_changed(l);
         } else if (!ttlock_features_has(&l->features, TTLOCK_FEATURE_MAGNETOMETER))
                 return fail(x, TTLOCK_ERR_INVALID_COMMAND);

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "radio.h"
 #include "sim-util.h"
-#include "sim1.h"
 
 static bool is_awake(SimLock *l, uint64_t now) {
         return l->sim->timing.always_awake || now < l->awake_until;
@@ -156,11 +155,11 @@ void radio_update(SimLock *l) {
 
         if (awake != l->awake) {
                 l->awake = awake;
-                sim1_emit(l, "Awake");
+                sim_lock_changed(l, "Awake");
         }
         if (dormant != l->dormant) {
                 l->dormant = dormant;
-                sim1_emit(l, "Dormant");
+                sim_lock_changed(l, "Dormant");
         }
 
         if (l->n_tx > 0)

@@ -218,3 +218,13 @@ static inline uint64_t sim_now(Sim *s) {
 }
 
 SimLock *sim_find_lock(Sim *s, const uint8_t address[6]);
+
+/* org.ttlock.Sim1 (sim1.c): a property of the person-at-the-door interface changed. Here rather than in
+ * sim1.h so that the lock and its radio tell of changes without depending on the interface that shows
+ * them. */
+#define SIM1_INTERFACE "org.ttlock.Sim1"
+
+static inline void sim_lock_changed(SimLock *l, const char *property) {
+        if (l->sim->bus)
+                (void) sd_bus_emit_properties_changed(l->sim->bus, l->path, SIM1_INTERFACE, property, NULL);
+}

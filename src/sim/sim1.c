@@ -14,12 +14,6 @@
 #include "sim-util.h"
 #include "sim1.h"
 
-#define SIM1_INTERFACE "org.ttlock.Sim1"
-
-void sim1_emit(SimLock *l, const char *property) {
-        if (l->sim->bus)
-                (void) sd_bus_emit_properties_changed(l->sim->bus, l->path, SIM1_INTERFACE, property, NULL);
-}
 
 static int not_supported(sd_bus_error *error, SimLock *l, const char *what) {
         return sd_bus_error_setf(

@@ -7,4 +7,3 @@
 #include "sim.h"
 
 int sim1_register(Sim *s);
-void sim1_emit(SimLock *l, const char *property);

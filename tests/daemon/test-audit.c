@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The audit records (issue 4 item 8) as journald receives them: the test stands in for journald on
+/* The audit records as journald receives them: the test stands in for journald on
  * its native socket, inside a private mount namespace (a tmpfs over /run), so that what sd-journal
  * sends can be read back field by field without touching the host's journal. Needs root (CI is). */
 

@@ -22,7 +22,7 @@ START_TEST(test_names_unique_and_mapped) {
                 ck_assert_str_eq(ttlockd_error_name_from_errno(m->code), m->name);
                 ck_assert_str_eq(ttlockd_error_name_from_errno(-m->code), m->name);
         }
-        /* Every name of dbus-api.md "Errors" is in the map. */
+        /* Every error name the dbus/org.ttlock.*.xml files list is in the map. */
         ck_assert_uint_eq(n, ELEMENTSOF(names));
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 bool found = false;

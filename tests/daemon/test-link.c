@@ -682,7 +682,7 @@ START_TEST(test_unlock_fast_path_and_fallback) {
 
         world_init(&w);
         w.script.ps_from_lock = 4242;
-        /* Nothing but CHECK_USER_TIME → UNLOCK (issue 4 targets). */
+        /* Nothing but CHECK_USER_TIME → UNLOCK: the short journey of doc/architecture.md. */
         run_access(&w, ACCESS_UNLOCK, &o);
         assert_commands(&w, fast, ELEMENTSOF(fast));
         ck_assert_int_eq(o.result.status.error, 0);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 #include "authz.h"
 #include "log.h"
 
-/* The default-deny table (dbus-api.md marks each method [operate] or [manage]). Methods listed with
+/* The default-deny table (dbus/org.ttlock.*.xml names the action of each method). Methods listed with
  * NULL are public reads; anything missing is refused. */
 static const struct {
         const char *interface;
@@ -112,6 +113,8 @@ int authz_lookup(const char *interface, const char *member, const char **ret_act
 int authz_new(Authz **ret) {
         Authz *a = calloc(1, sizeof(*a));
 
+        assert(ret);
+
         if (!a)
                 return -ENOMEM;
         *ret = a;
@@ -146,6 +149,8 @@ Authz *authz_free(Authz *a) {
 }
 
 unsigned authz_n_queries(const Authz *a) {
+        assert(a);
+
         return a->n_queries;
 }
 
@@ -262,6 +267,8 @@ static int sender_is_root(sd_bus_message *m) {
 }
 
 int authz_check_action(Authz *a, sd_bus_message *m, const char *action, sd_bus_error *error) {
+        assert(a);
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *pk = NULL;
         const char *sender;
         Query *q;
@@ -364,6 +371,8 @@ fail:
 
 int authz_check(Authz *a, sd_bus_message *m, sd_bus_error *error) {
         const char *action = NULL;
+
+        assert(a);
 
         if (authz_lookup(sd_bus_message_get_interface(m), sd_bus_message_get_member(m), &action) <= 0) {
                 /* Default deny: a method nobody put in the table is nobody's to call. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The polkit bouncer (conventions.md "sd-bus and polkit"; the pattern of systemd's
+/* The polkit bouncer (HACKING.md "sd-bus and polkit"; the pattern of systemd's
  * bus_verify_polkit_async() and bolt's bolt-bouncer, written for ttlockd):
  *
  *  - one default-deny table: D-Bus method → polkit action; a method not in it is denied;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -208,7 +209,7 @@ static int method_add_passcode(sd_bus_message *m, void *userdata, sd_bus_error *
         return r;
 }
 
-/* An extension of dbus-api.md: AddPasscode's fixed signature can only say "permanent" or "period"
+/* An extension of the fixed API: AddPasscode's fixed signature can only say "permanent" or "period"
  * (§4.3 KeyboardPwdType 1/3); this one names the kind, so one-time (2) and cyclic (4) codes can be made
  * over D-Bus too. */
 static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -682,6 +683,8 @@ const sd_bus_vtable bus_credentials_vtable[] = {
 
 void bus_credentials_emit_enrollment(BusLock *b, const LockEnrollmentStatus *s) {
         int r;
+
+        assert(b);
 
         /* Its end also ends the interest in its caller. */
         if (!streq(s->status, "waiting") && !streq(s->status, "progress"))

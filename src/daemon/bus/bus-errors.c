@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,8 @@ static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_erro
 
 int bus_error_from_status(const OpStatus *st, const char *address, sd_bus_error *error) {
         const char *cmd = ttlock_command_name(st->command) ?: "the command";
+
+        assert(st);
 
         if (st->refusal != OP_REFUSAL_NONE)
                 return refusal_to_error(st, address, error);

@@ -54,6 +54,8 @@ int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *us
                   sd_bus_error *error) {
         BusLock *b = find(userdata, path);
 
+        assert(bus);
+
         if (!b)
                 return 0;
         *found = b;
@@ -63,6 +65,8 @@ int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *us
 int bus_lock_find_paired(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                          sd_bus_error *error) {
         BusLock *b = find(userdata, path);
+
+        assert(bus);
 
         /* Credentials1 and Settings1 exist on paired locks only (dbus/org.ttlock.Credentials1.xml). */
         if (!b || !b->lock->record)
@@ -75,6 +79,8 @@ int bus_lock_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***
         BusContext *c = userdata;
         char **v;
         size_t i = 0;
+
+        assert(bus);
 
         v = calloc(c->manager->n_locks + 1, sizeof(char *));
         if (!v)
@@ -147,6 +153,8 @@ int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_er
         BusCall *c;
         int r;
 
+        assert(b);
+
         c = calloc(1, sizeof(BusCall));
         if (!c)
                 return -ENOMEM;
@@ -169,6 +177,8 @@ int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_er
 }
 
 int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_bus_error *error) {
+        assert(b);
+
         if (lock_has_feature(b->lock, feature))
                 return 0;
         return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no %s (feature \"%s\").", what,
@@ -177,6 +187,8 @@ int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_
 
 int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error) {
         int r;
+
+        assert(b);
 
         if (feature >= 0) {
                 r = bus_lock_require_feature(b, (unsigned) feature, what, error);

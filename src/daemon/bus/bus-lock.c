@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -134,6 +135,8 @@ void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
         char *names[ELEMENTSOF(changed_names) + 1];
         size_t n = 0;
 
+        assert(b);
+
         if (!b->exported)
                 return;
         for (size_t i = 0; i < ELEMENTSOF(changed_names); i++)
@@ -146,6 +149,8 @@ void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
 }
 
 void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
+        assert(b);
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
 

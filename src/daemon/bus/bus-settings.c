@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -552,6 +553,8 @@ static const struct {
 void bus_settings_emit_changed(BusLock *b, uint64_t changed) {
         char *names[ELEMENTSOF(changed_names) + 1];
         size_t n = 0;
+
+        assert(b);
 
         if (!b->exported || !b->admin_exported)
                 return;

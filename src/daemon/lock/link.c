@@ -83,6 +83,8 @@ static int on_reply_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 void link_config_default(LinkConfig *ret) {
+        assert(ret);
+
         *ret = (LinkConfig) {
                 .connect_timeout_usec = 10 * 1000 * 1000,
                 .connect_attempts = 3,
@@ -465,6 +467,8 @@ Link *link_free(Link *l) {
 }
 
 void link_device_seen(Link *l) {
+        assert(l);
+
         if (l->state != LINK_WAIT_DEVICE)
                 return;
         disarm(&l->timer);
@@ -472,18 +476,26 @@ void link_device_seen(Link *l) {
 }
 
 const char *link_address(Link *l) {
+        assert(l);
+
         return l->address;
 }
 
 Radio *link_radio(Link *l) {
+        assert(l);
+
         return l->conn ? radio_conn_radio(l->conn) : NULL;
 }
 
 bool link_connected(Link *l) {
+        assert(l);
+
         return l->state == LINK_READY;
 }
 
 bool link_busy(Link *l) {
+        assert(l);
+
         return l->jobs;
 }
 
@@ -619,6 +631,8 @@ static void write_next_chunk(Link *l) {
 int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret) {
         LinkJob *job, **p;
 
+        assert(l);
+
         if (l->freeing)
                 return -ECANCELED;
         job = calloc(1, sizeof(LinkJob));
@@ -665,6 +679,8 @@ int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t le
         TTError e = {};
         int r;
 
+        assert(job);
+
         if (l->freeing)
                 return -ECANCELED;
         if (!job->running || l->jobs != job)
@@ -703,6 +719,8 @@ int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t le
 void link_job_finish(LinkJob *job) {
         Link *l = job->link;
 
+        assert(job);
+
         if (l->jobs == job && l->cmd.active) {
                 l->cmd.cb = NULL;
                 inflight_clear(l);
@@ -714,6 +732,8 @@ void link_job_finish(LinkJob *job) {
 void link_job_finish_disconnect(LinkJob *job) {
         Link *l = job->link;
 
+        assert(job);
+
         if (l->state == LINK_READY) {
                 set_state(l, LINK_DISCONNECTING);
                 radio_conn_disconnect(l->conn);
@@ -722,9 +742,13 @@ void link_job_finish_disconnect(LinkJob *job) {
 }
 
 Link *link_job_link(LinkJob *job) {
+        assert(job);
+
         return job->link;
 }
 
 const LinkStats *link_stats(Link *l) {
+        assert(l);
+
         return &l->stats;
 }

@@ -106,6 +106,8 @@ static void report_enrollment(Lock *l, const char *kind, const char *status, uns
 }
 
 void lock_set_observer(Lock *l, const LockObserver *observer, void *userdata) {
+        assert(l);
+
         l->observer = observer;
         l->observer_data = userdata;
 }
@@ -146,10 +148,14 @@ static void set_battery(Lock *l, int battery) {
 }
 
 bool lock_has_feature(const Lock *l, unsigned bit) {
+        assert(l);
+
         return !l->record || l->record->features.n_groups == 0 || ttlock_features_has(&l->record->features, bit);
 }
 
 const char *lock_alias(const Lock *l) {
+        assert(l);
+
         /* Like BlueZ's Device1.Alias: the user's name, else the advertised one. */
         if (l->record && l->record->alias)
                 return l->record->alias;
@@ -337,6 +343,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         uint64_t changed = 0;
         TTAdvert ad;
 
+        assert(l);
+
         l->seen = true;
         if (a->name && !streq_ptr(l->name, a->name) && strdup_replace(&l->name, a->name) > 0)
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_NAME) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS);
@@ -393,6 +401,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
 
 void lock_device_lost(Lock *l) {
         uint64_t changed = 0;
+
+        assert(l);
 
         l->seen = false;
         l->advert_new_events = false;
@@ -484,6 +494,8 @@ static const char *enrollment_kind(const LockCall *c) {
 
 void lock_abort(Lock *l, const char *why) {
         LockOutcome o = {};
+
+        assert(l);
 
         (void) op_refuse(&o.status, OP_REFUSAL_CANCELLED, -ECANCELED, why);
         while (l->calls) {
@@ -665,6 +677,7 @@ static void on_reset_done(const OpStatus *st, void *userdata) {
 int lock_forget(Lock *l, OpStatus *ret_status) {
         int r;
 
+        assert(l);
         assert(ret_status);
         if (!l->record)
                 return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
@@ -727,11 +740,15 @@ static void on_credentials_done(const CredResult *res, void *userdata) {
 }
 
 bool lock_enrolling(const Lock *l) {
+        assert(l);
+
         return l->enrollment;
 }
 
 int lock_cancel_enrollment(Lock *l, const char *status) {
         LockCall *c = l->enrollment;
+
+        assert(l);
 
         if (!c)
                 return -ENOENT;
@@ -1014,6 +1031,8 @@ int lock_set_alias(Lock *l, const char *alias) {
         _cleanup_free_ char *old = NULL;
         int r;
 
+        assert(l);
+
         if (!l->record)
                 return -ENOKEY;
         if (l->record->alias) {
@@ -1038,6 +1057,8 @@ int lock_set_credential_alias(Lock *l, const char *kind, const char *id, const c
         _cleanup_free_ char *old = NULL;
         const char *o;
         int r;
+
+        assert(l);
 
         if (!l->record)
                 return -ENOKEY;
@@ -1102,6 +1123,8 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
 }
 
 bool lock_busy(const Lock *l) {
+        assert(l);
+
         return l->calls || l->log_op;
 }
 

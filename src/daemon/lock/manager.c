@@ -14,6 +14,8 @@
 Lock *manager_find_lock(Manager *m, const char *address) {
         char a[BT_ADDRESS_SIZE];
 
+        assert(m);
+
         if (bt_address_normalize(address, a) < 0)
                 return NULL;
         return hashmap_get(m->locks_by_address, a);
@@ -164,6 +166,8 @@ int manager_adapters(Manager *m, const char ***ret) {
         const char **v;
         size_t n = 0;
 
+        assert(m);
+
         for (Radio *const *r = radios; r && *r; r++)
                 n++;
         v = calloc(n + 1, sizeof(char *));
@@ -180,6 +184,8 @@ int manager_adapters(Manager *m, const char ***ret) {
 /* ---- discovery --------------------------------------------------------------------------------- */
 
 void manager_stop_discovery(Manager *m, const char *why) {
+        assert(m);
+
         if (!m->discovering)
                 return;
         m->discovering = false;
@@ -197,6 +203,8 @@ static int on_discovery_timeout(sd_event_source *s, uint64_t usec, void *userdat
 int manager_start_discovery(Manager *m) {
         bool any = false;
         int r;
+
+        assert(m);
 
         for (Radio *const *radio = radio_set_radios(m->radios); *radio; radio++)
                 any = any || radio_available(*radio);
@@ -302,6 +310,8 @@ Manager *manager_free(Manager *m) {
 }
 
 void manager_set_observer(Manager *m, const ManagerObserver *observer, void *userdata) {
+        assert(m);
+
         m->observer = observer;
         m->observer_data = userdata;
 }
@@ -310,6 +320,8 @@ int manager_start(Manager *m, sd_bus *bus) {
         LockRecord **records = NULL;
         size_t n_records = 0;
         int r;
+
+        assert(m);
 
         r = store_load_all(m->store, &records, &n_records);
         if (r < 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -217,6 +218,8 @@ int access_op_start(Link *link, AccessAction action, const OpKeys *keys, AccessD
                     AccessOp **ret) {
         AccessOp *op;
         int r;
+
+        assert(link);
 
         op = calloc(1, sizeof(AccessOp));
         if (!op)

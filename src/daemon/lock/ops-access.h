@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Getting in and looking: Unlock (protocol.md §5.3), Lock (§5.4) and Refresh (§5.5: 0x14 state and
+/* Getting in and looking: Unlock (doc/protocol.md §5.3), Lock (§5.4) and Refresh (§5.5: 0x14 state and
  * 0x01 battery/features) as one small state machine over a LinkJob.
  *
- * Unlock/Lock take the fast path and nothing else (architecture.md "Two journeys"): CHECK_USER_TIME →
+ * Unlock/Lock take the fast path and nothing else (doc/architecture.md "Two journeys"): CHECK_USER_TIME →
  * UNLOCK/FUNCTION_LOCK. Some locks answer only one of the two challenges (§5.3), so a refused
  * CHECK_USER_TIME is followed by CHECK_ADMIN → UNLOCK/FUNCTION_LOCK once. */
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -8,6 +9,8 @@
 #include "ops-common.h"
 
 void op_keys_from_record(OpKeys *k, const LockRecord *r) {
+        assert(k);
+
         memcpy(k->aes_key, r->aes_key, sizeof(k->aes_key));
         k->admin_ps = r->admin_ps;
         k->unlock_key = r->unlock_key;
@@ -16,15 +19,21 @@ void op_keys_from_record(OpKeys *k, const LockRecord *r) {
 }
 
 void op_keys_wipe(OpKeys *k) {
+        assert(k);
+
         erase_memory(k, sizeof(*k));
 }
 
 int op_refuse(OpStatus *st, OpRefusal refusal, int error, const char *message) {
+        assert(st);
+
         *st = (OpStatus){ .error = error < 0 ? error : -EPERM, .refusal = refusal, .message = message };
         return st->error;
 }
 
 int op_fail(OpStatus *st, uint8_t command, int error) {
+        assert(st);
+
         *st = (OpStatus) { .error = error < 0 ? error : -EIO, .command = command };
         return st->error;
 }
@@ -83,10 +92,14 @@ int op_usec_to_lock_time(uint64_t usec, TTDateTime *ret) {
 }
 
 int op_lock_time_now(TTDateTime *ret) {
+        assert(ret);
+
         return op_usec_to_lock_time(now_realtime_usec(), ret);
 }
 
 uint64_t op_lock_time_to_usec(const TTDateTime *t) {
+        assert(t);
+
         struct tm tm = {
                 .tm_year = t->year - 1900,
                 .tm_mon = t->month - 1,

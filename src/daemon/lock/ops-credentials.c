@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,16 @@ struct CredOp {
 };
 
 void cred_permanent_window(TTDateTime *ret_start, TTDateTime *ret_end) {
+        assert(ret_start);
+
         /* §4.2: [JS] DateConstant 200001010000 / 209912012359. */
         *ret_start = (TTDateTime){ .year = 2000, .month = 1, .day = 1 };
         *ret_end = (TTDateTime){ .year = 2099, .month = 12, .day = 1, .hour = 23, .minute = 59 };
 }
 
 bool cred_window_is_permanent(const TTDateTime *start, const TTDateTime *end) {
+        assert(start);
+
         /* The official SDK's window ("2000-02-01" … "2099-12-01" in UTC+8) and [JS]'s both start in
          * 2000 and end in 2099; nothing a person sets on purpose looks like that. */
         return start->year == 2000 && start->month <= 2 && end->year == 2099 && end->month == 12;
@@ -709,6 +714,8 @@ int cred_op_start(
         CredOp **ret) {
         CredOp *op;
         int r;
+
+        assert(link);
 
         if (req->action >= _CRED_ACTION_MAX)
                 return -EINVAL;

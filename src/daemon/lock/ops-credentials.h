@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Passcodes, IC cards and fingerprints (protocol.md §4.3 MANAGE_KEYBOARD_PASSWORD 0x03, PWD_LIST
+/* Passcodes, IC cards and fingerprints (doc/protocol.md §4.3 MANAGE_KEYBOARD_PASSWORD 0x03, PWD_LIST
  * 0x07, IC_MANAGE 0x05, FR_MANAGE 0x06) as one small state machine over a LinkJob: admin login
  * (§5.2), then the action's commands. No sd-bus; progress and outcome go to callbacks.
  *

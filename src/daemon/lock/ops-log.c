@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ int log_page_parse(const uint8_t *data, size_t len, uint16_t *ret_total, uint16_
         uint16_t total, next;
         LogEntry *e;
         int r;
+
+        assert(data);
 
         r = tt_get_u16be(&rd, "total", &total);
         if (r < 0)
@@ -167,6 +170,8 @@ static void on_start(LinkJob *job, int error, void *userdata) {
 int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret) {
         LogReadOp *op;
         int r;
+
+        assert(link);
 
         op = calloc(1, sizeof(LogReadOp));
         if (!op)

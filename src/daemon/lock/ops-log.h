@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Reading the operation log (protocol.md §4.3 GET_OPERATE_LOG, §7.2, §7.4): from 0xFFFF ("what has
+/* Reading the operation log (doc/protocol.md §4.3 GET_OPERATE_LOG, §7.2, §7.4): from 0xFFFF ("what has
  * not been read yet") page by page until the lock says there is nothing more, no authentication.
  * The records come back decoded, each with the identity history.h de-duplicates on. */
 

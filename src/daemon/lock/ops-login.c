@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 
 #include "access.h"
@@ -10,6 +11,8 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
         TTWriter w = TT_WRITER(buf, sizeof(buf));
         size_t len;
         int r;
+
+        assert(job);
 
         /* §4.3 CHECK_ADMIN: adminPs ‖ lockFlagPos (3) ‖ uid. */
         r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest){
@@ -37,6 +40,8 @@ int op_login_send_random(
         TTWriter w = TT_WRITER(buf, sizeof(buf));
         size_t len;
         int r;
+
+        assert(job);
 
         r = op_check_reply(TTLOCK_CMD_CHECK_ADMIN, error, reply, st);
         if (r < 0)

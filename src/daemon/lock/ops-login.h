@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The admin login macro (protocol.md §5.2) as two steps that an operation's state machine calls:
+/* The admin login macro (doc/protocol.md §5.2) as two steps that an operation's state machine calls:
  * CHECK_ADMIN (0x41) → psFromLock → CHECK_RANDOM (0x30, psFromLock + unlockKey). After a SUCCESS
  * reply to CHECK_RANDOM the connection is admin-authenticated for every "A" command of §4.1 until it
  * drops (§5), so an operation logs in once at the start of its job. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,8 @@ int pair_op_start(Link *link, const char *address, PairKeysReady keys_ready, Pai
                   PairOp **ret) {
         PairOp *op;
         int r;
+
+        assert(link);
 
         op = calloc(1, sizeof(PairOp));
         if (!op)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Pairing (protocol.md §5.1, initLock) as one LinkJob: GET_AES_KEY under the default key, ADD_ADMIN
+/* Pairing (doc/protocol.md §5.1, initLock) as one LinkJob: GET_AES_KEY under the default key, ADD_ADMIN
  * with fresh random adminPs/unlockKey, then the optional steps in the official order — TIME_CALIBRATE,
  * SEARCH_DEVICE_FEATURE, SWITCH, AUDIO_MANAGE (feature 15), SHOW_PASSWORD (9), AUTO_LOCK_MANAGE (4),
  * LAMP (25), GET_ADMIN_CODE (18) / SET_ADMIN_KEYBOARD_PWD, INIT_PASSWORDS, CONTROL_REMOTE_UNLOCK (14),
@@ -9,7 +9,7 @@
  * is tolerated when a lock refuses it (§9.5: firmware differs), and logged.
  *
  * The keys exist from the moment ADD_ADMIN succeeds: keys_ready is called right then, before any
- * other command, so that the owner puts them on disk while nothing else can fail (issue 4 item 2).
+ * other command, so that the owner puts them on disk while nothing else can fail.
  * If keys_ready fails, pairing stops there. */
 
 #include "link.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -122,6 +123,8 @@ static void on_start(LinkJob *job, int error, void *userdata) {
 int reset_op_start(Link *link, const OpKeys *keys, ResetDone done, void *userdata, ResetOp **ret) {
         ResetOp *op;
         int r;
+
+        assert(link);
 
         op = calloc(1, sizeof(ResetOp));
         if (!op)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ struct SettingsOp {
 };
 
 int64_t settings_clock_offset(const TTDateTime *lock_time) {
+        assert(lock_time);
+
         return (int64_t) (op_lock_time_to_usec(lock_time) / USEC_PER_SEC) - (int64_t) time(NULL);
 }
 
@@ -473,6 +476,8 @@ int settings_op_start(
         SettingsOp **ret) {
         SettingsOp *op;
         int r;
+
+        assert(link);
 
         if (req->action >= _SETTINGS_ACTION_MAX || req->n_records > SETTINGS_PASSAGE_RECORDS_MAX)
                 return -EINVAL;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's settings (protocol.md §4.3, §5.5) as one small state machine over a LinkJob: admin
+/* The lock's settings (doc/protocol.md §4.3, §5.5) as one small state machine over a LinkJob: admin
  * login (§5.2), then the command(s) of the action, replies judged with op_check_reply(). No sd-bus:
- * the outcome goes to a completion callback (architecture.md "Which way the arrows run").
+ * the outcome goes to a completion callback (doc/architecture.md "Which way the arrows run").
  *
  *  SETTINGS_AUTO_LOCK      AUTO_LOCK_MANAGE 0x36 set
  *  SETTINGS_SOUND          AUDIO_MANAGE 0x62 set, with the volume form when volume ≠ 0

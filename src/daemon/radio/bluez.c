@@ -1194,5 +1194,7 @@ Bluez *bluez_free(Bluez *b) {
 }
 
 bool bluez_available(const Bluez *b) {
+        assert(b);
+
         return b->owner;
 }

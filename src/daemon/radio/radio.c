@@ -142,6 +142,8 @@ void radio_set_scan(RadioSet *s, bool monitor, bool discover) {
 }
 
 bool radio_set_scanning(const RadioSet *s) {
+        assert(s);
+
         for (size_t i = 0; i < s->n_radios; i++)
                 if (s->radios[i]->scanning)
                         return true;
@@ -149,6 +151,8 @@ bool radio_set_scanning(const RadioSet *s) {
 }
 
 Radio *const *radio_set_radios(RadioSet *s) {
+        assert(s);
+
         return s->radios;
 }
 
@@ -190,6 +194,8 @@ Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude) {
 }
 
 bool radio_set_knows(RadioSet *s, const char *address) {
+        assert(s);
+
         return radio_set_best(s, address, NULL);
 }
 
@@ -266,26 +272,38 @@ Radio *radio_free(Radio *r) {
 }
 
 RadioKind radio_kind(const Radio *r) {
+        assert(r);
+
         return r->kind;
 }
 
 const char *radio_name(const Radio *r) {
+        assert(r);
+
         return r->name;
 }
 
 const char *radio_backend_path(const Radio *r) {
+        assert(r);
+
         return r->backend_path;
 }
 
 bool radio_available(const Radio *r) {
+        assert(r);
+
         return r->available;
 }
 
 void *radio_backend_data(const Radio *r) {
+        assert(r);
+
         return r->backend;
 }
 
 void radio_set_available(Radio *r, bool available) {
+        assert(r);
+
         if (r->available == available)
                 return;
         r->available = available;
@@ -301,6 +319,8 @@ void radio_advert(Radio *r, const RadioAdvert *a) {
         char address[BT_ADDRESS_SIZE];
         DeviceView *v;
         Heard *h = NULL;
+
+        assert(r);
 
         if (bt_address_normalize(a->address, address) < 0)
                 return;
@@ -347,6 +367,8 @@ void radio_advert(Radio *r, const RadioAdvert *a) {
 void radio_device_lost(Radio *r, const char *address) {
         char a[BT_ADDRESS_SIZE];
         DeviceView *v;
+
+        assert(r);
 
         if (bt_address_normalize(address, a) < 0)
                 return;
@@ -439,6 +461,8 @@ void radio_write_done(RadioWrite *w, int error) {
         RadioWriteDone done = w->done;
         void *userdata = w->userdata;
 
+        assert(w);
+
         for (RadioWrite **p = &c->writes; *p; p = &(*p)->next)
                 if (*p == w) {
                         *p = w->next;
@@ -450,27 +474,39 @@ void radio_write_done(RadioWrite *w, int error) {
 }
 
 void radio_conn_disconnect(RadioConn *c) {
+        assert(c);
+
         if (c->radio && c->radio->ops->disconnect)
                 c->radio->ops->disconnect(c->radio, c);
 }
 
 Radio *radio_conn_radio(RadioConn *c) {
+        assert(c);
+
         return c->radio;
 }
 
 const char *radio_conn_address(RadioConn *c) {
+        assert(c);
+
         return c->address;
 }
 
 void *radio_conn_backend_data(const RadioConn *c) {
+        assert(c);
+
         return c->backend;
 }
 
 void radio_conn_set_backend_data(RadioConn *c, void *data) {
+        assert(c);
+
         c->backend = data;
 }
 
 void radio_conn_ready(RadioConn *c, int error, const char *why) {
+        assert(c);
+
         if (c->reported_ready)
                 return;
         c->reported_ready = true;
@@ -482,11 +518,15 @@ void radio_conn_ready(RadioConn *c, int error, const char *why) {
 }
 
 void radio_conn_notification(RadioConn *c, const uint8_t *data, size_t len) {
+        assert(c);
+
         if (c->reported_ready && !c->reported_closed && c->cb.notification)
                 c->cb.notification(c, data, len, c->userdata);
 }
 
 void radio_conn_closed(RadioConn *c, int error) {
+        assert(c);
+
         if (!c->reported_ready) {
                 radio_conn_ready(c, error < 0 ? error : -ENOTCONN, "the connection was lost while setting up");
                 return;

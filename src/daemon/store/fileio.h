@@ -3,7 +3,7 @@
 
 /* The few file primitives the key store and the event archive share. Everything works relative to
  * a directory fd so that a rename and the directory fsync that makes it durable hit the same
- * directory (conventions.md "Storage": temp → fsync → rename → fsync the directory). */
+ * directory (HACKING.md "Storage": temp → fsync → rename → fsync the directory). */
 
 #include <stdbool.h>
 #include <stddef.h>

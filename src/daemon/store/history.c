@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@ struct History {
 /* ---------------------------------------------------------------------------------------------- */
 
 void history_record_done(HistoryRecord *r) {
+        assert(r);
+
         if (!r)
                 return;
         free(r->kind);
@@ -430,6 +433,8 @@ static int load(History *h) {
 }
 
 int history_open(int dir_fd, const char *address, size_t max_records, History **ret) {
+        assert(ret);
+
         _cleanup_(history_freep) History *h = NULL;
         int r;
 
@@ -464,6 +469,8 @@ History *history_free(History *h) {
 }
 
 bool history_contains(const History *h, uint64_t identity) {
+        assert(h);
+
         /* Newest first: a re-read page repeats recent records. ≤ max + 10 % entries, so a linear scan
          * over 8-byte ids stays well under a millisecond. */
         for (size_t i = h->n_ids; i > 0; i--)
@@ -473,10 +480,14 @@ bool history_contains(const History *h, uint64_t identity) {
 }
 
 size_t history_count(const History *h) {
+        assert(h);
+
         return h->n_ids;
 }
 
 size_t history_skipped(const History *h) {
+        assert(h);
+
         return h->skipped;
 }
 
@@ -527,6 +538,8 @@ int history_append(History *h, const HistoryRecord *rec) {
         size_t len;
         ssize_t n;
         int r;
+
+        assert(h);
 
         if (!rec->kind || !*rec->kind)
                 return -EINVAL;
@@ -631,6 +644,8 @@ int history_query(History *h, uint64_t since_usec, size_t max, HistoryRecord **r
         off_t good_end;
         bool header_ok;
         int r;
+
+        assert(h);
 
         r = scan(h->fd, collect_record, &c, &good_end, &header_ok, &skipped);
         if (r >= 0 && c.n > 1)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The event archive: every operation-log record ttlockd read from a lock (protocol.md §4.3
+/* The event archive: every operation-log record ttlockd read from a lock (doc/protocol.md §4.3
  * GET_OPERATE_LOG), kept beyond the lock's own ring for Settings1.GetHistory, and the memory that
- * makes "each log record is signalled once, also across restarts" (dbus-api.md Event) true.
+ * makes "each log record is signalled once, also across restarts" (dbus/org.ttlock.Lock1.xml Event) true.
  *
  * One append-only text file per lock, locks/AA_BB_CC_DD_EE_FF.history (0600, next to the key file):
  *

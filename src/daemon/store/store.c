@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -111,6 +112,8 @@ static int address_from_file_name(const char *name, char ret[static STORE_ADDRES
 int lock_record_new(const char *address, LockRecord **ret) {
         LockRecord *r;
 
+        assert(ret);
+
         if (store_address_valid(address) < 0)
                 return -EINVAL;
         r = calloc(1, sizeof(*r));
@@ -178,6 +181,8 @@ void lock_records_free(LockRecord **records, size_t n) {
 int lock_record_set_string(char **field, const char *value) {
         char *c = NULL;
 
+        assert(field);
+
         if (value) {
                 if (strlen(value) > STORE_STRING_MAX)
                         return -EINVAL;
@@ -196,6 +201,8 @@ static bool credential_kind_is_secret(const char *kind) {
 }
 
 const char *lock_record_get_credential_alias(const LockRecord *r, const char *kind, const char *id) {
+        assert(r);
+
         for (size_t i = 0; i < r->n_credential_aliases; i++)
                 if (strcmp(r->credential_aliases[i].kind, kind) == 0 &&
                     strcmp(r->credential_aliases[i].id, id) == 0)
@@ -230,6 +237,8 @@ static int credential_alias_add(LockRecord *r, const char *kind, const char *id,
 }
 
 int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char *id, const char *alias) {
+        assert(r);
+
         if (!kind || !id || !*id)
                 return -EINVAL;
         if (strcmp(kind, "passcode") != 0 && strcmp(kind, "ic-card") != 0 &&
@@ -264,6 +273,8 @@ int lock_record_describe(const LockRecord *r, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         FILE *f;
+
+        assert(r);
 
         f = open_memstream(&buf, &size);
         if (!f)
@@ -648,6 +659,8 @@ int lock_record_to_yaml(const LockRecord *r, char **ret, size_t *ret_size) {
         yaml_emitter_t emitter;
         Builder b = {};
         int ok;
+
+        assert(r);
 
         if (store_address_valid(r->address) < 0)
                 return -EINVAL;
@@ -1214,6 +1227,8 @@ int store_state_directory(char **ret) {
         const char *e = getenv("STATE_DIRECTORY");
         char *d;
 
+        assert(ret);
+
         if (e && *e) {
                 /* systemd passes one absolute path per StateDirectory=, colon-separated (systemd.exec(5)).
                  */
@@ -1231,6 +1246,8 @@ int store_state_directory(char **ret) {
 }
 
 int store_open(const char *state_dir, Store **ret) {
+        assert(ret);
+
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         int r;
@@ -1255,7 +1272,7 @@ int store_open(const char *state_dir, Store **ret) {
         }
 
         /* The state directory is systemd's (StateDirectoryMode=0700): create it if missing, but do
-         * not second-guess its mode; locks/ is ours and must be 0700 (conventions.md "Storage"). */
+         * not second-guess its mode; locks/ is ours and must be 0700 (HACKING.md "Storage"). */
         r = open_dir_mode(s->state_dir, 0700, /* fix_mode= */ false, &dir_fd);
         if (r < 0)
                 return log_error_errno(r, "Cannot open state directory %s: %m", s->state_dir);
@@ -1279,10 +1296,14 @@ Store *store_free(Store *s) {
 }
 
 const char *store_locks_path(const Store *s) {
+        assert(s);
+
         return s->locks_path;
 }
 
 int store_locks_dir_fd(const Store *s) {
+        assert(s);
+
         return s->locks_fd;
 }
 
@@ -1347,6 +1368,8 @@ int store_load_all(Store *s, LockRecord ***ret, size_t *ret_n) {
         int dfd, broken = 0, r = 0;
         struct dirent *de;
         DIR *d;
+
+        assert(s);
 
         dfd = fcntl(s->locks_fd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
@@ -1424,6 +1447,8 @@ int store_load(Store *s, const char *address, LockRecord **ret) {
         char name[STORE_FILE_NAME_SIZE], a[STORE_ADDRESS_STRING_SIZE];
         int r;
 
+        assert(s);
+
         r = store_file_name(address, name);
         if (r < 0)
                 return r;
@@ -1436,6 +1461,8 @@ int store_save(Store *s, const LockRecord *rec) {
         char *data = NULL;
         size_t size = 0;
         int r;
+
+        assert(s);
 
         r = store_file_name(rec->address, name);
         if (r < 0)
@@ -1462,6 +1489,8 @@ int store_save(Store *s, const LockRecord *rec) {
 int store_delete(Store *s, const char *address) {
         char name[STORE_FILE_NAME_SIZE];
         int r;
+
+        assert(s);
 
         r = store_file_name(address, name);
         if (r < 0)

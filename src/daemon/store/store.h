@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The key store: one YAML file per paired lock (conventions.md "Storage").
+/* The key store: one YAML file per paired lock (HACKING.md "Storage").
  *
  * Where: $STATE_DIRECTORY (its first colon-separated entry, as systemd sets it), else
  * /var/lib/ttlockd; the files are locks/AA_BB_CC_DD_EE_FF.yaml, mode 0600, in a 0700 directory.
@@ -11,7 +11,7 @@
  *   version: 1
  *   address: "AA:BB:CC:DD:EE:FF"
  *   alias: "Front door"                      # optional
- *   credentials:                             # protocol.md §5.1 "Stored credentials"
+ *   credentials:                             # doc/protocol.md §5.1 "Stored credentials"
  *     aes-key: "00112233445566778899aabbccddeeff"   # K, 16 bytes (§3.3)
  *     admin-ps: 123456789                    # uint32
  *     unlock-key: 987654321                  # uint32
@@ -34,7 +34,7 @@
  * key material, or has a known key with a value of the wrong type is "broken": it is reported,
  * renamed to "<name>.broken-<usec>" and never overwritten or silently dropped.
  *
- * The store knows nothing of D-Bus (architecture.md). */
+ * The store knows nothing of D-Bus (doc/architecture.md). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,7 +96,7 @@ typedef struct LockRecord {
         size_t n_credential_aliases;
 
         /* Identity of the last operation-log record archived and signalled (history.h), so that
-         * no record is signalled twice, also across restarts (dbus-api.md Event). */
+         * no record is signalled twice, also across restarts (dbus/org.ttlock.Lock1.xml Event). */
         bool has_log_cursor;
         uint64_t log_cursor_identity;
         uint64_t log_cursor_time_usec;
