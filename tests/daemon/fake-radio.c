@@ -6,10 +6,10 @@
 
 #include "command.h"
 #include "fake-radio.h"
-#include "string-util.h"
 #include "frame.h"
 #include "pairing.h"
 #include "reply.h"
+#include "string-util.h"
 #include "time-util.h"
 #include "transport.h"
 
@@ -119,10 +119,17 @@ static void answer(uint8_t command, FakeAction action, const uint8_t *plain, siz
                 return;
         }
         /* §2.4: GET_AES_KEY is answered in a frame with command 0x19, everything else with 'T'. */
-        ck_assert_int_ge(ttlock_frame_build(&TTLOCK_V3_LOCK_HEADER(command == TTLOCK_CMD_GET_AES_KEY ? 0x19 : 0x54),
-                                            fake->key, plain, action == FAKE_EMPTY ? 0 : len, frame, sizeof(frame),
-                                            &frame_len, &e),
-                         0);
+        ck_assert_int_ge(
+                ttlock_frame_build(
+                        &TTLOCK_V3_LOCK_HEADER(command == TTLOCK_CMD_GET_AES_KEY ? 0x19 : 0x54),
+                        fake->key,
+                        plain,
+                        action == FAKE_EMPTY ? 0 : len,
+                        frame,
+                        sizeof(frame),
+                        &frame_len,
+                        &e),
+                0);
         if (fake->bad_crc > 0) {
                 fake->bad_crc--;
                 frame[frame_len - 1] ^= 0x5A;

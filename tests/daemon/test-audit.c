@@ -25,7 +25,8 @@ static int fake_journal(void) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
         int fd;
 
-        ck_assert_msg(geteuid() == 0, "this test needs root for a private mount namespace (CI runs as root)");
+        ck_assert_msg(
+                geteuid() == 0, "this test needs root for a private mount namespace (CI runs as root)");
         ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
         ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
         ck_assert_int_eq(mount("tmpfs", "/run", "tmpfs", 0, "mode=0755"), 0);
@@ -54,7 +55,8 @@ static bool has_line(const char *rec, const char *line) {
         return false;
 }
 
-#define assert_line(rec, line) ck_assert_msg(has_line((rec), (line)), "no line \"%s\" in:\n%s", (line), (rec))
+#define assert_line(rec, line) \
+        ck_assert_msg(has_line((rec), (line)), "no line \"%s\" in:\n%s", (line), (rec))
 
 START_TEST(test_records) {
         char rec[4096];
@@ -86,7 +88,11 @@ START_TEST(test_records) {
 
                 ck_assert_int_ge(audit_log(k, "11:22:33:44:55:66", (uid_t) -1, NULL, 0), 0);
                 next_record(fd, rec, sizeof(rec));
-                snprintf(line, sizeof(line), "MESSAGE_ID=%s", sd_id128_to_string(audit_kind_message_id(k), mid));
+                snprintf(
+                        line,
+                        sizeof(line),
+                        "MESSAGE_ID=%s",
+                        sd_id128_to_string(audit_kind_message_id(k), mid));
                 assert_line(rec, line);
                 snprintf(line, sizeof(line), "TTLOCK_OPERATION=%s", audit_kind_to_string(k));
                 assert_line(rec, line);

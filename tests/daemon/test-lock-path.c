@@ -22,9 +22,19 @@ END_TEST
 
 START_TEST(test_from_address_rejects) {
         static const char *const bad[] = {
-                "", "AA:BB:CC:DD:EE", "AA:BB:CC:DD:EE:FF:", "AA:BB:CC:DD:EE:FF:00", "AA-BB-CC-DD-EE-FF",
-                "AA_BB_CC_DD_EE_FF", "AABBCCDDEEFF", "AA:BB:CC:DD:EE:FG", "A:BB:CC:DD:EE:FFF",
-                " AA:BB:CC:DD:EE:F", "AA:BB:CC:DD:EE:F ", "AA:BB:CC:DD:EE:+F", "aa:bb:cc:dd:ee:f\n",
+                "",
+                "AA:BB:CC:DD:EE",
+                "AA:BB:CC:DD:EE:FF:",
+                "AA:BB:CC:DD:EE:FF:00",
+                "AA-BB-CC-DD-EE-FF",
+                "AA_BB_CC_DD_EE_FF",
+                "AABBCCDDEEFF",
+                "AA:BB:CC:DD:EE:FG",
+                "A:BB:CC:DD:EE:FFF",
+                " AA:BB:CC:DD:EE:F",
+                "AA:BB:CC:DD:EE:F ",
+                "AA:BB:CC:DD:EE:+F",
+                "aa:bb:cc:dd:ee:f\n",
         };
         char p[LOCK_PATH_SIZE];
 

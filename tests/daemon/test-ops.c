@@ -193,7 +193,8 @@ START_TEST(test_error_mapping) {
 }
 END_TEST
 
-static void check_refusal(OpRefusal refusal, int error, const char *message, const char *name, const char *infix) {
+static void
+check_refusal(OpRefusal refusal, int error, const char *message, const char *name, const char *infix) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         OpStatus st;
 
@@ -207,14 +208,28 @@ static void check_refusal(OpRefusal refusal, int error, const char *message, con
 
 START_TEST(test_refusal_mapping) {
         /* ttlockd's own verdicts, each with the words a caller needs to act on it. */
-        check_refusal(OP_REFUSAL_BUSY, -EBUSY, "Another Lock() or Unlock() is in progress.",
-                      TTLOCK_ERROR_IN_PROGRESS, "Another Lock()");
+        check_refusal(
+                OP_REFUSAL_BUSY,
+                -EBUSY,
+                "Another Lock() or Unlock() is in progress.",
+                TTLOCK_ERROR_IN_PROGRESS,
+                "Another Lock()");
         check_refusal(OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL, TTLOCK_ERROR_NOT_PAIRED, "AA:BB:CC:00:00:01");
-        check_refusal(OP_REFUSAL_ALREADY_PAIRED, -EEXIST, NULL, TTLOCK_ERROR_ALREADY_EXISTS, "already paired");
+        check_refusal(
+                OP_REFUSAL_ALREADY_PAIRED, -EEXIST, NULL, TTLOCK_ERROR_ALREADY_EXISTS, "already paired");
         check_refusal(OP_REFUSAL_NOT_PAIRABLE, -EAGAIN, NULL, TTLOCK_ERROR_NOT_READY, "setting mode");
-        check_refusal(OP_REFUSAL_CANCELLED, -ECANCELED, "The lock was forgotten.", TTLOCK_ERROR_FAILED, "forgotten");
-        check_refusal(OP_REFUSAL_NOT_SAVED, -ENOSPC, "Cannot delete the stored keys", TTLOCK_ERROR_FAILED,
-                      "No space left");
+        check_refusal(
+                OP_REFUSAL_CANCELLED,
+                -ECANCELED,
+                "The lock was forgotten.",
+                TTLOCK_ERROR_FAILED,
+                "forgotten");
+        check_refusal(
+                OP_REFUSAL_NOT_SAVED,
+                -ENOSPC,
+                "Cannot delete the stored keys",
+                TTLOCK_ERROR_FAILED,
+                "No space left");
 }
 END_TEST
 

@@ -17,11 +17,16 @@
 
 /* valid_from/valid_until as the methods take them: both 0 = permanent, else an ordered window inside the
  * years 2000–2099 the lock's two-digit years can hold (doc/protocol.md §4.2), in lock-local time. */
-int bus_parse_validity(uint64_t from, uint64_t until, bool *ret_permanent, TTDateTime *ret_start,
-                       TTDateTime *ret_end, sd_bus_error *error);
+int bus_parse_validity(
+        uint64_t from,
+        uint64_t until,
+        bool *ret_permanent,
+        TTDateTime *ret_start,
+        TTDateTime *ret_end,
+        sd_bus_error *error);
 /* 4…max ASCII digits (max ≤ TTLOCK_PASSCODE_MAX) copied to ret; name is the argument's name. */
-int bus_parse_passcode(const char *s, const char *name, size_t max, char ret[TTLOCK_PASSCODE_MAX + 1],
-                       sd_bus_error *error);
+int bus_parse_passcode(
+        const char *s, const char *name, size_t max, char ret[TTLOCK_PASSCODE_MAX + 1], sd_bus_error *error);
 int bus_parse_card(const char *s, uint64_t *ret, sd_bus_error *error);
 int bus_parse_fingerprint(const char *s, uint64_t *ret, sd_bus_error *error);
 /* An alias: at most BUS_ALIAS_MAX bytes, no control characters. */

@@ -147,11 +147,11 @@ static int build_fingerprints(Lock *l, const LockOutcome *o, sd_bus_message *rep
 }
 
 /* Arguments first (checked by the caller), then the feature, then polkit (bus_lock_gate()). */
-#define GATE(m, b, feature, what, error)                                    \
-        do {                                                                \
+#define GATE(m, b, feature, what, error)                                      \
+        do {                                                                  \
                 int _g = bus_lock_gate((b), (m), (feature), (what), (error)); \
-                if (_g <= 0)                                                \
-                        return _g < 0 ? _g : 1;                             \
+                if (_g <= 0)                                                  \
+                        return _g < 0 ? _g : 1;                               \
         } while (0)
 
 static int submit(BusLock *b, sd_bus_message *m, const CredRequest *req, sd_bus_error *error) {
@@ -170,13 +170,15 @@ static int submit(BusLock *b, sd_bus_message *m, const CredRequest *req, sd_bus_
         default:
                 break;
         }
-        return bus_lock_submit(b, m,
-                               &(BusSubmit){
-                                       .request = { .kind = LOCK_REQUEST_CREDENTIALS, .credentials = req },
-                                       .deadline = true,
-                                       .build = build,
-                               },
-                               error);
+        return bus_lock_submit(
+                b,
+                m,
+                &(BusSubmit){
+                        .request = { .kind = LOCK_REQUEST_CREDENTIALS, .credentials = req },
+                        .deadline = true,
+                        .build = build,
+                },
+                error);
 }
 
 /* ---- passcodes ------------------------------------------------------------------------------ */
@@ -238,16 +240,21 @@ static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus
                 if (strcmp(kind, kinds[i].name) == 0)
                         req.passcode_type = kinds[i].type;
         if (req.passcode_type == 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Kind \"%s\" is not one of permanent, period, one-time, cyclic.", kind);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Kind \"%s\" is not one of permanent, period, one-time, cyclic.",
+                        kind);
         r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
         if (r < 0)
                 return r;
         if (req.permanent != (req.passcode_type == TTLOCK_PASSCODE_PERMANENT))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         req.permanent ? "A %s passcode needs valid_from_usec and valid_until_usec." :
-                                                         "A %s passcode takes no validity (0, 0).",
-                                         kind);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        req.permanent ? "A %s passcode needs valid_from_usec and valid_until_usec."
+                                      : "A %s passcode takes no validity (0, 0).",
+                        kind);
         if (req.passcode_type == TTLOCK_PASSCODE_CYCLIC)
                 GATE(m, b, TTLOCK_FEATURE_CYCLIC_PASSWORD, "cyclic passcodes", error);
         else
@@ -271,7 +278,8 @@ static int method_change_passcode(sd_bus_message *m, void *userdata, sd_bus_erro
          * we write is a code we could add. */
         r = bus_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_MAX, req.code, error);
         if (r >= 0)
-                r = bus_parse_passcode(new_code, "New passcode", TTLOCK_PASSCODE_ADD_MAX, req.new_code, error);
+                r = bus_parse_passcode(
+                        new_code, "New passcode", TTLOCK_PASSCODE_ADD_MAX, req.new_code, error);
         if (r >= 0)
                 r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
         if (r < 0)
@@ -450,8 +458,10 @@ static int start_enrollment(sd_bus_message *m, BusLock *b, CredAction action, sd
                 GATE(m, b, TTLOCK_FEATURE_FINGER_PRINT, "fingerprint reader", error);
         req.enrol_timeout_usec = b->lock->context->enrollment_timeout_usec;
         if (lock_enrolling(b->lock))
-                return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS,
-                                        "An enrollment is already in progress on this lock.");
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_IN_PROGRESS,
+                        "An enrollment is already in progress on this lock.");
 
         /* Whoever started it is followed first: its leaving cancels the enrollment. */
         b->enrollment_track = sd_bus_track_unref(b->enrollment_track);
@@ -463,8 +473,13 @@ static int start_enrollment(sd_bus_message *m, BusLock *b, CredAction action, sd
                 return r;
         }
         /* It returns at once; progress and outcome come as EnrollmentStatus. */
-        r = lock_submit(b->lock, &(LockRequest){ .kind = LOCK_REQUEST_CREDENTIALS, .credentials = &req }, 0, NULL,
-                        NULL, &st);
+        r = lock_submit(
+                b->lock,
+                &(LockRequest){ .kind = LOCK_REQUEST_CREDENTIALS, .credentials = &req },
+                0,
+                NULL,
+                NULL,
+                &st);
         if (r < 0 || !lock_enrolling(b->lock)) {
                 b->enrollment_track = sd_bus_track_unref(b->enrollment_track);
                 if (r < 0)
@@ -523,8 +538,11 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
                         snprintf(id, sizeof(id), "%" PRIu64, v);
                 feature = TTLOCK_FEATURE_FINGER_PRINT;
         } else
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Kind \"%.32s\" is not one of passcode, ic-card, fingerprint.", kind);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Kind \"%.32s\" is not one of passcode, ic-card, fingerprint.",
+                        kind);
         if (r >= 0)
                 r = bus_check_alias(alias, error);
         if (r < 0)
@@ -535,8 +553,10 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
         if (r == -E2BIG || r == -ENOSPC)
                 return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "Too many aliases for this lock.");
         if (r == -EFBIG)
-                return sd_bus_error_set(error, TTLOCK_ERROR_FAILED,
-                                        "Too many aliases for this lock: they no longer fit its file.");
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_FAILED,
+                        "Too many aliases for this lock: they no longer fit its file.");
         if (r < 0)
                 return ttlockd_error_set_errnof(error, r, "Cannot save the alias: %s", strerror(-r));
         return sd_bus_reply_method_return(m, NULL);
@@ -691,8 +711,17 @@ void bus_credentials_emit_enrollment(BusLock *b, const LockEnrollmentStatus *s) 
                 b->enrollment_track = sd_bus_track_unref(b->enrollment_track);
         if (!b->exported)
                 return;
-        r = sd_bus_emit_signal(b->context->bus, b->path, CREDENTIALS_INTERFACE, "EnrollmentStatus", "ssuus", s->kind,
-                               s->status, (uint32_t) s->done, (uint32_t) s->total, s->id);
+        r = sd_bus_emit_signal(
+                b->context->bus,
+                b->path,
+                CREDENTIALS_INTERFACE,
+                "EnrollmentStatus",
+                "ssuus",
+                s->kind,
+                s->status,
+                (uint32_t) s->done,
+                (uint32_t) s->total,
+                s->id);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot emit EnrollmentStatus: %m", b->lock->address);
 }

@@ -83,27 +83,40 @@ static bool is_auth_error(uint8_t code) {
 static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_error *error) {
         switch (st->refusal) {
         case OP_REFUSAL_BUSY:
-                return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, st->message ?: "Another operation is in progress.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_IN_PROGRESS, st->message ?: "Another operation is in progress.");
         case OP_REFUSAL_NOT_PAIRED:
                 return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_PAIRED, "Lock %s is not paired.", address);
         case OP_REFUSAL_ALREADY_PAIRED:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_ALREADY_EXISTS, "Lock %s is already paired.", address);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_ALREADY_EXISTS, "Lock %s is already paired.", address);
         case OP_REFUSAL_NOT_PAIRABLE:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_READY,
-                                         "Lock %s is not in setting mode: reset it or touch its keypad to wake it.",
-                                         address);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_NOT_READY,
+                        "Lock %s is not in setting mode: reset it or touch its keypad to wake it.",
+                        address);
         case OP_REFUSAL_NOT_SUPPORTED:
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_SUPPORTED, st->message ?: "The lock does not support this.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_NOT_SUPPORTED, st->message ?: "The lock does not support this.");
         case OP_REFUSAL_NO_SUCH:
                 return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST, st->message ?: "No such thing.");
         case OP_REFUSAL_CANCELLED:
-                return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, st->message ?: "The operation was cancelled.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_FAILED, st->message ?: "The operation was cancelled.");
         case OP_REFUSAL_NOT_SAVED:
                 if (st->error == -EFBIG)
-                        return sd_bus_error_setf(error, TTLOCK_ERROR_FAILED, "%s: it no longer fits the lock's file.",
-                                                 st->message ?: "Cannot save");
-                return sd_bus_error_setf(error, TTLOCK_ERROR_FAILED, "%s: %s", st->message ?: "Cannot save",
-                                         strerror(-st->error));
+                        return sd_bus_error_setf(
+                                error,
+                                TTLOCK_ERROR_FAILED,
+                                "%s: it no longer fits the lock's file.",
+                                st->message ?: "Cannot save");
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_FAILED,
+                        "%s: %s",
+                        st->message ?: "Cannot save",
+                        strerror(-st->error));
         case OP_REFUSAL_NONE:
         default:
                 return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "Failed.");
@@ -121,39 +134,64 @@ int bus_error_from_status(const OpStatus *st, const char *address, sd_bus_error 
         switch (st->error) {
         case -EHOSTUNREACH:
         case -ENODEV:
-                return sd_bus_error_set(error, TTLOCK_ERROR_UNREACHABLE,
-                                        "The lock cannot be reached (out of range, asleep, or refusing connections).");
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_UNREACHABLE,
+                        "The lock cannot be reached (out of range, asleep, or refusing connections).");
         case -ENOTCONN:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_UNREACHABLE,
-                                         "The connection to the lock was lost during %s.", cmd);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_UNREACHABLE,
+                        "The connection to the lock was lost during %s.",
+                        cmd);
         case -ETIMEDOUT:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_TIMEOUT, "The lock did not answer %s in time.", cmd);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_TIMEOUT, "The lock did not answer %s in time.", cmd);
         case -ENOKEY:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_AUTHENTICATION_FAILED,
-                                         "The lock did not accept our key for %s (was it reset?).", cmd);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_AUTHENTICATION_FAILED,
+                        "The lock did not accept our key for %s (was it reset?).",
+                        cmd);
         case -EREMOTEIO: {
                 const char *name = ttlock_error_name(st->lock_error);
                 const char *desc = ttlock_error_description(st->lock_error);
 
                 if (is_auth_error(st->lock_error))
-                        return sd_bus_error_setf(error, TTLOCK_ERROR_AUTHENTICATION_FAILED,
-                                                 "The lock refused our credentials for %s: %s (0x%02x).", cmd,
-                                                 name ?: "unknown error", st->lock_error);
-                return sd_bus_error_setf(error, TTLOCK_ERROR_LOCK_REFUSED, "%s (0x%02x)%s%s, refusing %s.",
-                                         name ?: "UNKNOWN_ERROR", st->lock_error, desc ? ": " : "", desc ?: "", cmd);
+                        return sd_bus_error_setf(
+                                error,
+                                TTLOCK_ERROR_AUTHENTICATION_FAILED,
+                                "The lock refused our credentials for %s: %s (0x%02x).",
+                                cmd,
+                                name ?: "unknown error",
+                                st->lock_error);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_LOCK_REFUSED,
+                        "%s (0x%02x)%s%s, refusing %s.",
+                        name ?: "UNKNOWN_ERROR",
+                        st->lock_error,
+                        desc ? ": " : "",
+                        desc ?: "",
+                        cmd);
         }
         case -EBADMSG:
-                return sd_bus_error_setf(error, TTLOCK_ERROR_FAILED, "The lock's reply to %s was malformed.", cmd);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_FAILED, "The lock's reply to %s was malformed.", cmd);
         case -ECANCELED:
                 return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "The operation was cancelled.");
         /* What the credentials and settings operations decide themselves (ops-credentials.h). */
         case -EOPNOTSUPP:
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_SUPPORTED, "The lock does not support this.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_NOT_SUPPORTED, "The lock does not support this.");
         case -ENOENT:
-                return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST, "The lock has no such passcode.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_DOES_NOT_EXIST, "The lock has no such passcode.");
         case -E2BIG:
-                return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "The lock reported more entries than ttlockd accepts.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_FAILED, "The lock reported more entries than ttlockd accepts.");
         default:
-                return ttlockd_error_set_errnof(error, st->error, "%s failed: %s", cmd, strerror(-st->error));
+                return ttlockd_error_set_errnof(
+                        error, st->error, "%s failed: %s", cmd, strerror(-st->error));
         }
 }

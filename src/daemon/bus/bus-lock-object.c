@@ -50,8 +50,13 @@ static BusLock *find(void *userdata, const char *path) {
         return l ? l->observer_data : NULL;
 }
 
-int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                  sd_bus_error *error) {
+int bus_lock_find(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error) {
         BusLock *b = find(userdata, path);
 
         assert(bus);
@@ -62,8 +67,13 @@ int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *us
         return 1;
 }
 
-int bus_lock_find_paired(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                         sd_bus_error *error) {
+int bus_lock_find_paired(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error) {
         BusLock *b = find(userdata, path);
 
         assert(bus);
@@ -75,7 +85,8 @@ int bus_lock_find_paired(sd_bus *bus, const char *path, const char *interface, v
         return 1;
 }
 
-int bus_lock_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+int bus_lock_enumerate(
+        sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
         BusContext *c = userdata;
         char **v;
         size_t i = 0;
@@ -164,8 +175,13 @@ int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_er
                 .audit = s->audit,
                 .audit_kind = s->audit_kind,
         };
-        r = lock_submit(l, &s->request, s->deadline ? b->context->manager->method_deadline_usec : 0,
-                        on_call_done, c, &st);
+        r = lock_submit(
+                l,
+                &s->request,
+                s->deadline ? b->context->manager->method_deadline_usec : 0,
+                on_call_done,
+                c,
+                &st);
         if (r < 0) {
                 sd_bus_message_unref(c->message);
                 free(c);
@@ -181,8 +197,12 @@ int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_
 
         if (lock_has_feature(b->lock, feature))
                 return 0;
-        return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_SUPPORTED, "This lock has no %s (feature \"%s\").", what,
-                                 ttlock_feature_name(feature) ?: "?");
+        return sd_bus_error_setf(
+                error,
+                TTLOCK_ERROR_NOT_SUPPORTED,
+                "This lock has no %s (feature \"%s\").",
+                what,
+                ttlock_feature_name(feature) ?: "?");
 }
 
 int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error) {

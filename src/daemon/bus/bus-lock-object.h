@@ -28,8 +28,8 @@ typedef struct BusLock {
         BusContext *context;
         Lock *lock;
         char path[LOCK_PATH_SIZE];
-        bool exported;                /* InterfacesAdded went out */
-        bool admin_exported;          /* Credentials1 and Settings1 are on the object */
+        bool exported;                  /* InterfacesAdded went out */
+        bool admin_exported;            /* Credentials1 and Settings1 are on the object */
         sd_bus_track *enrollment_track; /* the caller of the enrollment under way */
 } BusLock;
 
@@ -37,20 +37,31 @@ int bus_lock_new(BusContext *context, Lock *l, BusLock **ret);
 BusLock *bus_lock_free(BusLock *b);
 
 /* sd-bus fallback plumbing: Lock1 on every lock; Credentials1 and Settings1 on paired locks only. */
-int bus_lock_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                  sd_bus_error *error);
-int bus_lock_find_paired(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                         sd_bus_error *error);
-int bus_lock_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error);
+int bus_lock_find(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error);
+int bus_lock_find_paired(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error);
+int bus_lock_enumerate(
+        sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error);
 
 /* Builds the reply of a successful call (append to reply); NULL = an empty reply. */
 typedef int (*BusReplyBuilder)(Lock *l, const LockOutcome *o, sd_bus_message *reply);
 
 typedef struct BusSubmit {
         LockRequest request;
-        bool deadline;             /* answer by the method deadline (manager.h), or whenever it is done */
+        bool deadline; /* answer by the method deadline (manager.h), or whenever it is done */
         BusReplyBuilder build;
-        bool audit;                /* write an audit record (audit.h) of the outcome */
+        bool audit; /* write an audit record (audit.h) of the outcome */
         AuditKind audit_kind;
 } BusSubmit;
 

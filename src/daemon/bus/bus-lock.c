@@ -13,9 +13,15 @@
 
 /* ---- properties: one getter each --------------------------------------------------------------- */
 
-#define GETTER(name)                                                                                    \
-        static int name(sd_bus *bus, const char *path, const char *interface, const char *property,    \
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error)
+#define GETTER(name)                   \
+        static int name(               \
+                sd_bus *bus,           \
+                const char *path,      \
+                const char *interface, \
+                const char *property,  \
+                sd_bus_message *reply, \
+                void *userdata,        \
+                sd_bus_error *error)
 
 #define LOCK_OF(userdata) (((BusLock *) (userdata))->lock)
 
@@ -36,17 +42,18 @@ GETTER(get_alias) {
 }
 
 GETTER(get_model) {
-        return sd_bus_message_append(reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, model)));
+        return sd_bus_message_append(
+                reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, model)));
 }
 
 GETTER(get_hardware_revision) {
-        return sd_bus_message_append(reply, "s",
-                                     record_string(LOCK_OF(userdata), offsetof(LockRecord, hardware_revision)));
+        return sd_bus_message_append(
+                reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, hardware_revision)));
 }
 
 GETTER(get_firmware_revision) {
-        return sd_bus_message_append(reply, "s",
-                                     record_string(LOCK_OF(userdata), offsetof(LockRecord, firmware_revision)));
+        return sd_bus_message_append(
+                reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, firmware_revision)));
 }
 
 GETTER(get_paired) {
@@ -162,8 +169,18 @@ void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
         if (r >= 0)
                 r = sd_bus_message_open_container(s, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(s, "{sv}{sv}{sv}", "method", "s", h->method ?: "unknown", "time-usec", "t",
-                                          h->time_usec, "record-type", "u", h->record_type);
+                r = sd_bus_message_append(
+                        s,
+                        "{sv}{sv}{sv}",
+                        "method",
+                        "s",
+                        h->method ?: "unknown",
+                        "time-usec",
+                        "t",
+                        h->time_usec,
+                        "record-type",
+                        "u",
+                        h->record_type);
         if (r >= 0 && !isempty(h->credential))
                 r = sd_bus_message_append(s, "{sv}", "credential", "s", h->credential);
         if (r >= 0 && !isempty(h->alias))
@@ -181,16 +198,17 @@ void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
 /* ---- methods ----------------------------------------------------------------------------------- */
 
 /* authz.h: 1 = allowed, 0 = polkit was asked (the handler runs again), < 0 = refused. */
-#define AUTHORIZE(b, m, error)                                                        \
-        do {                                                                          \
-                int _r = authz_check((b)->context->authz, (m), (error));              \
-                if (_r <= 0)                                                          \
-                        return _r < 0 ? _r : 1;                                       \
+#define AUTHORIZE(b, m, error)                                           \
+        do {                                                             \
+                int _r = authz_check((b)->context->authz, (m), (error)); \
+                if (_r <= 0)                                             \
+                        return _r < 0 ? _r : 1;                          \
         } while (0)
 
 static int require_paired(BusLock *b, sd_bus_error *error) {
         if (!b->lock->record)
-                return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_PAIRED, "Lock %s is not paired.", b->lock->address);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_NOT_PAIRED, "Lock %s is not paired.", b->lock->address);
         return 0;
 }
 
@@ -202,16 +220,20 @@ static int method_access(sd_bus_message *m, BusLock *b, AccessAction action, sd_
         if (r < 0)
                 return r;
         if (action == ACCESS_LOCK && !lock_has_feature(b->lock, TTLOCK_FEATURE_MANUAL_LOCK))
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_SUPPORTED,
-                                        "This lock cannot be locked over Bluetooth (no manual-lock feature).");
-        return bus_lock_submit(b, m,
-                               &(BusSubmit){
-                                       .request = { .kind = LOCK_REQUEST_ACCESS, .access = action },
-                                       .deadline = true,
-                                       .audit = action != ACCESS_REFRESH,
-                                       .audit_kind = action == ACCESS_UNLOCK ? AUDIT_UNLOCK : AUDIT_LOCK,
-                               },
-                               error);
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_NOT_SUPPORTED,
+                        "This lock cannot be locked over Bluetooth (no manual-lock feature).");
+        return bus_lock_submit(
+                b,
+                m,
+                &(BusSubmit){
+                        .request = { .kind = LOCK_REQUEST_ACCESS, .access = action },
+                        .deadline = true,
+                        .audit = action != ACCESS_REFRESH,
+                        .audit_kind = action == ACCESS_UNLOCK ? AUDIT_UNLOCK : AUDIT_LOCK,
+                },
+                error);
 }
 
 static int method_unlock(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -230,13 +252,15 @@ static int method_pair(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
 
         AUTHORIZE(b, m, error);
-        return bus_lock_submit(b, m,
-                               &(BusSubmit){
-                                       .request = { .kind = LOCK_REQUEST_PAIR },
-                                       .audit = true,
-                                       .audit_kind = AUDIT_PAIR,
-                               },
-                               error);
+        return bus_lock_submit(
+                b,
+                m,
+                &(BusSubmit){
+                        .request = { .kind = LOCK_REQUEST_PAIR },
+                        .audit = true,
+                        .audit_kind = AUDIT_PAIR,
+                },
+                error);
 }
 
 static int method_forget(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -258,13 +282,15 @@ static int method_factory_reset(sd_bus_message *m, void *userdata, sd_bus_error 
         BusLock *b = userdata;
 
         AUTHORIZE(b, m, error);
-        return bus_lock_submit(b, m,
-                               &(BusSubmit){
-                                       .request = { .kind = LOCK_REQUEST_RESET },
-                                       .audit = true,
-                                       .audit_kind = AUDIT_RESET,
-                               },
-                               error);
+        return bus_lock_submit(
+                b,
+                m,
+                &(BusSubmit){
+                        .request = { .kind = LOCK_REQUEST_RESET },
+                        .audit = true,
+                        .audit_kind = AUDIT_RESET,
+                },
+                error);
 }
 
 static int method_set_alias(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -294,8 +320,10 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Alias", "s", get_alias, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Model", "s", get_model, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HardwareRevision", "s", get_hardware_revision, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("FirmwareRevision", "s", get_firmware_revision, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "HardwareRevision", "s", get_hardware_revision, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "FirmwareRevision", "s", get_firmware_revision, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Paired", "b", get_paired, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pairable", "b", get_pairable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Connected", "b", get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -312,8 +340,8 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_METHOD("Pair", "", "", method_pair, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Forget", "", "", method_forget, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("FactoryReset", "", "", method_factory_reset, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("SetAlias", "s", SD_BUS_PARAM(alias), "", , method_set_alias,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetAlias", "s", SD_BUS_PARAM(alias), "", , method_set_alias, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("Event", "sa{sv}", SD_BUS_PARAM(kind) SD_BUS_PARAM(details), 0),
         SD_BUS_VTABLE_END,
 };

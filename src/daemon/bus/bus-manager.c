@@ -29,11 +29,11 @@ static void admin_interfaces(BusLock *b, bool added) {
                 return;
         b->admin_exported = added;
         if (added)
-                r = sd_bus_emit_interfaces_added(b->context->bus, b->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE,
-                                                 NULL);
+                r = sd_bus_emit_interfaces_added(
+                        b->context->bus, b->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE, NULL);
         else
-                r = sd_bus_emit_interfaces_removed(b->context->bus, b->path, CREDENTIALS_INTERFACE,
-                                                   SETTINGS_INTERFACE, NULL);
+                r = sd_bus_emit_interfaces_removed(
+                        b->context->bus, b->path, CREDENTIALS_INTERFACE, SETTINGS_INTERFACE, NULL);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot announce the admin interfaces: %m", b->lock->address);
 }
@@ -83,7 +83,8 @@ static void on_lock_added(Manager *m, Lock *l, void *userdata) {
         b->exported = true;
         b->admin_exported = l->record;
         (void) sd_bus_emit_object_added(bm->context.bus, b->path);
-        (void) sd_bus_emit_signal(bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "LockAdded", "o", b->path);
+        (void) sd_bus_emit_signal(
+                bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "LockAdded", "o", b->path);
 }
 
 static void on_lock_removed(Manager *m, Lock *l, void *userdata) {
@@ -94,7 +95,8 @@ static void on_lock_removed(Manager *m, Lock *l, void *userdata) {
                 return;
         /* InterfacesRemoved is built from the object as it is, so it goes out before the object goes. */
         (void) sd_bus_emit_object_removed(bm->context.bus, b->path);
-        (void) sd_bus_emit_signal(bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "LockRemoved", "o", b->path);
+        (void) sd_bus_emit_signal(
+                bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "LockRemoved", "o", b->path);
         lock_set_observer(l, NULL, NULL);
         bus_lock_free(b);
 }
@@ -105,12 +107,12 @@ static void on_manager_changed(Manager *m, uint64_t changed, void *userdata) {
         if (changed & MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_DISCOVERING)) {
                 if (!m->discovering)
                         bm->discovery_track = sd_bus_track_unref(bm->discovery_track);
-                (void) sd_bus_emit_properties_changed(bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Discovering",
-                                                      NULL);
+                (void) sd_bus_emit_properties_changed(
+                        bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Discovering", NULL);
         }
         if (changed & MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS))
-                (void) sd_bus_emit_properties_changed(bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Adapters",
-                                                      NULL);
+                (void) sd_bus_emit_properties_changed(
+                        bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Adapters", NULL);
 }
 
 static const ManagerObserver manager_observer = {
@@ -121,11 +123,11 @@ static const ManagerObserver manager_observer = {
 
 /* ---- Manager1 ---------------------------------------------------------------------------------- */
 
-#define AUTHORIZE(bm, msg, error)                                                     \
-        do {                                                                          \
-                int _r = authz_check((bm)->context.authz, (msg), (error));            \
-                if (_r <= 0)                                                          \
-                        return _r < 0 ? _r : 1;                                       \
+#define AUTHORIZE(bm, msg, error)                                          \
+        do {                                                               \
+                int _r = authz_check((bm)->context.authz, (msg), (error)); \
+                if (_r <= 0)                                               \
+                        return _r < 0 ? _r : 1;                            \
         } while (0)
 
 static int on_discovery_track(sd_bus_track *t, void *userdata) {
@@ -143,7 +145,8 @@ static int method_start_discovery(sd_bus_message *msg, void *userdata, sd_bus_er
         AUTHORIZE(bm, msg, error);
         r = manager_start_discovery(bm->context.manager);
         if (r == -ENETDOWN)
-                return sd_bus_error_set(error, TTLOCK_ERROR_NOT_READY, "No powered Bluetooth adapter is available.");
+                return sd_bus_error_set(
+                        error, TTLOCK_ERROR_NOT_READY, "No powered Bluetooth adapter is available.");
         if (r == -EBUSY)
                 return sd_bus_error_set(error, TTLOCK_ERROR_IN_PROGRESS, "Discovery is already running.");
         if (r < 0)
@@ -202,25 +205,42 @@ static int method_get_lock_by_address(sd_bus_message *msg, void *userdata, sd_bu
         if (r < 0)
                 return r;
         if (bt_address_normalize(address, a) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid address \"%.32s\": expected six hex pairs like AA:BB:CC:DD:EE:FF.",
-                                         address);
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Invalid address \"%.32s\": expected six hex pairs like AA:BB:CC:DD:EE:FF.",
+                        address);
         l = manager_find_lock(bm->context.manager, a);
         b = l ? l->observer_data : NULL;
         if (!b)
-                return sd_bus_error_setf(error, TTLOCK_ERROR_DOES_NOT_EXIST,
-                                         "No lock %s is known (pair it, or discover it first).", a);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_ERROR_DOES_NOT_EXIST,
+                        "No lock %s is known (pair it, or discover it first).",
+                        a);
         return sd_bus_reply_method_return(msg, "o", b->path);
 }
 
-static int get_discovering(sd_bus *bus, const char *path, const char *interface, const char *property,
-                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int get_discovering(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         BusManager *bm = userdata;
         return sd_bus_message_append(reply, "b", bm->context.manager->discovering);
 }
 
-static int get_adapters(sd_bus *bus, const char *path, const char *interface, const char *property,
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int get_adapters(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         BusManager *bm = userdata;
         _cleanup_free_ const char **adapters = NULL;
         int r;
@@ -236,8 +256,14 @@ static int get_adapters(sd_bus *bus, const char *path, const char *interface, co
         return sd_bus_message_close_container(reply);
 }
 
-static int get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int get_version(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
@@ -246,10 +272,16 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Discovering", "b", get_discovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Adapters", "ao", get_adapters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_NAMES("ListLocks", "", , "ao", SD_BUS_PARAM(locks), method_list_locks,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetLockByAddress", "s", SD_BUS_PARAM(address), "o", SD_BUS_PARAM(lock),
-                                 method_get_lock_by_address, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ListLocks", "", , "ao", SD_BUS_PARAM(locks), method_list_locks, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "GetLockByAddress",
+                "s",
+                SD_BUS_PARAM(address),
+                "o",
+                SD_BUS_PARAM(lock),
+                method_get_lock_by_address,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StartDiscovery", "", "", method_start_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
@@ -277,22 +309,39 @@ int bus_manager_new(sd_bus *bus, Manager *m, BusManager **ret) {
         r = sd_bus_add_object_manager(bus, &bm->slots[bm->n_slots++], MANAGER_OBJECT_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %m");
-        r = sd_bus_add_object_vtable(bus, &bm->slots[bm->n_slots++], MANAGER_PATH, MANAGER_INTERFACE, manager_vtable,
-                                     bm);
+        r = sd_bus_add_object_vtable(
+                bus, &bm->slots[bm->n_slots++], MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, bm);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the manager object: %m");
-        r = sd_bus_add_fallback_vtable(bus, &bm->slots[bm->n_slots++], LOCK_PATH_PREFIX, LOCK_INTERFACE,
-                                       bus_lock_vtable, bus_lock_find, &bm->context);
+        r = sd_bus_add_fallback_vtable(
+                bus,
+                &bm->slots[bm->n_slots++],
+                LOCK_PATH_PREFIX,
+                LOCK_INTERFACE,
+                bus_lock_vtable,
+                bus_lock_find,
+                &bm->context);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, &bm->slots[bm->n_slots++], LOCK_PATH_PREFIX,
-                                               CREDENTIALS_INTERFACE, bus_credentials_vtable, bus_lock_find_paired,
-                                               &bm->context);
+                r = sd_bus_add_fallback_vtable(
+                        bus,
+                        &bm->slots[bm->n_slots++],
+                        LOCK_PATH_PREFIX,
+                        CREDENTIALS_INTERFACE,
+                        bus_credentials_vtable,
+                        bus_lock_find_paired,
+                        &bm->context);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, &bm->slots[bm->n_slots++], LOCK_PATH_PREFIX, SETTINGS_INTERFACE,
-                                               bus_settings_vtable, bus_lock_find_paired, &bm->context);
+                r = sd_bus_add_fallback_vtable(
+                        bus,
+                        &bm->slots[bm->n_slots++],
+                        LOCK_PATH_PREFIX,
+                        SETTINGS_INTERFACE,
+                        bus_settings_vtable,
+                        bus_lock_find_paired,
+                        &bm->context);
         if (r >= 0)
-                r = sd_bus_add_node_enumerator(bus, &bm->slots[bm->n_slots++], LOCK_PATH_PREFIX, bus_lock_enumerate,
-                                               &bm->context);
+                r = sd_bus_add_node_enumerator(
+                        bus, &bm->slots[bm->n_slots++], LOCK_PATH_PREFIX, bus_lock_enumerate, &bm->context);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the lock objects: %m");
         assert(bm->n_slots <= ELEMENTSOF(bm->slots));

@@ -99,17 +99,19 @@ static int build_admin_code(Lock *l, const LockOutcome *o, sd_bus_message *reply
         } while (0)
 
 static int submit(BusLock *b, sd_bus_message *m, const SettingsRequest *req, sd_bus_error *error) {
-        BusReplyBuilder build = req->action == SETTINGS_PASSAGE_GET    ? build_passage :
-                                req->action == SETTINGS_ADMIN_CODE_GET ? build_admin_code :
-                                                                         NULL;
+        BusReplyBuilder build = req->action == SETTINGS_PASSAGE_GET ? build_passage
+                : req->action == SETTINGS_ADMIN_CODE_GET            ? build_admin_code
+                                                                    : NULL;
 
-        return bus_lock_submit(b, m,
-                               &(BusSubmit){
-                                       .request = { .kind = LOCK_REQUEST_SETTINGS, .settings = req },
-                                       .deadline = true,
-                                       .build = build,
-                               },
-                               error);
+        return bus_lock_submit(
+                b,
+                m,
+                &(BusSubmit){
+                        .request = { .kind = LOCK_REQUEST_SETTINGS, .settings = req },
+                        .deadline = true,
+                        .build = build,
+                },
+                error);
 }
 
 /* ---- methods -------------------------------------------------------------------------------- */
@@ -131,7 +133,9 @@ static int method_set_auto_lock(sd_bus_message *m, void *userdata, sd_bus_error 
                         seconds,
                         TTLOCK_AUTO_LOCK_KEEP_TIME - 1);
         GATE(m, b, TTLOCK_FEATURE_AUTO_LOCK, "auto-lock", error);
-        return submit(b, m,
+        return submit(
+                b,
+                m,
                 &(SettingsRequest){ .action = SETTINGS_AUTO_LOCK, .seconds = (uint16_t) seconds },
                 error);
 }
@@ -153,13 +157,15 @@ static int method_set_sound(sd_bus_message *m, void *userdata, sd_bus_error *err
                         volume,
                         TTLOCK_AUDIO_VOLUME_MAX);
         if (volume > 0) {
-                r = bus_lock_require_feature(b, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING,
-                                             "volume setting", error);
+                r = bus_lock_require_feature(
+                        b, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING, "volume setting", error);
                 if (r < 0)
                         return r;
         }
         GATE(m, b, TTLOCK_FEATURE_AUDIO_MANAGEMENT, "sound setting", error);
-        return submit(b, m,
+        return submit(
+                b,
+                m,
                 &(SettingsRequest){ .action = SETTINGS_SOUND, .enabled = enabled, .volume = volume },
                 error);
 }
@@ -173,7 +179,8 @@ static int method_set_remote_unlock(sd_bus_message *m, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         GATE(m, b, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK, "remote-unlock switch", error);
-        return submit(b, m, &(SettingsRequest){ .action = SETTINGS_REMOTE_UNLOCK, .enabled = enabled }, error);
+        return submit(
+                b, m, &(SettingsRequest){ .action = SETTINGS_REMOTE_UNLOCK, .enabled = enabled }, error);
 }
 
 static int set_switch(
@@ -190,7 +197,9 @@ static int set_switch(
         if (r < 0)
                 return r;
         GATE(m, b, (int) feature, what, error);
-        return submit(b, m,
+        return submit(
+                b,
+                m,
                 &(SettingsRequest){ .action = SETTINGS_SWITCH, .enabled = enabled, .switch_item = item },
                 error);
 }
@@ -489,9 +498,15 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 /* ---- properties: one getter each; unknown (never read) reads as false ---------------------------- */
 
-#define GETTER(name)                                                                                    \
-        static int name(sd_bus *bus, const char *path, const char *interface, const char *property,    \
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error)
+#define GETTER(name)                   \
+        static int name(               \
+                sd_bus *bus,           \
+                const char *path,      \
+                const char *interface, \
+                const char *property,  \
+                sd_bus_message *reply, \
+                void *userdata,        \
+                sd_bus_error *error)
 
 static int append_setting(sd_bus_message *reply, void *userdata, size_t offset) {
         const LockRecord *rec = ((BusLock *) userdata)->lock->record;
@@ -525,7 +540,8 @@ GETTER(get_sound_volume) {
         uint8_t v = 0;
 
         /* 0 when the lock has no volume (dbus/org.ttlock.Settings1.xml). */
-        if (rec && rec->sound_volume >= TTLOCK_AUDIO_VOLUME_MIN && rec->sound_volume <= TTLOCK_AUDIO_VOLUME_MAX &&
+        if (rec && rec->sound_volume >= TTLOCK_AUDIO_VOLUME_MIN &&
+            rec->sound_volume <= TTLOCK_AUDIO_VOLUME_MAX &&
             lock_has_feature(l, TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING))
                 v = (uint8_t) rec->sound_volume;
         return sd_bus_message_append(reply, "y", v);
@@ -575,12 +591,7 @@ const sd_bus_vtable bus_settings_vtable[] = {
         SD_BUS_PROPERTY("TamperAlert", "b", get_tamper_alert, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PrivacyLock", "b", get_privacy_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ResetButton", "b", get_reset_button, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY(
-                "ClockOffsetSeconds",
-                "x",
-                get_clock_offset,
-                0,
-                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ClockOffsetSeconds", "x", get_clock_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetAutoLock",
                 "u",

@@ -57,10 +57,10 @@ struct Link {
         unsigned attempts;
         sd_event_source *timer; /* connect time-out, retry pause, keep-alive, device wait */
         sd_event_source *reply_timer;
-        RadioConn *conn;        /* while CONNECTING, READY, DISCONNECTING */
-        Radio *failed_radio;    /* the radio of the last failed attempt: the next one tries another */
+        RadioConn *conn;     /* while CONNECTING, READY, DISCONNECTING */
+        Radio *failed_radio; /* the radio of the last failed attempt: the next one tries another */
         bool write_in_flight;
-        unsigned stale_writes;  /* writes of a command that is no longer in flight, still to complete */
+        unsigned stale_writes; /* writes of a command that is no longer in flight, still to complete */
 
         LinkJob *jobs; /* head is the running job, if any is running */
 
@@ -85,7 +85,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 void link_config_default(LinkConfig *ret) {
         assert(ret);
 
-        *ret = (LinkConfig) {
+        *ret = (LinkConfig){
                 .connect_timeout_usec = 10 * 1000 * 1000,
                 .connect_attempts = 3,
                 .connect_retry_usec = 500 * 1000,
@@ -281,8 +281,10 @@ static void on_conn_ready(RadioConn *c, int error, const char *why, void *userda
         if (l->state != LINK_CONNECTING || c != l->conn)
                 return;
         if (error < 0) {
-                connect_failed(l, error == -ENODEV || error == -ENOTCONN ? -EHOSTUNREACH : error,
-                               why ?: "connect failed");
+                connect_failed(
+                        l,
+                        error == -ENODEV || error == -ENOTCONN ? -EHOSTUNREACH : error,
+                        why ?: "connect failed");
                 return;
         }
         became_ready(l);
@@ -324,8 +326,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         case LINK_READY:
                 return on_keepalive(s, usec, userdata);
         case LINK_WAIT_DEVICE:
-                log_info("%s: not seen within %" PRIu64 " ms, giving up.", l->address,
-                         l->config.device_wait_usec / USEC_PER_MSEC);
+                log_info(
+                        "%s: not seen within %" PRIu64 " ms, giving up.",
+                        l->address,
+                        l->config.device_wait_usec / USEC_PER_MSEC);
                 set_state(l, LINK_IDLE);
                 fail_queued(l, -ENODEV);
                 break;
@@ -369,8 +373,11 @@ static void link_connect(Link *l) {
         }
         /* The radio's connect has its own time-out; this one covers the services and notifications
          * too, and a radio that never answers. */
-        (void) arm(l, &l->timer,
-                   l->config.connect_timeout_usec + l->config.resolve_timeout_usec + USEC_PER_SEC, on_timer);
+        (void) arm(
+                l,
+                &l->timer,
+                l->config.connect_timeout_usec + l->config.resolve_timeout_usec + USEC_PER_SEC,
+                on_timer);
 }
 
 static void link_kick(Link *l) {
@@ -406,8 +413,14 @@ static void link_kick(Link *l) {
         }
 }
 
-int link_new(sd_event *event, RadioSet *radios, const char *address, const LinkConfig *config,
-             const LinkCallbacks *cb, void *userdata, Link **ret) {
+int link_new(
+        sd_event *event,
+        RadioSet *radios,
+        const char *address,
+        const LinkConfig *config,
+        const LinkCallbacks *cb,
+        void *userdata,
+        Link **ret) {
         Link *l;
 
         assert(event);
@@ -442,7 +455,7 @@ Link *link_free(Link *l) {
          * flight (its handler normally finishes it), the queued ones through their start
          * callback — so that no operation keeps a LinkJob pointer into freed memory. */
         l->freeing = true;
-        l->cb = (LinkCallbacks) {};
+        l->cb = (LinkCallbacks){};
         if (l->cmd.active)
                 complete(l, -ECANCELED, NULL);
         if (l->cmd.active) {
@@ -543,8 +556,10 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
                 if (l->cmd.active)
                         bad_reply(l, r < 0 ? tt_error_message(&e) : "bad CRC");
                 else
-                        log_debug("%s: dropping unusable frame: %s", l->address,
-                                  r < 0 ? tt_error_message(&e) : "bad CRC");
+                        log_debug(
+                                "%s: dropping unusable frame: %s",
+                                l->address,
+                                r < 0 ? tt_error_message(&e) : "bad CRC");
                 return;
         }
 
@@ -638,7 +653,7 @@ int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret) {
         job = calloc(1, sizeof(LinkJob));
         if (!job)
                 return -ENOMEM;
-        *job = (LinkJob) { .link = l, .start = start, .userdata = userdata };
+        *job = (LinkJob){ .link = l, .start = start, .userdata = userdata };
         for (p = &l->jobs; *p; p = &(*p)->next)
                 ;
         *p = job;
@@ -670,9 +685,15 @@ void link_job_cancel(LinkJob *job) {
         link_kick(l);
 }
 
-int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
-                  const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkReplyHandler cb,
-                  void *userdata) {
+int link_job_send(
+        LinkJob *job,
+        uint8_t command,
+        const uint8_t *plain,
+        size_t len,
+        const uint8_t key[TTLOCK_KEY_SIZE],
+        uint64_t timeout_usec,
+        LinkReplyHandler cb,
+        void *userdata) {
         Link *l = job->link;
         uint8_t frame[TTLOCK_FRAME_MAX];
         size_t frame_len;
@@ -690,12 +711,12 @@ int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t le
         if (l->cmd.active)
                 return -EBUSY;
 
-        r = ttlock_frame_build(&TTLOCK_V3_APP_HEADER(command), key, plain, len, frame, sizeof(frame), &frame_len,
-                               &e);
+        r = ttlock_frame_build(
+                &TTLOCK_V3_APP_HEADER(command), key, plain, len, frame, sizeof(frame), &frame_len, &e);
         if (r < 0)
                 return log_error_errno(r, "Cannot build command 0x%02x: %s", command, tt_error_message(&e));
 
-        l->cmd = (InFlight) {
+        l->cmd = (InFlight){
                 .active = true,
                 .command = command,
                 .timeout_usec = timeout_usec ?: l->config.reply_timeout_usec,

@@ -25,13 +25,13 @@ typedef struct Link Link;
 typedef struct LinkJob LinkJob;
 
 typedef struct LinkConfig {
-        uint64_t connect_timeout_usec;     /* one connect attempt at the radio; §1.2: 10 s */
-        unsigned connect_attempts;         /* §1.2: 3; dormant locks need several (§9.2) */
-        uint64_t connect_retry_usec;       /* pause between attempts */
-        uint64_t resolve_timeout_usec;     /* services and notifications after the connect */
-        uint64_t reply_timeout_usec;       /* default per command; §9.3 (2.5–6 s in the wild) */
-        uint64_t keepalive_usec;           /* idle time before we disconnect; §9.3: 2 s */
-        uint64_t device_wait_usec;         /* how long queued work waits for a lock BlueZ has not seen */
+        uint64_t connect_timeout_usec; /* one connect attempt at the radio; §1.2: 10 s */
+        unsigned connect_attempts;     /* §1.2: 3; dormant locks need several (§9.2) */
+        uint64_t connect_retry_usec;   /* pause between attempts */
+        uint64_t resolve_timeout_usec; /* services and notifications after the connect */
+        uint64_t reply_timeout_usec;   /* default per command; §9.3 (2.5–6 s in the wild) */
+        uint64_t keepalive_usec;       /* idle time before we disconnect; §9.3: 2 s */
+        uint64_t device_wait_usec;     /* how long queued work waits for a lock BlueZ has not seen */
 } LinkConfig;
 
 void link_config_default(LinkConfig *ret);
@@ -42,8 +42,14 @@ typedef struct LinkCallbacks {
         void (*connected_changed)(Link *l, bool connected, void *userdata);
 } LinkCallbacks;
 
-int link_new(sd_event *event, RadioSet *radios, const char *address, const LinkConfig *config,
-             const LinkCallbacks *cb, void *userdata, Link **ret);
+int link_new(
+        sd_event *event,
+        RadioSet *radios,
+        const char *address,
+        const LinkConfig *config,
+        const LinkCallbacks *cb,
+        void *userdata,
+        Link **ret);
 /* Fails every job with -ECANCELED first: the running job's command in flight gets it in its reply
  * handler (which is expected to finish the job), queued jobs get it in their start callback. Nothing
  * can be queued or sent from those callbacks (-ECANCELED). A running job with no command in flight
@@ -87,9 +93,15 @@ void link_job_cancel(LinkJob *job);
  * -ENOTCONN once the connection the job started on has dropped (the link does not reconnect while
  * a job runs: logins are per connection, §5), -ECANCELED inside link_free(), -EBUSY with a command in
  * flight, -ESTALE for a job that is not running. A failed send calls no handler. */
-int link_job_send(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
-                  const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkReplyHandler cb,
-                  void *userdata);
+int link_job_send(
+        LinkJob *job,
+        uint8_t command,
+        const uint8_t *plain,
+        size_t len,
+        const uint8_t key[TTLOCK_KEY_SIZE],
+        uint64_t timeout_usec,
+        LinkReplyHandler cb,
+        void *userdata);
 /* Ends the job; the next one starts, or the keep-alive timer runs. */
 void link_job_finish(LinkJob *job);
 /* A failure that means the connection is useless (the lock reset itself, §4.3 RESET_LOCK): drop it. */

@@ -45,7 +45,9 @@ struct LockCall {
         LockCall *prev, *next;
 };
 
-static const char *const state_names[] = { "locked", "unlocked", "locking", "unlocking", "jammed", "unknown" };
+static const char *const state_names[] = {
+        "locked", "unlocked", "locking", "unlocking", "jammed", "unknown"
+};
 
 static const char *state_intern(const char *s) {
         for (size_t i = 0; s && i < ELEMENTSOF(state_names); i++)
@@ -95,8 +97,8 @@ static void report(Lock *l, uint64_t properties) {
                 l->observer->changed(l, properties, l->observer_data);
 }
 
-static void report_enrollment(Lock *l, const char *kind, const char *status, unsigned done, unsigned total,
-                              const char *id) {
+static void report_enrollment(
+        Lock *l, const char *kind, const char *status, unsigned done, unsigned total, const char *id) {
         LockEnrollmentStatus s = {
                 .kind = kind, .status = status, .done = done, .total = total, .id = strempty_or(id)
         };
@@ -134,8 +136,9 @@ static void set_observed_state(Lock *l, const char *state) {
                 (void) lock_record_set_string(&l->record->state, l->state);
                 l->record->state_updated_usec = l->state_updated_usec;
         }
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
-                          (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+        report(l,
+               LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
+                       (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
 }
 
 static void set_battery(Lock *l, int battery) {
@@ -150,7 +153,8 @@ static void set_battery(Lock *l, int battery) {
 bool lock_has_feature(const Lock *l, unsigned bit) {
         assert(l);
 
-        return !l->record || l->record->features.n_groups == 0 || ttlock_features_has(&l->record->features, bit);
+        return !l->record || l->record->features.n_groups == 0 ||
+                ttlock_features_has(&l->record->features, bit);
 }
 
 const char *lock_alias(const Lock *l) {
@@ -178,9 +182,9 @@ static void record_credential(Lock *l, const TTLogRecord *rec, char *buf, size_t
                 snprintf(buf, size, "%" PRIu64, rec->fingerprint.id);
                 break;
         case TTLOCK_LOG_TAIL_PASSCODE_PAIR:
-                alias = l->record ? lock_record_get_credential_alias(l->record, "passcode",
-                                                                     rec->passcode_pair.original.code) :
-                                    NULL;
+                alias = l->record ? lock_record_get_credential_alias(
+                                            l->record, "passcode", rec->passcode_pair.original.code)
+                                  : NULL;
                 if (alias)
                         snprintf(buf, size, "%s", alias);
                 break;
@@ -198,13 +202,14 @@ static const char *record_alias(Lock *l, const TTLogRecord *rec) {
                 return NULL;
         switch (rec->tail) {
         case TTLOCK_LOG_TAIL_CARD:
-                return lock_record_get_credential_alias(l->record, "ic-card",
-                                                        ttlock_card_number_format(rec->card.number, id));
+                return lock_record_get_credential_alias(
+                        l->record, "ic-card", ttlock_card_number_format(rec->card.number, id));
         case TTLOCK_LOG_TAIL_FINGERPRINT:
                 snprintf(id, sizeof(id), "%" PRIu64, rec->fingerprint.id);
                 return lock_record_get_credential_alias(l->record, "fingerprint", id);
         case TTLOCK_LOG_TAIL_PASSCODE_PAIR:
-                return lock_record_get_credential_alias(l->record, "passcode", rec->passcode_pair.original.code);
+                return lock_record_get_credential_alias(
+                        l->record, "passcode", rec->passcode_pair.original.code);
         default:
                 return NULL;
         }
@@ -219,8 +224,11 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
         l->log_op = NULL;
         l->log_read_done_usec = now_realtime_usec();
         if (res->status.error < 0)
-                log_warning("%s: reading the operation log failed (%d) after %zu record(s).", l->address,
-                            res->status.error, res->n_entries);
+                log_warning(
+                        "%s: reading the operation log failed (%d) after %zu record(s).",
+                        l->address,
+                        res->status.error,
+                        res->n_entries);
 
         for (size_t i = 0; i < res->n_entries && l->record; i++) {
                 const LogEntry *e = &res->entries[i];
@@ -357,7 +365,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         /* Work waiting for the lock to be seen goes now. */
         link_device_seen(l->link);
 
-        if (!a->fresh || !a->have_mfr || ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0)
+        if (!a->fresh || !a->have_mfr ||
+            ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0)
                 return;
 
         /* An advert: the lock is here now. */
@@ -391,7 +400,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
          * so a flag still up a while after our last read also starts one; a read whose pages were
          * already fetched only costs an empty page. */
         if (ad.new_events &&
-            (!l->advert_new_events || (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC)))
+            (!l->advert_new_events ||
+             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC)))
                 start_log_read(l);
         l->advert_new_events = ad.new_events;
 
@@ -607,13 +617,15 @@ static void on_pair_done(const OpStatus *st, LockRecord *record, void *userdata)
                 link_set_session_key(l->link, l->record->aes_key);
                 status = (OpStatus){};
                 log_info("%s: paired.", l->address);
-                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
-                                  LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+                report(l,
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
+                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
                 if (l->context->paired_changed)
                         l->context->paired_changed(l, l->context->owner);
         }
@@ -641,11 +653,13 @@ static int forget_record(Lock *l) {
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
         link_set_session_key(l->link, NULL);
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES));
+        report(l,
+               LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;
@@ -666,8 +680,11 @@ static void on_reset_done(const OpStatus *st, void *userdata) {
                 lock_abort(l, "The lock was reset.");
                 r = forget_record(l);
                 if (r < 0)
-                        (void) op_refuse(&status, OP_REFUSAL_NOT_SAVED, r,
-                                         "The lock was reset, but its keys could not be deleted");
+                        (void) op_refuse(
+                                &status,
+                                OP_REFUSAL_NOT_SAVED,
+                                r,
+                                "The lock was reset, but its keys could not be deleted");
         }
         if (done)
                 done(l, &(LockOutcome){ .status = status }, data);
@@ -698,7 +715,8 @@ int lock_forget(Lock *l, OpStatus *ret_status) {
 static void on_credentials_progress(const CredProgress *p, void *userdata) {
         LockCall *c = userdata;
 
-        report_enrollment(c->lock, enrollment_kind(c), p->waiting ? "waiting" : "progress", p->done, p->total, "");
+        report_enrollment(
+                c->lock, enrollment_kind(c), p->waiting ? "waiting" : "progress", p->done, p->total, "");
 }
 
 /* An enrollment's end, as EnrollmentStatus (dbus/org.ttlock.Credentials1.xml). */
@@ -716,8 +734,12 @@ static void enrollment_done(Lock *l, LockCall *c, const CredResult *res) {
                 log_info("%s: %s enrollment timed out.", l->address, enrollment_kind(c));
                 report_enrollment(l, enrollment_kind(c), "timeout", 0, 0, "");
         } else {
-                log_info("%s: %s enrollment failed (%d, lock error 0x%02x).", l->address, enrollment_kind(c),
-                         res->status.error, res->status.lock_error);
+                log_info(
+                        "%s: %s enrollment failed (%d, lock error 0x%02x).",
+                        l->address,
+                        enrollment_kind(c),
+                        res->status.error,
+                        res->status.lock_error);
                 report_enrollment(l, enrollment_kind(c), "failed", 0, 0, "");
         }
 }
@@ -852,21 +874,26 @@ static void on_settings_done(const SettingsResult *res, void *userdata) {
 
 static int refuse_busy(const Lock *l, const LockRequest *req, bool internal, OpStatus *st) {
         bool enrollment = req->kind == LOCK_REQUEST_CREDENTIALS &&
-                          (req->credentials->action == CRED_CARD_ENROL ||
-                           req->credentials->action == CRED_FINGERPRINT_ENROL);
+                (req->credentials->action == CRED_CARD_ENROL ||
+                 req->credentials->action == CRED_FINGERPRINT_ENROL);
 
         if (l->n_calls >= LOCK_CALLS_MAX)
                 return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Too many calls queued for this lock.");
         /* An enrollment holds the lock's connection (for up to a minute): a call queued behind it could
          * not end before its caller gives up, so it is refused now (HACKING.md "The 20 s rule"). */
         if (l->enrollment && !internal)
-                return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY,
-                                 enrollment ? "An enrollment is already in progress on this lock." :
-                                              "An enrollment is in progress on this lock; cancel it or wait for it to end.");
+                return op_refuse(
+                        st,
+                        OP_REFUSAL_BUSY,
+                        -EBUSY,
+                        enrollment ? "An enrollment is already in progress on this lock."
+                                   : "An enrollment is in progress on this lock; cancel it or wait for it "
+                                     "to end.");
         switch (req->kind) {
         case LOCK_REQUEST_ACCESS:
                 if (req->access != ACCESS_REFRESH && actuation_in_flight(l))
-                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Another Lock() or Unlock() is in progress.");
+                        return op_refuse(
+                                st, OP_REFUSAL_BUSY, -EBUSY, "Another Lock() or Unlock() is in progress.");
                 if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET))
                         return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "A pairing or reset is in progress.");
                 break;
@@ -903,8 +930,14 @@ static int call_start(LockCall *c, const LockRequest *req) {
                 r = reset_op_start(l->link, &keys, on_reset_done, c, &c->op.reset);
                 break;
         case LOCK_REQUEST_CREDENTIALS:
-                r = cred_op_start(l->link, &keys, req->credentials, on_credentials_progress, on_credentials_done, c,
-                                  &c->op.credentials);
+                r = cred_op_start(
+                        l->link,
+                        &keys,
+                        req->credentials,
+                        on_credentials_progress,
+                        on_credentials_done,
+                        c,
+                        &c->op.credentials);
                 break;
         case LOCK_REQUEST_SETTINGS:
                 r = settings_op_start(l->link, &keys, req->settings, on_settings_done, c, &c->op.settings);
@@ -914,8 +947,13 @@ static int call_start(LockCall *c, const LockRequest *req) {
         return r;
 }
 
-int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCallDone done, void *userdata,
-                OpStatus *ret_status) {
+int lock_submit(
+        Lock *l,
+        const LockRequest *req,
+        uint64_t deadline_usec,
+        LockCallDone done,
+        void *userdata,
+        OpStatus *ret_status) {
         _cleanup_free_ LockCall *c = NULL;
         bool enrollment;
         int r;
@@ -951,7 +989,7 @@ int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCal
                 .userdata = userdata,
         };
         enrollment = req->kind == LOCK_REQUEST_CREDENTIALS &&
-                     (c->cred_action == CRED_CARD_ENROL || c->cred_action == CRED_FINGERPRINT_ENROL);
+                (c->cred_action == CRED_CARD_ENROL || c->cred_action == CRED_FINGERPRINT_ENROL);
         if (req->kind == LOCK_REQUEST_SETTINGS) {
                 c->settings = malloc(sizeof(SettingsRequest));
                 if (!c->settings)
@@ -959,8 +997,8 @@ int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCal
                 *c->settings = *req->settings;
         }
         if (deadline_usec > 0) {
-                r = sd_event_add_time_relative(l->context->event, &c->deadline, CLOCK_MONOTONIC, deadline_usec, 0,
-                                               on_deadline, c);
+                r = sd_event_add_time_relative(
+                        l->context->event, &c->deadline, CLOCK_MONOTONIC, deadline_usec, 0, on_deadline, c);
                 if (r < 0) {
                         free(c->settings);
                         return log_warning_errno(r, "%s: cannot arm the call's deadline: %m", l->address);
@@ -1022,7 +1060,8 @@ static void start_clock_check(Lock *l) {
             (l->record->features.n_groups > 0 &&
              ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP)))
                 return;
-        (void) lock_submit(l, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &req }, 0, NULL, NULL, &st);
+        (void) lock_submit(
+                l, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &req }, 0, NULL, NULL, &st);
 }
 
 /* ---- the user's names -------------------------------------------------------------------------- */
@@ -1099,8 +1138,14 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
         l->state = "unknown";
         r = bt_address_normalize(address, l->address);
         if (r >= 0)
-                r = link_new(context->event, context->radios, l->address, &context->link_config, &link_callbacks, l,
-                             &l->link);
+                r = link_new(
+                        context->event,
+                        context->radios,
+                        l->address,
+                        &context->link_config,
+                        &link_callbacks,
+                        l,
+                        &l->link);
         if (r < 0) {
                 free(l);
                 return r;

@@ -105,7 +105,7 @@ struct Lock {
         /* Heard over the radios (doc/protocol.md §6). */
         char *name;
         int16_t rssi;
-        bool seen;            /* a radio lists the lock now */
+        bool seen; /* a radio lists the lock now */
         uint64_t last_seen_usec;
         uint64_t last_seen_reported_usec; /* LastSeenUSec as last reported to the observer */
         bool advert_new_events;
@@ -174,15 +174,15 @@ typedef enum LockRequestKind {
 
 typedef struct LockRequest {
         LockRequestKind kind;
-        AccessAction access;              /* ACCESS */
-        const CredRequest *credentials;   /* CREDENTIALS (copied) */
-        const SettingsRequest *settings;  /* SETTINGS (copied) */
+        AccessAction access;             /* ACCESS */
+        const CredRequest *credentials;  /* CREDENTIALS (copied) */
+        const SettingsRequest *settings; /* SETTINGS (copied) */
 } LockRequest;
 
 typedef struct LockOutcome {
-        OpStatus status;                 /* error 0: done */
-        const CredResult *credentials;   /* CREDENTIALS: valid during the callback */
-        const SettingsResult *settings;  /* SETTINGS: valid during the callback */
+        OpStatus status;                /* error 0: done */
+        const CredResult *credentials;  /* CREDENTIALS: valid during the callback */
+        const SettingsResult *settings; /* SETTINGS: valid during the callback */
 } LockOutcome;
 
 /* Called once per call, unless the call was cancelled (lock_call_cancel()). */
@@ -195,8 +195,13 @@ typedef void (*LockCallDone)(Lock *l, const LockOutcome *o, void *userdata);
  * returns (a lock no radio can reach). For an enrollment, done runs at its end too, but what matters
  * goes to the observer: progress and outcome as LockEnrollmentStatus. done NULL with a SETTINGS request:
  * ttlockd's own check that nobody waits for. */
-int lock_submit(Lock *l, const LockRequest *req, uint64_t deadline_usec, LockCallDone done, void *userdata,
-                OpStatus *ret_status);
+int lock_submit(
+        Lock *l,
+        const LockRequest *req,
+        uint64_t deadline_usec,
+        LockCallDone done,
+        void *userdata,
+        OpStatus *ret_status);
 
 /* End the enrollment under way with status ("cancelled"); -ENOENT when there is none. */
 int lock_cancel_enrollment(Lock *l, const char *status);

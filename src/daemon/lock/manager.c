@@ -130,11 +130,14 @@ static void on_advert(RadioSet *s, Radio *from, const RadioAdvert *a, void *user
         if (!l) {
                 /* Only pairable locks seen while discovering become objects (Manager1.StartDiscovery). */
                 if (!m->discovering || !a->have_mfr ||
-                    ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0 || !ad.setting_mode)
+                    ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0 ||
+                    !ad.setting_mode)
                         return;
                 if (m->n_unpaired >= MANAGER_UNPAIRED_MAX) {
-                        log_warning("Ignoring %s: already %u unpaired locks known.", a->address,
-                                    MANAGER_UNPAIRED_MAX);
+                        log_warning(
+                                "Ignoring %s: already %u unpaired locks known.",
+                                a->address,
+                                MANAGER_UNPAIRED_MAX);
                         return;
                 }
                 if (add_lock(m, a->address, NULL, &l) < 0) {
@@ -212,8 +215,14 @@ int manager_start_discovery(Manager *m) {
                 return -ENETDOWN;
         if (m->discovering)
                 return -EBUSY;
-        r = sd_event_add_time_relative(m->event, &m->discovery_timer, CLOCK_MONOTONIC, MANAGER_DISCOVERY_USEC, 0,
-                                       on_discovery_timeout, m);
+        r = sd_event_add_time_relative(
+                m->event,
+                &m->discovery_timer,
+                CLOCK_MONOTONIC,
+                MANAGER_DISCOVERY_USEC,
+                0,
+                on_discovery_timeout,
+                m);
         if (r < 0)
                 return r;
         m->discovering = true;
@@ -252,8 +261,8 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
         m->event = sd_event_ref(event);
         /* No method may keep a caller waiting past ~20 s: waiting for the lock to appear, connect
          * retries and reply time-outs can add up to more on a bad day, so calls carry a deadline. */
-        m->method_deadline_usec = seconds_from_env("TTLOCKD_METHOD_TIMEOUT_SEC", 1, 20,
-                                                   MANAGER_METHOD_DEADLINE_USEC);
+        m->method_deadline_usec =
+                seconds_from_env("TTLOCKD_METHOD_TIMEOUT_SEC", 1, 20, MANAGER_METHOD_DEADLINE_USEC);
 
         r = hashmap_new(&m->locks_by_address);
         if (r < 0)
@@ -261,10 +270,12 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
         r = store_open(state_dir, &m->store);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the key store: %m");
-        r = radio_set_new(&(RadioSetCallbacks){ .advert = on_advert,
-                                                .device_lost = on_device_lost,
-                                                .radios_changed = on_radios_changed },
-                          m, &m->radios);
+        r = radio_set_new(
+                &(RadioSetCallbacks){ .advert = on_advert,
+                                      .device_lost = on_device_lost,
+                                      .radios_changed = on_radios_changed },
+                m,
+                &m->radios);
         if (r < 0)
                 return r;
 
@@ -273,8 +284,8 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
                 .store = m->store,
                 .radios = m->radios,
                 /* Bounded so that a typo cannot hold a lock for ever. */
-                .enrollment_timeout_usec = seconds_from_env("TTLOCKD_ENROLLMENT_TIMEOUT_SEC", 1, 600,
-                                                            MANAGER_ENROLLMENT_TIMEOUT_USEC),
+                .enrollment_timeout_usec = seconds_from_env(
+                        "TTLOCKD_ENROLLMENT_TIMEOUT_SEC", 1, 600, MANAGER_ENROLLMENT_TIMEOUT_USEC),
                 .settled = on_lock_settled,
                 .paired_changed = on_lock_paired_changed,
                 .owner = m,

@@ -44,14 +44,15 @@ static void fail(AccessOp *op, uint8_t command, int error) {
 
 /* Sends and, on a failure to send, finishes: callers return right after, because the reply
  * handler may already have run (and freed op) inside link_job_send(). */
-static void send(AccessOp *op, uint8_t command, const TTWriter *w, uint64_t timeout_usec,
-                 LinkReplyHandler handler) {
+static void
+send(AccessOp *op, uint8_t command, const TTWriter *w, uint64_t timeout_usec, LinkReplyHandler handler) {
         size_t len;
         int r;
 
         r = tt_writer_finish(w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, command, w->buf, len, op->keys.aes_key, timeout_usec, handler, op);
+                r = link_job_send(
+                        op->job, command, w->buf, len, op->keys.aes_key, timeout_usec, handler, op);
         if (r < 0)
                 fail(op, command, r);
 }
@@ -71,7 +72,9 @@ static void send_challenge(AccessOp *op, bool admin) {
         if (admin) {
                 /* §5.3 admin path: CHECK_ADMIN, then straight to the actuation (no CHECK_RANDOM). */
                 op->tried_admin = true;
-                r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest) {
+                r = ttlock_check_admin_request_encode(
+                        &w,
+                        &(TTCheckAdminRequest){
                                 .admin_ps = op->keys.admin_ps,
                                 .lock_flag_pos = op->keys.lock_flag_pos,
                                 .uid = op->keys.uid,
@@ -82,7 +85,9 @@ static void send_challenge(AccessOp *op, bool admin) {
         }
 
         /* §5.3: the eKey window the official app and [JS] use, 2000-01-31 14:00 … 2099-11-30 14:00. */
-        r = ttlock_check_user_time_request_encode(&w, &(TTCheckUserTimeRequest) {
+        r = ttlock_check_user_time_request_encode(
+                &w,
+                &(TTCheckUserTimeRequest){
                         .start = { .year = 2000, .month = 1, .day = 31, .hour = 14 },
                         .end = { .year = 2099, .month = 11, .day = 30, .hour = 14 },
                         .lock_flag_pos = op->keys.lock_flag_pos,
@@ -105,9 +110,10 @@ static int on_challenge(LinkJob *job, int error, const TTReply *reply, void *use
         if (r < 0) {
                 /* A refused challenge: the lock may only answer the other one (§5.3). */
                 if ((r == -EREMOTEIO || r == -ENOKEY) && !op->tried_admin) {
-                        log_debug("CHECK_USER_TIME refused (0x%02x), trying CHECK_ADMIN",
-                                  op->result.status.lock_error);
-                        op->result.status = (OpStatus) {};
+                        log_debug(
+                                "CHECK_USER_TIME refused (0x%02x), trying CHECK_ADMIN",
+                                op->result.status.lock_error);
+                        op->result.status = (OpStatus){};
                         send_challenge(op, /* admin= */ true);
                         return 0;
                 }
@@ -119,7 +125,9 @@ static int on_challenge(LinkJob *job, int error, const TTReply *reply, void *use
                 fail(op, command, r);
                 return 0;
         }
-        ttlock_actuate_request_encode(&w, &(TTActuateRequest) {
+        ttlock_actuate_request_encode(
+                &w,
+                &(TTActuateRequest){
                         .sum = ttlock_unlock_sum(c.ps_from_lock, op->keys.unlock_key),
                         /* §4.3: Unix time, which becomes the log record's unique id. */
                         .timestamp = (uint32_t) time(NULL),
@@ -192,7 +200,8 @@ static int on_status(LinkJob *job, int error, const TTReply *reply, void *userda
                 op->result.state = s.state;
         }
         /* SEARCH_DEVICE_FEATURE has an empty request (§4.3). */
-        r = link_job_send(op->job, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, NULL, 0, op->keys.aes_key, 0, on_features, op);
+        r = link_job_send(
+                op->job, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, NULL, 0, op->keys.aes_key, 0, on_features, op);
         if (r < 0)
                 finish(op); /* the state is known: Refresh did its job */
         return 0;
@@ -214,8 +223,13 @@ static void on_start(LinkJob *job, int error, void *userdata) {
         send_challenge(op, /* admin= */ false);
 }
 
-int access_op_start(Link *link, AccessAction action, const OpKeys *keys, AccessDone done, void *userdata,
-                    AccessOp **ret) {
+int access_op_start(
+        Link *link,
+        AccessAction action,
+        const OpKeys *keys,
+        AccessDone done,
+        void *userdata,
+        AccessOp **ret) {
         AccessOp *op;
         int r;
 
@@ -224,7 +238,7 @@ int access_op_start(Link *link, AccessAction action, const OpKeys *keys, AccessD
         op = calloc(1, sizeof(AccessOp));
         if (!op)
                 return -ENOMEM;
-        *op = (AccessOp) { .action = action, .keys = *keys, .done = done, .userdata = userdata };
+        *op = (AccessOp){ .action = action, .keys = *keys, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

@@ -23,12 +23,12 @@ typedef enum AccessAction {
 } AccessAction;
 
 typedef struct AccessResult {
-        OpStatus status;      /* error 0 = done */
+        OpStatus status; /* error 0 = done */
         bool have_battery;
         uint8_t battery;
-        bool have_state;      /* the lock said so: an actuation reply or a 0x14 reply */
+        bool have_state; /* the lock said so: an actuation reply or a 0x14 reply */
         TTLockState state;
-        bool have_features;   /* Refresh: SEARCH_DEVICE_FEATURE answered */
+        bool have_features; /* Refresh: SEARCH_DEVICE_FEATURE answered */
         TTFeatures features;
 } AccessResult;
 
@@ -37,7 +37,12 @@ typedef struct AccessOp AccessOp;
 /* Called once, after the job has left the link; the operation is freed right after. */
 typedef void (*AccessDone)(const AccessResult *r, void *userdata);
 
-int access_op_start(Link *link, AccessAction action, const OpKeys *keys, AccessDone done, void *userdata,
-                    AccessOp **ret);
+int access_op_start(
+        Link *link,
+        AccessAction action,
+        const OpKeys *keys,
+        AccessDone done,
+        void *userdata,
+        AccessOp **ret);
 /* Stop without calling done (the owner is going away). */
 void access_op_cancel(AccessOp *op);

@@ -34,7 +34,7 @@ int op_refuse(OpStatus *st, OpRefusal refusal, int error, const char *message) {
 int op_fail(OpStatus *st, uint8_t command, int error) {
         assert(st);
 
-        *st = (OpStatus) { .error = error < 0 ? error : -EIO, .command = command };
+        *st = (OpStatus){ .error = error < 0 ? error : -EIO, .command = command };
         return st->error;
 }
 
@@ -45,7 +45,7 @@ int op_check_reply(uint8_t command, int error, const TTReply *reply, OpStatus *s
         if (error < 0)
                 return op_fail(st, command, error);
         if (!reply->success) {
-                *st = (OpStatus) { .error = -EREMOTEIO, .command = command, .lock_error = reply->error_code };
+                *st = (OpStatus){ .error = -EREMOTEIO, .command = command, .lock_error = reply->error_code };
                 return -EREMOTEIO;
         }
         return 0;

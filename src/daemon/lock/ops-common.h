@@ -19,14 +19,14 @@
 /* Why ttlockd itself refused or ended an operation, before or instead of asking the lock. */
 typedef enum OpRefusal {
         OP_REFUSAL_NONE,
-        OP_REFUSAL_BUSY,            /* something else holds the lock now (message says what) */
+        OP_REFUSAL_BUSY, /* something else holds the lock now (message says what) */
         OP_REFUSAL_NOT_PAIRED,
         OP_REFUSAL_ALREADY_PAIRED,
-        OP_REFUSAL_NOT_PAIRABLE,    /* not in setting mode */
-        OP_REFUSAL_NOT_SUPPORTED,   /* the lock lacks what it takes (message says what) */
-        OP_REFUSAL_CANCELLED,       /* stopped by ttlockd (message says why) */
-        OP_REFUSAL_NO_SUCH,         /* there is nothing of that kind (message says what) */
-        OP_REFUSAL_NOT_SAVED,       /* the change could not be made durable; error says why */
+        OP_REFUSAL_NOT_PAIRABLE,  /* not in setting mode */
+        OP_REFUSAL_NOT_SUPPORTED, /* the lock lacks what it takes (message says what) */
+        OP_REFUSAL_CANCELLED,     /* stopped by ttlockd (message says why) */
+        OP_REFUSAL_NO_SUCH,       /* there is nothing of that kind (message says what) */
+        OP_REFUSAL_NOT_SAVED,     /* the change could not be made durable; error says why */
 } OpRefusal;
 
 /* The outcome of an operation. error 0: done. -EREMOTEIO: the lock answered FAILED; lock_error holds
@@ -35,7 +35,7 @@ typedef enum OpRefusal {
  * refusal ≠ NONE: ttlockd's own verdict, with a message (a static string) for the caller. */
 typedef struct OpStatus {
         int error;
-        uint8_t command;    /* the command that failed, 0 when none did */
+        uint8_t command; /* the command that failed, 0 when none did */
         uint8_t lock_error;
         OpRefusal refusal;
         const char *message;
@@ -72,4 +72,3 @@ int op_random_below(uint32_t limit, uint32_t *ret);
 int op_lock_time_now(TTDateTime *ret);
 int op_usec_to_lock_time(uint64_t usec, TTDateTime *ret);
 uint64_t op_lock_time_to_usec(const TTDateTime *t);
-

@@ -447,8 +447,9 @@ static void run(CredOp *op) {
                  * start and an end (the codec writes what the type takes). */
                 p = (TTPasscodeRequest){
                         .op = TTLOCK_PASSCODE_OP_ADD,
-                        .type = q->passcode_type ?: q->permanent ? TTLOCK_PASSCODE_PERMANENT :
-                                                                   TTLOCK_PASSCODE_PERIOD,
+                        .type = q->passcode_type
+                                ?: q->permanent ? TTLOCK_PASSCODE_PERMANENT
+                                                : TTLOCK_PASSCODE_PERIOD,
                         .start = start,
                         .end = end,
                 };

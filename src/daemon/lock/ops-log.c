@@ -41,8 +41,14 @@ static void finish(LogReadOp *op) {
         op_free(op);
 }
 
-int log_page_parse(const uint8_t *data, size_t len, uint16_t *ret_total, uint16_t *ret_next,
-                   LogEntry **entries, size_t *n, size_t max) {
+int log_page_parse(
+        const uint8_t *data,
+        size_t len,
+        uint16_t *ret_total,
+        uint16_t *ret_next,
+        LogEntry **entries,
+        size_t *n,
+        size_t max) {
         TTReader rd = TT_READER(data, len, NULL);
         size_t offsets[TTLOCK_LOG_PAGE_MAX_RECORDS + 1], count = 0, n_page;
         TTLogRecord records[TTLOCK_LOG_PAGE_MAX_RECORDS];
@@ -92,7 +98,7 @@ int log_page_parse(const uint8_t *data, size_t len, uint16_t *ret_total, uint16_
                 r = tt_get_bytes(&rd, "record", offsets[i + 1] - offsets[i], &raw);
                 if (r < 0)
                         return r;
-                (*entries)[*n + i] = (LogEntry) {
+                (*entries)[*n + i] = (LogEntry){
                         .record = records[i],
                         .identity = history_record_identity(seq, raw, offsets[i + 1] - offsets[i]),
                 };
@@ -114,12 +120,18 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
         if (r < 0) {
                 /* 0x1F RECORD_NOT_EXIST: some locks say "nothing (more)" this way. */
                 if (r == -EREMOTEIO && op->result.status.lock_error == 0x1F)
-                        op->result.status = (OpStatus) {};
+                        op->result.status = (OpStatus){};
                 finish(op);
                 return 0;
         }
-        r = log_page_parse(reply->data, reply->data_len, &total, &next, &op->entries, &op->n_entries,
-                           LOG_READ_MAX_RECORDS);
+        r = log_page_parse(
+                reply->data,
+                reply->data_len,
+                &total,
+                &next,
+                &op->entries,
+                &op->n_entries,
+                LOG_READ_MAX_RECORDS);
         if (r < 0) {
                 op_fail(&op->result.status, TTLOCK_CMD_GET_OPERATE_LOG, r);
                 finish(op);
@@ -147,7 +159,8 @@ static void request_page(LogReadOp *op) {
         ttlock_log_request_encode(&w, op->sequence);
         r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, op->keys.aes_key, 0, on_page, op);
+                r = link_job_send(
+                        op->job, TTLOCK_CMD_GET_OPERATE_LOG, buf, len, op->keys.aes_key, 0, on_page, op);
         if (r < 0) {
                 op_fail(&op->result.status, TTLOCK_CMD_GET_OPERATE_LOG, r);
                 finish(op);
@@ -176,7 +189,7 @@ int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *us
         op = calloc(1, sizeof(LogReadOp));
         if (!op)
                 return -ENOMEM;
-        *op = (LogReadOp) { .keys = *keys, .done = done, .userdata = userdata };
+        *op = (LogReadOp){ .keys = *keys, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

@@ -36,5 +36,11 @@ void log_read_op_cancel(LogReadOp *op);
 /* Decode one reply page (total ‖ next ‖ records) into entries, appending to (*entries, *n) (at most
  * max in all); returns how many were added. A record's position, used for its identity, is taken
  * as next − (records in the page) + its index (§4.3 paging). Exposed for the tests. */
-int log_page_parse(const uint8_t *data, size_t len, uint16_t *ret_total, uint16_t *ret_next,
-                   LogEntry **entries, size_t *n, size_t max);
+int log_page_parse(
+        const uint8_t *data,
+        size_t len,
+        uint16_t *ret_total,
+        uint16_t *ret_next,
+        LogEntry **entries,
+        size_t *n,
+        size_t max);

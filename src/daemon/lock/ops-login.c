@@ -15,7 +15,9 @@ int op_login_send_admin(LinkJob *job, const OpKeys *keys, LinkReplyHandler handl
         assert(job);
 
         /* §4.3 CHECK_ADMIN: adminPs ‖ lockFlagPos (3) ‖ uid. */
-        r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest){
+        r = ttlock_check_admin_request_encode(
+                &w,
+                &(TTCheckAdminRequest){
                         .admin_ps = keys->admin_ps,
                         .lock_flag_pos = keys->lock_flag_pos,
                         .uid = keys->uid,

@@ -173,10 +173,12 @@ static int build_request(PairOp *op, TTWriter *w) {
                 ttlock_get_aes_key_request_encode(w);
                 return 0;
         case STEP_ADD_ADMIN:
-                ttlock_add_admin_request_encode(w, &(TTAddAdminRequest) {
-                                                        .admin_ps = op->record->admin_ps,
-                                                        .unlock_key = op->record->unlock_key,
-                                                });
+                ttlock_add_admin_request_encode(
+                        w,
+                        &(TTAddAdminRequest){
+                                .admin_ps = op->record->admin_ps,
+                                .unlock_key = op->record->unlock_key,
+                        });
                 return 0;
         case STEP_TIME_CALIBRATE:
                 r = op_lock_time_now(&now);
@@ -188,22 +190,23 @@ static int build_request(PairOp *op, TTWriter *w) {
         case STEP_OPERATE_FINISHED:
                 return 0; /* empty requests (§4.3) */
         case STEP_SWITCH:
-                return ttlock_switch_request_encode(w, &(TTSwitchRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+                return ttlock_switch_request_encode(
+                        w, &(TTSwitchRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_AUDIO:
-                return ttlock_audio_request_encode(w, &(TTAudioRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+                return ttlock_audio_request_encode(w, &(TTAudioRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_SHOW_PASSWORD:
                 return ttlock_show_password_request_encode(
                         w, &(TTToggleRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_LAMP:
-                return ttlock_lamp_request_encode(w, &(TTLampRequest) { .op = TTLOCK_SETTING_QUERY }, NULL);
+                return ttlock_lamp_request_encode(w, &(TTLampRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_INIT_PASSWORDS:
                 return build_init_passwords(w);
         case STEP_AUTO_LOCK:
-                return ttlock_auto_lock_request_encode(w, &(TTAutoLockRequest) { .op = TTLOCK_SETTING_QUERY },
-                                                       NULL);
+                return ttlock_auto_lock_request_encode(
+                        w, &(TTAutoLockRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_REMOTE_UNLOCK:
-                return ttlock_remote_unlock_request_encode(w, &(TTToggleRequest) { .op = TTLOCK_SETTING_QUERY },
-                                                           NULL);
+                return ttlock_remote_unlock_request_encode(
+                        w, &(TTToggleRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
         case STEP_SET_ADMIN_CODE:
                 for (size_t i = 0; i < ADMIN_PASSCODE_DIGITS; i++) {
                         r = op_random_below(10, &v);
@@ -325,10 +328,11 @@ static int take_optional(PairOp *op, const TTReply *reply) {
                 r = ttlock_device_info_reply_decode(reply->data, reply->data_len, &d, NULL);
                 if (r < 0)
                         return r;
-                return lock_record_set_string(op->step == STEP_MODEL      ? &rec->model :
-                                              op->step == STEP_HARDWARE ? &rec->hardware_revision :
-                                                                          &rec->firmware_revision,
-                                              d.text);
+                return lock_record_set_string(
+                        op->step == STEP_MODEL              ? &rec->model
+                                : op->step == STEP_HARDWARE ? &rec->hardware_revision
+                                                            : &rec->firmware_revision,
+                        d.text);
         }
         default:
                 return 0;
@@ -343,8 +347,9 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
 
         if (op->step == STEP_ADD_ADMIN && error == -ENODATA) {
                 /* §2.4: an ADD_ADMIN reply without data = "not in setting mode". */
-                op->status = (OpStatus) { .error = -EREMOTEIO, .command = command,
-                                          .lock_error = 0x07 /* LOCK_IS_IN_NO_SETTING_MODE */ };
+                op->status = (OpStatus){ .error = -EREMOTEIO,
+                                         .command = command,
+                                         .lock_error = 0x07 /* LOCK_IS_IN_NO_SETTING_MODE */ };
                 finish(op);
                 return 0;
         }
@@ -389,8 +394,11 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
 
         case STEP_OPERATE_FINISHED:
                 if (r < 0)
-                        log_warning("%s: OPERATE_FINISHED failed (%d/0x%02x); the lock has our admin anyway.",
-                                    op->record->address, r, st.lock_error);
+                        log_warning(
+                                "%s: OPERATE_FINISHED failed (%d/0x%02x); the lock has our admin anyway.",
+                                op->record->address,
+                                r,
+                                st.lock_error);
                 op->step++;
                 finish(op);
                 return 0;
@@ -400,9 +408,12 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                         r = take_optional(op, reply);
                 if (r < 0)
                         /* §5.1/§9.5: optional steps fail on some firmware; pairing goes on. */
-                        log_info("%s: optional pairing step %s failed (%d/0x%02x), continuing.",
-                                 op->record->address, ttlock_command_name(command) ?: "?", r,
-                                 r == -EREMOTEIO ? st.lock_error : 0);
+                        log_info(
+                                "%s: optional pairing step %s failed (%d/0x%02x), continuing.",
+                                op->record->address,
+                                ttlock_command_name(command) ?: "?",
+                                r,
+                                r == -EREMOTEIO ? st.lock_error : 0);
                 if (r == -ENOTCONN || r == -ETIMEDOUT || r == -ECANCELED) {
                         /* Nothing more will get through this connection; what we have is enough. */
                         op->step = _STEP_MAX;
@@ -437,8 +448,11 @@ static void run_step(PairOp *op) {
         erase_memory(buf, sizeof(buf));
         if (r < 0) {
                 if (op->step > STEP_ADD_ADMIN && r != -ENOTCONN && r != -ECANCELED) {
-                        log_info("%s: cannot send optional pairing step %s: %d", op->record->address,
-                                 ttlock_command_name(step_command(op->step)) ?: "?", r);
+                        log_info(
+                                "%s: cannot send optional pairing step %s: %d",
+                                op->record->address,
+                                ttlock_command_name(step_command(op->step)) ?: "?",
+                                r);
                         op->step++;
                         run_step(op);
                         return;
@@ -458,8 +472,13 @@ static void on_start(LinkJob *job, int error, void *userdata) {
         run_step(op);
 }
 
-int pair_op_start(Link *link, const char *address, PairKeysReady keys_ready, PairDone done, void *userdata,
-                  PairOp **ret) {
+int pair_op_start(
+        Link *link,
+        const char *address,
+        PairKeysReady keys_ready,
+        PairDone done,
+        void *userdata,
+        PairOp **ret) {
         PairOp *op;
         int r;
 
@@ -468,7 +487,7 @@ int pair_op_start(Link *link, const char *address, PairKeysReady keys_ready, Pai
         op = calloc(1, sizeof(PairOp));
         if (!op)
                 return -ENOMEM;
-        *op = (PairOp) { .keys_ready = keys_ready, .done = done, .userdata = userdata };
+        *op = (PairOp){ .keys_ready = keys_ready, .done = done, .userdata = userdata };
         memcpy(op->key, ttlock_default_key, TTLOCK_KEY_SIZE);
 
         r = lock_record_new(address, &op->record);

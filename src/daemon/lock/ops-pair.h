@@ -23,6 +23,11 @@ typedef int (*PairKeysReady)(const LockRecord *record, void *userdata);
 /* record: what was learnt, ownership passes to the callee (NULL when ADD_ADMIN never succeeded). */
 typedef void (*PairDone)(const OpStatus *status, LockRecord *record, void *userdata);
 
-int pair_op_start(Link *link, const char *address, PairKeysReady keys_ready, PairDone done, void *userdata,
-                  PairOp **ret);
+int pair_op_start(
+        Link *link,
+        const char *address,
+        PairKeysReady keys_ready,
+        PairDone done,
+        void *userdata,
+        PairOp **ret);
 void pair_op_cancel(PairOp *op);

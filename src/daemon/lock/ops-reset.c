@@ -50,7 +50,7 @@ static int on_reset(LinkJob *job, int error, const TTReply *reply, void *userdat
                 finish(op, false);
                 return 0;
         }
-        op->status = (OpStatus) {};
+        op->status = (OpStatus){};
         finish(op, true);
         return 0;
 }
@@ -63,8 +63,8 @@ static int on_random(LinkJob *job, int error, const TTReply *reply, void *userda
                 finish(op, false);
                 return 0;
         }
-        r = link_job_send(op->job, TTLOCK_CMD_RESET_LOCK, NULL, 0, op->keys.aes_key, RESET_TIMEOUT_USEC, on_reset,
-                          op);
+        r = link_job_send(
+                op->job, TTLOCK_CMD_RESET_LOCK, NULL, 0, op->keys.aes_key, RESET_TIMEOUT_USEC, on_reset, op);
         if (r < 0)
                 fail(op, TTLOCK_CMD_RESET_LOCK, r);
         return 0;
@@ -90,7 +90,8 @@ static int on_admin(LinkJob *job, int error, const TTReply *reply, void *userdat
         ttlock_check_random_request_encode(&w, ttlock_unlock_sum(c.ps_from_lock, op->keys.unlock_key));
         r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, TTLOCK_CMD_CHECK_RANDOM, buf, len, op->keys.aes_key, 0, on_random, op);
+                r = link_job_send(
+                        op->job, TTLOCK_CMD_CHECK_RANDOM, buf, len, op->keys.aes_key, 0, on_random, op);
         if (r < 0)
                 fail(op, TTLOCK_CMD_CHECK_RANDOM, r);
         return 0;
@@ -107,15 +108,18 @@ static void on_start(LinkJob *job, int error, void *userdata) {
                 op->job = NULL;
                 return fail(op, 0, error);
         }
-        r = ttlock_check_admin_request_encode(&w, &(TTCheckAdminRequest) {
-                                                      .admin_ps = op->keys.admin_ps,
-                                                      .lock_flag_pos = op->keys.lock_flag_pos,
-                                                      .uid = op->keys.uid,
-                                              });
+        r = ttlock_check_admin_request_encode(
+                &w,
+                &(TTCheckAdminRequest){
+                        .admin_ps = op->keys.admin_ps,
+                        .lock_flag_pos = op->keys.lock_flag_pos,
+                        .uid = op->keys.uid,
+                });
         if (r >= 0)
                 r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, TTLOCK_CMD_CHECK_ADMIN, buf, len, op->keys.aes_key, 0, on_admin, op);
+                r = link_job_send(
+                        op->job, TTLOCK_CMD_CHECK_ADMIN, buf, len, op->keys.aes_key, 0, on_admin, op);
         if (r < 0)
                 fail(op, TTLOCK_CMD_CHECK_ADMIN, r);
 }
@@ -129,7 +133,7 @@ int reset_op_start(Link *link, const OpKeys *keys, ResetDone done, void *userdat
         op = calloc(1, sizeof(ResetOp));
         if (!op)
                 return -ENOMEM;
-        *op = (ResetOp) { .keys = *keys, .done = done, .userdata = userdata };
+        *op = (ResetOp){ .keys = *keys, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

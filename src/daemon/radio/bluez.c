@@ -30,7 +30,7 @@ typedef struct Adapter {
         char *path;
         Radio *radio;
         bool powered;
-        bool scan_on; /* the RadioSet wants this adapter to scan */
+        bool scan_on;        /* the RadioSet wants this adapter to scan */
         bool scan_requested; /* we asked BlueZ to scan on it */
         struct Adapter *next;
 } Adapter;
@@ -126,8 +126,14 @@ static Adapter *adapter_get(Bluez *b, const char *path, size_t len) {
         a->bluez = b;
         a->path = TAKE_PTR(p);
         name = strrchr(a->path, '/');
-        r = radio_new(b->radios, RADIO_KIND_BLUEZ, name ? name + 1 : a->path, a->path, &bluez_radio_ops, a,
-                      &a->radio);
+        r = radio_new(
+                b->radios,
+                RADIO_KIND_BLUEZ,
+                name ? name + 1 : a->path,
+                a->path,
+                &bluez_radio_ops,
+                a,
+                &a->radio);
         if (r < 0) {
                 free(a->path);
                 free(a);
@@ -260,7 +266,8 @@ static int on_start_notify(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-static int characteristic_call_new(Bluez *b, Device *d, bool notify, const char *member, sd_bus_message **ret) {
+static int
+characteristic_call_new(Bluez *b, Device *d, bool notify, const char *member, sd_bus_message **ret) {
         const char *path = notify ? d->notify_path : d->write_path;
 
         if (!b->owner)
@@ -358,7 +365,8 @@ static int radio_op_connect(Radio *radio, RadioConn *c, uint64_t timeout_usec) {
                 /* Already up (another client, or ours from before a restart): notifications only. */
                 r = conn_subscribe(b, d);
         else {
-                r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Connect");
+                r = sd_bus_message_new_method_call(
+                        b->bus, &m, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Connect");
                 if (r >= 0)
                         r = sd_bus_call_async(b->bus, &d->conn_slot, m, on_connect, d, timeout_usec);
                 if (r >= 0)
@@ -378,7 +386,10 @@ static int on_write(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         int error = call_reply_error(reply, &e);
 
         if (error < 0)
-                log_debug("%s: write failed: %s", w->device ? w->device->path : "device", e->message ?: e->name);
+                log_debug(
+                        "%s: write failed: %s",
+                        w->device ? w->device->path : "device",
+                        e->message ?: e->name);
         /* Out of the device's list before the callback, which may send the next chunk or free the
          * connection; sd-bus frees w (the slot's destroy callback) once we return. */
         pending_write_unlink(w);
@@ -404,8 +415,8 @@ static int radio_op_write(Radio *radio, RadioConn *c, const uint8_t *data, size_
                 r = sd_bus_message_append_array(m, 'y', data, len);
         /* doc/protocol.md §1.3: "command" only when the characteristic offers nothing else. */
         if (r >= 0)
-                r = sd_bus_message_append(m, "a{sv}", 1, "type", "s",
-                                          d->write_without_response ? "command" : "request");
+                r = sd_bus_message_append(
+                        m, "a{sv}", 1, "type", "s", d->write_without_response ? "command" : "request");
         if (r < 0)
                 return r;
         w = calloc(1, sizeof(PendingWrite));
@@ -425,8 +436,8 @@ static int radio_op_write(Radio *radio, RadioConn *c, const uint8_t *data, size_
 
 static void device_disconnect(Bluez *b, Device *d) {
         if (b->owner)
-                (void) sd_bus_call_method_async(b->bus, NULL, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Disconnect",
-                                                NULL, NULL, NULL);
+                (void) sd_bus_call_method_async(
+                        b->bus, NULL, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Disconnect", NULL, NULL, NULL);
 }
 
 static void radio_op_disconnect(Radio *radio, RadioConn *c) {
@@ -466,8 +477,10 @@ static int on_start_discovery(sd_bus_message *reply, void *userdata, sd_bus_erro
 
         /* InProgress means another client of BlueZ already started it on our behalf too: fine. */
         if (e && !sd_bus_error_has_name(e, "org.bluez.Error.InProgress"))
-                log_warning("Could not start LE scanning on %s: %s", sd_bus_message_get_path(reply) ?: "adapter",
-                            e->message ?: e->name);
+                log_warning(
+                        "Could not start LE scanning on %s: %s",
+                        sd_bus_message_get_path(reply) ?: "adapter",
+                        e->message ?: e->name);
         return 0;
 }
 
@@ -482,20 +495,48 @@ static void adapter_update_scan(Bluez *b, Adapter *a) {
 
                 /* Transport le, duplicates on: every advert carries the flags byte that tells of new
                  * log records and of the bolt (doc/protocol.md §1.5, §7); only TTLock's service. */
-                r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, a->path, BLUEZ_ADAPTER,
-                                                   "SetDiscoveryFilter");
+                r = sd_bus_message_new_method_call(
+                        b->bus, &m, BLUEZ_SERVICE, a->path, BLUEZ_ADAPTER, "SetDiscoveryFilter");
                 if (r >= 0)
-                        r = sd_bus_message_append(m, "a{sv}", 3, "Transport", "s", "le", "DuplicateData", "b", 1,
-                                                  "UUIDs", "as", 1, UUID_TTLOCK_SERVICE);
+                        r = sd_bus_message_append(
+                                m,
+                                "a{sv}",
+                                3,
+                                "Transport",
+                                "s",
+                                "le",
+                                "DuplicateData",
+                                "b",
+                                1,
+                                "UUIDs",
+                                "as",
+                                1,
+                                UUID_TTLOCK_SERVICE);
                 if (r >= 0)
                         r = sd_bus_call_async(b->bus, NULL, m, NULL, NULL, 0);
                 if (r < 0)
                         log_warning_errno(r, "Failed to set the discovery filter on %s: %m", a->path);
-                r = sd_bus_call_method_async(b->bus, NULL, BLUEZ_SERVICE, a->path, BLUEZ_ADAPTER, "StartDiscovery",
-                                             on_start_discovery, NULL, NULL);
+                r = sd_bus_call_method_async(
+                        b->bus,
+                        NULL,
+                        BLUEZ_SERVICE,
+                        a->path,
+                        BLUEZ_ADAPTER,
+                        "StartDiscovery",
+                        on_start_discovery,
+                        NULL,
+                        NULL);
         } else
-                r = sd_bus_call_method_async(b->bus, NULL, BLUEZ_SERVICE, a->path, BLUEZ_ADAPTER, "StopDiscovery",
-                                             NULL, NULL, NULL);
+                r = sd_bus_call_method_async(
+                        b->bus,
+                        NULL,
+                        BLUEZ_SERVICE,
+                        a->path,
+                        BLUEZ_ADAPTER,
+                        "StopDiscovery",
+                        NULL,
+                        NULL,
+                        NULL);
         if (r < 0) {
                 log_warning_errno(r, "Failed to %s discovery on %s: %m", on ? "start" : "stop", a->path);
                 return;
@@ -825,7 +866,8 @@ static int handle_device(Bluez *b, const char *path, sd_bus_message *m) {
                         return sd_bus_message_skip(m, "a{sv}");
                 if (hashmap_size(b->devices) >= BLUEZ_DEVICES_MAX) {
                         if (!b->warned_full)
-                                log_warning("Ignoring new BlueZ devices: already %u known.", BLUEZ_DEVICES_MAX);
+                                log_warning(
+                                        "Ignoring new BlueZ devices: already %u known.", BLUEZ_DEVICES_MAX);
                         b->warned_full = true;
                         return sd_bus_message_skip(m, "a{sv}");
                 }
@@ -1109,9 +1151,16 @@ static void set_owner(Bluez *b, const char *owner) {
                 log_oom();
                 return;
         }
-        (void) sd_bus_call_method_async(b->bus, &b->objects_slot, BLUEZ_SERVICE, "/",
-                                        "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                                        on_managed_objects, b, NULL);
+        (void) sd_bus_call_method_async(
+                b->bus,
+                &b->objects_slot,
+                BLUEZ_SERVICE,
+                "/",
+                "org.freedesktop.DBus.ObjectManager",
+                "GetManagedObjects",
+                on_managed_objects,
+                b,
+                NULL);
 }
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -1151,26 +1200,61 @@ int bluez_new(sd_bus *bus, RadioSet *radios, Bluez **ret) {
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal_async(bus, &b->owner_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, b);
+        r = sd_bus_match_signal_async(
+                bus,
+                &b->owner_slot,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameOwnerChanged",
+                on_name_owner_changed,
+                NULL,
+                b);
         if (r >= 0)
-                r = sd_bus_match_signal_async(bus, &b->added_slot, NULL, "/", "org.freedesktop.DBus.ObjectManager",
-                                              "InterfacesAdded", on_interfaces_added, NULL, b);
+                r = sd_bus_match_signal_async(
+                        bus,
+                        &b->added_slot,
+                        NULL,
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesAdded",
+                        on_interfaces_added,
+                        NULL,
+                        b);
         if (r >= 0)
-                r = sd_bus_match_signal_async(bus, &b->removed_slot, NULL, "/",
-                                              "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                                              on_interfaces_removed, NULL, b);
+                r = sd_bus_match_signal_async(
+                        bus,
+                        &b->removed_slot,
+                        NULL,
+                        "/",
+                        "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesRemoved",
+                        on_interfaces_removed,
+                        NULL,
+                        b);
         if (r >= 0)
-                r = sd_bus_add_match_async(bus, &b->props_slot,
-                                           "type='signal',interface='org.freedesktop.DBus.Properties',"
-                                           "member='PropertiesChanged',path_namespace='/org/bluez'",
-                                           on_properties_changed, NULL, b);
+                r = sd_bus_add_match_async(
+                        bus,
+                        &b->props_slot,
+                        "type='signal',interface='org.freedesktop.DBus.Properties',"
+                        "member='PropertiesChanged',path_namespace='/org/bluez'",
+                        on_properties_changed,
+                        NULL,
+                        b);
         if (r < 0)
                 return r;
         /* The match for NameOwnerChanged is installed before we ask, so no change can slip between. */
-        r = sd_bus_call_method_async(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetNameOwner", on_get_name_owner, b, "s",
-                                     BLUEZ_SERVICE);
+        r = sd_bus_call_method_async(
+                bus,
+                NULL,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                on_get_name_owner,
+                b,
+                "s",
+                BLUEZ_SERVICE);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(b);

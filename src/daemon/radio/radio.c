@@ -201,8 +201,14 @@ bool radio_set_knows(RadioSet *s, const char *address) {
 
 /* ---- radios ------------------------------------------------------------------------------------ */
 
-int radio_new(RadioSet *s, RadioKind kind, const char *name, const char *backend_path, const RadioOps *ops,
-              void *backend_data, Radio **ret) {
+int radio_new(
+        RadioSet *s,
+        RadioKind kind,
+        const char *name,
+        const char *backend_path,
+        const RadioOps *ops,
+        void *backend_data,
+        Radio **ret) {
         Radio *r;
 
         assert(s);
@@ -379,8 +385,13 @@ void radio_device_lost(Radio *r, const char *address) {
 
 /* ---- connections ------------------------------------------------------------------------------- */
 
-int radio_connect(Radio *r, const char *address, uint64_t timeout_usec, const RadioConnCallbacks *cb,
-                  void *userdata, RadioConn **ret) {
+int radio_connect(
+        Radio *r,
+        const char *address,
+        uint64_t timeout_usec,
+        const RadioConnCallbacks *cb,
+        void *userdata,
+        RadioConn **ret) {
         RadioConn *c;
         int res;
 
@@ -528,7 +539,8 @@ void radio_conn_closed(RadioConn *c, int error) {
         assert(c);
 
         if (!c->reported_ready) {
-                radio_conn_ready(c, error < 0 ? error : -ENOTCONN, "the connection was lost while setting up");
+                radio_conn_ready(
+                        c, error < 0 ? error : -ENOTCONN, "the connection was lost while setting up");
                 return;
         }
         if (c->reported_closed)

@@ -65,8 +65,13 @@ typedef struct RadioConnCallbacks {
 
 /* Open a connection to address through r (the RadioSet's choice: radio_set_best()). The outcome comes
  * through cb->ready, never from inside this call. timeout_usec bounds one connect attempt at the radio. */
-int radio_connect(Radio *r, const char *address, uint64_t timeout_usec, const RadioConnCallbacks *cb,
-                  void *userdata, RadioConn **ret);
+int radio_connect(
+        Radio *r,
+        const char *address,
+        uint64_t timeout_usec,
+        const RadioConnCallbacks *cb,
+        void *userdata,
+        RadioConn **ret);
 /* One write to the device's write characteristic (≤ 20 bytes). done is called once, from the event
  * loop, unless the connection is freed first. */
 typedef void (*RadioWriteDone)(RadioConn *c, int error, void *userdata);
@@ -114,7 +119,7 @@ Radio *const *radio_set_radios(RadioSet *s);
 /* ---- one radio ----------------------------------------------------------------------------------- */
 
 RadioKind radio_kind(const Radio *r);
-const char *radio_name(const Radio *r);        /* "hci0", a proxy's configured name */
+const char *radio_name(const Radio *r);         /* "hci0", a proxy's configured name */
 const char *radio_backend_path(const Radio *r); /* BlueZ: the adapter's object path; NULL otherwise */
 bool radio_available(const Radio *r);
 
@@ -134,8 +139,14 @@ typedef struct RadioOps {
         void (*set_scan)(Radio *r, bool on);
 } RadioOps;
 
-int radio_new(RadioSet *s, RadioKind kind, const char *name, const char *backend_path, const RadioOps *ops,
-              void *backend_data, Radio **ret);
+int radio_new(
+        RadioSet *s,
+        RadioKind kind,
+        const char *name,
+        const char *backend_path,
+        const RadioOps *ops,
+        void *backend_data,
+        Radio **ret);
 /* The radio and every device only it listed go (device_lost); its connections must be closed first. */
 Radio *radio_free(Radio *r);
 void *radio_backend_data(const Radio *r);

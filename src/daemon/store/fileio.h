@@ -47,4 +47,3 @@ int move_aside_broken_at(int dir_fd, const char *name, char **ret_name);
 bool is_tmp_file_name(const char *name);
 
 int fsync_dir_fd(int dir_fd);
-
