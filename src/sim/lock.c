@@ -598,6 +598,11 @@ static bool need_empty(Exchange *x) {
         return false;
 }
 
+/* A fault armed through Sim1.InjectFault, for this command. */
+static bool fault_due(SimLock *l, SimFault f, uint8_t command) {
+        return l->faults[f] > 0 && (l->fault_command[f] == 0 || l->fault_command[f] == command);
+}
+
 static int do_get_aes_key(Exchange *x) {
         SimLock *l = x->l;
         uint8_t key[TTLOCK_KEY_SIZE];
@@ -1553,16 +1558,16 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
         }
 
 reply:
-        if (l->faults[SIM_FAULT_DROP_CONNECTION] > 0) {
+        if (fault_due(l, SIM_FAULT_DROP_CONNECTION, x.command)) {
                 l->faults[SIM_FAULT_DROP_CONNECTION]--;
                 bluez_device_disconnect(l, "drop-connection fault");
                 return;
         }
-        if (l->faults[SIM_FAULT_NO_REPLY] > 0) {
+        if (fault_due(l, SIM_FAULT_NO_REPLY, x.command)) {
                 l->faults[SIM_FAULT_NO_REPLY]--;
                 return;
         }
-        if (l->faults[SIM_FAULT_BAD_CRC] > 0) {
+        if (fault_due(l, SIM_FAULT_BAD_CRC, x.command)) {
                 l->faults[SIM_FAULT_BAD_CRC]--;
                 bad_crc = true;
         }

@@ -149,6 +149,9 @@ struct SimLock {
         uint64_t idle_drop_at;
         sd_event_source *timer; /* one per lock, only while something is pending */
         unsigned faults[_SIM_FAULT_MAX];
+        /* Sim1.InjectFault("no-reply@ADD_ADMIN", n): only exchanges of this command spend the fault;
+         * 0 = any command. */
+        uint8_t fault_command[_SIM_FAULT_MAX];
 
         /* BlueZ view (bluez-*.c) */
         bool visible;       /* Device1 exported */

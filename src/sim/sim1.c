@@ -12,6 +12,7 @@
 #include "radio.h"
 #include "settings.h"
 #include "sim-util.h"
+#include "command.h"
 #include "sim1.h"
 
 
@@ -157,24 +158,47 @@ static const char *const fault_names[_SIM_FAULT_MAX] = {
         [SIM_FAULT_REFUSE_CONNECT] = "refuse-connect",
 };
 
+/* "no-reply" or "no-reply@ADD_ADMIN": a fault, and optionally the one command (by its name in
+ * doc/protocol.md §4.1) whose exchanges spend it, so that a test can break exactly one step of a flow. */
 static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
-        const char *kind;
+        const char *spec, *at;
+        char kind[32];
+        uint8_t command = 0;
         uint32_t count;
         int r;
 
-        r = sd_bus_message_read(m, "su", &kind, &count);
+        r = sd_bus_message_read(m, "su", &spec, &count);
         if (r < 0)
                 return r;
+        at = strchr(spec, '@');
+        if (at) {
+                bool found = false;
+
+                for (unsigned c = 1; c < 256 && !found; c++)
+                        if (ttlock_command_name((uint8_t) c) && streq(ttlock_command_name((uint8_t) c), at + 1)) {
+                                command = (uint8_t) c;
+                                found = true;
+                        }
+                if (!found)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown command \"%.32s\" (a name like ADD_ADMIN or UNLOCK)",
+                                                 at + 1);
+        }
+        snprintf(kind, sizeof(kind), "%.*s", at ? (int) (at - spec) : (int) strlen(spec), spec);
         for (size_t i = 0; i < _SIM_FAULT_MAX; i++)
                 if (streq(kind, fault_names[i])) {
+                        if (command && i == SIM_FAULT_REFUSE_CONNECT)
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                        "refuse-connect applies to connections, not commands");
                         l->faults[i] = count;
+                        l->fault_command[i] = command;
                         return sd_bus_reply_method_return(m, NULL);
                 }
         return sd_bus_error_setf(
                 error,
                 SD_BUS_ERROR_INVALID_ARGS,
-                "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect)",
+                "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect[@COMMAND])",
                 kind);
 }
 

@@ -17,6 +17,7 @@
 #include "ops-log.h"
 #include "ops-pair.h"
 #include "ops-reset.h"
+#include "ops-verify.h"
 #include "pairing.h"
 #include "reply.h"
 #include "tt-test.h"
@@ -36,6 +37,7 @@ typedef enum Behaviour {
         ANSWER_GARBAGE, /* SUCCESS without the data the command needs */
         ANSWER_SILENT,
         ANSWER_DROP,
+        ANSWER_GARBLED, /* SUCCESS with the usual data, in a frame whose CRC breaks on the way */
 } Behaviour;
 
 typedef struct Script {
@@ -104,6 +106,9 @@ static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTW
                 return FAKE_SILENT;
         case ANSWER_DROP:
                 return FAKE_DROP;
+        case ANSWER_GARBLED:
+                s->fake->bad_crc = 1;
+                break;
         case ANSWER_OK:
                 break;
         }
@@ -471,39 +476,62 @@ END_TEST
 
 /* ---- pairing ----------------------------------------------------------------------------- */
 
-typedef struct PairOutcome {
+typedef struct PairResult {
         bool done;
         OpStatus status;
+        PairOutcome outcome;
         LockRecord *record;
-        unsigned keys_ready;
-        size_t commands_at_keys_ready;
+        /* The owner's saves of the keys: before ADD_ADMIN (provisional) and once the lock took them. */
+        unsigned provisional_saves, final_saves;
+        size_t commands_at_provisional, commands_at_final;
+        int save_error; /* what the owner's save returns (a full disk) */
         FakeLock *fake;
-} PairOutcome;
+} PairResult;
 
-static int on_keys(const LockRecord *record, void *userdata) {
-        PairOutcome *o = userdata;
+static int on_save_keys(LockRecord *record, bool provisional, void *userdata) {
+        PairResult *o = userdata;
 
-        o->keys_ready++;
-        o->commands_at_keys_ready = o->fake->n_commands;
         ck_assert(memcmp(record->aes_key, lock_key, TTLOCK_KEY_SIZE) == 0);
+        if (o->save_error < 0)
+                return o->save_error;
+        if (provisional) {
+                o->provisional_saves++;
+                o->commands_at_provisional = o->fake->n_commands;
+        } else {
+                o->final_saves++;
+                o->commands_at_final = o->fake->n_commands;
+        }
         return 0;
 }
 
-static void on_pair_done(const OpStatus *status, LockRecord *record, void *userdata) {
-        PairOutcome *o = userdata;
+static void on_pair_done(const OpStatus *status, PairOutcome outcome, LockRecord *record, void *userdata) {
+        PairResult *o = userdata;
 
         o->done = true;
         o->status = *status;
+        o->outcome = outcome;
         o->record = record;
 }
 
-static void run_pairing(World *w, PairOutcome *o) {
+static void run_pairing_saving(World *w, PairResult *o, int save_error) {
         PairOp *op = NULL;
 
         memcpy(w->fake.key, ttlock_default_key, TTLOCK_KEY_SIZE); /* factory-fresh */
-        *o = (PairOutcome){ .fake = &w->fake };
-        ck_assert_int_ge(pair_op_start(w->link, "AA:BB:CC:00:00:01", on_keys, on_pair_done, o, &op), 0);
+        *o = (PairResult){ .fake = &w->fake, .save_error = save_error };
+        ck_assert_int_ge(pair_op_start(w->link, "AA:BB:CC:00:00:01", on_save_keys, on_pair_done, o, &op), 0);
         ck_assert(fake_run_until(&w->fake, &o->done, 20 * SEC));
+}
+
+static void run_pairing(World *w, PairResult *o) {
+        run_pairing_saving(w, o, 0);
+}
+
+static unsigned count_commands(World *w, uint8_t command) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < w->fake.n_commands; i++)
+                n += w->fake.commands[i] == command;
+        return n;
 }
 
 static void assert_commands(World *w, const uint8_t *want, size_t n) {
@@ -525,7 +553,7 @@ START_TEST(test_pair_all_optional_steps_refused) {
         /* §5.1, in the official order, every feature-dependent step included. */
         static const uint8_t want[] = { 0x19, 0x56, 0x43, 0x01, 0x68, 0x62, 0x59, 0x36, 0x67,
                                         0x65, 0x53, 0x31, 0x37, 0x90, 0x90, 0x90, 0x90, 0x57 };
-        PairOutcome o;
+        PairResult o;
         World w;
 
         world_init(&w);
@@ -539,9 +567,13 @@ START_TEST(test_pair_all_optional_steps_refused) {
 
         run_pairing(&w, &o);
         assert_commands(&w, want, ELEMENTSOF(want));
-        /* The keys went to the owner right after ADD_ADMIN, before anything else was sent. */
-        ck_assert_uint_eq(o.keys_ready, 1);
-        ck_assert_uint_eq(o.commands_at_keys_ready, 2);
+        /* The keys went to disk before ADD_ADMIN, and were confirmed right after it, before anything
+         * else was sent. */
+        ck_assert_uint_eq(o.provisional_saves, 1);
+        ck_assert_uint_eq(o.commands_at_provisional, 1);
+        ck_assert_uint_eq(o.final_saves, 1);
+        ck_assert_uint_eq(o.commands_at_final, 2);
+        ck_assert_int_eq(o.outcome, PAIR_ADMIN);
         ck_assert_int_eq(o.status.error, 0);
         ck_assert_ptr_nonnull(o.record);
         ck_assert(ttlock_features_has(&o.record->features, TTLOCK_FEATURE_LAMP));
@@ -556,7 +588,7 @@ END_TEST
 START_TEST(test_pair_optional_steps_odd_answers) {
         static const uint8_t want[] = { 0x19, 0x56, 0x43, 0x01, 0x68, 0x53,
                                         0x31, 0x90, 0x90, 0x90, 0x90, 0x57 };
-        PairOutcome o;
+        PairResult o;
         World w;
 
         world_init(&w);
@@ -580,14 +612,15 @@ START_TEST(test_pair_optional_steps_odd_answers) {
 END_TEST
 
 START_TEST(test_pair_lock_vanishes_after_add_admin) {
-        PairOutcome o;
+        PairResult o;
         World w;
 
         world_init(&w);
         w.script.behaviour[TTLOCK_CMD_SEARCH_DEVICE_FEATURE] = ANSWER_DROP;
         run_pairing(&w, &o);
         /* The lock holds our admin: the record comes back (the keys are already saved). */
-        ck_assert_uint_eq(o.keys_ready, 1);
+        ck_assert_uint_eq(o.final_saves, 1);
+        ck_assert_int_eq(o.outcome, PAIR_ADMIN);
         ck_assert_ptr_nonnull(o.record);
         ck_assert_uint_eq(w.fake.n_commands, 4);
         lock_record_free(o.record);
@@ -596,14 +629,16 @@ START_TEST(test_pair_lock_vanishes_after_add_admin) {
 END_TEST
 
 START_TEST(test_pair_not_in_setting_mode) {
-        PairOutcome o;
+        PairResult o;
         World w;
 
         world_init(&w);
         /* §4.3: ADD_ADMIN answered without data = not in setting mode. */
         w.script.behaviour[TTLOCK_CMD_ADD_ADMIN] = ANSWER_EMPTY;
         run_pairing(&w, &o);
-        ck_assert_uint_eq(o.keys_ready, 0);
+        ck_assert_uint_eq(o.provisional_saves, 1);
+        ck_assert_uint_eq(o.final_saves, 0);
+        ck_assert_int_eq(o.outcome, PAIR_NO_ADMIN);
         ck_assert_ptr_null(o.record);
         ck_assert_int_eq(o.status.error, -EREMOTEIO);
         ck_assert_uint_eq(o.status.lock_error, 0x07);
@@ -613,7 +648,7 @@ START_TEST(test_pair_not_in_setting_mode) {
 END_TEST
 
 START_TEST(test_pair_cancelled_by_link_free) {
-        PairOutcome o = {};
+        PairResult o = {};
         PairOp *op = NULL;
         World w;
 
@@ -621,7 +656,7 @@ START_TEST(test_pair_cancelled_by_link_free) {
         memcpy(w.fake.key, ttlock_default_key, TTLOCK_KEY_SIZE);
         o.fake = &w.fake;
         w.script.behaviour[TTLOCK_CMD_TIME_CALIBRATE] = ANSWER_SILENT;
-        ck_assert_int_ge(pair_op_start(w.link, "AA:BB:CC:00:00:01", on_keys, on_pair_done, &o, &op), 0);
+        ck_assert_int_ge(pair_op_start(w.link, "AA:BB:CC:00:00:01", on_save_keys, on_pair_done, &o, &op), 0);
         while (w.fake.n_commands < 3)
                 fake_run_for(&w.fake, 10 * MSEC);
         /* The owner goes away mid-pairing: the operation ends once, with its record. */
@@ -629,6 +664,143 @@ START_TEST(test_pair_cancelled_by_link_free) {
         ck_assert(o.done);
         ck_assert_ptr_nonnull(o.record);
         lock_record_free(o.record);
+        world_done(&w);
+}
+END_TEST
+
+/* The answer to ADD_ADMIN never comes, though the lock took the admin: ADD_ADMIN is not sent again (a
+ * lock with an admin would answer it with no data, read as "not in setting mode", and the keys would be
+ * thrown away); logging in as the new admin shows the lock has it, and pairing goes on. */
+START_TEST(test_pair_add_admin_answer_lost) {
+        static const uint8_t want[] = { 0x19, 0x56, 0x41, 0x30, 0x43, 0x01, 0x68, 0x53,
+                                        0x31, 0x90, 0x90, 0x90, 0x90, 0x57 };
+        PairResult o;
+        World w;
+
+        world_init(&w);
+        w.script.behaviour[TTLOCK_CMD_ADD_ADMIN] = ANSWER_SILENT;
+        run_pairing(&w, &o);
+        assert_commands(&w, want, ELEMENTSOF(want));
+        ck_assert_int_eq(o.outcome, PAIR_ADMIN);
+        ck_assert_int_eq(o.status.error, 0);
+        ck_assert_uint_eq(o.provisional_saves, 1);
+        ck_assert_uint_eq(o.final_saves, 1);
+        ck_assert_ptr_nonnull(o.record);
+        lock_record_free(o.record);
+        world_done(&w);
+}
+END_TEST
+
+/* A garbled answer to ADD_ADMIN is not answered by sending ADD_ADMIN again (§9.1's resend is for
+ * commands that may run twice). */
+START_TEST(test_pair_add_admin_answer_garbled) {
+        PairResult o;
+        World w;
+
+        world_init(&w);
+        w.script.behaviour[TTLOCK_CMD_ADD_ADMIN] = ANSWER_GARBLED;
+        run_pairing(&w, &o);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_ADD_ADMIN), 1);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_CHECK_ADMIN), 1);
+        ck_assert_int_eq(o.outcome, PAIR_ADMIN);
+        ck_assert_int_eq(o.status.error, 0);
+        ck_assert_ptr_nonnull(o.record);
+        lock_record_free(o.record);
+        world_done(&w);
+}
+END_TEST
+
+/* The answer is lost and the lock does not know the new admin: it never got ADD_ADMIN. Nothing is kept. */
+START_TEST(test_pair_add_admin_lost_and_not_taken) {
+        PairResult o;
+        World w;
+
+        world_init(&w);
+        w.script.behaviour[TTLOCK_CMD_ADD_ADMIN] = ANSWER_SILENT;
+        w.script.behaviour[TTLOCK_CMD_CHECK_ADMIN] = ANSWER_REFUSE;
+        w.script.error = 0x03; /* ADMIN_CHECK_ERROR (§4.4) */
+        run_pairing(&w, &o);
+        ck_assert_int_eq(o.outcome, PAIR_NO_ADMIN);
+        ck_assert_ptr_null(o.record);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_ADD_ADMIN), 1);
+        ck_assert_uint_eq(o.final_saves, 0);
+        world_done(&w);
+}
+END_TEST
+
+/* The connection drops with ADD_ADMIN in flight: nobody can tell now. The keys come back, marked for a
+ * check at the next contact. */
+START_TEST(test_pair_add_admin_link_dropped) {
+        PairResult o;
+        World w;
+
+        world_init(&w);
+        w.script.behaviour[TTLOCK_CMD_ADD_ADMIN] = ANSWER_DROP;
+        run_pairing(&w, &o);
+        ck_assert_int_eq(o.outcome, PAIR_ADMIN_UNKNOWN);
+        ck_assert_ptr_nonnull(o.record);
+        ck_assert_int_lt(o.status.error, 0);
+        ck_assert_uint_eq(o.provisional_saves, 1);
+        ck_assert_uint_eq(o.final_saves, 0);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_ADD_ADMIN), 1);
+        lock_record_free(o.record);
+        world_done(&w);
+}
+END_TEST
+
+/* Keys that cannot be made durable are never given to the lock. */
+START_TEST(test_pair_keys_not_saved) {
+        PairResult o;
+        World w;
+
+        world_init(&w);
+        run_pairing_saving(&w, &o, -ENOSPC);
+        ck_assert_int_eq(o.outcome, PAIR_NO_ADMIN);
+        ck_assert_ptr_null(o.record);
+        ck_assert_int_eq(o.status.refusal, OP_REFUSAL_NOT_SAVED);
+        ck_assert_int_eq(o.status.error, -ENOSPC);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_ADD_ADMIN), 0);
+        world_done(&w);
+}
+END_TEST
+
+typedef struct VerifyResult {
+        bool done;
+        VerifyVerdict verdict;
+} VerifyResult;
+
+static void on_verify(VerifyVerdict verdict, const OpStatus *st, void *userdata) {
+        VerifyResult *v = userdata;
+
+        v->done = true;
+        v->verdict = verdict;
+}
+
+static VerifyVerdict run_verify(World *w) {
+        VerifyResult v = {};
+        OpKeys keys = { .admin_ps = 123, .unlock_key = 456 };
+
+        memcpy(keys.aes_key, lock_key, TTLOCK_KEY_SIZE);
+        ck_assert_int_ge(verify_op_start(w->link, &keys, on_verify, &v, NULL), 0);
+        ck_assert(fake_run_until(&w->fake, &v.done, 5 * SEC));
+        return v.verdict;
+}
+
+/* Keys of unknown fate are judged by an admin login: it works, it is refused, or nothing tells. */
+START_TEST(test_verify_verdicts) {
+        World w;
+
+        world_init(&w);
+        ck_assert_int_eq(run_verify(&w), VERIFY_ACCEPTED);
+        w.script.behaviour[TTLOCK_CMD_CHECK_ADMIN] = ANSWER_REFUSE;
+        w.script.error = 0x03;
+        ck_assert_int_eq(run_verify(&w), VERIFY_REFUSED);
+        w.script.behaviour[TTLOCK_CMD_CHECK_ADMIN] = ANSWER_EMPTY; /* a key the lock does not hold */
+        ck_assert_int_eq(run_verify(&w), VERIFY_REFUSED);
+        w.script.behaviour[TTLOCK_CMD_CHECK_ADMIN] = ANSWER_SILENT;
+        ck_assert_int_eq(run_verify(&w), VERIFY_UNKNOWN);
+        w.script.behaviour[TTLOCK_CMD_CHECK_ADMIN] = ANSWER_DROP;
+        ck_assert_int_eq(run_verify(&w), VERIFY_UNKNOWN);
         world_done(&w);
 }
 END_TEST
@@ -861,6 +1033,12 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_pair_lock_vanishes_after_add_admin);
         tcase_add_test(tc, test_pair_not_in_setting_mode);
         tcase_add_test(tc, test_pair_cancelled_by_link_free);
+        tcase_add_test(tc, test_pair_add_admin_answer_lost);
+        tcase_add_test(tc, test_pair_add_admin_answer_garbled);
+        tcase_add_test(tc, test_pair_add_admin_lost_and_not_taken);
+        tcase_add_test(tc, test_pair_add_admin_link_dropped);
+        tcase_add_test(tc, test_pair_keys_not_saved);
+        tcase_add_test(tc, test_verify_verdicts);
         tcase_add_test(tc, test_unlock_fast_path_and_fallback);
         tcase_add_test(tc, test_unlock_lock_vanishes);
         tcase_add_test(tc, test_access_cancelled_by_link_free);

@@ -388,6 +388,80 @@ START_TEST(test_parse_errors) {
 }
 END_TEST
 
+/* A damaged key file must not put its secrets into the journal through the error that describes it. */
+START_TEST(test_parse_errors_keep_secrets) {
+        static const char *const yaml[] = {
+                "version: 1\naddress: \"" ADDR_UP "\"\ncredentials: {aes-key: \"" KEY_HEX
+                "\", admin-ps: 123456789x, unlock-key: 2}\n",
+                "version: 1\naddress: \"" ADDR_UP "\"\ncredentials: {aes-key: \"" KEY_HEX
+                "\", admin-ps: 1, unlock-key: 99999999999999999999}\n",
+                "version: 1\naddress: \"" ADDR_UP "\"\ncredentials: {aes-key: \"" KEY_HEX
+                "\", admin-ps: 1, unlock-key: 2, lock-flag-pos: 77777x}\n",
+        };
+        static const char *const secrets[] = { "123456789", "99999999999999999999", "77777" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yaml); i++) {
+                _cleanup_free_ char *error = NULL;
+                LockRecord *r = NULL;
+
+                ck_assert_int_eq(lock_record_from_yaml(yaml[i], strlen(yaml[i]), &r, &error), -EBADMSG);
+                ck_assert_ptr_nonnull(error);
+                ck_assert_msg(strstr(error, "credentials."), "\"%s\" does not say where", error);
+                ck_assert_msg(!strstr(error, secrets[i]), "\"%s\" quotes the secret", error);
+        }
+}
+END_TEST
+
+/* Nine lines that stand for a billion nodes: refused at once as damaged, in bounded time and memory, as
+ * is anything nested deeper or longer than a key file ever is. */
+START_TEST(test_parse_refuses_aliases) {
+        static const char bomb[] =
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+                "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+                "i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+        _cleanup_free_ char *deep = NULL;
+        size_t n = 0;
+
+        assert_parse_error(bomb, "anchors and aliases");
+        assert_parse_error("version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "x: &k 1\n",
+                           "anchors and aliases");
+
+        deep = malloc(4096);
+        ck_assert_ptr_nonnull(deep);
+        n += (size_t) sprintf(deep + n, "version: 1\nx: ");
+        for (size_t i = 0; i < 100; i++)
+                deep[n++] = '[';
+        for (size_t i = 0; i < 100; i++)
+                deep[n++] = ']';
+        deep[n++] = '\n';
+        deep[n] = 0;
+        assert_parse_error(deep, "nested deeper");
+}
+END_TEST
+
+/* Keys saved before ADD_ADMIN went out say so, and come back so. */
+START_TEST(test_provisional_round_trip) {
+        _cleanup_(lock_record_freep) LockRecord *a = full_record(ADDR, "Front"), *b = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        size_t size;
+
+        a->provisional = true;
+        ck_assert_int_eq(lock_record_to_yaml(a, &text, &size), 0);
+        ck_assert_ptr_nonnull(strstr(text, "provisional"));
+        ck_assert_int_eq(lock_record_from_yaml(text, size, &b, &error), 0);
+        ck_assert(b->provisional);
+        assert_parse_error("version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "pairing: done\n",
+                           "pairing: \"done\"");
+}
+END_TEST
+
 START_TEST(test_describe_redacts) {
         _cleanup_(lock_record_freep) LockRecord *r = full_record(ADDR, "Front");
         _cleanup_free_ char *d = NULL;
@@ -581,6 +655,9 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_save_too_large);
         tcase_add_test(tc, test_unknown_keys_preserved);
         tcase_add_test(tc, test_parse_errors);
+        tcase_add_test(tc, test_parse_errors_keep_secrets);
+        tcase_add_test(tc, test_parse_refuses_aliases);
+        tcase_add_test(tc, test_provisional_round_trip);
         tcase_add_test(tc, test_describe_redacts);
         tcase_add_test(tc, test_permissions);
         tcase_add_test(tc, test_damaged_moved_aside);

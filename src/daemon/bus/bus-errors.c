@@ -123,13 +123,26 @@ static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_erro
         }
 }
 
+static int status_to_error(const OpStatus *st, sd_bus_error *error);
+
 int bus_error_from_status(const OpStatus *st, const char *address, sd_bus_error *error) {
-        const char *cmd = ttlock_command_name(st->command) ?: "the command";
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
 
         assert(st);
 
         if (st->refusal != OP_REFUSAL_NONE)
                 return refusal_to_error(st, address, error);
+        if (!st->message)
+                return status_to_error(st, error);
+        /* The error the outcome stands for, with what the model had to say about it. */
+        r = status_to_error(st, &e);
+        (void) sd_bus_error_set(error, e.name, st->message);
+        return r;
+}
+
+static int status_to_error(const OpStatus *st, sd_bus_error *error) {
+        const char *cmd = ttlock_command_name(st->command) ?: "the command";
 
         switch (st->error) {
         case -EHOSTUNREACH:

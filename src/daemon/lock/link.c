@@ -39,6 +39,7 @@ typedef struct InFlight {
         size_t wire_len;
         size_t next_chunk;
         bool resent;
+        bool no_resend; /* LINK_SEND_NO_RESEND */
         uint8_t key[TTLOCK_KEY_SIZE];
         uint64_t timeout_usec;
         LinkReplyHandler cb;
@@ -519,12 +520,14 @@ void link_set_session_key(Link *l, const uint8_t key[TTLOCK_KEY_SIZE]) {
                 memcpy(l->session_key, key, TTLOCK_KEY_SIZE);
 }
 
-/* A frame we could not use while waiting for a reply: resend the command once (§9.1), then give up. */
-static void bad_reply(Link *l, const char *why) {
+/* A frame we could not use while waiting for a reply: resend the command once (§9.1), then give up.
+ * A command that must not run twice (LINK_SEND_NO_RESEND) is resent only when the lock itself said it
+ * could not read it (lock_refused): a garbled reply may follow a command the lock carried out. */
+static void bad_reply(Link *l, bool lock_refused, const char *why) {
         l->stats.bad_frames++;
         log_debug("%s: bad reply to 0x%02x: %s", l->address, l->cmd.command, why);
 
-        if (l->cmd.resent) {
+        if (l->cmd.resent || (l->cmd.no_resend && !lock_refused)) {
                 complete(l, -EBADMSG, NULL);
                 return;
         }
@@ -554,7 +557,7 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
         r = ttlock_frame_parse_unchecked(frame, len, &f, &e);
         if (r < 0 || !f.crc_ok) {
                 if (l->cmd.active)
-                        bad_reply(l, r < 0 ? tt_error_message(&e) : "bad CRC");
+                        bad_reply(l, /* lock_refused= */ false, r < 0 ? tt_error_message(&e) : "bad CRC");
                 else
                         log_debug(
                                 "%s: dropping unusable frame: %s",
@@ -578,7 +581,7 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
                 r = ttlock_reply_parse(plain, plain_len, &reply, &e);
         if (r < 0) {
                 if (l->cmd.active)
-                        bad_reply(l, tt_error_message(&e));
+                        bad_reply(l, /* lock_refused= */ false, tt_error_message(&e));
                 erase_memory(plain, sizeof(plain));
                 return;
         }
@@ -586,7 +589,7 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
         if (l->cmd.active && reply.command == l->cmd.command) {
                 /* The lock saw a bad CRC in what we sent (§4.4 0x01): resend once, like the SDK. */
                 if (!reply.success && reply.error_code == 0x01 && !l->cmd.resent)
-                        bad_reply(l, "the lock reports a CRC error");
+                        bad_reply(l, /* lock_refused= */ true, "the lock reports a CRC error");
                 else
                         complete(l, 0, &reply);
         } else {
@@ -694,6 +697,19 @@ int link_job_send(
         uint64_t timeout_usec,
         LinkReplyHandler cb,
         void *userdata) {
+        return link_job_send_full(job, command, plain, len, key, timeout_usec, 0, cb, userdata);
+}
+
+int link_job_send_full(
+        LinkJob *job,
+        uint8_t command,
+        const uint8_t *plain,
+        size_t len,
+        const uint8_t key[TTLOCK_KEY_SIZE],
+        uint64_t timeout_usec,
+        LinkSendFlags flags,
+        LinkReplyHandler cb,
+        void *userdata) {
         Link *l = job->link;
         uint8_t frame[TTLOCK_FRAME_MAX];
         size_t frame_len;
@@ -720,6 +736,7 @@ int link_job_send(
                 .active = true,
                 .command = command,
                 .timeout_usec = timeout_usec ?: l->config.reply_timeout_usec,
+                .no_resend = flags & LINK_SEND_NO_RESEND,
                 .cb = cb,
                 .userdata = userdata,
         };

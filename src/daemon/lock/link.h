@@ -102,6 +102,16 @@ int link_job_send(
         uint64_t timeout_usec,
         LinkReplyHandler cb,
         void *userdata);
+typedef enum LinkSendFlags {
+        /* The command must not run twice (ADD_ADMIN): a garbled reply is reported (-EBADMSG) instead of
+         * being answered by sending the command again. */
+        LINK_SEND_NO_RESEND = 1 << 0,
+} LinkSendFlags;
+
+int link_job_send_full(LinkJob *job, uint8_t command, const uint8_t *plain, size_t len,
+                       const uint8_t key[TTLOCK_KEY_SIZE], uint64_t timeout_usec, LinkSendFlags flags,
+                       LinkReplyHandler cb, void *userdata);
+
 /* Ends the job; the next one starts, or the keep-alive timer runs. */
 void link_job_finish(LinkJob *job);
 /* A failure that means the connection is useless (the lock reset itself, §4.3 RESET_LOCK): drop it. */

@@ -24,6 +24,22 @@
 #define LAST_SEEN_REPORT_USEC (1 * USEC_PER_SEC)
 /* How long after a log read an advert may still show the new-records flag of before it. */
 #define LOG_FLAG_GRACE_USEC (2 * USEC_PER_SEC)
+/* A flag that stays up although a read found nothing new (a confused lock, or a neighbour spoofing its
+ * adverts) must not make us connect every few seconds and drain the lock's battery: after each such
+ * read the next one waits twice as long, from LOG_BACKOFF_MIN up to LOG_BACKOFF_MAX. */
+#define LOG_BACKOFF_MIN_USEC (10 * USEC_PER_SEC)
+#define LOG_BACKOFF_MAX_USEC (10 * USEC_PER_MINUTE)
+/* A check of provisional keys that could not tell backs off the same way. */
+#define VERIFY_BACKOFF_MIN_USEC (5 * USEC_PER_SEC)
+#define VERIFY_BACKOFF_MAX_USEC (10 * USEC_PER_MINUTE)
+
+static uint64_t backoff_usec(unsigned failures, uint64_t min, uint64_t max) {
+        uint64_t v = min;
+
+        for (unsigned i = 1; i < failures && v < max; i++)
+                v *= 2;
+        return MIN(v, max);
+}
 
 struct LockCall {
         Lock *lock;
@@ -32,6 +48,7 @@ struct LockCall {
         CredAction cred_action;
         SettingsRequest *settings; /* SETTINGS: the request, for applying what succeeded */
         bool internal;             /* the automatic clock check: nobody waits for it */
+        bool keys_saved;           /* PAIR: the new keys went to disk (provisional) */
         union {
                 AccessOp *access;
                 PairOp *pair;
@@ -216,6 +233,8 @@ static const char *record_alias(Lock *l, const TTLogRecord *rec) {
 }
 
 static void start_log_read(Lock *l);
+static void start_verify(Lock *l);
+static void withdraw_keys(Lock *l, const char *why);
 
 static void on_log_read(const LogReadResult *res, void *userdata) {
         Lock *l = userdata;
@@ -267,7 +286,20 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
         if (n_new > 0) {
                 save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
+                l->log_empty_reads = 0;
+                l->log_not_before_usec = 0;
+        } else if (res->status.error >= 0 && l->log_read_for_advert) {
+                uint64_t wait;
+
+                l->log_empty_reads++;
+                wait = backoff_usec(l->log_empty_reads, LOG_BACKOFF_MIN_USEC, LOG_BACKOFF_MAX_USEC);
+                l->log_not_before_usec = now_monotonic_usec() + wait;
+                log_full(l->log_empty_reads == 1 ? LOG_INFO : LOG_DEBUG,
+                         "%s: the new-records flag is up but the log has nothing new; next read in %" PRIu64
+                         " s at the earliest.",
+                         l->address, wait / USEC_PER_SEC);
         }
+        l->log_read_for_advert = false;
         if (l->log_again && l->record) {
                 l->log_again = false;
                 start_log_read(l);
@@ -281,6 +313,7 @@ static void start_log_read(Lock *l) {
 
         if (!l->record)
                 return;
+        l->log_read_for_advert = l->log_reading_for_advert;
         if (l->log_op) {
                 /* New records may have been written after the page that is being read. */
                 l->log_again = true;
@@ -400,10 +433,29 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
          * so a flag still up a while after our last read also starts one; a read whose pages were
          * already fetched only costs an empty page. */
         if (ad.new_events &&
-            (!l->advert_new_events ||
-             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC)))
-                start_log_read(l);
+            (!l->advert_new_events || l->log_deferred ||
+             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC))) {
+                if (now_monotonic_usec() < l->log_not_before_usec)
+                        /* Backing off (LOG_BACKOFF_MIN_USEC): read when the wait is over, if still up. */
+                        l->log_deferred = true;
+                else {
+                        l->log_deferred = false;
+                        l->log_reading_for_advert = true;
+                        start_log_read(l);
+                        l->log_reading_for_advert = false;
+                }
+        }
         l->advert_new_events = ad.new_events;
+
+        /* Keys whose ADD_ADMIN outcome was lost: a lock heard in setting mode has no admin (§5.1), any
+         * other is asked with an admin login. */
+        if (l->provisional) {
+                /* Never on a remembered advert: it may be from before ADD_ADMIN. */
+                if (ad.setting_mode && !a->cached)
+                        withdraw_keys(l, "the lock is in setting mode, so it has no admin of ours");
+                else
+                        start_verify(l);
+        }
 
         if (!l->record)
                 settle(l);
@@ -526,6 +578,7 @@ void lock_abort(Lock *l, const char *why) {
                 l->log_op = NULL;
         }
         l->log_again = false;
+        verify_op_cancel(TAKE_PTR(l->verify_op));
 }
 
 /* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
@@ -582,52 +635,90 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* ---- pairing, reset, forgetting ---------------------------------------------------------------- */
 
-static int on_pair_keys(const LockRecord *record, void *userdata) {
+static int on_pair_save_keys(LockRecord *record, bool provisional, void *userdata) {
         LockCall *c = userdata;
         Lock *l = c->lock;
         int r;
 
-        /* The lock has an admin now, and these keys are the only way back in: on disk before anything
-         * else is asked of the lock (dbus/org.ttlock.Lock1.xml Pair). */
+        /* These keys may become the only way into the lock: on disk before ADD_ADMIN goes out
+         * (provisional), and confirmed once the lock took them (dbus/org.ttlock.Lock1.xml Pair). */
+        record->provisional = provisional;
         r = store_save(l->context->store, record);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot save the new keys: %m", l->address);
-        log_info("%s: admin created, keys saved.", l->address);
+        c->keys_saved = true;
+        log_info("%s: %s.", l->address, provisional ? "new keys saved, creating the admin" : "admin created");
         return 0;
 }
 
-static void on_pair_done(const OpStatus *st, LockRecord *record, void *userdata) {
+/* Keys whose ADD_ADMIN the lock did not take: they go from memory and disk. Only ever the file this
+ * pairing wrote: a lock with a record of its own is never paired again. */
+static void withdraw_keys(Lock *l, const char *why) {
+        int r;
+
+        log_info("%s: dropping the new keys: %s.", l->address, why);
+        l->provisional = lock_record_free(l->provisional);
+        r = store_delete(l->context->store, l->address);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "%s: cannot delete the dropped keys: %m", l->address);
+        if (l->context->paired_changed)
+                l->context->paired_changed(l, l->context->owner);
+}
+
+static void adopt_record(Lock *l, LockRecord *record) {
+        lock_record_free(l->record);
+        l->record = record;
+        l->record->provisional = false;
+        /* ADD_ADMIN took the lock out of setting mode (§5.1), whatever the last advert said; no advert
+         * comes while we are connected (§9.2). */
+        l->pairable = false;
+        l->record->battery = l->battery;
+        (void) open_history(l);
+        /* Pushes between commands (§7.3) come encrypted with the lock's key. */
+        link_set_session_key(l->link, l->record->aes_key);
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        if (l->context->paired_changed)
+                l->context->paired_changed(l, l->context->owner);
+}
+
+static void on_pair_done(const OpStatus *st, PairOutcome outcome, LockRecord *record, void *userdata) {
         LockCall *c = userdata;
         Lock *l = c->lock;
         OpStatus status = *st;
 
         c->op.pair = NULL;
-        if (record) {
+        switch (outcome) {
+        case PAIR_ADMIN:
                 /* The lock holds our admin from ADD_ADMIN on, so the keys are adopted even when a later
                  * step failed: dropping them would leave a lock nobody can open. */
-                lock_record_free(l->record);
-                l->record = record;
-                /* ADD_ADMIN took the lock out of setting mode (§5.1), whatever the last advert said; no
-                 * advert comes while we are connected (§9.2). */
-                l->pairable = false;
-                l->record->battery = l->battery;
+                adopt_record(l, record);
                 save(l, "the lock's data");
-                (void) open_history(l);
-                /* Pushes between commands (§7.3) come encrypted with the lock's key. */
-                link_set_session_key(l->link, l->record->aes_key);
                 status = (OpStatus){};
                 log_info("%s: paired.", l->address);
-                report(l,
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
-                               LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+                break;
+        case PAIR_ADMIN_UNKNOWN:
+                /* On disk as provisional already; checked at the next contact (lock_advert()). */
+                lock_record_free(l->provisional);
+                l->provisional = record;
+                l->provisional->provisional = true;
+                l->verify_not_before_usec = 0;
+                status.message = "The lock's answer to ADD_ADMIN was lost. ttlockd keeps the new keys and checks "
+                                 "them at the next contact: Paired turns true if the lock took them.";
+                log_warning("%s: pairing outcome unknown (%d); keeping the new keys to check them.", l->address,
+                            st->error);
                 if (l->context->paired_changed)
                         l->context->paired_changed(l, l->context->owner);
+                break;
+        case PAIR_NO_ADMIN:
+                lock_record_free(record);
+                if (c->keys_saved)
+                        withdraw_keys(l, "the lock did not take them");
+                break;
         }
         call_complete(c, &(LockOutcome){ .status = status });
         settle(l);
@@ -689,6 +780,49 @@ static void on_reset_done(const OpStatus *st, void *userdata) {
         if (done)
                 done(l, &(LockOutcome){ .status = status }, data);
         settle(l);
+}
+
+static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdata) {
+        Lock *l = userdata;
+
+        l->verify_op = NULL;
+        if (!l->provisional)
+                return;
+        switch (verdict) {
+        case VERIFY_ACCEPTED:
+                log_info("%s: the lock took the admin whose answer was lost: paired.", l->address);
+                adopt_record(l, TAKE_PTR(l->provisional));
+                l->verify_failures = 0;
+                save(l, "the confirmed keys");
+                break;
+        case VERIFY_REFUSED:
+                withdraw_keys(l, "the lock does not know them");
+                break;
+        case VERIFY_UNKNOWN:
+                l->verify_failures++;
+                l->verify_not_before_usec = now_monotonic_usec() + backoff_usec(l->verify_failures,
+                                                                                 VERIFY_BACKOFF_MIN_USEC,
+                                                                                 VERIFY_BACKOFF_MAX_USEC);
+                log_info("%s: cannot check the provisional keys yet (%d); will try again.", l->address,
+                         st->error);
+                break;
+        }
+        settle(l);
+}
+
+static void start_verify(Lock *l) {
+        OpKeys keys;
+        int r;
+
+        if (!l->provisional || l->verify_op || l->calls || now_monotonic_usec() < l->verify_not_before_usec)
+                return;
+        op_keys_from_record(&keys, l->provisional);
+        r = verify_op_start(l->link, &keys, on_verified, l, &l->verify_op);
+        op_keys_wipe(&keys);
+        if (r < 0) {
+                l->verify_op = NULL;
+                log_warning_errno(r, "%s: cannot check the provisional keys: %m", l->address);
+        }
 }
 
 int lock_forget(Lock *l, OpStatus *ret_status) {
@@ -924,7 +1058,7 @@ static int call_start(LockCall *c, const LockRequest *req) {
                 r = access_op_start(l->link, req->access, &keys, on_access_done, c, &c->op.access);
                 break;
         case LOCK_REQUEST_PAIR:
-                r = pair_op_start(l->link, l->address, on_pair_keys, on_pair_done, c, &c->op.pair);
+                r = pair_op_start(l->link, l->address, on_pair_save_keys, on_pair_done, c, &c->op.pair);
                 break;
         case LOCK_REQUEST_RESET:
                 r = reset_op_start(l->link, &keys, on_reset_done, c, &c->op.reset);
@@ -1150,7 +1284,10 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 free(l);
                 return r;
         }
-        if (record) {
+        if (record && record->provisional)
+                /* Saved before an ADD_ADMIN whose answer never came: checked at the next contact. */
+                l->provisional = record;
+        else if (record) {
                 l->record = record;
                 /* What we last knew, until the lock tells us more (store.h last-known). */
                 if (record->battery >= 0 && record->battery <= 100)
@@ -1170,7 +1307,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
 bool lock_busy(const Lock *l) {
         assert(l);
 
-        return l->calls || l->log_op;
+        return l->calls || l->log_op || l->verify_op;
 }
 
 Lock *lock_free(Lock *l) {
@@ -1182,6 +1319,7 @@ Lock *lock_free(Lock *l) {
         link_free(l->link);
         history_free(l->history);
         lock_record_free(l->record);
+        lock_record_free(l->provisional);
         free(l->name);
         free(l);
         return NULL;

@@ -25,6 +25,7 @@
 #include "ops-pair.h"
 #include "ops-reset.h"
 #include "ops-settings.h"
+#include "ops-verify.h"
 #include "radio.h"
 #include "store.h"
 
@@ -99,6 +100,12 @@ struct Lock {
         char address[BT_ADDRESS_SIZE];
 
         LockRecord *record; /* NULL = not paired */
+        /* Keys saved before an ADD_ADMIN whose outcome is not known (store.h "pairing: provisional"):
+         * checked with an admin login at the next contact, then paired (→ record) or dropped. */
+        LockRecord *provisional;
+        VerifyOp *verify_op;
+        uint64_t verify_not_before_usec; /* CLOCK_MONOTONIC; a failed check backs off */
+        unsigned verify_failures;
         History *history;
         Link *link;
 
@@ -132,6 +139,11 @@ struct Lock {
         LogReadOp *log_op;
         bool log_again;
         uint64_t log_read_done_usec;
+        bool log_reading_for_advert;  /* the read now starting is the flag's (not a push's) */
+        bool log_read_for_advert;     /* the read under way is */
+        unsigned log_empty_reads;     /* flag-started reads in a row that found nothing new */
+        uint64_t log_not_before_usec; /* CLOCK_MONOTONIC: the flag starts no read before this */
+        bool log_deferred;            /* the flag rose while backing off */
 
         const LockObserver *observer;
         void *observer_data;

@@ -93,15 +93,22 @@ static void remove_lock(Manager *m, Lock *l) {
 }
 
 static void update_monitor(Manager *m) {
-        /* Scan with duplicates while any lock is paired: its events show in its adverts. */
-        radio_set_scan(m->radios, m->n_locks > m->n_unpaired, m->discovering);
+        bool any = false;
+
+        /* Scan with duplicates while any lock is paired, or has keys waiting to be checked: its events,
+         * and the chance to check them, come with its adverts. */
+        for (Lock *l = m->locks; l && !any; l = l->next)
+                any = l->record || l->provisional;
+        radio_set_scan(m->radios, any, m->discovering);
 }
 
 static void on_lock_settled(Lock *l, void *owner) {
         Manager *m = owner;
 
-        /* Pairable objects live while the lock is pairable; a paired one until Forget(). */
-        if (!l->record && !l->pairable && !lock_busy(l) && hashmap_get(m->locks_by_address, l->address) == l)
+        /* Pairable objects live while the lock is pairable; a paired one until Forget(); one with keys
+         * still to check until they are checked. */
+        if (!l->record && !l->provisional && !l->pairable && !lock_busy(l) &&
+            hashmap_get(m->locks_by_address, l->address) == l)
                 remove_lock(m, l);
 }
 

@@ -10,13 +10,16 @@
 #include "info.h"
 #include "log.h"
 #include "macro.h"
+#include "ops-login.h"
 #include "ops-pair.h"
+#include "ops-verify.h"
 #include "pairing.h"
 #include "settings.h"
 
 typedef enum PairStep {
         STEP_GET_AES_KEY,
         STEP_ADD_ADMIN,
+        STEP_PROBE,         /* ADD_ADMIN's answer was lost: does an admin login with the new keys work? */
         STEP_TIME_CALIBRATE,
         STEP_FEATURES,
         STEP_SWITCH,
@@ -45,16 +48,19 @@ struct PairOp {
         PairStep step;
         uint8_t key[TTLOCK_KEY_SIZE]; /* default key until GET_AES_KEY, then K */
         LockRecord *record;
+        OpKeys keys; /* the new admin's, for the probe */
+        PairOutcome outcome;
         bool have_features;
         char admin_code[ADMIN_PASSCODE_DIGITS + 1];
         OpStatus status;
-        PairKeysReady keys_ready;
+        PairSaveKeys save_keys;
         PairDone done;
         void *userdata;
 };
 
 static void op_free(PairOp *op) {
         erase_memory(op->key, sizeof(op->key));
+        op_keys_wipe(&op->keys);
         erase_memory(op->admin_code, sizeof(op->admin_code));
         lock_record_free(op->record);
         free(op);
@@ -68,9 +74,9 @@ static void finish(PairOp *op) {
         if (job)
                 link_job_finish(job);
         /* Without an admin on the lock there is nothing to hand over. */
-        record = op->step > STEP_ADD_ADMIN ? TAKE_PTR(op->record) : NULL;
+        record = op->outcome != PAIR_NO_ADMIN ? TAKE_PTR(op->record) : NULL;
         if (op->done)
-                op->done(&op->status, record, op->userdata);
+                op->done(&op->status, op->outcome, record, op->userdata);
         else
                 lock_record_free(record);
         op_free(op);
@@ -100,6 +106,9 @@ static bool step_applies(PairOp *op, PairStep s) {
         case STEP_SET_ADMIN_CODE:
                 /* §5.1 step 11: V3 sets one directly unless the lock can tell its own. */
                 return !op->record->admin_passcode;
+        case STEP_PROBE:
+                /* Only when ADD_ADMIN's answer was lost (probe() goes there itself). */
+                return false;
         case STEP_REMOTE_UNLOCK:
                 return has_feature(op, TTLOCK_FEATURE_CONFIG_GATEWAY_UNLOCK);
         default:
@@ -111,6 +120,7 @@ static uint8_t step_command(PairStep s) {
         static const uint8_t commands[_STEP_MAX] = {
                 [STEP_GET_AES_KEY] = TTLOCK_CMD_GET_AES_KEY,
                 [STEP_ADD_ADMIN] = TTLOCK_CMD_ADD_ADMIN,
+                [STEP_PROBE] = TTLOCK_CMD_CHECK_ADMIN,
                 [STEP_TIME_CALIBRATE] = TTLOCK_CMD_TIME_CALIBRATE,
                 [STEP_FEATURES] = TTLOCK_CMD_SEARCH_DEVICE_FEATURE,
                 [STEP_SWITCH] = TTLOCK_CMD_SWITCH,
@@ -339,6 +349,75 @@ static int take_optional(PairOp *op, const TTReply *reply) {
         }
 }
 
+/* The lock took our admin: the keys lose their provisional mark on disk, then pairing goes on. */
+static void admin_taken(PairOp *op) {
+        int r;
+
+        op->outcome = PAIR_ADMIN;
+        op->status = (OpStatus){};
+        r = op->save_keys ? op->save_keys(op->record, /* provisional= */ false, op->userdata) : 0;
+        if (r < 0)
+                /* They are on disk, marked provisional: the next contact confirms them (ops-verify.h). */
+                log_warning_errno(r, "%s: cannot confirm the new keys on disk (they stay provisional): %m",
+                                  op->record->address);
+        op->step = STEP_PROBE + 1;
+        run_step(op);
+}
+
+static int on_probe_random(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        PairOp *op = userdata;
+        OpStatus st;
+
+        (void) op_check_reply(TTLOCK_CMD_CHECK_RANDOM, error, reply, &st);
+        switch (verify_verdict(&st)) {
+        case VERIFY_ACCEPTED:
+                log_info("%s: ADD_ADMIN's answer was lost, but the new admin logs in: the lock took it.",
+                         op->record->address);
+                admin_taken(op);
+                return 0;
+        case VERIFY_REFUSED:
+                op->outcome = PAIR_NO_ADMIN;
+                break;
+        case VERIFY_UNKNOWN:
+                break;
+        }
+        op->status = st;
+        finish(op);
+        return 0;
+}
+
+static int on_probe_admin(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        PairOp *op = userdata;
+        OpStatus st;
+
+        if (op_login_send_random(job, &op->keys, error, reply, &st, on_probe_random, op) >= 0)
+                return 0;
+        if (verify_verdict(&st) == VERIFY_REFUSED)
+                /* §5.2: the lock does not know this admin — ADD_ADMIN never reached it. */
+                op->outcome = PAIR_NO_ADMIN;
+        op->status = st;
+        finish(op);
+        return 0;
+}
+
+/* ADD_ADMIN went out and its answer did not come back readable: the lock may have taken the admin.
+ * Sending it again cannot tell (a lock with an admin answers it with no data, like one out of setting
+ * mode, §2.4); logging in as the new admin can. */
+static void probe(PairOp *op, int error) {
+        int r;
+
+        op->outcome = PAIR_ADMIN_UNKNOWN;
+        op_fail(&op->status, TTLOCK_CMD_ADD_ADMIN, error);
+        if (error == -ENOTCONN || error == -ECANCELED) {
+                finish(op);
+                return;
+        }
+        op->step = STEP_PROBE;
+        r = op_login_send_admin(op->job, &op->keys, on_probe_admin, op);
+        if (r < 0)
+                finish(op);
+}
+
 static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdata) {
         PairOp *op = userdata;
         uint8_t command = step_command(op->step);
@@ -346,10 +425,12 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
         int r;
 
         if (op->step == STEP_ADD_ADMIN && error == -ENODATA) {
-                /* §2.4: an ADD_ADMIN reply without data = "not in setting mode". */
+                /* §2.4: an ADD_ADMIN reply without data = "not in setting mode". ADD_ADMIN is sent once
+                 * only (LINK_SEND_NO_RESEND), so this is not a lock answering our own second copy. */
                 op->status = (OpStatus){ .error = -EREMOTEIO,
                                          .command = command,
                                          .lock_error = 0x07 /* LOCK_IS_IN_NO_SETTING_MODE */ };
+                op->outcome = PAIR_NO_ADMIN;
                 finish(op);
                 return 0;
         }
@@ -368,28 +449,26 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                         return 0;
                 }
                 memcpy(op->record->aes_key, op->key, TTLOCK_KEY_SIZE);
+                op_keys_from_record(&op->keys, op->record);
                 break;
 
         case STEP_ADD_ADMIN:
                 if (r >= 0)
                         /* The official app refuses a reply without "SCIENER" (§4.3). */
                         r = ttlock_add_admin_reply_decode(reply->data, reply->data_len, NULL);
-                if (r < 0) {
-                        if (r == -EREMOTEIO)
-                                op->status = st;
-                        else
-                                op_fail(&op->status, command, r);
+                if (r == -EREMOTEIO) {
+                        /* The lock said no: it has no admin of ours. */
+                        op->status = st;
+                        op->outcome = PAIR_NO_ADMIN;
                         finish(op);
                         return 0;
                 }
-                /* The lock has an admin now: these keys are the only way back in. Disk first. */
-                op->step++;
-                r = op->keys_ready ? op->keys_ready(op->record, op->userdata) : 0;
                 if (r < 0) {
-                        fail(op, command, r);
+                        /* Lost, late or garbled: the lock may have taken it. */
+                        probe(op, r == -ETIMEDOUT || r == -ENOTCONN || r == -ECANCELED ? r : -EBADMSG);
                         return 0;
                 }
-                run_step(op);
+                admin_taken(op);
                 return 0;
 
         case STEP_OPERATE_FINISHED:
@@ -440,11 +519,23 @@ static void run_step(PairOp *op) {
                 return;
         }
 
+        if (op->step == STEP_ADD_ADMIN && op->save_keys) {
+                /* Every secret is known now: on disk before the lock may take them. */
+                r = op->save_keys(op->record, /* provisional= */ true, op->userdata);
+                if (r < 0) {
+                        (void) op_refuse(&op->status, OP_REFUSAL_NOT_SAVED, r,
+                                         "Cannot store the new keys, so they were not given to the lock");
+                        finish(op);
+                        return;
+                }
+        }
+
         r = build_request(op, &w);
         if (r >= 0)
                 r = tt_writer_finish(&w, &len, NULL);
         if (r >= 0)
-                r = link_job_send(op->job, step_command(op->step), buf, len, op->key, 0, on_reply, op);
+                r = link_job_send_full(op->job, step_command(op->step), buf, len, op->key, 0,
+                                       op->step == STEP_ADD_ADMIN ? LINK_SEND_NO_RESEND : 0, on_reply, op);
         erase_memory(buf, sizeof(buf));
         if (r < 0) {
                 if (op->step > STEP_ADD_ADMIN && r != -ENOTCONN && r != -ECANCELED) {
@@ -475,7 +566,7 @@ static void on_start(LinkJob *job, int error, void *userdata) {
 int pair_op_start(
         Link *link,
         const char *address,
-        PairKeysReady keys_ready,
+        PairSaveKeys save_keys,
         PairDone done,
         void *userdata,
         PairOp **ret) {
@@ -487,7 +578,7 @@ int pair_op_start(
         op = calloc(1, sizeof(PairOp));
         if (!op)
                 return -ENOMEM;
-        *op = (PairOp){ .keys_ready = keys_ready, .done = done, .userdata = userdata };
+        *op = (PairOp){ .save_keys = save_keys, .done = done, .userdata = userdata };
         memcpy(op->key, ttlock_default_key, TTLOCK_KEY_SIZE);
 
         r = lock_record_new(address, &op->record);

@@ -8,9 +8,11 @@
  * READ_DEVICE_INFO 1–4 — and OPERATE_FINISHED. Every step after ADD_ADMIN
  * is tolerated when a lock refuses it (§9.5: firmware differs), and logged.
  *
- * The keys exist from the moment ADD_ADMIN succeeds: keys_ready is called right then, before any
- * other command, so that the owner puts them on disk while nothing else can fail.
- * If keys_ready fails, pairing stops there. */
+ * Every secret is known before ADD_ADMIN is sent, so the keys go to disk first, marked provisional,
+ * and ADD_ADMIN is sent only when they are there. ADD_ADMIN is never sent twice: a garbled or lost
+ * answer is followed by an admin login with the new keys (CHECK_ADMIN → CHECK_RANDOM) on the same
+ * connection, which tells whether the lock took them. When nothing tells, the keys stay provisional
+ * (PAIR_ADMIN_UNKNOWN) for the owner to check at the next contact (ops-verify.h). */
 
 #include "link.h"
 #include "ops-common.h"
@@ -18,16 +20,19 @@
 
 typedef struct PairOp PairOp;
 
-/* Return < 0 to abort (the keys could not be saved). */
-typedef int (*PairKeysReady)(const LockRecord *record, void *userdata);
-/* record: what was learnt, ownership passes to the callee (NULL when ADD_ADMIN never succeeded). */
-typedef void (*PairDone)(const OpStatus *status, LockRecord *record, void *userdata);
+/* What became of the admin the pairing tried to create. */
+typedef enum PairOutcome {
+        PAIR_NO_ADMIN,      /* the lock has no admin of ours: nothing to keep */
+        PAIR_ADMIN,         /* the lock took our admin (and the keys are on disk, final) */
+        PAIR_ADMIN_UNKNOWN, /* ADD_ADMIN went out and no answer told whether it was taken */
+} PairOutcome;
 
-int pair_op_start(
-        Link *link,
-        const char *address,
-        PairKeysReady keys_ready,
-        PairDone done,
-        void *userdata,
-        PairOp **ret);
+/* Called twice: with provisional = true before ADD_ADMIN is sent (return < 0 when the keys cannot be
+ * made durable: ADD_ADMIN is then not sent), and with provisional = false once the lock took them. */
+typedef int (*PairSaveKeys)(LockRecord *record, bool provisional, void *userdata);
+/* record: what was learnt, ownership passes to the callee (NULL for PAIR_NO_ADMIN). */
+typedef void (*PairDone)(const OpStatus *status, PairOutcome outcome, LockRecord *record, void *userdata);
+
+int pair_op_start(Link *link, const char *address, PairSaveKeys save_keys, PairDone done, void *userdata,
+                  PairOp **ret);
 void pair_op_cancel(PairOp *op);

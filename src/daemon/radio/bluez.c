@@ -93,7 +93,8 @@ struct Bluez {
         Adapter *adapters;
         Hashmap *devices; /* object path → Device */
         bool warned_full;
-        bool gatt_pass; /* second pass over GetManagedObjects: characteristics only */
+        bool gatt_pass;       /* second pass over GetManagedObjects: characteristics only */
+        bool reading_objects; /* inside GetManagedObjects' answer: what BlueZ remembered */
 };
 
 static const RadioOps bluez_radio_ops;
@@ -159,7 +160,7 @@ static Device *device_of_object(Bluez *b, const char *path) {
         return p ? device_find(b, p) : NULL;
 }
 
-static void advert_from_device(const Device *d, bool fresh, RadioAdvert *ret) {
+static void advert_from_device(const Device *d, bool fresh, bool cached, RadioAdvert *ret) {
         *ret = (RadioAdvert){
                 .address = d->address,
                 .name = d->name,
@@ -170,15 +171,17 @@ static void advert_from_device(const Device *d, bool fresh, RadioAdvert *ret) {
                 .mfr = d->mfr,
                 .mfr_len = d->mfr_len,
                 .fresh = fresh,
+                .cached = cached,
         };
 }
 
-static void report_device(Device *d, bool fresh) {
+static void report_device(Bluez *b, Device *d, bool fresh) {
         RadioAdvert a;
 
         if (!d->ttlock || !d->address[0] || !d->adapter)
                 return;
-        advert_from_device(d, fresh, &a);
+        /* While GetManagedObjects' answer is read, what BlueZ says is what it remembered. */
+        advert_from_device(d, fresh, b->reading_objects, &a);
         radio_advert(d->adapter->radio, &a);
 }
 
@@ -889,7 +892,7 @@ static int handle_device(Bluez *b, const char *path, sd_bus_message *m) {
                 /* BlueZ keeps GATT objects after a disconnect (Cache=always); their presence says nothing
                  * about being connected, so connections look at Connected. */
                 d->services_resolved = false;
-        report_device(d, u.mfr_changed);
+        report_device(b, d, u.mfr_changed);
         conn_device_changed(b, d);
         return 0;
 }
@@ -1094,6 +1097,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
         /* a{o…} comes in no defined order (BlueZ walks a hash table), and a characteristic is only kept
          * once its device is known: a second pass picks up those listed before their device. BlueZ does
          * not announce them again, so without it a lock could never become ready to connect. */
+        b->reading_objects = true;
         for (int pass = 0; pass < 2; pass++) {
                 b->gatt_pass = pass == 1;
                 if (pass == 1) {
@@ -1121,6 +1125,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
                         goto malformed;
         }
         b->gatt_pass = false;
+        b->reading_objects = false;
 
         for (Adapter *a = b->adapters; a; a = a->next)
                 n_powered += a->powered;
@@ -1129,6 +1134,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
 
 malformed:
         b->gatt_pass = false;
+        b->reading_objects = false;
         log_warning_errno(r, "Malformed GetManagedObjects reply from BlueZ: %m");
         return 0;
 }

@@ -45,8 +45,11 @@ typedef struct RadioAdvert {
         const uint8_t *mfr;
         size_t mfr_len;
         /* A new advertisement (every advert is one while scanning with duplicates); false when only
-         * what the radio knows of the device changed (its name, a cached entry read at start). */
+         * what the radio knows of the device changed (its name). */
         bool fresh;
+        /* What the radio remembered from before we asked (BlueZ's objects when ttlockd starts or BlueZ
+         * comes back): of unknown age, so nothing is concluded from it that cannot be undone. */
+        bool cached;
 } RadioAdvert;
 
 /* ---- connections ------------------------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "hex.h"
 #include "log.h"
 #include "store.h"
+#include "string-util.h"
 
 #define YAML_DEPTH_MAX 32 /* unknown nodes are copied recursively; a bound on nesting */
 
@@ -126,19 +127,6 @@ int lock_record_new(const char *address, LockRecord **ret) {
         r->battery = -1;
         *ret = r;
         return 0;
-}
-
-static bool streq_ptr(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
-}
-
-static bool strendswith(const char *s, const char *suffix) {
-        size_t n = strlen(s), m = strlen(suffix);
-        return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-static const char *strempty_or(const char *s) {
-        return s ?: "";
 }
 
 static void string_wipe_free(char *s) {
@@ -563,6 +551,8 @@ static void build_document(Builder *b, const LockRecord *r) {
         b_pair(b, root, "version", b_uint(b, STORE_FORMAT_VERSION));
         b_pair_str(b, root, "address", r->address);
         b_pair_str(b, root, "alias", r->alias);
+        if (r->provisional)
+                b_pair_str(b, root, "pairing", "provisional");
 
         m = sections[SECTION_CREDENTIALS].node = b_mapping(b);
         b_pair(b, root, "credentials", m);
@@ -746,6 +736,12 @@ static int get_dup(Parser *p, const char *where, int index, char **field) {
         return lock_record_set_string(field, s);
 }
 
+/* What a damaged file said is quoted in the error, which goes to the journal — except under
+ * "credentials", whose values are secrets even when they are malformed. */
+static const char *quotable(const char *where, const char *value) {
+        return startswith(where, "credentials") ? "(value not shown)" : value;
+}
+
 static int get_uint(Parser *p, const char *where, int index, uint64_t max, uint64_t *ret) {
         const char *s;
         char *end;
@@ -761,11 +757,12 @@ static int get_uint(Parser *p, const char *where, int index, uint64_t max, uint6
         }
         /* strtoull() would take a sign and leading blanks: insist on digits only. */
         if (!isxdigit((unsigned char) s[0]) || (base == 10 && !isdigit((unsigned char) s[0])))
-                return fail(p, "%s: expected an unsigned integer, got \"%s\"", where, s);
+                return fail(p, "%s: expected an unsigned integer, got \"%s\"", where, quotable(where, s));
         errno = 0;
         v = strtoull(s, &end, base);
         if (errno != 0 || *end != 0 || v > max)
-                return fail(p, "%s: expected an integer 0…%" PRIu64 ", got \"%s\"", where, max, s);
+                return fail(p, "%s: expected an integer 0…%" PRIu64 ", got \"%s\"", where, max,
+                            quotable(where, s));
         *ret = v;
         return 0;
 }
@@ -782,7 +779,7 @@ static int get_bool(Parser *p, const char *where, int index, int *ret) {
         else if (strcasecmp(s, "false") == 0)
                 *ret = 0;
         else
-                return fail(p, "%s: expected true or false, got \"%s\"", where, s);
+                return fail(p, "%s: expected true or false, got \"%s\"", where, quotable(where, s));
         return 0;
 }
 
@@ -1063,6 +1060,56 @@ static int parse_credential_aliases(Parser *p, LockRecord *r, int index) {
         return 0;
 }
 
+/* Before the document is built: what ttlockd writes has no anchors, no aliases, a handful of levels and
+ * a few hundred events. A file with an alias could make the document a graph whose walk (keep_unknown()
+ * copies what it does not know) is exponential — nine lines can stand for a billion nodes — so such a
+ * file is refused as damaged, as is one with more events or levels than ours could ever have. */
+static int check_events(Parser *p, const char *data, size_t size) {
+        yaml_parser_t parser;
+        size_t n = 0;
+        unsigned depth = 0;
+        int q = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *) data, size);
+        for (;;) {
+                yaml_event_t e;
+                const yaml_char_t *anchor = NULL;
+                yaml_event_type_t type;
+
+                if (!yaml_parser_parse(&parser, &e)) {
+                        /* yaml_parser_load() reports the syntax error with its line. */
+                        break;
+                }
+                type = e.type;
+                if (type == YAML_SCALAR_EVENT) {
+                        anchor = e.data.scalar.anchor;
+                        if (e.data.scalar.value)
+                                erase_memory(e.data.scalar.value, e.data.scalar.length);
+                } else if (type == YAML_SEQUENCE_START_EVENT)
+                        anchor = e.data.sequence_start.anchor;
+                else if (type == YAML_MAPPING_START_EVENT)
+                        anchor = e.data.mapping_start.anchor;
+                if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT)
+                        depth++;
+                else if ((type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) && depth > 0)
+                        depth--;
+                yaml_event_delete(&e);
+
+                if (type == YAML_ALIAS_EVENT || anchor)
+                        q = fail(p, "YAML anchors and aliases are not used in key files");
+                else if (++n > STORE_YAML_EVENTS_MAX)
+                        q = fail(p, "more than %u YAML events", STORE_YAML_EVENTS_MAX);
+                else if (depth > STORE_YAML_DEPTH_MAX)
+                        q = fail(p, "nested deeper than %u levels", STORE_YAML_DEPTH_MAX);
+                if (q < 0 || type == YAML_STREAM_END_EVENT)
+                        break;
+        }
+        parser_wipe_delete(&parser);
+        return q;
+}
+
 int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char **ret_error) {
         _cleanup_(lock_record_freep) LockRecord *r = NULL;
         yaml_document_t doc = {};
@@ -1087,6 +1134,9 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                 .battery = -1,
         };
 
+        q = check_events(&p, data, size);
+        if (q < 0)
+                goto finish_no_doc;
         if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;
         yaml_parser_set_input_string(&parser, (const unsigned char *) data, size);
@@ -1149,6 +1199,15 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         have_address = true;
                 } else if (strcmp(key, "alias") == 0)
                         q = get_dup(&p, "alias", pair.value, &r->alias);
+                else if (strcmp(key, "pairing") == 0) {
+                        const char *state;
+
+                        q = get_string(&p, "pairing", pair.value, &state);
+                        if (q >= 0 && !streq(state, "provisional"))
+                                q = fail(&p, "pairing: \"%s\" is not provisional", state);
+                        if (q >= 0)
+                                r->provisional = true;
+                }
                 else if (strcmp(key, "credentials") == 0) {
                         yaml_node_t *m = node(&p, pair.value);
                         size_t n = m && m->type == YAML_MAPPING_NODE

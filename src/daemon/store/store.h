@@ -11,6 +11,7 @@
  *   version: 1
  *   address: "AA:BB:CC:DD:EE:FF"
  *   alias: "Front door"                      # optional
+ *   pairing: provisional                     # optional: ADD_ADMIN sent, its outcome not yet known
  *   credentials:                             # doc/protocol.md §5.1 "Stored credentials"
  *     aes-key: "00112233445566778899aabbccddeeff"   # K, 16 bytes (§3.3)
  *     admin-ps: 123456789                    # uint32
@@ -49,6 +50,8 @@
 #define STORE_FILE_MAX (256U * 1024U) /* a bound on what we read back */
 #define STORE_STRING_MAX 1024U        /* model, alias, passcode …: longer is "broken" */
 #define STORE_CREDENTIAL_ALIASES_MAX 4096U
+#define STORE_YAML_EVENTS_MAX 65536U /* a bound on a key file's YAML events (ours: a few hundred) */
+#define STORE_YAML_DEPTH_MAX 16U
 #define STORE_ADDRESS_STRING_SIZE 18 /* "AA:BB:CC:DD:EE:FF" + NUL */
 #define STORE_AES_KEY_SIZE 16
 
@@ -61,6 +64,9 @@ typedef struct CredentialAlias {
 typedef struct LockRecord {
         char address[STORE_ADDRESS_STRING_SIZE]; /* upper case, colons */
         char *alias;                             /* NULL = none */
+        /* Saved before ADD_ADMIN went to the lock (doc/protocol.md §5.1): whether the lock took these
+         * keys is not known yet; they are checked with an admin login at the next contact. */
+        bool provisional;
 
         /* Key material (§5.1): never logged, wiped on free. */
         uint8_t aes_key[STORE_AES_KEY_SIZE];
