@@ -22,16 +22,19 @@
 /* LastSeenUSec moves with every advert (several a second while scanning with duplicates): it is
  * reported when it moved by this much, or along with any other change (dbus/org.ttlock.Lock1.xml). */
 #define LAST_SEEN_REPORT_USEC (1 * USEC_PER_SEC)
-/* How long after a log read an advert may still show the new-records flag of before it. */
-#define LOG_FLAG_GRACE_USEC (2 * USEC_PER_SEC)
 /* A flag that stays up although a read found nothing new (a confused lock, or a neighbour spoofing its
  * adverts) must not make us connect every few seconds and drain the lock's battery: after each such
- * read the next one waits twice as long, from LOG_BACKOFF_MIN up to LOG_BACKOFF_MAX. */
-#define LOG_BACKOFF_MIN_USEC (10 * USEC_PER_SEC)
-#define LOG_BACKOFF_MAX_USEC (10 * USEC_PER_MINUTE)
-/* A check of provisional keys that could not tell backs off the same way. */
-#define VERIFY_BACKOFF_MIN_USEC (5 * USEC_PER_SEC)
-#define VERIFY_BACKOFF_MAX_USEC (10 * USEC_PER_MINUTE)
+ * read the next one waits twice as long, from 10 s up to 10 min. A check of provisional keys that
+ * could not tell backs off the same way, from 5 s. */
+void lock_timing_default(LockTiming *ret) {
+        *ret = (LockTiming){
+                .log_flag_grace_usec = 2 * USEC_PER_SEC,
+                .log_backoff_min_usec = 10 * USEC_PER_SEC,
+                .log_backoff_max_usec = 10 * USEC_PER_MINUTE,
+                .verify_backoff_min_usec = 5 * USEC_PER_SEC,
+                .verify_backoff_max_usec = 10 * USEC_PER_MINUTE,
+        };
+}
 
 static uint64_t backoff_usec(unsigned failures, uint64_t min, uint64_t max) {
         uint64_t v = min;
@@ -292,12 +295,13 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 uint64_t wait;
 
                 l->log_empty_reads++;
-                wait = backoff_usec(l->log_empty_reads, LOG_BACKOFF_MIN_USEC, LOG_BACKOFF_MAX_USEC);
+                wait = backoff_usec(l->log_empty_reads, l->context->timing.log_backoff_min_usec,
+                                    l->context->timing.log_backoff_max_usec);
                 l->log_not_before_usec = now_monotonic_usec() + wait;
                 log_full(l->log_empty_reads == 1 ? LOG_INFO : LOG_DEBUG,
                          "%s: the new-records flag is up but the log has nothing new; next read in %" PRIu64
-                         " s at the earliest.",
-                         l->address, wait / USEC_PER_SEC);
+                         " ms at the earliest.",
+                         l->address, wait / USEC_PER_MSEC);
         }
         l->log_read_for_advert = false;
         if (l->log_again && l->record) {
@@ -434,9 +438,9 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
          * already fetched only costs an empty page. */
         if (ad.new_events &&
             (!l->advert_new_events || l->log_deferred ||
-             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > LOG_FLAG_GRACE_USEC))) {
+             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec))) {
                 if (now_monotonic_usec() < l->log_not_before_usec)
-                        /* Backing off (LOG_BACKOFF_MIN_USEC): read when the wait is over, if still up. */
+                        /* Backing off (lock_timing_default()): read when the wait is over, if still up. */
                         l->log_deferred = true;
                 else {
                         l->log_deferred = false;
@@ -800,9 +804,9 @@ static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdat
                 break;
         case VERIFY_UNKNOWN:
                 l->verify_failures++;
-                l->verify_not_before_usec = now_monotonic_usec() + backoff_usec(l->verify_failures,
-                                                                                 VERIFY_BACKOFF_MIN_USEC,
-                                                                                 VERIFY_BACKOFF_MAX_USEC);
+                l->verify_not_before_usec = now_monotonic_usec() +
+                        backoff_usec(l->verify_failures, l->context->timing.verify_backoff_min_usec,
+                                     l->context->timing.verify_backoff_max_usec);
                 log_info("%s: cannot check the provisional keys yet (%d); will try again.", l->address,
                          st->error);
                 break;

@@ -80,12 +80,27 @@ typedef struct LockObserver {
         void (*enrollment)(Lock *l, const LockEnrollmentStatus *s, void *userdata);
 } LockObserver;
 
+/* The model's own clocks (lock_timing_default()); tests shorten them. */
+typedef struct LockTiming {
+        /* How long after a log read an advert may still show the new-records flag of before it. */
+        uint64_t log_flag_grace_usec;
+        /* A flag-started read that found nothing new makes the next wait, doubling up to the max. */
+        uint64_t log_backoff_min_usec;
+        uint64_t log_backoff_max_usec;
+        /* A check of provisional keys that could not tell backs off the same way. */
+        uint64_t verify_backoff_min_usec;
+        uint64_t verify_backoff_max_usec;
+} LockTiming;
+
+void lock_timing_default(LockTiming *ret);
+
 /* What a lock needs from the house it lives in; the registry (manager.h) makes one for all locks. */
 typedef struct LockContext {
         sd_event *event;
         Store *store;
         RadioSet *radios;
         LinkConfig link_config;
+        LockTiming timing;
         uint64_t enrollment_timeout_usec;
         /* Nothing runs on the lock any more and something changed that may make it removable
          * (no longer pairable, forgotten). */

@@ -298,6 +298,7 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
                 .owner = m,
         };
         link_config_default(&m->lock_context.link_config);
+        lock_timing_default(&m->lock_context.timing);
         /* Three connect attempts of 5 s each, then the commands, fit in the method deadline. */
         m->lock_context.link_config.connect_timeout_usec = 5 * USEC_PER_SEC;
 

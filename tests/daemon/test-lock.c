@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The lock model (lock/lock.c) without a bus: a paired lock in a scratch key store, behind the fake
+ * radio (fake-radio.h), fed adverts the way the registry feeds them, watched through its observer. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "access.h"
+#include "advert.h"
+#include "command.h"
+#include "daemon-test.h"
+#include "fake-radio.h"
+#include "lock.h"
+#include "log.h"
+#include "oplog.h"
+#include "time-util.h"
+#include "tt-test.h"
+
+#define MSEC USEC_PER_MSEC
+#define SEC USEC_PER_SEC
+
+static const uint8_t lock_key[TTLOCK_KEY_SIZE] = { 0x98, 0x76, 0x23, 0xe8, 0xa9, 0x23, 0xa1, 0xbb,
+                                                   0x3d, 0x9e, 0x7d, 0x03, 0x78, 0x12, 0x45, 0x88 };
+
+typedef struct Model {
+        sd_event *event;
+        FakeLock fake;
+        char *dir;
+        Store *store;
+        LockContext context;
+        Lock *lock;
+        unsigned log_reads;
+        unsigned silent[256]; /* commands the lock does not answer */
+        uint64_t changed;     /* LOCK_PROPERTY_BIT()s the observer heard */
+} Model;
+
+static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTWriter *w, void *userdata) {
+        Model *m = userdata;
+
+        if (m->silent[command])
+                return FAKE_SILENT;
+        ttlock_reply_begin(w, command);
+        switch (command) {
+        case TTLOCK_CMD_CHECK_ADMIN:
+        case TTLOCK_CMD_CHECK_USER_TIME:
+                ttlock_challenge_reply_encode(w, &(TTChallengeReply){ .ps_from_lock = 789 });
+                break;
+        case TTLOCK_CMD_GET_OPERATE_LOG:
+                /* Nothing new, however often it is asked. */
+                m->log_reads++;
+                ck_assert_int_ge(ttlock_log_page_encode(w, 0, 0, NULL, 0, NULL), 0);
+                break;
+        default:
+                break;
+        }
+        return FAKE_REPLY;
+}
+
+static void on_changed(Lock *l, uint64_t properties, void *userdata) {
+        Model *m = userdata;
+
+        m->changed |= properties;
+}
+
+static const LockObserver observer = { .changed = on_changed };
+
+static void model_init(Model *m, uint64_t reply_timeout_usec) {
+        LockRecord *record;
+
+        log_set_max_level(getenv("TEST_DEBUG") ? 7 : 3);
+        *m = (Model){};
+        ck_assert_int_ge(sd_event_new(&m->event), 0);
+        fake_init(&m->fake, m->event, respond, m);
+        memcpy(m->fake.key, lock_key, TTLOCK_KEY_SIZE);
+        m->dir = dt_mkdtemp();
+        ck_assert_int_ge(store_open(m->dir, &m->store), 0);
+
+        m->context = (LockContext){
+                .event = m->event,
+                .store = m->store,
+                .radios = m->fake.radios,
+                .enrollment_timeout_usec = 5 * SEC,
+        };
+        link_config_default(&m->context.link_config);
+        m->context.link_config.reply_timeout_usec = reply_timeout_usec;
+        m->context.link_config.keepalive_usec = 20 * MSEC;
+        lock_timing_default(&m->context.timing);
+        m->context.timing.log_flag_grace_usec = 20 * MSEC;
+        m->context.timing.log_backoff_min_usec = 100 * MSEC;
+        m->context.timing.log_backoff_max_usec = 1 * SEC;
+
+        ck_assert_int_ge(lock_record_new(FAKE_ADDRESS, &record), 0);
+        memcpy(record->aes_key, lock_key, TTLOCK_KEY_SIZE);
+        record->admin_ps = 123;
+        record->unlock_key = 456;
+        ck_assert_int_ge(store_save(m->store, record), 0);
+        ck_assert_int_ge(lock_new(&m->context, FAKE_ADDRESS, record, &m->lock), 0);
+        lock_set_observer(m->lock, &observer, m);
+}
+
+static void model_done(Model *m) {
+        m->lock = lock_free(m->lock);
+        fake_done(&m->fake);
+        m->store = store_free(m->store);
+        dt_rm_rf(m->dir);
+        free(m->dir);
+        m->event = sd_event_unref(m->event);
+}
+
+/* One advert of the lock, as the registry hands it over: the new-records flag up or down. */
+static void advert(Model *m, bool new_events) {
+        uint8_t buf[64];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        TTAdvert a = { .protocol_type = 5,
+                       .protocol_version = 3,
+                       .scene = 1,
+                       .battery = 80,
+                       .flags = new_events ? TTLOCK_ADVERT_FLAG_NEW_EVENTS : 0 };
+        size_t len;
+
+        ck_assert_int_ge(ttlock_address_from_string(FAKE_ADDRESS, a.address), 0);
+        ttlock_advert_build(&w, &a);
+        ck_assert_int_ge(tt_writer_finish(&w, &len, NULL), 0);
+        /* BlueZ hands over the manufacturer data without its two key bytes (doc/protocol.md §1.5). */
+        lock_advert(m->lock, &(RadioAdvert){
+                                     .address = FAKE_ADDRESS,
+                                     .have_mfr = true,
+                                     .mfr_key = (uint16_t) (buf[0] | buf[1] << 8),
+                                     .mfr = buf + 2,
+                                     .mfr_len = len - 2,
+                                     .fresh = true,
+                             });
+}
+
+/* A flag that stays up although the log has nothing new: reads back off instead of following every
+ * advert (the grace of 20 ms would allow one per advert here). */
+START_TEST(test_stuck_flag_backs_off) {
+        uint64_t end;
+        unsigned adverts = 0;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        end = now_monotonic_usec() + 2 * SEC;
+        while (now_monotonic_usec() < end) {
+                advert(&m, true);
+                adverts++;
+                fake_run_for(&m.fake, 20 * MSEC);
+        }
+        /* 100, 200, 400, 800 ms between reads: at most five in two seconds, of about a hundred adverts. */
+        fprintf(stderr, "%u adverts with the flag up, %u log reads\n", adverts, m.log_reads);
+        ck_assert_uint_ge(m.log_reads, 2);
+        ck_assert_uint_le(m.log_reads, 5);
+        ck_assert_uint_ge(adverts, 50);
+        model_done(&m);
+}
+END_TEST
+
+/* A change of the user's alias is kept only once it is on disk: a save that fails leaves the old one. */
+START_TEST(test_alias_not_kept_when_not_saved) {
+        char id[32], alias[900], big[1001];
+        Model m;
+        int r = 0;
+
+        model_init(&m, 300 * MSEC);
+        ck_assert_int_eq(lock_set_alias(m.lock, "Front door"), 0);
+        ck_assert(m.changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
+        /* Fill the record until the next change no longer fits its file (store.h STORE_FILE_MAX). */
+        memset(alias, 'a', sizeof(alias) - 1);
+        alias[sizeof(alias) - 1] = 0;
+        for (unsigned i = 0; r >= 0 && i < 4096; i++) {
+                snprintf(id, sizeof(id), "%u", 100000 + i);
+                r = lock_set_credential_alias(m.lock, "ic-card", id, alias);
+        }
+        ck_assert_int_eq(r, -EFBIG);
+        ck_assert_ptr_null(lock_record_get_credential_alias(m.lock->record, "ic-card", id));
+
+        m.changed = 0;
+        memset(big, 'b', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        ck_assert_int_eq(lock_set_alias(m.lock, big), -EFBIG);
+        ck_assert_str_eq(lock_alias(m.lock), "Front door");
+        ck_assert(!(m.changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS)));
+        model_done(&m);
+}
+END_TEST
+
+typedef struct CallResult {
+        bool done;
+        OpStatus status;
+        uint64_t at;
+} CallResult;
+
+static void on_call_done(Lock *l, const LockOutcome *o, void *userdata) {
+        CallResult *c = userdata;
+
+        c->done = true;
+        c->status = o->status;
+        c->at = now_monotonic_usec();
+}
+
+/* Credentials and settings calls answer by their deadline too, and what they asked for stops there
+ * instead of running on after their caller gave up. */
+START_TEST(test_deadline_for_every_kind) {
+        CredRequest cred = { .action = CRED_PASSCODE_LIST };
+        SettingsRequest set = { .action = SETTINGS_ADMIN_CODE_GET };
+        CallResult a = {}, b = {};
+        uint64_t start;
+        OpStatus st;
+        Model m;
+
+        /* A lock that logs in and then says nothing, slower than any deadline: only the deadline can
+         * end the calls. */
+        model_init(&m, 30 * SEC);
+        m.silent[TTLOCK_CMD_PWD_LIST] = 1;
+        m.silent[TTLOCK_CMD_GET_ADMIN_CODE] = 1;
+
+        start = now_monotonic_usec();
+        ck_assert_int_eq(lock_submit(m.lock, &(LockRequest){ .kind = LOCK_REQUEST_CREDENTIALS, .credentials = &cred },
+                                     300 * MSEC, on_call_done, &a, &st),
+                         0);
+        ck_assert(fake_run_until(&m.fake, &a.done, 3 * SEC));
+        ck_assert_int_eq(a.status.error, -ETIMEDOUT);
+        ck_assert_uint_lt(a.at - start, 1 * SEC);
+
+        start = now_monotonic_usec();
+        ck_assert_int_eq(lock_submit(m.lock, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &set },
+                                     300 * MSEC, on_call_done, &b, &st),
+                         0);
+        ck_assert(fake_run_until(&m.fake, &b.done, 3 * SEC));
+        ck_assert_int_eq(b.status.error, -ETIMEDOUT);
+        ck_assert_uint_lt(b.at - start, 1 * SEC);
+        /* Nothing is left queued on the lock. */
+        ck_assert(!lock_busy(m.lock));
+        model_done(&m);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+        Suite *s = suite_create("lock");
+        TCase *tc = tcase_create("model");
+
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_stuck_flag_backs_off);
+        tcase_add_test(tc, test_alias_not_kept_when_not_saved);
+        tcase_add_test(tc, test_deadline_for_every_kind);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TT_TEST_MAIN
