@@ -229,7 +229,9 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
         const char *kind, *status, *id;
         uint32_t done, total;
 
-        if (!daemon_watch_is_from_daemon(&c->watch, m) ||
+        /* The caller gets its own copy of each status, with the new card's number or finger's id; the
+         * broadcast for everyone else has no id (dbus/org.ttlock.Credentials1.xml). */
+        if (!daemon_watch_is_from_daemon(&c->watch, m) || !sd_bus_message_get_destination(m) ||
             sd_bus_message_read(m, "ssuus", &kind, &status, &done, &total, &id) < 0)
                 return 0;
         if (strcmp(kind, creds[c->kind].alias_kind) != 0)

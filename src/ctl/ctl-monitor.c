@@ -14,8 +14,13 @@
 #include "string-util.h"
 
 typedef struct MonitorContext {
+        sd_bus *bus;
         sd_event *event;
         DaemonWatch watch;
+        /* Subscribed to the details (Manager1.SubscribeDetails): Events and EnrollmentStatus are read
+         * from the copies addressed to us, with card numbers and fingerprint ids; else from the
+         * broadcast, which has none (dbus/org.ttlock.Lock1.xml "Event"). */
+        bool details;
         char *filter; /* object path of the one lock to show, or NULL */
         int result;
 } MonitorContext;
@@ -73,12 +78,27 @@ static bool wanted(MonitorContext *c, sd_bus_message *m) {
         return !c->filter || (path && strcmp(path, c->filter) == 0);
 }
 
+/* Event and EnrollmentStatus come twice to a subscriber: its copy, and the broadcast. One of them. */
+static bool wanted_copy(MonitorContext *c, sd_bus_message *m) {
+        return wanted(c, m) && c->details == !!sd_bus_message_get_destination(m);
+}
+
+/* Ask for the details when allowed (org.ttlock.manage, without asking for a password: monitor is a
+ * passive command); otherwise show what everyone sees. */
+static void subscribe_details(MonitorContext *c) {
+        sd_bus_message *reply = NULL;
+
+        c->details = sd_bus_call_method(c->bus, TTLOCK_BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SubscribeDetails",
+                                        NULL, &reply, NULL) >= 0;
+        sd_bus_message_unref(reply);
+}
+
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         MonitorContext *c = userdata;
         _cleanup_value_ Value *record = NULL, *details = NULL;
         const char *kind;
 
-        if (!wanted(c, m) || sd_bus_message_read(m, "s", &kind) < 0 ||
+        if (!wanted_copy(c, m) || sd_bus_message_read(m, "s", &kind) < 0 ||
             bus_message_read_value(m, &details) < 0 || details->type != VALUE_OBJECT)
                 return 0;
 
@@ -155,7 +175,7 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
         uint32_t done, total;
         char text[256];
 
-        if (!wanted(c, m) || sd_bus_message_read(m, "ssuus", &kind, &status, &done, &total, &id) < 0)
+        if (!wanted_copy(c, m) || sd_bus_message_read(m, "ssuus", &kind, &status, &done, &total, &id) < 0)
                 return 0;
 
         record = value_new_object();
@@ -206,8 +226,14 @@ static int on_lock_added_removed(sd_bus_message *m, void *userdata, sd_bus_error
 }
 
 static int on_daemon_change(DaemonWatch *w, void *userdata) {
+        MonitorContext *c = userdata;
         _cleanup_value_ Value *record = NULL;
 
+        /* A (re)started daemon knows no subscribers. */
+        if (w->owner)
+                subscribe_details(c);
+        else
+                c->details = false;
         record = value_new_object();
         if (!record || value_object_set(record, "type", value_new_string("daemon")) < 0 ||
             value_object_set(record, "running", value_new_bool(!!w->owner)) < 0)
@@ -293,9 +319,12 @@ int verb_monitor(sd_bus *bus, int argc, char **argv) {
                 r = ctl_error(r, _("Failed to watch the bus: %s"), strerror(-r));
                 goto finish;
         }
+        c.bus = bus;
         r = daemon_watch_start(bus, &c.watch);
         if (r < 0)
                 goto finish;
+        if (c.watch.owner)
+                subscribe_details(&c);
 
         if (!arg_json && !c.watch.owner)
                 fprintf(stderr, _("ttlockd is not running; waiting for it.\n"));

@@ -36,6 +36,7 @@
 #define AUTHZ_ACTION_MANAGE "org.ttlock.manage"
 
 #define AUTHZ_PENDING_MAX 128U            /* a bound on what callers can make us hold */
+#define AUTHZ_PENDING_PER_USER_MAX 16U    /* … and on one user's share of it */
 #define AUTHZ_STALE_USEC (60U * 1000000U) /* an answered query nobody picked up is dropped after this */
 
 typedef struct Authz Authz;

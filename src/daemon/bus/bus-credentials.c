@@ -500,7 +500,7 @@ static int method_cancel_enrollment(sd_bus_message *m, void *userdata, sd_bus_er
         BusLock *b = userdata;
 
         GATE(m, b, -1, NULL, error);
-        b->enrollment_track = sd_bus_track_unref(b->enrollment_track);
+        /* Its caller hears "cancelled" in its own copy; the status ends the interest in it. */
         if (lock_cancel_enrollment(b->lock, "cancelled") < 0)
                 return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST, "No enrollment is in progress.");
         return sd_bus_reply_method_return(m, NULL);
@@ -701,27 +701,41 @@ const sd_bus_vtable bus_credentials_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+typedef struct EnrollmentSignal {
+        const LockEnrollmentStatus *status;
+        bool details;
+} EnrollmentSignal;
+
+static int build_enrollment(sd_bus_message *m, void *userdata) {
+        const EnrollmentSignal *e = userdata;
+        const LockEnrollmentStatus *s = e->status;
+
+        /* The new card's number or finger's id is an identity: only for who may list them. */
+        return sd_bus_message_append(m, "ssuus", s->kind, s->status, (uint32_t) s->done, (uint32_t) s->total,
+                                     e->details ? s->id : "");
+}
+
 void bus_credentials_emit_enrollment(BusLock *b, const LockEnrollmentStatus *s) {
-        int r;
+        _cleanup_free_ char *caller = NULL;
+        const char *n;
 
         assert(b);
-
+        /* Whoever started it may list the credentials (org.ttlock.manage): it hears the id. */
+        n = b->enrollment_track ? sd_bus_track_first(b->enrollment_track) : NULL;
+        if (n) {
+                caller = strdup(n);
+                if (!caller)
+                        log_oom();
+        }
         /* Its end also ends the interest in its caller. */
         if (!streq(s->status, "waiting") && !streq(s->status, "progress"))
                 b->enrollment_track = sd_bus_track_unref(b->enrollment_track);
         if (!b->exported)
                 return;
-        r = sd_bus_emit_signal(
-                b->context->bus,
-                b->path,
-                CREDENTIALS_INTERFACE,
-                "EnrollmentStatus",
-                "ssuus",
-                s->kind,
-                s->status,
-                (uint32_t) s->done,
-                (uint32_t) s->total,
-                s->id);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot emit EnrollmentStatus: %m", b->lock->address);
+        /* The caller's and each subscriber's own copy, with the id, then the one for everyone without
+         * it (dbus/org.ttlock.Credentials1.xml "EnrollmentStatus"). */
+        bus_send_signal_details(b->context, b->path, CREDENTIALS_INTERFACE, "EnrollmentStatus", caller,
+                                        build_enrollment, &(EnrollmentSignal){ .status = s, .details = true });
+        (void) bus_send_signal(b->context, b->path, CREDENTIALS_INTERFACE, "EnrollmentStatus", NULL,
+                               build_enrollment, &(EnrollmentSignal){ .status = s });
 }

@@ -9,6 +9,7 @@
 #include "feature-bits.h"
 #include "log.h"
 #include "macro.h"
+#include "string-util.h"
 
 int bus_lock_new(BusContext *context, Lock *l, BusLock **ret) {
         BusLock *b;
@@ -112,6 +113,38 @@ int bus_lock_enumerate(
         }
         *ret_nodes = v;
         return 0;
+}
+
+int bus_send_signal(BusContext *c, const char *path, const char *interface, const char *member,
+                    const char *destination, BusSignalBuilder build, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        assert(c);
+        r = sd_bus_message_new_signal(c->bus, &m, path, interface, member);
+        if (r >= 0 && destination)
+                r = sd_bus_message_set_destination(m, destination);
+        if (r >= 0)
+                r = build(m, userdata);
+        if (r >= 0)
+                r = sd_bus_send(c->bus, m, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot emit %s.%s on %s: %m", interface, member, path);
+        return r;
+}
+
+void bus_send_signal_details(BusContext *c, const char *path, const char *interface, const char *member,
+                             const char *also_to, BusSignalBuilder build, void *userdata) {
+        bool also_sent = false;
+
+        assert(c);
+        for (const char *n = sd_bus_track_first(c->detail_subscribers); n;
+             n = sd_bus_track_next(c->detail_subscribers)) {
+                also_sent = also_sent || streq_ptr(n, also_to);
+                (void) bus_send_signal(c, path, interface, member, n, build, userdata);
+        }
+        if (also_to && !also_sent)
+                (void) bus_send_signal(c, path, interface, member, also_to, build, userdata);
 }
 
 void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error) {

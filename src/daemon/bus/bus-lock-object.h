@@ -22,6 +22,10 @@ typedef struct BusContext {
         sd_bus *bus;
         Manager *manager;
         Authz *authz;
+        /* Who asked for credential identities (Manager1.SubscribeDetails, org.ttlock.manage): they get
+         * their own copy of Event and EnrollmentStatus with card numbers and fingerprint ids, which the
+         * broadcast to every local user does not carry (dbus/org.ttlock.Lock1.xml "Event"). */
+        sd_bus_track *detail_subscribers;
 } BusContext;
 
 typedef struct BusLock {
@@ -68,6 +72,15 @@ typedef struct BusSubmit {
 /* Hand the call m to the lock model; it is answered when the operation is done. Returns 1 (the handler
  * is done for now) or a negative errno with error set when the model refused it at once. */
 int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_error *error);
+
+/* One signal, built by build(m, userdata): to destination (a unique name), or to everyone (NULL). */
+typedef int (*BusSignalBuilder)(sd_bus_message *m, void *userdata);
+int bus_send_signal(BusContext *c, const char *path, const char *interface, const char *member,
+                    const char *destination, BusSignalBuilder build, void *userdata);
+/* The signal with details (identities), one copy addressed to each subscriber and to also_to (NULL or
+ * a unique name that asked for it, such as an enrollment's caller), once per name. */
+void bus_send_signal_details(BusContext *c, const char *path, const char *interface, const char *member,
+                             const char *also_to, BusSignalBuilder build, void *userdata);
 
 /* An audit record (audit.h) with the caller of m (uid from the bus driver, and its bus name). */
 void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error);

@@ -155,33 +155,30 @@ void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
         (void) sd_bus_emit_properties_changed_strv(b->context->bus, b->path, LOCK_INTERFACE, names);
 }
 
-void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
-        assert(b);
+/* A card number or fingerprint id is a credential's identity: only who may list the credentials
+ * (org.ttlock.manage) sees it. A passcode's "credential" is the alias the user gave it, never its
+ * digits (history.h), and goes to everyone like "alias". */
+static bool credential_is_identity(const HistoryRecord *h) {
+        return streq_ptr(h->method, "ic-card") || streq_ptr(h->method, "fingerprint");
+}
 
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+typedef struct EventSignal {
+        const HistoryRecord *record;
+        bool details;
+} EventSignal;
+
+static int build_event(sd_bus_message *s, void *userdata) {
+        const EventSignal *e = userdata;
+        const HistoryRecord *h = e->record;
         int r;
 
-        if (!b->exported)
-                return;
-        r = sd_bus_message_new_signal(b->context->bus, &s, b->path, LOCK_INTERFACE, "Event");
-        if (r >= 0)
-                r = sd_bus_message_append(s, "s", h->kind);
+        r = sd_bus_message_append(s, "s", h->kind);
         if (r >= 0)
                 r = sd_bus_message_open_container(s, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(
-                        s,
-                        "{sv}{sv}{sv}",
-                        "method",
-                        "s",
-                        h->method ?: "unknown",
-                        "time-usec",
-                        "t",
-                        h->time_usec,
-                        "record-type",
-                        "u",
-                        h->record_type);
-        if (r >= 0 && !isempty(h->credential))
+                r = sd_bus_message_append(s, "{sv}{sv}{sv}", "method", "s", h->method ?: "unknown", "time-usec", "t",
+                                          h->time_usec, "record-type", "u", h->record_type);
+        if (r >= 0 && !isempty(h->credential) && (e->details || !credential_is_identity(h)))
                 r = sd_bus_message_append(s, "{sv}", "credential", "s", h->credential);
         if (r >= 0 && !isempty(h->alias))
                 r = sd_bus_message_append(s, "{sv}", "alias", "s", h->alias);
@@ -189,10 +186,20 @@ void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
                 r = sd_bus_message_append(s, "{sv}", "battery", "y", (uint8_t) h->battery);
         if (r >= 0)
                 r = sd_bus_message_close_container(s);
-        if (r >= 0)
-                r = sd_bus_send(b->context->bus, s, NULL);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot emit Event: %m", b->lock->address);
+        return r;
+}
+
+void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
+        assert(b);
+
+        if (!b->exported)
+                return;
+        /* Each subscriber's own copy, with identities, then the one for everyone without them
+         * (dbus/org.ttlock.Lock1.xml "Event"). */
+        bus_send_signal_details(b->context, b->path, LOCK_INTERFACE, "Event", NULL, build_event,
+                                &(EventSignal){ .record = h, .details = true });
+        (void) bus_send_signal(b->context, b->path, LOCK_INTERFACE, "Event", NULL, build_event,
+                               &(EventSignal){ .record = h });
 }
 
 /* ---- methods ----------------------------------------------------------------------------------- */

@@ -172,6 +172,40 @@ static int method_stop_discovery(sd_bus_message *msg, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* Credential identities for who may list them (dbus/org.ttlock.Manager1.xml SubscribeDetails): the
+ * caller gets its own copy of every Event and EnrollmentStatus, with card numbers and fingerprint ids,
+ * until it unsubscribes or leaves the bus. */
+static int method_subscribe_details(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusManager *bm = userdata;
+        int r;
+
+        AUTHORIZE(bm, msg, error);
+        if (!bm->context.detail_subscribers) {
+                r = sd_bus_track_new(bm->context.bus, &bm->context.detail_subscribers, NULL, NULL);
+                if (r < 0)
+                        return r;
+                /* Subscribing twice is subscribing once. */
+                (void) sd_bus_track_set_recursive(bm->context.detail_subscribers, false);
+        }
+        if (!sd_bus_track_contains(bm->context.detail_subscribers, sd_bus_message_get_sender(msg)) &&
+            sd_bus_track_count(bm->context.detail_subscribers) >= BUS_DETAIL_SUBSCRIBERS_MAX)
+                return sd_bus_error_setf(error, TTLOCK_ERROR_IN_PROGRESS, "Already %u subscribers.",
+                                         BUS_DETAIL_SUBSCRIBERS_MAX);
+        r = sd_bus_track_add_sender(bm->context.detail_subscribers, msg);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_unsubscribe_details(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusManager *bm = userdata;
+
+        /* Anyone may stop what it started; there is nothing to authorize. */
+        if (bm->context.detail_subscribers)
+                (void) sd_bus_track_remove_sender(bm->context.detail_subscribers, msg);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_list_locks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusManager *bm = userdata;
@@ -284,6 +318,8 @@ static const sd_bus_vtable manager_vtable[] = {
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StartDiscovery", "", "", method_start_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("SubscribeDetails", "", "", method_subscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("UnsubscribeDetails", "", "", method_unsubscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_SIGNAL_WITH_NAMES("LockRemoved", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_VTABLE_END,
@@ -365,6 +401,7 @@ BusManager *bus_manager_free(BusManager *bm) {
                 }
         }
         sd_bus_track_unref(bm->discovery_track);
+        sd_bus_track_unref(bm->context.detail_subscribers);
         for (size_t i = 0; i < bm->n_slots; i++)
                 sd_bus_slot_unref(bm->slots[i]);
         authz_free(bm->context.authz);

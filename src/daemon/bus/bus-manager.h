@@ -16,6 +16,7 @@
 #define MANAGER_OBJECT_MANAGER_PATH "/org/ttlock"
 #define MANAGER_INTERFACE "org.ttlock.Manager1"
 #define MANAGER_BUS_NAME "org.ttlock.Manager"
+#define BUS_DETAIL_SUBSCRIBERS_MAX 64U
 
 typedef struct BusManager BusManager;
 
