@@ -421,6 +421,8 @@ size_t esp_connection_output(EspConnection *c, const uint8_t **ret) {
 
 void esp_connection_output_consume(EspConnection *c, size_t n) {
         assert(n <= c->out_len);
+        if (n == 0)
+                return;
         memmove(c->out, c->out + n, c->out_len - n);
         c->out_len -= n;
 }
