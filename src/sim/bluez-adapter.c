@@ -140,7 +140,7 @@ void bluez_adapter_refresh_lock(Sim *s, SimLock *l) {
         size_t n;
         bool seen = false, duplicate = false, changed;
 
-        if (!s->discovering || !radio_advertising(l))
+        if (!s->discovering || !radio_advertising(l) || l->rssi == SIM_RSSI_UNHEARD)
                 return;
         for (size_t i = 0; i < s->n_clients; i++)
                 if (client_accepts(&s->clients[i], l)) {
@@ -371,7 +371,7 @@ static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error 
         l = bluez_lookup_path(s, path, &object);
         if (!l || object >= 0 || !l->visible)
                 return sd_bus_error_set(error, BLUEZ_ERROR_DOES_NOT_EXIST, "Does Not Exist");
-        if (l->conn != SIM_DISCONNECTED)
+        if (l->conn != SIM_DISCONNECTED && !l->link_proxy)
                 bluez_device_disconnect(l, "removed");
         bluez_device_hide(l);
         return sd_bus_reply_method_return(m, NULL);
@@ -418,7 +418,7 @@ static int property_set_powered(
         s->powered = b;
         if (!b)
                 for (size_t i = 0; i < s->n_locks; i++)
-                        if (s->locks[i]->conn != SIM_DISCONNECTED)
+                        if (s->locks[i]->conn != SIM_DISCONNECTED && !s->locks[i]->link_proxy)
                                 bluez_device_disconnect(s->locks[i], "adapter powered off");
         (void) sd_bus_emit_properties_changed(bus, path, interface, "Powered", NULL);
         discovery_update(s);

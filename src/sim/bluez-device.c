@@ -203,6 +203,9 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
 
         if (!l->sim->powered)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_READY, "Resource Not Ready");
+        if (l->conn != SIM_DISCONNECTED && l->link_proxy)
+                /* The lock takes one central at a time: a proxy holds it. */
+                return sd_bus_error_set(error, BLUEZ_ERROR_FAILED, "le-connection-abort-by-local");
         if (l->conn == SIM_CONNECTED)
                 return sd_bus_reply_method_return(m, NULL); /* BlueZ: already connected is success */
         if (l->conn == SIM_CONNECTING)
@@ -231,7 +234,7 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
 static int method_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
 
-        if (l->conn == SIM_DISCONNECTED)
+        if (l->conn == SIM_DISCONNECTED || l->link_proxy)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not Connected");
         bluez_device_disconnect(l, "by the client");
         return sd_bus_reply_method_return(m, NULL);
@@ -261,9 +264,10 @@ static int property_get(
         if (streq(property, "Adapter"))
                 return sd_bus_message_append(reply, "o", SIM_ADAPTER_PATH);
         if (streq(property, "Connected"))
-                return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED);
+                return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED && !l->link_proxy);
         if (streq(property, "ServicesResolved"))
-                return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED && l->gatt_exported);
+                return sd_bus_message_append(
+                        reply, "b", l->conn == SIM_CONNECTED && !l->link_proxy && l->gatt_exported);
         if (streq(property, "UUIDs")) {
                 if (l->gatt_exported)
                         return sd_bus_message_append(

@@ -1556,7 +1556,7 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
 reply:
         if (l->faults[SIM_FAULT_DROP_CONNECTION] > 0) {
                 l->faults[SIM_FAULT_DROP_CONNECTION]--;
-                bluez_device_disconnect(l, "drop-connection fault");
+                radio_link_drop(l, "drop-connection fault");
                 return;
         }
         if (l->faults[SIM_FAULT_NO_REPLY] > 0) {

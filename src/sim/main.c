@@ -11,6 +11,7 @@
 #include "advert.h"
 #include "bluez.h"
 #include "crypto.h"
+#include "esphome-proxy.h"
 #include "lock.h"
 #include "log.h"
 #include "options.h"
@@ -179,6 +180,11 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
+        for (size_t i = 0; i < o.n_proxies && r >= 0; i++)
+                r = proxy_create(&s, &o.proxies[i]);
+        if (r < 0)
+                goto finish;
+
         for (size_t i = 0; i < s.n_locks; i++) {
                 s.locks[i]->last_activity = sim_now(&s);
                 radio_update(s.locks[i]);
@@ -202,6 +208,7 @@ static int run(int argc, char *argv[]) {
 finish:
         if (s.state_path && s.event)
                 (void) state_flush(&s);
+        proxy_free_all(&s);
         bluez_adapter_free(&s);
         state_free(&s);
         free_locks(&s);

@@ -12,6 +12,7 @@
  *   lock-clock.c     the lock's wall clock
  *   radio.c          awake / dormant / idle drop / connect time / latency, per-lock timers
  *   sim1.c           org.ttlock.Sim1, the person at the door and fault injection
+ *   esphome-proxy.c  fake ESPHome Bluetooth proxies (native API over TCP), org.ttlock.SimProxy1
  *   state.c          --state FILE (YAML) */
 
 #include <stdbool.h>
@@ -29,9 +30,11 @@
 #define SIM_MODEL_MAX 24
 #define SIM_NAME_MAX 64
 #define SIM_TX_QUEUE_MAX 8
+#define SIM_RSSI_UNHEARD 0 /* a radio's RSSI for a lock out of its reach (Sim1.SetRadioRssi) */
 
 typedef struct Sim Sim;
 typedef struct SimLock SimLock;
+typedef struct SimProxy SimProxy; /* esphome-proxy.h */
 
 /* Radio and timing settings (protocol.md §9), all from the command line. */
 typedef struct SimTiming {
@@ -158,6 +161,7 @@ struct SimLock {
         uint8_t last_advert[32];
         size_t last_advert_len;
         SimConnState conn;
+        SimProxy *link_proxy; /* the ESPHome proxy that holds the link; NULL = BlueZ (or none) */
         sd_bus_message *connect_call;
         sd_event_source *connect_timer;
         bool refuse_pending;              /* a refuse-connect fault decided this attempt */
@@ -209,6 +213,10 @@ struct Sim {
         sd_event_source *save_event; /* state.c: one deferred write per loop iteration */
         bool save_pending;
         uint64_t exchanges; /* request frames answered, for the figures in the man page */
+
+        /* ESPHome Bluetooth proxies (esphome-proxy.c) */
+        SimProxy **proxies;
+        size_t n_proxies;
 };
 
 static inline uint64_t sim_now(Sim *s) {

@@ -5,6 +5,7 @@
 
 #include "bluez.h"
 #include "credentials.h"
+#include "esphome-proxy.h"
 #include "feature-bits.h"
 #include "lock-log.h"
 #include "lock.h"
@@ -138,7 +139,7 @@ static int method_press_reset_button(sd_bus_message *m, void *userdata, sd_bus_e
                         SD_BUS_ERROR_ACCESS_DENIED,
                         "the reset button of %s is disabled (SWITCH 0x68)",
                         l->address_str);
-        bluez_device_disconnect(l, "reset button");
+        radio_link_drop(l, "reset button");
         lock_factory_reset(l);
         return sd_bus_reply_method_return(m, NULL);
 }
@@ -182,6 +183,33 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                 SD_BUS_ERROR_INVALID_ARGS,
                 "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect)",
                 kind);
+}
+
+/* The lock as each radio hears it: "hci0" is the BlueZ adapter, any other name a proxy; 0 dBm means
+ * out of that radio's reach (it neither sees the adverts nor reaches the lock). */
+static int method_set_radio_rssi(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *radio;
+        int16_t rssi;
+        int r;
+
+        r = sd_bus_message_read(m, "sn", &radio, &rssi);
+        if (r < 0)
+                return r;
+        if (rssi > 0 || rssi < -127)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "RSSI is -127…-1 dBm, or 0 for unheard");
+        if (streq(radio, "hci0")) {
+                l->rssi = rssi;
+                if (rssi == SIM_RSSI_UNHEARD)
+                        bluez_device_set_rssi_known(l, false);
+                else if (l->rssi_known)
+                        bluez_device_emit(l, "RSSI");
+                return sd_bus_reply_method_return(m, NULL);
+        }
+        r = proxy_set_rssi(l->sim, radio, l, rssi);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "no radio called \"%s\"", radio);
+        return sd_bus_reply_method_return(m, NULL);
 }
 
 static int property_get(
@@ -249,6 +277,14 @@ static const sd_bus_vtable sim1_vtable[] = {
                 "",
                 ,
                 method_set_battery,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetRadioRssi",
+                "sn",
+                SD_BUS_PARAM(radio) SD_BUS_PARAM(rssi),
+                "",
+                ,
+                method_set_radio_rssi,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "InjectFault",
