@@ -40,7 +40,7 @@ struct EspConnection {
         uint8_t ephemeral_copy[ESP_X25519_KEY_SIZE];
         bool has_ephemeral;
 
-        char name[ESP_NAME_MAX];      /* server: ours; client: expected ("" = any) */
+        char name[ESP_NAME_MAX]; /* server: ours; client: expected ("" = any) */
         char mac[ESP_NAME_MAX];
         char peer_name[ESP_NAME_MAX]; /* client: from the server hello */
         char peer_mac[ESP_NAME_MAX];
@@ -211,7 +211,8 @@ static int on_server_hello(EspConnection *c, const uint8_t *p, size_t len) {
         if (r < 0)
                 return fail(c, r, "Malformed server hello");
         if (c->name[0] && !streq(c->name, c->peer_name))
-                return fail(c, -EBADMSG, "The server calls itself \"%s\", not \"%s\"", c->peer_name, c->name);
+                return fail(
+                        c, -EBADMSG, "The server calls itself \"%s\", not \"%s\"", c->peer_name, c->name);
         c->phase = PHASE_HANDSHAKE;
         return 0;
 }
@@ -245,11 +246,15 @@ static int on_handshake_frame(EspConnection *c, const uint8_t *p, size_t len) {
         if (r < 0) {
                 if (c->role == ESP_ROLE_SERVER) {
                         /* A tag that does not verify is what a different PSK looks like. */
-                        reject(c, r == -EBADMSG && len - 1 == ESP_NOISE_HANDSHAKE_MESSAGE_SIZE ?
-                                          REJECT_MAC_FAILURE :
-                                          "Handshake error");
+                        reject(c,
+                               r == -EBADMSG && len - 1 == ESP_NOISE_HANDSHAKE_MESSAGE_SIZE
+                                       ? REJECT_MAC_FAILURE
+                                       : "Handshake error");
                         if (r == -EBADMSG && len - 1 == ESP_NOISE_HANDSHAKE_MESSAGE_SIZE)
-                                return fail(c, -EACCES, "The client's encryption key does not match (wrong PSK)");
+                                return fail(
+                                        c,
+                                        -EACCES,
+                                        "The client's encryption key does not match (wrong PSK)");
                         return fail(c, -EBADMSG, "Malformed Noise handshake from the client");
                 }
                 if (r == -EBADMSG && len - 1 == ESP_NOISE_HANDSHAKE_MESSAGE_SIZE)
@@ -319,8 +324,8 @@ static int on_frame(EspConnection *c, const EspFrame *f) {
         if (c->phase == PHASE_DATA)
                 return on_data_frame(c, f);
         if (c->phase == PHASE_CLIENT_HELLO)
-                return c->role == ESP_ROLE_SERVER ? on_client_hello(c, f->data, f->len) :
-                                                    on_server_hello(c, f->data, f->len);
+                return c->role == ESP_ROLE_SERVER ? on_client_hello(c, f->data, f->len)
+                                                  : on_server_hello(c, f->data, f->len);
         return on_handshake_frame(c, f->data, f->len);
 }
 
@@ -330,17 +335,22 @@ static int on_decoder_error(EspConnection *c, int r) {
                         /* A plaintext peer: a plaintext client gets ESPHome's rejection frame. */
                         if (c->role == ESP_ROLE_SERVER)
                                 reject(c, REJECT_BAD_INDICATOR);
-                        return fail(c, -EPROTO, c->role == ESP_ROLE_SERVER ?
-                                                        "The client speaks plaintext, but an encryption key is set" :
-                                                        "The proxy speaks plaintext, but an encryption key is set");
+                        return fail(
+                                c,
+                                -EPROTO,
+                                c->role == ESP_ROLE_SERVER
+                                        ? "The client speaks plaintext, but an encryption key is set"
+                                        : "The proxy speaks plaintext, but an encryption key is set");
                 }
                 if (c->role == ESP_ROLE_SERVER) {
                         static const uint8_t msg[] = "\0" REJECT_BAD_INDICATOR;
                         (void) output_append(c, msg, sizeof(msg) - 1);
                 }
-                return fail(c, -EPROTO, c->role == ESP_ROLE_SERVER ?
-                                                "The client wants encryption, but no key is set" :
-                                                "The proxy requires encryption (set its PSK)");
+                return fail(
+                        c,
+                        -EPROTO,
+                        c->role == ESP_ROLE_SERVER ? "The client wants encryption, but no key is set"
+                                                   : "The proxy requires encryption (set its PSK)");
         }
         if (r == -EMSGSIZE) {
                 if (c->noise && c->role == ESP_ROLE_SERVER && c->phase != PHASE_DATA)
@@ -431,8 +441,11 @@ static void copy_name(char *dst, const char *src) {
         (void) snprintf(dst, ESP_NAME_MAX, "%s", strempty_or(src));
 }
 
-int esp_connection_new(const EspConnectionOptions *o, const EspConnectionCallbacks *cb, void *userdata,
-                       EspConnection **ret) {
+int esp_connection_new(
+        const EspConnectionOptions *o,
+        const EspConnectionCallbacks *cb,
+        void *userdata,
+        EspConnection **ret) {
         EspConnection *c;
         int r;
 
@@ -506,9 +519,9 @@ EspConnection *esp_connection_free(EspConnection *c) {
 }
 
 EspConnectionState esp_connection_state(const EspConnection *c) {
-        return c->phase == PHASE_FAILED ? ESP_CONNECTION_FAILED :
-                c->phase == PHASE_DATA  ? ESP_CONNECTION_READY :
-                                          ESP_CONNECTION_HANDSHAKE;
+        return c->phase == PHASE_FAILED  ? ESP_CONNECTION_FAILED
+                : c->phase == PHASE_DATA ? ESP_CONNECTION_READY
+                                         : ESP_CONNECTION_HANDSHAKE;
 }
 
 bool esp_connection_encrypted(const EspConnection *c) {

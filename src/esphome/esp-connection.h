@@ -64,8 +64,11 @@ typedef struct EspConnectionOptions {
         const uint8_t *ephemeral; /* known-answer tests only: the Noise ephemeral private key */
 } EspConnectionOptions;
 
-int esp_connection_new(const EspConnectionOptions *o, const EspConnectionCallbacks *cb, void *userdata,
-                       EspConnection **ret);
+int esp_connection_new(
+        const EspConnectionOptions *o,
+        const EspConnectionCallbacks *cb,
+        void *userdata,
+        EspConnection **ret);
 EspConnection *esp_connection_free(EspConnection *c);
 
 /* All of data is taken (or the connection fails). 0, or the connection's negative errno:

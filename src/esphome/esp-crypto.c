@@ -28,8 +28,10 @@ int esp_crypto_init(void) {
         return 0;
 }
 
-int esp_x25519(const uint8_t scalar[ESP_X25519_KEY_SIZE], const uint8_t u[ESP_X25519_KEY_SIZE],
-               uint8_t out[ESP_X25519_KEY_SIZE]) {
+int esp_x25519(
+        const uint8_t scalar[ESP_X25519_KEY_SIZE],
+        const uint8_t u[ESP_X25519_KEY_SIZE],
+        uint8_t out[ESP_X25519_KEY_SIZE]) {
         uint8_t result[ESP_X25519_KEY_SIZE];
         uint8_t acc = 0;
         int r;
@@ -81,8 +83,14 @@ int esp_sha256(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t
         return 0;
 }
 
-int esp_hmac_sha256(const uint8_t *key, size_t key_len, const void *a, size_t a_len, const void *b, size_t b_len,
-                    uint8_t out[ESP_SHA256_SIZE]) {
+int esp_hmac_sha256(
+        const uint8_t *key,
+        size_t key_len,
+        const void *a,
+        size_t a_len,
+        const void *b,
+        size_t b_len,
+        uint8_t out[ESP_SHA256_SIZE]) {
         gcry_mac_hd_t mac;
         size_t n = ESP_SHA256_SIZE;
         int r;
@@ -105,8 +113,15 @@ int esp_hmac_sha256(const uint8_t *key, size_t key_len, const void *a, size_t a_
         return 0;
 }
 
-int esp_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len, const uint8_t *info,
-                    size_t info_len, uint8_t *out, size_t out_len) {
+int esp_hkdf_sha256(
+        const uint8_t *salt,
+        size_t salt_len,
+        const uint8_t *ikm,
+        size_t ikm_len,
+        const uint8_t *info,
+        size_t info_len,
+        uint8_t *out,
+        size_t out_len) {
         static const uint8_t zero_salt[ESP_SHA256_SIZE] = {};
         uint8_t prk[ESP_SHA256_SIZE], t[ESP_SHA256_SIZE + 1], block[ESP_SHA256_SIZE];
         size_t t_len = 0, done = 0;
@@ -153,8 +168,12 @@ finish:
         return r;
 }
 
-static int aead_open(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
-                     const uint8_t *ad, size_t ad_len, gcry_cipher_hd_t *ret) {
+static int aead_open(
+        const uint8_t key[ESP_AEAD_KEY_SIZE],
+        const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
+        const uint8_t *ad,
+        size_t ad_len,
+        gcry_cipher_hd_t *ret) {
         gcry_cipher_hd_t h;
         int r;
 
@@ -173,8 +192,14 @@ static int aead_open(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[E
         return 0;
 }
 
-int esp_aead_encrypt(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
-                     const uint8_t *ad, size_t ad_len, const uint8_t *plain, size_t len, uint8_t *out) {
+int esp_aead_encrypt(
+        const uint8_t key[ESP_AEAD_KEY_SIZE],
+        const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
+        const uint8_t *ad,
+        size_t ad_len,
+        const uint8_t *plain,
+        size_t len,
+        uint8_t *out) {
         gcry_cipher_hd_t h;
         int r;
 
@@ -182,7 +207,8 @@ int esp_aead_encrypt(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[E
         if (r < 0)
                 return r;
         /* final() tells the Poly1305 mode that this is the last chunk; an empty one is fine. */
-        if (gcry_cipher_final(h) != 0 || gcry_cipher_encrypt(h, out, len, len > 0 ? plain : NULL, len) != 0 ||
+        if (gcry_cipher_final(h) != 0 ||
+            gcry_cipher_encrypt(h, out, len, len > 0 ? plain : NULL, len) != 0 ||
             gcry_cipher_gettag(h, out + len, ESP_AEAD_TAG_SIZE) != 0) {
                 gcry_cipher_close(h);
                 return -EIO;
@@ -191,8 +217,14 @@ int esp_aead_encrypt(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[E
         return 0;
 }
 
-int esp_aead_decrypt(const uint8_t key[ESP_AEAD_KEY_SIZE], const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
-                     const uint8_t *ad, size_t ad_len, const uint8_t *cipher, size_t len, uint8_t *out) {
+int esp_aead_decrypt(
+        const uint8_t key[ESP_AEAD_KEY_SIZE],
+        const uint8_t nonce[ESP_AEAD_NONCE_SIZE],
+        const uint8_t *ad,
+        size_t ad_len,
+        const uint8_t *cipher,
+        size_t len,
+        uint8_t *out) {
         gcry_cipher_hd_t h;
         size_t n;
         int r;

@@ -114,9 +114,10 @@ static int parse_header(EspFrameDecoder *d) {
         int a, b;
 
         if (d->header[0] != want_indicator)
-                return (d->header[0] == ESP_FRAME_INDICATOR_PLAIN || d->header[0] == ESP_FRAME_INDICATOR_NOISE) ?
-                        -EPROTO :
-                        -EBADMSG;
+                return (d->header[0] == ESP_FRAME_INDICATOR_PLAIN ||
+                        d->header[0] == ESP_FRAME_INDICATOR_NOISE)
+                        ? -EPROTO
+                        : -EBADMSG;
 
         if (d->framing == ESP_FRAMING_NOISE) {
                 if (d->header_len < ESP_NOISE_HEADER_SIZE)
@@ -145,7 +146,8 @@ static int parse_header(EspFrameDecoder *d) {
         return 1;
 }
 
-int esp_frame_decoder_push(EspFrameDecoder *d, const uint8_t *data, size_t len, size_t *ret_used, EspFrame *ret) {
+int esp_frame_decoder_push(
+        EspFrameDecoder *d, const uint8_t *data, size_t len, size_t *ret_used, EspFrame *ret) {
         size_t used = 0;
         int r;
 

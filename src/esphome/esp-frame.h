@@ -55,15 +55,15 @@ typedef struct EspFrame {
 
 typedef struct EspFrameDecoder {
         EspFraming framing;
-        size_t max;     /* bound on one payload/body */
+        size_t max; /* bound on one payload/body */
         uint8_t header[ESP_PLAIN_HEADER_MAX];
         size_t header_len;
         bool header_done;
         uint16_t type;
-        size_t want;    /* body length announced by the header */
-        uint8_t *body;  /* max bytes, allocated once */
+        size_t want;   /* body length announced by the header */
+        uint8_t *body; /* max bytes, allocated once */
         size_t body_len;
-        int error;      /* sticky */
+        int error; /* sticky */
 } EspFrameDecoder;
 
 /* max: the largest payload (plaintext) or body (Noise) to accept; ≤ ESP_NOISE_FRAME_MAX. */
@@ -80,4 +80,5 @@ bool esp_frame_decoder_idle(const EspFrameDecoder *d);
  * broken and stays so — -EPROTO for the other framing's indicator (the peer speaks plaintext where
  * Noise was expected, or the reverse), -EBADMSG for any other indicator or a malformed varint,
  * -EMSGSIZE for a length over the bound. */
-int esp_frame_decoder_push(EspFrameDecoder *d, const uint8_t *data, size_t len, size_t *ret_used, EspFrame *ret);
+int esp_frame_decoder_push(
+        EspFrameDecoder *d, const uint8_t *data, size_t len, size_t *ret_used, EspFrame *ret);

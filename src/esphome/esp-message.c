@@ -35,9 +35,13 @@ static const struct {
           "SubscribeBluetoothLEAdvertisementsRequest",
           &esphome__subscribe_bluetooth_leadvertisements_request__descriptor },
         { 68, "BluetoothDeviceRequest", &esphome__bluetooth_device_request__descriptor },
-        { 69, "BluetoothDeviceConnectionResponse", &esphome__bluetooth_device_connection_response__descriptor },
+        { 69,
+          "BluetoothDeviceConnectionResponse",
+          &esphome__bluetooth_device_connection_response__descriptor },
         { 70, "BluetoothGATTGetServicesRequest", &esphome__bluetooth_address__descriptor },
-        { 71, "BluetoothGATTGetServicesResponse", &esphome__bluetooth_gattget_services_response__descriptor },
+        { 71,
+          "BluetoothGATTGetServicesResponse",
+          &esphome__bluetooth_gattget_services_response__descriptor },
         { 72, "BluetoothGATTGetServicesDoneResponse", &esphome__bluetooth_address__descriptor },
         { 73, "BluetoothGATTReadRequest", &esphome__bluetooth_gatthandle__descriptor },
         { 74, "BluetoothGATTReadResponse", &esphome__bluetooth_gattdata__descriptor },
@@ -47,7 +51,9 @@ static const struct {
         { 78, "BluetoothGATTNotifyRequest", &esphome__bluetooth_gattnotify_request__descriptor },
         { 79, "BluetoothGATTNotifyDataResponse", &esphome__bluetooth_gattdata__descriptor },
         { 80, "SubscribeBluetoothConnectionsFreeRequest", &esphome__empty__descriptor },
-        { 81, "BluetoothConnectionsFreeResponse", &esphome__bluetooth_connections_free_response__descriptor },
+        { 81,
+          "BluetoothConnectionsFreeResponse",
+          &esphome__bluetooth_connections_free_response__descriptor },
         { 82, "BluetoothGATTErrorResponse", &esphome__bluetooth_gatterror_response__descriptor },
         { 83, "BluetoothGATTWriteResponse", &esphome__bluetooth_gatthandle__descriptor },
         { 84, "BluetoothGATTNotifyResponse", &esphome__bluetooth_gatthandle__descriptor },
@@ -148,8 +154,12 @@ bool esp_uuid_equal(const EspUuid *a, const EspUuid *b) {
         return memcmp(a->b, b->b, 16) == 0;
 }
 
-void esp_uuid_to_fields(const EspUuid *u, bool short_allowed, uint64_t uuid[2], size_t *ret_n_uuid,
-                        uint32_t *ret_short_uuid) {
+void esp_uuid_to_fields(
+        const EspUuid *u,
+        bool short_allowed,
+        uint64_t uuid[2],
+        size_t *ret_n_uuid,
+        uint32_t *ret_short_uuid) {
         uint32_t s = esp_uuid_short(u);
 
         if (short_allowed && s != 0) {

@@ -100,8 +100,12 @@ uint32_t esp_uuid_short(const EspUuid *u);
 bool esp_uuid_equal(const EspUuid *a, const EspUuid *b);
 /* What a proxy puts in a service, characteristic or descriptor: short_uuid for clients of API ≥ 1.12
  * when the UUID has a short form, else uuid = { high 64 bits, low 64 bits }. uuid must hold 2. */
-void esp_uuid_to_fields(const EspUuid *u, bool short_allowed, uint64_t uuid[2], size_t *ret_n_uuid,
-                        uint32_t *ret_short_uuid);
+void esp_uuid_to_fields(
+        const EspUuid *u,
+        bool short_allowed,
+        uint64_t uuid[2],
+        size_t *ret_n_uuid,
+        uint32_t *ret_short_uuid);
 /* And back: -EBADMSG for neither form, or a uuid array that is not two values. */
 int esp_uuid_from_fields(const uint64_t *uuid, size_t n_uuid, uint32_t short_uuid, EspUuid *ret);
 

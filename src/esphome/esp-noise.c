@@ -12,8 +12,13 @@ static void nonce_of(uint64_t n, uint8_t nonce[ESP_AEAD_NONCE_SIZE]) {
                 nonce[4 + i] = (uint8_t) (n >> (8 * i));
 }
 
-static int cs_encrypt(EspCipherState *cs, const uint8_t *ad, size_t ad_len, const uint8_t *plain, size_t len,
-                      uint8_t *out) {
+static int cs_encrypt(
+        EspCipherState *cs,
+        const uint8_t *ad,
+        size_t ad_len,
+        const uint8_t *plain,
+        size_t len,
+        uint8_t *out) {
         uint8_t nonce[ESP_AEAD_NONCE_SIZE];
         int r;
 
@@ -33,8 +38,13 @@ static int cs_encrypt(EspCipherState *cs, const uint8_t *ad, size_t ad_len, cons
         return 0;
 }
 
-static int cs_decrypt(EspCipherState *cs, const uint8_t *ad, size_t ad_len, const uint8_t *cipher, size_t len,
-                      uint8_t *out) {
+static int cs_decrypt(
+        EspCipherState *cs,
+        const uint8_t *ad,
+        size_t ad_len,
+        const uint8_t *cipher,
+        size_t len,
+        uint8_t *out) {
         uint8_t nonce[ESP_AEAD_NONCE_SIZE];
         int r;
 
@@ -60,7 +70,8 @@ static void cs_init(EspCipherState *cs, const uint8_t k[ESP_AEAD_KEY_SIZE]) {
 
 /* Noise §5.2 HKDF(chaining_key, input_key_material, num_outputs): RFC 5869 with the chaining key as
  * salt and an empty info, 2 or 3 outputs of 32 bytes. */
-static int hkdf(const uint8_t ck[ESP_SHA256_SIZE], const uint8_t *ikm, size_t ikm_len, uint8_t *out, size_t n) {
+static int
+hkdf(const uint8_t ck[ESP_SHA256_SIZE], const uint8_t *ikm, size_t ikm_len, uint8_t *out, size_t n) {
         return esp_hkdf_sha256(ck, ESP_SHA256_SIZE, ikm, ikm_len, NULL, 0, out, n * ESP_SHA256_SIZE);
 }
 
@@ -117,8 +128,13 @@ static int decrypt_and_hash(EspNoiseHandshake *hs, const uint8_t *cipher, size_t
         return cs_decrypt(&hs->cs, h, sizeof(h), cipher, len, out);
 }
 
-int esp_noise_init(EspNoiseHandshake *hs, EspNoiseRole role, const uint8_t psk[ESP_NOISE_PSK_SIZE],
-                   const uint8_t *prologue, size_t prologue_len, const uint8_t *ephemeral) {
+int esp_noise_init(
+        EspNoiseHandshake *hs,
+        EspNoiseRole role,
+        const uint8_t psk[ESP_NOISE_PSK_SIZE],
+        const uint8_t *prologue,
+        size_t prologue_len,
+        const uint8_t *ephemeral) {
         static const char name[] = ESP_NOISE_PROTOCOL_NAME;
         int r;
 

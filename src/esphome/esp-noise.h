@@ -50,8 +50,13 @@ typedef struct EspNoiseHandshake {
 } EspNoiseHandshake;
 
 /* ephemeral: the private key to use, for known-answer tests; NULL = a fresh random one. */
-int esp_noise_init(EspNoiseHandshake *hs, EspNoiseRole role, const uint8_t psk[ESP_NOISE_PSK_SIZE],
-                   const uint8_t *prologue, size_t prologue_len, const uint8_t *ephemeral);
+int esp_noise_init(
+        EspNoiseHandshake *hs,
+        EspNoiseRole role,
+        const uint8_t psk[ESP_NOISE_PSK_SIZE],
+        const uint8_t *prologue,
+        size_t prologue_len,
+        const uint8_t *ephemeral);
 /* The initiator writes message 1, the responder message 2. -EINVAL out of turn, -ENOBUFS when
  * out_size < ESP_NOISE_HANDSHAKE_MESSAGE_SIZE. */
 int esp_noise_write_message(EspNoiseHandshake *hs, uint8_t *out, size_t out_size, size_t *ret_len);

@@ -49,7 +49,7 @@
 #define ESPHOME_VERSION_STRING "2026.1.0"
 #define API_MAJOR 1
 #define API_MINOR_DEFAULT 14
-#define FEATURE_FLAGS                                                                                   \
+#define FEATURE_FLAGS                                                                                      \
         (ESP_BT_FEATURE_PASSIVE_SCAN | ESP_BT_FEATURE_ACTIVE_CONNECTIONS | ESP_BT_FEATURE_REMOTE_CACHING | \
          ESP_BT_FEATURE_RAW_ADVERTISEMENTS)
 #define ADVERT_BATCH_MAX 16 /* ESPHome's BLUETOOTH_PROXY_ADVERTISEMENT_BATCH_SIZE */
@@ -85,7 +85,7 @@ struct SimProxy {
         Sim *sim;
         char name[SIM_PROXY_NAME_MAX];
         char path[128];
-        char mac[13];   /* lower-case hex, the Noise hello's form */
+        char mac[13]; /* lower-case hex, the Noise hello's form */
         char mac_str[18];
         char bt_mac_str[18];
         char host[64];
@@ -125,7 +125,8 @@ int proxy_spec_parse(const char *text, SimProxySpec *ret, char *error, size_t er
         for (char *c = copy; *c; c++)
                 if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
                       *c == '_' || *c == '-')) {
-                        (void) snprintf(error, error_size, "proxy name \"%s\": letters, digits, - and _ only", copy);
+                        (void) snprintf(
+                                error, error_size, "proxy name \"%s\": letters, digits, - and _ only", copy);
                         return -EINVAL;
                 }
         strcpy(spec.name, copy);
@@ -141,7 +142,8 @@ int proxy_spec_parse(const char *text, SimProxySpec *ret, char *error, size_t er
         }
         errno = 0;
         port = strtoul(colon + 1, &end, 10);
-        if (isempty(addr) || strlen(addr) >= sizeof(spec.host) || errno || *end || colon[1] == 0 || port > 65535) {
+        if (isempty(addr) || strlen(addr) >= sizeof(spec.host) || errno || *end || colon[1] == 0 ||
+            port > 65535) {
                 (void) snprintf(error, error_size, "proxy %s: bad address or port", spec.name);
                 return -EINVAL;
         }
@@ -151,7 +153,8 @@ int proxy_spec_parse(const char *text, SimProxySpec *ret, char *error, size_t er
                 char *value = strchr(item, '=');
 
                 if (!value) {
-                        (void) snprintf(error, error_size, "proxy %s: \"%s\" is not key=value", spec.name, item);
+                        (void) snprintf(
+                                error, error_size, "proxy %s: \"%s\" is not key=value", spec.name, item);
                         goto fail;
                 }
                 *value++ = 0;
@@ -163,15 +166,19 @@ int proxy_spec_parse(const char *text, SimProxySpec *ret, char *error, size_t er
                 } else if (streq(item, "slots")) {
                         unsigned long n = strtoul(value, &end, 10);
                         if (*end || n < 1 || n > SIM_PROXY_SLOTS_MAX) {
-                                (void) snprintf(error, error_size, "proxy %s: slots=1–%d", spec.name,
-                                                SIM_PROXY_SLOTS_MAX);
+                                (void) snprintf(
+                                        error,
+                                        error_size,
+                                        "proxy %s: slots=1–%d",
+                                        spec.name,
+                                        SIM_PROXY_SLOTS_MAX);
                                 goto fail;
                         }
                         spec.slots = (unsigned) n;
                 } else if (streq(item, "api")) {
                         unsigned long minor;
-                        if (strncmp(value, "1.", 2) != 0 || !value[2] || (minor = strtoul(value + 2, &end, 10), *end) ||
-                            minor < 9 || minor > 14) {
+                        if (strncmp(value, "1.", 2) != 0 || !value[2] ||
+                            (minor = strtoul(value + 2, &end, 10), *end) || minor < 9 || minor > 14) {
                                 (void) snprintf(error, error_size, "proxy %s: api=1.9 … 1.14", spec.name);
                                 goto fail;
                         }
@@ -400,14 +407,16 @@ static void advert_arm(SimProxy *p) {
         }
         if (p->advert_timer)
                 return;
-        if (sd_event_add_time_relative(s->event, &p->advert_timer, CLOCK_MONOTONIC, 0, 1000, advert_tick, p) < 0)
+        if (sd_event_add_time_relative(
+                    s->event, &p->advert_timer, CLOCK_MONOTONIC, 0, 1000, advert_tick, p) < 0)
                 log_error("proxy %s: cannot start the advertisement timer.", p->name);
 }
 
 static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata) {
         SimProxy *p = userdata;
         Sim *s = p->sim;
-        Esphome__BluetoothLERawAdvertisementsResponse m = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
+        Esphome__BluetoothLERawAdvertisementsResponse m =
+                ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
         Esphome__BluetoothLERawAdvertisement adv[ADVERT_BATCH_MAX], *list[ADVERT_BATCH_MAX];
         uint8_t data[ADVERT_BATCH_MAX][64];
         ProxyClient *c = p->advert_client;
@@ -524,8 +533,14 @@ static void device_connect(ProxyClient *c, uint64_t address) {
                 l->conn = SIM_CONNECTING;
                 l->link_proxy = p;
         }
-        if (sd_event_add_time_relative(sim->event, &s->timer, CLOCK_MONOTONIC, delay, 1, s->refuse ? refused_done : connect_done,
-                                       s) < 0) {
+        if (sd_event_add_time_relative(
+                    sim->event,
+                    &s->timer,
+                    CLOCK_MONOTONIC,
+                    delay,
+                    1,
+                    s->refuse ? refused_done : connect_done,
+                    s) < 0) {
                 slot_end(p, s, ERR_CONN_FAIL_ESTABLISH, "no timer");
                 return;
         }
@@ -587,7 +602,8 @@ static const char *devinfo_value(SimLock *l, uint32_t handle) {
         }
 }
 
-static void fill_uuid(const ProxyClient *c, uint16_t short_uuid, uint64_t fields[2], size_t *n, uint32_t *s) {
+static void
+fill_uuid(const ProxyClient *c, uint16_t short_uuid, uint64_t fields[2], size_t *n, uint32_t *s) {
         EspUuid u;
 
         /* API 1.12 and later clients get 16-bit UUIDs in short_uuid alone (api.proto). */
@@ -610,9 +626,11 @@ static void send_services(ProxyClient *c, uint64_t address) {
           };
         uint64_t su[2], cu[4][2], du[2];
         Esphome__BluetoothGATTGetServicesResponse resp = ESPHOME__BLUETOOTH_GATTGET_SERVICES_RESPONSE__INIT;
-        Esphome__BluetoothGATTService service = ESPHOME__BLUETOOTH_GATTSERVICE__INIT, *services[1] = { &service };
+        Esphome__BluetoothGATTService service = ESPHOME__BLUETOOTH_GATTSERVICE__INIT,
+                                      *services[1] = { &service };
         Esphome__BluetoothGATTCharacteristic chars[4], *char_list[4];
-        Esphome__BluetoothGATTDescriptor cccd = ESPHOME__BLUETOOTH_GATTDESCRIPTOR__INIT, *desc_list[1] = { &cccd };
+        Esphome__BluetoothGATTDescriptor cccd = ESPHOME__BLUETOOTH_GATTDESCRIPTOR__INIT,
+                                         *desc_list[1] = { &cccd };
         Esphome__BluetoothAddress done = ESPHOME__BLUETOOTH_ADDRESS__INIT;
 
         resp.address = address;
@@ -634,7 +652,8 @@ static void send_services(ProxyClient *c, uint64_t address) {
                         fill_uuid(c, uuid, cu[i], &chars[i].n_uuid, &chars[i].short_uuid);
                         chars[i].uuid = cu[i];
                         chars[i].handle = which == 0 ? ttlock_chars[i].handle : devinfo_chars[i].handle;
-                        chars[i].properties = which == 0 ? ttlock_chars[i].properties : devinfo_chars[i].properties;
+                        chars[i].properties =
+                                which == 0 ? ttlock_chars[i].properties : devinfo_chars[i].properties;
                         if (uuid == 0xFFF4) {
                                 fill_uuid(c, 0x2902, du, &cccd.n_uuid, &cccd.short_uuid);
                                 cccd.uuid = du;
@@ -660,9 +679,12 @@ static void gatt_write(ProxyClient *c, const Esphome__BluetoothGATTWriteRequest 
                 return;
         }
         if (m->handle != H_WRITE) {
-                send_gatt_error(c, m->address, m->handle,
-                                m->handle == H_NOTIFY || devinfo_value(s->lock, m->handle) ? ERR_WRITE_NOT_PERMITTED :
-                                                                                              ERR_INVALID_HANDLE);
+                send_gatt_error(
+                        c,
+                        m->address,
+                        m->handle,
+                        m->handle == H_NOTIFY || devinfo_value(s->lock, m->handle) ? ERR_WRITE_NOT_PERMITTED
+                                                                                   : ERR_INVALID_HANDLE);
                 return;
         }
         /* A write without response is one ATT packet: ATT_MTU − 3 bytes at most. */
@@ -688,8 +710,11 @@ static void gatt_notify(ProxyClient *c, uint64_t address, uint32_t handle, bool 
         }
         s->notify = enable;
         radio_activity(s->lock);
-        send_handle(c, descriptor ? ESP_MSG_BLUETOOTH_GATT_WRITE_RESPONSE : ESP_MSG_BLUETOOTH_GATT_NOTIFY_RESPONSE, address,
-                    handle);
+        send_handle(
+                c,
+                descriptor ? ESP_MSG_BLUETOOTH_GATT_WRITE_RESPONSE : ESP_MSG_BLUETOOTH_GATT_NOTIFY_RESPONSE,
+                address,
+                handle);
 }
 
 static void gatt_read(ProxyClient *c, uint64_t address, uint32_t handle) {
@@ -703,8 +728,12 @@ static void gatt_read(ProxyClient *c, uint64_t address, uint32_t handle) {
         }
         v = devinfo_value(s->lock, handle);
         if (!v) {
-                send_gatt_error(c, address, handle, handle == H_WRITE || handle == H_NOTIFY ? ERR_READ_NOT_PERMITTED :
-                                                                                                ERR_INVALID_HANDLE);
+                send_gatt_error(
+                        c,
+                        address,
+                        handle,
+                        handle == H_WRITE || handle == H_NOTIFY ? ERR_READ_NOT_PERMITTED
+                                                                : ERR_INVALID_HANDLE);
                 return;
         }
         radio_activity(s->lock);
@@ -755,7 +784,8 @@ static void send_time(ProxyClient *c) {
 static bool needs_no_auth(uint16_t type) {
         return type == ESP_MSG_HELLO_REQUEST || type == ESP_MSG_AUTHENTICATION_REQUEST ||
                 type == ESP_MSG_DISCONNECT_REQUEST || type == ESP_MSG_DISCONNECT_RESPONSE ||
-                type == ESP_MSG_PING_REQUEST || type == ESP_MSG_PING_RESPONSE || type == ESP_MSG_DEVICE_INFO_REQUEST;
+                type == ESP_MSG_PING_REQUEST || type == ESP_MSG_PING_RESPONSE ||
+                type == ESP_MSG_DEVICE_INFO_REQUEST;
 }
 
 static void protobuf_c_message_free_unpackedp(ProtobufCMessage **m) {
@@ -763,7 +793,8 @@ static void protobuf_c_message_free_unpackedp(ProtobufCMessage **m) {
                 protobuf_c_message_free_unpacked(*m, NULL);
 }
 
-static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
+static int
+on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
         ProxyClient *c = userdata;
         SimProxy *p = c->proxy;
         _cleanup_(protobuf_c_message_free_unpackedp) ProtobufCMessage *m = NULL;
@@ -778,7 +809,8 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
                 return 0;
         }
         if (r < 0) {
-                log_warning("proxy %s: a %s that does not decode; closing.", p->name, esp_message_name(type));
+                log_warning(
+                        "proxy %s: a %s that does not decode; closing.", p->name, esp_message_name(type));
                 return r;
         }
         log_debug("proxy %s: ← %s", p->name, esp_message_name(type));
@@ -890,7 +922,8 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
                 gatt_write(c, (const Esphome__BluetoothGATTWriteRequest *) m);
                 break;
         case ESP_MSG_BLUETOOTH_GATT_NOTIFY_REQUEST: {
-                const Esphome__BluetoothGATTNotifyRequest *n = (const Esphome__BluetoothGATTNotifyRequest *) m;
+                const Esphome__BluetoothGATTNotifyRequest *n =
+                        (const Esphome__BluetoothGATTNotifyRequest *) m;
 
                 gatt_notify(c, n->address, n->handle, n->enable, false);
                 break;
@@ -955,7 +988,10 @@ static int client_io(sd_event_source *es, int fd, uint32_t revents, void *userda
                 }
                 r = esp_connection_receive(c->conn, buf, (size_t) n);
                 if (r < 0) {
-                        log_info("proxy %s: closing a client: %s", c->proxy->name, esp_connection_error(c->conn));
+                        log_info(
+                                "proxy %s: closing a client: %s",
+                                c->proxy->name,
+                                esp_connection_error(c->conn));
                         /* Say what ESPHome says (a rejection), then close. */
                         (void) client_flush(c);
                         client_close(c);
@@ -1027,7 +1063,8 @@ static int proxy_start(SimProxy *p) {
         (void) snprintf(port, sizeof(port), "%u", p->port);
         r = getaddrinfo(p->host, port, &hints, &ai);
         if (r != 0)
-                return log_error_errno(-EINVAL, "proxy %s: \"%s\" is not a numeric address.", p->name, p->host);
+                return log_error_errno(
+                        -EINVAL, "proxy %s: \"%s\" is not a numeric address.", p->name, p->host);
         fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
                 r = -errno;
@@ -1044,8 +1081,9 @@ static int proxy_start(SimProxy *p) {
         freeaddrinfo(ai);
         /* Port 0 took a free one: keep it, so that a restart comes back on the same port. */
         if (getsockname(fd, (struct sockaddr *) &ss, &sl) == 0)
-                p->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port :
-                                                           ((struct sockaddr_in *) &ss)->sin_port);
+                p->port =
+                        ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                                       : ((struct sockaddr_in *) &ss)->sin_port);
         r = sd_event_add_io(p->sim->event, &p->listen_source, fd, EPOLLIN, on_accept, p);
         if (r < 0) {
                 (void) close(fd);
@@ -1053,7 +1091,12 @@ static int proxy_start(SimProxy *p) {
         }
         p->listen_fd = fd;
         p->running = true;
-        log_info("proxy %s: listening on %s:%u (%s).", p->name, p->host, p->port, p->has_psk ? "Noise" : "plaintext");
+        log_info(
+                "proxy %s: listening on %s:%u (%s).",
+                p->name,
+                p->host,
+                p->port,
+                p->has_psk ? "Noise" : "plaintext");
         return 0;
 }
 
@@ -1092,14 +1135,20 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         r = proxy_start(p);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "proxy %s cannot listen on %s:%u: %m", p->name, p->host,
-                                               p->port);
+                return sd_bus_error_set_errnof(
+                        error, r, "proxy %s cannot listen on %s:%u: %m", p->name, p->host, p->port);
         (void) emit_running(p);
         return sd_bus_reply_method_return(m, NULL);
 }
 
-static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
-                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
         SimProxy *p = userdata;
 
         if (streq(property, "Name"))
@@ -1187,18 +1236,26 @@ int proxy_create(Sim *s, const SimProxySpec *spec) {
                 h = (uint8_t) (h * 31 + (uint8_t) *c);
         (void) snprintf(p->mac, sizeof(p->mac), "24dcc3a0%02x%02x", (unsigned) s->n_proxies, h);
         (void) snprintf(p->mac_str, sizeof(p->mac_str), "24:DC:C3:A0:%02X:%02X", (unsigned) s->n_proxies, h);
-        (void) snprintf(p->bt_mac_str, sizeof(p->bt_mac_str), "24:DC:C3:A0:%02X:%02X", (unsigned) s->n_proxies,
-                        (uint8_t) (h + 2));
+        (void) snprintf(
+                p->bt_mac_str,
+                sizeof(p->bt_mac_str),
+                "24:DC:C3:A0:%02X:%02X",
+                (unsigned) s->n_proxies,
+                (uint8_t) (h + 2));
         p->rssi = new0(int16_t, s->n_locks);
         if (!p->rssi)
                 return log_oom();
         for (size_t i = 0; i < s->n_locks; i++)
-                p->rssi[s->locks[i]->index] = s->locks[i]->rssi == SIM_RSSI_UNHEARD ? -70 : s->locks[i]->rssi;
+                p->rssi[s->locks[i]->index] =
+                        s->locks[i]->rssi == SIM_RSSI_UNHEARD ? -70 : s->locks[i]->rssi;
         if (spec->psk_file) {
                 r = read_psk(spec->psk_file, p->psk);
                 if (r < 0)
-                        return log_error_errno(r, "proxy %s: %s does not hold a base64 32-byte key: %m", p->name,
-                                               spec->psk_file);
+                        return log_error_errno(
+                                r,
+                                "proxy %s: %s does not hold a base64 32-byte key: %m",
+                                p->name,
+                                spec->psk_file);
                 p->has_psk = true;
         }
         r = sd_bus_add_object_vtable(s->bus, &p->bus_slot, p->path, SIM_PROXY_INTERFACE, proxy_vtable, p);

@@ -23,7 +23,7 @@
 typedef struct SimProxySpec {
         char name[SIM_PROXY_NAME_MAX];
         char host[64];
-        uint16_t port; /* 0 = any free port (see the Port property) */
+        uint16_t port;  /* 0 = any free port (see the Port property) */
         char *psk_file; /* base64 API encryption key; NULL = plaintext */
         unsigned slots;
         unsigned api_minor; /* API 1.<api_minor>; below 12 a client must authenticate first */

@@ -206,6 +206,8 @@ static void help(void) {
                "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
                "     --enrol-timeout-seconds=S     A card/fingerprint enrolment gives up after S s\n"
                "                                   without a card or press (default 30, 0 never)\n"
+               "     --adapters=N                  Bluetooth adapters hci0 … hci<N-1> (default 1, at most "
+               "8)\n"
                "     --esphome-proxy=NAME=ADDR:PORT[,psk=FILE][,slots=N][,api=1.M]\n"
                "                                   Serve the locks as an ESPHome Bluetooth proxy on\n"
                "                                   ADDR:PORT (repeatable; PORT 0 = any free port)\n"
@@ -232,6 +234,7 @@ enum {
         ARG_ENROL_TIMEOUT,
         ARG_LOG_LEVEL,
         ARG_ESPHOME_PROXY,
+        ARG_ADAPTERS,
 };
 
 static int add_lock(SimOptions *o, const SimLockSpec *spec) {
@@ -288,6 +291,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "enrol-timeout-seconds", required_argument, NULL, ARG_ENROL_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "esphome-proxy", required_argument, NULL, ARG_ESPHOME_PROXY },
+                { "adapters", required_argument, NULL, ARG_ADAPTERS },
                 {},
         };
         SimLockSpec spec;
@@ -310,6 +314,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         .enrol_timeout_usec = 30 * USEC_PER_SEC,
                 },
                 .log_level = LOG_INFO,
+                .n_adapters = 1,
         };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -419,6 +424,16 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                                 USEC_PER_SEC,
                                 3600,
                                 &o->timing.enrol_timeout_usec);
+                        break;
+                case ARG_ADAPTERS:
+                        if (parse_uint(optarg, SIM_ADAPTERS_MAX, &v) < 0 || v == 0) {
+                                log_error(
+                                        "--adapters: \"%s\" is not a number from 1 to %d.",
+                                        optarg,
+                                        SIM_ADAPTERS_MAX);
+                                return -EINVAL;
+                        }
+                        o->n_adapters = (unsigned) v;
                         break;
                 case ARG_ESPHOME_PROXY: {
                         SimProxySpec ps, *n;

@@ -30,6 +30,7 @@ typedef struct SimOptions {
         size_t n_locks;
         SimProxySpec *proxies;
         size_t n_proxies;
+        unsigned n_adapters;
         int log_level;
 } SimOptions;
 

@@ -185,8 +185,8 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                 kind);
 }
 
-/* The lock as each radio hears it: "hci0" is the BlueZ adapter, any other name a proxy; 0 dBm means
- * out of that radio's reach (it neither sees the adverts nor reaches the lock). */
+/* The lock as each radio hears it: "hci0", "hci1", … are the BlueZ adapters, any other name a proxy;
+ * 0 dBm means out of that radio's reach (it neither sees the adverts nor reaches the lock). */
 static int method_set_radio_rssi(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
         const char *radio;
@@ -197,13 +197,18 @@ static int method_set_radio_rssi(sd_bus_message *m, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         if (rssi > 0 || rssi < -127)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "RSSI is -127…-1 dBm, or 0 for unheard");
-        if (streq(radio, "hci0")) {
-                l->rssi = rssi;
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS, "RSSI is -127…-1 dBm, or 0 for unheard");
+        for (unsigned i = 0; i < l->sim->n_adapters; i++) {
+                SimAdapter *a = &l->sim->adapters[i];
+
+                if (!streq(radio, a->path + strlen(SIM_BLUEZ_PATH "/")))
+                        continue;
+                l->view[i].rssi = rssi;
                 if (rssi == SIM_RSSI_UNHEARD)
-                        bluez_device_set_rssi_known(l, false);
-                else if (l->rssi_known)
-                        bluez_device_emit(l, "RSSI");
+                        bluez_device_set_rssi_known(l, a, false);
+                else if (l->view[i].rssi_known)
+                        bluez_device_emit(l, a, "RSSI");
                 return sd_bus_reply_method_return(m, NULL);
         }
         r = proxy_set_rssi(l->sim, radio, l, rssi);
@@ -304,11 +309,13 @@ static int find_lock(
         void *userdata,
         void **ret_found,
         sd_bus_error *error) {
+        SimAdapter *a = NULL;
         SimLock *l;
         int object;
 
-        l = bluez_lookup_path(userdata, path, &object);
-        if (!l || object >= 0)
+        /* On hci0's device paths only: one person at one door. */
+        l = bluez_lookup_path(userdata, path, &a, &object);
+        if (!l || object >= 0 || a->index != 0)
                 return 0;
         *ret_found = l;
         return 1;
@@ -318,7 +325,7 @@ int sim1_register(Sim *s) {
         int r;
 
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add %s: %m", SIM1_INTERFACE);
         return 0;

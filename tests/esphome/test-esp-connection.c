@@ -5,13 +5,13 @@
 
 #include <string.h>
 
+#include "../unit/tt-test.h"
 #include "esp-connection.h"
 #include "esp-frame.h"
 #include "esp-noise.h"
 #include "macro.h"
-#include "../unit/tt-test.h"
 
-static const uint8_t psk_a[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t psk_a[32] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 static const uint8_t psk_b[32] = { 32, 31 };
 
@@ -266,7 +266,8 @@ START_TEST(test_hostile_handshake) {
 
         /* A server hello naming another protocol. */
         make_pair(&client, &server, psk_a, psk_a);
-        ck_assert_int_eq(esp_connection_receive(client.c, (const uint8_t *) "\x01\x00\x01\x02", 4), -EBADMSG);
+        ck_assert_int_eq(
+                esp_connection_receive(client.c, (const uint8_t *) "\x01\x00\x01\x02", 4), -EBADMSG);
         free_pair(&client, &server);
 
         /* A transport frame that does not decrypt. */

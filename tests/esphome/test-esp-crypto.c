@@ -5,11 +5,13 @@
 
 #include <string.h>
 
+#include "../unit/tt-test.h"
 #include "esp-crypto.h"
 #include "macro.h"
-#include "../unit/tt-test.h"
 
-#define UNHEX(var, hex) uint8_t var[256]; size_t var##_len = tt_unhex((hex), var, sizeof(var))
+#define UNHEX(var, hex)   \
+        uint8_t var[256]; \
+        size_t var##_len = tt_unhex((hex), var, sizeof(var))
 
 START_TEST(test_x25519_rfc7748_5_2) {
         UNHEX(scalar, "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
@@ -72,8 +74,10 @@ START_TEST(test_hkdf_rfc5869_case1) {
         uint8_t okm[42];
 
         ck_assert_int_eq(esp_hkdf_sha256(salt, salt_len, ikm, ikm_len, info, info_len, okm, sizeof(okm)), 0);
-        tt_assert_hex_eq(okm, sizeof(okm),
-                         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+        tt_assert_hex_eq(
+                okm,
+                sizeof(okm),
+                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 END_TEST
 
@@ -83,8 +87,10 @@ START_TEST(test_hkdf_rfc5869_case3) {
 
         /* No salt, no info. */
         ck_assert_int_eq(esp_hkdf_sha256(NULL, 0, ikm, ikm_len, NULL, 0, okm, sizeof(okm)), 0);
-        tt_assert_hex_eq(okm, sizeof(okm),
-                         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+        tt_assert_hex_eq(
+                okm,
+                sizeof(okm),
+                "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
         ck_assert_int_eq(esp_hkdf_sha256(NULL, 0, ikm, ikm_len, NULL, 0, okm, 255 * 32 + 1), -EINVAL);
 }
 END_TEST
@@ -102,12 +108,15 @@ START_TEST(test_aead_rfc8439_2_8_2) {
         ck_assert_uint_eq(nonce_len, 12);
         for (size_t i = 0; i < 32; i++)
                 key[i] = (uint8_t) (0x80 + i);
-        ck_assert_int_eq(esp_aead_encrypt(key, nonce, ad, ad_len, (const uint8_t *) sunscreen, n, cipher), 0);
-        tt_assert_hex_eq(cipher, n + 16,
-                         "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69"
-                         "da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad67594"
-                         "5585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116"
-                         "1ae10b594f09e26a7e902ecbd0600691");
+        ck_assert_int_eq(
+                esp_aead_encrypt(key, nonce, ad, ad_len, (const uint8_t *) sunscreen, n, cipher), 0);
+        tt_assert_hex_eq(
+                cipher,
+                n + 16,
+                "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69"
+                "da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad67594"
+                "5585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116"
+                "1ae10b594f09e26a7e902ecbd0600691");
         ck_assert_int_eq(esp_aead_decrypt(key, nonce, ad, ad_len, cipher, n + 16, plain), 0);
         ck_assert_mem_eq(plain, sunscreen, n);
 

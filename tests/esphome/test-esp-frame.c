@@ -4,12 +4,13 @@
 
 #include <string.h>
 
+#include "../unit/tt-test.h"
 #include "esp-frame.h"
 #include "macro.h"
-#include "../unit/tt-test.h"
 
 START_TEST(test_varint) {
-        static const uint64_t values[] = { 0, 1, 127, 128, 300, 16383, 16384, 32768, 0xFFFF, UINT32_MAX, UINT64_MAX };
+        static const uint64_t values[] = { 0,     1,     127,    128,        300,       16383,
+                                           16384, 32768, 0xFFFF, UINT32_MAX, UINT64_MAX };
         uint8_t b[10];
         uint64_t v;
 
@@ -76,7 +77,8 @@ static size_t build_stream(EspFraming framing, uint8_t *out, size_t size, size_t
                 for (size_t k = 0; k < lengths[i]; k++)
                         payload[k] = (uint8_t) (i * 31 + k);
                 if (framing == ESP_FRAMING_PLAIN)
-                        r = esp_plain_frame_build((uint16_t) (i * 40 + 1), payload, lengths[i], out + used, size - used);
+                        r = esp_plain_frame_build(
+                                (uint16_t) (i * 40 + 1), payload, lengths[i], out + used, size - used);
                 else
                         r = esp_noise_frame_build(payload, lengths[i], out + used, size - used);
                 ck_assert_int_gt(r, 0);
@@ -188,7 +190,8 @@ START_TEST(test_bounds_and_garbage) {
 
         /* Any other first byte is garbage. */
         for (unsigned b = 2; b < 256; b += 17) {
-                ck_assert_int_eq(esp_frame_decoder_init(&d, b & 1 ? ESP_FRAMING_NOISE : ESP_FRAMING_PLAIN, 100), 0);
+                ck_assert_int_eq(
+                        esp_frame_decoder_init(&d, b & 1 ? ESP_FRAMING_NOISE : ESP_FRAMING_PLAIN, 100), 0);
                 buf[0] = (uint8_t) b;
                 ck_assert_int_eq(push_all(&d, buf, 1, &frames), -EBADMSG);
                 esp_frame_decoder_done(&d);

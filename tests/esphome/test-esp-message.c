@@ -4,10 +4,10 @@
 
 #include <string.h>
 
+#include "../unit/tt-test.h"
 #include "esp-frame.h"
 #include "esp-message.h"
 #include "macro.h"
-#include "../unit/tt-test.h"
 
 static size_t pack(const ProtobufCMessage *m, uint8_t *out, size_t size) {
         size_t n = protobuf_c_message_get_packed_size(m);
@@ -19,8 +19,9 @@ static size_t pack(const ProtobufCMessage *m, uint8_t *out, size_t size) {
 
 START_TEST(test_names_and_ids) {
         ck_assert_str_eq(esp_message_name(ESP_MSG_HELLO_REQUEST), "HelloRequest");
-        ck_assert_str_eq(esp_message_name(ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE),
-                         "BluetoothLERawAdvertisementsResponse");
+        ck_assert_str_eq(
+                esp_message_name(ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE),
+                "BluetoothLERawAdvertisementsResponse");
         ck_assert_str_eq(esp_message_name(84), "BluetoothGATTNotifyResponse");
         ck_assert_ptr_null(esp_message_name(12)); /* ListEntitiesBinarySensorResponse: not ours */
         ck_assert_ptr_null(esp_message_descriptor(0));
@@ -62,7 +63,8 @@ END_TEST
 START_TEST(test_raw_advert_bytes) {
         Esphome__BluetoothLERawAdvertisement a = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENT__INIT;
         Esphome__BluetoothLERawAdvertisement *list[1] = { &a };
-        Esphome__BluetoothLERawAdvertisementsResponse r = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
+        Esphome__BluetoothLERawAdvertisementsResponse r =
+                ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
         static const uint8_t mac[6] = { 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF };
         ProtobufCMessage *m;
         uint8_t b[64], back[6];
@@ -80,10 +82,12 @@ START_TEST(test_raw_advert_bytes) {
         n = pack(&r.base, b, sizeof(b));
         tt_assert_hex_eq(b, n, "0a0f 08ffddf7e6bcd72a 1077 2203020106");
         ck_assert_int_eq(esp_decode(ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE, b, n, &m), 0);
-        ck_assert_int_eq(((Esphome__BluetoothLERawAdvertisementsResponse *) m)->advertisements[0]->rssi, -60);
+        ck_assert_int_eq(
+                ((Esphome__BluetoothLERawAdvertisementsResponse *) m)->advertisements[0]->rssi, -60);
         protobuf_c_message_free_unpacked(m, NULL);
         /* Truncated: refused, not half-read. */
-        ck_assert_int_eq(esp_decode(ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE, b, n - 1, &m), -EBADMSG);
+        ck_assert_int_eq(
+                esp_decode(ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE, b, n - 1, &m), -EBADMSG);
         ck_assert_int_eq(esp_decode(12, b, n, &m), -ENOENT);
 }
 END_TEST

@@ -33,11 +33,13 @@ static void run(EspFraming framing, const uint8_t *data, size_t size, size_t pie
                 fuzz_check(used <= chunk, "used %zu of %zu", used, chunk);
                 pos += used;
                 if (r < 0) {
-                        fuzz_check(r == -EPROTO || r == -EBADMSG || r == -EMSGSIZE, "unexpected error %d", r);
+                        fuzz_check(
+                                r == -EPROTO || r == -EBADMSG || r == -EMSGSIZE, "unexpected error %d", r);
                         res->error = r;
                         /* Sticky. */
-                        fuzz_check(esp_frame_decoder_push(&d, data, size, &used, &f) == r && used == 0,
-                                   "error not sticky");
+                        fuzz_check(
+                                esp_frame_decoder_push(&d, data, size, &used, &f) == r && used == 0,
+                                "error not sticky");
                         break;
                 }
                 if (r == 0) {
@@ -52,16 +54,21 @@ static void run(EspFraming framing, const uint8_t *data, size_t size, size_t pie
 
                 /* Rebuild and decode again. */
                 uint8_t out[BOUND + 16];
-                int n = framing == ESP_FRAMING_PLAIN ? esp_plain_frame_build(f.type, f.data, f.len, out, sizeof(out)) :
-                                                       esp_noise_frame_build(f.data, f.len, out, sizeof(out));
+                int n = framing == ESP_FRAMING_PLAIN
+                        ? esp_plain_frame_build(f.type, f.data, f.len, out, sizeof(out))
+                        : esp_noise_frame_build(f.data, f.len, out, sizeof(out));
                 fuzz_check(n > 0, "rebuild failed: %d", n);
                 EspFrameDecoder d2;
                 EspFrame f2;
                 size_t used2 = 0;
                 fuzz_check(esp_frame_decoder_init(&d2, framing, BOUND) == 0, "init");
-                fuzz_check(esp_frame_decoder_push(&d2, out, (size_t) n, &used2, &f2) == 1 && used2 == (size_t) n,
-                           "rebuilt frame does not decode whole");
-                fuzz_check(f2.type == f.type && fuzz_mem_eq(f2.data, f2.len, f.data, f.len), "rebuilt frame differs");
+                fuzz_check(
+                        esp_frame_decoder_push(&d2, out, (size_t) n, &used2, &f2) == 1 &&
+                                used2 == (size_t) n,
+                        "rebuilt frame does not decode whole");
+                fuzz_check(
+                        f2.type == f.type && fuzz_mem_eq(f2.data, f2.len, f.data, f.len),
+                        "rebuilt frame differs");
                 esp_frame_decoder_done(&d2);
         }
         esp_frame_decoder_done(&d);
@@ -78,10 +85,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         piece = (data[0] >> 1) + 1;
         run(framing, data + 1, size - 1, size, &a);
         run(framing, data + 1, size - 1, piece, &b);
-        fuzz_check(a.error == b.error && a.n == b.n, "whole: %d/%zu frames, in pieces of %zu: %d/%zu", a.error, a.n,
-                   piece, b.error, b.n);
+        fuzz_check(
+                a.error == b.error && a.n == b.n,
+                "whole: %d/%zu frames, in pieces of %zu: %d/%zu",
+                a.error,
+                a.n,
+                piece,
+                b.error,
+                b.n);
         for (size_t i = 0; i < a.n; i++)
-                fuzz_check(a.types[i] == b.types[i] && a.lens[i] == b.lens[i] && a.first[i] == b.first[i],
-                           "frame %zu differs with the cut", i);
+                fuzz_check(
+                        a.types[i] == b.types[i] && a.lens[i] == b.lens[i] && a.first[i] == b.first[i],
+                        "frame %zu differs with the cut",
+                        i);
         return 0;
 }

@@ -8,8 +8,8 @@
 #include "fuzz.h"
 
 static const uint16_t types[] = {
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 20, 28, 34, 36, 37, 38, 66, 68, 69, 70, 71, 72,
-        73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 87, 93,
+        1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 19, 20, 28, 34, 36, 37, 38, 66,
+        68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 87, 93,
 };
 
 static void check_uuid(const uint64_t *uuid, size_t n, uint32_t short_uuid) {
@@ -86,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_check(fuzz_mem_eq(buf, n, buf2, n2), "re-encoding is not stable");
 
         if (type == ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE) {
-                Esphome__BluetoothGATTGetServicesResponse *s = (Esphome__BluetoothGATTGetServicesResponse *) m;
+                Esphome__BluetoothGATTGetServicesResponse *s =
+                        (Esphome__BluetoothGATTGetServicesResponse *) m;
 
                 for (size_t i = 0; i < s->n_services; i++) {
                         Esphome__BluetoothGATTService *sv = s->services[i];
@@ -97,8 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
                                 check_uuid(ch->uuid, ch->n_uuid, ch->short_uuid);
                                 for (size_t j = 0; j < ch->n_descriptors; j++)
-                                        check_uuid(ch->descriptors[j]->uuid, ch->descriptors[j]->n_uuid,
-                                                   ch->descriptors[j]->short_uuid);
+                                        check_uuid(
+                                                ch->descriptors[j]->uuid,
+                                                ch->descriptors[j]->n_uuid,
+                                                ch->descriptors[j]->short_uuid);
                         }
                 }
         }

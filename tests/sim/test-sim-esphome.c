@@ -65,7 +65,8 @@ typedef struct Api {
         size_t n_frames;
 } Api;
 
-static int api_on_message(EspConnection *c, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
+static int
+api_on_message(EspConnection *c, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
         Api *a = userdata;
 
         ck_assert_uint_lt(a->n, QUEUE_MAX);
@@ -117,9 +118,10 @@ static uint16_t proxy_port(const char *name) {
 
         snprintf(path, sizeof(path), "/org/ttlock/sim/proxy/%s", name);
         ck_assert_int_ge(sd_bus_open_system(&bus), 0);
-        ck_assert_int_ge(sd_bus_get_property_trivial(bus, "org.bluez", path, "org.ttlock.SimProxy1", "Port", NULL,
-                                                     'q', &port),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_get_property_trivial(
+                        bus, "org.bluez", path, "org.ttlock.SimProxy1", "Port", NULL, 'q', &port),
+                0);
         ck_assert_uint_gt(port, 0);
         return port;
 }
@@ -207,8 +209,10 @@ static void api_ready(Api *a) {
                 ck_assert_int_eq(api_pump(a, 100), 0);
                 api_flush(a);
         }
-        ck_assert_msg(esp_connection_state(a->conn) == ESP_CONNECTION_READY, "handshake: %s",
-                      esp_connection_error(a->conn));
+        ck_assert_msg(
+                esp_connection_state(a->conn) == ESP_CONNECTION_READY,
+                "handshake: %s",
+                esp_connection_error(a->conn));
 }
 
 static void hello(Api *a, unsigned minor, const char *expect_name) {
@@ -235,7 +239,8 @@ static void device_request(Api *a, uint64_t address, Esphome__BluetoothDeviceReq
         api_send(a, ESP_MSG_BLUETOOTH_DEVICE_REQUEST, &d.base);
 }
 
-#define CONNECT_V3 ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_CONNECT_V3_WITHOUT_CACHE
+#define CONNECT_V3 \
+        ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_CONNECT_V3_WITHOUT_CACHE
 #define DISCONNECT ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT
 
 /* Connect and wait for the answer; returns it (connected or not). */
@@ -243,7 +248,11 @@ static Esphome__BluetoothDeviceConnectionResponse *ble_connect(Api *a, uint64_t 
         Esphome__BluetoothDeviceConnectionResponse *r;
 
         device_request(a, address, CONNECT_V3);
-        r = WAIT(a, ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE, Esphome__BluetoothDeviceConnectionResponse, 10000);
+        r =
+                WAIT(a,
+                     ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE,
+                     Esphome__BluetoothDeviceConnectionResponse,
+                     10000);
         ck_assert_ptr_nonnull(r);
         ck_assert_uint_eq(r->address, address);
         return r;
@@ -275,7 +284,8 @@ static void on_lock_frame(const uint8_t *frame, size_t len, void *userdata) {
  * reply reassembled from notification data, checked against the lock's answer. */
 static void get_aes_key(Api *a, uint64_t address) {
         TTFrameHeader h = TTLOCK_V3_APP_HEADER(TTLOCK_CMD_GET_AES_KEY);
-        uint8_t plain[TTLOCK_PLAIN_MAX], frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX], out[TTLOCK_FRAME_MAX_DATA];
+        uint8_t plain[TTLOCK_PLAIN_MAX], frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX],
+                out[TTLOCK_FRAME_MAX_DATA];
         uint8_t key[TTLOCK_AES_KEY_LEN];
         size_t len, n, wn;
         TTWriter w = TT_WRITER(plain, sizeof(plain));
@@ -285,7 +295,8 @@ static void get_aes_key(Api *a, uint64_t address) {
 
         ttlock_get_aes_key_request_encode(&w);
         ck_assert_int_ge(tt_writer_finish(&w, &len, NULL), 0);
-        ck_assert_int_ge(ttlock_frame_build(&h, ttlock_default_key, plain, len, frame, sizeof(frame), &n, &e), 0);
+        ck_assert_int_ge(
+                ttlock_frame_build(&h, ttlock_default_key, plain, len, frame, sizeof(frame), &n, &e), 0);
         ck_assert_int_ge(ttlock_wire_encode(frame, n, wire, sizeof(wire), &wn, &e), 0);
         for (size_t k = 0; k < ttlock_chunk_count(wn); k++) {
                 Esphome__BluetoothGATTWriteRequest wr = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
@@ -304,8 +315,8 @@ static void get_aes_key(Api *a, uint64_t address) {
         a->n_frames = 0;
         end = now_usec() + 5 * TEST_USEC_PER_SEC;
         while (a->n_frames == 0 && now_usec() < end) {
-                Esphome__BluetoothGATTData *d = WAIT(a, ESP_MSG_BLUETOOTH_GATT_NOTIFY_DATA_RESPONSE,
-                                                     Esphome__BluetoothGATTData, 5000);
+                Esphome__BluetoothGATTData *d = WAIT(
+                        a, ESP_MSG_BLUETOOTH_GATT_NOTIFY_DATA_RESPONSE, Esphome__BluetoothGATTData, 5000);
 
                 ck_assert_ptr_nonnull(d);
                 ck_assert_uint_eq(d->address, address);
@@ -334,9 +345,9 @@ typedef struct World {
 static void world_start(World *w, const char *const *extra) {
         const char *confs[] = { getenv("TTLOCK_SIM_BUS_CONF"), NULL };
         const char *argv[40] = {
-                getenv("TTLOCK_SIM"), "--lock=mac=" LOCK1, "--lock=mac=" LOCK2, "--always-awake",
-                "--advert-interval-ms=50", "--connect-ms=20", "--connect-fail-ms=200", "--latency-ms=0",
-                "--idle-disconnect-seconds=0",
+                getenv("TTLOCK_SIM"),    "--lock=mac=" LOCK1,       "--lock=mac=" LOCK2,
+                "--always-awake",        "--advert-interval-ms=50", "--connect-ms=20",
+                "--connect-fail-ms=200", "--latency-ms=0",          "--idle-disconnect-seconds=0",
         };
         size_t n = 9;
         FILE *f;
@@ -355,7 +366,14 @@ static void world_start(World *w, const char *const *extra) {
                 char *at = strstr(*e, "@PSK@");
 
                 if (at) {
-                        snprintf(buf[n % 8], sizeof(buf[0]), "%.*s%s%s", (int) (at - *e), *e, w->psk_path, at + 5);
+                        snprintf(
+                                buf[n % 8],
+                                sizeof(buf[0]),
+                                "%.*s%s%s",
+                                (int) (at - *e),
+                                *e,
+                                w->psk_path,
+                                at + 5);
                         argv[n] = buf[n % 8];
                         n++;
                 } else
@@ -372,7 +390,8 @@ static void world_stop(World *w) {
         /* The simulator survived whatever the test sent it, and exits cleanly. */
         ck_assert_int_eq(kill(w->sim, 0), 0);
         ck_assert_int_ge(test_bus_stop_pid(w->bus, w->sim, 5 * TEST_USEC_PER_SEC, &status), 0);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ttlock-sim ended with status 0x%x", status);
+        ck_assert_msg(
+                WIFEXITED(status) && WEXITSTATUS(status) == 0, "ttlock-sim ended with status 0x%x", status);
         w->bus = test_bus_stop(w->bus);
 }
 
@@ -407,7 +426,8 @@ START_TEST(test_plaintext_session) {
         Esphome__BluetoothLERawAdvertisementsResponse *adv;
         Esphome__BluetoothConnectionsFreeResponse *fr;
         Esphome__BluetoothDeviceConnectionResponse *cr;
-        Esphome__SubscribeBluetoothLEAdvertisementsRequest sub = ESPHOME__SUBSCRIBE_BLUETOOTH_LEADVERTISEMENTS_REQUEST__INIT;
+        Esphome__SubscribeBluetoothLEAdvertisementsRequest sub =
+                ESPHOME__SUBSCRIBE_BLUETOOTH_LEADVERTISEMENTS_REQUEST__INIT;
         Esphome__BluetoothAddress ga = ESPHOME__BLUETOOTH_ADDRESS__INIT;
         bool seen1 = false;
 
@@ -419,15 +439,17 @@ START_TEST(test_plaintext_session) {
         di = WAIT(&a, ESP_MSG_DEVICE_INFO_RESPONSE, Esphome__DeviceInfoResponse, 5000);
         ck_assert_ptr_nonnull(di);
         ck_assert_str_eq(di->name, "hall");
-        ck_assert_uint_eq(di->bluetooth_proxy_feature_flags,
-                          ESP_BT_FEATURE_PASSIVE_SCAN | ESP_BT_FEATURE_ACTIVE_CONNECTIONS |
-                                  ESP_BT_FEATURE_REMOTE_CACHING | ESP_BT_FEATURE_RAW_ADVERTISEMENTS);
+        ck_assert_uint_eq(
+                di->bluetooth_proxy_feature_flags,
+                ESP_BT_FEATURE_PASSIVE_SCAN | ESP_BT_FEATURE_ACTIVE_CONNECTIONS |
+                        ESP_BT_FEATURE_REMOTE_CACHING | ESP_BT_FEATURE_RAW_ADVERTISEMENTS);
         ck_assert(!di->api_encryption_supported);
         ck_assert_uint_eq(strlen(di->bluetooth_mac_address), 17);
         drop(di);
 
         api_send(&a, ESP_MSG_LIST_ENTITIES_REQUEST, NULL);
-        drop(api_wait(&a, ESP_MSG_LIST_ENTITIES_DONE_RESPONSE, 5000) ?: (ck_abort_msg("no ListEntitiesDone"), NULL));
+        drop(api_wait(&a, ESP_MSG_LIST_ENTITIES_DONE_RESPONSE, 5000)
+                     ?: (ck_abort_msg("no ListEntitiesDone"), NULL));
         api_send(&a, ESP_MSG_SUBSCRIBE_STATES_REQUEST, NULL);
         api_send(&a, ESP_MSG_SUBSCRIBE_HOMEASSISTANT_SERVICES_REQUEST, NULL);
         api_send(&a, ESP_MSG_SUBSCRIBE_HOME_ASSISTANT_STATES_REQUEST, NULL);
@@ -443,8 +465,11 @@ START_TEST(test_plaintext_session) {
         sub.flags = ESP_BT_SUBSCRIBE_RAW_ADVERTISEMENTS;
         api_send(&a, ESP_MSG_SUBSCRIBE_BLUETOOTH_LE_ADVERTISEMENTS_REQUEST, &sub.base);
         for (int i = 0; i < 20 && !seen1; i++) {
-                adv = WAIT(&a, ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE,
-                           Esphome__BluetoothLERawAdvertisementsResponse, 5000);
+                adv =
+                        WAIT(&a,
+                             ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE,
+                             Esphome__BluetoothLERawAdvertisementsResponse,
+                             5000);
                 ck_assert_ptr_nonnull(adv);
                 for (size_t k = 0; k < adv->n_advertisements; k++) {
                         Esphome__BluetoothLERawAdvertisement *ad = adv->advertisements[k];
@@ -460,13 +485,14 @@ START_TEST(test_plaintext_session) {
                         ck_assert_int_eq(ad->rssi, -60);
                         while (pos + 1 < ad->data.len && d[pos] > 0 && pos + 1 + d[pos] <= ad->data.len) {
                                 if (d[pos + 1] == 0xFF) {
-                                        ck_assert_int_ge(ttlock_advert_parse(d + pos + 2, d[pos] - 1u, &ta, &e), 0);
+                                        ck_assert_int_ge(
+                                                ttlock_advert_parse(d + pos + 2, d[pos] - 1u, &ta, &e), 0);
                                         ck_assert_uint_eq(ta.protocol_type, 5);
                                         ck_assert(ta.setting_mode); /* factory-fresh, awake */
                                         mfr = true;
                                 }
-                                if ((d[pos + 1] == 0x02 || d[pos + 1] == 0x03) && d[pos] == 3 && d[pos + 2] == 0x10 &&
-                                    d[pos + 3] == 0x19)
+                                if ((d[pos + 1] == 0x02 || d[pos + 1] == 0x03) && d[pos] == 3 &&
+                                    d[pos + 2] == 0x10 && d[pos + 3] == 0x19)
                                         uuid = true;
                                 pos += 1 + d[pos];
                         }
@@ -477,7 +503,11 @@ START_TEST(test_plaintext_session) {
         ck_assert(seen1);
 
         api_send(&a, ESP_MSG_SUBSCRIBE_BLUETOOTH_CONNECTIONS_FREE_REQUEST, NULL);
-        fr = WAIT(&a, ESP_MSG_BLUETOOTH_CONNECTIONS_FREE_RESPONSE, Esphome__BluetoothConnectionsFreeResponse, 5000);
+        fr =
+                WAIT(&a,
+                     ESP_MSG_BLUETOOTH_CONNECTIONS_FREE_RESPONSE,
+                     Esphome__BluetoothConnectionsFreeResponse,
+                     5000);
         ck_assert_ptr_nonnull(fr);
         ck_assert_uint_eq(fr->free, 3);
         ck_assert_uint_eq(fr->limit, 3);
@@ -493,8 +523,11 @@ START_TEST(test_plaintext_session) {
         ga.address = LOCK1_U64;
         api_send(&a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_REQUEST, &ga.base);
         for (int s = 0; s < 2; s++) {
-                Esphome__BluetoothGATTGetServicesResponse *sr = WAIT(
-                        &a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE, Esphome__BluetoothGATTGetServicesResponse, 5000);
+                Esphome__BluetoothGATTGetServicesResponse *sr =
+                        WAIT(&a,
+                             ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE,
+                             Esphome__BluetoothGATTGetServicesResponse,
+                             5000);
                 EspUuid u, want;
 
                 ck_assert_ptr_nonnull(sr);
@@ -512,8 +545,8 @@ START_TEST(test_plaintext_session) {
                 }
                 drop(sr);
         }
-        drop(api_wait(&a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_DONE_RESPONSE, 5000) ?:
-                     (ck_abort_msg("no GetServicesDone"), NULL));
+        drop(api_wait(&a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_DONE_RESPONSE, 5000)
+                     ?: (ck_abort_msg("no GetServicesDone"), NULL));
 
         notify_on(&a, LOCK1_U64);
         get_aes_key(&a, LOCK1_U64);
@@ -525,20 +558,25 @@ START_TEST(test_plaintext_session) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
 
                 ck_assert_int_ge(sd_bus_open_system(&bus), 0);
-                (void) sd_bus_get_property_trivial(bus, "org.bluez", DEV1, "org.bluez.Device1", "Connected", NULL,
-                                                   'b', &connected);
+                (void) sd_bus_get_property_trivial(
+                        bus, "org.bluez", DEV1, "org.bluez.Device1", "Connected", NULL, 'b', &connected);
                 ck_assert_int_ne(connected, 1);
                 sd_bus_error_free(&error);
         }
 
         device_request(&a, LOCK1_U64, DISCONNECT);
-        cr = WAIT(&a, ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE, Esphome__BluetoothDeviceConnectionResponse, 5000);
+        cr =
+                WAIT(&a,
+                     ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE,
+                     Esphome__BluetoothDeviceConnectionResponse,
+                     5000);
         ck_assert_ptr_nonnull(cr);
         ck_assert(!cr->connected);
         drop(cr);
 
         api_send(&a, ESP_MSG_DISCONNECT_REQUEST, NULL);
-        drop(api_wait(&a, ESP_MSG_DISCONNECT_RESPONSE, 5000) ?: (ck_abort_msg("no DisconnectResponse"), NULL));
+        drop(api_wait(&a, ESP_MSG_DISCONNECT_RESPONSE, 5000)
+                     ?: (ck_abort_msg("no DisconnectResponse"), NULL));
         ck_assert(api_wait_eof(&a, 5000));
         api_close(&a);
         world_stop(&w);
@@ -559,7 +597,11 @@ START_TEST(test_short_uuids) {
         drop(ble_connect(&a, LOCK1_U64));
         ga.address = LOCK1_U64;
         api_send(&a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_REQUEST, &ga.base);
-        sr = WAIT(&a, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE, Esphome__BluetoothGATTGetServicesResponse, 5000);
+        sr =
+                WAIT(&a,
+                     ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE,
+                     Esphome__BluetoothGATTGetServicesResponse,
+                     5000);
         ck_assert_ptr_nonnull(sr);
         ck_assert_uint_eq(sr->services[0]->n_uuid, 0);
         ck_assert_uint_eq(sr->services[0]->short_uuid, 0x1910);
@@ -637,8 +679,11 @@ START_TEST(test_slots) {
         drop(cr);
         api_send(&a, ESP_MSG_SUBSCRIBE_BLUETOOTH_CONNECTIONS_FREE_REQUEST, NULL);
         for (;;) {
-                fr = WAIT(&a, ESP_MSG_BLUETOOTH_CONNECTIONS_FREE_RESPONSE, Esphome__BluetoothConnectionsFreeResponse,
-                          5000);
+                fr =
+                        WAIT(&a,
+                             ESP_MSG_BLUETOOTH_CONNECTIONS_FREE_RESPONSE,
+                             Esphome__BluetoothConnectionsFreeResponse,
+                             5000);
                 ck_assert_ptr_nonnull(fr);
                 if (a.n == 0 || !take(&a, ESP_MSG_BLUETOOTH_CONNECTIONS_FREE_RESPONSE, &(Msg){}))
                         break; /* the newest one */
@@ -662,7 +707,8 @@ END_TEST
 
 START_TEST(test_rssi_and_reach) {
         const char *extra[] = { "--esphome-proxy=hall=127.0.0.1:0", NULL };
-        Esphome__SubscribeBluetoothLEAdvertisementsRequest sub = ESPHOME__SUBSCRIBE_BLUETOOTH_LEADVERTISEMENTS_REQUEST__INIT;
+        Esphome__SubscribeBluetoothLEAdvertisementsRequest sub =
+                ESPHOME__SUBSCRIBE_BLUETOOTH_LEADVERTISEMENTS_REQUEST__INIT;
         Esphome__BluetoothDeviceConnectionResponse *cr;
         World w;
         Api a;
@@ -675,9 +721,11 @@ START_TEST(test_rssi_and_reach) {
         sub.flags = ESP_BT_SUBSCRIBE_RAW_ADVERTISEMENTS;
         api_send(&a, ESP_MSG_SUBSCRIBE_BLUETOOTH_LE_ADVERTISEMENTS_REQUEST, &sub.base);
         for (int i = 0; i < 20 && !seen; i++) {
-                Esphome__BluetoothLERawAdvertisementsResponse *adv = WAIT(
-                        &a, ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE, Esphome__BluetoothLERawAdvertisementsResponse,
-                        5000);
+                Esphome__BluetoothLERawAdvertisementsResponse *adv =
+                        WAIT(&a,
+                             ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE,
+                             Esphome__BluetoothLERawAdvertisementsResponse,
+                             5000);
 
                 ck_assert_ptr_nonnull(adv);
                 for (size_t k = 0; k < adv->n_advertisements; k++)
@@ -695,9 +743,11 @@ START_TEST(test_rssi_and_reach) {
                 free(a.queue[i].data);
         a.n = 0;
         for (int i = 0; i < 5; i++) {
-                Esphome__BluetoothLERawAdvertisementsResponse *adv = WAIT(
-                        &a, ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE, Esphome__BluetoothLERawAdvertisementsResponse,
-                        5000);
+                Esphome__BluetoothLERawAdvertisementsResponse *adv =
+                        WAIT(&a,
+                             ESP_MSG_BLUETOOTH_LE_RAW_ADVERTISEMENTS_RESPONSE,
+                             Esphome__BluetoothLERawAdvertisementsResponse,
+                             5000);
 
                 ck_assert_ptr_nonnull(adv);
                 for (size_t k = 0; k < adv->n_advertisements; k++)
@@ -784,7 +834,8 @@ START_TEST(test_old_api_wants_authentication) {
         ck_assert(!ar->invalid_password);
         drop(ar);
         api_send(&a, ESP_MSG_LIST_ENTITIES_REQUEST, NULL);
-        drop(api_wait(&a, ESP_MSG_LIST_ENTITIES_DONE_RESPONSE, 5000) ?: (ck_abort_msg("no ListEntitiesDone"), NULL));
+        drop(api_wait(&a, ESP_MSG_LIST_ENTITIES_DONE_RESPONSE, 5000)
+                     ?: (ck_abort_msg("no ListEntitiesDone"), NULL));
         api_close(&a);
         world_stop(&w);
 }
@@ -816,7 +867,8 @@ static void raw_session(uint16_t port, const uint8_t *bytes, size_t len) {
 }
 
 START_TEST(test_malformed) {
-        const char *extra[] = { "--esphome-proxy=plain=127.0.0.1:0", "--esphome-proxy=noise=127.0.0.1:0,psk=@PSK@",
+        const char *extra[] = { "--esphome-proxy=plain=127.0.0.1:0",
+                                "--esphome-proxy=noise=127.0.0.1:0,psk=@PSK@",
                                 NULL };
         uint8_t junk[600], frame[64];
         uint16_t plain, noise;
@@ -830,13 +882,14 @@ START_TEST(test_malformed) {
         for (size_t i = 0; i < sizeof(junk); i++)
                 junk[i] = (uint8_t) (i * 151 + 7);
 
-        raw_session(plain, junk, sizeof(junk));                      /* garbage */
+        raw_session(plain, junk, sizeof(junk));                          /* garbage */
         raw_session(plain, (const uint8_t *) "\x00\xff\xff\x7f\x01", 5); /* a length over the bound */
         raw_session(plain, (const uint8_t *) "\x00\x00\x80\x80\x80\x80\x80", 7); /* a type that never ends */
-        n = esp_plain_frame_build(ESP_MSG_HELLO_REQUEST, (const uint8_t *) "\x0a\xff\x01", 3, frame, sizeof(frame));
-        raw_session(plain, frame, (size_t) n);                       /* a protobuf that does not decode */
+        n = esp_plain_frame_build(
+                ESP_MSG_HELLO_REQUEST, (const uint8_t *) "\x0a\xff\x01", 3, frame, sizeof(frame));
+        raw_session(plain, frame, (size_t) n); /* a protobuf that does not decode */
         n = esp_plain_frame_build(ESP_MSG_LIST_ENTITIES_REQUEST, NULL, 0, frame, sizeof(frame));
-        raw_session(plain, frame, (size_t) n);                       /* no Hello first */
+        raw_session(plain, frame, (size_t) n); /* no Hello first */
         raw_session(noise, junk, sizeof(junk));
         raw_session(noise, (const uint8_t *) "\x01\x00\x00\x01\x00\x05\x00" "abcd", 11); /* a short handshake */
         raw_session(noise, (const uint8_t *) "\x01\xff\xff", 3);
@@ -844,6 +897,165 @@ START_TEST(test_malformed) {
         /* Both still serve a well-behaved client. */
         api_open(&a, plain, NULL);
         hello(&a, 14, "plain");
+        api_close(&a);
+        world_stop(&w);
+}
+END_TEST
+
+/* —— several BlueZ adapters ——————————————————————————————————————————————————————————————— */
+
+#define HCI1_DEV1 "/org/bluez/hci1/dev_AA_BB_CC_00_00_01"
+
+/* Device1.RSSI of path once the adapter's discovery shows it, or INT16_MIN after timeout_ms. The
+ * loop waits on the bus (signals of the discovery) between looks, never blindly. */
+static int16_t wait_rssi(sd_bus *bus, const char *path, int16_t want, unsigned timeout_ms) {
+        uint64_t end = now_usec() + (uint64_t) timeout_ms * 1000;
+        int16_t rssi = INT16_MIN;
+
+        for (;;) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                if (sd_bus_get_property_trivial(
+                            bus, "org.bluez", path, "org.bluez.Device1", "RSSI", &error, 'n', &rssi) >= 0 &&
+                    rssi == want)
+                        return rssi;
+                sd_bus_error_free(&error);
+                if (now_usec() >= end)
+                        return INT16_MIN;
+                while (sd_bus_process(bus, NULL) > 0)
+                        ;
+                (void) sd_bus_wait(bus, 50 * 1000);
+        }
+}
+
+static bool get_connected(sd_bus *bus, const char *path) {
+        int b = 0;
+
+        ck_assert_int_ge(
+                sd_bus_get_property_trivial(
+                        bus, "org.bluez", path, "org.bluez.Device1", "Connected", NULL, 'b', &b),
+                0);
+        return b;
+}
+
+START_TEST(test_adapters) {
+        const char *extra[] = { "--adapters=2", "--esphome-proxy=hall=127.0.0.1:0", NULL };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        Esphome__BluetoothDeviceConnectionResponse *cr;
+        World w;
+        Api a;
+
+        world_start(&w, extra);
+        ck_assert_int_ge(sd_bus_open_system(&bus), 0);
+        /* The lock is heard better by hci1. */
+        bus_call(DEV1, "org.ttlock.Sim1", "SetRadioRssi", "sn", "hci0", (int16_t) -80);
+        bus_call(DEV1, "org.ttlock.Sim1", "SetRadioRssi", "sn", "hci1", (int16_t) -40);
+        /* Discovery belongs to the client that started it: this connection stays open. */
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        bus,
+                        "org.bluez",
+                        "/org/bluez/hci0",
+                        "org.bluez.Adapter1",
+                        "StartDiscovery",
+                        NULL,
+                        NULL,
+                        ""),
+                0);
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        bus,
+                        "org.bluez",
+                        "/org/bluez/hci1",
+                        "org.bluez.Adapter1",
+                        "StartDiscovery",
+                        NULL,
+                        NULL,
+                        ""),
+                0);
+        ck_assert_int_eq(wait_rssi(bus, DEV1, -80, 5000), -80);
+        ck_assert_int_eq(wait_rssi(bus, HCI1_DEV1, -40, 5000), -40);
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *adapter = NULL;
+
+                ck_assert_int_ge(
+                        sd_bus_get_property(
+                                bus,
+                                "org.bluez",
+                                HCI1_DEV1,
+                                "org.bluez.Device1",
+                                "Adapter",
+                                NULL,
+                                &reply,
+                                "o"),
+                        0);
+                ck_assert_int_ge(sd_bus_message_read(reply, "o", &adapter), 0);
+                ck_assert_str_eq(adapter, "/org/bluez/hci1");
+        }
+
+        /* Connected through hci1: that device object says so, hci0's does not, and hci0 cannot take
+         * the lock while hci1 holds it; nor can a proxy. */
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        bus, "org.bluez", HCI1_DEV1, "org.bluez.Device1", "Connect", &error, NULL, ""),
+                0);
+        ck_assert(get_connected(bus, HCI1_DEV1));
+        ck_assert(!get_connected(bus, DEV1));
+        ck_assert_int_lt(
+                sd_bus_call_method(bus, "org.bluez", DEV1, "org.bluez.Device1", "Connect", &error, NULL, ""),
+                0);
+        ck_assert_str_eq(error.name, "org.bluez.Error.Failed");
+        sd_bus_error_free(&error);
+        api_open(&a, proxy_port("hall"), NULL);
+        hello(&a, 14, "hall");
+        cr = ble_connect(&a, LOCK1_U64);
+        ck_assert(!cr->connected);
+        drop(cr);
+
+        /* Let go through hci1, the lock connects through hci0. */
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        bus, "org.bluez", HCI1_DEV1, "org.bluez.Device1", "Disconnect", NULL, NULL, ""),
+                0);
+        ck_assert(!get_connected(bus, HCI1_DEV1));
+        ck_assert_int_ge(
+                sd_bus_call_method(bus, "org.bluez", DEV1, "org.bluez.Device1", "Connect", &error, NULL, ""),
+                0);
+        ck_assert(get_connected(bus, DEV1));
+        ck_assert(!get_connected(bus, HCI1_DEV1));
+        /* An adapter out of reach of the lock cannot connect it. */
+        ck_assert_int_ge(
+                sd_bus_call_method(
+                        bus, "org.bluez", DEV1, "org.bluez.Device1", "Disconnect", NULL, NULL, ""),
+                0);
+        bus_call(DEV1, "org.ttlock.Sim1", "SetRadioRssi", "sn", "hci1", (int16_t) 0);
+        ck_assert_int_lt(
+                sd_bus_call_method(
+                        bus, "org.bluez", HCI1_DEV1, "org.bluez.Device1", "Connect", &error, NULL, ""),
+                0);
+        sd_bus_error_free(&error);
+        /* And an unknown radio is refused. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+                ck_assert_int_lt(
+                        sd_bus_call_method(
+                                bus,
+                                "org.bluez",
+                                DEV1,
+                                "org.ttlock.Sim1",
+                                "SetRadioRssi",
+                                &error,
+                                &reply,
+                                "sn",
+                                "hci7",
+                                (int16_t) -50),
+                        0);
+                ck_assert_str_eq(error.name, "org.freedesktop.DBus.Error.InvalidArgs");
+                sd_bus_error_free(&error);
+        }
         api_close(&a);
         world_stop(&w);
 }
@@ -862,6 +1074,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_kill_restart);
         tcase_add_test(tc, test_old_api_wants_authentication);
         tcase_add_test(tc, test_malformed);
+        tcase_add_test(tc, test_adapters);
         suite_add_tcase(s, tc);
         return s;
 }
