@@ -225,7 +225,8 @@ static int client_flush(ProxyClient *c) {
         return (int) (n > 0);
 }
 
-/* Sends a message to a client; a client that cannot take it is dropped. */
+/* Sends a message to a client; a client that cannot take it (its output is full: it does not read)
+ * is closed by its I/O handler once what it still has to say is out. */
 static void client_send(ProxyClient *c, uint16_t type, const ProtobufCMessage *m) {
         int r;
 
@@ -233,8 +234,13 @@ static void client_send(ProxyClient *c, uint16_t type, const ProtobufCMessage *m
                 return;
         r = esp_send(c->conn, type, m);
         if (r < 0) {
-                log_warning_errno(r, "proxy %s: cannot send %s: %m", c->proxy->name, esp_message_name(type));
-                return;
+                log_warning_errno(
+                        r,
+                        "proxy %s: cannot send %s, dropping the client: %m",
+                        c->proxy->name,
+                        esp_message_name(type));
+                c->closing = true;
+                (void) sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
         }
 }
 
