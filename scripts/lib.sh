@@ -26,7 +26,15 @@ TT_DEBIAN_PACKAGES=(
         util-linux
         python3
         procps
+        protobuf-c-compiler
+        libprotobuf-c-dev
 )
+
+# The ESPHome interoperability tests install npm clients with npm. This machine kind's image has
+# Node.js (with npm) already; a plain Debian 12 gets Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+        TT_DEBIAN_PACKAGES+=(nodejs npm)
+fi
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.
 TT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* org.bluez.Adapter1 at /org/bluez/hci0 and the ObjectManager at /, as BlueZ 5.66 behaves:
- * discovery is counted per client (each sender may start one discovery; a client leaving the bus
- * stops its discovery), each client has its own discovery filter, and the adapter scans while at
- * least one client discovers. Devices are exported the first time a scan sees them and removed
- * TemporaryTimeout after discovery stops unless connected (BlueZ main.conf, default 30 s). */
+/* org.bluez.Adapter1 at /org/bluez/hci0 (and hci1 … with --adapters) and the ObjectManager at /, as
+ * BlueZ 5.66 behaves: discovery is counted per client and adapter (each sender may start one
+ * discovery on each; a client leaving the bus stops its discoveries), each client has its own
+ * discovery filter, and an adapter scans while at least one client discovers on it. Devices are
+ * exported under an adapter the first time its scan sees them, with the RSSI that adapter hears
+ * (Sim1.SetRadioRssi), and removed TemporaryTimeout after its discovery stops unless connected
+ * through it (BlueZ main.conf, default 30 s). */
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,17 +21,17 @@
 #include "radio.h"
 #include "sim-util.h"
 
-#define SIM_ADAPTER_ADDRESS "00:1A:7D:DA:71:13"
+#define SIM_ADAPTER_ADDRESS_FORMAT "00:1A:7D:DA:71:%02X" /* hci0 is …:13, hci1 …:14, … */
 #define ADVERT_TICKS 10 /* the advert interval is spread over this many ticks to avoid bursts */
 
-static SimDiscoveryClient *client_find(Sim *s, const char *sender) {
+static SimDiscoveryClient *client_find(SimAdapter *s, const char *sender) {
         for (size_t i = 0; i < s->n_clients; i++)
                 if (strcmp(s->clients[i].sender, sender) == 0)
                         return &s->clients[i];
         return NULL;
 }
 
-static SimDiscoveryClient *client_get(Sim *s, const char *sender) {
+static SimDiscoveryClient *client_get(SimAdapter *s, const char *sender) {
         SimDiscoveryClient *c, *n;
 
         c = client_find(s, sender);
@@ -57,7 +61,7 @@ static void client_clear_filter(SimDiscoveryClient *c) {
         strcpy(c->transport, "auto");
 }
 
-static void client_remove(Sim *s, SimDiscoveryClient *c) {
+static void client_remove(SimAdapter *s, SimDiscoveryClient *c) {
         size_t i = c - s->clients;
 
         client_clear_filter(c);
@@ -67,12 +71,12 @@ static void client_remove(Sim *s, SimDiscoveryClient *c) {
 }
 
 /* Does this client's discovery see a TTLock advertisement (LE, service 0x1910, this RSSI)? */
-static bool client_accepts(const SimDiscoveryClient *c, const SimLock *l) {
+static bool client_accepts(const SimDiscoveryClient *c, int16_t rssi) {
         if (!c->discovering)
                 return false;
         if (strcmp(c->transport, "bredr") == 0)
                 return false;
-        if (c->rssi != INT16_MIN && l->rssi < c->rssi)
+        if (c->rssi != INT16_MIN && rssi < c->rssi)
                 return false;
         if (c->uuids && c->uuids[0]) {
                 bool found = false;
@@ -88,7 +92,8 @@ static bool client_accepts(const SimDiscoveryClient *c, const SimLock *l) {
 static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata);
 static int temporary_expired(sd_event_source *es, uint64_t usec, void *userdata);
 
-static void discovery_update(Sim *s) {
+static void discovery_update(SimAdapter *s) {
+        Sim *sim = s->sim;
         bool discovering = false;
         int r;
 
@@ -101,28 +106,27 @@ static void discovery_update(Sim *s) {
         if (discovering == s->discovering)
                 return;
         s->discovering = discovering;
-        (void) sd_bus_emit_properties_changed(
-                s->bus, SIM_ADAPTER_PATH, "org.bluez.Adapter1", "Discovering", NULL);
+        (void) sd_bus_emit_properties_changed(sim->bus, s->path, "org.bluez.Adapter1", "Discovering", NULL);
 
         if (discovering) {
                 s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
                 if (!s->advert_timer) {
                         r = sd_event_add_time_relative(
-                                s->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 1000, advert_tick, s);
+                                sim->event, &s->advert_timer, CLOCK_MONOTONIC, 0, 1000, advert_tick, s);
                         if (r < 0)
                                 log_error_errno(r, "Failed to start the advertisement timer: %m");
                 }
         } else {
                 s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
                 /* BlueZ 5.66 invalidates the RSSI of what this discovery found when it ends. */
-                for (size_t i = 0; i < s->n_locks; i++)
-                        bluez_device_set_rssi_known(s->locks[i], false);
-                if (s->timing.temporary_timeout_usec > 0 && !s->temporary_timer) {
+                for (size_t i = 0; i < sim->n_locks; i++)
+                        bluez_device_set_rssi_known(sim->locks[i], s, false);
+                if (sim->timing.temporary_timeout_usec > 0 && !s->temporary_timer) {
                         r = sd_event_add_time_relative(
-                                s->event,
+                                sim->event,
                                 &s->temporary_timer,
                                 CLOCK_MONOTONIC,
-                                s->timing.temporary_timeout_usec,
+                                sim->timing.temporary_timeout_usec,
                                 0,
                                 temporary_expired,
                                 s);
@@ -135,15 +139,16 @@ static void discovery_update(Sim *s) {
 /* Scanning saw l: export it, or refresh ManufacturerData/RSSI in place. BlueZ emits
  * PropertiesChanged for every report when a discovering client asked for DuplicateData, and only
  * on a change otherwise (device.c, device_set_manufacturer_data). */
-void bluez_adapter_refresh_lock(Sim *s, SimLock *l) {
+void bluez_adapter_refresh_lock(SimAdapter *s, SimLock *l) {
+        SimBluezView *v = &l->view[s->index];
         uint8_t adv[32];
         size_t n;
         bool seen = false, duplicate = false, changed;
 
-        if (!s->discovering || !radio_advertising(l))
+        if (!s->discovering || !radio_advertising(l) || v->rssi == SIM_RSSI_UNHEARD)
                 return;
         for (size_t i = 0; i < s->n_clients; i++)
-                if (client_accepts(&s->clients[i], l)) {
+                if (client_accepts(&s->clients[i], v->rssi)) {
                         seen = true;
                         duplicate = duplicate || s->clients[i].duplicate_data;
                 }
@@ -151,27 +156,28 @@ void bluez_adapter_refresh_lock(Sim *s, SimLock *l) {
                 return;
 
         n = bluez_device_advert(l, adv, sizeof(adv));
-        changed = n != l->last_advert_len || memcmp(adv, l->last_advert, n) != 0;
-        memcpy(l->last_advert, adv, n);
-        l->last_advert_len = n;
-        l->seen_usec = sim_now(s);
+        changed = n != v->last_advert_len || memcmp(adv, v->last_advert, n) != 0;
+        memcpy(v->last_advert, adv, n);
+        v->last_advert_len = n;
+        v->seen_usec = sim_now(s->sim);
 
-        if (!l->visible) {
-                bluez_device_show(l);
+        if (!v->visible) {
+                bluez_device_show(l, s);
                 return;
         }
-        bluez_device_set_rssi_known(l, true);
+        bluez_device_set_rssi_known(l, s, true);
         if (changed || duplicate)
-                bluez_device_emit(l, "ManufacturerData");
+                bluez_device_emit(l, s, "ManufacturerData");
 }
 
 static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata) {
-        Sim *s = userdata;
-        uint64_t step = MAX(s->timing.advert_interval_usec / ADVERT_TICKS, 1000u);
+        SimAdapter *s = userdata;
+        Sim *sim = s->sim;
+        uint64_t step = MAX(sim->timing.advert_interval_usec / ADVERT_TICKS, 1000u);
 
         /* Each lock advertises once per interval; lock i in phase i % ADVERT_TICKS. */
-        for (size_t i = s->advert_phase; i < s->n_locks; i += ADVERT_TICKS)
-                bluez_adapter_refresh_lock(s, s->locks[i]);
+        for (size_t i = s->advert_phase; i < sim->n_locks; i += ADVERT_TICKS)
+                bluez_adapter_refresh_lock(s, sim->locks[i]);
         s->advert_phase = (s->advert_phase + 1) % ADVERT_TICKS;
 
         (void) sd_event_source_set_time(es, usec + step);
@@ -180,19 +186,19 @@ static int advert_tick(sd_event_source *es, uint64_t usec, void *userdata) {
 }
 
 static int temporary_expired(sd_event_source *es, uint64_t usec, void *userdata) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
 
         s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
-        for (size_t i = 0; i < s->n_locks; i++) {
-                SimLock *l = s->locks[i];
-                if (l->visible && l->conn == SIM_DISCONNECTED)
-                        bluez_device_hide(l);
+        for (size_t i = 0; i < s->sim->n_locks; i++) {
+                SimLock *l = s->sim->locks[i];
+                if (l->view[s->index].visible && !bluez_device_linked(l, s))
+                        bluez_device_hide(l, s);
         }
         return 0;
 }
 
 static int method_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
         SimDiscoveryClient *c;
 
         if (!s->powered)
@@ -208,7 +214,7 @@ static int method_start_discovery(sd_bus_message *m, void *userdata, sd_bus_erro
 }
 
 static int method_stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
         SimDiscoveryClient *c;
 
         if (!s->powered)
@@ -244,7 +250,7 @@ static int uuid_normalize(const char *in, char **ret) {
 }
 
 static int method_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
         SimDiscoveryClient f = { .rssi = INT16_MIN, .duplicate_data = true }, *c;
         size_t n_uuids = 0;
         bool any = false;
@@ -360,7 +366,7 @@ static int method_get_discovery_filters(sd_bus_message *m, void *userdata, sd_bu
 }
 
 static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata, *a = NULL;
         const char *path;
         SimLock *l;
         int object, r;
@@ -368,12 +374,12 @@ static int method_remove_device(sd_bus_message *m, void *userdata, sd_bus_error 
         r = sd_bus_message_read(m, "o", &path);
         if (r < 0)
                 return r;
-        l = bluez_lookup_path(s, path, &object);
-        if (!l || object >= 0 || !l->visible)
+        l = bluez_lookup_path(s->sim, path, &a, &object);
+        if (!l || object >= 0 || a != s || !l->view[s->index].visible)
                 return sd_bus_error_set(error, BLUEZ_ERROR_DOES_NOT_EXIST, "Does Not Exist");
-        if (l->conn != SIM_DISCONNECTED)
+        if (bluez_device_linked(l, s))
                 bluez_device_disconnect(l, "removed");
-        bluez_device_hide(l);
+        bluez_device_hide(l, s);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -385,7 +391,7 @@ static int property_get_bool(
         sd_bus_message *reply,
         void *userdata,
         sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
         int b;
 
         if (streq(property, "Powered"))
@@ -407,7 +413,7 @@ static int property_set_powered(
         sd_bus_message *value,
         void *userdata,
         sd_bus_error *error) {
-        Sim *s = userdata;
+        SimAdapter *s = userdata;
         int b, r;
 
         r = sd_bus_message_read(value, "b", &b);
@@ -417,9 +423,9 @@ static int property_set_powered(
                 return 0;
         s->powered = b;
         if (!b)
-                for (size_t i = 0; i < s->n_locks; i++)
-                        if (s->locks[i]->conn != SIM_DISCONNECTED)
-                                bluez_device_disconnect(s->locks[i], "adapter powered off");
+                for (size_t i = 0; i < s->sim->n_locks; i++)
+                        if (bluez_device_linked(s->sim->locks[i], s))
+                                bluez_device_disconnect(s->sim->locks[i], "adapter powered off");
         (void) sd_bus_emit_properties_changed(bus, path, interface, "Powered", NULL);
         discovery_update(s);
         return 0;
@@ -460,10 +466,11 @@ static int property_get_string(
         sd_bus_message *reply,
         void *userdata,
         sd_bus_error *error) {
+        SimAdapter *s = userdata;
         const char *v = "";
 
         if (streq(property, "Address"))
-                v = SIM_ADAPTER_ADDRESS;
+                v = s->address;
         else if (streq(property, "AddressType"))
                 v = "public";
         else if (streq(property, "Name") || streq(property, "Alias"))
@@ -535,22 +542,24 @@ static const sd_bus_vtable adapter1_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-/* A client that leaves the bus stops its discovery and loses its filter (BlueZ tracks discovery
+/* A client that leaves the bus stops its discoveries and loses its filters (BlueZ tracks discovery
  * clients with a disconnect watch). */
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Sim *s = userdata;
         const char *name, *old_owner, *new_owner;
-        SimDiscoveryClient *c;
         int r;
 
         r = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
         if (r < 0 || name[0] != ':' || !isempty(new_owner))
                 return 0;
-        c = client_find(s, name);
-        if (c) {
-                log_debug("Discovery client %s left the bus.", name);
-                client_remove(s, c);
-                discovery_update(s);
+        for (unsigned a = 0; a < s->n_adapters; a++) {
+                SimDiscoveryClient *c = client_find(&s->adapters[a], name);
+
+                if (c) {
+                        log_debug("Discovery client %s left the bus.", name);
+                        client_remove(&s->adapters[a], c);
+                        discovery_update(&s->adapters[a]);
+                }
         }
         for (size_t i = 0; i < s->n_locks; i++) {
                 SimLock *l = s->locks[i];
@@ -560,6 +569,25 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+SimAdapter *bluez_adapter_of_path(Sim *s, const char *path) {
+        const char *p = path;
+        unsigned n = 0;
+
+        if (strncmp(p, SIM_BLUEZ_PATH "/hci", strlen(SIM_BLUEZ_PATH "/hci")) != 0)
+                return NULL;
+        p += strlen(SIM_BLUEZ_PATH "/hci");
+        if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+                return NULL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                n = n * 10 + (unsigned) (*p - '0');
+                if (n >= s->n_adapters)
+                        return NULL;
+        }
+        if (*p != 0 && *p != '/')
+                return NULL;
+        return &s->adapters[n];
+}
+
 static int find_adapter(
         sd_bus *bus,
         const char *path,
@@ -567,22 +595,37 @@ static int find_adapter(
         void *userdata,
         void **ret_found,
         sd_bus_error *error) {
-        if (!streq(path, SIM_ADAPTER_PATH))
+        SimAdapter *a = bluez_adapter_of_path(userdata, path);
+
+        if (!a || !streq(path, a->path))
                 return 0;
-        *ret_found = userdata;
+        *ret_found = a;
         return 1;
 }
 
-int bluez_adapter_register(Sim *s) {
+int bluez_adapter_register(Sim *s, unsigned n) {
         int r;
 
-        s->powered = true;
+        assert(n >= 1 && n <= SIM_ADAPTERS_MAX);
+        s->adapters = new0(SimAdapter, n);
+        if (!s->adapters)
+                return log_oom();
+        s->n_adapters = n;
+        for (unsigned i = 0; i < n; i++) {
+                SimAdapter *a = &s->adapters[i];
+
+                a->sim = s;
+                a->index = i;
+                a->powered = true;
+                (void) snprintf(a->path, sizeof(a->path), SIM_BLUEZ_PATH "/hci%u", i);
+                (void) snprintf(a->address, sizeof(a->address), SIM_ADAPTER_ADDRESS_FORMAT, 0x13 + i);
+        }
         r = sd_bus_add_object_manager(s->bus, NULL, "/");
         if (r < 0)
                 return log_error_errno(r, "Failed to add the object manager: %m");
         /* A fallback like the device interfaces below it: sd-bus wants one kind of vtable per path. */
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Adapter1", adapter1_vtable, find_adapter, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, "org.bluez.Adapter1", adapter1_vtable, find_adapter, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Adapter1: %m");
         r = sd_bus_match_signal(
@@ -600,12 +643,18 @@ int bluez_adapter_register(Sim *s) {
 }
 
 void bluez_adapter_free(Sim *s) {
-        for (size_t i = 0; i < s->n_clients; i++) {
-                client_clear_filter(&s->clients[i]);
-                free(s->clients[i].sender);
+        for (unsigned i = 0; i < s->n_adapters; i++) {
+                SimAdapter *a = &s->adapters[i];
+
+                for (size_t k = 0; k < a->n_clients; k++) {
+                        client_clear_filter(&a->clients[k]);
+                        free(a->clients[k].sender);
+                }
+                a->clients = mfree(a->clients);
+                a->n_clients = 0;
+                a->advert_timer = sd_event_source_disable_unref(a->advert_timer);
+                a->temporary_timer = sd_event_source_disable_unref(a->temporary_timer);
         }
-        s->clients = mfree(s->clients);
-        s->n_clients = 0;
-        s->advert_timer = sd_event_source_disable_unref(s->advert_timer);
-        s->temporary_timer = sd_event_source_disable_unref(s->temporary_timer);
+        s->adapters = mfree(s->adapters);
+        s->n_adapters = 0;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* org.bluez.Device1 for each simulated lock, under /org/bluez/hci0 as a fallback vtable with a node
- * enumerator, so that a thousand locks cost no per-object registration (logind's pattern for
- * sessions). Device1 exists only once discovery saw the lock (BlueZ 5.66 device-api.txt); the
- * org.ttlock.Sim1 control interface on the same path exists from the start, so a test can wake a
- * lock that is not advertising yet. */
+/* org.bluez.Device1 for each simulated lock under each adapter that saw it (BlueZ keeps one device
+ * object per adapter), as a fallback vtable with a node enumerator under /org/bluez, so that a
+ * thousand locks cost no per-object registration (logind's pattern for sessions). Device1 exists only
+ * once that adapter's discovery saw the lock (BlueZ 5.66 device-api.txt); the org.ttlock.Sim1 control
+ * interface on hci0's path exists from the start, so a test can wake a lock that is not advertising
+ * yet. The lock takes one link at a time: Connected is true under the adapter that holds it. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +19,12 @@
 #include "radio.h"
 #include "sim-util.h"
 
-#define DEV_PREFIX SIM_ADAPTER_PATH "/dev_"
-
-void bluez_device_path(const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]) {
+void bluez_device_path(unsigned adapter, const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]) {
         (void) snprintf(
                 out,
                 SIM_DEVICE_PATH_MAX,
-                DEV_PREFIX "%02X_%02X_%02X_%02X_%02X_%02X",
+                SIM_BLUEZ_PATH "/hci%u/dev_%02X_%02X_%02X_%02X_%02X_%02X",
+                adapter,
                 address[0],
                 address[1],
                 address[2],
@@ -40,14 +41,18 @@ static int hexval(char c) {
         return -1; /* BlueZ paths use upper case only */
 }
 
-SimLock *bluez_lookup_path(Sim *s, const char *path, int *ret_object) {
+SimLock *bluez_lookup_path(Sim *s, const char *path, SimAdapter **ret_adapter, int *ret_object) {
+        SimAdapter *adapter = bluez_adapter_of_path(s, path);
         uint8_t a[6];
         const char *p;
         SimLock *l;
 
-        if (strncmp(path, DEV_PREFIX, strlen(DEV_PREFIX)) != 0)
+        if (!adapter)
                 return NULL;
-        p = path + strlen(DEV_PREFIX);
+        p = path + strlen(adapter->path);
+        if (strncmp(p, "/dev_", 5) != 0)
+                return NULL;
+        p += 5;
         for (size_t i = 0; i < 6; i++) {
                 int hi = hexval(p[0]), lo = hexval(p[1]);
                 if (hi < 0 || lo < 0)
@@ -65,6 +70,8 @@ SimLock *bluez_lookup_path(Sim *s, const char *path, int *ret_object) {
                 return NULL;
         if (*p == 0) {
                 *ret_object = -1;
+                if (ret_adapter)
+                        *ret_adapter = adapter;
                 return l;
         }
         if (*p != '/')
@@ -73,9 +80,23 @@ SimLock *bluez_lookup_path(Sim *s, const char *path, int *ret_object) {
         for (int o = 0; o < _GATT_OBJECT_MAX; o++)
                 if (streq(p, bluez_gatt_suffix(o))) {
                         *ret_object = o;
+                        if (ret_adapter)
+                                *ret_adapter = adapter;
                         return l;
                 }
         return NULL;
+}
+
+bool bluez_device_linked(const SimLock *l, const SimAdapter *a) {
+        return l->conn != SIM_DISCONNECTED && !l->link_proxy && l->link_adapter == a->index;
+}
+
+/* The adapter a method call or property read is about: its path says it. */
+static SimAdapter *adapter_of(SimLock *l, const char *path) {
+        SimAdapter *a = bluez_adapter_of_path(l->sim, path);
+
+        assert(a); /* the find functions matched the path */
+        return a;
 }
 
 size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size) {
@@ -96,50 +117,57 @@ size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size) {
         return n;
 }
 
-void bluez_device_emit(SimLock *l, const char *property) {
-        if (l->visible)
+void bluez_device_emit(SimLock *l, SimAdapter *a, const char *property) {
+        SimBluezView *v = &l->view[a->index];
+
+        if (v->visible)
                 (void) sd_bus_emit_properties_changed(
-                        l->sim->bus, l->path, "org.bluez.Device1", property, NULL);
+                        l->sim->bus, v->path, "org.bluez.Device1", property, NULL);
 }
 
-void bluez_device_set_rssi_known(SimLock *l, bool known) {
+void bluez_device_set_rssi_known(SimLock *l, SimAdapter *a, bool known) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        SimBluezView *v = &l->view[a->index];
 
-        if (l->rssi_known == known)
+        if (v->rssi_known == known)
                 return;
-        l->rssi_known = known;
-        if (!l->visible)
+        v->rssi_known = known;
+        if (!v->visible)
                 return;
         if (known) {
-                bluez_device_emit(l, "RSSI");
+                bluez_device_emit(l, a, "RSSI");
                 return;
         }
         /* BlueZ (adapter.c, invalidate_rssi_and_tx_power) sets the RSSI to 0, which makes the
          * property stop existing; gdbus then lists it among the invalidated properties. sd-bus
          * cannot say that of a property that has a value, so the signal is built here. */
         if (sd_bus_message_new_signal(
-                    l->sim->bus, &m, l->path, "org.freedesktop.DBus.Properties", "PropertiesChanged") < 0 ||
+                    l->sim->bus, &m, v->path, "org.freedesktop.DBus.Properties", "PropertiesChanged") < 0 ||
             sd_bus_message_append(m, "sa{sv}as", "org.bluez.Device1", 0, 1, "RSSI") < 0)
                 return;
         (void) sd_bus_send(l->sim->bus, m, NULL);
 }
 
-void bluez_device_show(SimLock *l) {
-        if (l->visible)
+void bluez_device_show(SimLock *l, SimAdapter *a) {
+        SimBluezView *v = &l->view[a->index];
+
+        if (v->visible)
                 return;
-        l->visible = true;
+        v->visible = true;
         /* Shown because discovery just saw it: it has an RSSI from the start. */
-        l->rssi_known = true;
-        (void) sd_bus_emit_interfaces_added(l->sim->bus, l->path, "org.bluez.Device1", NULL);
+        v->rssi_known = true;
+        (void) sd_bus_emit_interfaces_added(l->sim->bus, v->path, "org.bluez.Device1", NULL);
 }
 
-void bluez_device_hide(SimLock *l) {
-        if (!l->visible)
+void bluez_device_hide(SimLock *l, SimAdapter *a) {
+        SimBluezView *v = &l->view[a->index];
+
+        if (!v->visible)
                 return;
-        bluez_gatt_hide(l);
-        l->visible = false;
-        l->last_advert_len = 0;
-        (void) sd_bus_emit_interfaces_removed(l->sim->bus, l->path, "org.bluez.Device1", NULL);
+        bluez_gatt_hide(l, a);
+        v->visible = false;
+        v->last_advert_len = 0;
+        (void) sd_bus_emit_interfaces_removed(l->sim->bus, v->path, "org.bluez.Device1", NULL);
 }
 
 static void connect_finish(SimLock *l, const char *error) {
@@ -155,8 +183,11 @@ static void connect_finish(SimLock *l, const char *error) {
 }
 
 void bluez_device_disconnect(SimLock *l, const char *why) {
-        if (l->conn == SIM_DISCONNECTED)
+        SimAdapter *a;
+
+        if (l->conn == SIM_DISCONNECTED || l->link_proxy)
                 return;
+        a = &l->sim->adapters[l->link_adapter];
         if (l->conn == SIM_CONNECTING) {
                 l->conn = SIM_DISCONNECTED;
                 connect_finish(l, "le-connection-abort-by-local");
@@ -166,19 +197,21 @@ void bluez_device_disconnect(SimLock *l, const char *why) {
         l->conn = SIM_DISCONNECTED;
         lock_disconnected(l);
         bluez_gatt_reset(l);
-        bluez_device_emit(l, "ServicesResolved");
-        bluez_device_emit(l, "Connected");
+        bluez_device_emit(l, a, "ServicesResolved");
+        bluez_device_emit(l, a, "Connected");
         radio_update(l);
 }
 
 static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
         SimLock *l = userdata;
+        SimAdapter *a;
 
-        if (l->conn != SIM_CONNECTING)
+        if (l->conn != SIM_CONNECTING || l->link_proxy)
                 return 0;
+        a = &l->sim->adapters[l->link_adapter];
         /* Decided when the link would be up: a lock that went dormant or began a connection
          * meanwhile does not answer (protocol.md §9.2). */
-        if (l->refuse_pending || !radio_connectable(l)) {
+        if (l->refuse_pending || !radio_connectable(l) || l->view[a->index].rssi == SIM_RSSI_UNHEARD) {
                 l->refuse_pending = false;
                 l->conn = SIM_DISCONNECTED;
                 connect_finish(l, "le-connection-abort-by-local");
@@ -187,10 +220,10 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
         l->conn = SIM_CONNECTED;
         lock_connected(l);
         radio_activity(l);
-        bluez_device_emit(l, "Connected");
-        bluez_gatt_show(l);
-        bluez_device_emit(l, "UUIDs");
-        bluez_device_emit(l, "ServicesResolved");
+        bluez_device_emit(l, a, "Connected");
+        bluez_gatt_show(l, a);
+        bluez_device_emit(l, a, "UUIDs");
+        bluez_device_emit(l, a, "ServicesResolved");
         connect_finish(l, NULL);
         radio_update(l);
         return 0;
@@ -198,11 +231,15 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
 
 static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
+        SimAdapter *a = adapter_of(l, sd_bus_message_get_path(m));
         uint64_t delay;
         int r;
 
-        if (!l->sim->powered)
+        if (!a->powered)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_READY, "Resource Not Ready");
+        if (l->conn != SIM_DISCONNECTED && !bluez_device_linked(l, a))
+                /* The lock takes one central at a time: another radio holds it. */
+                return sd_bus_error_set(error, BLUEZ_ERROR_FAILED, "le-connection-abort-by-local");
         if (l->conn == SIM_CONNECTED)
                 return sd_bus_reply_method_return(m, NULL); /* BlueZ: already connected is success */
         if (l->conn == SIM_CONNECTING)
@@ -214,7 +251,7 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
                 l->faults[SIM_FAULT_REFUSE_CONNECT]--;
                 delay = l->sim->timing.connect_fail_usec;
                 l->refuse_pending = true;
-        } else if (!radio_connectable(l))
+        } else if (!radio_connectable(l) || l->view[a->index].rssi == SIM_RSSI_UNHEARD)
                 delay = l->sim->timing.connect_fail_usec;
         else
                 delay = l->sim->timing.connect_usec;
@@ -225,13 +262,15 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
                 return r;
         l->connect_call = sd_bus_message_ref(m);
         l->conn = SIM_CONNECTING;
+        l->link_adapter = a->index;
         return 1;
 }
 
 static int method_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
+        SimAdapter *a = adapter_of(l, sd_bus_message_get_path(m));
 
-        if (l->conn == SIM_DISCONNECTED)
+        if (!bluez_device_linked(l, a))
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not Connected");
         bluez_device_disconnect(l, "by the client");
         return sd_bus_reply_method_return(m, NULL);
@@ -251,6 +290,8 @@ static int property_get(
         void *userdata,
         sd_bus_error *error) {
         SimLock *l = userdata;
+        SimAdapter *a = adapter_of(l, path);
+        SimBluezView *v = &l->view[a->index];
 
         if (streq(property, "Address"))
                 return sd_bus_message_append(reply, "s", l->address_str);
@@ -259,13 +300,17 @@ static int property_get(
         if (streq(property, "Name") || streq(property, "Alias"))
                 return sd_bus_message_append(reply, "s", l->name);
         if (streq(property, "Adapter"))
-                return sd_bus_message_append(reply, "o", SIM_ADAPTER_PATH);
+                return sd_bus_message_append(reply, "o", a->path);
         if (streq(property, "Connected"))
-                return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED);
+                return sd_bus_message_append(
+                        reply, "b", l->conn == SIM_CONNECTED && bluez_device_linked(l, a));
         if (streq(property, "ServicesResolved"))
-                return sd_bus_message_append(reply, "b", l->conn == SIM_CONNECTED && l->gatt_exported);
+                return sd_bus_message_append(
+                        reply,
+                        "b",
+                        l->conn == SIM_CONNECTED && bluez_device_linked(l, a) && v->gatt_exported);
         if (streq(property, "UUIDs")) {
-                if (l->gatt_exported)
+                if (v->gatt_exported)
                         return sd_bus_message_append(
                                 reply,
                                 "as",
@@ -284,19 +329,19 @@ static int property_get(
                 r = sd_bus_message_open_container(reply, 'a', "{qv}");
                 if (r < 0)
                         return r;
-                if (l->last_advert_len >= 2) {
+                if (v->last_advert_len >= 2) {
                         r = sd_bus_message_open_container(reply, 'e', "qv");
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_append(
-                                reply, "q", (uint16_t) (l->last_advert[0] | l->last_advert[1] << 8));
+                                reply, "q", (uint16_t) (v->last_advert[0] | v->last_advert[1] << 8));
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_open_container(reply, 'v', "ay");
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_append_array(
-                                reply, 'y', l->last_advert + 2, l->last_advert_len - 2);
+                                reply, 'y', v->last_advert + 2, v->last_advert_len - 2);
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_close_container(reply);
@@ -343,7 +388,7 @@ static int rssi_get(
         sd_bus_error *error) {
         SimLock *l = userdata;
 
-        return sd_bus_message_append(reply, "n", l->rssi);
+        return sd_bus_message_append(reply, "n", l->view[adapter_of(l, path)->index].rssi);
 }
 
 /* RSSI lives in a vtable of its own, found only while the lock has one (bluez_device_set_rssi_known),
@@ -362,11 +407,12 @@ static int find_device(
         void **ret_found,
         sd_bus_error *error) {
         Sim *s = userdata;
+        SimAdapter *a = NULL;
         SimLock *l;
         int object;
 
-        l = bluez_lookup_path(s, path, &object);
-        if (!l || object >= 0 || !l->visible)
+        l = bluez_lookup_path(s, path, &a, &object);
+        if (!l || object >= 0 || !l->view[a->index].visible)
                 return 0;
         *ret_found = l;
         return 1;
@@ -383,38 +429,49 @@ static int find_device_rssi(
         int r;
 
         r = find_device(bus, path, interface, userdata, (void **) &l, error);
-        if (r <= 0 || !l->rssi_known)
+        if (r <= 0 || !l->view[bluez_adapter_of_path(userdata, path)->index].rssi_known)
                 return 0;
         *ret_found = l;
         return 1;
 }
 
+/* Every adapter, and under each the devices it shows and their GATT objects. */
 static int
 enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
         Sim *s = userdata;
         char **nodes;
-        size_t n = 0, max = 0;
+        size_t n = 0, max = s->n_adapters;
 
-        for (size_t i = 0; i < s->n_locks; i++)
-                max += 1 + (s->locks[i]->gatt_exported ? _GATT_OBJECT_MAX : 0);
+        for (unsigned a = 0; a < s->n_adapters; a++)
+                for (size_t i = 0; i < s->n_locks; i++)
+                        max += 1 + (s->locks[i]->view[a].gatt_exported ? _GATT_OBJECT_MAX : 0);
         nodes = new0(char *, max + 1);
         if (!nodes)
                 return -ENOMEM;
-        for (size_t i = 0; i < s->n_locks; i++) {
-                SimLock *l = s->locks[i];
-
-                nodes[n] = strdup(l->path);
+        for (unsigned a = 0; a < s->n_adapters; a++) {
+                nodes[n] = strdup(s->adapters[a].path);
                 if (!nodes[n])
                         goto oom;
                 n++;
-                if (!l->gatt_exported)
-                        continue;
-                for (int o = 0; o < _GATT_OBJECT_MAX; o++) {
-                        if (asprintf(&nodes[n], "%s/%s", l->path, bluez_gatt_suffix(o)) < 0) {
-                                nodes[n] = NULL;
+                for (size_t i = 0; i < s->n_locks; i++) {
+                        SimBluezView *v = &s->locks[i]->view[a];
+
+                        /* Sim1 is on hci0's device paths from the start; Device1 once seen. */
+                        if (!v->visible && a > 0)
+                                continue;
+                        nodes[n] = strdup(v->path);
+                        if (!nodes[n])
                                 goto oom;
-                        }
                         n++;
+                        if (!v->gatt_exported)
+                                continue;
+                        for (int o = 0; o < _GATT_OBJECT_MAX; o++) {
+                                if (asprintf(&nodes[n], "%s/%s", v->path, bluez_gatt_suffix(o)) < 0) {
+                                        nodes[n] = NULL;
+                                        goto oom;
+                                }
+                                n++;
+                        }
                 }
         }
         *ret_nodes = nodes;
@@ -430,20 +487,14 @@ int bluez_device_register(Sim *s) {
         int r;
 
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.Device1", device1_vtable, find_device, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, "org.bluez.Device1", device1_vtable, find_device, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Device1: %m");
         r = sd_bus_add_fallback_vtable(
-                s->bus,
-                NULL,
-                SIM_ADAPTER_PATH,
-                "org.bluez.Device1",
-                device1_rssi_vtable,
-                find_device_rssi,
-                s);
+                s->bus, NULL, SIM_BLUEZ_PATH, "org.bluez.Device1", device1_rssi_vtable, find_device_rssi, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add Device1's RSSI: %m");
-        r = sd_bus_add_node_enumerator(s->bus, NULL, SIM_ADAPTER_PATH, enumerate, s);
+        r = sd_bus_add_node_enumerator(s->bus, NULL, SIM_BLUEZ_PATH, enumerate, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the device enumerator: %m");
         return 0;

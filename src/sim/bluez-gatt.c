@@ -61,18 +61,26 @@ static bool is_service(int o) {
         return gatt_objects[o].service < 0;
 }
 
-static void object_path(SimLock *l, int o, char *out, size_t size) {
-        (void) snprintf(out, size, "%s/%s", l->path, gatt_objects[o].suffix);
+static void object_path(SimLock *l, SimAdapter *a, int o, char *out, size_t size) {
+        (void) snprintf(out, size, "%s/%s", l->view[a->index].path, gatt_objects[o].suffix);
 }
 
-void bluez_gatt_show(SimLock *l) {
+/* The adapter whose objects a call is about (the find functions matched the path). */
+static SimAdapter *adapter_of(SimLock *l, const char *path) {
+        SimAdapter *a = bluez_adapter_of_path(l->sim, path);
+
+        assert(a);
+        return a;
+}
+
+void bluez_gatt_show(SimLock *l, SimAdapter *a) {
         char path[SIM_DEVICE_PATH_MAX + 32];
 
-        if (l->gatt_exported)
+        if (l->view[a->index].gatt_exported)
                 return;
-        l->gatt_exported = true;
+        l->view[a->index].gatt_exported = true;
         for (int o = 0; o < _GATT_OBJECT_MAX; o++) {
-                object_path(l, o, path, sizeof(path));
+                object_path(l, a, o, path, sizeof(path));
                 (void) sd_bus_emit_interfaces_added(
                         l->sim->bus,
                         path,
@@ -81,54 +89,59 @@ void bluez_gatt_show(SimLock *l) {
         }
 }
 
-void bluez_gatt_hide(SimLock *l) {
+void bluez_gatt_hide(SimLock *l, SimAdapter *a) {
         char path[SIM_DEVICE_PATH_MAX + 32];
 
-        if (!l->gatt_exported)
+        if (!l->view[a->index].gatt_exported)
                 return;
         for (int o = _GATT_OBJECT_MAX - 1; o >= 0; o--) {
-                object_path(l, o, path, sizeof(path));
+                object_path(l, a, o, path, sizeof(path));
                 (void) sd_bus_emit_interfaces_removed(
                         l->sim->bus,
                         path,
                         is_service(o) ? "org.bluez.GattService1" : "org.bluez.GattCharacteristic1",
                         NULL);
         }
-        l->gatt_exported = false;
+        l->view[a->index].gatt_exported = false;
 }
 
 void bluez_gatt_reset(SimLock *l) {
+        SimAdapter *a = &l->sim->adapters[l->link_adapter];
         char path[SIM_DEVICE_PATH_MAX + 32];
 
         if (!l->notify_client)
                 return;
         l->notify_client = mfree(l->notify_client);
-        if (l->gatt_exported) {
-                object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
+        /* Notifications were on through the adapter that held the link. */
+        if (l->view[a->index].gatt_exported) {
+                object_path(l, a, GATT_CHAR_NOTIFY, path, sizeof(path));
                 (void) sd_bus_emit_properties_changed(
                         l->sim->bus, path, "org.bluez.GattCharacteristic1", "Notifying", NULL);
         }
 }
 
 void bluez_gatt_notify(SimLock *l, const uint8_t *data, size_t len) {
+        SimAdapter *a = &l->sim->adapters[l->link_adapter];
         char path[SIM_DEVICE_PATH_MAX + 32];
 
         assert(len <= TTLOCK_CHUNK_SIZE);
-        if (l->conn != SIM_CONNECTED || !l->notify_client || !l->gatt_exported)
+        if (l->conn != SIM_CONNECTED || l->link_proxy || !l->notify_client ||
+            !l->view[a->index].gatt_exported)
                 return; /* the CCCD is off: the lock's notification goes nowhere */
         memcpy(l->value, data, len);
         l->value_len = len;
-        object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
+        object_path(l, a, GATT_CHAR_NOTIFY, path, sizeof(path));
         (void) sd_bus_emit_properties_changed(
                 l->sim->bus, path, "org.bluez.GattCharacteristic1", "Value", NULL);
 }
 
 static int find_object(Sim *s, const char *path, bool service, void **ret_found) {
+        SimAdapter *a = NULL;
         SimLock *l;
         int object;
 
-        l = bluez_lookup_path(s, path, &object);
-        if (!l || object < 0 || !l->gatt_exported || is_service(object) != service)
+        l = bluez_lookup_path(s, path, &a, &object);
+        if (!l || object < 0 || !l->view[a->index].gatt_exported || is_service(object) != service)
                 return 0;
         *ret_found = l;
         return 1;
@@ -161,11 +174,12 @@ static int find_notify_char(
         void *userdata,
         void **ret_found,
         sd_bus_error *error) {
+        SimAdapter *a = NULL;
         SimLock *l;
         int object;
 
-        l = bluez_lookup_path(userdata, path, &object);
-        if (!l || object != GATT_CHAR_NOTIFY || !l->gatt_exported)
+        l = bluez_lookup_path(userdata, path, &a, &object);
+        if (!l || object != GATT_CHAR_NOTIFY || !l->view[a->index].gatt_exported)
                 return 0;
         *ret_found = l;
         return 1;
@@ -174,7 +188,7 @@ static int find_notify_char(
 static int object_of(SimLock *l, const char *path) {
         int object = -1;
 
-        (void) bluez_lookup_path(l->sim, path, &object);
+        (void) bluez_lookup_path(l->sim, path, NULL, &object);
         return object;
 }
 
@@ -209,7 +223,7 @@ static int service_get(
         if (streq(property, "UUID"))
                 return sd_bus_message_append(reply, "s", gatt_objects[o].uuid);
         if (streq(property, "Device"))
-                return sd_bus_message_append(reply, "o", l->path);
+                return sd_bus_message_append(reply, "o", l->view[adapter_of(l, path)->index].path);
         if (streq(property, "Primary"))
                 return sd_bus_message_append(reply, "b", true);
         if (streq(property, "Includes"))
@@ -236,7 +250,7 @@ static int char_get(
                 return sd_bus_message_append(reply, "s", gatt_objects[o].uuid);
         if (streq(property, "Service")) {
                 char p[SIM_DEVICE_PATH_MAX + 32];
-                object_path(l, gatt_objects[o].service, p, sizeof(p));
+                object_path(l, adapter_of(l, path), gatt_objects[o].service, p, sizeof(p));
                 return sd_bus_message_append(reply, "o", p);
         }
         if (streq(property, "Handle"))
@@ -307,7 +321,7 @@ static int method_read_value(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return sd_bus_error_set(
                         error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
-        if (l->conn != SIM_CONNECTED)
+        if (l->conn != SIM_CONNECTED || !bluez_device_linked(l, adapter_of(l, sd_bus_message_get_path(m))))
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not connected");
         v = devinfo_string(l, o);
         if (!v)
@@ -345,7 +359,7 @@ static int method_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e
                         error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
         if (o != GATT_CHAR_WRITE)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_SUPPORTED, "Operation is not supported");
-        if (l->conn != SIM_CONNECTED)
+        if (l->conn != SIM_CONNECTED || !bluez_device_linked(l, adapter_of(l, sd_bus_message_get_path(m))))
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not connected");
         if (offset != 0)
                 return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_OFFSET, "Invalid offset");
@@ -368,7 +382,7 @@ static int method_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *
 
         if (o != GATT_CHAR_NOTIFY)
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_SUPPORTED, "Operation is not supported");
-        if (l->conn != SIM_CONNECTED)
+        if (l->conn != SIM_CONNECTED || !bluez_device_linked(l, adapter_of(l, sd_bus_message_get_path(m))))
                 return sd_bus_error_set(error, BLUEZ_ERROR_NOT_CONNECTED, "Not connected");
         if (l->notify_client) {
                 if (streq(l->notify_client, sd_bus_message_get_sender(m)))
@@ -379,7 +393,7 @@ static int method_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *
         if (!l->notify_client)
                 return -ENOMEM;
         radio_activity(l);
-        object_path(l, GATT_CHAR_NOTIFY, path, sizeof(path));
+        object_path(l, adapter_of(l, sd_bus_message_get_path(m)), GATT_CHAR_NOTIFY, path, sizeof(path));
         (void) sd_bus_emit_properties_changed(
                 l->sim->bus, path, "org.bluez.GattCharacteristic1", "Notifying", NULL);
         return sd_bus_reply_method_return(m, NULL);
@@ -417,7 +431,8 @@ static int notifying_get(
         sd_bus_error *error) {
         SimLock *l = userdata;
 
-        return sd_bus_message_append(reply, "b", !!l->notify_client);
+        return sd_bus_message_append(
+                reply, "b", l->notify_client && bluez_device_linked(l, adapter_of(l, path)));
 }
 
 /* BlueZ 5.66 (gatt-client.c, characteristic_notifying_exists) has Notifying only on
@@ -461,17 +476,17 @@ int bluez_gatt_register(Sim *s) {
         int r;
 
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattService1", service1_vtable, find_service, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, "org.bluez.GattService1", service1_vtable, find_service, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add GattService1: %m");
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, "org.bluez.GattCharacteristic1", char1_vtable, find_char, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, "org.bluez.GattCharacteristic1", char1_vtable, find_char, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add GattCharacteristic1: %m");
         r = sd_bus_add_fallback_vtable(
                 s->bus,
                 NULL,
-                SIM_ADAPTER_PATH,
+                SIM_BLUEZ_PATH,
                 "org.bluez.GattCharacteristic1",
                 char1_notify_vtable,
                 find_notify_char,

@@ -31,32 +31,37 @@ typedef enum BluezGattObject {
         _GATT_OBJECT_INVALID = -EINVAL,
 } BluezGattObject;
 
-/* bluez-adapter.c */
-int bluez_adapter_register(Sim *s);
+/* bluez-adapter.c: n adapters hci0 … hci<n-1> */
+int bluez_adapter_register(Sim *s, unsigned n);
 void bluez_adapter_free(Sim *s);
-/* Discovery saw the lock's advertisement (called by the advert tick). */
-void bluez_adapter_refresh_lock(Sim *s, SimLock *l);
+/* The adapter of a path under /org/bluez (the adapter itself or anything below it), or NULL. */
+SimAdapter *bluez_adapter_of_path(Sim *s, const char *path);
+/* Discovery on a saw the lock's advertisement (called by the advert tick). */
+void bluez_adapter_refresh_lock(SimAdapter *a, SimLock *l);
 
 /* bluez-device.c */
 int bluez_device_register(Sim *s);
-void bluez_device_path(const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]);
-/* Parses …/dev_XX_XX_XX_XX_XX_XX[/serviceNNNN[/charNNNN]]; *ret_object = -1 for the device itself. */
-SimLock *bluez_lookup_path(Sim *s, const char *path, int *ret_object);
-void bluez_device_show(SimLock *l);                        /* InterfacesAdded(Device1) */
-void bluez_device_hide(SimLock *l);                        /* InterfacesRemoved (device and GATT objects) */
-void bluez_device_disconnect(SimLock *l, const char *why); /* link lost / dropped by the lock */
-void bluez_device_emit(SimLock *l, const char *property);
+void bluez_device_path(unsigned adapter, const uint8_t address[6], char out[SIM_DEVICE_PATH_MAX]);
+/* Parses /org/bluez/hciN/dev_XX_XX_XX_XX_XX_XX[/serviceNNNN[/charNNNN]]; *ret_object = -1 for the
+ * device itself. */
+SimLock *bluez_lookup_path(Sim *s, const char *path, SimAdapter **ret_adapter, int *ret_object);
+void bluez_device_show(SimLock *l, SimAdapter *a);         /* InterfacesAdded(Device1) */
+void bluez_device_hide(SimLock *l, SimAdapter *a);         /* InterfacesRemoved (device and GATT) */
+void bluez_device_disconnect(SimLock *l, const char *why); /* the BlueZ link lost / dropped */
+void bluez_device_emit(SimLock *l, SimAdapter *a, const char *property);
 /* RSSI appears (PropertiesChanged with its value) when discovery sees the lock and disappears
  * (PropertiesChanged listing it as invalidated) when discovery stops, as BlueZ 5.66 does it. */
-void bluez_device_set_rssi_known(SimLock *l, bool known);
+void bluez_device_set_rssi_known(SimLock *l, SimAdapter *a, bool known);
 /* Manufacturer data (key 773 first two bytes) as the current advertisement. */
 size_t bluez_device_advert(SimLock *l, uint8_t *out, size_t size);
+/* Does this adapter hold the lock's link? */
+bool bluez_device_linked(const SimLock *l, const SimAdapter *a);
 
 /* bluez-gatt.c */
 int bluez_gatt_register(Sim *s);
 const char *bluez_gatt_suffix(BluezGattObject o);
-void bluez_gatt_show(SimLock *l);
-void bluez_gatt_hide(SimLock *l);
-/* One ≤ 20-byte notification on 0xFFF4 (only when a client enabled notifications). */
+void bluez_gatt_show(SimLock *l, SimAdapter *a);
+void bluez_gatt_hide(SimLock *l, SimAdapter *a);
+/* One ≤ 20-byte notification on 0xFFF4 of the link's adapter (only when a client enabled them). */
 void bluez_gatt_notify(SimLock *l, const uint8_t *data, size_t len);
 void bluez_gatt_reset(SimLock *l); /* notifications off after a disconnect */

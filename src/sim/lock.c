@@ -1560,7 +1560,7 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
 reply:
         if (fault_due(l, SIM_FAULT_DROP_CONNECTION, x.command)) {
                 l->faults[SIM_FAULT_DROP_CONNECTION]--;
-                bluez_device_disconnect(l, "drop-connection fault");
+                radio_link_drop(l, "drop-connection fault");
                 return;
         }
         if (fault_due(l, SIM_FAULT_NO_REPLY, x.command)) {

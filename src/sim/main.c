@@ -11,6 +11,7 @@
 #include "advert.h"
 #include "bluez.h"
 #include "crypto.h"
+#include "esphome-proxy.h"
 #include "lock.h"
 #include "log.h"
 #include "options.h"
@@ -53,7 +54,9 @@ static int create_locks(Sim *s, const SimOptions *o) {
                 l->index = (unsigned) i;
                 memcpy(l->address, spec->address, 6);
                 (void) ttlock_address_to_string(l->address, l->address_str);
-                bluez_device_path(l->address, l->path);
+                bluez_device_path(0, l->address, l->path);
+                for (unsigned a = 0; a < SIM_ADAPTERS_MAX; a++)
+                        bluez_device_path(a, l->address, l->view[a].path);
                 strcpy(l->model, spec->model);
                 strcpy(l->hardware, spec->hardware);
                 strcpy(l->firmware, spec->firmware);
@@ -73,6 +76,8 @@ static int create_locks(Sim *s, const SimOptions *o) {
                 l->features = spec->features;
                 l->battery = spec->battery;
                 l->rssi = spec->rssi;
+                for (unsigned a = 0; a < SIM_ADAPTERS_MAX; a++)
+                        l->view[a].rssi = spec->rssi;
                 l->locked = spec->locked;
                 l->sound = true;
                 l->volume = 3;
@@ -169,13 +174,18 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
-        r = bluez_adapter_register(&s);
+        r = bluez_adapter_register(&s, o.n_adapters);
         if (r >= 0)
                 r = bluez_device_register(&s);
         if (r >= 0)
                 r = bluez_gatt_register(&s);
         if (r >= 0)
                 r = sim1_register(&s);
+        if (r < 0)
+                goto finish;
+
+        for (size_t i = 0; i < o.n_proxies && r >= 0; i++)
+                r = proxy_create(&s, &o.proxies[i]);
         if (r < 0)
                 goto finish;
 
@@ -202,6 +212,7 @@ static int run(int argc, char *argv[]) {
 finish:
         if (s.state_path && s.event)
                 (void) state_flush(&s);
+        proxy_free_all(&s);
         bluez_adapter_free(&s);
         state_free(&s);
         free_locks(&s);

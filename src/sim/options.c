@@ -206,6 +206,11 @@ static void help(void) {
                "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
                "     --enrol-timeout-seconds=S     A card/fingerprint enrolment gives up after S s\n"
                "                                   without a card or press (default 30, 0 never)\n"
+               "     --adapters=N                  Bluetooth adapters hci0 … hci<N-1> (default 1, at most "
+               "8)\n"
+               "     --esphome-proxy=NAME=ADDR:PORT[,psk=FILE][,slots=N][,api=1.M]\n"
+               "                                   Serve the locks as an ESPHome Bluetooth proxy on\n"
+               "                                   ADDR:PORT (repeatable; PORT 0 = any free port)\n"
                "     --log-level=LEVEL             debug, info, notice, warning, err (default: info)\n"
                "\nSee ttlock-sim(1).\n",
                program_invocation_short_name);
@@ -228,6 +233,8 @@ enum {
         ARG_TEMPORARY,
         ARG_ENROL_TIMEOUT,
         ARG_LOG_LEVEL,
+        ARG_ESPHOME_PROXY,
+        ARG_ADAPTERS,
 };
 
 static int add_lock(SimOptions *o, const SimLockSpec *spec) {
@@ -283,6 +290,8 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "temporary-timeout-seconds", required_argument, NULL, ARG_TEMPORARY },
                 { "enrol-timeout-seconds", required_argument, NULL, ARG_ENROL_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "esphome-proxy", required_argument, NULL, ARG_ESPHOME_PROXY },
+                { "adapters", required_argument, NULL, ARG_ADAPTERS },
                 {},
         };
         SimLockSpec spec;
@@ -305,6 +314,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         .enrol_timeout_usec = 30 * USEC_PER_SEC,
                 },
                 .log_level = LOG_INFO,
+                .n_adapters = 1,
         };
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -415,6 +425,40 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                                 3600,
                                 &o->timing.enrol_timeout_usec);
                         break;
+                case ARG_ADAPTERS:
+                        if (parse_uint(optarg, SIM_ADAPTERS_MAX, &v) < 0 || v == 0) {
+                                log_error(
+                                        "--adapters: \"%s\" is not a number from 1 to %d.",
+                                        optarg,
+                                        SIM_ADAPTERS_MAX);
+                                return -EINVAL;
+                        }
+                        o->n_adapters = (unsigned) v;
+                        break;
+                case ARG_ESPHOME_PROXY: {
+                        SimProxySpec ps, *n;
+                        char why[128];
+
+                        if (o->n_proxies >= 64) {
+                                log_error("--esphome-proxy: at most 64 proxies.");
+                                return -EINVAL;
+                        }
+                        r = proxy_spec_parse(optarg, &ps, why, sizeof(why));
+                        if (r == -ENOMEM)
+                                return log_oom();
+                        if (r < 0) {
+                                log_error("--esphome-proxy: %s.", why);
+                                return r;
+                        }
+                        n = reallocarray(o->proxies, o->n_proxies + 1, sizeof(SimProxySpec));
+                        if (!n) {
+                                proxy_spec_done(&ps);
+                                return log_oom();
+                        }
+                        o->proxies = n;
+                        o->proxies[o->n_proxies++] = ps;
+                        break;
+                }
                 case ARG_LOG_LEVEL:
                         r = log_level_from_string(optarg);
                         if (r < 0)
@@ -449,5 +493,8 @@ void options_done(SimOptions *o) {
         free(o->bus_address);
         free(o->state_path);
         free(o->locks);
+        for (size_t i = 0; i < o->n_proxies; i++)
+                proxy_spec_done(&o->proxies[i]);
+        free(o->proxies);
         *o = (SimOptions){};
 }

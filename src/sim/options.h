@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "esphome-proxy.h"
 #include "sim.h"
 
 typedef struct SimLockSpec {
@@ -27,6 +28,9 @@ typedef struct SimOptions {
         SimTiming timing;
         SimLockSpec *locks;
         size_t n_locks;
+        SimProxySpec *proxies;
+        size_t n_proxies;
+        unsigned n_adapters;
         int log_level;
 } SimOptions;
 

@@ -4,6 +4,7 @@
 
 #include "advert.h"
 #include "bluez.h"
+#include "esphome-proxy.h"
 #include "lock-log.h"
 #include "lock.h"
 #include "log.h"
@@ -110,12 +111,15 @@ static void flush(SimLock *l) {
 
                         if (ttlock_chunk(tx[i].wire, tx[i].len, k, &c, &cl) < 0)
                                 break;
-                        bluez_gatt_notify(l, c, cl);
+                        if (l->link_proxy)
+                                proxy_notify(l, c, cl);
+                        else
+                                bluez_gatt_notify(l, c, cl);
                 }
         if (l->drop_after_flush) {
                 /* RESET_LOCK answered: the lock forgets everything and drops the link (§4.3). */
                 l->drop_after_flush = false;
-                bluez_device_disconnect(l, "factory reset");
+                radio_link_drop(l, "factory reset");
                 lock_factory_reset(l);
         }
 }
@@ -136,7 +140,7 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
                 l->idle_drop_at = 0;
                 /* An enrolment keeps the lock listening: it waits for the card or finger. */
                 if (l->enroll == SIM_ENROLL_NONE)
-                        bluez_device_disconnect(l, "idle");
+                        radio_link_drop(l, "idle");
         }
         radio_update(l);
         return 0;
@@ -190,6 +194,13 @@ void radio_update(SimLock *l) {
         } else
                 (void) sd_event_source_set_time(l->timer, next);
         (void) sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+}
+
+void radio_link_drop(SimLock *l, const char *why) {
+        if (l->link_proxy)
+                proxy_link_lost(l, why);
+        else
+                bluez_device_disconnect(l, why);
 }
 
 void radio_free(SimLock *l) {

@@ -28,4 +28,7 @@ void radio_update(SimLock *l);
 void radio_send(SimLock *l, const uint8_t *wire, size_t len);
 void radio_flush_discard(SimLock *l);
 
+/* The link ends from the lock's side (idle, reset, fault), whichever radio holds it. */
+void radio_link_drop(SimLock *l, const char *why);
+
 void radio_free(SimLock *l);

@@ -12,6 +12,7 @@
  *   lock-clock.c     the lock's wall clock
  *   radio.c          awake / dormant / idle drop / connect time / latency, per-lock timers
  *   sim1.c           org.ttlock.Sim1, the person at the door and fault injection
+ *   esphome-proxy.c  fake ESPHome Bluetooth proxies (native API over TCP), org.ttlock.SimProxy1
  *   state.c          --state FILE (YAML) */
 
 #include <stdbool.h>
@@ -23,15 +24,20 @@
 #include "feature-bits.h"
 #include "transport.h"
 
-#define SIM_ADAPTER_PATH "/org/bluez/hci0"
+#define SIM_BLUEZ_PATH "/org/bluez"
+#define SIM_ADAPTER_PATH "/org/bluez/hci0" /* the first adapter: Sim1 lives under it */
+#define SIM_ADAPTERS_MAX 8
 #define SIM_DEVICE_PATH_MAX 64 /* "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF" + GATT tails */
 #define SIM_TTLOCK_SERVICE_UUID "00001910-0000-1000-8000-00805f9b34fb"
 #define SIM_MODEL_MAX 24
 #define SIM_NAME_MAX 64
 #define SIM_TX_QUEUE_MAX 8
+#define SIM_RSSI_UNHEARD 0 /* a radio's RSSI for a lock out of its reach (Sim1.SetRadioRssi) */
 
 typedef struct Sim Sim;
 typedef struct SimLock SimLock;
+typedef struct SimProxy SimProxy; /* esphome-proxy.h */
+typedef struct SimAdapter SimAdapter;
 
 /* Radio and timing settings (protocol.md §9), all from the command line. */
 typedef struct SimTiming {
@@ -99,7 +105,18 @@ typedef struct SimPassage {
 #define SIM_PASSAGE_MAX 32
 
 typedef struct SimCreds SimCreds; /* lock-creds.h */
-typedef struct SimLog SimLog;     /* lock-log.h */
+
+typedef struct SimBluezView {
+        char path[SIM_DEVICE_PATH_MAX]; /* /org/bluez/hciN/dev_AA_BB_CC_DD_EE_FF */
+        int16_t rssi;       /* as this adapter hears the lock; SIM_RSSI_UNHEARD: out of its reach */
+        bool visible;       /* Device1 exported */
+        bool rssi_known;    /* RSSI exists: seen by the discovery running now (BlueZ drops it after) */
+        bool gatt_exported; /* GATT objects exported (kept after disconnect: Cache=always) */
+        uint64_t seen_usec; /* last time discovery saw it */
+        uint8_t last_advert[32];
+        size_t last_advert_len;
+} SimBluezView;
+typedef struct SimLog SimLog; /* lock-log.h */
 
 struct SimLock {
         Sim *sim;
@@ -114,7 +131,7 @@ struct SimLock {
         char hardware[SIM_MODEL_MAX];
         char firmware[SIM_MODEL_MAX];
         char manufacture_date[SIM_MODEL_MAX];
-        int16_t rssi;
+        int16_t rssi; /* at every radio to begin with (--lock rssi=) */
         TTFeatures features;
 
         /* what the lock keeps in flash */
@@ -153,14 +170,12 @@ struct SimLock {
          * 0 = any command. */
         uint8_t fault_command[_SIM_FAULT_MAX];
 
-        /* BlueZ view (bluez-*.c) */
-        bool visible;       /* Device1 exported */
-        bool rssi_known;    /* RSSI exists: seen by the discovery running now (BlueZ drops it after) */
-        bool gatt_exported; /* GATT objects exported (kept after disconnect: Cache=always) */
-        uint64_t seen_usec; /* last time discovery saw it */
-        uint8_t last_advert[32];
-        size_t last_advert_len;
+        /* BlueZ view (bluez-*.c): what each adapter knows of the lock (BlueZ has a Device1 per
+         * adapter that saw it), and the one link, held by one radio at a time. */
+        SimBluezView view[SIM_ADAPTERS_MAX];
+        unsigned link_adapter; /* the adapter of a BlueZ link (conn != DISCONNECTED, !link_proxy) */
         SimConnState conn;
+        SimProxy *link_proxy; /* the ESPHome proxy that holds the link; NULL = BlueZ (or none) */
         sd_bus_message *connect_call;
         sd_event_source *connect_timer;
         bool refuse_pending;              /* a refuse-connect fault decided this attempt */
@@ -192,6 +207,21 @@ typedef struct SimDiscoveryClient {
         char **uuids; /* lower-case 128-bit forms */
 } SimDiscoveryClient;
 
+/* One fake Bluetooth adapter, /org/bluez/hciN. */
+struct SimAdapter {
+        Sim *sim;
+        unsigned index;
+        char path[24];
+        char address[18];
+        bool powered;
+        SimDiscoveryClient *clients;
+        size_t n_clients;
+        bool discovering; /* as last published */
+        sd_event_source *advert_timer;
+        sd_event_source *temporary_timer;
+        unsigned advert_phase;
+};
+
 struct Sim {
         sd_event *event;
         sd_bus *bus;
@@ -201,17 +231,16 @@ struct Sim {
         SimLock **locks; /* sorted by address */
         size_t n_locks;
 
-        /* adapter */
-        bool powered;
-        SimDiscoveryClient *clients;
-        size_t n_clients;
-        bool discovering; /* as last published */
-        sd_event_source *advert_timer;
-        sd_event_source *temporary_timer;
-        unsigned advert_phase;
+        /* adapters hci0 … (bluez-adapter.c) */
+        SimAdapter *adapters;
+        unsigned n_adapters;
         sd_event_source *save_event; /* state.c: one deferred write per loop iteration */
         bool save_pending;
         uint64_t exchanges; /* request frames answered, for the figures in the man page */
+
+        /* ESPHome Bluetooth proxies (esphome-proxy.c) */
+        SimProxy **proxies;
+        size_t n_proxies;
 };
 
 static inline uint64_t sim_now(Sim *s) {

@@ -5,6 +5,7 @@
 
 #include "bluez.h"
 #include "credentials.h"
+#include "esphome-proxy.h"
 #include "feature-bits.h"
 #include "lock-log.h"
 #include "lock.h"
@@ -133,7 +134,7 @@ static int method_press_reset_button(sd_bus_message *m, void *userdata, sd_bus_e
                         SD_BUS_ERROR_ACCESS_DENIED,
                         "the reset button of %s is disabled (SWITCH 0x68)",
                         l->address_str);
-        bluez_device_disconnect(l, "reset button");
+        radio_link_drop(l, "reset button");
         lock_factory_reset(l);
         return sd_bus_reply_method_return(m, NULL);
 }
@@ -200,6 +201,38 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                 SD_BUS_ERROR_INVALID_ARGS,
                 "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect[@COMMAND])",
                 kind);
+}
+
+/* The lock as each radio hears it: "hci0", "hci1", … are the BlueZ adapters, any other name a proxy;
+ * 0 dBm means out of that radio's reach (it neither sees the adverts nor reaches the lock). */
+static int method_set_radio_rssi(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const char *radio;
+        int16_t rssi;
+        int r;
+
+        r = sd_bus_message_read(m, "sn", &radio, &rssi);
+        if (r < 0)
+                return r;
+        if (rssi > 0 || rssi < -127)
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS, "RSSI is -127…-1 dBm, or 0 for unheard");
+        for (unsigned i = 0; i < l->sim->n_adapters; i++) {
+                SimAdapter *a = &l->sim->adapters[i];
+
+                if (!streq(radio, a->path + strlen(SIM_BLUEZ_PATH "/")))
+                        continue;
+                l->view[i].rssi = rssi;
+                if (rssi == SIM_RSSI_UNHEARD)
+                        bluez_device_set_rssi_known(l, a, false);
+                else if (l->view[i].rssi_known)
+                        bluez_device_emit(l, a, "RSSI");
+                return sd_bus_reply_method_return(m, NULL);
+        }
+        r = proxy_set_rssi(l->sim, radio, l, rssi);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "no radio called \"%s\"", radio);
+        return sd_bus_reply_method_return(m, NULL);
 }
 
 static int property_get(
@@ -269,6 +302,14 @@ static const sd_bus_vtable sim1_vtable[] = {
                 method_set_battery,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
+                "SetRadioRssi",
+                "sn",
+                SD_BUS_PARAM(radio) SD_BUS_PARAM(rssi),
+                "",
+                ,
+                method_set_radio_rssi,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
                 "InjectFault",
                 "su",
                 SD_BUS_PARAM(kind) SD_BUS_PARAM(count),
@@ -286,11 +327,13 @@ static int find_lock(
         void *userdata,
         void **ret_found,
         sd_bus_error *error) {
+        SimAdapter *a = NULL;
         SimLock *l;
         int object;
 
-        l = bluez_lookup_path(userdata, path, &object);
-        if (!l || object >= 0)
+        /* On hci0's device paths only: one person at one door. */
+        l = bluez_lookup_path(userdata, path, &a, &object);
+        if (!l || object >= 0 || a->index != 0)
                 return 0;
         *ret_found = l;
         return 1;
@@ -300,7 +343,7 @@ int sim1_register(Sim *s) {
         int r;
 
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, SIM1_INTERFACE, sim1_vtable, find_lock, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add %s: %m", SIM1_INTERFACE);
         return 0;
