@@ -1247,7 +1247,7 @@ int ttlock_lockdata_to_json(const TTLockData *d, char **ret, TTError *e) {
                 r = add_secret(o, "lockKey", d->unlock_key);
         if (r >= 0)
                 r = add(o, "lockFlagPos", json_object_new_int64(d->lock_flag_pos));
-        if (r >= 0 && d->role == TTLOCK_ROLE_ADMIN)
+        if (r >= 0)
                 r = add_string(o, "noKeyPwd", d->admin_passcode);
         if (r >= 0) {
                 size_t pos = 0;
