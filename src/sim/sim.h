@@ -123,6 +123,9 @@ struct SimLock {
         uint32_t admin_ps;
         uint32_t unlock_key;
         char admin_passcode[17]; /* TTLOCK_PASSCODE_MAX + 1 */
+        /* The eKey generation (doc/lockdata.md §4): raised by a CHECK_ADMIN that carries a higher
+         * one (the app's "reset eKeys"); CHECK_USER_TIME below it is LOCK_KEY_FLAG_INVALID. */
+        uint32_t lock_flag_pos;
         bool locked;
         uint8_t battery;
         uint16_t auto_lock_seconds;
@@ -139,6 +142,15 @@ struct SimLock {
         int64_t clock_offset_usec; /* lock wall clock − host wall clock (lock-clock.c) */
         SimCreds *creds;
         SimLog *log;
+
+        /* Who holds keys outside the lock (lock-owner.c): the uid the admin's lockData names, and
+         * the eKey --print-lockdata=ekey describes. Nothing the lock itself checks. */
+        uint32_t admin_uid;
+        uint32_t ekey_uid;
+        int64_t ekey_from; /* Unix seconds; both 0 = permanent */
+        int64_t ekey_until;
+        bool ekey_has_flag_pos;
+        uint32_t ekey_flag_pos;
 
         /* radio (radio.c) */
         uint64_t awake_until;   /* CLOCK_MONOTONIC µs */
