@@ -1505,6 +1505,8 @@ int ttlock_lockdata_parse(const char *text, size_t len, TTLockDataSet **ret, TTE
         if (!s)
                 return tt_error(e, -ENOMEM, "out of memory");
 
+        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) /* a BOM from a Windows editor */
+                text += 3, len -= 3;
         f = ttlock_lockdata_detect(text, len);
         s->format = f;
         switch (f) {
@@ -1512,8 +1514,6 @@ int ttlock_lockdata_parse(const char *text, size_t len, TTLockDataSet **ret, TTE
                 r = parse_strings(text, len, s, e);
                 break;
         case TTLOCK_LOCKDATA_FORMAT_JSON:
-                if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-                        text += 3, len -= 3;
                 r = parse_json(text, len, s, e);
                 break;
         case TTLOCK_LOCKDATA_FORMAT_EXPORT:

@@ -459,6 +459,7 @@ START_TEST(test_hostile_outer) {
         decode_fails("not base64 at all!", -EBADMSG, "not base64");
 
         /* Wrong MAC suffix: another lock's key decrypts noise. */
+        free(bad);
         bad = tamper(text, 1, 0x01);
         decode_fails(bad, -EBADMSG, "does not decrypt with the key of its MAC suffix AA:BB:CC:00:00:00");
         free(bad);
@@ -721,7 +722,7 @@ START_TEST(test_input_shapes) {
         ck_assert_int_eq(ttlock_lockdata_encode(u, &su, NULL), 0);
 
         /* Several strings, one per line; a BOM and blank lines do not matter. */
-        snprintf(text, sizeof(text), "\n%s\r\n\n  %s\n", sa, su);
+        snprintf(text, sizeof(text), "\xEF\xBB\xBF\n%s\r\n\n  %s\n", sa, su);
         {
                 _cleanup_(ttlock_lockdata_set_freep) TTLockDataSet *s =
                         parse_ok(text, TTLOCK_LOCKDATA_FORMAT_STRING, 2);
