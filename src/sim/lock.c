@@ -723,14 +723,15 @@ static int do_check_random(Exchange *x) {
 
         if (ttlock_check_random_request_decode(x->data, x->len, &sum, &x->e) < 0)
                 return bad_request(x);
-        /* CHECK_RANDOM completes an admin login (§5.2). After CHECK_USER_TIME it would turn an eKey
-         * into an admin; the official SDK never sends it there, and the simulator refuses it as "not
-         * administrator" (doc/lockdata.md §8). */
-        if (x->l->session.challenge == SIM_CHALLENGE_USER)
-                return fail(x, TTLOCK_ERR_NO_PERMISSION);
         if (!sum_ok(x, sum))
                 return 0;
-        x->l->session.admin = true;
+        /* After CHECK_ADMIN it completes the admin login (§5.2). After CHECK_USER_TIME it proves the
+         * unlock key of an eKey, which the SDK does before setting the clock (BluetoothImpl,
+         * OP_CALIBRATE_TIME): that is all it allows, an eKey is no administrator (doc/lockdata.md §4). */
+        if (x->l->session.challenge == SIM_CHALLENGE_ADMIN)
+                x->l->session.admin = true;
+        else
+                x->l->session.user_checked = true;
         ttlock_reply_begin(&x->w, x->command);
         return 0;
 }
@@ -808,7 +809,8 @@ static int do_features(Exchange *x) {
 static int do_time_calibrate(Exchange *x) {
         TTDateTime t;
 
-        if (!need_admin(x))
+        /* The admin, or an eKey that proved its unlock key (CHECK_USER_TIME, CHECK_RANDOM). */
+        if (!x->l->session.user_checked && !need_admin(x))
                 return 0;
         if (ttlock_time_calibrate_request_decode(x->data, x->len, &t, &x->e) < 0)
                 return bad_request(x);

@@ -73,7 +73,8 @@ typedef struct SimSession {
         SimChallenge challenge;
         uint32_t ps_from_lock;
         uint32_t uid;
-        bool admin;      /* CHECK_RANDOM passed, or the admin was created in this connection */
+        bool admin;        /* CHECK_RANDOM after CHECK_ADMIN, or the admin was created in this connection */
+        bool user_checked; /* CHECK_RANDOM after CHECK_USER_TIME: an eKey proved its unlock key */
         bool key_issued; /* GET_AES_KEY answered in setting mode: pending_key is what ADD_ADMIN uses */
         uint8_t pending_key[TTLOCK_KEY_SIZE];
 } SimSession;

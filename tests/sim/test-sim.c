@@ -2517,11 +2517,26 @@ START_TEST(test_owned_ekey) {
                 ck_assert_uint_eq(a.uid, 2000);
         }
 
-        /* ... but is no administrator: no CHECK_RANDOM after CHECK_USER_TIME, no settings. */
+        /* CHECK_RANDOM after CHECK_USER_TIME proves the unlock key without moving the bolt, and lets
+         * the eKey set the clock, as the SDK's setLockTime does (doc/lockdata.md §4) ... */
+        user_time_request(&c, -3, 3, 3, 2000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        ENCODE(buf,
+               len,
+               ttlock_check_random_request_encode(W, ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY + 1)));
+        request_fails(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
         ENCODE(buf,
                len,
                ttlock_check_random_request_encode(W, ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY)));
-        request_fails(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, TTLOCK_ERR_NO_PERMISSION);
+        request_ok(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        {
+                TTDateTime now = days_from_now(0);
+
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(W, &now), 0));
+                request_ok(&c, TTLOCK_CMD_TIME_CALIBRATE, buf, len, out);
+        }
+        /* ... but it is no administrator: no settings, no admin passcode. */
         {
                 TTAutoLockRequest alq = { .op = TTLOCK_SETTING_SET, .seconds = 5 };
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &alq, NULL), 0));
