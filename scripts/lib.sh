@@ -19,6 +19,7 @@ TT_DEBIAN_PACKAGES=(
         libsystemd-dev
         libgcrypt20-dev
         libyaml-dev
+        libjson-c-dev
         gettext
         dbus
         polkitd

@@ -38,6 +38,9 @@ extern const char *arg_kind; /* passcode add --kind, NULL = from the validity */
 extern uint64_t arg_valid_until;
 extern uint64_t arg_since;
 extern uint32_t arg_max;
+extern bool arg_yes;           /* import: no question */
+extern bool arg_unverified;    /* import: ImportLocksUnverified */
+extern const char *arg_output; /* export: a new file instead of standard output */
 
 /* Print "ttlockctl: <message>" to stderr and return r (a negative errno). */
 int ctl_error(int r, const char *format, ...) _printf_(2, 3);
@@ -134,3 +137,5 @@ int verb_set_passage(sd_bus *bus, int argc, char **argv);
 int verb_passage_list(sd_bus *bus, int argc, char **argv);
 int verb_clock_sync(sd_bus *bus, int argc, char **argv);
 int verb_history(sd_bus *bus, int argc, char **argv);
+int verb_import(sd_bus *bus, int argc, char **argv);
+int verb_export(sd_bus *bus, int argc, char **argv);

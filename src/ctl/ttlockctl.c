@@ -43,6 +43,8 @@ typedef enum VerbFlags {
         VERB_HISTORY = 1 << 2,  /* takes --since/--max */
         VERB_AUTH = 1 << 3,     /* polkit may ask: start a text agent on a terminal */
         VERB_KIND = 1 << 4,     /* takes --kind (passcode add) */
+        VERB_IMPORT = 1 << 5,   /* takes --yes and --unverified */
+        VERB_EXPORT = 1 << 6,   /* takes --output */
 } VerbFlags;
 
 typedef struct Verb {
@@ -73,6 +75,10 @@ static const Verb verbs[] = {
           N_("Show events, state changes and enrollment progress as they happen") },
         { NULL, "history", 1, 1, VERB_JSON | VERB_HISTORY | VERB_AUTH, verb_history, "LOCK",
           N_("Show the lock's operation log") },
+        { NULL, "import", 1, 1, VERB_IMPORT | VERB_AUTH, verb_import, "FILE|-",
+          N_("Import locks the TTLock app, its cloud or the Home Assistant add-on paired, or an export") },
+        { NULL, "export", 0, -1, VERB_EXPORT | VERB_AUTH, verb_export, "[LOCK...]",
+          N_("Write the keys of these locks (or all) for a backup, to a file or a pipe") },
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
@@ -169,7 +175,10 @@ static void help(void) {
                 "     --until=DATE        Valid until\n"
                 "     --kind=KIND         passcode add: permanent, period, one-time or cyclic\n"
                 "     --since=DATE        history: only records from this time on\n"
-                "     --max=N             history: at most N records (default 100)\n\n"
+                "     --max=N             history: at most N records (default 100)\n"
+                "  -y --yes               import: do not ask before importing\n"
+                "     --unverified        import: store locks out of reach, verify them on first contact\n"
+                "  -o --output=FILE       export: a new file (mode 0600) instead of standard output\n\n"
                 "See ttlockctl(1).\n"),
               stdout);
 }
@@ -194,6 +203,15 @@ static void help_verb(const Verb *v) {
                 fputs(_("\n  --json         JSON output\n"
                         "  --no-legend    No table header\n"),
                       stdout);
+        if (v->flags & VERB_IMPORT)
+                fputs(_("\n  FILE holds a TTLock lockData string, TTLock cloud JSON, the Home Assistant\n"
+                        "  add-on's lockData.json or a ttlockd export; - reads standard input.\n"
+                        "  --yes          Do not ask before importing\n"
+                        "  --unverified   Store locks out of reach; verify them on first contact\n"),
+                      stdout);
+        if (v->flags & VERB_EXPORT)
+                fputs(_("\n  --output=FILE  Write a new file of mode 0600 instead of standard output\n"),
+                      stdout);
         /* The same closing line as a group's help, so that it is already translated. */
         fputs(_("\nSee ttlockctl --help for the options and ttlockctl(1) for details.\n"), stdout);
 }
@@ -208,6 +226,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_KIND,
                 ARG_SINCE,
                 ARG_MAX,
+                ARG_UNVERIFIED,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -220,13 +239,16 @@ static int parse_argv(int argc, char *argv[]) {
                 { "kind", required_argument, NULL, ARG_KIND },
                 { "since", required_argument, NULL, ARG_SINCE },
                 { "max", required_argument, NULL, ARG_MAX },
+                { "yes", no_argument, NULL, 'y' },
+                { "unverified", no_argument, NULL, ARG_UNVERIFIED },
+                { "output", required_argument, NULL, 'o' },
                 {}
         };
         uint64_t v;
         int c, r;
 
         /* Options may come anywhere, as with systemctl; "--" ends them (for a NAME starting with "-"). */
-        while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hjyo:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         arg_help = true;
@@ -287,6 +309,17 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_max = (uint32_t) v;
                         arg_have_max = true;
                         break;
+                case 'y':
+                        arg_yes = true;
+                        break;
+                case ARG_UNVERIFIED:
+                        arg_unverified = true;
+                        break;
+                case 'o':
+                        if (!optarg[0])
+                                return ctl_error(-EINVAL, _("--output needs a file name."));
+                        arg_output = optarg;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -323,6 +356,10 @@ static int check_options(const Verb *v) {
                 return ctl_error(-EINVAL, _("--kind is only for passcode add."));
         if ((arg_have_since || arg_have_max) && !(v->flags & VERB_HISTORY))
                 return ctl_error(-EINVAL, _("--since and --max are only for history."));
+        if ((arg_yes || arg_unverified) && !(v->flags & VERB_IMPORT))
+                return ctl_error(-EINVAL, _("--yes and --unverified are only for import."));
+        if (arg_output && !(v->flags & VERB_EXPORT))
+                return ctl_error(-EINVAL, _("--output is only for export."));
         return 0;
 }
 

@@ -491,6 +491,7 @@ void lock_factory_reset(SimLock *l) {
         l->paired = false;
         erase_memory(l->key, sizeof(l->key));
         l->admin_ps = l->unlock_key = 0;
+        l->lock_flag_pos = 0;
         l->admin_passcode[0] = 0;
         l->auto_lock_seconds = 0;
         l->auto_lock_at = 0;
@@ -639,6 +640,7 @@ static int do_add_admin(Exchange *x) {
         memcpy(l->key, l->session.pending_key, sizeof(l->key));
         l->admin_ps = q.admin_ps;
         l->unlock_key = q.unlock_key;
+        l->lock_flag_pos = 0;
         l->session.key_issued = false;
         erase_memory(l->session.pending_key, sizeof(l->session.pending_key));
         /* §5.1: the rest of the pairing runs without a login — the new admin is authorised. */
@@ -659,6 +661,18 @@ static int do_check_admin(Exchange *x) {
                 return bad_request(x);
         if (q.admin_ps != l->admin_ps)
                 return fail(x, TTLOCK_ERR_ADMIN_CHECK_ERROR);
+        /* The app resets every eKey with a CHECK_ADMIN that carries lockFlagPos + 1, and the lock keeps
+         * the higher value (TTLockClient.resetEkey, doc/lockdata.md §4). A lower one is accepted: the
+         * sources do not show a lock refusing the admin for it (doc/lockdata.md §8). */
+        if (q.lock_flag_pos > l->lock_flag_pos) {
+                log_debug(
+                        "%s: eKeys reset, flag position %u → %u",
+                        l->address_str,
+                        l->lock_flag_pos,
+                        q.lock_flag_pos);
+                l->lock_flag_pos = q.lock_flag_pos;
+                lock_changed(l);
+        }
         c.ps_from_lock = random_u32();
         l->session.challenge = SIM_CHALLENGE_ADMIN;
         l->session.ps_from_lock = c.ps_from_lock;
@@ -676,6 +690,10 @@ static int do_check_user_time(Exchange *x) {
 
         if (ttlock_check_user_time_request_decode(x->data, x->len, &q, &x->e) < 0)
                 return bad_request(x);
+        /* An eKey from before the last reset (§4.4 LOCK_KEY_FLAG_INVALID), checked before its
+         * validity: a reset key is invalid whatever its dates. */
+        if (q.lock_flag_pos < l->lock_flag_pos)
+                return fail(x, TTLOCK_ERR_KEY_FLAG_INVALID);
         if (now < ttlock_datetime_to_unix(&q.start))
                 return fail(x, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
         if (now >= ttlock_datetime_to_unix(&q.end) + 60)
@@ -711,7 +729,13 @@ static int do_check_random(Exchange *x) {
                 return bad_request(x);
         if (!sum_ok(x, sum))
                 return 0;
-        x->l->session.admin = true;
+        /* After CHECK_ADMIN it completes the admin login (§5.2). After CHECK_USER_TIME it proves the
+         * unlock key of an eKey, which the SDK does before setting the clock (BluetoothImpl,
+         * OP_CALIBRATE_TIME): that is all it allows, an eKey is no administrator (doc/lockdata.md §4). */
+        if (x->l->session.challenge == SIM_CHALLENGE_ADMIN)
+                x->l->session.admin = true;
+        else
+                x->l->session.user_checked = true;
         ttlock_reply_begin(&x->w, x->command);
         return 0;
 }
@@ -789,7 +813,8 @@ static int do_features(Exchange *x) {
 static int do_time_calibrate(Exchange *x) {
         TTDateTime t;
 
-        if (!need_admin(x))
+        /* The admin, or an eKey that proved its unlock key (CHECK_USER_TIME, CHECK_RANDOM). */
+        if (!x->l->session.user_checked && !need_admin(x))
                 return 0;
         if (ttlock_time_calibrate_request_decode(x->data, x->len, &t, &x->e) < 0)
                 return bad_request(x);

@@ -12,6 +12,7 @@
 #include "bluez.h"
 #include "crypto.h"
 #include "esphome-proxy.h"
+#include "lock-owner.h"
 #include "lock.h"
 #include "log.h"
 #include "options.h"
@@ -85,6 +86,7 @@ static int create_locks(Sim *s, const SimOptions *o) {
                 r = lock_setup(l, spec->slots);
                 if (r < 0)
                         return log_oom();
+                lock_owner_apply(l, spec);
         }
         qsort(s->locks, s->n_locks, sizeof(SimLock *), compare_locks);
         return 0;
@@ -151,6 +153,11 @@ static int run(int argc, char *argv[]) {
                 r = state_load(&s);
                 if (r < 0)
                         goto finish;
+        }
+        if (o.print_lockdata) {
+                /* What the app holds for these locks, as the state file (if any) left them; no bus. */
+                r = lock_owner_print(&s, o.print_lockdata, stdout);
+                goto finish;
         }
 
         r = sd_event_default(&s.event);

@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "advert.h"
 #include "config.h"
+#include "hex.h"
 #include "lock-creds.h"
+#include "lockdata.h"
 #include "log.h"
 #include "options.h"
 #include "sim-util.h"
@@ -80,10 +83,97 @@ static bool printable(const char *s) {
         return true;
 }
 
+/* An instant for ekey-from= / ekey-until=: Unix seconds, or ISO 8601 in UTC (the spec's commas rule out
+ * anything with an offset). */
+static int parse_instant(const char *s, int64_t *ret) {
+        static const char *const formats[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dZ" };
+        uint64_t v;
+
+        if (parse_uint(s, INT64_MAX / 1000000, &v) >= 0) {
+                *ret = (int64_t) v;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
+                struct tm tm = {};
+                const char *end = strptime(s, formats[i], &tm);
+
+                if (end && *end == 0) {
+                        *ret = (int64_t) timegm(&tm);
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* keys=FILE: the lock's keys as the official app or the old add-on hold them (lockdata.h); the
+ * admin's lockData, since the lock needs adminPs. The file's lock for the spec's address, or its
+ * first lock when the spec gives no mac=. */
+static int load_keys(const char *path, bool have_mac, SimLockSpec *spec, char *error, size_t error_size) {
+        _cleanup_(ttlock_lockdata_set_freep) TTLockDataSet *set = NULL;
+        _cleanup_free_ char *text = NULL;
+        const TTLockData *d = NULL;
+        FILE *f;
+        char address[18];
+        TTError e = {};
+        size_t n;
+
+        f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+
+                (void) snprintf(error, error_size, "keys=%s: %s", path, strerror(-r));
+                return r;
+        }
+        text = malloc(TTLOCK_LOCKDATA_INPUT_MAX + 1);
+        if (!text) {
+                fclose(f);
+                return -ENOMEM;
+        }
+        n = fread(text, 1, TTLOCK_LOCKDATA_INPUT_MAX + 1, f);
+        fclose(f);
+        if (ttlock_lockdata_parse(text, n, &set, &e) < 0) {
+                erase_memory(text, n);
+                (void) snprintf(error, error_size, "keys=%s: %s", path, tt_error_message(&e));
+                return -EINVAL;
+        }
+        erase_memory(text, n);
+        (void) ttlock_address_to_string(spec->address, address);
+        for (size_t i = 0; i < set->n_entries && !d; i++)
+                if (set->entries[i].data && (!have_mac || streq(set->entries[i].data->address, address)))
+                        d = set->entries[i].data;
+        if (!d) {
+                (void) snprintf(
+                        error,
+                        error_size,
+                        "keys=%s: no readable lock%s%s in it",
+                        path,
+                        have_mac ? " " : "",
+                        have_mac ? address : "");
+                return -EINVAL;
+        }
+        if (d->role != TTLOCK_ROLE_ADMIN) {
+                (void) snprintf(
+                        error, error_size, "keys=%s: an eKey; the lock needs the admin's lockData", path);
+                return -EINVAL;
+        }
+        (void) ttlock_address_from_string(d->address, spec->address);
+        spec->paired = true;
+        memcpy(spec->key, d->aes_key, sizeof(spec->key));
+        spec->admin_ps = d->admin_ps;
+        spec->unlock_key = d->unlock_key;
+        spec->lock_flag_pos = d->lock_flag_pos;
+        spec->uid = d->uid;
+        if (d->admin_passcode)
+                (void) snprintf(spec->admin_passcode, sizeof(spec->admin_passcode), "%s", d->admin_passcode);
+        return 0;
+}
+
 int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char *error, size_t error_size) {
         _cleanup_free_ char *copy = strdup(text);
         SimLockSpec spec;
-        char *saveptr = NULL;
+        char *saveptr = NULL, *keys = NULL;
+        bool have_key = false, have_admin_ps = false, have_unlock_key = false, have_mac = false;
+        int r;
 
         if (!copy)
                 return -ENOMEM;
@@ -102,6 +192,71 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                                 (void) snprintf(error, error_size, "mac=%s is not AA:BB:CC:DD:EE:FF", value);
                                 return -EINVAL;
                         }
+                        have_mac = true;
+                } else if (streq(item, "aes-key")) {
+                        if (strlen(value) != 2 * TTLOCK_KEY_SIZE ||
+                            hex_to_bytes(value, spec.key, sizeof(spec.key)) != TTLOCK_KEY_SIZE) {
+                                (void) snprintf(error, error_size, "aes-key= needs 32 hex digits");
+                                return -EINVAL;
+                        }
+                        have_key = true;
+                } else if (
+                        streq(item, "admin-ps") || streq(item, "unlock-key") || streq(item, "uid") ||
+                        streq(item, "ekey-uid")) {
+                        if (parse_uint(value, UINT32_MAX, &v) < 0) {
+                                (void) snprintf(error, error_size, "%s= is not a number 0–4294967295", item);
+                                return -EINVAL;
+                        }
+                        if (streq(item, "admin-ps")) {
+                                spec.admin_ps = (uint32_t) v;
+                                have_admin_ps = true;
+                        } else if (streq(item, "unlock-key")) {
+                                spec.unlock_key = (uint32_t) v;
+                                have_unlock_key = true;
+                        } else if (streq(item, "uid"))
+                                spec.uid = (uint32_t) v;
+                        else
+                                spec.ekey_uid = (uint32_t) v;
+                } else if (streq(item, "lock-flag-pos") || streq(item, "ekey-flag-pos")) {
+                        /* Three bytes on the wire (§4.3 CHECK_ADMIN). */
+                        if (parse_uint(value, 0xFFFFFF, &v) < 0) {
+                                (void) snprintf(error, error_size, "%s=%s is not 0–16777215", item, value);
+                                return -EINVAL;
+                        }
+                        if (streq(item, "lock-flag-pos"))
+                                spec.lock_flag_pos = (uint32_t) v;
+                        else {
+                                spec.ekey_flag_pos = (uint32_t) v;
+                                spec.ekey_has_flag_pos = true;
+                        }
+                } else if (streq(item, "admin-passcode")) {
+                        size_t n = strlen(value);
+
+                        /* SET_ADMIN_KEYBOARD_PWD takes 4–9 digits (credentials.h). */
+                        if (n < 4 || n > 9 || strspn(value, "0123456789") != n) {
+                                (void) snprintf(error, error_size, "admin-passcode= must be 4–9 digits");
+                                return -EINVAL;
+                        }
+                        strcpy(spec.admin_passcode, value);
+                } else if (streq(item, "ekey-from") || streq(item, "ekey-until")) {
+                        int64_t t;
+
+                        if (parse_instant(value, &t) < 0) {
+                                (void) snprintf(
+                                        error,
+                                        error_size,
+                                        "%s=%s is neither Unix seconds nor YYYY-MM-DDTHH:MM:SSZ",
+                                        item,
+                                        value);
+                                return -EINVAL;
+                        }
+                        *(streq(item, "ekey-from") ? &spec.ekey_from : &spec.ekey_until) = t;
+                } else if (streq(item, "keys")) {
+                        if (isempty(value)) {
+                                (void) snprintf(error, error_size, "keys= needs a file");
+                                return -EINVAL;
+                        }
+                        keys = value;
                 } else if (
                         streq(item, "name") || streq(item, "model") || streq(item, "hardware") ||
                         streq(item, "firmware")) {
@@ -172,12 +327,52 @@ int options_parse_lock(const char *text, unsigned index, SimLockSpec *ret, char 
                                 error,
                                 error_size,
                                 "unknown key \"%s\" (mac, name, model, hardware, firmware, features, "
-                                "battery, rssi, slots, locked)",
+                                "battery, rssi, slots, locked, aes-key, admin-ps, unlock-key, "
+                                "lock-flag-pos, "
+                                "admin-passcode, uid, keys, ekey-uid, ekey-from, ekey-until, ekey-flag-pos)",
                                 item);
                         return -EINVAL;
                 }
         }
+
+        /* Paired by someone else: all three keys of ADD_ADMIN, or a file that holds them. */
+        if (keys) {
+                if (have_key || have_admin_ps || have_unlock_key) {
+                        (void) snprintf(
+                                error,
+                                error_size,
+                                "keys= and aes-key=/admin-ps=/unlock-key= exclude each other");
+                        return -EINVAL;
+                }
+                r = load_keys(keys, have_mac, &spec, error, error_size);
+                if (r < 0) {
+                        erase_memory(&spec, sizeof(spec));
+                        return r;
+                }
+        } else if (have_key || have_admin_ps || have_unlock_key) {
+                if (!(have_key && have_admin_ps && have_unlock_key)) {
+                        (void) snprintf(
+                                error, error_size, "aes-key=, admin-ps= and unlock-key= go together");
+                        return -EINVAL;
+                }
+                spec.paired = true;
+        }
+        if (!spec.paired && (spec.lock_flag_pos != 0 || spec.uid != 0 || spec.admin_passcode[0])) {
+                (void) snprintf(
+                        error,
+                        error_size,
+                        "lock-flag-pos=, uid= and admin-passcode= are for a lock paired already "
+                        "(aes-key=…)");
+                return -EINVAL;
+        }
+        if ((spec.ekey_from == 0) != (spec.ekey_until == 0) ||
+            (spec.ekey_from != 0 && spec.ekey_until <= spec.ekey_from)) {
+                (void) snprintf(
+                        error, error_size, "ekey-from= and ekey-until= go together, until after from");
+                return -EINVAL;
+        }
         *ret = spec;
+        erase_memory(&spec, sizeof(spec));
         return 0;
 }
 
@@ -191,7 +386,10 @@ static void help(void) {
                "                                   system bus)\n"
                "     --lock=SPEC                   Add a lock: mac=,name=,model=,hardware=,firmware=,\n"
                "                                   features=a+b+...,battery=,rssi=,slots=,locked=\n"
-               "                                   (repeatable)\n"
+               "                                   (repeatable); paired by the official app already:\n"
+               "                                   aes-key=,admin-ps=,unlock-key=,lock-flag-pos=,uid=,\n"
+               "                                   admin-passcode= or keys=FILE; its eKey: ekey-uid=,\n"
+               "                                   ekey-from=,ekey-until=,ekey-flag-pos=\n"
                "     --locks=N                     Add N locks with generated addresses C0:DE:00:xx:xx:xx\n"
                "     --state=FILE                  Keep pairing, settings, credentials and logs in FILE\n"
                "     --always-awake                Never dormant; factory-fresh locks always pairable\n"
@@ -212,6 +410,9 @@ static void help(void) {
                "                                   Serve the locks as an ESPHome Bluetooth proxy on\n"
                "                                   ADDR:PORT (repeatable; PORT 0 = any free port)\n"
                "     --log-level=LEVEL             debug, info, notice, warning, err (default: info)\n"
+               "     --print-lockdata=KIND         Print each paired lock's keys as the official app holds\n"
+               "                                   them and exit: admin or ekey (lockData strings), or\n"
+               "                                   addon (the Home Assistant add-on's lockData.json)\n"
                "\nSee ttlock-sim(1).\n",
                program_invocation_short_name);
 }
@@ -235,6 +436,7 @@ enum {
         ARG_LOG_LEVEL,
         ARG_ESPHOME_PROXY,
         ARG_ADAPTERS,
+        ARG_PRINT_LOCKDATA,
 };
 
 static int add_lock(SimOptions *o, const SimLockSpec *spec) {
@@ -292,6 +494,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "esphome-proxy", required_argument, NULL, ARG_ESPHOME_PROXY },
                 { "adapters", required_argument, NULL, ARG_ADAPTERS },
+                { "print-lockdata", required_argument, NULL, ARG_PRINT_LOCKDATA },
                 {},
         };
         SimLockSpec spec;
@@ -468,6 +671,16 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                                 r = 0;
                         }
                         break;
+                case ARG_PRINT_LOCKDATA:
+                        if (!streq(optarg, "admin") && !streq(optarg, "ekey") && !streq(optarg, "addon")) {
+                                log_error("--print-lockdata: \"%s\" is not admin, ekey or addon.", optarg);
+                                return -EINVAL;
+                        }
+                        free(o->print_lockdata);
+                        o->print_lockdata = strdup(optarg);
+                        if (!o->print_lockdata)
+                                return log_oom();
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -492,6 +705,9 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
 void options_done(SimOptions *o) {
         free(o->bus_address);
         free(o->state_path);
+        free(o->print_lockdata);
+        if (o->locks)
+                erase_memory(o->locks, o->n_locks * sizeof(SimLockSpec));
         free(o->locks);
         for (size_t i = 0; i < o->n_proxies; i++)
                 proxy_spec_done(&o->proxies[i]);

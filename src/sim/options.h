@@ -20,6 +20,23 @@ typedef struct SimLockSpec {
         int16_t rssi;
         size_t slots;
         bool locked;
+
+        /* Paired earlier by someone else, e.g. the official app (aes-key=, admin-ps=, unlock-key=, or
+         * keys=FILE): what ADD_ADMIN stored, the flag position, and the admin's uid. Wiped by
+         * options_done(). */
+        bool paired;
+        uint8_t key[TTLOCK_KEY_SIZE];
+        uint32_t admin_ps;
+        uint32_t unlock_key;
+        uint32_t lock_flag_pos;
+        uint32_t uid;
+        char admin_passcode[17];
+        /* The eKey --print-lockdata=ekey describes (ekey-uid=, ekey-from=, ekey-until=, ekey-flag-pos=). */
+        uint32_t ekey_uid;
+        int64_t ekey_from;
+        int64_t ekey_until;
+        bool ekey_has_flag_pos;
+        uint32_t ekey_flag_pos;
 } SimLockSpec;
 
 typedef struct SimOptions {
@@ -32,6 +49,7 @@ typedef struct SimOptions {
         size_t n_proxies;
         unsigned n_adapters;
         int log_level;
+        char *print_lockdata; /* --print-lockdata=admin|ekey|addon: print, then exit */
 } SimOptions;
 
 /* 1 = run, 0 = exit successfully (--help, --version), < 0 = error (already reported). */

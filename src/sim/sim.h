@@ -79,7 +79,8 @@ typedef struct SimSession {
         SimChallenge challenge;
         uint32_t ps_from_lock;
         uint32_t uid;
-        bool admin;      /* CHECK_RANDOM passed, or the admin was created in this connection */
+        bool admin;        /* CHECK_RANDOM after CHECK_ADMIN, or the admin was created in this connection */
+        bool user_checked; /* CHECK_RANDOM after CHECK_USER_TIME: an eKey proved its unlock key */
         bool key_issued; /* GET_AES_KEY answered in setting mode: pending_key is what ADD_ADMIN uses */
         uint8_t pending_key[TTLOCK_KEY_SIZE];
 } SimSession;
@@ -140,6 +141,9 @@ struct SimLock {
         uint32_t admin_ps;
         uint32_t unlock_key;
         char admin_passcode[17]; /* TTLOCK_PASSCODE_MAX + 1 */
+        /* The eKey generation (doc/lockdata.md §4): raised by a CHECK_ADMIN that carries a higher
+         * one (the app's "reset eKeys"); CHECK_USER_TIME below it is LOCK_KEY_FLAG_INVALID. */
+        uint32_t lock_flag_pos;
         bool locked;
         uint8_t battery;
         uint16_t auto_lock_seconds;
@@ -156,6 +160,15 @@ struct SimLock {
         int64_t clock_offset_usec; /* lock wall clock − host wall clock (lock-clock.c) */
         SimCreds *creds;
         SimLog *log;
+
+        /* Who holds keys outside the lock (lock-owner.c): the uid the admin's lockData names, and
+         * the eKey --print-lockdata=ekey describes. Nothing the lock itself checks. */
+        uint32_t admin_uid;
+        uint32_t ekey_uid;
+        int64_t ekey_from; /* Unix seconds; both 0 = permanent */
+        int64_t ekey_until;
+        bool ekey_has_flag_pos;
+        uint32_t ekey_flag_pos;
 
         /* radio (radio.c) */
         uint64_t awake_until;   /* CLOCK_MONOTONIC µs */

@@ -144,6 +144,7 @@ static void write_lock(Out *o, SimLock *l) {
                 kv_hex(o, "key", l->key, sizeof(l->key));
                 kv_u64(o, "admin-ps", l->admin_ps);
                 kv_u64(o, "unlock-key", l->unlock_key);
+                kv_u64(o, "lock-flag-pos", l->lock_flag_pos);
         }
         kv(o, "admin-passcode", l->admin_passcode);
         kv_bool(o, "locked", l->locked);
@@ -495,6 +496,13 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
                 if (get_u64(in, m, "unlock-key", UINT32_MAX, &v) < 0)
                         return -EBADMSG;
                 l->unlock_key = (uint32_t) v;
+                /* Optional: state files written before eKeys have no flag position. */
+                l->lock_flag_pos = 0;
+                if (map_get(in, m, "lock-flag-pos")) {
+                        if (get_u64(in, m, "lock-flag-pos", 0xFFFFFF, &v) < 0)
+                                return -EBADMSG;
+                        l->lock_flag_pos = (uint32_t) v;
+                }
         }
         if (get_digits(in, m, "admin-passcode", l->admin_passcode, sizeof(l->admin_passcode)) < 0 ||
             get_bool(in, m, "locked", &l->locked) < 0 || get_bool(in, m, "sound", &l->sound) < 0 ||

@@ -32,6 +32,11 @@ void describe_datetime(Printer *p, const char *key, const struct TTDateTime *t);
 struct TTFeatures;
 void describe_features(Printer *p, const struct TTFeatures *f);
 
+/* ttlock-decode lockdata: one input of any format lockdata.h reads, every lock in it with its key
+ * material hidden unless show_secrets. Negative with e set when the input, or one of its locks, could
+ * not be read (the readable ones are printed all the same). */
+int describe_lockdata(Printer *p, const char *text, size_t len, bool show_secrets, TTError *e);
+
 /* Decodes a whole plaintext: the reply envelope (echo, status, error name) and the command's fields
  * under "decoded". Returns 0, or negative with e set. */
 int describe_plaintext(Printer *p, bool reply, uint8_t command, const uint8_t *plain, size_t len, TTError *e);

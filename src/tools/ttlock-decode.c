@@ -16,6 +16,7 @@
 #include "feature-bits.h"
 #include "frame.h"
 #include "hex.h"
+#include "lockdata.h"
 #include "macro.h"
 #include "printer.h"
 #include "transport.h"
@@ -27,6 +28,7 @@ typedef enum Direction {
 } Direction;
 
 static bool arg_json = false;
+static bool arg_show_secrets = false;
 static bool arg_have_key = false;
 static uint8_t arg_key[TTLOCK_KEY_SIZE];
 static Direction arg_direction = DIRECTION_AUTO;
@@ -35,23 +37,30 @@ static Direction arg_direction = DIRECTION_AUTO;
 #define INPUT_MAX 512
 
 static void help(void) {
-        printf("%s [OPTIONS...] frame|advert|features [HEX...]\n\n"
+        printf("%s [OPTIONS...] frame|advert|features [HEX...]\n"
+               "%s [OPTIONS...] lockdata [TEXT...]\n\n"
                "Decode TTLock V3 Bluetooth protocol data.\n\n"
                "Commands:\n"
                "  frame HEX...       A frame (with or without the 0D 0A terminator): header, CRC and,\n"
                "                     with a key, the decrypted payload decoded by command\n"
                "  advert HEX...      Manufacturer data including the two company-id bytes (05 03 …)\n"
-               "  features HEX...    SEARCH_DEVICE_FEATURE reply data: battery byte, then feature groups\n\n"
+               "  features HEX...    SEARCH_DEVICE_FEATURE reply data: battery byte, then feature groups\n"
+               "  lockdata TEXT...   Keys from the TTLock app or cloud (lockData strings, their\n"
+               "                     JSON) or the Home Assistant add-on's lockData.json: what\n"
+               "                     they hold, secrets hidden\n\n"
                "Options:\n"
                "  -h --help          Show this help\n"
                "     --version       Show the version\n"
                "  -k --key=HEX       The lock's 16-byte AES key (GET_AES_KEY frames use the default key)\n"
                "     --request       Treat frames as app → lock requests\n"
                "     --reply         Treat frames as lock → app replies\n"
-               "  -j --json          One JSON object per input\n\n"
+               "  -j --json          One JSON object per input\n"
+               "     --show-secrets  lockdata: show keys and passcodes instead of hiding them\n\n"
                "Without HEX arguments, inputs are read from standard input, one per line. Spaces and\n"
-               "colons between bytes are ignored.\n\n"
+               "colons between bytes are ignored. lockdata without TEXT reads all of standard input\n"
+               "as one input, which keeps keys out of the process list.\n\n"
                "See ttlock-decode(1).\n",
+               program_invocation_short_name,
                program_invocation_short_name);
 }
 
@@ -60,6 +69,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_REQUEST,
                 ARG_REPLY,
+                ARG_SHOW_SECRETS,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -68,6 +78,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json", no_argument, NULL, 'j' },
                 { "request", no_argument, NULL, ARG_REQUEST },
                 { "reply", no_argument, NULL, ARG_REPLY },
+                { "show-secrets", no_argument, NULL, ARG_SHOW_SECRETS },
                 {}
         };
         int c, n;
@@ -97,6 +108,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_REPLY:
                         arg_direction = DIRECTION_REPLY;
+                        break;
+                case ARG_SHOW_SECRETS:
+                        arg_show_secrets = true;
                         break;
                 case '?':
                         return -EINVAL;
@@ -251,6 +265,59 @@ static int decode_one(Printer *p, DecodeFunc decode, const char *what, unsigned 
         return 0;
 }
 
+static int decode_lockdata_one(Printer *p, unsigned index, const char *text, size_t len) {
+        TTError e = {};
+        int r;
+
+        r = describe_lockdata(p, text, len, arg_show_secrets, &e);
+        if (r < 0) {
+                fprintf(stderr,
+                        "%s: lockdata %u: %s\n",
+                        program_invocation_short_name,
+                        index,
+                        tt_error_message(&e));
+                return r;
+        }
+        return 0;
+}
+
+/* lockdata: each argument is one input; without arguments, all of standard input is (a JSON file
+ * spans lines). One byte more than the parser takes is read, so that it can say "too large". */
+static int run_lockdata(Printer *p, int argc, char *argv[]) {
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, size = TTLOCK_LOCKDATA_INPUT_MAX + 1;
+        bool failed = false;
+        unsigned index = 0;
+
+        if (optind < argc) {
+                for (int i = optind; i < argc; i++)
+                        if (decode_lockdata_one(p, ++index, argv[i], strlen(argv[i])) < 0)
+                                failed = true;
+                return failed ? -EBADMSG : 0;
+        }
+
+        buf = malloc(size);
+        if (!buf) {
+                fprintf(stderr, "%s: out of memory.\n", program_invocation_short_name);
+                return -ENOMEM;
+        }
+        while (n < size) {
+                size_t k = fread(buf + n, 1, size - n, stdin);
+
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        if (ferror(stdin)) {
+                fprintf(stderr, "%s: cannot read standard input.\n", program_invocation_short_name);
+                erase_memory(buf, n);
+                return -EIO;
+        }
+        failed = decode_lockdata_one(p, 1, buf, n) < 0;
+        erase_memory(buf, n);
+        return failed ? -EBADMSG : 0;
+}
+
 static bool blank(const char *s) {
         return s[strspn(s, " \t\r\n")] == 0;
 }
@@ -276,16 +343,20 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         if (optind >= argc) {
-                fprintf(stderr, "%s: missing command: frame, advert or features (see --help).\n",
+                fprintf(stderr, "%s: missing command: frame, advert, features or lockdata (see --help).\n",
                         program_invocation_short_name);
                 return EXIT_FAILURE;
         }
         verb = argv[optind++];
+        if (arg_show_secrets && strcmp(verb, "lockdata") != 0) {
+                fprintf(stderr, "%s: --show-secrets is only for lockdata.\n", program_invocation_short_name);
+                return EXIT_FAILURE;
+        }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(verb, verbs[i].verb) == 0)
                         decode = verbs[i].func;
-        if (!decode) {
-                fprintf(stderr, "%s: unknown command '%s': use frame, advert or features.\n",
+        if (!decode && strcmp(verb, "lockdata") != 0) {
+                fprintf(stderr, "%s: unknown command '%s': use frame, advert, features or lockdata.\n",
                         program_invocation_short_name, verb);
                 return EXIT_FAILURE;
         }
@@ -297,6 +368,9 @@ int main(int argc, char *argv[]) {
         }
 
         printer_init(&p, stdout, arg_json);
+
+        if (!decode)
+                return run_lockdata(&p, argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         if (optind < argc) {
                 for (int i = optind; i < argc; i++)

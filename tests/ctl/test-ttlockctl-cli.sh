@@ -67,6 +67,14 @@ expect 2 'Invalid date for --since' history L --since yesterday
 expect 2 'unrecognized option' --frobnicate list
 # Options after "--" are arguments (an alias may start with "-").
 expect 2 'Wrong number of arguments' lock -- -x -y
+expect 0 'import FILE\|-' --help
+expect 0 'export \[LOCK...\]' --help
+expect 0 "lockData.json or a ttlockd export" import --help
+expect 2 'Wrong number of arguments' import
+expect 2 'Wrong number of arguments' import a b
+expect 2 '--output is only for export' import --output x f
+expect 2 '--yes and --unverified are only for import' export --yes
+expect 2 '--yes and --unverified are only for import' list --unverified
 # The bus is missing: a failure (1), never "no such lock" (5).
 expect 1 '^ttlockctl: Failed to connect to the system bus' list
 
@@ -84,6 +92,56 @@ if command -v dbus-daemon >/dev/null; then
                 expect 2 'Invalid passage schedule "mon-fri"' set passage /org/ttlock/Lock/AA_BB_CC_DD_EE_FF mon-fri
                 expect 2 'neither an address, an alias nor an object path' info /not/a//path
                 expect 2 'neither an address, an alias nor an object path' pair ''
+
+                # import shows what it found — never a key — and asks before it sends anything; on
+                # a bus without ttlockd the call itself then fails. The lockData string is the one
+                # the TTLock developers posted in ttlock/iOS_SDK_Demo#12 (doc/lockdata.md).
+                published='GTgZsx2+seWFKLxb3c2/5WNhvGJWF9+wz3eD5mzzTRJLBF9E2dJ1dUB7k0+HHcFYpwVYvwdrSD2SuRw2Y9Cce/HbDQfTPzHxSs+9g1G+xIzeak8iYoDbCntYOMqFmxkDtJ+c8KT49Lz3o+iV851EXQ26WnBhTmwXeOQbISAMhYQnjV56DUUcgGcVR+dBmJweKDN0lll9+5T4NkcNTNZsU9RPP0BYQIzkzpcBAM7iB/9sL8+uDsKIwHwchEWI3z1Ens41uCLhBc0LSVeQu7sMxnqFi+j6tK0zaxNQ7Oh/pI1fImwuVtsexoJxCJDyzWtZ3k+u+39P5/Sz9iar+ANweAm8+AMXgjn+Jnw3KKHcdVHwgg7tGi7SqcXP45vufcoq24sHgxBBSVpUHc0QM5FX2WUn0r7R2Gg7tO+fL9ITvtMGbKCUukDaAJ+VkvP81p94TWsqnBXzgzxqzciUNDyyOfyLsEZv6/Co18KrLp5l686tZbhpNnc2D16jqFX/Y6aue61e6RWbtceKYwrTqO0G+J/iYnoUkIf7J1sb7eRBmJGEz/bwPPFyXxx19RdheHGN2+983d29cmerhP0APZlVkc8l8mlMrd/Dyld1X1fZailwWQA1shOyphGKGYJeE+vKPwPr6iMMkEH3oSIt27wPn39mVcWAPq+CzsP/OLM1Thy8r3vFK+MzTB3aZWvjL9u5FfM0uZc+r1Ki3YBrdP1n0Jbwa+EUJsvHfF2mGQF/j1SpOhjEFMHv8XvuvMYDM/B16kN9TPP1'
+                keys=$(mktemp)
+                trap '"$testbus" stop >/dev/null 2>&1; rm -f "$keys" "$keys.out"' EXIT
+                printf '%s\n' "$published" >"$keys"
+                import_check() { # CODE PATTERN INPUT ARGS...: setsid: no terminal to ask on
+                        local code=$1 pattern=$2 input=$3 out rc
+                        shift 3
+                        checks=$((checks + 1))
+                        out=$(LC_ALL=C TZ=UTC setsid -w "$ctl" "$@" <"$input" 2>&1)
+                        rc=$?
+                        if [ "$rc" -ne "$code" ]; then
+                                fail "ttlockctl $* <$input exited $rc, expected $code; output: $out"
+                        elif ! grep -Eq -- "$pattern" <<<"$out"; then
+                                fail "ttlockctl $* printed: $out (expected /$pattern/)"
+                        elif grep -Eq 'd913436f|d9,13|628631550|479032120|3633314|MzIs|MjIs' <<<"$out"; then
+                                fail "ttlockctl $* printed a key: $out"
+                        fi
+                }
+                import_check 2 'EA:43:7D:4C:F3:F5  HP01_f5f34c  admin  permanent' /dev/null import "$keys"
+                import_check 2 'Not on a terminal, so nobody can confirm: add --yes' /dev/null import "$keys"
+                import_check 1 'Found 1 lock in TTLock lockData:.*|ServiceUnknown' /dev/null import --yes "$keys"
+                import_check 1 'org\.freedesktop\.DBus\.Error\.ServiceUnknown' "$keys" import --yes -
+                import_check 1 'ServiceUnknown' "$keys" import --yes --unverified -
+                printf 'version: 1\naddress: "aa:bb:cc:00:00:07"\nalias: Back door\ncredentials: {aes-key: "00"}\n' >"$keys"
+                import_check 1 'AA:BB:CC:00:00:07  Back door' /dev/null import --yes "$keys"
+                printf '[{"address": "AA:BB:CC:00:00:01", "privateData": {"aesKey": "0011"}}]' >"$keys"
+                import_check 2 'AA:BB:CC:00:00:01: cannot be imported: privateData.aesKey: not 16 bytes' /dev/null import "$keys"
+                import_check 2 'Nothing to import' /dev/null import --yes "$keys"
+                printf 'hello: there, and more' >"$keys"
+                import_check 2 'holds no lock keys ttlockd knows' /dev/null import --yes "$keys"
+                : >"$keys"
+                import_check 2 'is empty' /dev/null import --yes "$keys"
+                import_check 2 'standard input is empty' /dev/null import --yes -
+                import_check 2 'No such file' /dev/null import --yes /nonexistent/keys
+
+                # export never puts keys on a terminal, never overwrites a file, and calls ttlockd.
+                expect 1 'Cannot create .*: File exists' export --output "$keys"
+                checks=$((checks + 1))
+                out=$(LC_ALL=C script -qec "$ctl export" /dev/null 2>&1)
+                [[ $? -eq 2 && $out == *'Refusing to print lock keys on a terminal'* ]] ||
+                        fail "export to a terminal: $out"
+                rm -f "$keys.out"
+                expect 1 'ServiceUnknown' export --output "$keys.out"
+                checks=$((checks + 1))
+                [ ! -e "$keys.out" ] || fail "a failed export left $keys.out behind"
+                expect 2 'neither an address, an alias nor an object path' export /bad//path
         else
                 fail "could not start a private bus"
         fi
@@ -122,6 +180,9 @@ expect_completion 'ttlockctl --js' '--json'
 expect_completion 'ttlockctl --json set ' 'autolock sound remote-unlock tamper privacy reset-button passage'
 expect_completion 'ttlockctl --from 2026-12-01 passcode ad' 'add'
 expect_completion 'ttlockctl list ' ''
+expect_completion 'ttlockctl imp' 'import'
+expect_completion 'ttlockctl --unv' '--unverified'
+expect_completion 'ttlockctl import --yes x y ' ''
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

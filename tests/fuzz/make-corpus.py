@@ -235,6 +235,66 @@ for _name, _hex in LOG_RECORDS.items():
     CORPORA["fuzz-oplog"]["record-" + _name] = sel(2, _hex)
 
 
+# lockData (doc/lockdata.md): text seeds. PUBLISHED is the string the TTLock developers posted in
+# ttlock/iOS_SDK_Demo#12, CRASHING the one that crashed the iOS SDK in ttlock/iOS_SDK_Demo#16 (702
+# bytes before the MAC); the others were written by ttlock_lockdata_encode() for a sample admin and
+# eKey (tests/unit/test-lockdata.c has the same records).
+def txt(s):
+    return s.encode().hex()
+
+
+LOCKDATA = {
+    "published": "GTgZsx2+seWFKLxb3c2/5WNhvGJWF9+wz3eD5mzzTRJLBF9E2dJ1dUB7k0+HHcFYpwVYvwdrSD2SuRw2Y9Cce/HbDQfTPzHxSs+9g1G+xIzeak8iYoDbCntYOMqFmxkDtJ+c8KT49Lz3o+iV851EXQ26WnBhTmwXeOQbISAMhYQnjV56DUUcgGcVR+dBmJweKDN0lll9+5T4NkcNTNZsU9RPP0BYQIzkzpcBAM7iB/9sL8+uDsKIwHwchEWI3z1Ens41uCLhBc0LSVeQu7sMxnqFi+j6tK0zaxNQ7Oh/pI1fImwuVtsexoJxCJDyzWtZ3k+u+39P5/Sz9iar+ANweAm8+AMXgjn+Jnw3KKHcdVHwgg7tGi7SqcXP45vufcoq24sHgxBBSVpUHc0QM5FX2WUn0r7R2Gg7tO+fL9ITvtMGbKCUukDaAJ+VkvP81p94TWsqnBXzgzxqzciUNDyyOfyLsEZv6/Co18KrLp5l686tZbhpNnc2D16jqFX/Y6aue61e6RWbtceKYwrTqO0G+J/iYnoUkIf7J1sb7eRBmJGEz/bwPPFyXxx19RdheHGN2+983d29cmerhP0APZlVkc8l8mlMrd/Dyld1X1fZailwWQA1shOyphGKGYJeE+vKPwPr6iMMkEH3oSIt27wPn39mVcWAPq+CzsP/OLM1Thy8r3vFK+MzTB3aZWvjL9u5FfM0uZc+r1Ki3YBrdP1n0Jbwa+EUJsvHfF2mGQF/j1SpOhjEFMHv8XvuvMYDM/B16kN9TPP1",
+    "crashing": "yrY/zPRBI//P8EpQ0l6ilgasT3EARzbxw7NAc6XKdyWICXa4U5sgiPAP2GKuLAUHimEkWwtZgfwHu0nipD7Eoi8tTKb+r/w7x08vQbtSEIhhMZ/gUXQPGfE7eU2I0QLNK6NLyAt4mLvC0Nh+5Sj3lAKjcpairEZ/vhezDrFYdKVGl8Bm0FmuDrSXjpI6a5NmylaEnaeA1ybFViZ90ApjkQ0IMiPVcpfUx7VqWAzXiDYta8bZ82YtaPHAvIgFfN8+YrzqHuzN1FIgzYxxzbf7mCYFxOd3laClCa493iaAFQ/1xCkfzUTVV1Z0ocPl9d/nLf5MzIgXtbu5uHEzUOLQXJaizyiBPBcwHQDXaT+xGT8NfzZ8beBSlc+Wx8c1Te9/paQr3CGrqlFsPWenrDoQbFVGOrdFT+h3dBFXGFc0n5mMBKnuQzamGkfMv+NEAGAo1ykqEafOyGehTG4Ss3qufGutXGK5Vm9kBP3SHSvb9Ubj5EV685dNvgDZABS2CgtxLf2QU/6jL1HJUOnblhg+W7Bvy0hwliXGYkrVrqSo7zeSSdI7Zb/0SmM0sOKWgpJuzB2i/tYshb30jePFKUjUEztr5jtwQgFiRQJ+TS1NX5uKSAm589Qq6wD8hMrGNkyb1CeaVrUdWrmWEfg8K3MU+w9Xcr1Zm4FSbJKFxvPt/sRAHuvjhKuh1qE4D7NEgON+Or5yC57oJKnhd7hgdFb0f+fnZI74hZx1oDuGYn8Ma5sfi7R07TdFhrd9xg6FtWXHR5xEfK0qF7ewvJvT5dJQaQ/QH1y5sgkjpIixNRywo04mCKLIF3TbVVlsoTedKrXuQ5eoNhDAgXF6/BFaNp1Asx5bA5okZJGLygdJHIGLN2wkE2tjNcsIQYNM8IK/+aEaKa4ISdYmfbG/mFOliXLeTvwK6Bqp+xJxuEcX2U5djjy3zU/2",
+    "admin": "vUGxKOwfPbX73QW2r+vWG1ldVF4dLzU5DZg7RDBJpZA3KuqpSCyKAHQqybNyV3+jpmevyrs+ptgbB8K4pfUn0HkF2Di0nNa8+ulZiIasU/cZrFpBzR53zpgPI3IQInoE5ajuamVd7Eikpt2ozn/bHXmN0HJyZSYoG+3U73nZEqE6nn7dv7D+I7mCedjCanF2+Nvs4HCAoPY/LSli8N4No2HoY5Zmdc1a7skvbbncCsrFLASHIaJdgvIkZzNwftNynF4a3B0ckmRU/rRomJPkmqAH/2/uvFdfJDFROrlhsP70n8/6LrBgfa5pkhwgSawJOl3NekCS29/68PdhSnwf9ZMJYeob+7nkp/ox3dQa9jsg3r8l1rGF5/jsgiCrqaBUUnQCtuV/wu/UpNfCh5VVzJTa/UbxL+w1dad1j+5e2hOqNKXgE4WGjw6ojxv257YeNXbozD+t/SkG9Eu2vGb/Sh1iLmupqOGjy9G2S1drFbKlTeAKqEKK68Nnw8T603Nk+ky4cMHLxgxfo4qLi/74+tQyHagnjc3hwKJ/JuNc1KpwRsgTqUEDMBXeScOi30IB9c9hGmxO3rdmQcu0uo3p1O6LLpYIj/QqOWP6GanzU4+eG1kqKQR+W4xnHzykFbJwZC/HZ1Ltq9bHGcl7q7p0CxzWf+KzpclfkGWrAKbC2qaLorf7Q7Bzdt1IufIQib3OLC5mXEZOxEUalZ/rWC2W5d8oHd0IcA1pFW5rqypH2MySopIz7qhMr9uOO0Av8/zuSaiR/C0LNcG7E+MgY14xAIzY3Lg7HL1Wa9VAtEpwGoGqu8wAAAE=",
+    "ekey": "uw/PipOJTjZKp1K9dECJyzb7Iw2rSk+UlTOOIUDiY9s4qD9RY89r7rnF+vyszvYjml2g8B/Bsoe3sWKRQvJ4o8VIPu2bnn9569VdwFgbk9JWwSOqYqAIP8Tl9ci+CiGZAfvJr0RfgiEfWTJCb5R4sK+b7+98E/Y08PmYcrgu1IBp+ovYDW3OZlP3mO+kex9eSBQtzmbPi3EpSg47TljCN3mjRL9132H8F4Ba2l/Q96J8d5UO9hH08sRfh5wWTPhsdagYh7HZe75oFFfyjwOGq7BJ63HR5mIdtQXGbatMV4g6tPRnheDfuFie9Rv8020YUNVyZv9QYmwF700MfbXJ8QT3t2BJGPDaPqlqcK978PaQH2ii5XKzwop2XdO55plT6BO5OXtFyZ01VBoZeMO6jgMMluXycLxIfvw/bQey0qjtEyzvMCe2D6n7hh3U2XDauC3xOV3mpBYLg1+1lZHPi+WSGGRLRFVt9m0rxNjHC3RTlwuZCZn/2rTS8UFiCD3+kQoFfXuCCwgeWn8voqpCG48nDBgFAeyQYW+mPh7iJ8I4zohwyxnva1Iexzjs+SZwEf2f3+6hQjZOLyqexmjewcq1NpttbmjALNTo9vBudH1pEWwY1Nlv6AAFY0+21GMtTPQVBXPUoeZqHmScgzqb4qLDcE9FHXPkwle0ZCb0N0QN7myqWA1d2IAwumdtfAeRW3tGu5Ly0zHreWuvBiZNLAo+sxOmp8C4a9xTtqoS026qu8wAAAI=",
+}
+LOCKDATA_JSON = {
+    "admin": '{"uid":1000,"lockName":"S202F_010000","lockMac":"AA:BB:CC:00:00:01","userType":110301,"lockVersion":{"protocolType":5,"protocolVersion":3,"scene":2,"groupId":1,"orgId":1},"adminPwd":"NzUsNzUsNzYsNzIsNzUsNzYsNjYsNzUsNzYsNzgsNQ==","lockKey":"NTQsNTQsNDksNDgsNTIsNTEsNDksNTUsNTQsNTEsMTIw","lockFlagPos":1,"noKeyPwd":"7654321","aesKeyStr":"00,11,22,33,44,55,66,77,88,99,aa,bb,cc,dd,ee,ff","specialValue":1,"featureValue":"80000000001","startDate":0,"endDate":0,"electricQuantity":90,"timezoneRawOffset":3600000,"modelNum":"S202F","hardwareRevision":"1.3","firmwareRevision":"6.4.15.230524","version":"1.0"}',
+    "ekey": '{"uid":2000,"lockName":"S202F_010000","lockMac":"AA:BB:CC:00:00:02","userType":110302,"lockVersion":{"protocolType":5,"protocolVersion":3,"scene":2,"groupId":1,"orgId":1},"lockKey":"NTQsNTQsNDksNDgsNTIsNTEsNDksNTUsNTQsNTEsMTIw","lockFlagPos":1,"aesKeyStr":"00,11,22,33,44,55,66,77,88,99,aa,bb,cc,dd,ee,ff","specialValue":1,"featureValue":"80000000001","startDate":1700000000000,"endDate":1800000000000,"electricQuantity":90,"timezoneRawOffset":3600000,"modelNum":"S202F","hardwareRevision":"1.3","firmwareRevision":"6.4.15.230524","version":"1.0"}',
+    "minimal": '{"aesKeyStr":"00,11,22,33,44,55,66,77,88,99,aa,bb,cc,dd,ee,ff","lockKey":"0076257105"}',
+    "version-as-text": '{"aesKeyStr":"00112233445566778899aabbccddeeff","lockKey":"76257105","userType":"110302",'
+                       '"lockVersion":"{\\"protocolType\\":5,\\"protocolVersion\\":3}","startDate":1,"endDate":2}',
+}
+ADDON_FILE = '[{"address":"AA:BB:CC:00:00:01","battery":90,"rssi":0,"autoLockTime":-1,"lockedStatus":-1,"privateData":{"aesKey":"00112233445566778899aabbccddeeff","admin":{"adminPs":73079075,"unlockKey":76257105},"adminPasscode":"7654321","pwdInfo":[]},"operationLog":[]}]'
+CLOUD_DETAIL = ('{"lockAlias": "server lock", "modelNum": "SN275-5S-250MS-6V_PV53", "lockMac": "AA:BB:CC:00:00:09",'
+                ' "featureValue": "C27442140F5F4", "adminPwd": "NjgsNjUsNjQsNzEsNjgsNzYsNzYsNjksNzEsNzAsMTA=",'
+                ' "lockKey": "NjgsNzcsNjgsNjQsNzEsNzcsNzcsNzYsNjcsNjgsMTA=", "specialValue": 557905396,'
+                ' "noKeyPwd": "5543703", "timezoneRawOffset": 28800000, "electricQuantity": 80, "lockFlagPos": 0,'
+                ' "aesKeyStr": "00,11,22,33,44,55,66,77,88,99,aa,bb,cc,dd,ee,ff", "lockVersion": {"groupId": 1,'
+                ' "protocolVersion": 3, "protocolType": 5, "orgId": 1, "scene": 2}}')
+CLOUD_LIST = '{"list": [{"lockId": 1, "lockAlias": "Front door", "lockData": "' + LOCKDATA["ekey"] + '"}], "pageNo": 1}'
+
+CORPORA["fuzz-lockdata"] = {
+    "string-published": sel(0, txt(LOCKDATA["published"])),
+    "string-crashing": sel(0, txt(LOCKDATA["crashing"])),
+    "string-admin": sel(0, txt(LOCKDATA["admin"])),
+    "string-ekey": sel(0, txt(LOCKDATA["ekey"])),
+    "any-two-strings": sel(1, txt(LOCKDATA["admin"] + "\n" + LOCKDATA["ekey"] + "\n")),
+    "any-quoted-string": sel(1, txt('"' + LOCKDATA["published"] + '"')),
+    "any-cloud-detail": sel(1, txt(CLOUD_DETAIL)),
+    "any-cloud-list": sel(1, txt(CLOUD_LIST)),
+    "any-addon": sel(1, txt(ADDON_FILE)),
+    "any-export": sel(1, txt("version: 1\naddress: \"AA:BB:CC:DD:EE:FF\"\n")),
+    "secret-rr-lockkey": sel(2, txt("MTAzLDEwMSw5OSw5NywxMTEsMTAyLDEwMCw5OCw5NiwxMTAsNDE=")),
+    "secret-rr-nokeypwd": sel(2, txt("MTU4LDE1MSwxNTksMTU3LDE1NSwxNTMsMTE1")),
+    "secret-hass-42-adminpwd": sel(2, txt("NjgsNjUsNjQsNzEsNjgsNzYsNzYsNjksNzEsNzAsMTA=")),
+    "secret-plain": sel(2, txt("0123456789")),
+}
+for _name, _json in LOCKDATA_JSON.items():
+    CORPORA["fuzz-lockdata"]["inner-" + _name] = sel(3, txt(_json))
+
+CORPORA["fuzz-addon-lockdata"] = {
+    "addon": txt(ADDON_FILE),
+    "addon-partial": txt('[{"address":"aa:bb:cc:00:00:01","battery":-1,"privateData":{"aesKey":'
+                         '"00112233445566778899aabbccddeeff","admin":{"adminPs":1,"unlockKey":2},'
+                         '"pwdInfo":[{"year":2021,"code":1,"secret":"1"}]},"operationLog":[{"recordType":1}]},'
+                         ' {"address":"AA:BB:CC:00:00:02","privateData":{}}]'),
+    "cloud-list": txt(CLOUD_LIST),
+    "cloud-detail": txt(CLOUD_DETAIL),
+}
+
+
 def main():
     root = os.path.join(HERE, "corpus")
     for harness, seeds in CORPORA.items():

@@ -22,6 +22,7 @@
 #include "frame.h"
 #include "info.h"
 #include "lock-error.h"
+#include "lockdata.h"
 #include "oplog.h"
 #include "pairing.h"
 #include "reply.h"
@@ -2218,6 +2219,18 @@ START_TEST(test_options) {
                 { "--enrol-timeout-seconds", "3601", NULL },
                 { "--frobnicate", NULL },
                 { "--lock", "mac=AA:BB:CC:DD:EE:FF", "--lock", "mac=aa:bb:cc:dd:ee:ff" },
+                { "--lock", "aes-key=00112233445566778899aabbccddeeff,admin-ps=1", NULL },
+                { "--lock", "aes-key=0011,admin-ps=1,unlock-key=2", NULL },
+                { "--lock",
+                  "aes-key=00112233445566778899aabbccddeeff,admin-ps=1,unlock-key=2,lock-flag-pos="
+                  "16777216" },
+                { "--lock", "uid=5", NULL },
+                { "--lock", "ekey-from=2026-01-01Z", NULL },
+                { "--lock", "ekey-from=2026-01-02Z,ekey-until=2026-01-01Z", NULL },
+                { "--lock", "keys=/nonexistent/lockdata", NULL },
+                { "--lock", "keys=/dev/null", NULL },
+                { "--print-lockdata", "eky", NULL },
+                { "--print-lockdata", "admin", NULL }, /* no lock is paired */
         };
 
         ck_assert_int_ge(test_bus_start(NULL, &b), 0);
@@ -2346,6 +2359,347 @@ START_TEST(test_scale) {
 }
 END_TEST
 
+/* ---- a lock the official app paired (doc/lockdata.md, ttlock-sim(1) "A LOCK THAT BELONGS TO SOMEONE") ----
+ */
+
+#define OWNED_KEY "00112233445566778899aabbccddeeff"
+#define OWNED_SPEC                                                         \
+        "mac=" MAC ",aes-key=" OWNED_KEY                                   \
+        ",admin-ps=73079075,unlock-key=76257105,lock-flag-pos=3,uid=1000," \
+        "admin-passcode=7654321"
+
+/* The lock's local time `days` from now, as a validity bound (the simulator's clock is the host's
+ * local time, lock-clock.c; whole days keep clear of any zone or DST step). */
+static TTDateTime days_from_now(int days) {
+        time_t t = time(NULL) + (time_t) days * 86400;
+        struct tm tm;
+        TTDateTime d;
+
+        ck_assert_ptr_nonnull(localtime_r(&t, &tm));
+        d = (TTDateTime){ (uint16_t) (tm.tm_year + 1900), (uint8_t) (tm.tm_mon + 1), (uint8_t) tm.tm_mday,
+                          (uint8_t) tm.tm_hour,           (uint8_t) tm.tm_min,       0 };
+        return d;
+}
+
+static void user_time_request(
+        Client *c, int from_days, int until_days, uint32_t flag, uint32_t uid, uint8_t *buf, size_t *len) {
+        TTCheckUserTimeRequest q = {
+                .start = days_from_now(from_days),
+                .end = days_from_now(until_days),
+                .lock_flag_pos = flag,
+                .uid = uid,
+        };
+        uint8_t b[64];
+        size_t n;
+
+        ENCODE(b, n, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
+        memcpy(buf, b, n);
+        *len = n;
+}
+
+static uint32_t admin_challenge(Client *c, uint32_t flag) {
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTCheckAdminRequest q = { .admin_ps = ADMIN_PS, .lock_flag_pos = flag, .uid = 1000 };
+        TTChallengeReply ch;
+
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(W, &q), 0));
+        n = request_ok(c, TTLOCK_CMD_CHECK_ADMIN, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        return ch.ps_from_lock;
+}
+
+static void start_owned(Client *c, const char *spec, const char *const *more) {
+        const char *args[30];
+        size_t n = 0;
+
+        sim_args_default(args, spec);
+        while (args[n])
+                n++;
+        for (; more && *more; more++)
+                args[n++] = *more;
+        args[n] = NULL;
+        start(c, args);
+        sim1(c, "Wake", NULL, NULL);
+        discover(c);
+        connect_lock(c);
+        ck_assert_int_eq(tt_unhex(OWNED_KEY, c->key, sizeof(c->key)), TTLOCK_KEY_SIZE);
+}
+
+START_TEST(test_owned_admin) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        uint32_t ps;
+
+        start_owned(&c, OWNED_SPEC, NULL);
+        /* Paired already: not in setting mode, and ADD_ADMIN gets the "not in setting mode" answer. */
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Paired"));
+        {
+                TTAdvert a;
+                read_advert(&c, &a);
+                ck_assert(!a.setting_mode);
+        }
+
+        /* A wrong key gets the reply with no data (§2.4). */
+        {
+                uint8_t wrong[16] = { 0x42 };
+                ENCODE(buf, len, ttlock_status_request_encode(W));
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, wrong, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                ck_assert_uint_eq(frame[11], 0); /* L = 0 */
+        }
+
+        /* A wrong adminPs is refused; the right one with the lock's flag logs in. */
+        {
+                TTCheckAdminRequest q = { .admin_ps = ADMIN_PS + 1, .lock_flag_pos = 3 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_check_admin_request_encode(W, &q), 0));
+                request_fails(&c, TTLOCK_CMD_CHECK_ADMIN, buf, len, TTLOCK_ERR_ADMIN_CHECK_ERROR);
+        }
+        ps = admin_challenge(&c, 3);
+        ENCODE(buf, len, ttlock_check_random_request_encode(W, ttlock_unlock_sum(ps, UNLOCK_KEY)));
+        request_ok(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        n = request_ok(&c, TTLOCK_CMD_GET_ADMIN_CODE, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "6501 5a 07 37363534333231"); /* the admin-passcode= given */
+
+        /* The admin path of the official app: CHECK_ADMIN, then UNLOCK with the sum. */
+        ps = admin_challenge(&c, 3);
+        {
+                TTActuateRequest q = { .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000000 };
+                TTActuateReply a;
+                ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+                n = request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+                ck_assert_int_ge(ttlock_actuate_reply_decode(out + 2, n - 2, &a, NULL), 0);
+                ck_assert_uint_eq(a.uid, 1000);
+        }
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_owned_ekey) {
+        Client c;
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTChallengeReply ch;
+        TTLogPage page;
+        bool seen = false;
+
+        start_owned(&c, OWNED_SPEC, NULL);
+
+        /* Outside its window, or from before the last eKey reset: the lock says which. */
+        user_time_request(&c, -10, -3, 3, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
+        user_time_request(&c, 3, 10, 3, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        user_time_request(&c, -3, 3, 2, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_KEY_FLAG_INVALID);
+        /* A reset key is invalid whatever its dates: the flag is checked first. */
+        user_time_request(&c, -10, -3, 2, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_KEY_FLAG_INVALID);
+
+        /* Inside its window with the lock's flag: the eKey opens and closes. */
+        user_time_request(&c, -3, 3, 3, 2000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        {
+                TTActuateRequest q = { .sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY + 1),
+                                       .timestamp = 1700000100 };
+                TTActuateReply a;
+
+                /* A wrong unlock key is the wrong "dynamic password" (§4.4). */
+                ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+                request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
+                q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
+                ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+                n = request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+                ck_assert_int_ge(ttlock_actuate_reply_decode(out + 2, n - 2, &a, NULL), 0);
+                ck_assert_uint_eq(a.uid, 2000);
+        }
+
+        /* CHECK_RANDOM after CHECK_USER_TIME proves the unlock key without moving the bolt, and lets
+         * the eKey set the clock, as the SDK's setLockTime does (doc/lockdata.md §4) ... */
+        user_time_request(&c, -3, 3, 3, 2000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        ENCODE(buf,
+               len,
+               ttlock_check_random_request_encode(W, ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY + 1)));
+        request_fails(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, TTLOCK_ERR_DYNAMIC_PWD_ERROR);
+        ENCODE(buf,
+               len,
+               ttlock_check_random_request_encode(W, ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY)));
+        request_ok(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        {
+                TTDateTime now = days_from_now(0);
+
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(W, &now), 0));
+                request_ok(&c, TTLOCK_CMD_TIME_CALIBRATE, buf, len, out);
+        }
+        /* ... but it is no administrator: no settings, no admin passcode. */
+        {
+                TTAutoLockRequest alq = { .op = TTLOCK_SETTING_SET, .seconds = 5 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &alq, NULL), 0));
+                request_fails(&c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, TTLOCK_ERR_USER_NOT_LOGIN);
+        }
+        n = exchange(&c, TTLOCK_CMD_GET_ADMIN_CODE, c.key, NULL, 0, out);
+        tt_assert_hex_eq(out, n, "6500 12");
+
+        /* The operation log needs no login: the eKey reads it, its own unlock included (uid 2000). */
+        read_log(&c, &page);
+        for (size_t i = 0; i < page.n_records; i++)
+                if (page.records[i].type == TTLOCK_LOG_APP_UNLOCK && page.records[i].app.uid == 2000)
+                        seen = true;
+        ck_assert(seen);
+
+        /* The administrator resets the eKeys: CHECK_ADMIN with flag 4 raises the lock's. */
+        admin_challenge(&c, 4);
+        user_time_request(&c, -3, 3, 3, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_KEY_FLAG_INVALID);
+        user_time_request(&c, -3, 3, 4, 2000, buf, &len);
+        request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        /* The admin with the old flag still gets in (doc/lockdata.md §8), and lowers nothing. */
+        admin_challenge(&c, 3);
+        user_time_request(&c, -3, 3, 3, 2000, buf, &len);
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_KEY_FLAG_INVALID);
+        stop(&c);
+}
+END_TEST
+
+/* ttlock-sim ARGS... --print-lockdata KIND; the output (the caller frees it). */
+static char *print_lockdata(TestBus *b, const char *const *args, const char *kind) {
+        const char *argv[20] = { getenv("TTLOCK_SIM") };
+        size_t n = 1;
+        char *output = NULL;
+        int status;
+
+        for (; *args; args++)
+                argv[n++] = *args;
+        argv[n++] = "--print-lockdata";
+        argv[n++] = kind;
+        argv[n] = NULL;
+        ck_assert_int_ge(
+                test_bus_run(
+                        b, NULL, NULL, (char *const *) argv, NULL, 10 * TEST_USEC_PER_SEC, &status, &output),
+                0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "--print-lockdata %s failed", kind);
+        return output;
+}
+
+static TTLockData *decode_one(const char *text) {
+        TTLockData *d = NULL;
+        TTError e = {};
+
+        ck_assert_msg(ttlock_lockdata_decode(text, strlen(text), &d, &e) == 0, "%s", tt_error_message(&e));
+        return d;
+}
+
+START_TEST(test_owned_print) {
+        TestBus *b = NULL;
+        const char *spec = OWNED_SPEC ",ekey-uid=2000,ekey-from=2026-01-01T00:00:00Z,ekey-until=1900000000";
+        const char *args[] = { "--lock", spec, NULL };
+        _cleanup_free_ char *admin = NULL, *ekey = NULL, *again = NULL, *addon = NULL, *path = NULL;
+        _cleanup_(ttlock_lockdata_freep) TTLockData *a = NULL, *u = NULL;
+        uint8_t key[16];
+        FILE *f;
+
+        ck_assert_int_ge(test_bus_start(NULL, &b), 0);
+        admin = print_lockdata(b, args, "admin");
+        ekey = print_lockdata(b, args, "ekey");
+        a = decode_one(admin);
+        u = decode_one(ekey);
+        tt_unhex(OWNED_KEY, key, sizeof(key));
+
+        /* The administrator's lockData: everything the app needs. */
+        ck_assert_str_eq(a->address, MAC);
+        ck_assert_str_eq(a->name, "S202F_010000");
+        ck_assert(memcmp(a->aes_key, key, 16) == 0);
+        ck_assert_int_eq(a->role, TTLOCK_ROLE_ADMIN);
+        ck_assert_uint_eq(a->user_type, TTLOCK_USER_TYPE_ADMIN);
+        ck_assert_uint_eq(a->admin_ps, ADMIN_PS);
+        ck_assert_uint_eq(a->unlock_key, UNLOCK_KEY);
+        ck_assert_uint_eq(a->lock_flag_pos, 3);
+        ck_assert_uint_eq(a->uid, 1000);
+        ck_assert_str_eq(a->admin_passcode, "7654321");
+        ck_assert(a->has_features && ttlock_features_has(&a->features, TTLOCK_FEATURE_PASSCODE));
+        ck_assert_str_eq(a->firmware_revision, "6.4.15.230524");
+        ck_assert_uint_eq(a->start_usec, 0);
+
+        /* The eKey's: the same lock keys, no adminPwd, its own uid and window. */
+        ck_assert_str_eq(u->address, MAC);
+        ck_assert(memcmp(u->aes_key, key, 16) == 0);
+        ck_assert_int_eq(u->role, TTLOCK_ROLE_USER);
+        ck_assert(!u->has_admin_ps);
+        ck_assert_ptr_null(u->admin_passcode);
+        ck_assert_uint_eq(u->unlock_key, UNLOCK_KEY);
+        ck_assert_uint_eq(u->uid, 2000);
+        ck_assert_uint_eq(u->lock_flag_pos, 3);
+        ck_assert_uint_eq(u->start_usec, UINT64_C(1767225600) * 1000000); /* 2026-01-01T00:00:00Z */
+        ck_assert_uint_eq(u->end_usec, UINT64_C(1900000000) * 1000000);
+
+        /* keys=FILE takes the printed lockData back: the same lock, the same string. */
+        ck_assert_int_ge(asprintf(&path, "%s/admin.lockdata", test_bus_dir(b)), 0);
+        f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs(admin, f);
+        fclose(f);
+        {
+                _cleanup_free_ char *keys_spec = NULL;
+                const char *kargs[3] = { "--lock", NULL, NULL };
+
+                ck_assert_int_ge(asprintf(&keys_spec, "keys=%s", path), 0);
+                kargs[1] = keys_spec;
+                again = print_lockdata(b, kargs, "admin");
+                ck_assert_str_eq(again, admin);
+                /* And the add-on's file for it. */
+                addon = print_lockdata(b, kargs, "addon");
+        }
+        {
+                _cleanup_(ttlock_lockdata_set_freep) TTLockDataSet *s = NULL;
+
+                ck_assert_int_eq(ttlock_lockdata_parse(addon, strlen(addon), &s, NULL), 0);
+                ck_assert_int_eq(s->format, TTLOCK_LOCKDATA_FORMAT_ADDON);
+                ck_assert_uint_eq(s->n_entries, 1);
+                ck_assert_uint_eq(s->entries[0].data->admin_ps, ADMIN_PS);
+                ck_assert_str_eq(s->entries[0].data->admin_passcode, "7654321");
+        }
+        /* A stale eKey (ekey-flag-pos below the lock's), for clients to test "the eKey was reset". */
+        {
+                const char *sargs[] = { "--lock", OWNED_SPEC ",ekey-flag-pos=2", NULL };
+                _cleanup_free_ char *stale = print_lockdata(b, sargs, "ekey");
+                _cleanup_(ttlock_lockdata_freep) TTLockData *d = decode_one(stale);
+                ck_assert_uint_eq(d->lock_flag_pos, 2);
+        }
+        test_bus_stop(b);
+}
+END_TEST
+
+/* The flag position is flash: a reset of the eKeys survives a restart (--state). */
+START_TEST(test_owned_state) {
+        Client c;
+        _cleanup_free_ char *path = NULL, *printed = NULL;
+        _cleanup_(ttlock_lockdata_freep) TTLockData *d = NULL;
+        const char *more[3] = { "--state", NULL, NULL };
+        int status;
+
+        ck_assert_int_ge(asprintf(&path, "/tmp/ttlock-sim-owned-%d.yaml", (int) getpid()), 0);
+        (void) unlink(path);
+        more[1] = path;
+        start_owned(&c, OWNED_SPEC, more);
+        admin_challenge(&c, 7);
+        ck_assert_int_ge(test_bus_stop_pid(c.bus, c.sim, 10 * TEST_USEC_PER_SEC, &status), 0);
+        {
+                const char *args[] = { "--lock", "mac=" MAC, "--state", path, NULL };
+                printed = print_lockdata(c.bus, args, "admin");
+        }
+        d = decode_one(printed);
+        ck_assert_uint_eq(d->lock_flag_pos, 7);
+        ck_assert_uint_eq(d->admin_ps, ADMIN_PS);
+        stop(&c);
+        (void) unlink(path);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("sim");
         TCase *tc = tcase_create("conformance");
@@ -2370,6 +2724,10 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_settings);
         tcase_add_test(tc, test_radio);
         tcase_add_test(tc, test_reset);
+        tcase_add_test(tc, test_owned_admin);
+        tcase_add_test(tc, test_owned_ekey);
+        tcase_add_test(tc, test_owned_print);
+        tcase_add_test(tc, test_owned_state);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("scale");
