@@ -9,7 +9,7 @@
 #include "ctl-import-util.h"
 #include "ctl-table.h"
 #include "ctl-util.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 
 #define _(s) gettext(s)
 

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "ctl-errors.h"
 #include "ctl-util.h"
 #include "ctl-value.h"
 #include "macro.h"
@@ -42,10 +43,6 @@ extern bool arg_yes;           /* import: no question */
 extern bool arg_unverified;    /* import: ImportLocksUnverified */
 extern const char *arg_output; /* export: a new file instead of standard output */
 
-/* Print "ttlockctl: <message>" to stderr and return r (a negative errno). */
-int ctl_error(int r, const char *format, ...) _printf_(2, 3);
-/* Print "ttlockctl: <D-Bus error name>: <message>" and return r. */
-int ctl_bus_error(const sd_bus_error *error, int r);
 
 /* The system bus (DBUS_SYSTEM_BUS_ADDRESS honoured), interactive authorization as the options say. */
 int ctl_bus_open(sd_bus **ret);

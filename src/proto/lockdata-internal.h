@@ -24,3 +24,5 @@ int lockdata_json_get_address(
 int lockdata_parse_aes_key(const char *name, const char *s, uint8_t key[16], TTError *e);
 /* An admin passcode: plain digits, or encoded like adminPwd. */
 int lockdata_parse_admin_passcode(const char *name, const char *s, char **ret, TTError *e);
+/* Leading and trailing white space off (text, len). */
+void lockdata_trim(const char **text, size_t *len);

@@ -159,29 +159,3 @@ int ttlock_lockdata_decode(const char *text, size_t len, TTLockData **ret, TTErr
  * that the output is reproducible. The caller frees the result with ttlock_lockdata_text_free(). */
 int ttlock_lockdata_to_json(const TTLockData *d, char **ret, TTError *e);
 int ttlock_lockdata_encode(const TTLockData *d, char **ret, TTError *e);
-
-/* ---- whole inputs ---- */
-
-typedef struct TTLockDataEntry {
-        TTLockData *data; /* NULL when this entry could not be read */
-        char label[32];   /* its address when known, else "lock N" (1-based) */
-        TTError error;    /* why data is NULL */
-} TTLockDataEntry;
-
-typedef struct TTLockDataSet {
-        TTLockDataFormat format;
-        TTLockDataEntry *entries;
-        size_t n_entries;
-} TTLockDataSet;
-
-TTLockDataSet *ttlock_lockdata_set_free(TTLockDataSet *s);
-DEFINE_TRIVIAL_CLEANUP_FUNC(TTLockDataSet *, ttlock_lockdata_set_free);
-
-/* What kind of input this looks like, from its first characters (no parsing). */
-TTLockDataFormat ttlock_lockdata_detect(const char *text, size_t len);
-
-/* Reads any of the formats above. An entry that cannot be read is kept with its error, so that a
- * file with one bad lock still yields the others; the whole call fails (negative errno, message in
- * e) only when the input as a whole is unusable: too large, not any of the formats, broken JSON, no
- * locks, or a ttlockd export (-EMEDIUMTYPE: the key store reads those). */
-int ttlock_lockdata_parse(const char *text, size_t len, TTLockDataSet **ret, TTError *e);

@@ -5,7 +5,6 @@
 #include <sys/random.h>
 
 #include "access.h"
-#include "bluez.h"
 #include "command.h"
 #include "credentials.h"
 #include "frame.h"
@@ -316,6 +315,15 @@ static void enrol_start(SimLock *l, SimEnrollKind kind) {
         l->enroll = kind;
         l->enroll_presses = 0;
         enrol_arm(l);
+}
+
+void lock_timer_due(SimLock *l, uint64_t now) {
+        if (l->enroll != SIM_ENROLL_NONE && l->enroll_deadline > 0 && now >= l->enroll_deadline)
+                lock_enrol_expired(l);
+        if (l->auto_lock_at > 0 && now >= l->auto_lock_at) {
+                l->auto_lock_at = 0;
+                lock_auto_lock(l);
+        }
 }
 
 void lock_enrol_expired(SimLock *l) {

@@ -21,6 +21,8 @@ void lock_receive(SimLock *l, const uint8_t *data, size_t len);
 void lock_auto_lock(SimLock *l);
 /* A card or fingerprint enrolment waited --enrol-timeout-seconds in vain: the failure reply. */
 void lock_enrol_expired(SimLock *l);
+/* The lock's one timer fired (radio.c): an enrolment that waited too long, the auto-lock. */
+void lock_timer_due(SimLock *l, uint64_t now);
 
 /* The person at the door (Sim1). Return 0, -EPERM when the lock refused (the log says why), or
  * -EACCES when a good credential was refused because the lock is double-locked (§4.4 0x1E). */

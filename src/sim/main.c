@@ -129,9 +129,32 @@ static int open_bus(const char *address, sd_bus **ret) {
         return 0;
 }
 
+/* A lock's link is held by the fake BlueZ or by one of the fake proxies (whichever the client
+ * connected through); what the radio habits send or drop goes there. */
+static void deliver(SimLock *l, const uint8_t *chunk, size_t len) {
+        if (l->link_proxy)
+                proxy_notify(l, chunk, len);
+        else
+                bluez_gatt_notify(l, chunk, len);
+}
+
+static void drop(SimLock *l, const char *why) {
+        if (l->link_proxy)
+                proxy_link_lost(l, why);
+        else
+                bluez_device_disconnect(l, why);
+}
+
+static const SimRadioHooks radio_hooks = {
+        .deliver = deliver,
+        .drop = drop,
+        .due = lock_timer_due,
+        .factory_reset = lock_factory_reset,
+};
+
 static int run(int argc, char *argv[]) {
         _cleanup_(options_done) SimOptions o = {};
-        Sim s = {};
+        Sim s = { .radio_hooks = &radio_hooks };
         sigset_t mask;
         int r;
 

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "hex.h"
 #include "lock-creds.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 #include "log.h"
 #include "options.h"
 #include "sim-util.h"

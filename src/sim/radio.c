@@ -3,10 +3,7 @@
 #include <string.h>
 
 #include "advert.h"
-#include "bluez.h"
-#include "esphome-proxy.h"
 #include "lock-log.h"
-#include "lock.h"
 #include "log.h"
 #include "radio.h"
 #include "sim-util.h"
@@ -111,16 +108,13 @@ static void flush(SimLock *l) {
 
                         if (ttlock_chunk(tx[i].wire, tx[i].len, k, &c, &cl) < 0)
                                 break;
-                        if (l->link_proxy)
-                                proxy_notify(l, c, cl);
-                        else
-                                bluez_gatt_notify(l, c, cl);
+                        l->sim->radio_hooks->deliver(l, c, cl);
                 }
         if (l->drop_after_flush) {
                 /* RESET_LOCK answered: the lock forgets everything and drops the link (§4.3). */
                 l->drop_after_flush = false;
                 radio_link_drop(l, "factory reset");
-                lock_factory_reset(l);
+                l->sim->radio_hooks->factory_reset(l);
         }
 }
 
@@ -130,12 +124,7 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 
         if (l->n_tx > 0 && now >= l->tx_due)
                 flush(l);
-        if (l->enroll != SIM_ENROLL_NONE && l->enroll_deadline > 0 && now >= l->enroll_deadline)
-                lock_enrol_expired(l);
-        if (l->auto_lock_at > 0 && now >= l->auto_lock_at) {
-                l->auto_lock_at = 0;
-                lock_auto_lock(l);
-        }
+        l->sim->radio_hooks->due(l, now);
         if (l->conn == SIM_CONNECTED && l->idle_drop_at > 0 && now >= l->idle_drop_at) {
                 l->idle_drop_at = 0;
                 /* An enrolment keeps the lock listening: it waits for the card or finger. */
@@ -197,10 +186,7 @@ void radio_update(SimLock *l) {
 }
 
 void radio_link_drop(SimLock *l, const char *why) {
-        if (l->link_proxy)
-                proxy_link_lost(l, why);
-        else
-                bluez_device_disconnect(l, why);
+        l->sim->radio_hooks->drop(l, why);
 }
 
 void radio_free(SimLock *l) {

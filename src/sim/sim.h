@@ -235,9 +235,20 @@ struct SimAdapter {
         unsigned advert_phase;
 };
 
+/* What the radio habits (radio.c) hand upwards — a chunk to notify, a link to drop, the lock's own
+ * deadlines when its one timer fires — through hooks that main.c sets, so that radio.c depends neither
+ * on the lock's logic nor on the faces (BlueZ, ESPHome) that hold its links. */
+typedef struct SimRadioHooks {
+        void (*deliver)(SimLock *l, const uint8_t *chunk, size_t len); /* to the client of the link */
+        void (*drop)(SimLock *l, const char *why);                     /* the link, whichever holds it */
+        void (*due)(SimLock *l, uint64_t now);                          /* the lock's deadlines */
+        void (*factory_reset)(SimLock *l);                              /* after RESET_LOCK's answer went */
+} SimRadioHooks;
+
 struct Sim {
         sd_event *event;
         sd_bus *bus;
+        const SimRadioHooks *radio_hooks;
         SimTiming timing;
         char *state_path;
 

@@ -12,7 +12,7 @@
 
 #include "describe.h"
 #include "hex.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 #include "string-util.h"
 
 #define REDACTED "(secret)"

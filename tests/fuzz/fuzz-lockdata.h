@@ -10,7 +10,7 @@
 #include "addon-lockdata.h"
 #include "advert.h"
 #include "fuzz.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 #include "string-util.h"
 
 static inline void fuzz_lockdata_check_bounds(const TTLockData *d) {

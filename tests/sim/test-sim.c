@@ -22,7 +22,7 @@
 #include "frame.h"
 #include "info.h"
 #include "lock-error.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 #include "oplog.h"
 #include "pairing.h"
 #include "reply.h"

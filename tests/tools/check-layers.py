@@ -44,6 +44,23 @@ def room_of(src, path):
     return parts[0]
 
 
+def module_of(path, by_name):
+    """foo.c and foo.h are one module; so are the parts of a module that has no header of their own:
+    bluez-device.c (implementing bluez.h), lockdata-internal.h (implemented in lockdata.c)."""
+    stem, ext = os.path.splitext(path)
+    d = os.path.dirname(path)
+    base = os.path.basename(stem)
+    own = os.path.join(d, base + (".h" if ext == ".c" else ".c"))
+    if os.path.exists(own):
+        return stem
+    parts = base.split("-")
+    for i in range(len(parts) - 1, 0, -1):
+        head = "-".join(parts[:i])
+        if os.path.exists(os.path.join(d, head + ".h")):
+            return os.path.join(d, head)
+    return stem
+
+
 def main():
     src = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "src")
     files = []
@@ -86,8 +103,8 @@ def main():
                 problems.append(
                     f"{os.path.relpath(f, src)} includes {os.path.relpath(target, src)}: "
                     f"{room} may not depend on {troom}")
-            a = os.path.splitext(f)[0]
-            b = os.path.splitext(target)[0]
+            a = module_of(f, by_name)
+            b = module_of(target, by_name)
             if a != b:
                 edges.setdefault(a, set()).add(b)
 

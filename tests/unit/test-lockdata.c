@@ -12,7 +12,7 @@
 #include "addon-lockdata.h"
 #include "base64.h"
 #include "codec.h"
-#include "lockdata.h"
+#include "lockdata-set.h"
 #include "macro.h"
 #include "string-util.h"
 #include "tt-test.h"
