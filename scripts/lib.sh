@@ -26,6 +26,9 @@ TT_DEBIAN_PACKAGES=(
         util-linux
         python3
         procps
+        gnome-shell
+        gjs
+        libglib2.0-bin
 )
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.
