@@ -206,6 +206,8 @@ static void help(void) {
                "                                   stops (BlueZ TemporaryTimeout, default 30, 0 never)\n"
                "     --enrol-timeout-seconds=S     A card/fingerprint enrolment gives up after S s\n"
                "                                   without a card or press (default 30, 0 never)\n"
+               "     --experimental                Offer BlueZ's experimental interfaces, as bluetoothd\n"
+               "                                   -E does (BatteryProviderManager1)\n"
                "     --log-level=LEVEL             debug, info, notice, warning, err (default: info)\n"
                "\nSee ttlock-sim(1).\n",
                program_invocation_short_name);
@@ -228,6 +230,7 @@ enum {
         ARG_TEMPORARY,
         ARG_ENROL_TIMEOUT,
         ARG_LOG_LEVEL,
+        ARG_EXPERIMENTAL,
 };
 
 static int add_lock(SimOptions *o, const SimLockSpec *spec) {
@@ -283,6 +286,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "temporary-timeout-seconds", required_argument, NULL, ARG_TEMPORARY },
                 { "enrol-timeout-seconds", required_argument, NULL, ARG_ENROL_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "experimental", no_argument, NULL, ARG_EXPERIMENTAL },
                 {},
         };
         SimLockSpec spec;
@@ -351,6 +355,9 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         break;
                 case ARG_ALWAYS_AWAKE:
                         o->timing.always_awake = true;
+                        break;
+                case ARG_EXPERIMENTAL:
+                        o->experimental = true;
                         break;
                 case ARG_AWAKE:
                         r = parse_time("--awake-seconds", optarg, USEC_PER_SEC, 3600, &o->timing.awake_usec);
