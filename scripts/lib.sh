@@ -29,6 +29,7 @@ TT_DEBIAN_PACKAGES=(
         gnome-shell
         gjs
         libglib2.0-bin
+        upower
 )
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.
