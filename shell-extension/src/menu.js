@@ -91,7 +91,6 @@ class DoorLocksToggle extends QuickSettings.QuickMenuToggle {
             toggle_mode: false,
         });
         this.name = TOGGLE_NAME;
-        this.menu.setHeader('changes-prevent-symbolic', _('Door locks'));
         this.section = new PopupMenu.PopupMenuSection();
         this.menu.addMenuItem(this.section);
         // The toggle has nothing to switch on or off: a click opens the list.
@@ -187,10 +186,12 @@ class DoorLocksIndicator extends QuickSettings.SystemIndicator {
         const rows = [...this._rows.values()];
         const unlocked = rows.filter(r => r.displayState === 'unlocked').map(r => r.lock.name);
         this.toggle.visible = rows.length > 0;
-        this.toggle.icon_name = unlocked.length > 0 ? 'changes-allow-symbolic'
-            : 'changes-prevent-symbolic';
+        const icon = unlocked.length > 0 ? 'changes-allow-symbolic' : 'changes-prevent-symbolic';
+        const summary = Text.summaryText(unlocked, rows.length);
+        this.toggle.icon_name = icon;
+        this.toggle.menu.setHeader(icon, _('Door locks'), summary);
         if (SHELL_MAJOR >= 44)
-            this.toggle.subtitle = Text.summaryText(unlocked, rows.length) || null;
+            this.toggle.subtitle = summary || null;
         this._icon.visible = unlocked.length > 0;
     }
 });

@@ -30,6 +30,9 @@ artefacts=$8
 ADDR=AA:BB:CC:00:00:01
 DEV=/org/bluez/hci0/dev_AA_BB_CC_00_00_01
 ALIAS="Front door"
+# A second lock, left unlocked: the menu sorts by name and the top bar shows the open lock.
+ADDR2=AA:BB:CC:00:00:02
+ALIAS2="Garden shed"
 TIMEOUT=30 # seconds, for every wait below
 
 passed=0
@@ -188,14 +191,19 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 mkdir -m 0700 "$TESTBUS_DIR/state"
 
-"$sim" --always-awake --latency-ms 0 --lock "mac=$ADDR" >"$artefacts/ttlock-sim.log" 2>&1 </dev/null &
+"$sim" --always-awake --latency-ms 0 --connect-fail-ms 200 --lock "mac=$ADDR" --lock "mac=$ADDR2" \
+        >"$artefacts/ttlock-sim.log" 2>&1 </dev/null &
 pids+=($!)
 wait_for "org.bluez" busctl --system status org.bluez || exit 1
 start_daemon || exit 1
-timeout 60 "$ctl" pair "$ADDR" >/dev/null || { echo "pairing failed" >&2; exit 1; }
+for a in "$ADDR" "$ADDR2"; do
+        timeout 60 "$ctl" pair "$a" >/dev/null || { echo "pairing $a failed" >&2; exit 1; }
+done
 timeout 60 "$ctl" alias "$ADDR" "$ALIAS" || { echo "alias failed" >&2; exit 1; }
+timeout 60 "$ctl" alias "$ADDR2" "$ALIAS2" || { echo "alias failed" >&2; exit 1; }
 timeout 60 "$ctl" lock "$ADDR" || { echo "lock failed" >&2; exit 1; }
-note "the lock is paired, named \"$ALIAS\" and locked"
+timeout 60 "$ctl" unlock "$ADDR2" || { echo "unlock failed" >&2; exit 1; }
+note "two locks paired: \"$ALIAS\" locked, \"$ALIAS2\" unlocked"
 
 # ---- the desktop: a session bus and headless GNOME Shell in a temporary HOME ----
 desk=$(mktemp -d /tmp/ttlockd-desktop-XXXXXX)
@@ -301,7 +309,12 @@ gnome-extensions enable "$uuid" || fail "gnome-extensions enable $uuid"
 expect_eval "the extension is enabled without error" \
         "(e => e.state + ' ' + (e.error || ''))(Main.extensionManager.lookup('$uuid'))" '^1 $'
 expect_eval "the Door locks toggle is shown" 'ttlockTest.toggle()?.visible' '^true$'
-expect_eval "the row shows the lock locked, with its battery" "$ROWS" "^\\[\"$ALIAS \\| Locked \\| 90 %\"\\]$"
+expect_eval "one row per lock, sorted, with state and battery" "$ROWS" \
+        "^\\[\"$ALIAS \\| Locked \\| 90 %\", \"$ALIAS2 \\| Unlocked \\| 90 %\"\\]$"
+INDICATOR="Main.panel.statusArea.quickSettings._indicators.get_children().some(i => i.constructor.name === 'DoorLocksIndicator' && i.visible)"
+expect_eval "the top bar shows that a lock is unlocked" "$INDICATOR" '^true$'
+HEADER='ttlockTest.labels(ttlockTest.toggle().menu.box).slice(0, 2).join(" | ")'
+expect_eval "the menu's header names the unlocked lock" "$HEADER" "^Door locks \\| $ALIAS2 unlocked$"
 
 # The open menu, kept for the README (doc/shell-extension.png is a copy of it).
 expect_eval "the menu opens" 'ttlockTest.dismissOthers() && ttlockTest.openMenu() && ttlockTest.find("ttlock-lock:'$P'")?.mapped' '^true$'
@@ -337,8 +350,6 @@ else
         fail "clicking the row did not unlock the bolt: $(sim1_locked)"
 fi
 expect_eval "the row shows Unlocked after the click" "$ROWS" "$ALIAS \\| Unlocked"
-expect_eval "the top bar shows the unlocked icon" \
-        "Main.panel.statusArea.quickSettings._indicators.get_children().some(i => i.constructor.name === 'DoorLocksIndicator' && i.visible)" '^true$'
 expect_eval "the row is clicked again" "ttlockTest.openMenu() && ttlockTest.click('$P')" '^clicked$'
 if wait_for "Sim1.Locked true" sh -c "busctl --system get-property org.bluez $DEV org.ttlock.Sim1 Locked | grep -qx 'b true'"; then
         pass "clicking the row again locked the simulated bolt"
@@ -352,13 +363,36 @@ busctl --system call org.bluez "$DEV" org.ttlock.Sim1 SetBattery y 15 || fail "S
 expect_eval "the row shows the new battery level" "$ROWS" "$ALIAS \\| Locked \\| 15 %"
 expect_eval "a notification says the battery is low" "$NOTES" "$ALIAS: battery low / 15 % left"
 
-# ---- ttlockd stops: the toggle goes; it comes back: so does the row ----
+# ---- a failed call becomes a notification with the daemon's message ----
+# Once the link is down, the lock refuses every connection: Unlock() fails (Unreachable).
+wait_for "the link to $ADDR to close" sh -c \
+        "busctl --system get-property org.ttlock.Manager $P org.ttlock.Lock1 Connected | grep -qx 'b false'"
+busctl --system call org.bluez "$DEV" org.ttlock.Sim1 InjectFault su refuse-connect 100 || fail "Sim1.InjectFault"
+expect_eval "the row is clicked while the lock refuses connections" \
+        "ttlockTest.openMenu() && ttlockTest.click('$P')" '^clicked$'
+expect_eval "a notification says the unlock failed, with the daemon's message" "$NOTES" \
+        "Could not unlock $ALIAS / [^\"]*[a-z]"
+notes=$(shell_eval "$NOTES")
+if grep -Eq 'GDBus\.Error|org\.ttlock\.Error' <<<"$notes"; then
+        fail "the notification shows the D-Bus error name: $notes"
+else
+        pass "the notification shows the message, not the D-Bus error name"
+fi
+busctl --system call org.bluez "$DEV" org.ttlock.Sim1 InjectFault su refuse-connect 0 || fail "Sim1.InjectFault"
+[ "$(sim1_locked)" = "b true" ] && pass "the bolt stayed locked" || fail "the bolt moved: $(sim1_locked)"
+
+# ---- the other lock is locked: nothing is open any more ----
+timeout 60 "$ctl" lock "$ADDR2" || fail "ttlockctl lock $ADDR2"
+expect_eval "the top bar icon goes when every lock is locked" "$INDICATOR" '^false$'
+expect_eval "the menu's header says all are locked" "$HEADER" '^Door locks \| All locked$'
+
+# ---- ttlockd stops: the toggle goes; it comes back: so do the rows ----
 stop_pid "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
 daemon_pid=
 expect_eval "the toggle hides when ttlockd is gone" 'ttlockTest.toggle()?.visible' '^false$'
 start_daemon || fail "ttlockd did not come back"
-expect_eval "the row is back when ttlockd restarted" "$ROWS" "$ALIAS \\| Locked"
+expect_eval "the rows are back when ttlockd restarted" "$ROWS" "$ALIAS \\| Locked.*$ALIAS2 \\| Locked"
 
 # ---- nothing went wrong inside the Shell on the extension's account ----
 expect_eval "the extension is still enabled without error" \
