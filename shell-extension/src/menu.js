@@ -32,6 +32,10 @@ class LockRow extends PopupMenu.PopupBaseMenuItem {
         super({style_class: 'ttlock-lock-row'});
         this.lock = lock;
         this.placed = false;
+        this.destroyed = false;
+        this.connect('destroy', () => {
+            this.destroyed = true;
+        });
         this._onClick = onClick;
         this.name = ROW_NAME_PREFIX + lock.path;
 
@@ -80,6 +84,18 @@ class LockRow extends PopupMenu.PopupBaseMenuItem {
     activate(_event) {
         this._onClick(this.lock);
     }
+
+    // A menu above the section may still hold a destroyed row as its active item and set it
+    // inactive later (seen with GNOME Shell 43 when rows go and come back under the pointer as
+    // ttlockd restarts): a destroyed row ignores that instead of touching freed actors.
+    get active() {
+        return super.active;
+    }
+
+    set active(active) {
+        if (!this.destroyed)
+            super.active = active;
+    }
 });
 
 export const DoorLocksToggle = GObject.registerClass(
@@ -97,6 +113,14 @@ class DoorLocksToggle extends QuickSettings.QuickMenuToggle {
         this.connect('clicked', () => this.menu.open());
     }
 });
+
+// A row under the pointer is the menu's "active" item, and the menu above the section keeps
+// its own reference to it (popupMenu.js of GNOME Shell 43, _subMenuActiveChanged): make it
+// inactive first, so that no menu touches it after it is destroyed.
+function destroyRow(row) {
+    row.active = false;
+    row.destroy();
+}
 
 export const DoorLocksIndicator = GObject.registerClass(
 class DoorLocksIndicator extends QuickSettings.SystemIndicator {
@@ -158,13 +182,13 @@ class DoorLocksIndicator extends QuickSettings.SystemIndicator {
         if (!row)
             return;
         this._rows.delete(lock.path);
-        row.destroy();
+        destroyRow(row);
         this._sync();
     }
 
     clear() {
         for (const row of this._rows.values())
-            row.destroy();
+            destroyRow(row);
         this._rows.clear();
         this._sync();
     }
