@@ -405,6 +405,13 @@ stop_pid "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
 daemon_pid=
 expect_eval "the toggle hides when ttlockd is gone" 'ttlockTest.toggle()?.visible' '^false$'
+# Enabled while there is no ttlockd at all (as where it is not installed): nothing shown, no error.
+gnome-extensions disable "$uuid" || fail "gnome-extensions disable $uuid"
+expect_eval "disabled without ttlockd" 'ttlockTest.toggle() === null' '^true$'
+gnome-extensions enable "$uuid" || fail "gnome-extensions enable $uuid"
+expect_eval "enabled without ttlockd: no error, nothing shown" \
+        "(e => e.state + ' ' + (e.error || '') + ' ' + ttlockTest.toggle()?.visible)(Main.extensionManager.lookup('$uuid'))" \
+        '^1  false$'
 start_daemon || fail "ttlockd did not come back"
 expect_eval "the rows are back when ttlockd restarted" "$ROWS" "$ALIAS \\| Locked.*$ALIAS2 \\| Locked"
 
