@@ -115,16 +115,20 @@ export class LockClient {
     }
 
     start() {
-        this._cancellable = new Gio.Cancellable();
+        const cancellable = new Gio.Cancellable();
+        this._cancellable = cancellable;
         const manager = new Gio.DBusObjectManagerClient({
             bus_type: Gio.BusType.SYSTEM,
             flags: Gio.DBusObjectManagerClientFlags.DO_NOT_AUTO_START,
             name: BUS_NAME,
             object_path: MANAGER_ROOT,
         });
-        manager.init_async(GLib.PRIORITY_DEFAULT, this._cancellable, (m, result) => {
+        manager.init_async(GLib.PRIORITY_DEFAULT, cancellable, (m, result) => {
             try {
                 m.init_finish(result);
+                // Stopped while the answer was on its way: the result is someone else's now.
+                if (cancellable.is_cancelled())
+                    return;
             } catch (e) {
                 // No system bus at all: nothing to show, and nothing else to do.
                 if (!e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED))

@@ -56,7 +56,7 @@ export default class DoorLocksExtension extends Extension {
             },
             lockChanged: (lock, names) => {
                 this._indicator.updateLock(lock);
-                if (lock.paired && names.includes('Battery'))
+                if (lock.paired && (names.includes('Battery') || names.includes('Paired')))
                     this._notifier.lockBattery(lock);
             },
             lockEvent: (lock, kind, details) => {
