@@ -441,17 +441,21 @@ static int provider_new(Sim *s, const char *owner, const char *root, SimBatteryP
 static int method_register(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Sim *s = userdata;
         SimBatteryProvider *p;
-        const char *root;
+        const char *root, *sender = sd_bus_message_get_sender(m);
         int r;
 
         r = sd_bus_message_read(m, "o", &root);
         if (r < 0)
                 return r;
+        /* BlueZ becomes a client of the caller's bus name: without one there is nothing to follow. */
+        if (!sender)
+                return sd_bus_error_set(
+                        error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
         if (provider_find(s, root))
                 return sd_bus_error_set(error, BLUEZ_ERROR_ALREADY_EXISTS, "Provider already exists");
         if (s->n_battery_providers >= BATTERY_PROVIDERS_MAX)
                 return sd_bus_error_set(error, BLUEZ_ERROR_FAILED, "Too many battery providers");
-        r = provider_new(s, sd_bus_message_get_sender(m), root, &p);
+        r = provider_new(s, sender, root, &p);
         if (r < 0)
                 return r;
         log_debug("Battery provider %s registered by %s.", root, p->owner);
