@@ -29,6 +29,10 @@ TT_DEBIAN_PACKAGES=(
         procps
         protobuf-c-compiler
         libprotobuf-c-dev
+        gnome-shell
+        gjs
+        libglib2.0-bin
+        upower
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has

@@ -24,7 +24,7 @@ FUZZ_SECONDS="${TTLOCK_FUZZ_SECONDS:-10}"
 section_main() {
         local dir="$TT_ROOT/_build/main"
 
-        tt_meson_setup "$dir" -Dtests=enabled
+        tt_meson_setup "$dir" -Dtests=enabled -Dgnome-shell-extension=true
         meson compile -C "$dir"
         meson test -C "$dir" -v --print-errorlogs
 }

@@ -543,7 +543,7 @@ static const sd_bus_vtable adapter1_vtable[] = {
 };
 
 /* A client that leaves the bus stops its discoveries and loses its filters (BlueZ tracks discovery
- * clients with a disconnect watch). */
+ * clients with a disconnect watch), and its battery providers go. */
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Sim *s = userdata;
         const char *name, *old_owner, *new_owner;
@@ -566,6 +566,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 if (l->notify_client && streq(l->notify_client, name))
                         bluez_gatt_reset(l);
         }
+        bluez_battery_client_gone(s, name);
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #define BLUEZ_ERROR_INVALID_ARGUMENTS "org.bluez.Error.InvalidArguments"
 #define BLUEZ_ERROR_INVALID_OFFSET "org.bluez.Error.InvalidOffset"
 #define BLUEZ_ERROR_DOES_NOT_EXIST "org.bluez.Error.DoesNotExist"
+#define BLUEZ_ERROR_ALREADY_EXISTS "org.bluez.Error.AlreadyExists"
 
 /* GATT objects of a lock, in BlueZ's naming (service/char + declaration handle, protocol.md §1.1:
  * [FD] puts the 0xFFF4 value at 0x000E with its CCCD at 0x000F, 0xFFF2's value at 0x0011). */
@@ -65,3 +66,9 @@ void bluez_gatt_hide(SimLock *l, SimAdapter *a);
 /* One ≤ 20-byte notification on 0xFFF4 of the link's adapter (only when a client enabled them). */
 void bluez_gatt_notify(SimLock *l, const uint8_t *data, size_t len);
 void bluez_gatt_reset(SimLock *l); /* notifications off after a disconnect */
+
+/* bluez-battery.c */
+int bluez_battery_register(Sim *s);
+void bluez_battery_free(Sim *s);
+/* A bus client left: its battery providers go, and with them the batteries they provided. */
+void bluez_battery_client_gone(Sim *s, const char *name);

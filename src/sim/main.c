@@ -100,6 +100,8 @@ static void free_locks(Sim *s) {
                 l->connect_timer = sd_event_source_disable_unref(l->connect_timer);
                 l->connect_call = sd_bus_message_unref(l->connect_call);
                 free(l->notify_client);
+                free(l->battery_object);
+                free(l->battery_source);
                 lock_free(l);
                 free(l);
         }
@@ -169,6 +171,7 @@ static int run(int argc, char *argv[]) {
 
         s.timing = o.timing;
         s.state_path = o.state_path;
+        s.experimental = o.experimental;
         r = create_locks(&s, &o);
         if (r < 0)
                 goto finish;
@@ -210,6 +213,8 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = bluez_gatt_register(&s);
         if (r >= 0)
+                r = bluez_battery_register(&s);
+        if (r >= 0)
                 r = sim1_register(&s);
         if (r < 0)
                 goto finish;
@@ -243,6 +248,7 @@ finish:
         if (s.state_path && s.event)
                 (void) state_flush(&s);
         proxy_free_all(&s);
+        bluez_battery_free(&s);
         bluez_adapter_free(&s);
         state_free(&s);
         free_locks(&s);

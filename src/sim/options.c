@@ -409,6 +409,8 @@ static void help(void) {
                "     --esphome-proxy=NAME=ADDR:PORT[,psk=FILE][,slots=N][,api=1.M]\n"
                "                                   Serve the locks as an ESPHome Bluetooth proxy on\n"
                "                                   ADDR:PORT (repeatable; PORT 0 = any free port)\n"
+               "     --experimental                Offer BlueZ's experimental interfaces, as bluetoothd\n"
+               "                                   -E does (BatteryProviderManager1)\n"
                "     --log-level=LEVEL             debug, info, notice, warning, err (default: info)\n"
                "     --print-lockdata=KIND         Print each paired lock's keys as the official app holds\n"
                "                                   them and exit: admin or ekey (lockData strings), or\n"
@@ -437,6 +439,7 @@ enum {
         ARG_ESPHOME_PROXY,
         ARG_ADAPTERS,
         ARG_PRINT_LOCKDATA,
+        ARG_EXPERIMENTAL,
 };
 
 static int add_lock(SimOptions *o, const SimLockSpec *spec) {
@@ -495,6 +498,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                 { "esphome-proxy", required_argument, NULL, ARG_ESPHOME_PROXY },
                 { "adapters", required_argument, NULL, ARG_ADAPTERS },
                 { "print-lockdata", required_argument, NULL, ARG_PRINT_LOCKDATA },
+                { "experimental", no_argument, NULL, ARG_EXPERIMENTAL },
                 {},
         };
         SimLockSpec spec;
@@ -564,6 +568,9 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         break;
                 case ARG_ALWAYS_AWAKE:
                         o->timing.always_awake = true;
+                        break;
+                case ARG_EXPERIMENTAL:
+                        o->experimental = true;
                         break;
                 case ARG_AWAKE:
                         r = parse_time("--awake-seconds", optarg, USEC_PER_SEC, 3600, &o->timing.awake_usec);

@@ -43,6 +43,7 @@ typedef struct SimOptions {
         char *bus_address;
         char *state_path;
         SimTiming timing;
+        bool experimental; /* BlueZ's experimental interfaces, as bluetoothd -E */
         SimLockSpec *locks;
         size_t n_locks;
         SimProxySpec *proxies;

@@ -6,6 +6,7 @@
  *   bluez-adapter.c  Adapter1, ObjectManager, discovery clients, advert refresh
  *   bluez-device.c   Device1 (Connect/Disconnect), object paths
  *   bluez-gatt.c     the GATT services and characteristics, notifications
+ *   bluez-battery.c  BatteryProviderManager1 (experimental) and Battery1
  *   lock.c           the lock's protocol state machine (frames in, frames out) on src/proto
  *   lock-creds.c     passcodes, IC cards, fingerprints
  *   lock-log.c       the 500-record operation log ring
@@ -117,6 +118,7 @@ typedef struct SimBluezView {
         uint8_t last_advert[32];
         size_t last_advert_len;
 } SimBluezView;
+typedef struct SimBatteryProvider SimBatteryProvider; /* bluez-battery.c */
 typedef struct SimLog SimLog; /* lock-log.h */
 
 struct SimLock {
@@ -196,6 +198,13 @@ struct SimLock {
         uint8_t value[TTLOCK_CHUNK_SIZE]; /* 0xFFF4 Value as last notified */
         size_t value_len;
 
+        /* org.bluez.Battery1 (bluez-battery.c): exists while a battery provider provides for this
+         * device; what BlueZ reports there comes from that provider, not from the lock. */
+        SimBatteryProvider *battery_provider;
+        char *battery_object;       /* the provider's BatteryProvider1 object for this device */
+        uint8_t battery_percentage; /* 0–100; UINT8_MAX = not given yet (no Percentage property) */
+        char *battery_source;       /* NULL = no Source property */
+
         /* protocol (lock.c) */
         SimSession session;
         TTReassembler rx;
@@ -265,6 +274,10 @@ struct Sim {
         /* ESPHome Bluetooth proxies (esphome-proxy.c) */
         SimProxy **proxies;
         size_t n_proxies;
+        /* BlueZ's experimental interfaces (bluetoothd -E): BatteryProviderManager1. */
+        bool experimental;
+        SimBatteryProvider **battery_providers;
+        size_t n_battery_providers;
 };
 
 static inline uint64_t sim_now(Sim *s) {

@@ -4,9 +4,12 @@
 # the programs, D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals,
 # translations and bash completion — and nothing that would hold a secret or a stray build product.
 #
-#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR [EXTENSION_UUID]
+#
+# With EXTENSION_UUID (-Dgnome-shell-extension=true), the GNOME Shell extension's files and its
+# settings schema are expected too.
 set -u
-build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 uuid=${9:-}
 passed=0
 failed=0
 
@@ -54,6 +57,15 @@ for l in de fr; do
         expect "$locale/$l/LC_MESSAGES/ttlockd.mo" 644
 done
 expect "$data/bash-completion/completions/ttlockctl" 644
+extension_files=
+if [ -n "$uuid" ]; then
+        for f in metadata.json extension.js prefs.js client.js menu.js notifier.js text.js i18n.js \
+                settings.js config.js stylesheet.css; do
+                expect "$data/gnome-shell/extensions/$uuid/$f" 644
+        done
+        expect "$data/glib-2.0/schemas/org.gnome.shell.extensions.ttlock.gschema.xml" 644
+        extension_files="|/gnome-shell/extensions/$uuid/[a-z0-9]+\.(js|json|css)\$"
+fi
 
 # The activation file and the unit must start the binary that was installed.
 if grep -qx "Exec=$libexec/ttlockd" "$destdir$data/dbus-1/system-services/org.ttlock.Manager.service" &&
@@ -65,7 +77,8 @@ else
 fi
 
 # Nothing else: no test binaries, no static libraries, no headers.
-extra=$(cd "$destdir" && find . -type f | grep -Ev '/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\.(xml|conf|service|policy|rules|[18]|mo))$|/completions/ttlockctl$')
+extra=$(cd "$destdir" && find . -type f |
+        grep -Ev "/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\\.(xml|conf|service|policy|rules|[18]|mo))\$|/completions/ttlockctl\$$extension_files")
 if [ -z "$extra" ]; then
         passed=$((passed + 1))
 else

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,10 @@ typedef struct Client {
         bool connected;
         unsigned rssi_changes;     /* PropertiesChanged of DEV with an RSSI value */
         unsigned rssi_invalidated; /* PropertiesChanged of DEV listing RSSI as invalidated */
+        unsigned battery_added;    /* InterfacesAdded of DEV with org.bluez.Battery1 */
+        unsigned battery_removed;  /* InterfacesRemoved of DEV with org.bluez.Battery1 */
+        unsigned battery_changes;  /* PropertiesChanged of DEV's Battery1 Percentage */
+        int battery_percentage;    /* the last Percentage signalled; -1 none */
         uint8_t key[TTLOCK_KEY_SIZE];
 } Client;
 
@@ -117,6 +122,13 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         ck_assert_uint_le(n, TTLOCK_CHUNK_SIZE);
                         ttlock_reassembler_feed(&c->rx, d, n, on_frame, c);
                         ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                } else if (
+                        strcmp(path, DEV) == 0 && strcmp(iface, "org.bluez.Battery1") == 0 &&
+                        strcmp(name, "Percentage") == 0) {
+                        uint8_t v;
+                        ck_assert_int_ge(sd_bus_message_read(m, "v", "y", &v), 0);
+                        c->battery_percentage = v;
+                        c->battery_changes++;
                 } else if (strcmp(path, DEV) == 0 && strcmp(name, "Connected") == 0) {
                         int b;
                         ck_assert_int_ge(sd_bus_message_read(m, "v", "b", &b), 0);
@@ -148,23 +160,54 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Client *c = userdata;
-        const char *path;
+        const char *path, *iface;
+        int r;
 
         ck_assert_int_ge(sd_bus_message_read(m, "o", &path), 0);
-        if (strcmp(path, DEV) == 0)
-                c->device_added = true;
-        if (strncmp(path, "/org/bluez/hci0/dev_", 20) == 0 && !strstr(path, "/service"))
-                c->n_added++;
+        ck_assert_int_ge(sd_bus_message_enter_container(m, 'a', "{sa{sv}}"), 0);
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                ck_assert_int_ge(sd_bus_message_read(m, "s", &iface), 0);
+                if (strcmp(iface, "org.bluez.Device1") == 0) {
+                        if (strcmp(path, DEV) == 0)
+                                c->device_added = true;
+                        c->n_added++;
+                }
+                if (strcmp(path, DEV) == 0 && strcmp(iface, "org.bluez.Battery1") == 0) {
+                        const char *name;
+                        c->battery_added++;
+                        c->battery_percentage = -1;
+                        ck_assert_int_ge(sd_bus_message_enter_container(m, 'a', "{sv}"), 0);
+                        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                                ck_assert_int_ge(sd_bus_message_read(m, "s", &name), 0);
+                                if (strcmp(name, "Percentage") == 0) {
+                                        uint8_t v;
+                                        ck_assert_int_ge(sd_bus_message_read(m, "v", "y", &v), 0);
+                                        c->battery_percentage = v;
+                                } else
+                                        ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
+                                ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                        }
+                        ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                } else
+                        ck_assert_int_ge(sd_bus_message_skip(m, "a{sv}"), 0);
+                ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+        }
+        ck_assert_int_ge(r, 0);
         return 0;
 }
 
 static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Client *c = userdata;
-        const char *path;
+        const char *path, *iface;
 
         ck_assert_int_ge(sd_bus_message_read(m, "o", &path), 0);
-        if (strcmp(path, DEV) == 0)
-                c->device_removed = true;
+        ck_assert_int_ge(sd_bus_message_enter_container(m, 'a', "s"), 0);
+        while (sd_bus_message_read(m, "s", &iface) > 0) {
+                if (strcmp(path, DEV) == 0 && strcmp(iface, "org.bluez.Device1") == 0)
+                        c->device_removed = true;
+                if (strcmp(path, DEV) == 0 && strcmp(iface, "org.bluez.Battery1") == 0)
+                        c->battery_removed++;
+        }
         return 0;
 }
 
@@ -2700,6 +2743,358 @@ START_TEST(test_owned_state) {
 }
 END_TEST
 
+/* ---- batteries: BatteryProviderManager1 and Battery1 (BlueZ 5.66 doc/battery-api.txt) ---- */
+
+/* One org.bluez.BatteryProvider1 object that a test serves. */
+typedef struct TestBattery {
+        const char *path;
+        const char *device;
+        uint8_t percentage;
+        const char *source; /* NULL: no Source property */
+        bool present;
+} TestBattery;
+
+/* A battery provider: a bus connection of its own, with an ObjectManager at root. */
+typedef struct Provider {
+        sd_bus *conn;
+        const char *root;
+        TestBattery bat[2];
+        unsigned get_objects; /* GetManagedObjects calls it received */
+} Provider;
+
+static TestBattery *provider_battery(Provider *p, const char *path) {
+        for (size_t i = 0; i < ELEMENTSOF(p->bat); i++)
+                if (p->bat[i].present && strcmp(p->bat[i].path, path) == 0)
+                        return &p->bat[i];
+        return NULL;
+}
+
+static int provider_find(
+        sd_bus *bus,
+        const char *path,
+        const char *iface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error) {
+        TestBattery *b = provider_battery(userdata, path);
+
+        if (!b)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+static int provider_find_source(
+        sd_bus *bus,
+        const char *path,
+        const char *iface,
+        void *userdata,
+        void **found,
+        sd_bus_error *error) {
+        TestBattery *b = provider_battery(userdata, path);
+
+        if (!b || !b->source)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+static int provider_get(
+        sd_bus *bus,
+        const char *path,
+        const char *iface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
+        TestBattery *b = userdata;
+
+        if (strcmp(property, "Device") == 0)
+                return sd_bus_message_append(reply, "o", b->device);
+        if (strcmp(property, "Percentage") == 0)
+                return sd_bus_message_append(reply, "y", b->percentage);
+        return sd_bus_message_append(reply, "s", b->source);
+}
+
+static const sd_bus_vtable provider_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Device", "o", provider_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Percentage", "y", provider_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable provider_source_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Source", "s", provider_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END,
+};
+
+static int
+provider_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error) {
+        Provider *p = userdata;
+        char **v = calloc(ELEMENTSOF(p->bat) + 1, sizeof(char *));
+        size_t n = 0;
+
+        ck_assert_ptr_nonnull(v);
+        for (size_t i = 0; i < ELEMENTSOF(p->bat); i++)
+                if (p->bat[i].present)
+                        ck_assert_ptr_nonnull(v[n++] = strdup(p->bat[i].path));
+        *nodes = v;
+        return 0;
+}
+
+static int provider_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Provider *p = userdata;
+
+        if (sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
+                p->get_objects++;
+        return 0;
+}
+
+static void provider_open(Provider *p, const char *root) {
+        *p = (Provider){ .root = root };
+        ck_assert_int_ge(sd_bus_open_system(&p->conn), 0);
+        ck_assert_int_ge(sd_bus_add_filter(p->conn, NULL, provider_filter, p), 0);
+        ck_assert_int_ge(sd_bus_add_object_manager(p->conn, NULL, root), 0);
+        ck_assert_int_ge(
+                sd_bus_add_fallback_vtable(
+                        p->conn,
+                        NULL,
+                        root,
+                        "org.bluez.BatteryProvider1",
+                        provider_vtable,
+                        provider_find,
+                        p),
+                0);
+        ck_assert_int_ge(
+                sd_bus_add_fallback_vtable(
+                        p->conn,
+                        NULL,
+                        root,
+                        "org.bluez.BatteryProvider1",
+                        provider_source_vtable,
+                        provider_find_source,
+                        p),
+                0);
+        ck_assert_int_ge(sd_bus_add_node_enumerator(p->conn, NULL, root, provider_enumerate, p), 0);
+}
+
+/* Call a BatteryProviderManager1 method from the provider's connection; NULL error = must succeed. */
+static void provider_call(Provider *p, const char *member, const char *root, const char *error_name) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(
+                p->conn,
+                "org.bluez",
+                "/org/bluez/hci0",
+                "org.bluez.BatteryProviderManager1",
+                member,
+                &error,
+                NULL,
+                "o",
+                root);
+        if (!error_name)
+                ck_assert_msg(r >= 0, "%s(%s): %s: %s", member, root, error.name, error.message);
+        else
+                ck_assert_msg(
+                        r < 0 && sd_bus_error_has_name(&error, error_name),
+                        "%s(%s): got %s, expected %s",
+                        member,
+                        root,
+                        r < 0 ? error.name : "success",
+                        error_name);
+        sd_bus_error_free(&error);
+}
+
+/* Dispatch the client's and the providers' connections until cond holds or timeout_ms passed. */
+#define WAIT_FOR_PROVIDERS(c, providers, cond, timeout_ms)                           \
+        ({                                                                           \
+                uint64_t _end = now_usec() + (uint64_t) (timeout_ms) *1000;          \
+                while (!(cond) && now_usec() < _end)                                 \
+                        dispatch_all((c), (providers), ELEMENTSOF(providers), _end); \
+                (cond);                                                              \
+        })
+
+static void dispatch_all(Client *c, Provider **providers, size_t n, uint64_t end) {
+        struct pollfd fds[8];
+        sd_bus *buses[8];
+        size_t k = 0;
+        bool worked = false;
+        uint64_t now = now_usec();
+
+        buses[k++] = c->conn;
+        for (size_t i = 0; i < n; i++)
+                if (providers[i] && providers[i]->conn)
+                        buses[k++] = providers[i]->conn;
+        for (size_t i = 0; i < k; i++) {
+                int r = sd_bus_process(buses[i], NULL);
+                ck_assert_int_ge(r, 0);
+                worked = worked || r > 0;
+        }
+        if (worked || now >= end)
+                return;
+        for (size_t i = 0; i < k; i++) {
+                fds[i] = (struct pollfd){ .fd = sd_bus_get_fd(buses[i]),
+                                          .events = sd_bus_get_events(buses[i]) };
+                ck_assert_int_ge(fds[i].fd, 0);
+        }
+        (void) poll(fds, k, (int) ((end - now + 999) / 1000));
+}
+
+/* Everything the simulator did before answering a call made now has reached us: it handles a
+ * connection's messages in order, and the bus keeps the order between two peers. */
+static void settle(Client *c, Provider **providers, size_t n) {
+        (void) get_bool(c, "/org/bluez/hci0", "org.bluez.Adapter1", "Powered");
+        dispatch_all(c, providers, n, 0);
+        while (sd_bus_process(c->conn, NULL) > 0)
+                ;
+}
+
+static int battery_get_percentage(Client *c) {
+        uint8_t v = 0;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_get_property_trivial(
+                c->conn, "org.bluez", DEV, "org.bluez.Battery1", "Percentage", &error, 'y', &v);
+        sd_bus_error_free(&error);
+        return r < 0 ? -1 : v;
+}
+
+START_TEST(test_battery_not_experimental) {
+        Client c;
+        const char *args[20];
+
+        /* BlueZ 5.66 offers the manager only with experimental features (bluetoothd -E). */
+        sim_args_default(args, NULL);
+        start(&c, args);
+        call_fails(
+                &c,
+                "/org/bluez/hci0",
+                "org.bluez.BatteryProviderManager1",
+                "RegisterBatteryProvider",
+                "org.freedesktop.DBus.Error.UnknownMethod",
+                "o",
+                "/provider");
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_battery_provider) {
+        Client c;
+        Provider p1, p2;
+        Provider *providers[] = { &p1, &p2 };
+        const char *args[20];
+        size_t n = 0;
+        TestBattery *b0 = &p1.bat[0], *b1 = &p1.bat[1];
+
+        sim_args_default(args, NULL);
+        while (args[n])
+                n++;
+        args[n++] = "--experimental";
+        args[n] = NULL;
+        start(&c, args);
+        provider_open(&p1, "/provider");
+        provider_open(&p2, "/other");
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+
+        /* A device only seen by discovery is temporary: BlueZ ignores batteries for it. */
+        *b0 = (TestBattery){ "/provider/bat0", DEV, 80, "HID", true };
+        provider_call(&p1, "RegisterBatteryProvider", "/provider", NULL);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, p1.get_objects == 1, 3000));
+        settle(&c, providers, ELEMENTSOF(providers));
+        ck_assert_uint_eq(c.battery_added, 0);
+        ck_assert_int_eq(battery_get_percentage(&c), -1);
+        provider_call(&p2, "RegisterBatteryProvider", "/provider", "org.bluez.Error.AlreadyExists");
+
+        /* Connected once, the device is BlueZ's for good: a new provider object gives it Battery1. */
+        connect_lock(&c);
+        *b1 = (TestBattery){ "/provider/bat1", DEV, 77, NULL, true };
+        ck_assert_int_ge(
+                sd_bus_emit_interfaces_added(p1.conn, b1->path, "org.bluez.BatteryProvider1", NULL), 0);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_added == 1, 3000));
+        ck_assert_int_eq(c.battery_percentage, 77);
+        ck_assert_int_eq(battery_get_percentage(&c), 77);
+        ck_assert(has_managed_property(&c, DEV, "org.bluez.Battery1", "Percentage"));
+        ck_assert(!has_property(&c, DEV, "org.bluez.Battery1", "Source"));
+
+        /* Percentage follows the provider's; values above 100 and repeats change nothing. */
+        b1->percentage = 55;
+        ck_assert_int_ge(
+                sd_bus_emit_properties_changed(
+                        p1.conn, b1->path, "org.bluez.BatteryProvider1", "Percentage", NULL),
+                0);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_percentage == 55, 3000));
+        ck_assert_int_eq(battery_get_percentage(&c), 55);
+        c.battery_changes = 0;
+        b1->percentage = 150;
+        ck_assert_int_ge(
+                sd_bus_emit_properties_changed(
+                        p1.conn, b1->path, "org.bluez.BatteryProvider1", "Percentage", NULL),
+                0);
+        b1->percentage = 55;
+        ck_assert_int_ge(
+                sd_bus_emit_properties_changed(
+                        p1.conn, b1->path, "org.bluez.BatteryProvider1", "Percentage", NULL),
+                0);
+        settle(&c, providers, ELEMENTSOF(providers));
+        ck_assert_uint_eq(c.battery_changes, 0);
+        ck_assert_int_eq(battery_get_percentage(&c), 55);
+
+        /* One provider per device: another's object for it is ignored; only the owner unregisters. */
+        p2.bat[0] = (TestBattery){ "/other/bat", DEV, 10, NULL, true };
+        provider_call(&p2, "RegisterBatteryProvider", "/other", NULL);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, p2.get_objects == 1, 3000));
+        settle(&c, providers, ELEMENTSOF(providers));
+        ck_assert_uint_eq(c.battery_added, 1);
+        ck_assert_int_eq(battery_get_percentage(&c), 55);
+        provider_call(&p2, "UnregisterBatteryProvider", "/provider", "org.bluez.Error.DoesNotExist");
+        provider_call(&p2, "UnregisterBatteryProvider", "/nothing", "org.bluez.Error.DoesNotExist");
+
+        /* The provider object goes: so does Battery1. */
+        b1->present = false;
+        ck_assert_int_ge(
+                sd_bus_emit_interfaces_removed(p1.conn, b1->path, "org.bluez.BatteryProvider1", NULL), 0);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_removed == 1, 3000));
+        ck_assert_int_eq(battery_get_percentage(&c), -1);
+
+        /* Unregistering the provider removes what it provided. */
+        b1->present = true;
+        ck_assert_int_ge(
+                sd_bus_emit_interfaces_added(p1.conn, b1->path, "org.bluez.BatteryProvider1", NULL), 0);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_added == 2, 3000));
+        provider_call(&p1, "UnregisterBatteryProvider", "/provider", NULL);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_removed == 2, 3000));
+
+        /* Registered again, its objects are read with GetManagedObjects, Source included. */
+        b0->present = false;
+        b1->source = "ttlockd";
+        b1->percentage = 42;
+        provider_call(&p1, "RegisterBatteryProvider", "/provider", NULL);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_added == 3, 3000));
+        ck_assert_int_eq(c.battery_percentage, 42);
+        ck_assert(has_property(&c, DEV, "org.bluez.Battery1", "Source"));
+        {
+                _cleanup_free_ char *source = NULL;
+                ck_assert_int_ge(
+                        sd_bus_get_property_string(
+                                c.conn, "org.bluez", DEV, "org.bluez.Battery1", "Source", NULL, &source),
+                        0);
+                ck_assert_str_eq(source, "ttlockd");
+        }
+
+        /* The provider leaves the bus: its batteries go. */
+        p1.conn = sd_bus_flush_close_unref(p1.conn);
+        ck_assert(WAIT_FOR_PROVIDERS(&c, providers, c.battery_removed == 3, 3000));
+        ck_assert_int_eq(battery_get_percentage(&c), -1);
+
+        p2.conn = sd_bus_flush_close_unref(p2.conn);
+        stop(&c);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("sim");
         TCase *tc = tcase_create("conformance");
@@ -2728,6 +3123,8 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_owned_ekey);
         tcase_add_test(tc, test_owned_print);
         tcase_add_test(tc, test_owned_state);
+        tcase_add_test(tc, test_battery_not_experimental);
+        tcase_add_test(tc, test_battery_provider);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("scale");
