@@ -19,6 +19,10 @@
 #define _likely_(x) (__builtin_expect(!!(x), 1))
 #define _unlikely_(x) (__builtin_expect(!!(x), 0))
 
+/* Marks a string for xgettext without translating it where it stands: whoever shows it translates
+ * it later (ttlockctl through gettext(), polkit through "polkit.gettext_domain"). */
+#define N_(s) (s)
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

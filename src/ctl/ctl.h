@@ -16,7 +16,6 @@
 #include "macro.h"
 
 #define _(s) gettext(s)
-#define N_(s) (s)
 
 #define TTLOCK_BUS_NAME "org.ttlock.Manager"
 #define TTLOCK_OM_PATH "/org/ttlock"

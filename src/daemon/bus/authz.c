@@ -268,7 +268,20 @@ static unsigned queries_of(const Authz *a, uid_t uid) {
         return n;
 }
 
-int authz_check_action(Authz *a, sd_bus_message *m, const char *action, sd_bus_error *error) {
+/* The a{ss} of CheckAuthorization from a NULL-terminated key, value, key, value… list. */
+static int append_details(sd_bus_message *pk, const char *const *details) {
+        int r;
+
+        r = sd_bus_message_open_container(pk, 'a', "{ss}");
+        for (const char *const *d = details; r >= 0 && d && d[0] && d[1]; d += 2)
+                r = sd_bus_message_append(pk, "{ss}", d[0], d[1]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(pk);
+}
+
+int authz_check_action(Authz *a, sd_bus_message *m, const char *action, const char *const *details,
+                       sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *pk = NULL;
         const char *sender;
         uid_t uid;
@@ -333,18 +346,11 @@ int authz_check_action(Authz *a, sd_bus_message *m, const char *action, sd_bus_e
                 "org.freedesktop.PolicyKit1.Authority",
                 "CheckAuthorization");
         if (r >= 0)
-                r = sd_bus_message_append(
-                        pk,
-                        "(sa{sv})sa{ss}us",
-                        "system-bus-name",
-                        1,
-                        "name",
-                        "s",
-                        sender,
-                        action,
-                        0,
-                        flags,
-                        "");
+                r = sd_bus_message_append(pk, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+        if (r >= 0)
+                r = append_details(pk, details);
+        if (r >= 0)
+                r = sd_bus_message_append(pk, "us", flags, "");
         if (r < 0)
                 goto fail;
 
@@ -383,7 +389,7 @@ fail:
         return -EACCES;
 }
 
-int authz_check(Authz *a, sd_bus_message *m, sd_bus_error *error) {
+int authz_check(Authz *a, sd_bus_message *m, const char *const *details, sd_bus_error *error) {
         const char *action = NULL;
 
         assert(a);
@@ -400,5 +406,5 @@ int authz_check(Authz *a, sd_bus_message *m, sd_bus_error *error) {
         }
         if (!action)
                 return 1;
-        return authz_check_action(a, m, action, error);
+        return authz_check_action(a, m, action, details, error);
 }

@@ -6,7 +6,7 @@
  *
  *  - one default-deny table: D-Bus method → polkit action; a method not in it is denied;
  *  - CheckAuthorization on org.freedesktop.PolicyKit1 with subject ("system-bus-name",
- *    {"name": sender}), empty details, AllowUserInteraction iff the call carries the
+ *    {"name": sender}), the details the caller gives (which lock), AllowUserInteraction iff the call carries the
  *    allow-interactive-authorization flag, sent with sd_bus_call_async();
  *  - when polkit answers, the original call is put back into the bus's read queue
  *    (sd_bus_enqueue_for_read()) so the method handler runs a second time and finds the verdict in a
@@ -49,10 +49,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Authz *, authz_free);
  * 0 for a method not in the table (= denied). */
 int authz_lookup(const char *interface, const char *member, const char **ret_action);
 
-/* Check the method call m against the table: 1 = allowed, 0 = pending, < 0 = denied (error set). */
-int authz_check(Authz *a, sd_bus_message *m, sd_bus_error *error);
+/* Check the method call m against the table: 1 = allowed, 0 = pending, < 0 = denied (error set).
+ * details: NULL, or key, value, key, value, …, NULL — polkit's details of the check, which rules.d
+ * files read with action.lookup(key), and "polkit.message" for the authentication dialog. */
+int authz_check(Authz *a, sd_bus_message *m, const char *const *details, sd_bus_error *error);
 /* Same with an explicit action (non-NULL). */
-int authz_check_action(Authz *a, sd_bus_message *m, const char *action, sd_bus_error *error);
+int authz_check_action(Authz *a, sd_bus_message *m, const char *action, const char *const *details,
+                       sd_bus_error *error);
 
 /* Queries waiting for polkit or for their handler's second run (for tests and the debug log). */
 unsigned authz_n_queries(const Authz *a);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bus-errors.h"
+#include "config.h"
 #include "bus-lock-object.h"
 #include "feature-bits.h"
 #include "log.h"
@@ -238,6 +239,55 @@ int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_
                 ttlock_feature_name(feature) ?: "?");
 }
 
+int bus_lock_authorize(BusLock *b, sd_bus_message *m, const char *credential_kind, sd_bus_error *error) {
+        const char *action = NULL, *message;
+        const char *details[16];
+        size_t n = 0;
+
+        assert(b);
+        (void) authz_lookup(sd_bus_message_get_interface(m), sd_bus_message_get_member(m), &action);
+        /* polkit's details (polkit(8)): rules.d files decide per lock with action.lookup("address"), and
+         * the dialog names the lock ($(alias) and $(address) are filled in by polkit). */
+        message = streq_ptr(action, AUTHZ_ACTION_OPERATE) ?
+                N_("Authentication is required to lock or unlock the door lock “$(alias)” ($(address)).") :
+                N_("Authentication is required to manage the door lock “$(alias)” ($(address)).");
+        details[n++] = "address";
+        details[n++] = b->lock->address;
+        details[n++] = "alias";
+        details[n++] = lock_alias(b->lock);
+        details[n++] = "object-path";
+        details[n++] = b->path;
+        if (credential_kind) {
+                details[n++] = "credential-kind";
+                details[n++] = credential_kind;
+        }
+        details[n++] = "polkit.message";
+        details[n++] = message;
+        details[n++] = "polkit.gettext_domain";
+        details[n++] = GETTEXT_PACKAGE;
+        details[n] = NULL;
+        assert(n < ELEMENTSOF(details));
+        return authz_check(b->context->authz, m, details, error);
+}
+
+/* The kind of credential a Credentials1 method handles, from the feature it needs. */
+static const char *credential_kind_of(sd_bus_message *m, int feature) {
+        if (!streq_ptr(sd_bus_message_get_interface(m), "org.ttlock.Credentials1"))
+                return NULL;
+        switch (feature) {
+        case TTLOCK_FEATURE_PASSCODE:
+        case TTLOCK_FEATURE_CYCLIC_PASSWORD:
+        case TTLOCK_FEATURE_MODIFY_PASSCODE:
+                return "passcode";
+        case TTLOCK_FEATURE_IC:
+                return "ic-card";
+        case TTLOCK_FEATURE_FINGER_PRINT:
+                return "fingerprint";
+        default:
+                return NULL;
+        }
+}
+
 int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error) {
         int r;
 
@@ -248,7 +298,7 @@ int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, 
                 if (r < 0)
                         return r;
         }
-        r = authz_check(b->context->authz, m, error);
+        r = bus_lock_authorize(b, m, credential_kind_of(m, feature), error);
         if (r < 0)
                 return r;
         return r == 0 ? 0 : 1;

@@ -85,6 +85,11 @@ void bus_send_signal_details(BusContext *c, const char *path, const char *interf
 /* An audit record (audit.h) with the caller of m (uid from the bus driver, and its bus name). */
 void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error);
 
+/* polkit for a call on this lock, with the details rules.d files decide by (dbus/org.ttlock.Lock1.xml):
+ * "address", "alias", "object-path", "credential-kind" (credential_kind, or none), and the message the
+ * authentication dialog shows. As authz_check(): 1 allowed, 0 asked, < 0 refused. */
+int bus_lock_authorize(BusLock *b, sd_bus_message *m, const char *credential_kind, sd_bus_error *error);
+
 /* NotSupported naming what is missing, unless the lock has the feature (lock_has_feature()). */
 int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_bus_error *error);
 

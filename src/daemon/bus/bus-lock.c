@@ -207,7 +207,7 @@ void bus_lock_emit_event(BusLock *b, const HistoryRecord *h) {
 /* authz.h: 1 = allowed, 0 = polkit was asked (the handler runs again), < 0 = refused. */
 #define AUTHORIZE(b, m, error)                                           \
         do {                                                             \
-                int _r = authz_check((b)->context->authz, (m), (error)); \
+                int _r = bus_lock_authorize((b), (m), NULL, (error)); \
                 if (_r <= 0)                                             \
                         return _r < 0 ? _r : 1;                          \
         } while (0)

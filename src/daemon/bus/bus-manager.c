@@ -125,7 +125,7 @@ static const ManagerObserver manager_observer = {
 
 #define AUTHORIZE(bm, msg, error)                                          \
         do {                                                               \
-                int _r = authz_check((bm)->context.authz, (msg), (error)); \
+                int _r = authz_check((bm)->context.authz, (msg), NULL, (error)); \
                 if (_r <= 0)                                               \
                         return _r < 0 ? _r : 1;                            \
         } while (0)
