@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Reading an a{sv} dictionary — BlueZ's properties and options, ESPHome-free D-Bus option arguments,
- * our own methods' option dictionaries — through a table of the keys the reader cares about, so that no
+/* Reading an a{sv} dictionary — BlueZ's properties and options, the option arguments of our own
+ * methods — through a table of the keys the reader cares about, so that no
  * program hand-writes the enter/read/skip/exit loop again. */
 
 #include <stddef.h>
