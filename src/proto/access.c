@@ -278,10 +278,11 @@ int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTChe
         TTCheckUserTimeRequest q = {};
         int r;
 
-        r = ttlock_get_date5(&rd, "start", &q.start);
+        /* §4.7: [RR] writes this window as BCD and real locks take it. */
+        r = ttlock_get_date5_lenient(&rd, "start", &q.start, &q.start_encoding);
         if (r < 0)
                 return r;
-        r = ttlock_get_date5(&rd, "end", &q.end);
+        r = ttlock_get_date5_lenient(&rd, "end", &q.end, &q.end_encoding);
         if (r < 0)
                 return r;
         r = get_flag_pos_uid(&rd, &q.lock_flag_pos, &q.uid);

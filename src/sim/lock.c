@@ -1423,6 +1423,21 @@ static int do_reset(Exchange *x) {
         return 0;
 }
 
+/* INITIALIZATION 'E' (doc/protocol.md §4.3, §10.6): what a lock answers matters in its header, the
+ * version tuple. The official app's first frame to a lock; a lock in setting mode answered it with no
+ * data at all, a paired one with [45][01][battery] under its key (DEF CON 34 captures, §10.6). */
+static int do_initialization(Exchange *x) {
+        if (!need_empty(x))
+                return 0;
+        if (!x->l->paired) {
+                x->empty_reply = true;
+                return 0;
+        }
+        ttlock_reply_begin(&x->w, x->command);
+        tt_put_u8(&x->w, x->l->battery);
+        return 0;
+}
+
 static int dispatch(Exchange *x) {
         SimLock *l = x->l;
 
@@ -1440,9 +1455,7 @@ static int dispatch(Exchange *x) {
         case TTLOCK_CMD_GET_LOCK_TIME:
                 return do_lock_time(x);
         case TTLOCK_CMD_INITIALIZATION:
-                if (need_empty(x))
-                        ttlock_reply_begin(&x->w, x->command);
-                return 0;
+                return do_initialization(x);
         default:
                 break;
         }
@@ -1533,10 +1546,17 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
         bool bad_crc = false;
         int r;
 
-        r = ttlock_frame_parse_unchecked(buf, len, &f, &x.e);
+        r = ttlock_frame_parse_envelope(buf, len, &f, &x.e);
         if (r < 0) {
-                /* Not a V3 frame: the lock stays silent (§10.1 R7 got no reply either). */
+                /* Not a frame: the lock stays silent (§10.1 R7 got no reply either). */
                 log_debug("%s: ignoring a frame: %s", l->address_str, tt_error_message(&x.e));
+                return;
+        }
+        /* §2.3, §10.6: a V3 lock answers the official app's first frame, an INITIALIZATION without data
+         * in a V2S header, as it answers a V3 one. Any other frame of another generation goes unheard. */
+        if (f.generation != TTLOCK_GEN_V3 && f.generation != TTLOCK_GEN_V3_CAR &&
+            !(!f.legacy && f.header.command == TTLOCK_CMD_INITIALIZATION && f.data_len == 0)) {
+                log_debug("%s: ignoring a %s frame", l->address_str, ttlock_generation_name(f.generation));
                 return;
         }
         x.command = f.header.command;
