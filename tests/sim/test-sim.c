@@ -1868,6 +1868,70 @@ START_TEST(test_cyclic) {
 }
 END_TEST
 
+/* A passcode's weekly schedule (ttlockd's CYCLIC_CMD user type 0x50, doc/protocol.md §4.6), judged by the
+ * lock's own clock, set through Sim1.SetClock whatever the host's date and zone: Monday, Wednesday and
+ * Friday 08:00–12:00 opens on Monday at 09:00, not at 13:00, not on Tuesday. Also: the clear of every
+ * passcode's schedule (user length 0), and a schedule that follows the code through a change. */
+START_TEST(test_cyclic_passcode) {
+        Client c;
+        uint8_t buf[64];
+        size_t len;
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_ADD,
+                                .type = TTLOCK_PASSCODE_PERIOD,
+                                .code = "4711",
+                                .start = wide_start,
+                                .end = wide_end };
+        TTLogPage page;
+
+        start_paired(&c, "mac=" MAC "," FEATURES_32_34);
+        /* The code must exist first (§4.6), as a card must. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 01 00 08 00 0c 00 00000000", "70 00 15");
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        (void) request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, buf);
+        /* Monday, Wednesday and Friday 08:00–12:00, as the official SDK sends an add (with its padding). */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 01 00 08 00 0c 00 00000000", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 03 00 08 00 0c 00 00000000", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 05 00 08 00 0c 00", "7001 5a 02");
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+
+        /* 2024-05-06 was a Monday, 2024-05-07 a Tuesday. */
+        sim1(&c, "SetClock", "s", "2024-05-06 09:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
+        sim1(&c, "SetClock", "s", "2024-05-06 13:00:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "SetClock", "s", "2024-05-07 09:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "SetClock", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "2024-02-30 09:00");
+        call_fails(&c, DEV, "org.ttlock.Sim1", "SetClock", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "tomorrow");
+
+        connect_lock(&c);
+        admin_login(&c);
+        read_log(&c, &page);
+        ck_assert_uint_eq(page.n_records, 4);
+        ck_assert_uint_eq(page.records[0].type, TTLOCK_LOG_PASSCODE_UNLOCK);
+        ck_assert_uint_eq(page.records[0].date.hour, 9);
+        ck_assert_uint_eq(page.records[2].type, TTLOCK_LOG_PASSCODE_EXPIRED);
+        ck_assert_uint_eq(page.records[2].date.hour, 13);
+        ck_assert_uint_eq(page.records[3].type, TTLOCK_LOG_PASSCODE_EXPIRED);
+        ck_assert_uint_eq(page.records[3].date.day, 7);
+
+        /* The query shows the three windows; a clear of every passcode's schedule (user length 0) drops
+         * them, and a second one finds none. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 50 04 34373131",
+                    "7001 5a 01 01 01 00 08 00 0c 00 01 03 00 08 00 0c 00 01 05 00 08 00 0c 00");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 50 00", "7001 5a 04");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 50 00", "70 00 1f");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 50 04 34373131", "7001 5a 01");
+        stop(&c);
+}
+END_TEST
+
 /* DEAD_LOCK 0x69 (§4.3, feature 32): double-locked, the keypad, cards and fingers are refused with
  * LOCK_REVERSE (log types 38, 39, 40); the app and the mechanical key still open. */
 START_TEST(test_dead_lock) {
@@ -3114,6 +3178,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_cards);
         tcase_add_test(tc, test_fingerprints);
         tcase_add_test(tc, test_cyclic);
+        tcase_add_test(tc, test_cyclic_passcode);
         tcase_add_test(tc, test_dead_lock);
         tcase_add_test(tc, test_enrol_timeout);
         tcase_add_test(tc, test_settings);
