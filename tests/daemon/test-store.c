@@ -18,6 +18,8 @@
 #define KEY_HEX "00112233445566778899aabbccddeeff"
 
 /* A record with every field set, strings chosen to need quoting/escaping in YAML. */
+#define GOOD_CREDENTIALS "credentials: {aes-key: \"" KEY_HEX "\", admin-ps: 1, unlock-key: 2}\n"
+
 static LockRecord *full_record(const char *address, const char *alias) {
         LockRecord *r = NULL;
 
@@ -57,6 +59,14 @@ static LockRecord *full_record(const char *address, const char *alias) {
         r->battery = 87;
         ck_assert_int_eq(lock_record_set_string(&r->state, "locked"), 0);
         r->state_updated_usec = 1700000000999999ULL;
+        ck_assert_int_eq(lock_record_set_credential_cycles(
+                                 r, "passcode", "4711",
+                                 (const TTCycle[]){ { 1, 480, 720 }, { 3, 480, 720 }, { 7, 1320, 1440 } }, 3),
+                         0);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "3735928559",
+                                                           (const TTCycle[]){ { 6, 0, 59 } }, 1),
+                         0);
+        r->pairing_pending = PAIRING_STEP_BIT(PAIRING_STEP_TIME) | PAIRING_STEP_BIT(PAIRING_STEP_FINISH);
         return r;
 }
 
@@ -99,6 +109,16 @@ static void assert_records_equal(const LockRecord *a, const LockRecord *b) {
                 ck_assert_str_eq(a->credential_aliases[i].id, b->credential_aliases[i].id);
                 ck_assert_str_eq(a->credential_aliases[i].alias, b->credential_aliases[i].alias);
         }
+        ck_assert_uint_eq(a->n_credential_cycles, b->n_credential_cycles);
+        for (size_t i = 0; i < a->n_credential_cycles; i++) {
+                ck_assert_str_eq(a->credential_cycles[i].kind, b->credential_cycles[i].kind);
+                ck_assert_str_eq(a->credential_cycles[i].id, b->credential_cycles[i].id);
+                ck_assert_uint_eq(a->credential_cycles[i].n_cycles, b->credential_cycles[i].n_cycles);
+                for (size_t j = 0; j < a->credential_cycles[i].n_cycles; j++)
+                        ck_assert(ttlock_cycle_equal(&a->credential_cycles[i].cycles[j],
+                                                     &b->credential_cycles[i].cycles[j]));
+        }
+        ck_assert_uint_eq(a->pairing_pending, b->pairing_pending);
         ck_assert_int_eq(a->has_log_cursor, b->has_log_cursor);
         ck_assert_uint_eq(a->log_cursor_identity, b->log_cursor_identity);
         ck_assert_uint_eq(a->log_cursor_time_usec, b->log_cursor_time_usec);
@@ -216,6 +236,48 @@ START_TEST(test_credential_aliases) {
         ck_assert_uint_eq(r->n_credential_aliases, 2);
         ck_assert_int_eq(lock_record_set_credential_alias(r, "face", "1", "x"), -EINVAL);
         ck_assert_int_eq(lock_record_set_credential_alias(r, "passcode", "", "x"), -EINVAL);
+}
+END_TEST
+
+/* Weekly windows (§4.6) and pending pairing steps (§5.6): set, replace, rename, drop; and the file. */
+START_TEST(test_credential_cycles) {
+        _cleanup_(lock_record_freep) LockRecord *r = full_record(ADDR, NULL), *b = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        const TTCycle *c;
+        size_t n, size;
+
+        c = lock_record_get_credential_cycles(r, "passcode", "4711", &n);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(c[2].end_minute, 1440);
+        ck_assert_ptr_null(lock_record_get_credential_cycles(r, "passcode", "4712", &n));
+        ck_assert_uint_eq(n, 0);
+
+        ck_assert_int_eq(lock_record_to_yaml(r, &text, &size), 0);
+        ck_assert_ptr_nonnull(strstr(text, "cycles: [\"1 08:00-12:00\", \"3 08:00-12:00\", \"7 22:00-24:00\"]"));
+        ck_assert_ptr_nonnull(strstr(text, "pairing-pending: [time, finish]"));
+
+        /* A new code takes its windows along; a window that ends before it starts is refused. */
+        ck_assert_int_eq(lock_record_rename_credential_cycles(r, "passcode", "4711", "4712"), 0);
+        ck_assert_ptr_null(lock_record_get_credential_cycles(r, "passcode", "4711", &n));
+        ck_assert_ptr_nonnull(lock_record_get_credential_cycles(r, "passcode", "4712", &n));
+        ck_assert_uint_eq(n, 3);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "1", (const TTCycle[]){ { 1, 9, 9 } }, 1),
+                         -EINVAL);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "face", "1", (const TTCycle[]){ { 1, 8, 9 } }, 1),
+                         -EINVAL);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "3735928559", NULL, 0), 0);
+        ck_assert_uint_eq(r->n_credential_cycles, 1);
+        lock_record_drop_credential_cycles(r, "passcode");
+        ck_assert_uint_eq(r->n_credential_cycles, 0);
+
+        /* Unknown step names (a newer ttlockd's) are dropped, not fatal. */
+        {
+                static const char yaml[] = "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                                           "pairing-pending: [features, teleport]\n";
+
+                ck_assert_int_eq(lock_record_from_yaml(yaml, strlen(yaml), &b, &error), 0);
+        }
+        ck_assert_uint_eq(b->pairing_pending, PAIRING_STEP_BIT(PAIRING_STEP_FEATURES));
 }
 END_TEST
 
@@ -341,8 +403,6 @@ static void assert_parse_error(const char *yaml, const char *message) {
         ck_assert_msg(strstr(error, message), "error \"%s\" does not mention \"%s\"", error, message);
 }
 
-#define GOOD_CREDENTIALS "credentials: {aes-key: \"" KEY_HEX "\", admin-ps: 1, unlock-key: 2}\n"
-
 START_TEST(test_parse_errors) {
         assert_parse_error(
                 "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "x: [\n", "YAML syntax error");
@@ -383,6 +443,17 @@ START_TEST(test_parse_errors) {
                 "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
                 "features: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n",
                 "features: more than 8 groups");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "credential-cycles: [{kind: ic-card, id: \"1\", cycles: [\"1 12:00-08:00\"]}]\n",
+                "credential-cycles[0].cycles: \"1 12:00-08:00\" is not \"WEEKDAY HH:MM-HH:MM\"");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "credential-cycles: [{kind: ic-card, id: \"1\"}]\n",
+                "credential-cycles[0]: needs kind, id and cycles");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "pairing-pending: time\n",
+                "pairing-pending: expected a list");
         assert_parse_error("[1, 2]\n", "top level: expected a mapping");
         assert_parse_error("", "empty file");
 }
@@ -652,6 +723,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_round_trip_every_field);
         tcase_add_test(tc, test_round_trip_through_store);
         tcase_add_test(tc, test_credential_aliases);
+        tcase_add_test(tc, test_credential_cycles);
         tcase_add_test(tc, test_save_too_large);
         tcase_add_test(tc, test_unknown_keys_preserved);
         tcase_add_test(tc, test_parse_errors);

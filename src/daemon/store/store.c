@@ -144,9 +144,18 @@ static void credential_aliases_free(CredentialAlias *a, size_t n) {
         free(a);
 }
 
+static void credential_cycles_free(CredentialCycles *c, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].kind);
+                string_wipe_free(c[i].id);
+        }
+        free(c);
+}
+
 LockRecord *lock_record_free(LockRecord *r) {
         if (!r)
                 return NULL;
+        credential_cycles_free(r->credential_cycles, r->n_credential_cycles);
         free(r->alias);
         string_wipe_free(r->admin_passcode);
         free(r->model);
@@ -253,6 +262,133 @@ int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char
         return credential_alias_add(r, kind, id, alias);
 }
 
+/* ---- weekly windows of credentials (§4.6) and pending pairing steps (§5.6) ---- */
+
+static const char *const pairing_step_names[_PAIRING_STEP_MAX] = {
+        [PAIRING_STEP_TIME] = "time",
+        [PAIRING_STEP_FEATURES] = "features",
+        [PAIRING_STEP_SWITCHES] = "switches",
+        [PAIRING_STEP_SOUND] = "sound",
+        [PAIRING_STEP_AUTO_LOCK] = "auto-lock",
+        [PAIRING_STEP_ADMIN_PASSCODE] = "admin-passcode",
+        [PAIRING_STEP_INIT_PASSCODES] = "init-passcodes",
+        [PAIRING_STEP_REMOTE_UNLOCK] = "remote-unlock",
+        [PAIRING_STEP_DEVICE_INFO] = "device-info",
+        [PAIRING_STEP_FINISH] = "finish",
+};
+
+const char *pairing_step_to_string(PairingStep s) {
+        return s < _PAIRING_STEP_MAX ? pairing_step_names[s] : NULL;
+}
+
+int pairing_step_from_string(const char *s) {
+        for (size_t i = 0; s && i < _PAIRING_STEP_MAX; i++)
+                if (streq(s, pairing_step_names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
+static bool credential_kind_valid(const char *kind) {
+        return streq_ptr(kind, "passcode") || streq_ptr(kind, "ic-card") || streq_ptr(kind, "fingerprint");
+}
+
+static CredentialCycles *find_cycles(const LockRecord *r, const char *kind, const char *id) {
+        for (size_t i = 0; i < r->n_credential_cycles; i++)
+                if (streq(r->credential_cycles[i].kind, kind) && streq(r->credential_cycles[i].id, id))
+                        return &r->credential_cycles[i];
+        return NULL;
+}
+
+static void cycles_remove(LockRecord *r, CredentialCycles *c) {
+        size_t i = (size_t) (c - r->credential_cycles);
+
+        free(c->kind);
+        string_wipe_free(c->id);
+        memmove(c, c + 1, (r->n_credential_cycles - i - 1) * sizeof(*c));
+        r->n_credential_cycles--;
+}
+
+int lock_record_set_credential_cycles(LockRecord *r, const char *kind, const char *id, const TTCycle *cycles,
+                                      size_t n) {
+        CredentialCycles *c, *a, nc = {};
+
+        assert(r);
+
+        if (!credential_kind_valid(kind) || isempty(id) || strlen(id) > STORE_STRING_MAX ||
+            n > TTLOCK_CYCLES_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (ttlock_cycle_check(&cycles[i], NULL) < 0)
+                        return -EINVAL;
+        c = find_cycles(r, kind, id);
+        if (n == 0) {
+                if (c)
+                        cycles_remove(r, c);
+                return 0;
+        }
+        if (!c) {
+                if (r->n_credential_cycles >= STORE_CREDENTIAL_ALIASES_MAX)
+                        return -E2BIG;
+                nc.kind = strdup(kind);
+                nc.id = strdup(id);
+                a = realloc(r->credential_cycles, (r->n_credential_cycles + 1) * sizeof(*a));
+                if (a)
+                        r->credential_cycles = a;
+                if (!nc.kind || !nc.id || !a) {
+                        free(nc.kind);
+                        string_wipe_free(nc.id);
+                        return -ENOMEM;
+                }
+                c = &r->credential_cycles[r->n_credential_cycles++];
+                *c = nc;
+        }
+        memcpy(c->cycles, cycles, n * sizeof(*cycles));
+        c->n_cycles = n;
+        return 0;
+}
+
+const TTCycle *lock_record_get_credential_cycles(const LockRecord *r, const char *kind, const char *id,
+                                                 size_t *ret_n) {
+        CredentialCycles *c;
+
+        assert(r);
+        assert(ret_n);
+
+        c = kind && id ? find_cycles(r, kind, id) : NULL;
+        *ret_n = c ? c->n_cycles : 0;
+        return c ? c->cycles : NULL;
+}
+
+void lock_record_drop_credential_cycles(LockRecord *r, const char *kind) {
+        assert(r);
+
+        for (size_t i = r->n_credential_cycles; i > 0; i--)
+                if (streq(r->credential_cycles[i - 1].kind, kind))
+                        cycles_remove(r, &r->credential_cycles[i - 1]);
+}
+
+int lock_record_rename_credential_cycles(LockRecord *r, const char *kind, const char *id, const char *new_id) {
+        CredentialCycles *c;
+        TTCycle copy[TTLOCK_CYCLES_MAX];
+        size_t n;
+        int q;
+
+        assert(r);
+
+        c = find_cycles(r, kind, id);
+        if (!c || streq(id, new_id))
+                return 0;
+        n = c->n_cycles;
+        memcpy(copy, c->cycles, n * sizeof(*copy));
+        q = lock_record_set_credential_cycles(r, kind, new_id, copy, n);
+        if (q < 0)
+                return q;
+        c = find_cycles(r, kind, id); /* the array may have moved */
+        if (c)
+                cycles_remove(r, c);
+        return 0;
+}
+
 static void describe_tristate(FILE *f, const char *name, int v) {
         fprintf(f, " %s=%s", name, v < 0 ? "unknown" : v ? "yes" : "no");
 }
@@ -311,6 +447,16 @@ int lock_record_describe(const LockRecord *r, char **ret) {
                         credential_kind_is_secret(c->kind) ? "<redacted>" : c->id,
                         c->alias);
         }
+        for (size_t i = 0; i < r->n_credential_cycles; i++) {
+                const CredentialCycles *c = r->credential_cycles + i;
+                fprintf(f,
+                        " cycles[%s:%s]=%zu",
+                        c->kind,
+                        credential_kind_is_secret(c->kind) ? "<redacted>" : c->id,
+                        c->n_cycles);
+        }
+        if (r->pairing_pending)
+                fprintf(f, " pairing-pending=0x%" PRIx32, r->pairing_pending);
         if (r->has_log_cursor)
                 fprintf(f,
                         " log-cursor=%016" PRIx64 "@%" PRIu64,
@@ -619,6 +765,51 @@ static void build_document(Builder *b, const LockRecord *r) {
                                 b->failed = true;
                 }
                 b_pair(b, root, "credential-aliases", seq);
+        }
+
+        if (r->n_credential_cycles > 0) {
+                seq = yaml_document_add_sequence(&b->doc, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+                if (seq == 0)
+                        b->failed = true;
+                for (size_t i = 0; seq != 0 && i < r->n_credential_cycles; i++) {
+                        const CredentialCycles *c = &r->credential_cycles[i];
+                        int item = yaml_document_add_mapping(&b->doc, NULL, YAML_FLOW_MAPPING_STYLE);
+                        int list = yaml_document_add_sequence(&b->doc, NULL, YAML_FLOW_SEQUENCE_STYLE);
+
+                        b_pair_str(b, item, "kind", c->kind);
+                        b_pair_str(b, item, "id", c->id);
+                        for (size_t j = 0; list != 0 && j < c->n_cycles; j++) {
+                                char w[32];
+                                int v;
+
+                                snprintf(w, sizeof(w), "%u %02u:%02u-%02u:%02u", c->cycles[j].weekday,
+                                         c->cycles[j].start_minute / 60u, c->cycles[j].start_minute % 60u,
+                                         c->cycles[j].end_minute / 60u, c->cycles[j].end_minute % 60u);
+                                v = b_str(b, w);
+                                if (v == 0 || !yaml_document_append_sequence_item(&b->doc, list, v))
+                                        b->failed = true;
+                        }
+                        b_pair(b, item, "cycles", list);
+                        if (item == 0 || !yaml_document_append_sequence_item(&b->doc, seq, item))
+                                b->failed = true;
+                }
+                b_pair(b, root, "credential-cycles", seq);
+        }
+
+        if (r->pairing_pending) {
+                seq = yaml_document_add_sequence(&b->doc, NULL, YAML_FLOW_SEQUENCE_STYLE);
+                if (seq == 0)
+                        b->failed = true;
+                for (unsigned i = 0; seq != 0 && i < _PAIRING_STEP_MAX; i++) {
+                        int v;
+
+                        if (!(r->pairing_pending & PAIRING_STEP_BIT(i)))
+                                continue;
+                        v = b_plain(b, pairing_step_names[i]);
+                        if (v == 0 || !yaml_document_append_sequence_item(&b->doc, seq, v))
+                                b->failed = true;
+                }
+                b_pair(b, root, "pairing-pending", seq);
         }
 
         if (r->has_log_cursor) {
@@ -1060,6 +1251,114 @@ static int parse_credential_aliases(Parser *p, LockRecord *r, int index) {
         return 0;
 }
 
+/* "1 08:00-12:00": weekday, start and end of a window (§4.6). */
+static int parse_cycle(const char *s, TTCycle *ret) {
+        unsigned d, sh, sm, eh, em;
+        char extra;
+
+        if (sscanf(s, "%u %2u:%2u-%2u:%2u%c", &d, &sh, &sm, &eh, &em, &extra) != 5 || d > 7 || sh > 23 ||
+            sm > 59 || eh > 24 || em > 59)
+                return -EINVAL;
+        *ret = (TTCycle){ .weekday = (uint8_t) d,
+                          .start_minute = (uint16_t) (sh * 60 + sm),
+                          .end_minute = (uint16_t) (eh * 60 + em) };
+        return ttlock_cycle_check(ret, NULL);
+}
+
+static int parse_credential_cycles(Parser *p, LockRecord *r, int index) {
+        yaml_node_t *n = node(p, index);
+        size_t count;
+
+        if (!n || n->type != YAML_SEQUENCE_NODE)
+                return fail(p, "credential-cycles: expected a list");
+        count = (size_t) (n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count > STORE_CREDENTIAL_ALIASES_MAX)
+                return fail(p, "credential-cycles: more than %u entries", STORE_CREDENTIAL_ALIASES_MAX);
+        for (size_t i = 0; i < count; i++) {
+                yaml_node_t *m = node(p, node(p, index)->data.sequence.items.start[i]);
+                const char *kind = NULL, *id = NULL;
+                TTCycle cycles[TTLOCK_CYCLES_MAX];
+                size_t npairs, n_cycles = 0;
+                bool have_cycles = false;
+                int q;
+
+                if (!m || m->type != YAML_MAPPING_NODE)
+                        return fail(p, "credential-cycles[%zu]: expected a mapping", i);
+                npairs = (size_t) (m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+                for (size_t j = 0; j < npairs; j++) {
+                        yaml_node_pair_t pair = m->data.mapping.pairs.start[j];
+                        yaml_node_t *v = node(p, pair.value);
+                        const char *key;
+
+                        q = get_string(p, "credential-cycles[]", pair.key, &key);
+                        if (q < 0)
+                                return q;
+                        if (streq(key, "kind"))
+                                q = get_string(p, "credential-cycles[].kind", pair.value, &kind);
+                        else if (streq(key, "id"))
+                                q = get_string(p, "credential-cycles[].id", pair.value, &id);
+                        else if (streq(key, "cycles")) {
+                                size_t k;
+
+                                if (!v || v->type != YAML_SEQUENCE_NODE)
+                                        return fail(p, "credential-cycles[%zu].cycles: expected a list", i);
+                                k = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+                                if (k == 0 || k > TTLOCK_CYCLES_MAX)
+                                        return fail(p, "credential-cycles[%zu].cycles: 1…%u windows", i,
+                                                    TTLOCK_CYCLES_MAX);
+                                for (size_t l = 0; l < k; l++) {
+                                        const char *w;
+
+                                        q = get_string(p, "credential-cycles[].cycles[]",
+                                                       v->data.sequence.items.start[l], &w);
+                                        if (q < 0)
+                                                return q;
+                                        if (parse_cycle(w, &cycles[n_cycles++]) < 0)
+                                                return fail(p,
+                                                            "credential-cycles[%zu].cycles: \"%s\" is not "
+                                                            "\"WEEKDAY HH:MM-HH:MM\"",
+                                                            i, w);
+                                }
+                                have_cycles = true;
+                        }
+                        if (q < 0)
+                                return q;
+                }
+                if (!credential_kind_valid(kind) || isempty(id) || !have_cycles)
+                        return fail(p, "credential-cycles[%zu]: needs kind, id and cycles", i);
+                if (find_cycles(r, kind, id))
+                        return fail(p, "credential-cycles[%zu]: duplicate entry", i);
+                q = lock_record_set_credential_cycles(r, kind, id, cycles, n_cycles);
+                if (q < 0)
+                        return q == -ENOMEM ? q : fail(p, "credential-cycles[%zu]: too long or too many", i);
+        }
+        return 0;
+}
+
+/* Names this ttlockd does not know (a newer one's steps) are dropped: at worst a step is not retried. */
+static int parse_pairing_pending(Parser *p, LockRecord *r, int index) {
+        yaml_node_t *n = node(p, index);
+        size_t count;
+
+        if (!n || n->type != YAML_SEQUENCE_NODE)
+                return fail(p, "pairing-pending: expected a list");
+        count = (size_t) (n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count > 64)
+                return fail(p, "pairing-pending: more than 64 entries");
+        for (size_t i = 0; i < count; i++) {
+                const char *name;
+                int q, s;
+
+                q = get_string(p, "pairing-pending[]", node(p, index)->data.sequence.items.start[i], &name);
+                if (q < 0)
+                        return q;
+                s = pairing_step_from_string(name);
+                if (s >= 0)
+                        r->pairing_pending |= PAIRING_STEP_BIT(s);
+        }
+        return 0;
+}
+
 /* Before the document is built: what ttlockd writes has no anchors, no aliases, a handful of levels and
  * a few hundred events. A file with an alias could make the document a graph whose walk (keep_unknown()
  * copies what it does not know) is exponential — nine lines can stand for a billion nodes — so such a
@@ -1231,6 +1530,10 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         q = parse_mapping(&p, r, "settings", pair.value, parse_settings);
                 else if (strcmp(key, "credential-aliases") == 0)
                         q = parse_credential_aliases(&p, r, pair.value);
+                else if (strcmp(key, "credential-cycles") == 0)
+                        q = parse_credential_cycles(&p, r, pair.value);
+                else if (strcmp(key, "pairing-pending") == 0)
+                        q = parse_pairing_pending(&p, r, pair.value);
                 else if (strcmp(key, "log-cursor") == 0)
                         q = parse_mapping(&p, r, "log-cursor", pair.value, parse_log_cursor);
                 else if (strcmp(key, "last-known") == 0)

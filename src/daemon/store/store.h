@@ -26,6 +26,9 @@
  *              tamper-alert: …, privacy-lock: …, reset-button: …}   # each optional = unknown
  *   credential-aliases:                      # optional
  *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
+ *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.6)
+ *     - {kind: "passcode", id: "4711", cycles: ["1 08:00-12:00", "3 08:00-12:00"]}
+ *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
  *
@@ -41,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cyclic.h"
 #include "feature-bits.h"
 #include "macro.h"
 
@@ -60,6 +64,38 @@ typedef struct CredentialAlias {
         char *id;   /* the credential as the lock knows it (a passcode's id is its code: secret) */
         char *alias;
 } CredentialAlias;
+
+/* Weekly windows ttlockd gave a credential (CYCLIC_CMD, doc/protocol.md §4.6). The lock keeps them, but no
+ * source gives the layout of its answer to a query, so ttlockd remembers what it set. */
+typedef struct CredentialCycles {
+        char *kind; /* "passcode" | "ic-card" | "fingerprint" */
+        char *id;   /* as in CredentialAlias: a passcode's id is its code (secret) */
+        TTCycle cycles[TTLOCK_CYCLES_MAX];
+        size_t n_cycles;
+} CredentialCycles;
+
+/* The optional steps of pairing after ADD_ADMIN (doc/protocol.md §5.1, §5.6) that ttlockd retries on the
+ * next connections when a dropped link cut them short. The names are those of the key file and of
+ * Lock1.PairingPending. */
+typedef enum PairingStep {
+        PAIRING_STEP_TIME,           /* TIME_CALIBRATE */
+        PAIRING_STEP_FEATURES,       /* SEARCH_DEVICE_FEATURE */
+        PAIRING_STEP_SWITCHES,       /* SWITCH query */
+        PAIRING_STEP_SOUND,          /* AUDIO_MANAGE query (feature 15) */
+        PAIRING_STEP_AUTO_LOCK,      /* AUTO_LOCK_MANAGE query (feature 4) */
+        PAIRING_STEP_ADMIN_PASSCODE, /* GET_ADMIN_CODE (feature 18) / SET_ADMIN_KEYBOARD_PWD */
+        PAIRING_STEP_INIT_PASSCODES, /* INIT_PASSWORDS */
+        PAIRING_STEP_REMOTE_UNLOCK,  /* CONTROL_REMOTE_UNLOCK query (feature 14) */
+        PAIRING_STEP_DEVICE_INFO,    /* READ_DEVICE_INFO model, hardware, firmware */
+        PAIRING_STEP_FINISH,         /* OPERATE_FINISHED */
+        _PAIRING_STEP_MAX,
+} PairingStep;
+
+#define PAIRING_STEP_BIT(s) (UINT32_C(1) << (s))
+#define PAIRING_STEPS_ALL (PAIRING_STEP_BIT(_PAIRING_STEP_MAX) - 1)
+
+const char *pairing_step_to_string(PairingStep s);
+int pairing_step_from_string(const char *s); /* -EINVAL when unknown */
 
 typedef struct LockRecord {
         char address[STORE_ADDRESS_STRING_SIZE]; /* upper case, colons */
@@ -100,6 +136,11 @@ typedef struct LockRecord {
 
         CredentialAlias *credential_aliases;
         size_t n_credential_aliases;
+        CredentialCycles *credential_cycles;
+        size_t n_credential_cycles;
+
+        /* PAIRING_STEP_BIT()s of the pairing steps still to do (§5.6); 0 = pairing is complete. */
+        uint32_t pairing_pending;
 
         /* Identity of the last operation-log record archived and signalled (history.h), so that
          * no record is signalled twice, also across restarts (dbus/org.ttlock.Lock1.xml Event). */
@@ -127,6 +168,16 @@ int lock_record_set_string(char **field, const char *value); /* strdup or NULL; 
 /* Add or replace (kind, id) → alias; alias NULL or "" removes it. */
 int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char *id, const char *alias);
 const char *lock_record_get_credential_alias(const LockRecord *r, const char *kind, const char *id);
+/* Replace (kind, id)'s weekly windows; n 0 removes them. -EINVAL for a bad window or n above
+ * TTLOCK_CYCLES_MAX, -E2BIG beyond STORE_CREDENTIAL_ALIASES_MAX credentials. */
+int lock_record_set_credential_cycles(LockRecord *r, const char *kind, const char *id, const TTCycle *cycles,
+                                      size_t n);
+/* NULL (and *ret_n 0) when the credential has none. */
+const TTCycle *lock_record_get_credential_cycles(const LockRecord *r, const char *kind, const char *id,
+                                                 size_t *ret_n);
+/* Every credential of a kind loses its windows (a Clear…()); a passcode's windows follow a new code. */
+void lock_record_drop_credential_cycles(LockRecord *r, const char *kind);
+int lock_record_rename_credential_cycles(LockRecord *r, const char *kind, const char *id, const char *new_id);
 
 /* A one-line description for logs, with every secret (AES key, adminPs, unlockKey, admin passcode,
  * passcode ids) replaced by "<redacted>" — the only way a record may be printed. */
