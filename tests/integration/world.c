@@ -44,8 +44,14 @@ void world_start_sim(World *w) {
         const char *argv[32] = { world_env_path("TTLOCK_SIM"), "--always-awake", "--lock",
                                  "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000", "--advert-interval-ms", "200",
                                  "--state", w->sim_state };
+        char spec[512];
         size_t n = 8;
         int r;
+
+        if (w->lock_spec) {
+                snprintf(spec, sizeof(spec), "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000%s", w->lock_spec);
+                argv[3] = spec;
+        }
 
         for (const char *const *a = w->sim_args; a && *a; a++) {
                 ck_assert_uint_lt(n, ELEMENTSOF(argv) - 1);

@@ -36,6 +36,7 @@ typedef struct World {
         sd_bus *client;
         /* Set before world_start() to change what starts. */
         const char *const *sim_args;   /* more arguments for ttlock-sim, NULL-terminated, or NULL */
+        const char *lock_spec;         /* more of the lock's --lock spec (",features=…"), or NULL */
         const char *const *daemon_env; /* more NAME=value for ttlockd, NULL-terminated, or NULL */
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib;      /* > 0: the state directory is a tmpfs of this size (a disk to fill) */

@@ -51,6 +51,9 @@ static const struct {
         { "org.ttlock.Credentials1", "StartFingerprintEnrollment", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "CancelEnrollment", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "SetCredentialAlias", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "AddCyclicPasscode", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "SetCardValidityWithCycles", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "SetFingerprintValidityWithCycles", AUTHZ_ACTION_MANAGE },
 
         { "org.ttlock.Settings1", "SetAutoLock", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "SetSound", AUTHZ_ACTION_MANAGE },

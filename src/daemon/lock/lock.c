@@ -9,6 +9,7 @@
 
 #include "advert.h"
 #include "command.h"
+#include "cred-record.h"
 #include "credentials.h"
 #include "lock.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct LockCall {
         AccessAction access;
         CredAction cred_action;
         SettingsRequest *settings; /* SETTINGS: the request, for applying what succeeded */
+        CredRequest *credentials;  /* CREDENTIALS: likewise (cred-record.h) */
         bool internal;             /* the automatic clock check: nobody waits for it */
         bool keys_saved;           /* PAIR: the new keys went to disk (provisional) */
         union {
@@ -540,6 +542,10 @@ static void call_free(LockCall *c) {
                 erase_memory(c->settings, sizeof(*c->settings));
                 free(c->settings);
         }
+        if (c->credentials) {
+                erase_memory(c->credentials, sizeof(*c->credentials)); /* passcodes */
+                free(c->credentials);
+        }
         free(c);
 }
 
@@ -889,6 +895,9 @@ static void on_credentials_done(const CredResult *res, void *userdata) {
         c->op.credentials = NULL;
         if (res->have_battery)
                 set_battery(l, res->battery);
+        /* Before the reply: a list that follows must show what this call did (cred-record.h). */
+        if (l->record && c->credentials && cred_record_apply(l->record, c->credentials, res))
+                save(l, "the credentials' weekly windows");
         if (c == l->enrollment) {
                 /* Out of the queue before the status goes out: a client that reacts to "completed"
                  * with its next call must find the lock free. */
@@ -1134,11 +1143,20 @@ int lock_submit(
                         return -ENOMEM;
                 *c->settings = *req->settings;
         }
+        if (req->kind == LOCK_REQUEST_CREDENTIALS) {
+                c->credentials = malloc(sizeof(CredRequest));
+                if (!c->credentials)
+                        return -ENOMEM;
+                *c->credentials = *req->credentials;
+        }
         if (deadline_usec > 0) {
                 r = sd_event_add_time_relative(
                         l->context->event, &c->deadline, CLOCK_MONOTONIC, deadline_usec, 0, on_deadline, c);
                 if (r < 0) {
                         free(c->settings);
+                        if (c->credentials)
+                                erase_memory(c->credentials, sizeof(*c->credentials));
+                        free(c->credentials);
                         return log_warning_errno(r, "%s: cannot arm the call's deadline: %m", l->address);
                 }
         }
