@@ -271,18 +271,13 @@ static int parse_minute(const char *s, size_t n, uint16_t *ret) {
         return 0;
 }
 
-int parse_passage_schedule(const char *s, PassageSchedule *ret) {
-        const char *at, *dash, *p;
-        uint16_t start, end;
+/* DAYS of s[0…n): see parse_weekdays(). */
+static int parse_days(const char *s, const char *at, uint8_t *ret) {
+        const char *p;
         uint8_t mask = 0;
-        int r;
 
-        if (!s)
+        if (at == s)
                 return -EINVAL;
-        at = strchr(s, '@');
-        if (!at || at == s)
-                return -EINVAL;
-
         if (at - s == 5 && strncasecmp(s, "daily", 5) == 0)
                 mask = 0xfe;
         else if (at - s == 8 && strncasecmp(s, "weekdays", 8) == 0)
@@ -308,6 +303,39 @@ int parse_passage_schedule(const char *s, PassageSchedule *ret) {
                         if (comma != at && p == at)
                                 return -EINVAL; /* trailing comma */
                 }
+        *ret = mask;
+        return 0;
+}
+
+int parse_weekdays(const char *s, uint8_t *ret) {
+        if (!s)
+                return -EINVAL;
+        return parse_days(s, s + strlen(s), ret);
+}
+
+int parse_time_of_day(const char *s, bool end, uint16_t *ret) {
+        /* 24:00 ends a window at midnight (Credentials1 cycles allow end-minute 1440). */
+        if (end && s && strcmp(s, "24:00") == 0) {
+                *ret = 1440;
+                return 0;
+        }
+        return s ? parse_minute(s, strlen(s), ret) : -EINVAL;
+}
+
+int parse_passage_schedule(const char *s, PassageSchedule *ret) {
+        const char *at, *dash;
+        uint16_t start, end;
+        uint8_t mask = 0;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        at = strchr(s, '@');
+        if (!at || at == s)
+                return -EINVAL;
+        r = parse_days(s, at, &mask);
+        if (r < 0)
+                return r;
 
         dash = strchr(at + 1, '-');
         if (!dash)

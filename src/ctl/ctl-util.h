@@ -65,6 +65,10 @@ typedef struct PassageSchedule {
         uint16_t end_minute;
 } PassageSchedule;
 int parse_passage_schedule(const char *s, PassageSchedule *ret);
+/* DAYS as above (without "@…"): the weekdays bit mask (bit n = day n). */
+int parse_weekdays(const char *s, uint8_t *ret);
+/* "H:MM" or "HH:MM" below 24:00, as minutes of the day; with end, "24:00" (1440) too. */
+int parse_time_of_day(const char *s, bool end, uint16_t *ret);
 /* "mon-fri", "mon,wed,fri", "daily"; buf of at least 32 bytes. */
 const char *format_weekdays(uint8_t weekdays, char *buf, size_t size);
 

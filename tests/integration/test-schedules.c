@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "world.h"
 
@@ -18,10 +19,12 @@
 #define INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
 #define NOT_SUPPORTED "org.ttlock.Error.NotSupported"
 
-/* The simulator's default features (ttlock-sim(1)) and cyclic-card-fingerprint (34), which CYCLIC_CMD needs. */
-#define FEATURES_CYCLIC                                                                                  \
-        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+manual-lock+" \
-        "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+"     \
+/* The simulator's default features (ttlock-sim(1)) and cyclic-card-fingerprint (34), which CYCLIC_CMD needs.
+ */
+#define FEATURES_CYCLIC                                                                                 \
+        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+manual-" \
+        "lock+"                                                                                         \
+        "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+" \
         "tamper-alert+privacy-lock+sound-volume+cyclic-card-fingerprint"
 
 /* Monday, Wednesday and Friday 08:00–12:00, as the cycles argument aa{sv} (one window). */
@@ -66,15 +69,24 @@ static void start(World *w) {
         *w = (World){ .lock_spec = FEATURES_CYCLIC };
         events = (Events){};
         world_start(w);
-        ck_assert_int_ge(sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", WORLD_LOCK_PATH, "org.ttlock.Lock1",
-                                             "Event", on_event, NULL),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        w->client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        WORLD_LOCK_PATH,
+                        "org.ttlock.Lock1",
+                        "Event",
+                        on_event,
+                        NULL),
+                0);
         world_discover(w);
         world_call_ok(w, WORLD_LOCK1, "Pair");
 }
 
 /* A call that must fail with this error name, its message containing text. */
-static void call_fails(World *w, const char *name, const char *text, const char *method, const char *types, ...) {
+static void
+call_fails(World *w, const char *name, const char *text, const char *method, const char *types, ...) {
         sd_bus_message *m = NULL, *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         va_list ap;
@@ -86,8 +98,14 @@ static void call_fails(World *w, const char *name, const char *text, const char 
         va_end(ap);
         r = sd_bus_call(w->client, m, 0, &e, &reply);
         ck_assert_msg(r < 0, "%s succeeded", method);
-        ck_assert_msg(sd_bus_error_has_name(&e, name) && strstr(e.message ?: "", text), "%s: %s (%s), expected %s (%s)",
-                      method, e.name, e.message, name, text);
+        ck_assert_msg(
+                sd_bus_error_has_name(&e, name) && strstr(e.message ?: "", text),
+                "%s: %s (%s), expected %s (%s)",
+                method,
+                e.name,
+                e.message,
+                name,
+                text);
         sd_bus_error_free(&e);
         sd_bus_message_unref(m);
 }
@@ -110,7 +128,8 @@ static void call_ok(World *w, const char *method, const char *types, ...) {
 }
 
 /* The entry of id in a List…() reply: its kind ("" if none) and its cycles, as "1,3,5@480-720;…". */
-static bool listed(World *w, const char *method, const char *id_key, const char *id, char *kind, char *cycles) {
+static bool
+listed(World *w, const char *method, const char *id_key, const char *id, char *kind, char *cycles) {
         sd_bus_message *reply = NULL;
         bool found = false;
         int r;
@@ -142,25 +161,40 @@ static bool listed(World *w, const char *method, const char *id_key, const char 
                                         while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
                                                 ck_assert_int_ge(sd_bus_message_read(reply, "s", &key), 0);
                                                 if (strcmp(key, "weekdays") == 0) {
-                                                        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'v', "ay"),
-                                                                         0);
-                                                        ck_assert_int_ge(sd_bus_message_read_array(
-                                                                                 reply, 'y', (const void **) &days, &n),
-                                                                         0);
-                                                        ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+                                                        ck_assert_int_ge(
+                                                                sd_bus_message_enter_container(
+                                                                        reply, 'v', "ay"),
+                                                                0);
+                                                        ck_assert_int_ge(
+                                                                sd_bus_message_read_array(
+                                                                        reply,
+                                                                        'y',
+                                                                        (const void **) &days,
+                                                                        &n),
+                                                                0);
+                                                        ck_assert_int_ge(
+                                                                sd_bus_message_exit_container(reply), 0);
                                                 } else
-                                                        ck_assert_int_ge(sd_bus_message_read(
-                                                                                 reply, "v", "q",
-                                                                                 strcmp(key, "start-minute") == 0
-                                                                                         ? &start
-                                                                                         : &end),
-                                                                         0);
+                                                        ck_assert_int_ge(
+                                                                sd_bus_message_read(
+                                                                        reply,
+                                                                        "v",
+                                                                        "q",
+                                                                        strcmp(key, "start-minute") == 0
+                                                                                ? &start
+                                                                                : &end),
+                                                                0);
                                                 ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
                                         }
                                         for (size_t i = 0; i < n; i++)
-                                                snprintf(c + strlen(c), sizeof(c) - strlen(c), "%s%u", i ? "," : "",
-                                                         days[i]);
-                                        snprintf(c + strlen(c), sizeof(c) - strlen(c), "@%u-%u;", start, end);
+                                                snprintf(
+                                                        c + strlen(c),
+                                                        sizeof(c) - strlen(c),
+                                                        "%s%u",
+                                                        i ? "," : "",
+                                                        days[i]);
+                                        snprintf(
+                                                c + strlen(c), sizeof(c) - strlen(c), "@%u-%u;", start, end);
                                         ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
                                 }
                                 ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
@@ -193,7 +227,8 @@ static bool have_events(World *w, const void *arg) {
 /* The person at the door at this time of the lock's own clock: did the bolt move, and which Event came?
  * Each time ttlockd has first let go of the lock: it reads the log record of the last try and checks the
  * lock's clock (setting it to the host's) on that connection, so the clock is set after that. */
-static bool opens_at(World *w, const char *when, const char *method, const char *arg, const char *want_event) {
+static bool
+opens_at(World *w, const char *when, const char *method, const char *arg, const char *want_event) {
         size_t want;
         bool opened;
 
@@ -209,7 +244,8 @@ static bool opens_at(World *w, const char *when, const char *method, const char 
         world_sim_call(w, "SetClock", "s", when);
         world_sim_call(w, method, "s", arg);
         opened = !world_get_bool(w, WORLD_SIM1, "Locked");
-        ck_assert_msg(world_wait(w, have_events, &want, 3 * WORLD_TIMEOUT), "no Event for %s at %s", method, when);
+        ck_assert_msg(
+                world_wait(w, have_events, &want, 3 * WORLD_TIMEOUT), "no Event for %s at %s", method, when);
         ck_assert_str_eq(events.kind[events.n - 1], want_event);
         return opened;
 }
@@ -220,16 +256,89 @@ START_TEST(test_weekly_passcode) {
 
         start(&w);
         /* A cyclic code without cycles would open at all hours: refused with a reason, nothing sent. */
-        call_fails(&w, INVALID_ARGS, "use AddCyclicPasscode()", "AddPasscodeOfKind", "sstt", "4711", "cyclic",
-                   UINT64_C(0), UINT64_C(0));
-        call_fails(&w, INVALID_ARGS, "at least one cycle", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
-                   UINT64_C(0), 0);
-        call_fails(&w, INVALID_ARGS, "weekday 8", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
-                   UINT64_C(0), 1, 3, "weekdays", "ay", 1, 8, "start-minute", "q", 480, "end-minute", "q", 720);
-        call_fails(&w, INVALID_ARGS, "must be before", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
-                   UINT64_C(0), 1, 3, "weekdays", "ay", 1, 1, "start-minute", "q", 720, "end-minute", "q", 480);
-        call_fails(&w, INVALID_ARGS, "past 24:00", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
-                   UINT64_C(0), 1, 3, "weekdays", "ay", 1, 1, "start-minute", "q", 480, "end-minute", "q", 1441);
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "use AddCyclicPasscode()",
+                "AddPasscodeOfKind",
+                "sstt",
+                "4711",
+                "cyclic",
+                UINT64_C(0),
+                UINT64_C(0));
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "at least one cycle",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                0);
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "weekday 8",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                1,
+                3,
+                "weekdays",
+                "ay",
+                1,
+                8,
+                "start-minute",
+                "q",
+                480,
+                "end-minute",
+                "q",
+                720);
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "must be before",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                1,
+                3,
+                "weekdays",
+                "ay",
+                1,
+                1,
+                "start-minute",
+                "q",
+                720,
+                "end-minute",
+                "q",
+                480);
+        call_fails(
+                &w,
+                INVALID_ARGS,
+                "past 24:00",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                1,
+                3,
+                "weekdays",
+                "ay",
+                1,
+                1,
+                "start-minute",
+                "q",
+                480,
+                "end-minute",
+                "q",
+                1441);
         ck_assert(!listed(&w, "ListPasscodes", "code", "4711", NULL, NULL));
 
         call_ok(&w, "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0), UINT64_C(0), MON_WED_FRI_8_12);
@@ -263,7 +372,13 @@ START_TEST(test_card_and_fingerprint) {
 
         start(&w);
         call_ok(&w, "AddCard", "stt", "12345678", UINT64_C(0), UINT64_C(0));
-        call_ok(&w, "SetCardValidityWithCycles", "sttaa{sv}", "12345678", UINT64_C(0), UINT64_C(0), MON_WED_FRI_8_12);
+        call_ok(&w,
+                "SetCardValidityWithCycles",
+                "sttaa{sv}",
+                "12345678",
+                UINT64_C(0),
+                UINT64_C(0),
+                MON_WED_FRI_8_12);
         ck_assert(listed(&w, "ListCards", "number", "12345678", NULL, cycles));
         ck_assert_str_eq(cycles, "1,3,5@480-720;");
         ck_assert(opens_at(&w, MONDAY_9, "PresentCard", "12345678", "unlocked"));
@@ -274,9 +389,35 @@ START_TEST(test_card_and_fingerprint) {
         ck_assert(listed(&w, "ListCards", "number", "12345678", NULL, cycles));
         ck_assert_str_eq(cycles, "1,3,5@480-720;");
         /* Tuesday only, twice a day. */
-        call_ok(&w, "SetCardValidityWithCycles", "sttaa{sv}", "12345678", UINT64_C(0), UINT64_C(0), 2, 3, "weekdays",
-                "ay", 1, 2, "start-minute", "q", 420, "end-minute", "q", 600, 3, "weekdays", "ay", 1, 2, "start-minute",
-                "q", 1020, "end-minute", "q", 1440);
+        call_ok(&w,
+                "SetCardValidityWithCycles",
+                "sttaa{sv}",
+                "12345678",
+                UINT64_C(0),
+                UINT64_C(0),
+                2,
+                3,
+                "weekdays",
+                "ay",
+                1,
+                2,
+                "start-minute",
+                "q",
+                420,
+                "end-minute",
+                "q",
+                600,
+                3,
+                "weekdays",
+                "ay",
+                1,
+                2,
+                "start-minute",
+                "q",
+                1020,
+                "end-minute",
+                "q",
+                1440);
         ck_assert(listed(&w, "ListCards", "number", "12345678", NULL, cycles));
         ck_assert_str_eq(cycles, "2@420-600;2@1020-1440;");
         ck_assert(!opens_at(&w, MONDAY_9, "PresentCard", "12345678", "unlock-failed"));
@@ -287,9 +428,81 @@ START_TEST(test_card_and_fingerprint) {
         ck_assert(opens_at(&w, MONDAY_13, "PresentCard", "12345678", "unlocked"));
 
         /* A fingerprint the lock does not hold: the lock says so, nothing is remembered. */
-        call_fails(&w, "org.ttlock.Error.LockRefused", "FINGER_PRINT_NOT_EXIST", "SetFingerprintValidityWithCycles",
-                   "sttaa{sv}", "77", UINT64_C(0), UINT64_C(0), MON_WED_FRI_8_12);
+        call_fails(
+                &w,
+                "org.ttlock.Error.LockRefused",
+                "FINGER_PRINT_NOT_EXIST",
+                "SetFingerprintValidityWithCycles",
+                "sttaa{sv}",
+                "77",
+                UINT64_C(0),
+                UINT64_C(0),
+                MON_WED_FRI_8_12);
         ck_assert(!world_key_file_contains(&w, "fingerprint"));
+        world_stop(&w);
+}
+END_TEST
+
+/* Run ttlockctl (TTLOCKCTL) on the world's bus; its output in out, its exit status returned. */
+static int ttlockctl(char *out, size_t size, const char *args) {
+        char cmd[1024];
+        size_t n = 0;
+        FILE *p;
+        int status;
+
+        snprintf(
+                cmd,
+                sizeof(cmd),
+                "LC_ALL=C TZ=UTC0 %s --no-ask-password %s 2>&1",
+                world_env_path("TTLOCKCTL"),
+                args);
+        p = popen(cmd, "re");
+        ck_assert_ptr_nonnull(p);
+        while (n + 1 < size && !feof(p)) {
+                size_t k = fread(out + n, 1, size - n - 1, p);
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        out[n] = 0;
+        status = pclose(p);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The README's weekly code, through ttlockctl (man/ttlockctl.1 --every): added, listed, honoured. */
+START_TEST(test_ttlockctl_every) {
+        char out[4096];
+        World w;
+
+        start(&w);
+        ck_assert_int_eq(
+                ttlockctl(
+                        out,
+                        sizeof(out),
+                        "passcode add " WORLD_LOCK_ADDRESS
+                        " 4711 --every mon,wed,fri --from 08:00 --until 12:00"),
+                0);
+        ck_assert_int_eq(ttlockctl(out, sizeof(out), "--no-legend passcode list " WORLD_LOCK_ADDRESS), 0);
+        ck_assert_msg(
+                strstr(out, "4711") && strstr(out, "cyclic") && strstr(out, "mon,wed,fri 08:00-12:00"),
+                "passcode list: %s",
+                out);
+        ck_assert_int_eq(
+                ttlockctl(
+                        out,
+                        sizeof(out),
+                        "card add " WORLD_LOCK_ADDRESS
+                        " 12345678 --every mon-fri --from 07:30 --until 24:00"),
+                0);
+        ck_assert_int_eq(ttlockctl(out, sizeof(out), "--no-legend card list " WORLD_LOCK_ADDRESS), 0);
+        ck_assert_msg(strstr(out, "12345678") && strstr(out, "mon-fri 07:30-24:00"), "card list: %s", out);
+        ck_assert(opens_at(&w, MONDAY_9, "EnterPasscode", "4711", "unlocked"));
+        ck_assert(!opens_at(&w, TUESDAY_9, "EnterPasscode", "4711", "unlock-failed"));
+        ck_assert_int_eq(
+                ttlockctl(out, sizeof(out), "card validity " WORLD_LOCK_ADDRESS " 12345678 --every none"),
+                0);
+        ck_assert_int_eq(ttlockctl(out, sizeof(out), "--no-legend card list " WORLD_LOCK_ADDRESS), 0);
+        ck_assert_msg(!strstr(out, "mon-fri"), "card list: %s", out);
         world_stop(&w);
 }
 END_TEST
@@ -302,10 +515,26 @@ START_TEST(test_not_supported) {
         world_start(&w);
         world_discover(&w);
         world_call_ok(&w, WORLD_LOCK1, "Pair");
-        call_fails(&w, NOT_SUPPORTED, "cyclic-card-fingerprint", "AddCyclicPasscode", "sttaa{sv}", "4711",
-                   UINT64_C(0), UINT64_C(0), MON_WED_FRI_8_12);
-        call_fails(&w, NOT_SUPPORTED, "cyclic-card-fingerprint", "SetCardValidityWithCycles", "sttaa{sv}", "1",
-                   UINT64_C(0), UINT64_C(0), 0);
+        call_fails(
+                &w,
+                NOT_SUPPORTED,
+                "cyclic-card-fingerprint",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                MON_WED_FRI_8_12);
+        call_fails(
+                &w,
+                NOT_SUPPORTED,
+                "cyclic-card-fingerprint",
+                "SetCardValidityWithCycles",
+                "sttaa{sv}",
+                "1",
+                UINT64_C(0),
+                UINT64_C(0),
+                0);
         world_stop(&w);
 }
 END_TEST
@@ -317,6 +546,7 @@ static Suite *make_suite(void) {
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_weekly_passcode);
         tcase_add_test(tc, test_card_and_fingerprint);
+        tcase_add_test(tc, test_ttlockctl_every);
         tcase_add_test(tc, test_not_supported);
         suite_add_tcase(s, tc);
         return s;

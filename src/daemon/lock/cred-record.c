@@ -29,7 +29,8 @@ const char *cred_action_kind(CredAction a) {
 }
 
 /* The credential's id as the key file writes it: the code, or the number in decimal. */
-static void request_id(const CredRequest *q, char id[static TTLOCK_PASSCODE_MAX + TTLOCK_CARD_NUMBER_STRLEN]) {
+static void
+request_id(const CredRequest *q, char id[static TTLOCK_PASSCODE_MAX + TTLOCK_CARD_NUMBER_STRLEN]) {
         if (streq(cred_action_kind(q->action), "passcode"))
                 snprintf(id, TTLOCK_PASSCODE_MAX + 1, "%s", q->code);
         else
