@@ -116,6 +116,20 @@ GETTER(get_features) {
         return sd_bus_message_close_container(reply);
 }
 
+/* The pairing steps still to do (doc/protocol.md §5.6), by their key-file names. */
+GETTER(get_pairing_pending) {
+        Lock *l = LOCK_OF(userdata);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (unsigned s = 0; r >= 0 && l->record && s < _PAIRING_STEP_MAX; s++)
+                if (l->record->pairing_pending & PAIRING_STEP_BIT(s))
+                        r = sd_bus_message_append(reply, "s", pairing_step_to_string(s));
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 /* Which property each change of the model is. */
 static const struct {
         LockProperty property;
@@ -136,6 +150,7 @@ static const struct {
         { LOCK_PROPERTY_STATE_UPDATED, "StateUpdatedUSec" },
         { LOCK_PROPERTY_AUTO_LOCK, "AutoLockSeconds" },
         { LOCK_PROPERTY_FEATURES, "Features" },
+        { LOCK_PROPERTY_PAIRING_PENDING, "PairingPending" },
 };
 
 void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
@@ -341,6 +356,7 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("StateUpdatedUSec", "t", get_state_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoLockSeconds", "u", get_auto_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Features", "as", get_features, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PairingPending", "as", get_pairing_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -82,9 +82,13 @@ static const char *state_from_lock(TTLockState s) {
         return s == TTLOCK_STATE_LOCKED ? "locked" : s == TTLOCK_STATE_UNLOCKED ? "unlocked" : "unknown";
 }
 
+static void start_pair_finish(Lock *l);
+
 static int on_settle(sd_event_source *s, void *userdata) {
         Lock *l = userdata;
 
+        /* Calls are over: what pairing left undone may use the connection now (§5.6). */
+        start_pair_finish(l);
         if (l->context->settled)
                 l->context->settled(l, l->context->owner);
         return 0;
@@ -380,8 +384,11 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
                 (void) malloc_trim(0);
         }
         report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
-        if (connected)
+        if (connected) {
                 start_clock_check(l);
+                l->pair_finish_stopped = false; /* each connection may finish the pairing (§5.6) */
+                start_pair_finish(l);
+        }
 }
 
 /* ---- the radios -------------------------------------------------------------------------------- */
@@ -589,6 +596,7 @@ void lock_abort(Lock *l, const char *why) {
         }
         l->log_again = false;
         verify_op_cancel(TAKE_PTR(l->verify_op));
+        pair_op_cancel(TAKE_PTR(l->pair_finish_op));
 }
 
 /* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
@@ -1220,6 +1228,103 @@ static void start_clock_check(Lock *l) {
                 l, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &req }, 0, NULL, NULL, &st);
 }
 
+/* ---- finishing a pairing (§5.6) ----------------------------------------------------------------- */
+
+/* A caller waits for the link: ttlockd's own checks do not count. */
+static bool calls_waiting(void *userdata) {
+        Lock *l = userdata;
+
+        for (LockCall *c = l->calls; c; c = c->next)
+                if (!c->internal)
+                        return true;
+        return false;
+}
+
+static int copy_string(char **dst, const char *src) {
+        return src ? lock_record_set_string(dst, src) : 0;
+}
+
+/* What the finished steps read goes into the lock's record: only theirs, so that nothing else set
+ * meanwhile (an alias, the credentials' cycles, a setting) is touched. */
+static uint64_t take_learnt(Lock *l, uint32_t done, const LockRecord *n) {
+        LockRecord *rec = l->record;
+        uint64_t changed = 0;
+
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_FEATURES)) && n->features.n_groups > 0) {
+                rec->features = n->features;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
+                if (n->battery >= 0 && n->battery <= 100)
+                        set_battery(l, n->battery);
+        }
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_SWITCHES)) {
+                rec->tamper_alert = n->tamper_alert >= 0 ? n->tamper_alert : rec->tamper_alert;
+                rec->reset_button = n->reset_button >= 0 ? n->reset_button : rec->reset_button;
+                rec->privacy_lock = n->privacy_lock >= 0 ? n->privacy_lock : rec->privacy_lock;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_TAMPER_ALERT) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_RESET_BUTTON) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_PRIVACY_LOCK);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_SOUND)) && n->sound_enabled >= 0) {
+                rec->sound_enabled = n->sound_enabled;
+                rec->sound_volume = n->sound_volume;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_SOUND);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_AUTO_LOCK)) && n->auto_lock_seconds >= 0) {
+                rec->auto_lock_seconds = n->auto_lock_seconds;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_REMOTE_UNLOCK)) && n->remote_unlock >= 0) {
+                rec->remote_unlock = n->remote_unlock;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_REMOTE_UNLOCK);
+        }
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_ADMIN_PASSCODE))
+                (void) copy_string(&rec->admin_passcode, n->admin_passcode);
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_DEVICE_INFO)) {
+                (void) copy_string(&rec->model, n->model);
+                (void) copy_string(&rec->hardware_revision, n->hardware_revision);
+                (void) copy_string(&rec->firmware_revision, n->firmware_revision);
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION);
+        }
+        return changed;
+}
+
+static void on_pair_finished(const OpStatus *st, uint32_t done, uint32_t left, const LockRecord *learnt,
+                             void *userdata) {
+        Lock *l = userdata;
+        uint64_t changed = 0;
+
+        l->pair_finish_op = NULL;
+        if (!l->record)
+                return;
+        if (done) {
+                changed = take_learnt(l, done, learnt) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRING_PENDING);
+                l->record->pairing_pending &= ~done;
+                save(l, "the rest of the pairing");
+                log_info("%s: pairing steps done: 0x%" PRIx32 "%s.", l->address, done,
+                         l->record->pairing_pending ? "; some are still to do" : "; pairing complete");
+        }
+        /* Stopped by the link or a refused login: the next connection tries again, not this one. A
+         * yield (status 0, something left) goes on once the calls are done (on_settle()). */
+        if (st->error < 0 || (left && done == 0))
+                l->pair_finish_stopped = true;
+        report(l, changed);
+        settle(l);
+}
+
+static void start_pair_finish(Lock *l) {
+        int r;
+
+        if (!l->record || !(l->record->pairing_pending & PAIRING_STEPS_ALL) || l->pair_finish_op || !l->connected ||
+            l->pair_finish_stopped || l->enrollment || calls_waiting(l))
+                return;
+        r = pair_finish_op_start(l->link, l->record, calls_waiting, on_pair_finished, l, &l->pair_finish_op);
+        if (r < 0) {
+                l->pair_finish_op = NULL;
+                log_warning_errno(r, "%s: cannot finish the pairing: %m", l->address);
+        }
+}
+
 /* ---- the user's names -------------------------------------------------------------------------- */
 
 int lock_set_alias(Lock *l, const char *alias) {
@@ -1329,7 +1434,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
 bool lock_busy(const Lock *l) {
         assert(l);
 
-        return l->calls || l->log_op || l->verify_op;
+        return l->calls || l->log_op || l->verify_op || l->pair_finish_op;
 }
 
 Lock *lock_free(Lock *l) {

@@ -59,6 +59,7 @@ typedef enum LockProperty {
         LOCK_PROPERTY_PRIVACY_LOCK,
         LOCK_PROPERTY_RESET_BUTTON,
         LOCK_PROPERTY_CLOCK_OFFSET,
+        LOCK_PROPERTY_PAIRING_PENDING,
         _LOCK_PROPERTY_MAX,
 } LockProperty;
 
@@ -149,6 +150,11 @@ struct Lock {
         size_t n_calls;
         LockCall *enrollment; /* also in calls */
         bool clock_check_running;
+
+        /* Finishing a pairing (doc/protocol.md §5.6): the optional steps a dropped link cut short, on a later
+         * connection when no call waits (ops-pair.h pair_finish_op_start()). */
+        PairOp *pair_finish_op;
+        bool pair_finish_stopped; /* this connection could not finish it (link, login): the next may */
 
         /* The operation log reader (doc/protocol.md §7.4). */
         LogReadOp *log_op;
