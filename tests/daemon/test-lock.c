@@ -12,6 +12,7 @@
 #include "command.h"
 #include "daemon-test.h"
 #include "fake-radio.h"
+#include "info.h"
 #include "lock.h"
 #include "log.h"
 #include "oplog.h"
@@ -34,15 +35,38 @@ typedef struct Model {
         unsigned log_reads;
         unsigned silent[256]; /* commands the lock does not answer */
         uint64_t changed;     /* LOCK_PROPERTY_BIT()s the observer heard */
+        /* test_pair_finish_yields: an Unlock() is asked for when the lock gets this command. */
+        uint8_t unlock_at;
+        void *unlock_result;
+        size_t unlock_asked_at; /* fake.n_commands then */
 } Model;
+
+static void submit_unlock(Model *m);
 
 static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTWriter *w, void *userdata) {
         Model *m = userdata;
 
         if (m->silent[command])
                 return FAKE_SILENT;
+        if (m->unlock_at && command == m->unlock_at) {
+                m->unlock_at = 0;
+                m->unlock_asked_at = m->fake.n_commands;
+                submit_unlock(m);
+        }
         ttlock_reply_begin(w, command);
         switch (command) {
+        case TTLOCK_CMD_READ_DEVICE_INFO:
+                ck_assert_int_ge(ttlock_device_info_reply_encode(w, "M201"), 0);
+                break;
+        case TTLOCK_CMD_UNLOCK:
+                ck_assert_int_ge(ttlock_actuate_reply_encode(w, &(TTActuateReply){ .battery = 80 }), 0);
+                break;
+        case TTLOCK_CMD_SEARCH_BICYCLE_STATUS:
+                ttlock_status_reply_encode(w, &(TTStatusReply){ .battery = 80, .state = TTLOCK_STATE_LOCKED });
+                break;
+        case TTLOCK_CMD_SEARCH_DEVICE_FEATURE:
+                ttlock_feature_reply_encode(w, &(TTFeatureReply){ .battery = 80 });
+                break;
         case TTLOCK_CMD_CHECK_ADMIN:
         case TTLOCK_CMD_CHECK_USER_TIME:
                 ttlock_challenge_reply_encode(w, &(TTChallengeReply){ .ps_from_lock = 789 });
@@ -237,6 +261,76 @@ START_TEST(test_deadline_for_every_kind) {
 }
 END_TEST
 
+static void submit_unlock(Model *m) {
+        OpStatus st;
+
+        ck_assert_int_eq(lock_submit(m->lock, &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_UNLOCK },
+                                     5 * SEC, on_call_done, m->unlock_result, &st),
+                         0);
+}
+
+static size_t command_index(const FakeLock *f, uint8_t command, size_t from) {
+        for (size_t i = from; i < f->n_commands; i++)
+                if (f->commands[i] == command)
+                        return i;
+        return SIZE_MAX;
+}
+
+static bool pairing_complete(Model *m) {
+        return m->lock->record->pairing_pending == 0 && !lock_busy(m->lock);
+}
+
+/* doc/protocol.md §5.6: pairing steps left undone run on the next connection, behind the call that
+ * brought the link up; a call that comes while they run waits for one group of steps at most, and the
+ * rest follows it. What they read reaches the record, and the record on disk. */
+START_TEST(test_pair_finish_yields) {
+        CallResult refresh = {}, unlock = {};
+        LockRecord *saved = NULL;
+        size_t admin, info, op_unlock, finished;
+        OpStatus st;
+        Model m;
+
+        model_init(&m, 2 * SEC);
+        m.lock->record->pairing_pending = PAIRING_STEP_BIT(PAIRING_STEP_DEVICE_INFO) |
+                PAIRING_STEP_BIT(PAIRING_STEP_FINISH);
+        m.unlock_at = TTLOCK_CMD_READ_DEVICE_INFO;
+        m.unlock_result = &unlock;
+
+        ck_assert_int_eq(lock_submit(m.lock, &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_REFRESH },
+                                     5 * SEC, on_call_done, &refresh, &st),
+                         0);
+        ck_assert(fake_run_until(&m.fake, &refresh.done, 5 * SEC));
+        ck_assert_int_eq(refresh.status.error, 0);
+        ck_assert(fake_run_until(&m.fake, &unlock.done, 5 * SEC));
+        ck_assert_int_eq(unlock.status.error, 0);
+        for (unsigned i = 0; i < 100 && !pairing_complete(&m); i++)
+                fake_run_for(&m.fake, 20 * MSEC);
+        ck_assert(pairing_complete(&m));
+        ck_assert_str_eq(m.lock->record->model, "M201");
+        ck_assert_str_eq(m.lock->record->firmware_revision, "M201");
+
+        /* After the Refresh: a login, then the device information; the Unlock asked for during the first
+         * read came right after the group (its three reads), before OPERATE_FINISHED, which followed it
+         * on a login of its own. */
+        admin = command_index(&m.fake, TTLOCK_CMD_CHECK_ADMIN, 0);
+        info = command_index(&m.fake, TTLOCK_CMD_READ_DEVICE_INFO, 0);
+        op_unlock = command_index(&m.fake, TTLOCK_CMD_UNLOCK, 0);
+        finished = command_index(&m.fake, TTLOCK_CMD_OPERATE_FINISHED, 0);
+        ck_assert_uint_lt(admin, info);
+        ck_assert_uint_ne(op_unlock, SIZE_MAX);
+        ck_assert_uint_ne(finished, SIZE_MAX);
+        ck_assert_uint_lt(op_unlock, finished);
+        ck_assert_uint_le(op_unlock - m.unlock_asked_at, 4); /* the rest of the group, CHECK_USER_TIME */
+        ck_assert_uint_lt(command_index(&m.fake, TTLOCK_CMD_CHECK_ADMIN, op_unlock), finished);
+
+        ck_assert_int_eq(store_load(m.store, FAKE_ADDRESS, &saved), 0);
+        ck_assert_uint_eq(saved->pairing_pending, 0);
+        ck_assert_str_eq(saved->model, "M201");
+        lock_record_free(saved);
+        model_done(&m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("lock");
         TCase *tc = tcase_create("model");
@@ -245,6 +339,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_stuck_flag_backs_off);
         tcase_add_test(tc, test_alias_not_kept_when_not_saved);
         tcase_add_test(tc, test_deadline_for_every_kind);
+        tcase_add_test(tc, test_pair_finish_yields);
         suite_add_tcase(s, tc);
         return s;
 }
