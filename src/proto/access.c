@@ -278,7 +278,7 @@ int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTChe
         TTCheckUserTimeRequest q = {};
         int r;
 
-        /* §4.7: [RR] writes this window as BCD and real locks take it. */
+        /* §4.10: [RR] writes this window as BCD and real locks take it. */
         r = ttlock_get_date5_lenient(&rd, "start", &q.start, &q.start_encoding);
         if (r < 0)
                 return r;

@@ -99,7 +99,7 @@ typedef struct TTCheckUserTimeRequest {
         uint32_t lock_flag_pos;
         uint32_t uid;
         /* Decoder: how each date was written. Decimal bytes (§4.2) unless they are no date; then BCD,
-         * which some clients send and real locks take (§4.7). The encoder always writes decimal. */
+         * which some clients send and real locks take (§4.10). The encoder always writes decimal. */
         TTDateEncoding start_encoding;
         TTDateEncoding end_encoding;
 } TTCheckUserTimeRequest;

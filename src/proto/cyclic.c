@@ -23,7 +23,7 @@ const char *ttlock_cyclic_user_name(uint8_t user_type) {
         }
 }
 
-/* §4.6: the user's length by type. A clear with length 0 names no user: every user of the type (the
+/* §4.9: the user's length by type. A clear with length 0 names no user: every user of the type (the
  * official SDK's comment on clearICCyclicPeriod). */
 static int user_size_check(const TTCyclicRequest *q, int err, TTError *e) {
         uint8_t n = q->user_size;
@@ -108,7 +108,7 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
         if (r < 0)
                 return r;
         if (q.user_type == TTLOCK_CYCLIC_USER_FACE)
-                return tt_error(e, -EINVAL, "cyclic face users: no layout is known (§4.6)");
+                return tt_error(e, -EINVAL, "cyclic face users: no layout is known (§4.9)");
         if (q.user_type != TTLOCK_CYCLIC_USER_PASSCODE && q.user_size > 0 && q.user_size < 8 &&
             q.user >> (8 * q.user_size) != 0)
                 return tt_error(
@@ -124,7 +124,7 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
         if (q.user_type == TTLOCK_CYCLIC_USER_PASSCODE)
                 tt_put_bytes(w, q.passcode, q.user_size);
         else if (q.user_type == TTLOCK_CYCLIC_USER_KEY_FOB)
-                /* §4.6: the MAC low byte first (the SDK's getReverseMacArray). */
+                /* §4.9: the MAC low byte first (the SDK's getReverseMacArray). */
                 for (size_t i = 0; i < 6; i++)
                         tt_put_u8(w, (uint8_t) (q.user >> (8 * i)));
         else
@@ -214,7 +214,7 @@ int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicReques
                 r = schedule_check(&q, -EBADMSG, e);
                 if (r < 0)
                         return r;
-                /* §4.6: the official SDK and [JS] send four zero bytes more; both forms are taken. */
+                /* §4.9: the official SDK and [JS] send four zero bytes more; both forms are taken. */
                 if (tt_reader_left(&rd) == TTLOCK_CYCLIC_PADDING) {
                         const uint8_t *pad;
 

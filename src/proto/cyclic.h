@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Weekly cycles: CYCLIC_CMD 0x70 (doc/protocol.md §4.3 CYCLIC_CMD, §4.6), and the weekly windows that
+/* Weekly cycles: CYCLIC_CMD 0x70 (doc/protocol.md §4.3 CYCLIC_CMD, §4.9), and the weekly windows that
  * the daemon, the simulator and the decoder share. A credential with cycles opens only on the listed
  * weekdays between the listed times of day, by the lock's own wall clock (§4.2: local time, no zone),
  * and only inside its validity window.
  *
  * Request: [op][user type][user length][user…], and for an add [cycle type 1][weekday][0][sh][sm][eh][em]
- * followed by four zero bytes the official SDK appends (§4.6). Replies are [battery][op]
+ * followed by four zero bytes the official SDK appends (§4.9). Replies are [battery][op]
  * (ttlock_op_reply_*, credentials.h). */
 
 #include <stdbool.h>
@@ -30,12 +30,12 @@ typedef enum TTCyclicUser {
         TTLOCK_CYCLIC_USER_KEY_FOB = 3,     /* the fob's MAC, 6 bytes, low byte first */
         TTLOCK_CYCLIC_USER_FACE = 4,        /* named by the SDK; no layout given */
         /* Not in any source: ttlockd's own user type for a keypad passcode, its ASCII digits as the
-         * user (§4.6). A lock that does not know it refuses it. */
+         * user (§4.9). A lock that does not know it refuses it. */
         TTLOCK_CYCLIC_USER_PASSCODE = 0x50,
 } TTCyclicUser;
 
 #define TTLOCK_CYCLIC_WEEKLY 1
-#define TTLOCK_CYCLIC_PADDING 4   /* zero bytes after an add's end minute (§4.6) */
+#define TTLOCK_CYCLIC_PADDING 4   /* zero bytes after an add's end minute (§4.9) */
 #define TTLOCK_CYCLIC_USER_MAX 16 /* the longest user we read (passcodes: 16 digits, §4.3) */
 
 typedef struct TTCyclicRequest {
@@ -52,7 +52,7 @@ typedef struct TTCyclicRequest {
 } TTCyclicRequest;
 
 /* The encoder writes what the official SDK writes, the four zero bytes included. The decoder takes an
- * add with or without them, refuses any other trailing byte, and knows every user type of §4.6; for key
+ * add with or without them, refuses any other trailing byte, and knows every user type of §4.9; for key
  * fobs and faces it keeps the user's bytes only. */
 int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTError *e);
 int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicRequest *ret, TTError *e);

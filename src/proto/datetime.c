@@ -208,7 +208,7 @@ int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret) {
         return get_date(r, field, 6, ret);
 }
 
-/* ---- BCD dates (doc/protocol.md §4.7) ------------------------------------------------------------ */
+/* ---- BCD dates (doc/protocol.md §4.10) ------------------------------------------------------------ */
 
 int ttlock_date5_encode_bcd(const TTDateTime *t, uint8_t out[5]) {
         uint8_t d[5];

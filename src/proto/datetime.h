@@ -47,7 +47,7 @@ int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTErro
 int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret);
 int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret);
 
-/* BCD dates (§4.7): some clients write a validity window's groups as BCD (0x25 for "25"), and real locks
+/* BCD dates (§4.10): some clients write a validity window's groups as BCD (0x25 for "25"), and real locks
  * take them. The lenient reader tries decimal bytes first (§4.2, the SDK's encoding), then BCD; *ret_encoding
  * says which one it was. Only CHECK_USER_TIME is known to carry BCD dates. */
 typedef enum TTDateEncoding {

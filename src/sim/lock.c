@@ -281,7 +281,7 @@ int lock_keypad(SimLock *l, const char *code) {
                 door_event(l, false);
                 return -EPERM;
         }
-        /* Inside its validity, and inside one of its weekly windows if it has any (§4.6). */
+        /* Inside its validity, and inside one of its weekly windows if it has any (§4.9). */
         if (!creds_passcode_usable(p, now) || !schedule_allows(l, creds_passcode_schedule(l->creds, p))) {
                 add_passcode_record(l, TTLOCK_LOG_PASSCODE_EXPIRED, p->original, code);
                 door_event(l, false);
@@ -1339,7 +1339,7 @@ static int do_fingerprint(Exchange *x) {
         return 0;
 }
 
-/* A clear with user length 0 names every user of its type (doc/protocol.md §4.6): RECORD_NOT_EXIST only
+/* A clear with user length 0 names every user of its type (doc/protocol.md §4.9): RECORD_NOT_EXIST only
  * when none had a window. */
 static int cyclic_clear_all(SimCreds *c, uint8_t user_type) {
         int r = TTLOCK_ERR_RECORD_NOT_EXIST;
@@ -1386,7 +1386,7 @@ static SimSchedule *cyclic_target(Exchange *x, const TTCyclicRequest *q) {
         case TTLOCK_CYCLIC_USER_PASSCODE: {
                 TTPasscodeEntry *p;
 
-                /* ttlockd's own user type (§4.6), which this simulated lock knows. */
+                /* ttlockd's own user type (§4.9), which this simulated lock knows. */
                 if (!need_feature(x, TTLOCK_FEATURE_PASSCODE))
                         return NULL;
                 p = creds_passcode_find(c, q->passcode);
@@ -1400,7 +1400,7 @@ static SimSchedule *cyclic_target(Exchange *x, const TTCyclicRequest *q) {
         }
 }
 
-/* CYCLIC_CMD 0x70 (§4.3, §4.6): weekly schedules of cards, fingerprints and passcodes. */
+/* CYCLIC_CMD 0x70 (§4.3, §4.9): weekly schedules of cards, fingerprints and passcodes. */
 static int do_cyclic(Exchange *x) {
         SimLock *l = x->l;
         SimSchedule *s = NULL;

@@ -272,7 +272,7 @@ static int fingerprints(Printer *p, bool reply, const uint8_t *data, size_t len,
 static const char *const weekday_names[] = { NULL, "monday", "tuesday", "wednesday", "thursday",
                                              "friday", "saturday", "sunday" };
 
-/* CYCLIC_CMD (§4.3, §4.6). The reply is [battery][op] and, for a query, what the lock holds: no source
+/* CYCLIC_CMD (§4.3, §4.9). The reply is [battery][op] and, for a query, what the lock holds: no source
  * gives that layout, so it is shown raw after the op. */
 static int cyclic(Printer *p, bool reply, const uint8_t *data, size_t len, TTError *e) {
         static const char *const ops[] = { [TTLOCK_CYCLIC_OP_QUERY] = "query", [TTLOCK_CYCLIC_OP_ADD] = "add",
@@ -316,7 +316,7 @@ static int cyclic(Printer *p, bool reply, const uint8_t *data, size_t len, TTErr
                         break;
                 case TTLOCK_CYCLIC_USER_PASSCODE:
                         printer_string(p, "passcode", q.passcode);
-                        printer_string(p, "user_note", "ttlockd's own user type for passcodes (§4.6)");
+                        printer_string(p, "user_note", "ttlockd's own user type for passcodes (§4.9)");
                         break;
                 default:
                         printer_hex(p, "user", q.user_bytes, q.user_size);

@@ -239,7 +239,7 @@ START_TEST(test_credential_aliases) {
 }
 END_TEST
 
-/* Weekly windows (§4.6) and pending pairing steps (§5.6): set, replace, rename, drop; and the file. */
+/* Weekly windows (§4.9) and pending pairing steps (§5.6): set, replace, rename, drop; and the file. */
 START_TEST(test_credential_cycles) {
         _cleanup_(lock_record_freep) LockRecord *r = full_record(ADDR, NULL), *b = NULL;
         _cleanup_free_ char *text = NULL, *error = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Weekly cycles end to end (world.h, dbus/org.ttlock.Credentials1.xml "Cycles", doc/protocol.md §4.6): a
+/* Weekly cycles end to end (world.h, dbus/org.ttlock.Credentials1.xml "Cycles", doc/protocol.md §4.9): a
  * passcode added through ttlockd for Monday, Wednesday and Friday 08:00–12:00 opens the simulated lock on
  * Monday at 09:00 and is refused at 13:00 and on Tuesday, by the lock's own clock (set through
  * Sim1.SetClock, never the host's date or zone); cards and fingerprints likewise; the lists show the cycles

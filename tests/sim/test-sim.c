@@ -1868,7 +1868,7 @@ START_TEST(test_cyclic) {
 }
 END_TEST
 
-/* A passcode's weekly schedule (ttlockd's CYCLIC_CMD user type 0x50, doc/protocol.md §4.6), judged by the
+/* A passcode's weekly schedule (ttlockd's CYCLIC_CMD user type 0x50, doc/protocol.md §4.9), judged by the
  * lock's own clock, set through Sim1.SetClock whatever the host's date and zone: Monday, Wednesday and
  * Friday 08:00–12:00 opens on Monday at 09:00, not at 13:00, not on Tuesday. Also: the clear of every
  * passcode's schedule (user length 0), and a schedule that follows the code through a change. */
@@ -1884,7 +1884,7 @@ START_TEST(test_cyclic_passcode) {
         TTLogPage page;
 
         start_paired(&c, "mac=" MAC "," FEATURES_32_34);
-        /* The code must exist first (§4.6), as a card must. */
+        /* The code must exist first (§4.9), as a card must. */
         request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 01 00 08 00 0c 00 00000000", "70 00 15");
         ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
         (void) request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, buf);

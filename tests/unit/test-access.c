@@ -462,7 +462,7 @@ START_TEST(test_actuate_reply_short_and_odd) {
 }
 END_TEST
 
-/* §4.7: [RR] sends the window "0001311400"–"9911301400" as BCD, which its lock takes. */
+/* §4.10: [RR] sends the window "0001311400"–"9911301400" as BCD, which its lock takes. */
 START_TEST(test_check_user_time_bcd) {
         uint8_t buf[32];
         size_t n = tt_unhex("0001311400 9911301400 000000 00000000", buf, sizeof(buf));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* CYCLIC_CMD 0x70 and weekly windows (doc/protocol.md §4.3, §4.6): the exact bytes the official SDK
+/* CYCLIC_CMD 0x70 and weekly windows (doc/protocol.md §4.3, §4.9): the exact bytes the official SDK
  * writes (four zero bytes after an add included), both forms an add arrives in, every user type, the
  * clear of all users of a type, ttlockd's passcode user, and what encoders and decoders refuse. */
 
@@ -113,7 +113,7 @@ START_TEST(test_users) {
         q = (TTCyclicRequest){
                 .op = TTLOCK_CYCLIC_OP_CLEAR, .user_type = TTLOCK_CYCLIC_USER_FACE, .user = 1, .user_size = 1
         };
-        encode_fails(&q, "cyclic face users: no layout is known (§4.6)");
+        encode_fails(&q, "cyclic face users: no layout is known (§4.9)");
 
         /* A clear with user length 0: every user of that type. */
         q = (TTCyclicRequest){ .op = TTLOCK_CYCLIC_OP_CLEAR, .user_type = TTLOCK_CYCLIC_USER_IC };
@@ -123,7 +123,7 @@ START_TEST(test_users) {
 }
 END_TEST
 
-/* ttlockd's own passcode user (§4.6): the digits as the user. */
+/* ttlockd's own passcode user (§4.9): the digits as the user. */
 START_TEST(test_passcode_user) {
         TTCyclicRequest q = { .op = TTLOCK_CYCLIC_OP_ADD,
                               .user_type = TTLOCK_CYCLIC_USER_PASSCODE,

@@ -221,7 +221,7 @@ START_TEST(test_unix_every_day_against_timegm) {
 }
 END_TEST
 
-/* §4.7: BCD dates as [RR] writes CHECK_USER_TIME windows; decimal first, BCD when decimal is no date. */
+/* §4.10: BCD dates as [RR] writes CHECK_USER_TIME windows; decimal first, BCD when decimal is no date. */
 START_TEST(test_bcd) {
         static const TTDateTime t = { 2099, 11, 30, 14, 0, 0 };
         uint8_t b[5], in[5] = { 0x00, 0x01, 0x31, 0x14, 0x00 };

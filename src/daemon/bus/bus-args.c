@@ -159,7 +159,7 @@ static int cycle_minute(sd_bus_message *m, const char *key, void *userdata) {
         if (r == 0)
                 return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS, "Cycle %zu: %s must be of type q.",
                                          e->index, key);
-        /* 1440 = 24:00 ends a window at midnight, as the official SDK's CyclicConfig allows (§4.6). */
+        /* 1440 = 24:00 ends a window at midnight, as the official SDK's CyclicConfig allows (§4.9). */
         if (v > TTLOCK_MINUTES_PER_DAY)
                 return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Cycle %zu: %s %u is past 24:00 (1440).", e->index, key, v);
@@ -230,7 +230,7 @@ int bus_read_cycles(sd_bus_message *m, TTCycle ret[static TTLOCK_CYCLES_MAX], si
                                                                  "Cycle %zu: weekday %u with that window is given "
                                                                  "twice.",
                                                                  index, c.weekday);
-                        /* One window per weekday on the wire (§4.6): the lock keeps a bounded number. */
+                        /* One window per weekday on the wire (§4.9): the lock keeps a bounded number. */
                         if (n >= TTLOCK_CYCLES_MAX)
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "Too many cycles: at most %u weekday windows in all.",

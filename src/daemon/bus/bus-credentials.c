@@ -132,7 +132,7 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                                         "kind",
                                         "s",
                                         /* Weekly windows make it cyclic whatever the type it was added
-                                         * as (§4.6). */
+                                         * as (§4.9). */
                                         n_cycles > 0 ? "cyclic" : passcode_kind(e));
                         if (r >= 0) {
                                 if (permanent)
@@ -320,7 +320,7 @@ static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus
                         "Kind \"%s\" is not one of permanent, period, one-time, cyclic.",
                         kind);
         /* A cyclic code without its cycles would open at all hours: what makes it cyclic is its weekly
-         * windows (§4.6), which this signature cannot carry. */
+         * windows (§4.9), which this signature cannot carry. */
         if (req.passcode_type == TTLOCK_PASSCODE_CYCLIC)
                 return sd_bus_error_set(
                         error,
@@ -508,7 +508,7 @@ static int method_clear_fingerprints(sd_bus_message *m, void *userdata, sd_bus_e
         return submit(b, m, &(CredRequest){ .action = CRED_FINGERPRINT_CLEAR }, error);
 }
 
-/* ---- weekly cycles (doc/protocol.md §4.6) ----------------------------------------------------- */
+/* ---- weekly cycles (doc/protocol.md §4.9) ----------------------------------------------------- */
 
 /* The methods with a cycles argument: the action, its validity, and the windows that follow it. */
 static int with_cycles(sd_bus_message *m, BusLock *b, CredRequest *req, unsigned feature, const char *what,

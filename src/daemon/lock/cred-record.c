@@ -97,7 +97,7 @@ bool cred_record_apply(LockRecord *rec, const CredRequest *q, const CredResult *
 
         request_id(q, id);
         if (res->status.error < 0) {
-                /* Half-set windows: ttlockd no longer knows which the lock holds (§4.6). */
+                /* Half-set windows: ttlockd no longer knows which the lock holds (§4.9). */
                 if (res->cycles_unknown)
                         changed = set(rec, kind, id, NULL, 0);
                 goto out;

@@ -2,7 +2,7 @@
 #pragma once
 
 /* What a credentials operation (ops-credentials.h) did to what ttlockd remembers of the lock's credentials:
- * the weekly windows it gave them (store.h CredentialCycles, doc/protocol.md §4.6). The lock keeps the
+ * the weekly windows it gave them (store.h CredentialCycles, doc/protocol.md §4.9). The lock keeps the
  * windows, but no source gives the layout of its answer to a query, so the record is ttlockd's only
  * account of them: it follows every add, change, delete and clear, and a list drops what the lock no
  * longer has. */

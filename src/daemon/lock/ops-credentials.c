@@ -24,7 +24,7 @@ typedef enum Step {
         STEP_ENROL,          /* the ADD in flight, several replies */
         STEP_ENROL_VALIDITY, /* Modify after a successful enrolment */
         STEP_ENROL_UNDO,     /* Delete after a failed Modify */
-        STEP_CYCLIC_CLEAR,   /* the credential's weekly windows go (§4.6) */
+        STEP_CYCLIC_CLEAR,   /* the credential's weekly windows go (§4.9) */
         STEP_CYCLIC_ADD,     /* one window after the other */
         STEP_CYCLIC_UNDO,    /* a new passcode whose windows failed is deleted again */
 } Step;
@@ -437,7 +437,7 @@ static int on_enrol(CredOp *op, const TTReply *reply) {
         return 0;
 }
 
-/* ---- weekly windows (§4.6) ------------------------------------------------------------------- */
+/* ---- weekly windows (§4.9) ------------------------------------------------------------------- */
 
 static void send_cyclic(CredOp *op, Step step, uint8_t cyclic_op, const TTCycle *c) {
         uint8_t buf[48];
@@ -492,7 +492,7 @@ static void cycles_next(CredOp *op) {
         send_cyclic(op, STEP_CYCLIC_ADD, TTLOCK_CYCLIC_OP_ADD, &op->req.cycles[op->cycle]);
 }
 
-/* A window was refused, or its answer lost: a new passcode goes again (§4.6, as the SDK deletes a card
+/* A window was refused, or its answer lost: a new passcode goes again (§4.9, as the SDK deletes a card
  * whose windows failed); a card's or fingerprint's windows are in an unknown state. */
 static void cycles_failed(CredOp *op) {
         TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_DELETE };
@@ -786,7 +786,7 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                         finish(op);
                 } else if (op->step == STEP_CYCLIC_CLEAR && op->result.status.error == -EREMOTEIO &&
                            op->result.status.lock_error == TTLOCK_ERR_RECORD_NOT_EXIST) {
-                        /* §4.6: nothing to clear; the official SDK goes on as after a success. */
+                        /* §4.9: nothing to clear; the official SDK goes on as after a success. */
                         op->result.status = (OpStatus){};
                         cycles_next(op);
                 } else if (op->step == STEP_CYCLIC_CLEAR || op->step == STEP_CYCLIC_ADD)

@@ -13,7 +13,7 @@
  * number or fingerprint id — then sets the requested validity with Modify, as the official SDK always
  * does, and deletes the credential again if that fails.
  *
- * Weekly windows (CYCLIC_CMD, doc/protocol.md §4.6) follow the action that gives the validity, as in the
+ * Weekly windows (CYCLIC_CMD, doc/protocol.md §4.9) follow the action that gives the validity, as in the
  * official flow: a new passcode gets one add per window (and is deleted again if one fails, so that no
  * code is left that opens at all hours); a card's or fingerprint's windows are cleared (RECORD_NOT_EXIST
  * counts as done, as the SDK counts it) and added anew. */
@@ -62,7 +62,7 @@ typedef struct CredRequest {
         TTDateTime start;
         TTDateTime end;
         uint64_t enrol_timeout_usec; /* ENROL: how long to wait for each step of the person at the lock */
-        /* PASSCODE_ADD, CARD_MODIFY, FINGERPRINT_MODIFY: replace the weekly windows (§4.6) after the
+        /* PASSCODE_ADD, CARD_MODIFY, FINGERPRINT_MODIFY: replace the weekly windows (§4.9) after the
          * action; n_cycles 0 clears them (cards and fingerprints). */
         bool set_cycles;
         TTCycle cycles[TTLOCK_CYCLES_MAX];

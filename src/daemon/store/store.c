@@ -262,7 +262,7 @@ int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char
         return credential_alias_add(r, kind, id, alias);
 }
 
-/* ---- weekly windows of credentials (§4.6) and pending pairing steps (§5.6) ---- */
+/* ---- weekly windows of credentials (§4.9) and pending pairing steps (§5.6) ---- */
 
 static const char *const pairing_step_names[_PAIRING_STEP_MAX] = {
         [PAIRING_STEP_TIME] = "time",
@@ -1251,7 +1251,7 @@ static int parse_credential_aliases(Parser *p, LockRecord *r, int index) {
         return 0;
 }
 
-/* "1 08:00-12:00": weekday, start and end of a window (§4.6). */
+/* "1 08:00-12:00": weekday, start and end of a window (§4.9). */
 static int parse_cycle(const char *s, TTCycle *ret) {
         unsigned d, sh, sm, eh, em;
         char extra;

@@ -26,7 +26,7 @@
  *              tamper-alert: …, privacy-lock: …, reset-button: …}   # each optional = unknown
  *   credential-aliases:                      # optional
  *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
- *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.6)
+ *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.9)
  *     - {kind: "passcode", id: "4711", cycles: ["1 08:00-12:00", "3 08:00-12:00"]}
  *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
@@ -65,7 +65,7 @@ typedef struct CredentialAlias {
         char *alias;
 } CredentialAlias;
 
-/* Weekly windows ttlockd gave a credential (CYCLIC_CMD, doc/protocol.md §4.6). The lock keeps them, but no
+/* Weekly windows ttlockd gave a credential (CYCLIC_CMD, doc/protocol.md §4.9). The lock keeps them, but no
  * source gives the layout of its answer to a query, so ttlockd remembers what it set. */
 typedef struct CredentialCycles {
         char *kind; /* "passcode" | "ic-card" | "fingerprint" */
