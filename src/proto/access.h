@@ -98,8 +98,8 @@ typedef struct TTCheckUserTimeRequest {
         TTDateTime end;
         uint32_t lock_flag_pos;
         uint32_t uid;
-        /* Decoder: how each date was written. Decimal bytes (§4.2) unless they are no date; then BCD,
-         * which some clients send and real locks take (§4.10). The encoder always writes decimal. */
+        /* How each date is written: decimal bytes (§4.2), what ttlockd sends; the decoder says BCD when
+         * the bytes are no decimal date but a BCD one, as some clients send and real locks take (§4.10). */
         TTDateEncoding start_encoding;
         TTDateEncoding end_encoding;
 } TTCheckUserTimeRequest;

@@ -107,9 +107,8 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
         r = user_size_check(&q, -EINVAL, e);
         if (r < 0)
                 return r;
-        if (q.user_type == TTLOCK_CYCLIC_USER_FACE)
-                return tt_error(e, -EINVAL, "cyclic face users: no layout is known (§4.9)");
-        if (q.user_type != TTLOCK_CYCLIC_USER_PASSCODE && q.user_size > 0 && q.user_size < 8 &&
+        if (q.user_type != TTLOCK_CYCLIC_USER_PASSCODE && q.user_type != TTLOCK_CYCLIC_USER_FACE &&
+            q.user_size > 0 && q.user_size < 8 &&
             q.user >> (8 * q.user_size) != 0)
                 return tt_error(
                         e, -EINVAL, "cyclic user %" PRIu64 " does not fit %u bytes", q.user, q.user_size);
@@ -123,6 +122,8 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
         tt_put_u8(w, q.user_size);
         if (q.user_type == TTLOCK_CYCLIC_USER_PASSCODE)
                 tt_put_bytes(w, q.passcode, q.user_size);
+        else if (q.user_type == TTLOCK_CYCLIC_USER_FACE)
+                tt_put_bytes(w, q.user_bytes, q.user_size); /* no layout known (§4.9): as given */
         else if (q.user_type == TTLOCK_CYCLIC_USER_KEY_FOB)
                 /* §4.9: the MAC low byte first (the SDK's getReverseMacArray). */
                 for (size_t i = 0; i < 6; i++)
@@ -137,7 +138,7 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
                 tt_put_u8(w, q.start_minute);
                 tt_put_u8(w, q.end_hour);
                 tt_put_u8(w, q.end_minute);
-                for (size_t i = 0; i < TTLOCK_CYCLIC_PADDING; i++)
+                for (size_t i = 0; !q.unpadded && i < TTLOCK_CYCLIC_PADDING; i++)
                         tt_put_u8(w, 0);
         }
         erase_memory(q.passcode, sizeof(q.passcode));
@@ -215,7 +216,8 @@ int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicReques
                 if (r < 0)
                         return r;
                 /* §4.9: the official SDK and [JS] send four zero bytes more; both forms are taken. */
-                if (tt_reader_left(&rd) == TTLOCK_CYCLIC_PADDING) {
+                q.unpadded = tt_reader_left(&rd) != TTLOCK_CYCLIC_PADDING;
+                if (!q.unpadded) {
                         const uint8_t *pad;
 
                         (void) tt_get_bytes(&rd, "padding", TTLOCK_CYCLIC_PADDING, &pad);
@@ -227,7 +229,6 @@ int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicReques
                                                 "cyclic padding byte %zu is 0x%02x, expected 0",
                                                 i,
                                                 pad[i]);
-                        q.padded = true;
                 }
         }
         r = tt_expect_end(&rd, "cyclic request");

@@ -48,12 +48,12 @@ typedef struct TTCyclicRequest {
         /* ADD: [cycle type 1][weekday][0][sh][sm][eh][em] */
         uint8_t weekday; /* 1 = Monday … 7 = Sunday */
         uint8_t start_hour, start_minute, end_hour, end_minute;
-        bool padded; /* decoder: the four zero bytes followed the add (the SDK's frame) */
+        bool unpadded; /* an add without the four zero bytes the SDK appends (the decoder says which) */
 } TTCyclicRequest;
 
-/* The encoder writes what the official SDK writes, the four zero bytes included. The decoder takes an
- * add with or without them, refuses any other trailing byte, and knows every user type of §4.9; for key
- * fobs and faces it keeps the user's bytes only. */
+/* The encoder writes what the official SDK writes, the four zero bytes included unless unpadded. The
+ * decoder takes an add with or without them (and says which), refuses any other trailing byte, and knows
+ * every user type of §4.9; a face's user (no layout is known) is kept and written as bytes. */
 int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTError *e);
 int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicRequest *ret, TTError *e);
 const char *ttlock_cyclic_user_name(uint8_t user_type); /* "fingerprint", …; NULL when unknown */

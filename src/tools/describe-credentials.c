@@ -327,7 +327,7 @@ static int cyclic(Printer *p, bool reply, const uint8_t *data, size_t len, TTErr
                 printer_string(p, "weekday", weekday_names[q.weekday]);
                 printer_stringf(p, "start", "%02u:%02u", q.start_hour, q.start_minute);
                 printer_stringf(p, "end", "%02u:%02u", q.end_hour, q.end_minute);
-                printer_bool(p, "padded", q.padded);
+                printer_bool(p, "padded", !q.unpadded);
         }
         return 1;
 }

@@ -27,6 +27,12 @@
         "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+" \
         "tamper-alert+privacy-lock+sound-volume+cyclic-card-fingerprint"
 
+/* The same without cyclic-card-fingerprint: a lock that does not know CYCLIC_CMD. */
+#define FEATURES_NO_CYCLIC                                                                               \
+        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+manual-lock+" \
+        "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+"     \
+        "tamper-alert+privacy-lock+sound-volume"
+
 /* Monday, Wednesday and Friday 08:00–12:00, as the cycles argument aa{sv} (one window). */
 #define MON_WED_FRI_8_12 1, 3, "weekdays", "ay", 3, 1, 3, 5, "start-minute", "q", 480, "end-minute", "q", 720
 
@@ -509,7 +515,7 @@ END_TEST
 
 /* A lock without the cyclic-card-fingerprint feature: NotSupported, before polkit and the lock. */
 START_TEST(test_not_supported) {
-        World w = {};
+        World w = { .lock_spec = FEATURES_NO_CYCLIC };
 
         events = (Events){};
         world_start(&w);
