@@ -186,6 +186,20 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                         }
         r = r ?: info_add(t, _("Features:"), buf);
 
+        /* Lock1.PairingPending: what a dropped link left of the pairing, done at the next connections. */
+        buf[0] = 0;
+        features = value_object_get(p, "PairingPending");
+        if (features && features->type == VALUE_ARRAY && features->n_items > 0) {
+                for (size_t i = 0; i < features->n_items; i++)
+                        if (features->items[i]->type == VALUE_STRING &&
+                            strlen(buf) + strlen(features->items[i]->s) + 3 < sizeof(buf)) {
+                                if (i > 0)
+                                        strcat(buf, ", ");
+                                strcat(buf, features->items[i]->s);
+                        }
+                r = r ?: info_add(t, _("Pairing to do:"), buf);
+        }
+
         if (have_settings) {
                 bool sound = value_object_get_bool(p, "SoundEnabled", false);
                 uint64_t volume = value_object_get_uint(p, "SoundVolume", 0);
