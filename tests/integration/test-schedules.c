@@ -370,6 +370,28 @@ START_TEST(test_weekly_passcode) {
 }
 END_TEST
 
+/* The link drops between the new code and its cycles: what is left on the lock opens never, not at all
+ * hours (ops-credentials.h), ttlockd remembers no cycles for it, and the list shows it as it is. */
+START_TEST(test_cut_before_cycles) {
+        char kind[32], cycles[256];
+        World w;
+
+        start(&w);
+        world_sim_call(&w, "InjectFault", "su", "drop-connection@CYCLIC_CMD", 1u);
+        call_fails(&w, "org.ttlock.Error.Unreachable", "", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
+                   UINT64_C(0), MON_WED_FRI_8_12);
+        ck_assert(!world_key_file_contains(&w, "credential-cycles"));
+        ck_assert(!opens_at(&w, MONDAY_9, "EnterPasscode", "4711", "unlock-failed"));
+        ck_assert(listed(&w, "ListPasscodes", "code", "4711", kind, cycles));
+        ck_assert_str_eq(kind, "period");
+        ck_assert_str_eq(cycles, "");
+        call_ok(&w, "DeletePasscode", "s", "4711");
+        call_ok(&w, "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0), UINT64_C(0), MON_WED_FRI_8_12);
+        ck_assert(opens_at(&w, MONDAY_9, "EnterPasscode", "4711", "unlocked"));
+        world_stop(&w);
+}
+END_TEST
+
 /* Cards and fingerprints: SetCardValidityWithCycles() replaces a card's cycles, an empty list removes them;
  * SetCardValidity() keeps them. */
 START_TEST(test_card_and_fingerprint) {
@@ -551,6 +573,7 @@ static Suite *make_suite(void) {
 
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_weekly_passcode);
+        tcase_add_test(tc, test_cut_before_cycles);
         tcase_add_test(tc, test_card_and_fingerprint);
         tcase_add_test(tc, test_ttlockctl_every);
         tcase_add_test(tc, test_not_supported);

@@ -27,6 +27,7 @@ typedef enum Step {
         STEP_CYCLIC_CLEAR,   /* the credential's weekly windows go (§4.9) */
         STEP_CYCLIC_ADD,     /* one window after the other */
         STEP_CYCLIC_UNDO,    /* a new passcode whose windows failed is deleted again */
+        STEP_CYCLIC_ENABLE,  /* a new passcode with windows gets its validity last */
 } Step;
 
 struct CredOp {
@@ -486,9 +487,20 @@ static void cycles_start(CredOp *op) {
         send_cyclic(op, STEP_CYCLIC_CLEAR, TTLOCK_CYCLIC_OP_CLEAR, NULL);
 }
 
+/* Every window is there: a new passcode gets the validity it was asked for (Modify, §4.3). */
+static void cycles_enable(CredOp *op) {
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_MODIFY, .type = TTLOCK_PASSCODE_PERIOD, .has_validity = true };
+
+        snprintf(q.code, sizeof(q.code), "%s", op->req.code);
+        snprintf(q.new_code, sizeof(q.new_code), "%s", op->req.code);
+        window(op, &q.start, &q.end);
+        send_passcode_step(op, STEP_CYCLIC_ENABLE, &q);
+        erase_memory(&q, sizeof(q));
+}
+
 static void cycles_next(CredOp *op) {
         if (op->cycle >= op->req.n_cycles)
-                return finish(op);
+                return op->req.action == CRED_PASSCODE_ADD ? cycles_enable(op) : finish(op);
         send_cyclic(op, STEP_CYCLIC_ADD, TTLOCK_CYCLIC_OP_ADD, &op->req.cycles[op->cycle]);
 }
 
@@ -497,14 +509,17 @@ static void cycles_next(CredOp *op) {
 static void cycles_failed(CredOp *op) {
         TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_DELETE };
 
-        if (op->req.action != CRED_PASSCODE_ADD || op->step != STEP_CYCLIC_ADD ||
+        if (op->req.action != CRED_PASSCODE_ADD ||
+            (op->step != STEP_CYCLIC_ADD && op->step != STEP_CYCLIC_ENABLE) ||
             op->result.status.error == -ENOTCONN || op->result.status.error == -ECANCELED) {
-                op->result.cycles_unknown = op->req.action != CRED_PASSCODE_ADD || op->cycle > 0;
+                /* A new passcode stays closed (see run()); a card's or fingerprint's windows are half
+                 * set. Either way ttlockd no longer knows which windows the lock holds. */
+                op->result.cycles_unknown = true;
                 return finish(op);
         }
         op->undo_status = op->result.status;
         op->result.status = (OpStatus){};
-        q.type = op->req.permanent ? TTLOCK_PASSCODE_PERMANENT : TTLOCK_PASSCODE_PERIOD;
+        q.type = TTLOCK_PASSCODE_PERIOD; /* as it was added (run()) */
         snprintf(q.code, sizeof(q.code), "%s", op->req.code);
         send_passcode_step(op, STEP_CYCLIC_UNDO, &q);
         erase_memory(&q, sizeof(q));
@@ -535,6 +550,15 @@ static void run(CredOp *op) {
                         .start = start,
                         .end = end,
                 };
+                if (q->set_cycles && q->n_cycles > 0) {
+                        /* Closed until its windows are set (§4.9): a period that has not begun (the last
+                         * minutes the lock can hold; a booking for later is what any lock takes), so that a
+                         * link lost before the last window leaves a code that opens never, not one that
+                         * opens at all hours. Its validity comes last (STEP_CYCLIC_ENABLE). */
+                        p.type = TTLOCK_PASSCODE_PERIOD;
+                        p.start = (TTDateTime){ .year = 2099, .month = 12, .day = 31, .hour = 23, .minute = 58 };
+                        p.end = (TTDateTime){ .year = 2099, .month = 12, .day = 31, .hour = 23, .minute = 59 };
+                }
                 snprintf(p.code, sizeof(p.code), "%s", q->code);
                 send_passcode(op, &p);
                 erase_memory(&p, sizeof(p));
@@ -708,6 +732,13 @@ static int on_step(CredOp *op, const TTReply *reply) {
                 cycles_next(op);
                 return 0;
 
+        case STEP_CYCLIC_ENABLE:
+                r = on_simple(op, reply);
+                if (r < 0)
+                        return r;
+                finish(op);
+                return 0;
+
         case STEP_CYCLIC_UNDO:
                 /* The passcode is gone again; the outcome is the window's failure. */
                 op->result.status = op->undo_status;
@@ -789,7 +820,8 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                         /* §4.9: nothing to clear; the official SDK goes on as after a success. */
                         op->result.status = (OpStatus){};
                         cycles_next(op);
-                } else if (op->step == STEP_CYCLIC_CLEAR || op->step == STEP_CYCLIC_ADD)
+                } else if (op->step == STEP_CYCLIC_CLEAR || op->step == STEP_CYCLIC_ADD ||
+                           op->step == STEP_CYCLIC_ENABLE)
                         cycles_failed(op);
                 else
                         finish(op);
