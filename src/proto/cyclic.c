@@ -126,7 +126,7 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
                 tt_put_bytes(w, q.user_bytes, q.user_size); /* no layout known (§4.9): as given */
         else if (q.user_type == TTLOCK_CYCLIC_USER_KEY_FOB)
                 /* §4.9: the MAC low byte first (the SDK's getReverseMacArray). */
-                for (size_t i = 0; i < 6; i++)
+                for (size_t i = 0; i < q.user_size; i++) /* 6, or 0 for a clear of every fob */
                         tt_put_u8(w, (uint8_t) (q.user >> (8 * i)));
         else
                 tt_put_uint_be(w, q.user, q.user_size);

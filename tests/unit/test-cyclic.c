@@ -118,6 +118,8 @@ START_TEST(test_users) {
         encodes(&q, "04 02 00");
         out = decodes("04 02 00");
         ck_assert_uint_eq(out.user_size, 0);
+        out = decodes("04 03 00"); /* every key fob (found by fuzz-credentials) */
+        encodes(&out, "04 03 00");
 }
 END_TEST
 
