@@ -1938,6 +1938,105 @@ START_TEST(test_cyclic_passcode) {
 }
 END_TEST
 
+/* Bytes exactly as a client wrote them (a frame of its own making, terminator included), in 20-byte
+ * write commands (§1.3). */
+static void send_wire_hex(Client *c, const char *hex) {
+        uint8_t wire[TTLOCK_WIRE_MAX];
+        size_t wn = tt_unhex(hex, wire, sizeof(wire));
+
+        for (size_t k = 0; k < ttlock_chunk_count(wn); k++) {
+                const uint8_t *chunk;
+                size_t cl;
+
+                ck_assert_int_ge(ttlock_chunk(wire, wn, k, &chunk, &cl), 0);
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", WRITE,
+                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_append_array(m, 'y', chunk, cl), 0);
+                ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
+                ck_assert_int_ge(sd_bus_call(c->conn, m, 5 * TEST_USEC_PER_SEC, NULL, NULL), 0);
+        }
+}
+
+/* What real locks accept from real clients, the simulator accepts (doc/protocol.md §2.3, §4.10, §10.6):
+ * the official app's first frame, INITIALIZATION in a V2S header (DEF CON 34's D1, byte for byte),
+ * answered with no data by a lock in setting mode (D3) and with [45][01][battery] by a paired one (D2);
+ * and a CHECK_USER_TIME window written in BCD, judged by its dates — inside it the eKey is let in,
+ * before it EXPIRED — as a decimal one is. A V2S frame of any other command stays unanswered. */
+START_TEST(test_real_clients) {
+        static const char *const d1 = "7f5a0501010001000145aa00e20d0a";
+        Client c;
+        const char *args[30];
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTFrame f;
+        TTCheckUserTimeRequest q = { .start = { 2026, 3, 4, 16, 55, 0 },
+                                     .end = { 2027, 3, 4, 16, 55, 0 },
+                                     .start_encoding = TTLOCK_DATE_BCD,
+                                     .end_encoding = TTLOCK_DATE_BCD };
+
+        /* In setting mode: the answer in a V3 header, with no data (L = 0). */
+        sim_args_default(args, NULL);
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+        connect_lock(&c);
+        send_wire_hex(&c, d1);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        ck_assert_int_ge(ttlock_frame_parse(frame, n, &f, NULL), 0);
+        ck_assert_uint_eq(f.header.protocol_type, 5);
+        ck_assert_uint_eq(f.header.sub_version, 3);
+        ck_assert_uint_eq(f.header.command, TTLOCK_CMD_RESPONSE);
+        ck_assert_uint_eq(f.data_len, 0);
+        /* A V2S GET_AES_KEY is not the app's first frame: no answer (a V3 lock speaks V3). */
+        {
+                TTFrameHeader h = { 5, 1, 1, 1, 1, TTLOCK_CMD_GET_AES_KEY, TTLOCK_ENCRYPT_APP, 0 };
+                uint8_t fr[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX], plain[16];
+                char hex[2 * TTLOCK_WIRE_MAX + 1];
+                size_t fn, wn, pn;
+
+                ENCODE(plain, pn, ttlock_get_aes_key_request_encode(W));
+                ck_assert_int_ge(ttlock_frame_build(&h, ttlock_default_key, plain, pn, fr, sizeof(fr), &fn, NULL), 0);
+                ck_assert_int_ge(ttlock_wire_encode(fr, fn, wire, sizeof(wire), &wn, NULL), 0);
+                for (size_t i = 0; i < wn; i++)
+                        snprintf(hex + 2 * i, 3, "%02x", wire[i]);
+                send_wire_hex(&c, hex);
+                ck_assert(!next_frame(&c, frame, &n, 500));
+        }
+        /* The pairing that follows still works. */
+        pair(&c);
+        stop(&c);
+
+        /* Paired: [45][01][battery] under the lock's key. */
+        start_paired(&c, NULL);
+        call_ok(&c, DEV, "org.ttlock.Sim1", "SetBattery", "y", 64);
+        send_wire_hex(&c, d1);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "4501 40");
+
+        /* BCD windows: 26 03 04 16 55 is no decimal date (minute 0x55 = 85), so it is read as BCD. */
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
+        tt_assert_hex_eq(buf, 10, "2603041655 2703041655");
+        sim1(&c, "SetClock", "s", "2026-03-10 12:00");
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_uint_eq(n, 6);
+        sim1(&c, "SetClock", "s", "2027-03-04 16:56");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
+        sim1(&c, "SetClock", "s", "2026-03-04 16:54");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        /* The same window in decimal bytes, as the SDK writes it, is judged the same. */
+        q.start_encoding = q.end_encoding = TTLOCK_DATE_DECIMAL;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
+        tt_assert_hex_eq(buf, 10, "1a03041037 1b03041037");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        sim1(&c, "SetClock", "s", "2026-03-10 12:00");
+        (void) request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        stop(&c);
+}
+END_TEST
+
 /* DEAD_LOCK 0x69 (§4.3, feature 32): double-locked, the keypad, cards and fingers are refused with
  * LOCK_REVERSE (log types 38, 39, 40); the app and the mechanical key still open. */
 START_TEST(test_dead_lock) {
@@ -3185,6 +3284,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_fingerprints);
         tcase_add_test(tc, test_cyclic);
         tcase_add_test(tc, test_cyclic_passcode);
+        tcase_add_test(tc, test_real_clients);
         tcase_add_test(tc, test_dead_lock);
         tcase_add_test(tc, test_enrol_timeout);
         tcase_add_test(tc, test_settings);
