@@ -108,8 +108,7 @@ int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTErro
         if (r < 0)
                 return r;
         if (q.user_type != TTLOCK_CYCLIC_USER_PASSCODE && q.user_type != TTLOCK_CYCLIC_USER_FACE &&
-            q.user_size > 0 && q.user_size < 8 &&
-            q.user >> (8 * q.user_size) != 0)
+            q.user_size > 0 && q.user_size < 8 && q.user >> (8 * q.user_size) != 0)
                 return tt_error(
                         e, -EINVAL, "cyclic user %" PRIu64 " does not fit %u bytes", q.user, q.user_size);
         if (q.op == TTLOCK_CYCLIC_OP_ADD) {

@@ -28,10 +28,10 @@
         "tamper-alert+privacy-lock+sound-volume+cyclic-card-fingerprint"
 
 /* The same without cyclic-card-fingerprint: a lock that does not know CYCLIC_CMD. */
-#define FEATURES_NO_CYCLIC                                                                               \
-        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+manual-lock+" \
-        "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+"     \
-        "tamper-alert+privacy-lock+sound-volume"
+#define FEATURES_NO_CYCLIC                                                                             \
+        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+"       \
+        "manual-lock+passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+" \
+        "reset-button+tamper-alert+privacy-lock+sound-volume"
 
 /* Monday, Wednesday and Friday 08:00–12:00, as the cycles argument aa{sv} (one window). */
 #define MON_WED_FRI_8_12 1, 3, "weekdays", "ay", 3, 1, 3, 5, "start-minute", "q", 480, "end-minute", "q", 720
@@ -378,8 +378,16 @@ START_TEST(test_cut_before_cycles) {
 
         start(&w);
         world_sim_call(&w, "InjectFault", "su", "drop-connection@CYCLIC_CMD", 1u);
-        call_fails(&w, "org.ttlock.Error.Unreachable", "", "AddCyclicPasscode", "sttaa{sv}", "4711", UINT64_C(0),
-                   UINT64_C(0), MON_WED_FRI_8_12);
+        call_fails(
+                &w,
+                "org.ttlock.Error.Unreachable",
+                "",
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                "4711",
+                UINT64_C(0),
+                UINT64_C(0),
+                MON_WED_FRI_8_12);
         ck_assert(!world_key_file_contains(&w, "credential-cycles"));
         ck_assert(!opens_at(&w, MONDAY_9, "EnterPasscode", "4711", "unlock-failed"));
         ck_assert(listed(&w, "ListPasscodes", "code", "4711", kind, cycles));
