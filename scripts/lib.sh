@@ -26,6 +26,11 @@ TT_DEBIAN_PACKAGES=(
         util-linux
         python3
         procps
+        locales         # run-tests.sh's second pass compiles de_DE and fr_FR with localedef
+        libglib2.0-dev-bin      # gdbus-codegen: the D-Bus API manuals from dbus/*.xml (man/meson.build)
+        xsltproc
+        docbook-xsl
+        groff-base      # tests/tools/test-api-man.sh renders those manuals
 )
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.
