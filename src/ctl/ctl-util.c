@@ -63,7 +63,7 @@ int lock_address_from_path(const char *path, char *ret) {
         tail = path + strlen(LOCK_PATH_PREFIX);
         if (strlen(tail) != LOCK_ADDRESS_STRLEN - 1)
                 return -EINVAL;
-        /* The daemon builds paths from upper-case addresses only (conventions.md "Names"). */
+        /* The daemon builds paths from upper-case addresses only (dbus/org.ttlock.Lock1.xml). */
         for (size_t i = 0; i < LOCK_ADDRESS_STRLEN - 1; i++) {
                 if (i % 3 == 2) {
                         if (tail[i] != '_')
