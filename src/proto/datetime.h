@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's date encodings (protocol.md §4.2): "decimal bytes", not BCD — each two-digit group is
+/* The lock's date encodings (doc/protocol.md §4.2): "decimal bytes", not BCD — each two-digit group is
  * one byte holding its value (2021-01-19 12:34 → 15 01 13 0C 22). Lock time is local wall-clock
  * time with no zone; converting from the host's clock (and its zone) is the caller's job: this
  * library reads no clock. */
@@ -22,6 +22,10 @@ typedef struct TTDateTime {
 } TTDateTime;
 
 bool ttlock_datetime_valid(const TTDateTime *t);
+
+/* Field by field: the struct has a padding byte after `second`, whose value is whatever the memory
+ * held, so memcmp() or hashing its bytes compares garbage. */
+bool ttlock_datetime_equal(const TTDateTime *a, const TTDateTime *b);
 
 /* YY MM DD hh mm (validity windows) and YY MM DD hh mm ss (clock, log records, replies).
  * Encoders return -EINVAL for a date outside 2000-01-01 … 2099-12-31 or an impossible one;

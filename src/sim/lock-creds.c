@@ -64,7 +64,7 @@ bool creds_passcode_usable(const TTPasscodeEntry *p, int64_t now) {
         case TTLOCK_PASSCODE_PERIOD:
                 return creds_window_valid(&p->start, &p->end, now);
         default:
-                /* Permanent and cyclic codes carry only a start (§4.3 Add); protocol.md does not
+                /* Permanent and cyclic codes carry only a start (§4.3 Add); doc/protocol.md does not
                  * give the meaning of the cyclic type, so a cyclic code is valid from its start. */
                 return now >= ttlock_datetime_to_unix(&p->start);
         }
@@ -216,12 +216,19 @@ int creds_finger_delete(SimCreds *c, uint64_t id) {
         return 0;
 }
 
+/* Field by field, never memcmp(): a struct's padding bytes (none today) would hold garbage. */
+static bool cyclic_equal(const SimCyclic *a, const SimCyclic *b) {
+        return a->weekday == b->weekday && a->start_hour == b->start_hour &&
+                a->start_minute == b->start_minute && a->end_hour == b->end_hour &&
+                a->end_minute == b->end_minute;
+}
+
 int creds_schedule_add(SimSchedule *s, const SimCyclic *c) {
         /* A window that ends where it starts (or before) never opens: a bad value (§4.4). */
         if (c->end_hour * 60u + c->end_minute <= c->start_hour * 60u + c->start_minute)
                 return TTLOCK_ERR_INVALID_PARAM;
         for (size_t i = 0; i < s->n_cyclic; i++)
-                if (memcmp(&s->cyclic[i], c, sizeof(*c)) == 0)
+                if (cyclic_equal(&s->cyclic[i], c))
                         return 0;
         if (s->n_cyclic >= SIM_CYCLIC_MAX)
                 return TTLOCK_ERR_NO_FREE_MEMORY;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GET_OPERATE_LOG 0x25 (protocol.md §4.3): every tail layout byte for byte and back, pages, the
+/* GET_OPERATE_LOG 0x25 (doc/protocol.md §4.3): every tail layout byte for byte and back, pages, the
  * recLen compatibility rule, truncations, and the event classes the daemon signals. */
 
 #include <errno.h>
@@ -45,7 +45,7 @@ static TTLogRecord round_trip(const TTLogRecord *rec, const char *hex) {
         ck_assert_uint_eq(out.type, rec->type);
         ck_assert_int_eq(out.tail, rec->tail);
         ck_assert_uint_eq(out.battery, rec->battery);
-        ck_assert(memcmp(&out.date, &rec->date, sizeof(TTDateTime)) == 0);
+        ck_assert(ttlock_datetime_equal(&out.date, &rec->date));
 
         ck_assert_int_eq(ttlock_log_record_encode(&w2, &out, &e), 0);
         ck_assert_int_eq(tt_writer_finish(&w2, &n2, &e), 0);
