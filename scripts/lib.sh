@@ -26,6 +26,11 @@ TT_DEBIAN_PACKAGES=(
         util-linux
         python3
         procps
+        libjson-c-dev
+        libmosquitto-dev
+        mosquitto
+        mosquitto-clients
+        openssl
 )
 
 # The repository root, whatever the caller's cwd: this file lives in <root>/scripts/.
