@@ -53,13 +53,17 @@ bool mqtt_client_is_connected(const MqttClient *m);
 bool mqtt_client_is_v5(const MqttClient *m);
 
 /* -ENOTCONN while there is no accepted connection: everything retained is published again by
- * connected() anyway, and nothing is queued to go out late. */
+ * connected() anyway, and nothing is queued to go out late.
+ *
+ * Always QoS 1. A subscriber that asked for QoS 1 (Home Assistant does: the discovery says
+ * "qos": 1) then acknowledges every message, and that keeps a broker which leaves Nagle's
+ * algorithm on (mosquitto's default) from holding the next message to it ("unlocked" right after
+ * "unlocking") until that subscriber's delayed ACK, 40 ms (bench/mqtt.sh). */
 int mqtt_client_publish(
         MqttClient *m,
         const char *topic,
         const void *payload,
         size_t len,
-        int qos,
         bool retain,
         const mosquitto_property *props);
 int mqtt_client_publish_string(MqttClient *m, const char *topic, const char *payload, bool retain);

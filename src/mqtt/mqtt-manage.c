@@ -1021,7 +1021,7 @@ static int accept_command(
                        MQTT_ERROR_RETAINED,
                        "A retained command is never carried out; it has been deleted from the broker.");
                 /* Delete it, so that it is not handed to the next subscriber either. */
-                (void) mqtt_client_publish(b->mqtt, msg->topic, "", 0, 1, true, NULL);
+                (void) mqtt_client_publish(b->mqtt, msg->topic, "", 0, true, NULL);
                 command_done(c);
                 return -EPERM;
         }

@@ -635,7 +635,7 @@ void publish_result(
                 return;
         }
         text = json_text(o);
-        r = mqtt_client_publish(b->mqtt, t, text, strlen(text), 1, false, props);
+        r = mqtt_client_publish(b->mqtt, t, text, strlen(text), false, props);
         mosquitto_property_free_all(&props);
         if (r < 0 && r != -ENOTCONN)
                 log_warning_errno(r, "Cannot publish to %s: %m", t);
