@@ -49,7 +49,8 @@ typedef enum ClientState {
         CLIENT_IDLE,       /* not started, or waiting for the next attempt */
         CLIENT_CONNECTING, /* socket open, no CONNACK yet */
         CLIENT_CONNECTED,  /* CONNACK 0 */
-        CLIENT_CLOSING,    /* mqtt_client_disconnect() */
+        CLIENT_DRAINING,   /* mqtt_client_disconnect(): waiting for PUBACKs of what we published */
+        CLIENT_CLOSING,    /* … then DISCONNECT sent, waiting for the socket to close */
         CLIENT_CLOSED,
 } ClientState;
 
@@ -83,6 +84,10 @@ struct MqttClient {
         uint64_t last_read_usec, last_write_usec;
 
         unsigned failures; /* attempts since the last CONNACK 0 */
+        /* Our QoS 1 messages not yet acknowledged. libmosquitto sends at most the broker's Receive
+         * Maximum (mosquitto: 20) at a time and keeps the rest; leaving before they are acknowledged
+         * would drop them. */
+        unsigned unacked;
         char *last_problem;
 };
 
@@ -151,6 +156,7 @@ static uint64_t backoff_usec(unsigned failures) {
 static int attempt(MqttClient *m);
 static void sync_io(MqttClient *m);
 static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata);
+static void begin_close(MqttClient *m);
 
 static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         MqttClient *m = userdata;
@@ -168,9 +174,9 @@ static void connection_lost(MqttClient *m) {
 
         destroy_mosq(m);
         m->keepalive_timer = sd_event_source_disable_unref(m->keepalive_timer);
-        if (m->state == CLIENT_CLOSING || m->state == CLIENT_CLOSED) {
+        if (m->state == CLIENT_DRAINING || m->state == CLIENT_CLOSING || m->state == CLIENT_CLOSED) {
                 m->close_timer = sd_event_source_disable_unref(m->close_timer);
-                if (m->state == CLIENT_CLOSING) {
+                if (m->state != CLIENT_CLOSED) {
                         m->state = CLIENT_CLOSED;
                         if (m->ops.closed)
                                 m->ops.closed(m, m->userdata);
@@ -255,6 +261,14 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc, const 
         }
 }
 
+static void
+on_publish(struct mosquitto *mosq, void *userdata, int mid, int reason, const mosquitto_property *props) {
+        MqttClient *m = userdata;
+
+        if (m->unacked > 0)
+                m->unacked--;
+}
+
 static void on_message(
         struct mosquitto *mosq,
         void *userdata,
@@ -286,6 +300,7 @@ static int setup_mosq(MqttClient *m) {
         mosquitto_connect_v5_callback_set(m->mosq, on_connect);
         mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
         mosquitto_message_v5_callback_set(m->mosq, on_message);
+        mosquitto_publish_v5_callback_set(m->mosq, on_publish);
         mosquitto_log_callback_set(m->mosq, on_log);
 
         rc = mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, m->protocol);
@@ -334,7 +349,7 @@ static void update_keepalive_timer(MqttClient *m) {
         uint64_t due;
         int r;
 
-        if (m->state != CLIENT_CONNECTING && m->state != CLIENT_CONNECTED)
+        if (m->state != CLIENT_CONNECTING && m->state != CLIENT_CONNECTED && m->state != CLIENT_DRAINING)
                 return;
         due = MIN(m->last_read_usec, m->last_write_usec) + (uint64_t) m->keepalive * USEC_PER_SEC +
                 USEC_PER_SEC;
@@ -444,6 +459,8 @@ static void sync_io(MqttClient *m) {
          * syncs when it returns. */
         if (m->in_loop)
                 return;
+        if (m->state == CLIENT_DRAINING && m->unacked == 0)
+                begin_close(m);
         if (m->fallback_now && m->state == CLIENT_CONNECTING) {
                 /* Refused for MQTT 5: start over with 3.1.1 at once. */
                 connection_lost(m);
@@ -453,7 +470,7 @@ static void sync_io(MqttClient *m) {
         if (fd < 0) {
                 drop_io(m);
                 if (m->state == CLIENT_CONNECTING || m->state == CLIENT_CONNECTED ||
-                    m->state == CLIENT_CLOSING)
+                    m->state == CLIENT_DRAINING || m->state == CLIENT_CLOSING)
                         connection_lost(m);
                 return;
         }
@@ -495,6 +512,7 @@ static int attempt(MqttClient *m) {
                 return 0;
         destroy_mosq(m);
         m->keepalive = c->keepalive;
+        m->unacked = 0;
         m->tcp_up = false;
         m->handshake_wakeups = 0;
 
@@ -583,6 +601,8 @@ int mqtt_client_publish(
                 props = NULL;
         rc = mosquitto_publish_v5(m->mosq, NULL, topic, (int) len, payload, /* qos= */ 1, retain, props);
         m->last_write_usec = now_monotonic_usec();
+        if (rc == MOSQ_ERR_SUCCESS)
+                m->unacked++;
         sync_io(m);
         if (rc != MOSQ_ERR_SUCCESS) {
                 log_debug("MQTT: cannot publish to %s: %s", topic, mosq_error(rc));
@@ -622,8 +642,18 @@ static int on_close_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Send DISCONNECT; the broker closes the socket once it has read it, which loop_read sees. */
+static void begin_close(MqttClient *m) {
+        int rc;
+
+        m->state = CLIENT_CLOSING;
+        rc = mosquitto_disconnect(m->mosq);
+        if (rc != MOSQ_ERR_SUCCESS)
+                log_debug("mosquitto_disconnect: %s", mosq_error(rc));
+}
+
 int mqtt_client_disconnect(MqttClient *m, uint64_t timeout_usec) {
-        int r, rc;
+        int r;
 
         m->reconnect_timer = sd_event_source_disable_unref(m->reconnect_timer);
         if (m->state != CLIENT_CONNECTED) {
@@ -634,15 +664,12 @@ int mqtt_client_disconnect(MqttClient *m, uint64_t timeout_usec) {
                         m->ops.closed(m, m->userdata);
                 return 0;
         }
-        m->state = CLIENT_CLOSING;
-        rc = mosquitto_disconnect(m->mosq);
-        if (rc != MOSQ_ERR_SUCCESS)
-                log_debug("mosquitto_disconnect: %s", mosq_error(rc));
         r = sd_event_add_time_relative(
                 m->event, &m->close_timer, CLOCK_MONOTONIC, timeout_usec, 0, on_close_timeout, m);
         if (r < 0)
                 return on_close_timeout(NULL, 0, m);
-        /* The broker closes the socket once it has read DISCONNECT; loop_read sees that. */
+        /* What is published goes out first: DISCONNECT once the broker has acknowledged it all. */
+        m->state = CLIENT_DRAINING;
         sync_io(m);
         return 0;
 }

@@ -70,6 +70,24 @@ static void test_teardown(Test *t) {
                 rm_rf(t->dir);
 }
 
+/* The hosts of the running test, whose bridge logs are shown when a wait fails. */
+static const Host *hosts[2];
+
+static void show_logs(void) {
+        for (size_t i = 0; i < ELEMENTSOF(hosts); i++) {
+                char *log;
+
+                if (!hosts[i])
+                        continue;
+                log = read_file(hosts[i]->log);
+                fprintf(stderr,
+                        "---- ttlock-mqtt log of host %s ----\n%s\n",
+                        hosts[i]->node,
+                        log ?: "(none)");
+                free(log);
+        }
+}
+
 /* Wait for the newest message on topic to be value. */
 static void expect_value(Test *t, const char *topic, const char *value) {
         const Observed *m;
@@ -77,6 +95,7 @@ static void expect_value(Test *t, const char *topic, const char *value) {
         if (observer_wait_value(t->obs, topic, value, TIMEOUT))
                 return;
         m = observer_last(t->obs, topic);
+        show_logs();
         ck_abort_msg("%s: expected \"%s\", last was \"%s\"", topic, value, m ? m->payload : "(nothing)");
 }
 
@@ -84,8 +103,23 @@ static void expect_value(Test *t, const char *topic, const char *value) {
 static const Observed *expect_msg(Test *t, size_t mark, const char *topic, const char *needle) {
         const Observed *m = observer_wait_for(t->obs, mark, topic, needle, TIMEOUT);
 
+        if (!m)
+                show_logs();
         ck_assert_msg(m, "no message on %s containing %s", topic, needle ?: "anything");
         return m;
+}
+
+/* Wait, after mark, for an empty retained message on topic: what removes a discovery config. */
+static void expect_removed(Test *t, size_t mark, const char *topic) {
+        const Observed *m = expect_msg(t, mark, topic, NULL);
+
+        while (m && m->len > 0)
+                m = observer_wait_for(t->obs, m->seq + 1, topic, NULL, TIMEOUT);
+        ck_assert_msg(m && m->len == 0 && m->retain, "%s was not removed", topic);
+}
+
+static const char *strempty(const char *s) {
+        return s ?: "";
 }
 
 static void publish(Test *t, const char *topic, const char *payload) {
@@ -101,6 +135,7 @@ static void bring_up(
         const char *const *paired,
         const char *config) {
         host_start(h, node, locks);
+        hosts[hosts[0] ? 1 : 0] = h;
         for (size_t i = 0; paired && paired[i]; i++)
                 host_pair(h, paired[i]);
         host_write_config(h, test_broker_port(t->broker), config);
@@ -527,10 +562,7 @@ START_TEST(test_discovery) {
                                        "connected", "event",   "refresh" };
                 const char *comps[] = { "lock",          "sensor", "sensor", "sensor",
                                         "binary_sensor", "event",  "button" };
-                const Observed *m = expect_msg(&t, mark, DT(&h, comps[i], object(LOCK2_ID, keys[i])), NULL);
-                while (m && m->len > 0)
-                        m = observer_wait_for(t.obs, m->seq + 1, m->topic, NULL, TIMEOUT);
-                ck_assert_msg(m && m->len == 0 && m->retain, "%s was not removed", keys[i]);
+                expect_removed(&t, mark, DT(&h, comps[i], object(LOCK2_ID, keys[i])));
         }
         expect_value(&t, T(&h, LOCK2_ID "/state"), "");
         /* The broker holds nothing of it any more: a fresh subscriber sees no config. */
@@ -832,6 +864,202 @@ START_TEST(test_manage) {
         m = command(&t, &h, "", "manage", CMD("list-locks", ",\"id\":8"), NULL);
         m = expect_msg(&t, 0, T(&h, "result"), "\"id\":8");
         ck_assert_ptr_nonnull(strstr(m->payload, LOCK3_ADDRESS));
+
+        ck_assert_int_eq(WEXITSTATUS(host_stop_bridge(&h)), 0);
+        host_stop(&h);
+        test_teardown(&t);
+}
+END_TEST
+
+/* A manage command that must succeed; returns its answer. */
+static const Observed *
+manage_ok(Test *t, const Host *h, const char *lock_id, const char *name, const char *args) {
+        char needle[64];
+        const Observed *m;
+
+        snprintf(needle, sizeof(needle), "\"command\":\"%s\"", name);
+        m = command(t, h, lock_id, "manage", CMD(name, args), needle);
+        ck_assert_msg(
+                strstr(m->payload, "\"result\":\"ok\""), "%s%s → %s", name, strempty(args), m->payload);
+        return m;
+}
+
+START_TEST(test_manage_every_command) {
+        const char *locks[] = { FULL_LOCK, NULL }, *paired[] = { LOCK1_ADDRESS, NULL };
+        const Observed *m;
+        size_t mark;
+        Test t;
+        Host h;
+
+        /* Every management command the README shows, against the simulator; with the digits of
+         * passcodes published this time. */
+        test_setup(&t);
+        bring_up(&t, &h, "shed", locks, paired, "allow-manage = yes\npublish-passcodes = yes");
+        wait_config(&t, &h, "lock", object(LOCK1_ID, "lock"));
+
+        manage_ok(&t, &h, LOCK1_ID, "add-passcode", ",\"code\":\"482916\",\"alias\":\"Cleaner\"");
+        manage_ok(
+                &t,
+                &h,
+                LOCK1_ID,
+                "add-passcode",
+                ",\"code\":\"97531\",\"kind\":\"one-time\",\"valid_from\":1893456000,\"valid_until\":"
+                "1896134400");
+        manage_ok(&t, &h, LOCK1_ID, "change-passcode", ",\"alias\":\"Cleaner\",\"new_code\":\"482917\"");
+        m = manage_ok(&t, &h, LOCK1_ID, "list-passcodes", NULL);
+        ck_assert_msg(
+                strstr(m->payload, "\"code\":\"482917\"") && strstr(m->payload, "\"kind\":\"one-time\"") &&
+                        !strstr(m->payload, "482916"),
+                "%s",
+                m->payload);
+        manage_ok(&t, &h, LOCK1_ID, "delete-passcode", ",\"code\":\"97531\"");
+        manage_ok(
+                &t,
+                &h,
+                LOCK1_ID,
+                "set-credential-alias",
+                ",\"kind\":\"passcode\",\"id\":\"482917\",\"alias\":\"Maid\"");
+        m = manage_ok(&t, &h, LOCK1_ID, "list-passcodes", NULL);
+        ck_assert_msg(
+                strstr(m->payload, "\"alias\":\"Maid\"") && !strstr(m->payload, "97531"), "%s", m->payload);
+        manage_ok(&t, &h, LOCK1_ID, "clear-passcodes", NULL);
+        m = manage_ok(&t, &h, LOCK1_ID, "list-passcodes", NULL);
+        ck_assert_msg(strstr(m->payload, "\"passcodes\":[]"), "%s", m->payload);
+
+        manage_ok(&t, &h, LOCK1_ID, "add-card", ",\"number\":\"3735928559\",\"alias\":\"Spare\"");
+        manage_ok(
+                &t,
+                &h,
+                LOCK1_ID,
+                "set-card-validity",
+                ",\"number\":\"3735928559\",\"valid_from\":1893456000,\"valid_until\":1896134400");
+        m = manage_ok(&t, &h, LOCK1_ID, "list-cards", NULL);
+        ck_assert_msg(
+                strstr(m->payload, "\"number\":\"3735928559\"") &&
+                        strstr(m->payload, "\"alias\":\"Spare\"") &&
+                        strstr(m->payload, "\"valid_until\":1896134400"),
+                "%s",
+                m->payload);
+        manage_ok(&t, &h, LOCK1_ID, "delete-card", ",\"number\":\"3735928559\"");
+        manage_ok(&t, &h, LOCK1_ID, "clear-cards", NULL);
+
+        /* A fingerprint: enrolled, then its validity, deleted; an enrollment cancelled. */
+        mark = observer_count(t.obs);
+        manage_ok(&t, &h, LOCK1_ID, "enroll-fingerprint", NULL);
+        expect_msg(&t, mark, T(&h, LOCK1_ID "/enrollment"), "\"status\":\"waiting\"");
+        for (int i = 0; i < 4; i++)
+                host_sim(&h, LOCK1_ADDRESS, "PlaceFinger", "s", "12");
+        expect_msg(&t, mark, T(&h, LOCK1_ID "/enrollment"), "\"status\":\"completed\"");
+        manage_ok(
+                &t,
+                &h,
+                LOCK1_ID,
+                "set-fingerprint-validity",
+                ",\"id\":\"12\",\"valid_from\":1893456000,\"valid_until\":1896134400");
+        m = manage_ok(&t, &h, LOCK1_ID, "list-fingerprints", NULL);
+        ck_assert_msg(strstr(m->payload, "\"id\":\"12\""), "%s", m->payload);
+        manage_ok(&t, &h, LOCK1_ID, "delete-fingerprint", ",\"id\":\"12\"");
+        manage_ok(&t, &h, LOCK1_ID, "clear-fingerprints", NULL);
+        mark = observer_count(t.obs);
+        manage_ok(&t, &h, LOCK1_ID, "enroll-card", NULL);
+        expect_msg(&t, mark, T(&h, LOCK1_ID "/enrollment"), "\"status\":\"waiting\"");
+        manage_ok(&t, &h, LOCK1_ID, "cancel-enrollment", NULL);
+        expect_msg(&t, mark, T(&h, LOCK1_ID "/enrollment"), "\"status\":\"cancelled\"");
+
+        /* Settings. */
+        manage_ok(&t, &h, LOCK1_ID, "set-sound", ",\"value\":true,\"volume\":3");
+        manage_ok(&t, &h, LOCK1_ID, "set-remote-unlock", ",\"value\":\"ON\"");
+        expect_value(&t, T(&h, LOCK1_ID "/remote-unlock"), "ON");
+        manage_ok(&t, &h, LOCK1_ID, "set-tamper-alert", ",\"enabled\":true");
+        expect_value(&t, T(&h, LOCK1_ID "/tamper-alert"), "ON");
+        manage_ok(&t, &h, LOCK1_ID, "set-privacy-lock", ",\"value\":true");
+        expect_value(&t, T(&h, LOCK1_ID "/privacy-lock"), "ON");
+        manage_ok(&t, &h, LOCK1_ID, "set-reset-button", ",\"value\":false");
+        expect_value(&t, T(&h, LOCK1_ID "/reset-button"), "OFF");
+        manage_ok(&t, &h, LOCK1_ID, "sync-clock", NULL);
+        manage_ok(
+                &t,
+                &h,
+                LOCK1_ID,
+                "set-passage-modes",
+                ",\"modes\":[{\"weekdays\":[1,2,3,4,5],\"start_minute\":480,\"end_minute\":1020}]");
+        m = manage_ok(&t, &h, LOCK1_ID, "get-passage-modes", NULL);
+        ck_assert_msg(
+                strstr(m->payload, "\"weekdays\":[1,2,3,4,5]") && strstr(m->payload, "\"start_minute\":480"),
+                "%s",
+                m->payload);
+        m =
+                command(&t,
+                        &h,
+                        LOCK1_ID,
+                        "manage",
+                        CMD("set-passage-modes", ",\"modes\":[{\"weekdays\":[9]}]"),
+                        "set-passage-modes");
+        ck_assert_msg(strstr(m->payload, "InvalidArgs"), "%s", m->payload);
+        manage_ok(&t, &h, LOCK1_ID, "set-admin-passcode", ",\"code\":\"13572468\"");
+        m = manage_ok(&t, &h, LOCK1_ID, "get-admin-passcode", NULL);
+        ck_assert_msg(strstr(m->payload, "\"code\":\"13572468\""), "%s", m->payload);
+
+        /* The bridge's own: list, a discovery started and stopped. */
+        m = command(&t, &h, "", "manage", CMD("list-locks", NULL), "list-locks");
+        ck_assert_msg(
+                strstr(m->payload, "\"address\":\"" LOCK1_ADDRESS "\"") &&
+                        strstr(m->payload, "\"paired\":true"),
+                "%s",
+                m->payload);
+        m = command(&t, &h, "", "manage", CMD("start-discovery", NULL), "start-discovery");
+        ck_assert_msg(strstr(m->payload, "\"result\":\"ok\""), "%s", m->payload);
+        m = command(&t, &h, "", "manage", CMD("stop-discovery", NULL), "stop-discovery");
+        ck_assert_msg(strstr(m->payload, "\"result\":\"ok\""), "%s", m->payload);
+
+        /* Forget: the lock goes, from ttlockd and from MQTT. (factory-reset is Forget after a
+         * reset over the radio: the same from here.) */
+        mark = observer_count(t.obs);
+        manage_ok(&t, &h, LOCK1_ID, "forget", NULL);
+        expect_removed(&t, mark, DT(&h, "lock", object(LOCK1_ID, "lock")));
+        m = command(&t, &h, LOCK1_ID, "manage", CMD("list-cards", NULL), "list-cards");
+        ck_assert_msg(strstr(m->payload, "org.ttlock.Error.DoesNotExist"), "%s", m->payload);
+
+        ck_assert_int_eq(WEXITSTATUS(host_stop_bridge(&h)), 0);
+        /* Codes were published, as configured, but never logged. */
+        ck_assert(!file_contains(h.log, "482917"));
+        ck_assert(!file_contains(h.log, "13572468"));
+        host_stop(&h);
+        test_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_locks_filter_and_stale) {
+        const char *locks[] = { FULL_LOCK, BARE_LOCK, NULL },
+                   *paired[] = { LOCK1_ADDRESS, LOCK2_ADDRESS, NULL };
+        const Observed *m;
+        size_t mark;
+        Test t;
+        Host h;
+
+        /* Both locks published; then the bridge restarts bridging only the second: what it had
+         * published of the first is on the broker still, and goes (as for a lock forgotten while
+         * the bridge was away). */
+        test_setup(&t);
+        bring_up(&t, &h, "lodge", locks, paired, NULL);
+        wait_config(&t, &h, "lock", object(LOCK1_ID, "lock"));
+        wait_config(&t, &h, "lock", object(LOCK2_ID, "lock"));
+        /* Stopped right away: what it has published (some 50 messages, more than the broker
+         * takes unacknowledged) must still reach the broker, the first lock's info included. */
+        host_stop_bridge(&h);
+        expect_value(&t, T(&h, "status"), "offline");
+
+        mark = observer_count(t.obs);
+        host_write_config(&h, test_broker_port(t.broker), "locks = " LOCK2_ADDRESS);
+        host_start_bridge(&h, NULL);
+        expect_removed(&t, mark, DT(&h, "lock", object(LOCK1_ID, "lock")));
+        expect_value(&t, T(&h, LOCK1_ID "/info"), "");
+        expect_value(&t, T(&h, LOCK1_ID "/state"), "");
+        expect_value(&t, T(&h, LOCK2_ID "/state"), "locked");
+        /* … and it takes no command for it. */
+        m = command(&t, &h, LOCK1_ID, "command", CMD("UNLOCK", NULL), "UNLOCK");
+        ck_assert_msg(strstr(m->payload, "org.ttlock.Error.DoesNotExist"), "%s", m->payload);
+        ck_assert(host_sim_locked(&h, LOCK1_ADDRESS));
 
         ck_assert_int_eq(WEXITSTATUS(host_stop_bridge(&h)), 0);
         host_stop(&h);
@@ -1445,6 +1673,8 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_discovery);
         tcase_add_test(tc, test_commands_and_events);
         tcase_add_test(tc, test_manage);
+        tcase_add_test(tc, test_manage_every_command);
+        tcase_add_test(tc, test_locks_filter_and_stale);
         tcase_add_test(tc, test_manage_off_and_pin);
         tcase_add_test(tc, test_safety);
         tcase_add_test(tc, test_restarts);
