@@ -83,7 +83,8 @@ static void on_message(
         m->payload = malloc((size_t) msg->payloadlen + 1);
         if (!m->topic || !m->payload)
                 abort();
-        memcpy(m->payload, msg->payload, (size_t) msg->payloadlen);
+        if (msg->payloadlen > 0)
+                memcpy(m->payload, msg->payload, (size_t) msg->payloadlen);
         m->payload[msg->payloadlen] = 0;
         if (props &&
             mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &corr, &corr_len, false)) {

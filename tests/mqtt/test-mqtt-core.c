@@ -346,6 +346,8 @@ START_TEST(test_discovery_entities) {
                         "entity %d",
                         e);
         /* Without the feature bits: no switch, no auto-lock. */
+        for (size_t i = 0; i < l->n_features; i++)
+                free(l->features[i]);
         l->n_features = 0;
         for (Entity e = ENTITY_AUTO_LOCK; e <= ENTITY_RESET_BUTTON; e++)
                 ck_assert(!applies(&d_on, l, e));
