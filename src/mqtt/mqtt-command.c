@@ -276,7 +276,8 @@ int command_get_uint(
                 u = (uint64_t) i;
         } else if (json_object_is_type(v, json_type_double)) {
                 double d = json_object_get_double(v);
-                if (!isfinite(d) || d < 0 || d != floor(d) || d > 9007199254740992.0)
+                /* Whole numbers only: 30.0 is 30 (a Home Assistant number may send that). */
+                if (!isfinite(d) || d < 0 || d > 9007199254740992.0 || (double) (uint64_t) d != d)
                         goto range;
                 u = (uint64_t) d;
         } else
