@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "mqtt-bridge.h"
@@ -116,6 +117,7 @@ static void on_connected(MqttClient *m, void *userdata) {
         if (r < 0)
                 log_warning_errno(r, "Cannot subscribe to the command topics: %m");
         publish_everything(b);
+        (void) sd_notifyf(false, "STATUS=Connected to %s:%u.", b->config->host, b->config->port);
 }
 
 static void on_disconnected(MqttClient *m, void *userdata) {
@@ -124,6 +126,8 @@ static void on_disconnected(MqttClient *m, void *userdata) {
         b->birth_timer = sd_event_source_disable_unref(b->birth_timer);
         for (size_t i = 0; i < b->n_locks; i++)
                 b->locks[i]->published = false;
+        (void) sd_notifyf(
+                false, "STATUS=The broker %s:%u is away; reconnecting.", b->config->host, b->config->port);
 }
 
 static int on_birth_timer(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -54,6 +54,15 @@ static void pub_json(Bridge *b, const char *topic, json_object *o, bool retain) 
         pub(b, topic, json_text(o), retain);
 }
 
+/* A discovery config: retained, or removed (an empty retained message) when the entity is not
+ * there — or when discovery is off, so that turning it off leaves no entities behind. */
+static void pub_config(Bridge *b, const char *topic, json_object *o) {
+        if (o && b->config->discovery)
+                pub_json(b, topic, o, true);
+        else
+                pub(b, topic, "", true);
+}
+
 /* ---- D-Bus values as JSON -------------------------------------------------------------------- */
 
 static int
@@ -321,22 +330,15 @@ void publish_bridge(Bridge *b) {
         pub(b, status, PAYLOAD_ONLINE, true);
         pub(b, daemon, b->owner ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE, true);
 
-        if (!b->config->discovery)
-                return;
         for (BridgeEntity e = 0; e < _BRIDGE_ENTITY_MAX; e++) {
                 _cleanup_(json_object_putp) json_object *o = NULL;
                 _cleanup_free_ char *t = discovery_bridge_topic(&b->discovery, e);
-                int r;
 
-                r = discovery_bridge_payload(&b->discovery, e, &o);
-                if (r < 0) {
+                if (discovery_bridge_payload(&b->discovery, e, &o) < 0) {
                         log_oom();
                         continue;
                 }
-                if (o)
-                        pub_json(b, t, o, true);
-                else
-                        pub(b, t, "", true);
+                pub_config(b, t, o);
         }
 }
 
@@ -350,11 +352,10 @@ static const char *const plain_leaves[] = {
 void unpublish_lock_id(Bridge *b, const char *id) {
         if (!ready(b))
                 return;
-        if (b->config->discovery)
-                for (Entity e = 0; e < _ENTITY_MAX; e++) {
-                        _cleanup_free_ char *t = discovery_topic(&b->discovery, e, id);
-                        pub(b, t, "", true);
-                }
+        for (Entity e = 0; e < _ENTITY_MAX; e++) {
+                _cleanup_free_ char *t = discovery_topic(&b->discovery, e, id);
+                pub(b, t, "", true);
+        }
         /* An empty retained message deletes the retained one (MQTT 3.1.1 §3.3.1.3). */
         for (size_t i = 0; i < ELEMENTSOF(plain_leaves); i++)
                 pub_lock(b, id, plain_leaves[i], "");
@@ -476,20 +477,16 @@ void publish_lock(Bridge *b, Lock *l) {
                 return;
         }
 
-        if (b->config->discovery)
-                for (Entity e = 0; e < _ENTITY_MAX; e++) {
-                        _cleanup_(json_object_putp) json_object *o = NULL;
-                        _cleanup_free_ char *t = discovery_topic(&b->discovery, e, l->id);
+        for (Entity e = 0; e < _ENTITY_MAX; e++) {
+                _cleanup_(json_object_putp) json_object *o = NULL;
+                _cleanup_free_ char *t = discovery_topic(&b->discovery, e, l->id);
 
-                        if (discovery_payload(&b->discovery, l, e, &o) < 0) {
-                                log_oom();
-                                continue;
-                        }
-                        if (o)
-                                pub_json(b, t, o, true);
-                        else
-                                pub(b, t, "", true);
+                if (discovery_payload(&b->discovery, l, e, &o) < 0) {
+                        log_oom();
+                        continue;
                 }
+                pub_config(b, t, o);
+        }
         l->published = true;
 
         if (info_json(b, l, &info) >= 0) {

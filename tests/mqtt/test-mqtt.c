@@ -1061,6 +1061,15 @@ START_TEST(test_locks_filter_and_stale) {
         ck_assert_msg(strstr(m->payload, "org.ttlock.Error.DoesNotExist"), "%s", m->payload);
         ck_assert(host_sim_locked(&h, LOCK1_ADDRESS));
 
+        /* Discovery turned off: the entities go from Home Assistant; the plain topics stay. */
+        ck_assert_int_eq(WEXITSTATUS(host_stop_bridge(&h)), 0);
+        mark = observer_count(t.obs);
+        host_write_config(&h, test_broker_port(t.broker), "locks = " LOCK2_ADDRESS "\ndiscovery = no");
+        host_start_bridge(&h, NULL);
+        expect_removed(&t, mark, DT(&h, "lock", object(LOCK2_ID, "lock")));
+        expect_removed(&t, mark, DT(&h, "binary_sensor", "bridge_daemon"));
+        expect_msg(&t, mark, T(&h, LOCK2_ID "/state"), "locked");
+
         ck_assert_int_eq(WEXITSTATUS(host_stop_bridge(&h)), 0);
         host_stop(&h);
         test_teardown(&t);
