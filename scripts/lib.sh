@@ -38,6 +38,11 @@ TT_DEBIAN_PACKAGES=(
         xsltproc
         docbook-xsl
         groff-base      # tests/tools/test-api-man.sh renders those manuals
+        libjson-c-dev
+        libmosquitto-dev
+        mosquitto
+        mosquitto-clients
+        openssl
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has
