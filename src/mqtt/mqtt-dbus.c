@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Following ttlockd on the system bus, through its public API only (dbus-api.md,
- * dbus/org.ttlock.*.xml): the owner of org.ttlock.Manager coming, going and restarting
+/* Following ttlockd on the system bus, through its public API only (dbus/org.ttlock.*.xml): the owner of org.ttlock.Manager coming, going and restarting
  * (NameOwnerChanged), its objects (GetManagedObjects once per owner, then InterfacesAdded/Removed),
  * their properties (PropertiesChanged) and signals (Event, EnrollmentStatus). Nothing is polled.
  *
@@ -621,7 +620,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         l = bridge_find_lock_by_path(b, path);
         if (!l || (!streq(iface, TTLOCK_LOCK_IFACE) && !streq(iface, TTLOCK_SETTINGS_IFACE)))
                 return 0;
-        /* ttlockd never invalidates without a value (dbus-api.md: EMITS_CHANGE, never
+        /* ttlockd never invalidates without a value (dbus/org.ttlock.Lock1.xml: EMITS_CHANGE, never
          * invalidation-only), so the invalidated list is not read. */
         r = apply_lock_properties(l, iface, m);
         if (r < 0) {

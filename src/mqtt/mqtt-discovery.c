@@ -61,7 +61,7 @@ static const EntityInfo bridge_entities[_BRIDGE_ENTITY_MAX] = {
         [BRIDGE_ENTITY_DISCOVER] = { "button", "discover", "Search for locks" },
 };
 
-/* The Event kinds of dbus/org.ttlock.Lock1.xml and of dbus-api.md's additions. */
+/* The Event kinds of dbus/org.ttlock.Lock1.xml. */
 const char *const discovery_event_types[] = {
         "unlocked",    "locked",         "unlock-failed", "jammed", "door-opened",
         "door-closed", "door-left-open", "other",         NULL,

@@ -49,7 +49,7 @@ typedef struct Lock {
         bool connected;
         int16_t rssi;
         uint64_t last_seen_usec;
-        uint8_t battery; /* 0: unknown (dbus-api.md) */
+        uint8_t battery; /* 0: unknown (dbus/org.ttlock.Lock1.xml) */
         char *state;
         uint64_t state_updated_usec;
         uint32_t auto_lock_seconds;
@@ -74,7 +74,7 @@ typedef struct Lock {
         uint64_t last_seen_published_usec;
 } Lock;
 
-/* A lock for path (a lock object path of dbus-api.md); -EINVAL for any other path. */
+/* A lock for path (a lock object path of dbus/org.ttlock.Lock1.xml); -EINVAL for any other path. */
 int lock_new(const char *path, Lock **ret);
 Lock *lock_free(Lock *l);
 

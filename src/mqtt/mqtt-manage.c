@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Commands from MQTT, carried out as calls of ttlockd's D-Bus API (dbus-api.md).
+/* Commands from MQTT, carried out as calls of ttlockd's D-Bus API (dbus/org.ttlock.Lock1.xml).
  *
  * Before anything is done, in this order (ttlock-mqtt(8), "SAFETY OF COMMANDS"):
  *   an empty payload is ignored (it is how a retained message is deleted);

@@ -374,7 +374,7 @@ void publish_lock_battery(Bridge *b, Lock *l) {
 
         if (!ready(b) || bridge_lock_presence(b, l) != LOCK_PRESENCE_PAIRED)
                 return;
-        /* 0 means not known yet (dbus-api.md): remove a stale value rather than show 0 %. */
+        /* 0 means not known yet (dbus/org.ttlock.Lock1.xml): remove a stale value rather than show 0 %. */
         if (l->battery == 0)
                 pub_lock(b, l->id, TOPIC_BATTERY, "");
         else {

@@ -52,7 +52,7 @@ int mqtt_address_from_path(const char *path, char ret[static MQTT_ADDRESS_LEN + 
         if (!path || !startswith(path, LOCK_PATH_PREFIX))
                 return -EINVAL;
         path += strlen(LOCK_PATH_PREFIX);
-        /* dbus-api.md: upper-case only, so that one lock has one path. */
+        /* dbus/org.ttlock.Lock1.xml: upper-case only, so that one lock has one path. */
         for (const char *c = path; *c; c++)
                 if (islower((unsigned char) *c))
                         return -EINVAL;

@@ -15,7 +15,7 @@
 /* "aa:bb:cc:dd:ee:ff" in any case → "AA:BB:CC:DD:EE:FF"; -EINVAL for anything else. */
 int mqtt_address_normalize(const char *s, char ret[static MQTT_ADDRESS_LEN + 1]);
 
-/* The address of a lock object path as dbus-api.md builds it (/org/ttlock/Lock/AA_BB_CC_DD_EE_FF);
+/* The address of a lock object path as dbus/org.ttlock.Lock1.xml describes it (/org/ttlock/Lock/AA_BB_CC_DD_EE_FF);
  * -EINVAL for any other path. */
 int mqtt_address_from_path(const char *path, char ret[static MQTT_ADDRESS_LEN + 1]);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ttlock-mqtt — TTLock door locks on an MQTT broker, for Home Assistant and every other MQTT home.
- * A client of ttlockd's public D-Bus API (dbus-api.md), like ttlockctl; see ttlock-mqtt(8). */
+ * A client of ttlockd's public D-Bus API (dbus/org.ttlock.Lock1.xml), like ttlockctl; see ttlock-mqtt(8). */
 
 #include <errno.h>
 #include <getopt.h>
