@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Following ttlockd on the system bus, through its public API only (dbus/org.ttlock.*.xml): the owner of org.ttlock.Manager coming, going and restarting
- * (NameOwnerChanged), its objects (GetManagedObjects once per owner, then InterfacesAdded/Removed),
+/* Following ttlockd on the system bus, through its public API only (dbus/org.ttlock.*.xml): the
+ * owner of org.ttlock.Manager coming, going and restarting (NameOwnerChanged), its objects (GetManagedObjects once per owner, then InterfacesAdded/Removed),
  * their properties (PropertiesChanged) and signals (Event, EnrollmentStatus). Nothing is polled.
  *
  * Every signal is checked against the current owner's unique name, so that one still queued from
