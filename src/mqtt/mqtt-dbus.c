@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Following ttlockd on the system bus, through its public API only (dbus/org.ttlock.*.xml): the
- * owner of org.ttlock.Manager coming, going and restarting (NameOwnerChanged), its objects (GetManagedObjects once per owner, then InterfacesAdded/Removed),
- * their properties (PropertiesChanged) and signals (Event, EnrollmentStatus). Nothing is polled.
+ * owner of org.ttlock.Manager coming, going and restarting (NameOwnerChanged), its objects
+ * (GetManagedObjects once per owner, then InterfacesAdded/Removed), their properties
+ * (PropertiesChanged) and signals (Event, EnrollmentStatus). Nothing is polled.
  *
  * Every signal is checked against the current owner's unique name, so that one still queued from
  * a ttlockd that has just exited is not taken for news from the new one. A GetManagedObjects reply
