@@ -204,11 +204,11 @@ static int scan_scalar(ExportScan *x, const char *value) {
 
 static int scan_mapping_end(ExportScan *x) {
         unsigned d = x->depth;
-        char address[LOCK_ADDRESS_STRLEN];
+        char address[BT_ADDRESS_SIZE];
         ImportRow *row;
         int r;
 
-        if (x->address[d] && lock_address_normalize(x->address[d], address) >= 0) {
+        if (x->address[d] && bt_address_normalize(x->address[d], address) >= 0) {
                 r = add_row(x->s, &row);
                 if (r < 0)
                         return r;

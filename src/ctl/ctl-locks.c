@@ -328,7 +328,7 @@ static void pair_finish(PairContext *c, int result) {
 
 static int pair_consider(PairContext *c, const char *path) {
         _cleanup_value_ Value *props = NULL;
-        char addr[LOCK_ADDRESS_STRLEN];
+        char addr[BT_ADDRESS_SIZE];
 
         if (c->found || ctl_get_all(c->bus, path, LOCK_IFACE, /* quiet= */ true, &props) < 0)
                 return 0;
@@ -417,7 +417,7 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         PairContext c = { .bus = bus, .spec = argc > 0 ? argv[0] : NULL };
         bool started = false;
-        char **paths = NULL, addr[LOCK_ADDRESS_STRLEN];
+        char **paths = NULL, addr[BT_ADDRESS_SIZE];
         size_t n = 0;
         uint64_t now;
         LockSpecType type;

@@ -42,6 +42,7 @@ Bridge *bridge_free(Bridge *b) {
         mqtt_client_free(b->mqtt);
         sd_event_source_disable_unref(b->birth_timer);
         sd_bus_slot_unref(b->sync_slot);
+        sd_bus_slot_unref(b->details_slot);
         sd_bus_slot_unref(b->owner_slot);
         for (size_t i = 0; i < b->n_locks; i++) {
                 enrollment_free(b->locks[i]->enrollment);

@@ -72,6 +72,11 @@ struct Bridge {
         uint64_t sync_generation;
         sd_bus_slot *sync_slot;
         sd_bus_slot *owner_slot;
+        /* Manager1.SubscribeDetails() answered yes (allow-manage only): Event and EnrollmentStatus come
+         * as addressed copies with card numbers and fingerprint ids, each before its broadcast, which
+         * is then skipped (dbus/org.ttlock.Manager1.xml). */
+        bool details;
+        sd_bus_slot *details_slot;
         bool discovering;   /* Manager1.Discovering */
         bool our_discovery; /* … started from MQTT */
         Lock **locks;

@@ -241,10 +241,10 @@ static int parse_locks(Parser *p, const char *value) {
                 return 0;
 
         for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
-                char addr[MQTT_ADDRESS_LEN + 1];
+                char addr[BT_ADDRESS_SIZE];
                 char **n;
 
-                if (mqtt_address_normalize(w, addr) < 0)
+                if (bt_address_normalize(w, addr) < 0)
                         return fail(p, "locks: \"%s\" is not a Bluetooth address (AA:BB:CC:DD:EE:FF)", w);
                 if (mqtt_config_wants_lock(c, addr) && c->n_locks > 0)
                         return fail(p, "locks names %s twice", addr);

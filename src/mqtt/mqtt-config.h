@@ -10,14 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtt-util.h" /* MQTT_NODE_ID_MAX, MQTT_TOPIC_PREFIX_MAX */
+
 #define MQTT_CONFIG_DEFAULT_PATH "/etc/ttlockd/mqtt.conf"
 #define MQTT_CONFIG_MAX_SIZE (64U * 1024U)
 #define MQTT_CONFIG_MAX_LINE 4096U
 #define MQTT_CONFIG_MAX_LOCKS 256U
-/* HA's node_id class [a-zA-Z0-9_-] (Home Assistant MQTT docs, "Discovery topic"); short enough that
- * every topic and unique_id built from it stays far below MQTT's limits. */
-#define MQTT_NODE_ID_MAX 64U
-#define MQTT_TOPIC_PREFIX_MAX 128U
 
 typedef enum MqttVersion {
         MQTT_VERSION_AUTO, /* MQTT 5, falling back to 3.1.1 when the broker refuses 5 */

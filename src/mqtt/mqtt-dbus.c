@@ -402,7 +402,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
         if (r < 0)
                 goto bad;
         while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-                char address[MQTT_ADDRESS_LEN + 1];
+                char address[BT_ADDRESS_SIZE];
                 const char *path;
                 Lock *l;
 
@@ -423,7 +423,7 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
                         }
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(reply);
-                } else if (mqtt_address_from_path(path, address) >= 0 && get_or_add_lock(b, path, &l) >= 0) {
+                } else if (lock_path_to_address(path, address) >= 0 && get_or_add_lock(b, path, &l) >= 0) {
                         r = apply_interfaces(b, l, reply);
                         l->generation = generation;
                         note_pairable(b, l);
@@ -488,6 +488,8 @@ static void ttlockd_vanished(Bridge *b) {
                 return;
         log_notice("ttlockd left the bus; its locks show as unavailable until it is back.");
         b->owner = mfree(b->owner);
+        b->details = false;
+        b->details_slot = sd_bus_slot_unref(b->details_slot);
         b->synced = false;
         b->sync_slot = sd_bus_slot_unref(b->sync_slot);
         b->discovering = b->our_discovery = false;
@@ -496,6 +498,41 @@ static void ttlockd_vanished(Bridge *b) {
         for (size_t i = 0; i < b->n_locks; i++)
                 publish_lock_availability(b, b->locks[i]);
         publish_bridge(b);
+}
+
+static int on_subscribe_details(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Bridge *b = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        b->details_slot = sd_bus_slot_unref(b->details_slot);
+        if (e) {
+                log_notice("ttlockd keeps card numbers and fingerprint ids from the bridge (%s): events "
+                           "name them by alias only.",
+                           e->message ?: e->name);
+                return 0;
+        }
+        b->details = true;
+        log_debug("Subscribed to ttlockd's event details.");
+        return 0;
+}
+
+/* The identities of cards and fingerprints are credentials: ttlockd hands them only to callers
+ * allowed org.ttlock.manage, which the bridge is only with allow-manage. */
+static void subscribe_details(Bridge *b) {
+        int r;
+
+        if (!b->config->allow_manage)
+                return;
+        r = sd_bus_call_method_async(b->bus, &b->details_slot, TTLOCK_BUS_NAME, TTLOCK_MANAGER_PATH,
+                                     TTLOCK_MANAGER_IFACE, "SubscribeDetails", on_subscribe_details, b, "");
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask ttlockd for event details: %m");
+}
+
+/* The broadcast of a signal whose addressed copy already came: skipped. Copies come with the
+ * subscription, and, for an enrollment the bridge started itself (ours), without one. */
+static bool duplicate_broadcast(Bridge *b, sd_bus_message *m, bool ours) {
+        return !sd_bus_message_get_destination(m) && (b->details || ours);
 }
 
 static void ttlockd_appeared(Bridge *b, const char *owner) {
@@ -508,6 +545,7 @@ static void ttlockd_appeared(Bridge *b, const char *owner) {
                 return;
         }
         log_info("ttlockd is on the bus (%s); reading its locks.", owner);
+        subscribe_details(b);
         publish_bridge(b);
         (void) sync_objects(b);
 }
@@ -545,7 +583,7 @@ static int on_get_name_owner(sd_bus_message *reply, void *userdata, sd_bus_error
 /* ---- signals --------------------------------------------------------------------------------- */
 
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        char address[MQTT_ADDRESS_LEN + 1];
+        char address[BT_ADDRESS_SIZE];
         Bridge *b = userdata;
         const char *path;
         Lock *l;
@@ -554,7 +592,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
         if (!bridge_from_ttlockd(b, m) || !b->synced)
                 return 0; /* before the first sync, GetManagedObjects brings it */
         r = sd_bus_message_read(m, "o", &path);
-        if (r < 0 || mqtt_address_from_path(path, address) < 0)
+        if (r < 0 || lock_path_to_address(path, address) < 0)
                 return 0;
         if (get_or_add_lock(b, path, &l) < 0)
                 return 0;
@@ -644,6 +682,8 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         l = bridge_find_lock_by_path(b, path);
         if (!l || bridge_lock_presence(b, l) != LOCK_PRESENCE_PAIRED)
                 return 0;
+        if (duplicate_broadcast(b, m, false))
+                return 0;
         if (sd_bus_message_read(m, "s", &kind) < 0 || strlen(kind) > 64)
                 return 0;
         publish_lock_event(b, l, kind, m);
@@ -660,6 +700,8 @@ static int on_enrollment_status(sd_bus_message *m, void *userdata, sd_bus_error 
                 return 0;
         l = bridge_find_lock_by_path(b, path);
         if (!l || bridge_lock_presence(b, l) != LOCK_PRESENCE_PAIRED)
+                return 0;
+        if (duplicate_broadcast(b, m, l->enrollment != NULL))
                 return 0;
         if (sd_bus_message_read(m, "ssuus", &kind, &status, &done, &total, &id) < 0 || strlen(kind) > 64 ||
             strlen(status) > 64 || strlen(id) > 64)

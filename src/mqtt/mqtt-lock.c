@@ -39,10 +39,10 @@ const LockSwitchInfo lock_switches[_LOCK_SWITCH_MAX] = {
 
 int lock_new(const char *path, Lock **ret) {
         _cleanup_free_ Lock *l = NULL;
-        char address[MQTT_ADDRESS_LEN + 1];
+        char address[BT_ADDRESS_SIZE];
         int r;
 
-        r = mqtt_address_from_path(path, address);
+        r = lock_path_to_address(path, address);
         if (r < 0)
                 return r;
         l = calloc(1, sizeof(Lock));

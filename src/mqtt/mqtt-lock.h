@@ -35,7 +35,7 @@ extern const LockSwitchInfo lock_switches[_LOCK_SWITCH_MAX];
 
 typedef struct Lock {
         char *path;
-        char address[MQTT_ADDRESS_LEN + 1];
+        char address[BT_ADDRESS_SIZE];
         char id[MQTT_LOCK_ID_LEN + 1];
 
         /* org.ttlock.Lock1 */

@@ -6,62 +6,9 @@
 #include <time.h>
 
 #include "macro.h"
-#include "mqtt-config.h"
 #include "mqtt-util.h"
 #include "string-util.h"
 #include "time-util.h"
-
-#define LOCK_PATH_PREFIX "/org/ttlock/Lock/"
-
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        c = (char) toupper((unsigned char) c);
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* Six pairs of hex digits separated by sep. */
-static int parse_address(const char *s, char sep, char ret[static MQTT_ADDRESS_LEN + 1]) {
-        if (!s || strlen(s) != MQTT_ADDRESS_LEN)
-                return -EINVAL;
-        for (size_t i = 0; i < MQTT_ADDRESS_LEN; i++) {
-                if (i % 3 == 2) {
-                        if (s[i] != sep)
-                                return -EINVAL;
-                        ret[i] = ':';
-                } else {
-                        if (hexval(s[i]) < 0)
-                                return -EINVAL;
-                        ret[i] = (char) toupper((unsigned char) s[i]);
-                }
-        }
-        ret[MQTT_ADDRESS_LEN] = 0;
-        return 0;
-}
-
-int mqtt_address_normalize(const char *s, char ret[static MQTT_ADDRESS_LEN + 1]) {
-        return parse_address(s, ':', ret);
-}
-
-int mqtt_address_from_path(const char *path, char ret[static MQTT_ADDRESS_LEN + 1]) {
-        char buf[MQTT_ADDRESS_LEN + 1];
-        int r;
-
-        if (!path || !startswith(path, LOCK_PATH_PREFIX))
-                return -EINVAL;
-        path += strlen(LOCK_PATH_PREFIX);
-        /* dbus/org.ttlock.Lock1.xml: upper-case only, so that one lock has one path. */
-        for (const char *c = path; *c; c++)
-                if (islower((unsigned char) *c))
-                        return -EINVAL;
-        r = parse_address(path, '_', buf);
-        if (r < 0)
-                return r;
-        memcpy(ret, buf, sizeof(buf));
-        return 0;
-}
 
 void mqtt_lock_id(const char *address, char ret[static MQTT_LOCK_ID_LEN + 1]) {
         size_t k = 0;

@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Small pure helpers of ttlock-mqtt: lock addresses and the ids topics use, topic checks, times as
+/* Small pure helpers of ttlock-mqtt: the ids topics use (addresses and object paths are the
+ * project's own: bt-address.h, lock-path.h), topic checks, times as
  * Home Assistant reads them. No I/O, no bus: tests/mqtt tests them alone. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MQTT_ADDRESS_LEN 17 /* "AA:BB:CC:DD:EE:FF" */
+#include "bt-address.h"
+#include "lock-path.h"
+
+/* HA's node_id class [a-zA-Z0-9_-] (Home Assistant MQTT docs, "Discovery topic"); short enough that
+ * every topic and unique_id built from it stays far below MQTT's limits. */
+#define MQTT_NODE_ID_MAX 64U
+#define MQTT_TOPIC_PREFIX_MAX 128U
 #define MQTT_LOCK_ID_LEN 12 /* "aabbccddeeff" */
 #define MQTT_ISO8601_LEN 25 /* "2026-01-31T23:59:59+00:00" */
-
-/* "aa:bb:cc:dd:ee:ff" in any case → "AA:BB:CC:DD:EE:FF"; -EINVAL for anything else. */
-int mqtt_address_normalize(const char *s, char ret[static MQTT_ADDRESS_LEN + 1]);
-
-/* The address of a lock object path as dbus/org.ttlock.Lock1.xml describes it (/org/ttlock/Lock/AA_BB_CC_DD_EE_FF);
- * -EINVAL for any other path. */
-int mqtt_address_from_path(const char *path, char ret[static MQTT_ADDRESS_LEN + 1]);
 
 /* The id a lock has in topics and unique_ids: its address in lower case without ":"
  * ("aabbccddeeff"): stable, unique, and within Home Assistant's [a-zA-Z0-9_-]. */

@@ -209,7 +209,7 @@ const Observed *observer_last(const Observer *o, const char *topic) {
 
 const Observed *observer_find(const Observer *o, size_t from, const char *topic, const char *needle) {
         for (size_t i = from; i < o->n; i++)
-                if (strcmp(o->msgs[i]->topic, topic) == 0 &&
+                if ((!topic || strcmp(o->msgs[i]->topic, topic) == 0) &&
                     (!needle || strstr(o->msgs[i]->payload, needle)))
                         return o->msgs[i];
         return NULL;

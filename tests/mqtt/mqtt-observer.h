@@ -36,7 +36,7 @@ size_t observer_count(const Observer *o);
 const Observed *observer_get(const Observer *o, size_t i);
 /* The newest message on topic (NULL if none). */
 const Observed *observer_last(const Observer *o, const char *topic);
-/* The first message at or after index from on topic whose payload contains needle (NULL: any). */
+/* The first message at or after from on topic (NULL: any topic) containing needle (NULL: any). */
 const Observed *observer_find(const Observer *o, size_t from, const char *topic, const char *needle);
 
 /* Wait for a message on topic, at or after from, containing needle. */

@@ -18,20 +18,20 @@
 #include "time-util.h"
 
 START_TEST(test_addresses) {
-        char a[MQTT_ADDRESS_LEN + 1], id[MQTT_LOCK_ID_LEN + 1];
+        char a[BT_ADDRESS_SIZE], id[MQTT_LOCK_ID_LEN + 1];
 
-        ck_assert_int_eq(mqtt_address_normalize("aa:bb:cc:0d:ee:ff", a), 0);
+        ck_assert_int_eq(bt_address_normalize("aa:bb:cc:0d:ee:ff", a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:0D:EE:FF");
-        ck_assert_int_eq(mqtt_address_normalize("aa:bb:cc:0d:ee", a), -EINVAL);
-        ck_assert_int_eq(mqtt_address_normalize("aa-bb-cc-0d-ee-ff", a), -EINVAL);
-        ck_assert_int_eq(mqtt_address_normalize("gg:bb:cc:0d:ee:ff", a), -EINVAL);
+        ck_assert_int_eq(bt_address_normalize("aa:bb:cc:0d:ee", a), -EINVAL);
+        ck_assert_int_eq(bt_address_normalize("aa-bb-cc-0d-ee-ff", a), -EINVAL);
+        ck_assert_int_eq(bt_address_normalize("gg:bb:cc:0d:ee:ff", a), -EINVAL);
 
-        ck_assert_int_eq(mqtt_address_from_path("/org/ttlock/Lock/AA_BB_CC_00_00_01", a), 0);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_00_00_01", a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:00:00:01");
         /* One lock, one path: lower case is not it (dbus-api.md). */
-        ck_assert_int_eq(mqtt_address_from_path("/org/ttlock/Lock/aa_bb_cc_00_00_01", a), -EINVAL);
-        ck_assert_int_eq(mqtt_address_from_path("/org/ttlock/Manager", a), -EINVAL);
-        ck_assert_int_eq(mqtt_address_from_path("/org/ttlock/Lock/AA_BB_CC_00_00_01/x", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/aa_bb_cc_00_00_01", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Manager", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_00_00_01/x", a), -EINVAL);
 
         mqtt_lock_id("AA:BB:CC:00:00:01", id);
         ck_assert_str_eq(id, "aabbcc000001");
