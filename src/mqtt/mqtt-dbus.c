@@ -9,10 +9,13 @@
  * for an owner that has gone since is dropped (sync_generation). */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-dict.h"
 #include "log.h"
+#include "macro.h"
 #include "mqtt-bridge.h"
 #include "string-util.h"
 #include "time-util.h"
@@ -32,22 +35,6 @@ bool bridge_from_ttlockd(Bridge *b, sd_bus_message *m) {
 
 /* ---- reading properties ---------------------------------------------------------------------- */
 
-/* Read a variant holding exactly type; anything else is skipped (0). */
-static int read_variant(sd_bus_message *m, char type, void *ret) {
-        const char *contents;
-        char sig[2] = { type, 0 };
-        char t;
-        int r;
-
-        r = sd_bus_message_peek_type(m, &t, &contents);
-        if (r < 0)
-                return r;
-        if (t != SD_BUS_TYPE_VARIANT || !streq(contents, sig))
-                return sd_bus_message_skip(m, "v") < 0 ? -EBADMSG : 0;
-        r = sd_bus_message_read(m, "v", sig, ret);
-        return r < 0 ? r : 1;
-}
-
 static int set_str(char **field, const char *value, bool *changed) {
         int r;
 
@@ -59,18 +46,25 @@ static int set_str(char **field, const char *value, bool *changed) {
         return r < 0 ? r : 0;
 }
 
-static int read_features(Lock *l, sd_bus_message *m, bool *changed) {
+/* What one a{sv} of properties did to a lock. */
+typedef struct Apply {
+        Lock *lock;
+        unsigned changed; /* CHANGED_* */
+} Apply;
+
+static int read_features(sd_bus_message *m, const char *key, void *userdata) {
+        Apply *a = userdata;
+        Lock *l = a->lock;
         _cleanup_free_ char **list = NULL;
         const char *contents;
         size_t n = 0;
-        char t;
         bool same;
         int r;
 
-        r = sd_bus_message_peek_type(m, &t, &contents);
+        r = sd_bus_message_peek_type(m, NULL, &contents);
         if (r < 0)
                 return r;
-        if (t != SD_BUS_TYPE_VARIANT || !streq(contents, "as"))
+        if (!streq(contents, "as"))
                 return sd_bus_message_skip(m, "v");
         r = sd_bus_message_enter_container(m, 'v', "as");
         if (r < 0)
@@ -92,7 +86,7 @@ static int read_features(Lock *l, sd_bus_message *m, bool *changed) {
                 free(l->features);
                 l->features = TAKE_PTR(list);
                 l->n_features = n;
-                *changed = true;
+                a->changed |= CHANGED_DEVICE;
                 return 0;
         }
 finish:
@@ -101,114 +95,127 @@ finish:
         return r < 0 ? r : 0;
 }
 
-/* Apply an a{sv} of interface iface to l (the message is at the array). Returns CHANGED_* bits. */
-static int apply_lock_properties(Lock *l, const char *iface, sd_bus_message *m) {
-        bool is_lock = streq(iface, TTLOCK_LOCK_IFACE), is_settings = streq(iface, TTLOCK_SETTINGS_IFACE);
-        unsigned changed = 0;
-        int r;
+/* The Lock1 properties the bridge keeps: where each goes and what a change of it means. A value of
+ * another type than the one dbus/org.ttlock.Lock1.xml gives is skipped. */
+typedef struct LockProperty {
+        const char *name;
+        char type; /* 's' (a char * field), 'b' (bool), 'n', 'y', 'u', 't' */
+        size_t offset;
+        unsigned changed;
+} LockProperty;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name, *s;
-                uint64_t t;
-                uint32_t u;
+static const LockProperty lock1_properties[] = {
+        { "Name", 's', offsetof(Lock, name), CHANGED_DEVICE },
+        { "Alias", 's', offsetof(Lock, alias), CHANGED_DEVICE },
+        { "Model", 's', offsetof(Lock, model), CHANGED_DEVICE },
+        { "HardwareRevision", 's', offsetof(Lock, hardware), CHANGED_DEVICE },
+        { "FirmwareRevision", 's', offsetof(Lock, firmware), CHANGED_DEVICE },
+        { "State", 's', offsetof(Lock, state), CHANGED_STATE },
+        { "Paired", 'b', offsetof(Lock, paired), CHANGED_DEVICE },
+        { "Pairable", 'b', offsetof(Lock, pairable), CHANGED_DEVICE },
+        { "Connected", 'b', offsetof(Lock, connected), CHANGED_CONNECTED },
+        { "Rssi", 'n', offsetof(Lock, rssi), CHANGED_DIAGNOSTICS },
+        { "LastSeenUSec", 't', offsetof(Lock, last_seen_usec), CHANGED_DIAGNOSTICS },
+        { "StateUpdatedUSec", 't', offsetof(Lock, state_updated_usec), 0 },
+        { "Battery", 'y', offsetof(Lock, battery), CHANGED_BATTERY },
+        { "AutoLockSeconds", 'u', offsetof(Lock, auto_lock_seconds), CHANGED_SETTINGS },
+};
+
+static int apply_value(sd_bus_message *m, Apply *a, char type, void *field, unsigned changed) {
+        union {
+                const char *s;
+                int b;
                 int16_t n;
                 uint8_t y;
-                int bv;
-                bool c = false;
+                uint32_t u;
+                uint64_t t;
+        } v;
+        bool c = false;
+        int r;
 
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-
-                if (is_lock &&
-                    (streq(name, "Name") || streq(name, "Alias") || streq(name, "Model") ||
-                     streq(name, "HardwareRevision") || streq(name, "FirmwareRevision") ||
-                     streq(name, "State"))) {
-                        char **field = streq(name, "Name")        ? &l->name
-                                : streq(name, "Alias")            ? &l->alias
-                                : streq(name, "Model")            ? &l->model
-                                : streq(name, "HardwareRevision") ? &l->hardware
-                                : streq(name, "FirmwareRevision") ? &l->firmware
-                                                                  : &l->state;
-                        r = read_variant(m, 's', &s);
-                        if (r > 0)
-                                r = set_str(field, s, &c);
-                        if (c)
-                                changed |= field == &l->state ? CHANGED_STATE : CHANGED_DEVICE;
-                } else if (
-                        is_lock &&
-                        (streq(name, "Paired") || streq(name, "Pairable") || streq(name, "Connected"))) {
-                        bool *field = streq(name, "Paired") ? &l->paired
-                                : streq(name, "Pairable")   ? &l->pairable
-                                                            : &l->connected;
-                        r = read_variant(m, 'b', &bv);
-                        if (r > 0 && *field != !!bv) {
-                                *field = !!bv;
-                                changed |= field == &l->connected ? CHANGED_CONNECTED : CHANGED_DEVICE;
-                        }
-                } else if (is_lock && streq(name, "Rssi")) {
-                        r = read_variant(m, 'n', &n);
-                        if (r > 0 && n != l->rssi) {
-                                l->rssi = n;
-                                changed |= CHANGED_DIAGNOSTICS;
-                        }
-                } else if (is_lock && (streq(name, "LastSeenUSec") || streq(name, "StateUpdatedUSec"))) {
-                        r = read_variant(m, 't', &t);
-                        if (r > 0 && streq(name, "LastSeenUSec") && t != l->last_seen_usec) {
-                                l->last_seen_usec = t;
-                                changed |= CHANGED_DIAGNOSTICS;
-                        } else if (r > 0 && streq(name, "StateUpdatedUSec"))
-                                l->state_updated_usec = t;
-                } else if (is_lock && streq(name, "Battery")) {
-                        r = read_variant(m, 'y', &y);
-                        if (r > 0 && y != l->battery) {
-                                l->battery = MIN(y, (uint8_t) 100);
-                                changed |= CHANGED_BATTERY;
-                        }
-                } else if (is_lock && streq(name, "AutoLockSeconds")) {
-                        r = read_variant(m, 'u', &u);
-                        if (r > 0 && u != l->auto_lock_seconds) {
-                                l->auto_lock_seconds = u;
-                                changed |= CHANGED_SETTINGS;
-                        }
-                } else if (is_lock && streq(name, "Features")) {
-                        r = read_features(l, m, &c);
-                        if (c)
-                                changed |= CHANGED_DEVICE;
-                } else if (is_settings && streq(name, "SoundVolume")) {
-                        r = read_variant(m, 'y', &y);
-                        if (r > 0)
-                                l->sound_volume = y;
-                } else if (is_settings) {
-                        LockSwitch sw = _LOCK_SWITCH_MAX;
-
-                        for (LockSwitch i = 0; i < _LOCK_SWITCH_MAX; i++)
-                                if (streq(name, lock_switches[i].property))
-                                        sw = i;
-                        if (sw == _LOCK_SWITCH_MAX)
-                                r = sd_bus_message_skip(m, "v");
-                        else {
-                                r = read_variant(m, 'b', &bv);
-                                if (r > 0 && l->switches[sw] != !!bv) {
-                                        l->switches[sw] = !!bv;
-                                        changed |= CHANGED_SETTINGS;
-                                }
-                        }
-                } else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
+        r = bus_dict_read_basic(m, type, &v);
+        if (r <= 0)
                 return r;
-        r = sd_bus_message_exit_container(m);
-        return r < 0 ? r : (int) changed;
+        switch (type) {
+        case 's':
+                r = set_str(field, v.s, &c);
+                break;
+        case 'b':
+                c = *(bool *) field != !!v.b;
+                *(bool *) field = !!v.b;
+                break;
+        case 'n':
+                c = *(int16_t *) field != v.n;
+                *(int16_t *) field = v.n;
+                break;
+        case 'y':
+                v.y = MIN(v.y, (uint8_t) 100); /* a percentage, or a volume of 1–5 */
+                c = *(uint8_t *) field != v.y;
+                *(uint8_t *) field = v.y;
+                break;
+        case 'u':
+                c = *(uint32_t *) field != v.u;
+                *(uint32_t *) field = v.u;
+                break;
+        case 't':
+                c = *(uint64_t *) field != v.t;
+                *(uint64_t *) field = v.t;
+                break;
+        default:
+                return -EINVAL; /* not a type of lock1_properties */
+        }
+        if (c)
+                a->changed |= changed;
+        return r < 0 ? r : 0;
+}
+
+static int apply_lock1(sd_bus_message *m, const char *key, void *userdata) {
+        Apply *a = userdata;
+
+        for (size_t i = 0; i < ELEMENTSOF(lock1_properties); i++)
+                if (streq(key, lock1_properties[i].name))
+                        return apply_value(m, a, lock1_properties[i].type,
+                                           (uint8_t *) a->lock + lock1_properties[i].offset,
+                                           lock1_properties[i].changed);
+        return sd_bus_message_skip(m, "v");
+}
+
+static int apply_sound_volume(sd_bus_message *m, const char *key, void *userdata) {
+        Apply *a = userdata;
+
+        return apply_value(m, a, 'y', &a->lock->sound_volume, 0);
+}
+
+/* Settings1's switches are the lock_switches table's. */
+static int apply_switch(sd_bus_message *m, const char *key, void *userdata) {
+        Apply *a = userdata;
+
+        for (LockSwitch i = 0; i < _LOCK_SWITCH_MAX; i++)
+                if (streq(key, lock_switches[i].property))
+                        return apply_value(m, a, 'b', &a->lock->switches[i], CHANGED_SETTINGS);
+        return sd_bus_message_skip(m, "v");
+}
+
+/* Apply an a{sv} of interface iface to l (the message is at the array). Returns CHANGED_* bits. */
+static int apply_lock_properties(Lock *l, const char *iface, sd_bus_message *m) {
+        static const BusDictField lock1[] = {
+                { "Features", read_features },
+                { NULL, apply_lock1 },
+        };
+        static const BusDictField settings1[] = {
+                { "SoundVolume", apply_sound_volume },
+                { NULL, apply_switch },
+        };
+        Apply a = { .lock = l };
+        int r;
+
+        if (streq(iface, TTLOCK_LOCK_IFACE))
+                r = bus_dict_read(m, lock1, ELEMENTSOF(lock1), &a);
+        else if (streq(iface, TTLOCK_SETTINGS_IFACE))
+                r = bus_dict_read(m, settings1, ELEMENTSOF(settings1), &a);
+        else
+                r = bus_dict_read(m, NULL, 0, &a);
+        return r < 0 ? r : (int) a.changed;
 }
 
 /* ---- the lock table -------------------------------------------------------------------------- */
@@ -281,46 +288,41 @@ static void remove_lock(Bridge *b, Lock *l) {
         lock_free(l);
 }
 
-/* a{sa{sv}} of one object. Returns CHANGED_* bits. */
-static int apply_interfaces(Bridge *b, Lock *l, sd_bus_message *m) {
-        unsigned changed = 0;
+typedef struct ApplyObject {
+        Lock *lock;
+        unsigned changed;
+} ApplyObject;
+
+static int apply_interface(sd_bus_message *m, const char *iface, void *userdata) {
+        ApplyObject *o = userdata;
+        Lock *l = o->lock;
+        bool *has;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-                const char *iface;
-
-                r = sd_bus_message_read(m, "s", &iface);
-                if (r < 0)
-                        return r;
-                if (streq(iface, TTLOCK_LOCK_IFACE) || streq(iface, TTLOCK_SETTINGS_IFACE) ||
-                    streq(iface, TTLOCK_CREDENTIALS_IFACE)) {
-                        bool *has = streq(iface, TTLOCK_LOCK_IFACE)   ? &l->has_lock1
-                                : streq(iface, TTLOCK_SETTINGS_IFACE) ? &l->has_settings
-                                                                      : &l->has_credentials;
-                        if (!*has) {
-                                *has = true;
-                                changed |= CHANGED_DEVICE;
-                        }
-                        r = apply_lock_properties(l, iface, m);
-                        if (r < 0)
-                                return r;
-                        changed |= (unsigned) r;
-                } else {
-                        r = sd_bus_message_skip(m, "a{sv}");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
+        has = streq(iface, TTLOCK_LOCK_IFACE)       ? &l->has_lock1
+                : streq(iface, TTLOCK_SETTINGS_IFACE)    ? &l->has_settings
+                : streq(iface, TTLOCK_CREDENTIALS_IFACE) ? &l->has_credentials
+                                                          : NULL;
+        if (!has)
+                return sd_bus_message_skip(m, "a{sv}");
+        if (!*has) {
+                *has = true;
+                o->changed |= CHANGED_DEVICE;
         }
+        r = apply_lock_properties(l, iface, m);
         if (r < 0)
                 return r;
-        r = sd_bus_message_exit_container(m);
-        return r < 0 ? r : (int) changed;
+        o->changed |= (unsigned) r;
+        return 0;
+}
+
+/* a{sa{sv}} of one object. Returns CHANGED_* bits. */
+static int apply_interfaces(Bridge *b, Lock *l, sd_bus_message *m) {
+        ApplyObject o = { .lock = l };
+        int r;
+
+        r = bus_interfaces_read(m, apply_interface, &o);
+        return r < 0 ? r : (int) o.changed;
 }
 
 static void set_discovering(Bridge *b, bool discovering) {
@@ -333,35 +335,24 @@ static void set_discovering(Bridge *b, bool discovering) {
         }
 }
 
+static int apply_discovering(sd_bus_message *m, const char *key, void *userdata) {
+        int v, r;
+
+        r = bus_dict_read_basic(m, 'b', &v);
+        if (r > 0)
+                set_discovering(userdata, v);
+        return r < 0 ? r : 0;
+}
+
 /* Manager1's properties: only Discovering matters here. */
 static int apply_manager_properties(Bridge *b, sd_bus_message *m) {
+        static const BusDictField fields[] = {
+                { "Discovering", apply_discovering },
+        };
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-                int bv;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                if (streq(name, "Discovering")) {
-                        r = read_variant(m, 'b', &bv);
-                        if (r > 0)
-                                set_discovering(b, bv);
-                } else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        r = bus_dict_read(m, fields, ELEMENTSOF(fields), b);
+        return r < 0 ? r : 0;
 }
 
 /* A pairable lock seen while our discovery runs gets a Pair button. */
