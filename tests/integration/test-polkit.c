@@ -326,8 +326,8 @@ START_TEST(test_policy_defaults_and_translations) {
         for (size_t i = 0; i < 2; i++) {
                 ActionInfo keys;
 
-                ck_assert(enumerate_action(bus, "C", i == 0 ? "org.ttlock.import-keys" : "org.ttlock.export-keys",
-                                           &keys));
+                ck_assert(enumerate_action(
+                        bus, "C", i == 0 ? "org.ttlock.import-keys" : "org.ttlock.export-keys", &keys));
                 ck_assert_int_eq(keys.any, IMPLICIT_ADMIN_AUTH);
                 ck_assert_int_eq(keys.inactive, IMPLICIT_ADMIN_AUTH);
                 ck_assert_int_eq(keys.active, IMPLICIT_ADMIN_AUTH);

@@ -1283,6 +1283,11 @@ static void on_import_verified(VerifyVerdict verdict, const OpStatus *st, void *
         else {
                 if (c->record->role == LOCK_ROLE_USER)
                         op_explain_user_refusal(&status);
+                /* §2.4: no data for a key the lock does not hold. */
+                if (status.error == -ENOKEY && !status.message)
+                        status.message =
+                                "The lock does not accept this AES key: these are not its keys, or it was "
+                                "paired again since they were made.";
                 log_info(
                         "%s: the imported keys were not proven (%d, lock error 0x%02x); nothing stored.",
                         l->address,

@@ -53,7 +53,12 @@ static int add_lock(Manager *m, const char *address, LockRecord *record, Lock **
         m->n_locks++;
         if (!record)
                 m->n_unpaired++;
-        log_debug("%s: object added (%s).", l->address, record ? "paired" : "pairable");
+        log_debug(
+                "%s: object added (%s).",
+                l->address,
+                !record                       ? "no keys"
+                        : record->provisional ? "unproven keys"
+                                              : "paired");
         if (m->observer && m->observer->lock_added)
                 m->observer->lock_added(m, l, m->observer_data);
         if (ret)
