@@ -602,11 +602,13 @@ static void build_document(Builder *b, const LockRecord *r) {
         b_pair(b, root, "version", b_uint(b, STORE_FORMAT_VERSION));
         b_pair_str(b, root, "address", r->address);
         b_pair_str(b, root, "alias", r->alias);
-        /* An admin record looks as it did before roles existed. */
-        if (r->role != LOCK_ROLE_ADMIN)
-                b_pair_str(b, root, "role", lock_role_to_string(r->role));
+        b_pair_str(b, root, "role", lock_role_to_string(r->role));
         if (r->provisional)
                 b_pair_str(b, root, "pairing", "provisional");
+        if (r->valid_from_usec > 0)
+                b_pair(b, root, "valid-from-usec", b_uint(b, r->valid_from_usec));
+        if (r->valid_until_usec > 0)
+                b_pair(b, root, "valid-until-usec", b_uint(b, r->valid_until_usec));
         if (r->has_time_zone)
                 b_pair(b, root, "time-zone-offset-seconds", b_int(b, r->time_zone_offset_sec));
 
@@ -619,10 +621,6 @@ static void build_document(Builder *b, const LockRecord *r) {
         b_pair(b, m, "unlock-key", b_uint(b, r->unlock_key));
         b_pair(b, m, "lock-flag-pos", b_uint(b, r->lock_flag_pos));
         b_pair(b, m, "uid", b_uint(b, r->uid));
-        if (r->valid_from_usec > 0)
-                b_pair(b, m, "valid-from-usec", b_uint(b, r->valid_from_usec));
-        if (r->valid_until_usec > 0)
-                b_pair(b, m, "valid-until-usec", b_uint(b, r->valid_until_usec));
         b_pair_str(b, m, "admin-passcode", r->admin_passcode);
 
         m = sections[SECTION_LOCK_VERSION].node = b_mapping(b);
@@ -957,11 +955,6 @@ static int parse_credentials(Parser *p, LockRecord *r, const char *where, const 
         }
         if (strcmp(key, "admin-passcode") == 0)
                 return get_dup(p, where, value, &r->admin_passcode);
-
-        if (strcmp(key, "valid-from-usec") == 0)
-                return get_uint(p, where, value, UINT64_MAX, &r->valid_from_usec);
-        if (strcmp(key, "valid-until-usec") == 0)
-                return get_uint(p, where, value, UINT64_MAX, &r->valid_until_usec);
 
         uint32_t *field = strcmp(key, "admin-ps") == 0 ? &r->admin_ps
                 : strcmp(key, "unlock-key") == 0       ? &r->unlock_key
@@ -1301,7 +1294,11 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                                 r->role = LOCK_ROLE_USER;
                         else if (q >= 0)
                                 q = fail(&p, "role: \"%s\" is not admin or user", role);
-                } else if (strcmp(key, "time-zone-offset-seconds") == 0) {
+                } else if (strcmp(key, "valid-from-usec") == 0)
+                        q = get_uint(&p, "valid-from-usec", pair.value, UINT64_MAX, &r->valid_from_usec);
+                else if (strcmp(key, "valid-until-usec") == 0)
+                        q = get_uint(&p, "valid-until-usec", pair.value, UINT64_MAX, &r->valid_until_usec);
+                else if (strcmp(key, "time-zone-offset-seconds") == 0) {
                         int64_t offset = 0;
 
                         /* Zones run from UTC-12 to UTC+14. */
@@ -1363,7 +1360,7 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                 q = fail(&p, "credentials.admin-ps: a user record has no admin password");
         if (q >= 0 && r->valid_from_usec > 0 && r->valid_until_usec > 0 &&
             r->valid_until_usec <= r->valid_from_usec)
-                q = fail(&p, "credentials.valid-until-usec: not after valid-from-usec");
+                q = fail(&p, "valid-until-usec: not after valid-from-usec");
 
 finish:
         document_wipe_delete(&doc);

@@ -11,8 +11,10 @@
  *   version: 1
  *   address: "AA:BB:CC:DD:EE:FF"
  *   alias: "Front door"                      # optional
- *   role: "user"                             # optional: "admin" (the default) or "user" (an eKey)
+ *   role: "user"                             # "admin" or "user" (an eKey); absent = admin
  *   pairing: provisional                     # optional: keys not proven yet (see provisional below)
+ *   valid-from-usec: 1767225600000000        # optional: an eKey's window, µs since the epoch;
+ *   valid-until-usec: 1798761600000000       #   absent or 0 = no limit on that side
  *   time-zone-offset-seconds: 28800          # optional: the lock's zone, seconds east of UTC
  *   credentials:                             # doc/protocol.md §5.1 "Stored credentials"
  *     aes-key: "00112233445566778899aabbccddeeff"   # K, 16 bytes (§3.3)
@@ -20,8 +22,6 @@
  *     unlock-key: 987654321                  # uint32
  *     lock-flag-pos: 0                       # the eKey generation (doc/lockdata.md §4)
  *     uid: 0                                 # the TTLock user id the lock logs for these keys
- *     valid-from-usec: 1767225600000000      # optional: an eKey's window, µs since the epoch;
- *     valid-until-usec: 1798761600000000     #   absent or 0 = no limit on that side
  *     admin-passcode: "1234567"              # optional
  *   lock-version: {protocol-type: 5, sub-version: 3, scene: 2, group-id: 1, org-id: 1}  # §2.1
  *   features: [0x…, …]                       # SEARCH_DEVICE_FEATURE groups (§8), as integers
@@ -33,12 +33,13 @@
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
  *
- * role, time-zone-offset-seconds and the eKey window came with importing keys (doc/lockdata.md): a record
- * without them is an admin's with no window, as every earlier file is, so the format version stays 1. A
- * user record leaves admin-ps out; a ttlockd from before roles reads such a file as broken and moves it
- * aside (it is not lost). The time zone matters to user records only: ttlockd never sets the clock of a
- * lock it holds an eKey for, so that clock keeps the admin's zone, in which the window is sent
- * (doc/lockdata.md §4); the clock of an admin's lock is ttlockd's to set, in the host's local time.
+ * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
+ * without them is an admin's with no window, as every earlier file is, so the format version stays 1 (a
+ * ttlockd from before roles keeps them as unknown keys). A user record leaves admin-ps out; a ttlockd
+ * from before roles reads such a file as broken and moves it aside (it is not lost). The time zone matters
+ * to user records only: ttlockd never sets the clock of a lock it holds an eKey for, so that clock keeps the
+ * admin's zone, in which the window is sent (doc/lockdata.md §4); the clock of an admin's lock is ttlockd's
+ * to set, in the host's local time.
  *
  * An export (store_export_to_yaml()) is several records in one YAML stream: a comment, then one
  * document ("---") per lock in exactly this format, which store_export_from_yaml() reads back.
