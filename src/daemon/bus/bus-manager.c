@@ -208,7 +208,7 @@ static int method_unsubscribe_details(sd_bus_message *msg, void *userdata, sd_bu
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* ---- keys in and out (doc/lockdata.md; ttlockd(8) "KEYS FROM ELSEWHERE", "BACKUP") ------------------ */
+/* ---- keys in and out (doc/lockdata.md; ttlockd(8) "Keys from elsewhere", "Backup") ------------------ */
 
 /* One ImportLocks() call: each lock of its input is proven at the same time as the others, each within the
  * method deadline (manager.h), so the call is answered within that deadline whatever the number of locks;

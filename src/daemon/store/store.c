@@ -1686,7 +1686,7 @@ void store_text_free(char *text, size_t size) {
 
 #define EXPORT_HEADER                                                                               \
         "# ttlockd key export: every key of these locks, in clear. Keep it like a password, e.g.\n" \
-        "# encrypted with gpg --symmetric; ttlockctl import reads it back (ttlockd(8) BACKUP).\n"
+        "# encrypted with gpg --symmetric; ttlockctl import reads it back (ttlockd(8), Backup).\n"
 
 int store_export_to_yaml(const LockRecord *const *records, size_t n, char **ret, size_t *ret_size) {
         OutBuf out = {};
