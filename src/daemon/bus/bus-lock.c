@@ -292,7 +292,12 @@ static int method_forget(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_factory_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
+        int r;
 
+        /* An eKey cannot reset the lock (doc/lockdata.md §4): said before polkit asks for a password. */
+        r = bus_lock_require_admin(b, m, error);
+        if (r < 0)
+                return r;
         AUTHORIZE(b, m, error);
         return bus_lock_submit(
                 b,
