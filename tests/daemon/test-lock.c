@@ -527,7 +527,9 @@ START_TEST(test_import_unverified) {
         /* Forgotten before the lock was heard. */
         m.refuse[TTLOCK_CMD_CHECK_USER_TIME] = 0;
         ck_assert_int_eq(lock_set_provisional(m.lock, keys_of(LOCK_ROLE_ADMIN, 1, 2), &st), 0);
-        ck_assert_ptr_nonnull(stored(&m));
+        r = stored(&m);
+        ck_assert_ptr_nonnull(r);
+        lock_record_free(r);
         ck_assert_int_eq(lock_forget(m.lock, &st), 0);
         ck_assert_ptr_null(m.lock->provisional);
         ck_assert_ptr_null(stored(&m));
