@@ -161,6 +161,7 @@ typedef struct Events {
         const char *want; /* the method of the Event waited for */
         bool seen;
         char method[32]; /* of the last Event */
+        sd_bus_slot *slot;
 } Events;
 
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -188,12 +189,13 @@ static bool event_with_method(World *w, const void *arg) {
         return ev->seen;
 }
 
+/* Until unwatch_events(): the match points at ev, which lives on the caller's stack. */
 static void watch_events(World *w, Events *ev, const char *method) {
         *ev = (Events){ .want = method };
         ck_assert_int_ge(
                 sd_bus_match_signal(
                         w->client,
-                        NULL,
+                        &ev->slot,
                         "org.ttlock.Manager",
                         NULL,
                         "org.ttlock.Lock1",
@@ -201,6 +203,10 @@ static void watch_events(World *w, Events *ev, const char *method) {
                         on_event,
                         ev),
                 0);
+}
+
+static void unwatch_events(Events *ev) {
+        ev->slot = sd_bus_slot_unref(ev->slot);
 }
 
 static bool lock_gone(World *w, const void *arg) {
@@ -221,6 +227,7 @@ static void knob_event_arrives(World *w) {
         watch_events(w, &ev, "mechanical-key");
         world_sim_call(w, "TurnKnob", "b", false);
         ck_assert_msg(world_wait(w, event_with_method, &ev, WORLD_TIMEOUT), "no Event for the knob");
+        unwatch_events(&ev);
 }
 
 static void start_with(World *w, const char *spec1, const char *const *more) {
@@ -257,6 +264,7 @@ START_TEST(test_admin_lockdata) {
         watch_events(&w, &ev, "passcode");
         world_sim_call(&w, "EnterPasscode", "s", "482916");
         ck_assert_msg(world_wait(&w, event_with_method, &ev, WORLD_TIMEOUT), "no Event for the passcode");
+        unwatch_events(&ev);
         world_stop(&w);
 }
 END_TEST

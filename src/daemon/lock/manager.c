@@ -398,6 +398,9 @@ Manager *manager_free(Manager *m) {
         while (m->locks) {
                 Lock *l = m->locks;
                 m->locks = l->next;
+                /* Out of the table first: its key is the lock's own address, and the radios freed below
+                 * still report the devices they drop (on_device_lost() looks them up). */
+                hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }
         on_reap(NULL, m);
