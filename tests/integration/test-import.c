@@ -291,6 +291,7 @@ START_TEST(test_cloud_json) {
         ck_assert_str_eq(alias, "Front door");
         free(alias);
         unlock_and_lock(&w);
+        knob_event_arrives(&w);
         ck_assert_ptr_null(
                 world_call(&w, CREDENTIALS1, "AddPasscode", "stt", "135790", UINT64_C(0), UINT64_C(0)));
         world_stop(&w);
@@ -332,6 +333,8 @@ START_TEST(test_addon_file) {
                 world_call(&w, CREDENTIALS1, "AddPasscode", "stt", "246810", UINT64_C(0), UINT64_C(0)));
         world_call_ok(&w, "org.ttlock.Manager", LOCK_PATH_2, "org.ttlock.Lock1", "Unlock");
         ck_assert(!world_get_bool(&w, "org.bluez", SIM_PATH_2, "org.ttlock.Sim1", "Locked"));
+        /* The log of lock 1, read with the add-on's keys. */
+        knob_event_arrives(&w);
         world_stop(&w);
 }
 END_TEST
