@@ -19,9 +19,10 @@ bool arg_yes = false;
 bool arg_unverified = false;
 const char *arg_output = NULL;
 
-/* Import verifies each lock with one login exchange (or waits for it to be out of reach): several
- * locks in one call take longer than a single command. */
-#define IMPORT_TIMEOUT_USEC (120 * USEC_PER_SEC)
+/* polkit may wait for the administrator's password (it gives an agent 25 s), then ttlockd proves every
+ * lock of the input at the same time, each within its method deadline (about 20 s, ttlockd(8)): the
+ * answer comes within a minute however many locks the file holds. */
+#define IMPORT_TIMEOUT_USEC (60 * USEC_PER_SEC)
 
 /* The question goes to the terminal even when the keys come from standard input. */
 static int confirm(const char *path, const ImportSummary *s) {

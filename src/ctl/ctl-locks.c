@@ -185,6 +185,9 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                                 strcat(buf, features->items[i]->s);
                         }
         r = r ?: info_add(t, _("Features:"), buf);
+        /* Whose keys ttlockd holds: an eKey ("user") opens and closes, and manages nothing. */
+        if (*value_object_get_string(p, "Role", ""))
+                r = r ?: info_add(t, _("Role:"), value_object_get_string(p, "Role", ""));
 
         if (have_settings) {
                 bool sound = value_object_get_bool(p, "SoundEnabled", false);

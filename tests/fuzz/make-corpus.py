@@ -325,6 +325,27 @@ CORPORA["fuzz-mqtt-config"] = {
     "errors": text("brokr = x\nbroker\nkeepalive = 3\n"),
 }
 
+# key-import (src/daemon/store/key-import.c): everything ImportLocks() takes, and ttlockd's export (the
+# key store's YAML, one document per lock, store.h), an admin's and an eKey's.
+EXPORT = ('# ttlockd key export\n'
+          '---\nversion: 1\naddress: "AA:BB:CC:00:00:01"\nalias: "Front door"\nrole: "admin"\n'
+          'credentials:\n  aes-key: "00112233445566778899aabbccddeeff"\n  admin-ps: 73079075\n'
+          '  unlock-key: 76257105\n  lock-flag-pos: 0\n  uid: 0\n'
+          'lock-version:\n  protocol-type: 5\n  sub-version: 3\n  scene: 2\n  group-id: 1\n  org-id: 1\n'
+          'features: [4294967295, 2049]\n'
+          'credential-aliases:\n- {kind: "ic-card", id: "123456", alias: "Anna"}\n'
+          '---\nversion: 1\naddress: "AA:BB:CC:00:00:02"\nrole: "user"\nvalid-from-usec: 1700000000000000\n'
+          'valid-until-usec: 1800000000000000\ntime-zone-offset-seconds: -18000\n'
+          'credentials: {aes-key: "0f0e0d0c0b0a09080706050403020100", unlock-key: 2, lock-flag-pos: 1, uid: 2000}\n')
+CORPORA["fuzz-key-import"] = {
+    "export": txt(EXPORT),
+    "string-admin": txt(LOCKDATA["admin"]),
+    "strings": txt(LOCKDATA["admin"] + "\n" + LOCKDATA["ekey"] + "\n"),
+    "cloud-list": txt(CLOUD_LIST),
+    "cloud-detail": txt(CLOUD_DETAIL),
+    "addon": txt(ADDON_FILE),
+}
+
 
 def main():
     root = os.path.join(HERE, "corpus")
