@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The bus side of ttlockctl: connecting, calling ttlockd, reading replies into Value trees and
- * finding the lock a LOCK argument names. Everything here goes through dbus-api.md only. */
+ * finding the lock a LOCK argument names. Everything here goes through the D-Bus API of
+ * dbus/org.ttlock.*.xml only. */
 
 #include <errno.h>
 #include <signal.h>
@@ -312,7 +313,7 @@ fail:
 }
 
 const char *lock_display_name(const char *path, char *buf) {
-        return lock_address_from_path(path, buf) >= 0 ? buf : path;
+        return lock_path_to_address(path, buf) >= 0 ? buf : path;
 }
 
 static int resolve_alias(sd_bus *bus, const char *alias, char **ret_path) {

@@ -185,6 +185,9 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                                 strcat(buf, features->items[i]->s);
                         }
         r = r ?: info_add(t, _("Features:"), buf);
+        /* Whose keys ttlockd holds: an eKey ("user") opens and closes, and manages nothing. */
+        if (*value_object_get_string(p, "Role", ""))
+                r = r ?: info_add(t, _("Role:"), value_object_get_string(p, "Role", ""));
 
         /* Lock1.PairingPending: what a dropped link left of the pairing, done at the next connections. */
         buf[0] = 0;
@@ -342,7 +345,7 @@ static void pair_finish(PairContext *c, int result) {
 
 static int pair_consider(PairContext *c, const char *path) {
         _cleanup_value_ Value *props = NULL;
-        char addr[LOCK_ADDRESS_STRLEN];
+        char addr[BT_ADDRESS_SIZE];
 
         if (c->found || ctl_get_all(c->bus, path, LOCK_IFACE, /* quiet= */ true, &props) < 0)
                 return 0;
@@ -421,7 +424,7 @@ static int on_pair_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* ttlockd stops discovery by itself after 60 s (dbus-api.md); wait a little longer for its
+/* ttlockd stops discovery by itself after 60 s (Manager1.StartDiscovery); wait a little longer for its
  * Discovering=false, but not forever if it never says so. */
 #define PAIR_DISCOVERY_WAIT_USEC (65 * USEC_PER_SEC)
 
@@ -431,7 +434,7 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         PairContext c = { .bus = bus, .spec = argc > 0 ? argv[0] : NULL };
         bool started = false;
-        char **paths = NULL, addr[LOCK_ADDRESS_STRLEN];
+        char **paths = NULL, addr[BT_ADDRESS_SIZE];
         size_t n = 0;
         uint64_t now;
         LockSpecType type;

@@ -12,36 +12,15 @@
 #include "macro.h"
 #include "string-util.h"
 
-bool lock_address_is_valid(const char *s) {
-        return bt_address_valid(s);
-}
-
-int lock_address_normalize(const char *s, char *ret) {
-        return bt_address_normalize(s, ret);
-}
-
-int lock_path_from_address(const char *address, char **ret) {
-        char a[LOCK_ADDRESS_STRLEN];
-        char *p;
+int lock_path_new(const char *address, char **ret) {
+        char p[LOCK_PATH_SIZE];
         int r;
 
-        r = lock_address_normalize(address, a);
+        r = lock_path_from_address(address, p);
         if (r < 0)
                 return r;
-        for (char *c = a; *c; c++)
-                if (*c == ':')
-                        *c = '_';
-        if (asprintf(&p, "%s%s", LOCK_PATH_PREFIX, a) < 0)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
-}
-
-int lock_address_from_path(const char *path, char *ret) {
-        /* The daemon builds paths from upper-case addresses only (dbus/org.ttlock.Lock1.xml). */
-        if (!path || !startswith(path, LOCK_PATH_PREFIX))
-                return -EINVAL;
-        return bt_address_parse(path + strlen(LOCK_PATH_PREFIX), '_', /* upper_only= */ true, ret);
+        *ret = strdup(p);
+        return *ret ? 0 : -ENOMEM;
 }
 
 bool object_path_is_valid(const char *s) {
@@ -74,7 +53,7 @@ int lock_spec_classify(const char *spec, LockSpecType *ret) {
                 if (!object_path_is_valid(spec))
                         return -EINVAL;
                 t = LOCK_SPEC_PATH;
-        } else if (lock_address_is_valid(spec))
+        } else if (bt_address_valid(spec))
                 t = LOCK_SPEC_ADDRESS;
         else
                 t = LOCK_SPEC_ALIAS;

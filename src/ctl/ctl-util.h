@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bt-address.h"
+#include "lock-path.h"
 #include "time-util.h"
 
-#define LOCK_ADDRESS_STRLEN 18 /* "AA:BB:CC:DD:EE:FF" + NUL */
-#define LOCK_PATH_PREFIX "/org/ttlock/Lock/"
 
 /* Exit codes, documented in ttlockctl(1). */
 enum {
@@ -29,13 +29,8 @@ typedef enum LockSpecType {
         LOCK_SPEC_ALIAS,
 } LockSpecType;
 
-/* "AA:BB:CC:DD:EE:FF" in any case. */
-bool lock_address_is_valid(const char *s);
-/* Upper-case copy of a valid address into ret (LOCK_ADDRESS_STRLEN); -EINVAL otherwise. */
-int lock_address_normalize(const char *s, char *ret);
-/* /org/ttlock/Lock/AA_BB_CC_DD_EE_FF ⇄ AA:BB:CC:DD:EE:FF (dbus-api.md; upper case only). */
-int lock_path_from_address(const char *address, char **ret);
-int lock_address_from_path(const char *path, char *ret);
+/* A malloc'd copy of the lock's object path (lock-path.h: any case in, upper case out). */
+int lock_path_new(const char *address, char **ret);
 /* D-Bus object path grammar: "/" or "/" segments of [A-Za-z0-9_]+ separated by "/". */
 bool object_path_is_valid(const char *s);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* AES-128-CBC with IV = key and PKCS#7 padding, each frame on its own (protocol.md §3.1),
+/* AES-128-CBC with IV = key and PKCS#7 padding, each frame on its own (doc/protocol.md §3.1),
  * through libgcrypt. Buffers that held key material are wiped with erase_memory(). */
 
 #include <stddef.h>
@@ -15,7 +15,7 @@
 /* The key every factory-fresh lock uses for GET_AES_KEY (§3.2). */
 extern const uint8_t ttlock_default_key[TTLOCK_KEY_SIZE];
 
-/* Initialises libgcrypt once (thread-unsafe by design: call it from main before any threads,
+/* Sets libgcrypt up once (gcrypt-util.h; thread-unsafe by design: call it from main before any threads,
  * or let the first encrypt/decrypt do it). Returns 0 or -EIO when libgcrypt is unusable. */
 int ttlock_crypto_init(void);
 

@@ -2,7 +2,7 @@
 /* The lock's GATT database as BlueZ 5.66 exports it once services are resolved (gatt-api.txt):
  * the TTLock service 0x1910 with 0xFFF4 (notify: the lock's replies and pushes) and 0xFFF2
  * (write, both types: app → lock frames), and the Device Information service 0x180A
- * (protocol.md §1.1). Objects stay after a disconnect, as BlueZ keeps its GATT cache. */
+ * (doc/protocol.md §1.1). Objects stay after a disconnect, as BlueZ keeps its GATT cache. */
 
 #include <assert.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include "sim-util.h"
 
 /* ATT_MTU 23 as the locks negotiate it: one write without response carries at most 20 bytes
- * (protocol.md §1.3). */
+ * (doc/protocol.md §1.3). */
 #define SIM_ATT_MTU 23
 
 static const struct {

@@ -19,19 +19,17 @@
 #define INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
 #define NOT_SUPPORTED "org.ttlock.Error.NotSupported"
 
-/* The simulator's default features (ttlock-sim(1)) and cyclic-card-fingerprint (34), which CYCLIC_CMD needs.
- */
-#define FEATURES_CYCLIC                                                                                 \
-        ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+manual-" \
-        "lock+"                                                                                         \
-        "passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+reset-button+" \
-        "tamper-alert+privacy-lock+sound-volume+cyclic-card-fingerprint"
-
-/* The same without cyclic-card-fingerprint: a lock that does not know CYCLIC_CMD. */
-#define FEATURES_NO_CYCLIC                                                                             \
+/* The world's lock (K5) with the simulator's default features (ttlock-sim(1)) and
+ * cyclic-card-fingerprint (34), which CYCLIC_CMD needs. */
+#define LOCK_K5 "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000"
+#define FEATURES_COMMON                                                                                \
         ",features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+"       \
         "manual-lock+passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+" \
         "reset-button+tamper-alert+privacy-lock+sound-volume"
+#define FEATURES_CYCLIC LOCK_K5 FEATURES_COMMON "+cyclic-card-fingerprint"
+
+/* The same without cyclic-card-fingerprint: a lock that does not know CYCLIC_CMD. */
+#define FEATURES_NO_CYCLIC LOCK_K5 FEATURES_COMMON
 
 /* Monday, Wednesday and Friday 08:00–12:00, as the cycles argument aa{sv} (one window). */
 #define MON_WED_FRI_8_12 1, 3, "weekdays", "ay", 3, 1, 3, 5, "start-minute", "q", 480, "end-minute", "q", 720

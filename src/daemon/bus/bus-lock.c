@@ -97,6 +97,10 @@ GETTER(get_auto_lock) {
         return sd_bus_message_append(reply, "u", (uint32_t) (v < 0 ? 0 : MIN(v, (int64_t) UINT32_MAX)));
 }
 
+GETTER(get_role) {
+        return sd_bus_message_append(reply, "s", lock_role(LOCK_OF(userdata)));
+}
+
 GETTER(get_features) {
         Lock *l = LOCK_OF(userdata);
         int r;
@@ -151,6 +155,7 @@ static const struct {
         { LOCK_PROPERTY_AUTO_LOCK, "AutoLockSeconds" },
         { LOCK_PROPERTY_FEATURES, "Features" },
         { LOCK_PROPERTY_PAIRING_PENDING, "PairingPending" },
+        { LOCK_PROPERTY_ROLE, "Role" },
 };
 
 void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
@@ -302,7 +307,12 @@ static int method_forget(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_factory_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
+        int r;
 
+        /* An eKey cannot reset the lock (doc/lockdata.md §4): said before polkit asks for a password. */
+        r = bus_lock_require_admin(b, m, error);
+        if (r < 0)
+                return r;
         AUTHORIZE(b, m, error);
         return bus_lock_submit(
                 b,
@@ -357,6 +367,7 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("AutoLockSeconds", "u", get_auto_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Features", "as", get_features, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PairingPending", "as", get_pairing_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Role", "s", get_role, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -110,6 +110,15 @@ static int address_from_file_name(const char *name, char ret[static STORE_ADDRES
 /* ---------------------------------------------------------------------------------------------- */
 /* LockRecord */
 
+static const char *const role_names[_LOCK_ROLE_MAX] = {
+        [LOCK_ROLE_ADMIN] = "admin",
+        [LOCK_ROLE_USER] = "user",
+};
+
+const char *lock_role_to_string(LockRole role) {
+        return role >= 0 && role < _LOCK_ROLE_MAX ? role_names[role] : NULL;
+}
+
 int lock_record_new(const char *address, LockRecord **ret) {
         LockRecord *r;
 
@@ -190,6 +199,35 @@ int lock_record_set_string(char **field, const char *value) {
         string_wipe_free(*field);
         *field = c;
         return 0;
+}
+
+#define SWAP(x, y)                  \
+        do {                        \
+                typeof(x) _t = (x); \
+                (x) = (y);          \
+                (y) = _t;           \
+        } while (0)
+
+void lock_record_swap_keys(LockRecord *a, LockRecord *b) {
+        uint8_t k[STORE_AES_KEY_SIZE];
+
+        assert(a);
+        assert(b);
+
+        memcpy(k, a->aes_key, sizeof(k));
+        memcpy(a->aes_key, b->aes_key, sizeof(k));
+        memcpy(b->aes_key, k, sizeof(k));
+        erase_memory(k, sizeof(k));
+        SWAP(a->role, b->role);
+        SWAP(a->admin_ps, b->admin_ps);
+        SWAP(a->unlock_key, b->unlock_key);
+        SWAP(a->lock_flag_pos, b->lock_flag_pos);
+        SWAP(a->uid, b->uid);
+        SWAP(a->admin_passcode, b->admin_passcode);
+        SWAP(a->valid_from_usec, b->valid_from_usec);
+        SWAP(a->valid_until_usec, b->valid_until_usec);
+        SWAP(a->has_time_zone, b->has_time_zone);
+        SWAP(a->time_zone_offset_sec, b->time_zone_offset_sec);
 }
 
 static bool credential_kind_is_secret(const char *kind) {
@@ -406,13 +444,19 @@ int lock_record_describe(const LockRecord *r, char **ret) {
 
         /* Secrets are never formatted, not even partially: they do not reach the stream at all. */
         fprintf(f,
-                "lock %s alias=\"%s\" aes-key=<redacted> admin-ps=<redacted> unlock-key=<redacted>"
+                "lock %s alias=\"%s\" role=%s aes-key=<redacted> admin-ps=%s unlock-key=<redacted>"
                 " admin-passcode=%s lock-flag-pos=%" PRIu32 " uid=%" PRIu32,
                 r->address,
                 strempty_or(r->alias),
+                strempty_or(lock_role_to_string(r->role)),
+                r->role == LOCK_ROLE_ADMIN ? "<redacted>" : "none",
                 r->admin_passcode ? "<redacted>" : "none",
                 r->lock_flag_pos,
                 r->uid);
+        if (r->valid_from_usec > 0 || r->valid_until_usec > 0)
+                fprintf(f, " valid=%" PRIu64 "..%" PRIu64, r->valid_from_usec, r->valid_until_usec);
+        if (r->has_time_zone)
+                fprintf(f, " time-zone=%+" PRIi32 "s", r->time_zone_offset_sec);
         fprintf(f,
                 " version=%u.%u.%u.%u.%u",
                 r->protocol_type,
@@ -530,6 +574,13 @@ static int b_uint(Builder *b, uint64_t v) {
         char buf[32];
 
         snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        return b_plain(b, buf);
+}
+
+static int b_int(Builder *b, int64_t v) {
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "%" PRIi64, v);
         return b_plain(b, buf);
 }
 
@@ -697,14 +748,22 @@ static void build_document(Builder *b, const LockRecord *r) {
         b_pair(b, root, "version", b_uint(b, STORE_FORMAT_VERSION));
         b_pair_str(b, root, "address", r->address);
         b_pair_str(b, root, "alias", r->alias);
+        b_pair_str(b, root, "role", lock_role_to_string(r->role));
         if (r->provisional)
                 b_pair_str(b, root, "pairing", "provisional");
+        if (r->valid_from_usec > 0)
+                b_pair(b, root, "valid-from-usec", b_uint(b, r->valid_from_usec));
+        if (r->valid_until_usec > 0)
+                b_pair(b, root, "valid-until-usec", b_uint(b, r->valid_until_usec));
+        if (r->has_time_zone)
+                b_pair(b, root, "time-zone-offset-seconds", b_int(b, r->time_zone_offset_sec));
 
         m = sections[SECTION_CREDENTIALS].node = b_mapping(b);
         b_pair(b, root, "credentials", m);
         b_pair(b, m, "aes-key", b_str(b, bytes_to_hex(r->aes_key, sizeof(r->aes_key), hex)));
         erase_memory(hex, sizeof(hex));
-        b_pair(b, m, "admin-ps", b_uint(b, r->admin_ps));
+        if (r->role == LOCK_ROLE_ADMIN)
+                b_pair(b, m, "admin-ps", b_uint(b, r->admin_ps));
         b_pair(b, m, "unlock-key", b_uint(b, r->unlock_key));
         b_pair(b, m, "lock-flag-pos", b_uint(b, r->lock_flag_pos));
         b_pair(b, m, "uid", b_uint(b, r->uid));
@@ -954,6 +1013,32 @@ static int get_uint(Parser *p, const char *where, int index, uint64_t max, uint6
         if (errno != 0 || *end != 0 || v > max)
                 return fail(p, "%s: expected an integer 0…%" PRIu64 ", got \"%s\"", where, max,
                             quotable(where, s));
+        *ret = v;
+        return 0;
+}
+
+static int get_int(Parser *p, const char *where, int index, int64_t min, int64_t max, int64_t *ret) {
+        const char *s;
+        char *end;
+        long long v;
+        int r;
+
+        r = get_string(p, where, index, &s);
+        if (r < 0)
+                return r;
+        /* An optional minus, then digits only: strtoll() alone would take blanks and a plus. */
+        if (!isdigit((unsigned char) s[s[0] == '-']))
+                return fail(p, "%s: expected an integer, got \"%s\"", where, quotable(where, s));
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != 0 || v < min || v > max)
+                return fail(
+                        p,
+                        "%s: expected an integer %" PRIi64 "…%" PRIi64 ", got \"%s\"",
+                        where,
+                        min,
+                        max,
+                        quotable(where, s));
         *ret = v;
         return 0;
 }
@@ -1498,7 +1583,31 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         have_address = true;
                 } else if (strcmp(key, "alias") == 0)
                         q = get_dup(&p, "alias", pair.value, &r->alias);
-                else if (strcmp(key, "pairing") == 0) {
+                else if (strcmp(key, "role") == 0) {
+                        const char *role;
+
+                        q = get_string(&p, "role", pair.value, &role);
+                        if (q >= 0 && streq(role, "admin"))
+                                r->role = LOCK_ROLE_ADMIN;
+                        else if (q >= 0 && streq(role, "user"))
+                                r->role = LOCK_ROLE_USER;
+                        else if (q >= 0)
+                                q = fail(&p, "role: \"%s\" is not admin or user", role);
+                } else if (strcmp(key, "valid-from-usec") == 0)
+                        q = get_uint(&p, "valid-from-usec", pair.value, UINT64_MAX, &r->valid_from_usec);
+                else if (strcmp(key, "valid-until-usec") == 0)
+                        q = get_uint(&p, "valid-until-usec", pair.value, UINT64_MAX, &r->valid_until_usec);
+                else if (strcmp(key, "time-zone-offset-seconds") == 0) {
+                        int64_t offset = 0;
+
+                        /* Zones run from UTC-12 to UTC+14. */
+                        q = get_int(
+                                &p, "time-zone-offset-seconds", pair.value, -16 * 3600, 16 * 3600, &offset);
+                        if (q >= 0) {
+                                r->has_time_zone = true;
+                                r->time_zone_offset_sec = (int32_t) offset;
+                        }
+                } else if (strcmp(key, "pairing") == 0) {
                         const char *state;
 
                         q = get_string(&p, "pairing", pair.value, &state);
@@ -1506,8 +1615,7 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                                 q = fail(&p, "pairing: \"%s\" is not provisional", state);
                         if (q >= 0)
                                 r->provisional = true;
-                }
-                else if (strcmp(key, "credentials") == 0) {
+                } else if (strcmp(key, "credentials") == 0) {
                         yaml_node_t *m = node(&p, pair.value);
                         size_t n = m && m->type == YAML_MAPPING_NODE
                                 ? (size_t) (m->data.mapping.pairs.top - m->data.mapping.pairs.start)
@@ -1545,9 +1653,17 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                 q = fail(&p, "version: missing");
         if (q >= 0 && !have_address)
                 q = fail(&p, "address: missing");
-        /* Without K, adminPs and unlockKey nobody can talk to the lock (§5.2, §5.3). */
-        if (q >= 0 && !(have_key && have_ps && have_uk))
+        /* Without K, adminPs and unlockKey nobody can talk to the lock (§5.2, §5.3); an eKey has no
+         * adminPs (doc/lockdata.md §4). */
+        if (q >= 0 && r->role == LOCK_ROLE_ADMIN && !(have_key && have_ps && have_uk))
                 q = fail(&p, "credentials: key material missing (need aes-key, admin-ps and unlock-key)");
+        if (q >= 0 && r->role == LOCK_ROLE_USER && !(have_key && have_uk))
+                q = fail(&p, "credentials: key material missing (a user needs aes-key and unlock-key)");
+        if (q >= 0 && r->role == LOCK_ROLE_USER && have_ps)
+                q = fail(&p, "credentials.admin-ps: a user record has no admin password");
+        if (q >= 0 && r->valid_from_usec > 0 && r->valid_until_usec > 0 &&
+            r->valid_until_usec <= r->valid_from_usec)
+                q = fail(&p, "valid-until-usec: not after valid-from-usec");
 
 finish:
         document_wipe_delete(&doc);
@@ -1860,4 +1976,190 @@ int store_delete(Store *s, const char *address) {
         if (unlinkat(s->locks_fd, name, 0) < 0)
                 return -errno;
         return fsync_dir_fd(s->locks_fd);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Exports: several records in one YAML stream */
+
+void store_text_free(char *text, size_t size) {
+        if (text)
+                erase_memory(text, size);
+        free(text);
+}
+
+#define EXPORT_HEADER                                                                               \
+        "# ttlockd key export: every key of these locks, in clear. Keep it like a password, e.g.\n" \
+        "# encrypted with gpg --symmetric; ttlockctl import reads it back (ttlockd(8), Backup).\n"
+
+int store_export_to_yaml(const LockRecord *const *records, size_t n, char **ret, size_t *ret_size) {
+        OutBuf out = {};
+        int r = 0;
+
+        assert(records || n == 0);
+        assert(ret);
+
+        if (n > STORE_EXPORT_RECORDS_MAX)
+                return -E2BIG;
+        if (!outbuf_write(&out, (unsigned char *) EXPORT_HEADER, strlen(EXPORT_HEADER)))
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char *doc = NULL;
+                size_t size = 0;
+
+                /* Each document exactly as its key file: store_export_from_yaml() reads it the same way. */
+                r = lock_record_to_yaml(records[i], &doc, &size);
+                if (r < 0)
+                        break;
+                if (!outbuf_write(&out, (unsigned char *) "---\n", 4) ||
+                    !outbuf_write(&out, (unsigned char *) doc, size))
+                        r = -ENOMEM;
+                store_text_free(doc, size);
+        }
+        if (r < 0) {
+                store_text_free(out.data, out.allocated);
+                return r;
+        }
+        *ret = out.data;
+        if (ret_size)
+                *ret_size = out.size;
+        return 0;
+}
+
+void store_export_entries_free(StoreExportEntry *entries, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                lock_record_free(entries[i].record);
+                free(entries[i].error);
+        }
+        free(entries);
+}
+
+/* Where each document of the stream begins and ends, by libyaml's event marks: no tree is built, and
+ * each piece then goes through lock_record_from_yaml() with all of its checks. */
+typedef struct DocumentSpan {
+        size_t start, end;
+} DocumentSpan;
+
+static int
+split_documents(const char *data, size_t size, DocumentSpan **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ DocumentSpan *spans = NULL;
+        yaml_parser_t parser;
+        size_t n = 0, events = 0;
+        bool done = false;
+        int r = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *) data, size);
+        while (!done && r >= 0) {
+                yaml_event_t e;
+
+                if (!yaml_parser_parse(&parser, &e)) {
+                        if (asprintf(
+                                    ret_error,
+                                    "YAML syntax error at line %zu: %s",
+                                    parser.problem_mark.line + 1,
+                                    parser.problem ?: "unknown problem") < 0)
+                                *ret_error = NULL;
+                        r = -EBADMSG;
+                        break;
+                }
+                if (e.type == YAML_SCALAR_EVENT && e.data.scalar.value)
+                        erase_memory(e.data.scalar.value, e.data.scalar.length);
+                if (++events > (size_t) STORE_YAML_EVENTS_MAX * STORE_EXPORT_RECORDS_MAX) {
+                        r = -EBADMSG;
+                        if (asprintf(
+                                    ret_error,
+                                    "more YAML events than %u locks could have",
+                                    STORE_EXPORT_RECORDS_MAX) < 0)
+                                *ret_error = NULL;
+                } else if (e.type == YAML_DOCUMENT_START_EVENT) {
+                        if (n >= STORE_EXPORT_RECORDS_MAX) {
+                                r = -EBADMSG;
+                                if (asprintf(ret_error, "more than %u documents", STORE_EXPORT_RECORDS_MAX) <
+                                    0)
+                                        *ret_error = NULL;
+                        } else {
+                                DocumentSpan *m = reallocarray(spans, n + 1, sizeof(DocumentSpan));
+
+                                if (!m)
+                                        r = -ENOMEM;
+                                else {
+                                        spans = m;
+                                        spans[n++] = (DocumentSpan){ .start = e.start_mark.index };
+                                }
+                        }
+                } else if (e.type == YAML_STREAM_END_EVENT)
+                        done = true;
+                yaml_event_delete(&e);
+        }
+        parser_wipe_delete(&parser);
+        if (r < 0)
+                return r;
+        if (n == 0) {
+                *ret_error = strdup("no document");
+                return -EBADMSG;
+        }
+        /* libyaml's marks count characters, not bytes: the input is UTF-8 (libyaml checked), so walk it
+         * once counting the bytes that start a character. */
+        for (size_t i = 0, chars = 0, byte = 0; i < n; i++) {
+                while (byte < size && chars < spans[i].start) {
+                        byte++;
+                        while (byte < size && ((unsigned char) data[byte] & 0xC0) == 0x80)
+                                byte++;
+                        chars++;
+                }
+                spans[i].start = byte;
+        }
+        /* A document runs to where the next begins: the end mark of an implicit end points inside the
+         * last token, not after it. */
+        for (size_t i = 0; i < n; i++)
+                spans[i].end = i + 1 < n ? spans[i + 1].start : size;
+        *ret = TAKE_PTR(spans);
+        *ret_n = n;
+        return 0;
+}
+
+int store_export_from_yaml(
+        const char *data, size_t size, StoreExportEntry **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ DocumentSpan *spans = NULL;
+        StoreExportEntry *entries;
+        size_t n = 0;
+        int r;
+
+        assert(data || size == 0);
+        assert(ret);
+        assert(ret_n);
+        assert(ret_error);
+
+        *ret_error = NULL;
+        /* libyaml takes a byte-order mark off without counting it in its marks. */
+        if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+                data += 3;
+                size -= 3;
+        }
+        r = split_documents(data, size, &spans, &n, ret_error);
+        if (r < 0)
+                return r;
+        entries = calloc(n, sizeof(StoreExportEntry));
+        if (!entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                StoreExportEntry *x = entries + i;
+                size_t end = MIN(MAX(spans[i].end, spans[i].start), size);
+
+                snprintf(x->label, sizeof(x->label), "document %zu", i + 1);
+                r = lock_record_from_yaml(
+                        data + spans[i].start, end - spans[i].start, &x->record, &x->error);
+                if (r == -ENOMEM) {
+                        store_export_entries_free(entries, n);
+                        return r;
+                }
+                if (r >= 0)
+                        memcpy(x->label, x->record->address, sizeof(x->record->address));
+                else if (!x->error)
+                        x->error = strdup("cannot be read");
+        }
+        *ret = entries;
+        *ret_n = n;
+        return 0;
 }
