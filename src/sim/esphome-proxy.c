@@ -374,6 +374,17 @@ int proxy_set_rssi(Sim *s, const char *name, SimLock *l, int16_t rssi) {
         return -ENOENT;
 }
 
+const char *proxy_name(const SimProxy *p) {
+        return p->name;
+}
+
+int proxy_index(Sim *s, const SimProxy *p) {
+        for (size_t i = 0; i < s->n_proxies; i++)
+                if (s->proxies[i] == p)
+                        return (int) i;
+        return -ENOENT;
+}
+
 /* —— advertisements ————————————————————————————————————————————————————————————————————————— */
 
 /* The AD structures a V3 lock sends (protocol.md §6): flags, the 0x1910 service, the manufacturer

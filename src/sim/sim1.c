@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,6 +260,21 @@ static int property_get(
                 return sd_bus_message_append(reply, "u", (uint32_t) log_count(l->log));
         if (streq(property, "Battery"))
                 return sd_bus_message_append(reply, "y", l->battery);
+        if (streq(property, "Links")) {
+                int r = sd_bus_message_open_container(reply, 'a', "{su}");
+
+                for (unsigned i = 0; r >= 0 && i < l->sim->n_adapters; i++) {
+                        char name[16];
+
+                        (void) snprintf(name, sizeof(name), "hci%u", i);
+                        r = sd_bus_message_append(reply, "{su}", name, l->links_adapter[i]);
+                }
+                for (size_t i = 0; r >= 0 && i < l->sim->n_proxies && i < SIM_PROXIES_MAX; i++)
+                        r = sd_bus_message_append(reply, "{su}", proxy_name(l->sim->proxies[i]), l->links_proxy[i]);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_close_container(reply);
+        }
         return -ENOENT;
 }
 
@@ -271,6 +287,7 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_PROPERTY("AutoLockSeconds", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LogRecords", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Battery", "y", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Links", "a{su}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "EnterPasscode",
