@@ -52,6 +52,7 @@ struct LockCall {
         SettingsRequest *settings; /* SETTINGS: the request, for applying what succeeded */
         bool internal;             /* the automatic clock check: nobody waits for it */
         bool keys_saved;           /* PAIR: the new keys went to disk (provisional) */
+        bool retried;              /* ACCESS: tried once more after a lost connection */
         union {
                 AccessOp *access;
                 PairOp *pair;
@@ -587,12 +588,48 @@ void lock_abort(Lock *l, const char *why) {
 
 /* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
 
+static void on_access_done(const AccessResult *res, void *userdata);
+
+/* The failover rule (ttlockd(8) "RADIOS"): a Lock, Unlock or Refresh whose connection was lost — a
+ * proxy that died, a link that dropped — before the lock could have acted on anything is tried once
+ * more, within the call's deadline, through whatever radio reaches the lock now (a dead proxy's radio
+ * is unavailable by then, so that is another one). Only the challenge (CHECK_USER_TIME, CHECK_ADMIN)
+ * or Refresh's reads can have been under way: they change nothing in the lock. Once the actuation
+ * command went out it is never sent again — the bolt may have moved, and the caller hears the lost
+ * connection instead. */
+static bool access_retry(LockCall *c, const AccessResult *res) {
+        Lock *l = c->lock;
+        uint8_t actuation = c->access == ACCESS_UNLOCK ? TTLOCK_CMD_UNLOCK : TTLOCK_CMD_FUNCTION_LOCK;
+        OpKeys keys = {};
+        int r;
+
+        if (c->retried || res->status.error != -ENOTCONN || !l->record)
+                return false;
+        if (call_is_actuation(c) && (res->status.command == actuation || res->status.command == 0))
+                return false;
+        c->retried = true;
+        log_info("%s: the connection was lost before the lock acted (0x%02x); trying once more.",
+                 l->address,
+                 res->status.command);
+        op_keys_from_record(&keys, l->record);
+        /* done may run before this returns (a link that cannot even try): then c is gone. */
+        r = access_op_start(l->link, c->access, &keys, on_access_done, c, &c->op.access);
+        op_keys_wipe(&keys);
+        if (r < 0) {
+                c->op.access = NULL;
+                return false;
+        }
+        return true;
+}
+
 static void on_access_done(const AccessResult *res, void *userdata) {
         LockCall *c = userdata;
         Lock *l = c->lock;
         uint64_t changed = 0;
 
         c->op.access = NULL;
+        if (access_retry(c, res))
+                return;
         if (res->have_battery)
                 set_battery(l, res->battery);
         if (call_is_actuation(c)) {
