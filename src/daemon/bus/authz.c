@@ -23,6 +23,7 @@ static const struct {
         { "org.ttlock.Manager1", "StopDiscovery", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Manager1", "SubscribeDetails", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Manager1", "UnsubscribeDetails", NULL },
+        { "org.ttlock.Manager1", "ReloadConfiguration", AUTHZ_ACTION_MANAGE },
 
         { "org.ttlock.Lock1", "Lock", AUTHZ_ACTION_OPERATE },
         { "org.ttlock.Lock1", "Unlock", AUTHZ_ACTION_OPERATE },

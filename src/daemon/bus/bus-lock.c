@@ -6,6 +6,7 @@
 #include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-lock.h"
+#include "bus-radio.h"
 #include "feature-bits.h"
 #include "log.h"
 #include "macro.h"
@@ -341,6 +342,8 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("StateUpdatedUSec", "t", get_state_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoLockSeconds", "u", get_auto_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Features", "as", get_features, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Radio", "o", bus_radio_get_lock_radio, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RadioRssi", "a{on}", bus_radio_get_lock_radio_rssi, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
