@@ -25,15 +25,15 @@ typedef struct Parser {
         unsigned line;
         Section section;
         unsigned section_line;
-        Config *config;
-        ConfigPin pin; /* the [Lock] section being read */
+        Conf *config;
+        ConfPin pin; /* the [Lock] section being read */
         bool pin_address, pin_radio;
         char *error;
         size_t error_size;
 } Parser;
 
 _printf_(3, 4) static int fail(Parser *p, int error, const char *fmt, ...) {
-        char reason[CONFIG_ERROR_MAX];
+        char reason[CONF_ERROR_MAX];
         va_list ap;
 
         va_start(ap, fmt);
@@ -46,8 +46,8 @@ _printf_(3, 4) static int fail(Parser *p, int error, const char *fmt, ...) {
 
 /* ---- the configuration ------------------------------------------------------------------------- */
 
-int config_new_default(Config **ret) {
-        Config *c = calloc(1, sizeof(Config));
+int conf_new_default(Conf **ret) {
+        Conf *c = calloc(1, sizeof(Conf));
 
         assert(ret);
         if (!c)
@@ -56,13 +56,13 @@ int config_new_default(Config **ret) {
         return 0;
 }
 
-static void proxy_done(ConfigProxy *x) {
+static void proxy_done(ConfProxy *x) {
         free(x->host);
         free(x->psk_file);
         erase_memory(x->psk, sizeof(x->psk));
 }
 
-Config *config_free(Config *c) {
+Conf *conf_free(Conf *c) {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < c->n_adapters; i++)
@@ -76,7 +76,7 @@ Config *config_free(Config *c) {
         return NULL;
 }
 
-bool config_adapter_allowed(const Config *c, const char *name) {
+bool conf_adapter_allowed(const Conf *c, const char *name) {
         if (!c || !c->adapters)
                 return true;
         for (size_t i = 0; i < c->n_adapters; i++)
@@ -85,23 +85,23 @@ bool config_adapter_allowed(const Config *c, const char *name) {
         return false;
 }
 
-bool config_adapters_equal(const Config *a, const Config *b) {
+bool conf_adapters_equal(const Conf *a, const Conf *b) {
         if (!a->adapters || !b->adapters)
                 return !a->adapters && !b->adapters;
         if (a->n_adapters != b->n_adapters)
                 return false;
         for (size_t i = 0; i < a->n_adapters; i++)
-                if (!config_adapter_allowed(b, a->adapters[i]))
+                if (!conf_adapter_allowed(b, a->adapters[i]))
                         return false;
         return true;
 }
 
-bool config_proxy_equal(const ConfigProxy *a, const ConfigProxy *b) {
+bool conf_proxy_equal(const ConfProxy *a, const ConfProxy *b) {
         return streq(a->name, b->name) && streq(a->host, b->host) && a->port == b->port &&
                 a->has_psk == b->has_psk && (!a->has_psk || memcmp(a->psk, b->psk, sizeof(a->psk)) == 0);
 }
 
-const ConfigProxy *config_find_proxy(const Config *c, const char *name) {
+const ConfProxy *conf_find_proxy(const Conf *c, const char *name) {
         for (size_t i = 0; c && i < c->n_proxies; i++)
                 if (streq(c->proxies[i].name, name))
                         return &c->proxies[i];
@@ -114,7 +114,7 @@ const ConfigProxy *config_find_proxy(const Config *c, const char *name) {
 static bool valid_name(const char *s) {
         size_t n = strlen(s);
 
-        if (n == 0 || n > CONFIG_NAME_MAX)
+        if (n == 0 || n > CONF_NAME_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -133,7 +133,7 @@ static bool adapter_name(const char *s) {
 static bool valid_host(const char *s) {
         size_t n = strlen(s);
 
-        if (n == 0 || n > CONFIG_HOST_MAX)
+        if (n == 0 || n > CONF_HOST_MAX)
                 return false;
         if (strchr(s, ':'))
                 return strspn(s, "0123456789abcdefABCDEF:.") == n;
@@ -156,7 +156,7 @@ static int parse_port(const char *s, uint16_t *ret) {
 
 /* ---- sections ---------------------------------------------------------------------------------- */
 
-static ConfigProxy *current_proxy(Parser *p) {
+static ConfProxy *current_proxy(Parser *p) {
         return &p->config->proxies[p->config->n_proxies - 1];
 }
 
@@ -167,7 +167,7 @@ static int section_end(Parser *p) {
 
         p->line = p->section_line;
         if (p->section == SECTION_PROXY) {
-                ConfigProxy *x = current_proxy(p);
+                ConfProxy *x = current_proxy(p);
 
                 if (!x->name[0])
                         r = fail(p, -EINVAL, "[Proxy] needs Name=");
@@ -179,15 +179,15 @@ static int section_end(Parser *p) {
                 else if (!p->pin_radio)
                         r = fail(p, -EINVAL, "[Lock] %s needs Radio=", p->pin.address);
                 else {
-                        Config *c = p->config;
+                        Conf *c = p->config;
 
                         for (size_t i = 0; i < c->n_pins; i++)
                                 if (streq(c->pins[i].address, p->pin.address))
                                         return fail(p, -EINVAL, "lock %s is pinned twice", p->pin.address);
-                        if (c->n_pins >= CONFIG_PINS_MAX)
-                                r = fail(p, -E2BIG, "more than %u [Lock] sections", CONFIG_PINS_MAX);
+                        if (c->n_pins >= CONF_PINS_MAX)
+                                r = fail(p, -E2BIG, "more than %u [Lock] sections", CONF_PINS_MAX);
                         else {
-                                ConfigPin *n = reallocarray(c->pins, c->n_pins + 1, sizeof(ConfigPin));
+                                ConfPin *n = reallocarray(c->pins, c->n_pins + 1, sizeof(ConfPin));
                                 if (!n)
                                         return -ENOMEM;
                                 c->pins = n;
@@ -201,7 +201,7 @@ static int section_end(Parser *p) {
 }
 
 static int section_start(Parser *p, const char *name) {
-        Config *c = p->config;
+        Conf *c = p->config;
         int r;
 
         r = section_end(p);
@@ -211,19 +211,19 @@ static int section_start(Parser *p, const char *name) {
         if (streq(name, "Bluetooth"))
                 p->section = SECTION_BLUETOOTH;
         else if (streq(name, "Proxy")) {
-                ConfigProxy *n;
+                ConfProxy *n;
 
-                if (c->n_proxies >= CONFIG_PROXIES_MAX)
-                        return fail(p, -E2BIG, "more than %u [Proxy] sections", CONFIG_PROXIES_MAX);
-                n = reallocarray(c->proxies, c->n_proxies + 1, sizeof(ConfigProxy));
+                if (c->n_proxies >= CONF_PROXIES_MAX)
+                        return fail(p, -E2BIG, "more than %u [Proxy] sections", CONF_PROXIES_MAX);
+                n = reallocarray(c->proxies, c->n_proxies + 1, sizeof(ConfProxy));
                 if (!n)
                         return -ENOMEM;
                 c->proxies = n;
                 c->proxies[c->n_proxies++] =
-                        (ConfigProxy){ .port = CONFIG_DEFAULT_PORT, .line = p->line };
+                        (ConfProxy){ .port = CONF_DEFAULT_PORT, .line = p->line };
                 p->section = SECTION_PROXY;
         } else if (streq(name, "Lock")) {
-                p->pin = (ConfigPin){};
+                p->pin = (ConfPin){};
                 p->pin_address = p->pin_radio = false;
                 p->section = SECTION_LOCK;
         } else
@@ -232,7 +232,7 @@ static int section_start(Parser *p, const char *name) {
 }
 
 static int bluetooth_key(Parser *p, const char *key, char *value) {
-        Config *c = p->config;
+        Conf *c = p->config;
         char *saveptr = NULL;
 
         if (!streq(key, "Adapters"))
@@ -258,10 +258,10 @@ static int bluetooth_key(Parser *p, const char *key, char *value) {
                         continue; /* an explicit empty list: no BlueZ adapter at all */
                 if (!adapter_name(w))
                         return fail(p, -EINVAL, "Adapters=: \"%.40s\" is not an adapter name like hci0", w);
-                if (config_adapter_allowed(c, w))
+                if (conf_adapter_allowed(c, w))
                         continue;
-                if (c->n_adapters >= CONFIG_ADAPTERS_MAX)
-                        return fail(p, -E2BIG, "Adapters=: more than %u adapters", CONFIG_ADAPTERS_MAX);
+                if (c->n_adapters >= CONF_ADAPTERS_MAX)
+                        return fail(p, -E2BIG, "Adapters=: more than %u adapters", CONF_ADAPTERS_MAX);
                 n = reallocarray(c->adapters, c->n_adapters + 2, sizeof(char *));
                 if (!n)
                         return -ENOMEM;
@@ -275,8 +275,8 @@ static int bluetooth_key(Parser *p, const char *key, char *value) {
 }
 
 static int proxy_key(Parser *p, const char *key, const char *value) {
-        ConfigProxy *x = current_proxy(p);
-        Config *c = p->config;
+        ConfProxy *x = current_proxy(p);
+        Conf *c = p->config;
 
         if (streq(key, "Name")) {
                 if (!valid_name(value))
@@ -284,7 +284,7 @@ static int proxy_key(Parser *p, const char *key, const char *value) {
                                     -EINVAL,
                                     "Name=: \"%.40s\" is not 1–%u letters, digits, '-' or '_'",
                                     value,
-                                    CONFIG_NAME_MAX);
+                                    CONF_NAME_MAX);
                 if (adapter_name(value))
                         return fail(p, -EINVAL, "Name=%s: that is a BlueZ adapter's name", value);
                 for (size_t i = 0; i + 1 < c->n_proxies; i++)
@@ -381,9 +381,9 @@ static int parse_line(Parser *p, char *line) {
         }
 }
 
-int config_parse(const char *text, size_t len, const char *file, Config **ret, char *error, size_t error_size) {
-        _cleanup_(config_freep) Config *c = NULL;
-        char line[CONFIG_LINE_MAX + 1];
+int conf_parse(const char *text, size_t len, const char *file, Conf **ret, char *error, size_t error_size) {
+        _cleanup_(conf_freep) Conf *c = NULL;
+        char line[CONF_LINE_MAX + 1];
         Parser p = { .file = file ?: "(configuration)", .error = error, .error_size = error_size };
         size_t pos = 0;
         int r;
@@ -392,9 +392,9 @@ int config_parse(const char *text, size_t len, const char *file, Config **ret, c
         assert(ret);
         if (error_size > 0)
                 error[0] = 0;
-        if (len > CONFIG_FILE_MAX)
-                return fail(&p, -E2BIG, "larger than %u bytes", CONFIG_FILE_MAX);
-        r = config_new_default(&c);
+        if (len > CONF_FILE_MAX)
+                return fail(&p, -E2BIG, "larger than %u bytes", CONF_FILE_MAX);
+        r = conf_new_default(&c);
         if (r < 0)
                 return r;
         p.config = c;
@@ -404,8 +404,8 @@ int config_parse(const char *text, size_t len, const char *file, Config **ret, c
                 size_t n = nl ? (size_t) (nl - (text + pos)) : len - pos;
 
                 p.line++;
-                if (n > CONFIG_LINE_MAX)
-                        return fail(&p, -E2BIG, "a line longer than %u bytes", CONFIG_LINE_MAX);
+                if (n > CONF_LINE_MAX)
+                        return fail(&p, -E2BIG, "a line longer than %u bytes", CONF_LINE_MAX);
                 memcpy(line, text + pos, n);
                 line[n] = 0;
                 pos += n + (nl ? 1 : 0);
@@ -448,9 +448,9 @@ static int read_bounded(int fd, char *buf, size_t size, size_t *ret) {
         return 0;
 }
 
-int config_read_psk(const char *path, uint8_t psk[CONFIG_PSK_SIZE], char *error, size_t error_size) {
-        char text[CONFIG_PSK_FILE_MAX + 1];
-        uint8_t key[CONFIG_PSK_SIZE + 3];
+int conf_read_psk(const char *path, uint8_t psk[CONF_PSK_SIZE], char *error, size_t error_size) {
+        char text[CONF_PSK_FILE_MAX + 1];
+        uint8_t key[CONF_PSK_SIZE + 3];
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
         size_t n = 0;
@@ -503,7 +503,7 @@ int config_read_psk(const char *path, uint8_t psk[CONFIG_PSK_SIZE], char *error,
         text[n] = 0;
         r = base64_decode(text, n, key, sizeof(key));
         erase_memory(text, sizeof(text));
-        if (r != (int) CONFIG_PSK_SIZE) {
+        if (r != (int) CONF_PSK_SIZE) {
                 erase_memory(key, sizeof(key));
                 (void) snprintf(error,
                                 error_size,
@@ -512,16 +512,16 @@ int config_read_psk(const char *path, uint8_t psk[CONFIG_PSK_SIZE], char *error,
                                 path);
                 return -EINVAL;
         }
-        memcpy(psk, key, CONFIG_PSK_SIZE);
+        memcpy(psk, key, CONF_PSK_SIZE);
         erase_memory(key, sizeof(key));
         return 0;
 }
 
-int config_load(const char *path, Config **ret, char *error, size_t error_size) {
-        _cleanup_(config_freep) Config *c = NULL;
+int conf_load(const char *path, Conf **ret, char *error, size_t error_size) {
+        _cleanup_(conf_freep) Conf *c = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
-        char reason[CONFIG_ERROR_MAX];
+        char reason[CONF_ERROR_MAX];
         struct stat st;
         size_t n = 0;
         int r;
@@ -532,7 +532,7 @@ int config_load(const char *path, Config **ret, char *error, size_t error_size) 
                 error[0] = 0;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0 && errno == ENOENT) {
-                r = config_new_default(ret);
+                r = conf_new_default(ret);
                 if (r >= 0)
                         (void) snprintf(error, error_size, "%s does not exist", path);
                 return r;
@@ -546,30 +546,31 @@ int config_load(const char *path, Config **ret, char *error, size_t error_size) 
                 (void) snprintf(error, error_size, "%s: not a regular file", path);
                 return -EINVAL;
         }
-        text = malloc(CONFIG_FILE_MAX + 1);
+        text = malloc(CONF_FILE_MAX + 1);
         if (!text)
                 return -ENOMEM;
-        r = read_bounded(fd, text, CONFIG_FILE_MAX + 1, &n);
+        r = read_bounded(fd, text, CONF_FILE_MAX + 1, &n);
         if (r == -E2BIG) {
-                (void) snprintf(error, error_size, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
+                (void) snprintf(error, error_size, "%s: larger than %u bytes", path, CONF_FILE_MAX);
                 return r;
         }
         if (r < 0) {
                 (void) snprintf(error, error_size, "%s: %s", path, strerror(-r));
                 return r;
         }
-        r = config_parse(text, n, path, &c, error, error_size);
+        r = conf_parse(text, n, path, &c, error, error_size);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->n_proxies; i++) {
-                ConfigProxy *x = &c->proxies[i];
+                ConfProxy *x = &c->proxies[i];
 
                 if (!x->psk_file)
                         continue;
-                r = config_read_psk(x->psk_file, x->psk, reason, sizeof(reason));
+                r = conf_read_psk(x->psk_file, x->psk, reason, sizeof(reason));
                 if (r < 0) {
                         (void) snprintf(error, error_size, "%s:%u: PSKFile=: %s", path, x->psk_line, reason);
-                        return r;
+                        /* Whatever is wrong with the key file, it is this file's line that is bad. */
+                        return r == -ENOMEM || r == -EACCES ? r : -EINVAL;
                 }
                 x->has_psk = true;
         }

@@ -30,67 +30,67 @@
 #include "bt-address.h"
 #include "macro.h"
 
-#define CONFIG_FILE_MAX (64U * 1024U)
-#define CONFIG_LINE_MAX 1024U
-#define CONFIG_NAME_MAX 32U /* a radio's name: letters, digits, '-' and '_' */
-#define CONFIG_HOST_MAX 253U
-#define CONFIG_PROXIES_MAX 32U
-#define CONFIG_ADAPTERS_MAX 16U
-#define CONFIG_PINS_MAX 4096U
-#define CONFIG_PSK_SIZE 32U
-#define CONFIG_PSK_FILE_MAX 256U
-#define CONFIG_DEFAULT_PORT 6053 /* ESPHome's native API */
-#define CONFIG_ERROR_MAX 512U
+#define CONF_FILE_MAX (64U * 1024U)
+#define CONF_LINE_MAX 1024U
+#define CONF_NAME_MAX 32U /* a radio's name: letters, digits, '-' and '_' */
+#define CONF_HOST_MAX 253U
+#define CONF_PROXIES_MAX 32U
+#define CONF_ADAPTERS_MAX 16U
+#define CONF_PINS_MAX 4096U
+#define CONF_PSK_SIZE 32U
+#define CONF_PSK_FILE_MAX 256U
+#define CONF_DEFAULT_PORT 6053 /* ESPHome's native API */
+#define CONF_ERROR_MAX 512U
 
-typedef struct ConfigProxy {
-        char name[CONFIG_NAME_MAX + 1];
+typedef struct ConfProxy {
+        char name[CONF_NAME_MAX + 1];
         char *host;
         uint16_t port;
         char *psk_file; /* NULL: the proxy speaks plaintext */
         unsigned line;  /* of the [Proxy] header */
         unsigned psk_line;
-        bool has_psk; /* psk holds the key read from psk_file (config_load()) */
-        uint8_t psk[CONFIG_PSK_SIZE];
-} ConfigProxy;
+        bool has_psk; /* psk holds the key read from psk_file (conf_load()) */
+        uint8_t psk[CONF_PSK_SIZE];
+} ConfProxy;
 
-typedef struct ConfigPin {
+typedef struct ConfPin {
         char address[BT_ADDRESS_SIZE];
-        char radio[CONFIG_NAME_MAX + 1];
-} ConfigPin;
+        char radio[CONF_NAME_MAX + 1];
+} ConfPin;
 
-typedef struct Config {
+typedef struct Conf {
         /* [Bluetooth] Adapters=: NULL = every adapter BlueZ has; an empty list = none. */
         char **adapters;
         size_t n_adapters;
-        ConfigProxy *proxies;
+        ConfProxy *proxies;
         size_t n_proxies;
-        ConfigPin *pins;
+        ConfPin *pins;
         size_t n_pins;
-} Config;
+} Conf;
 
 /* The configuration of a file that does not exist: every adapter, no proxy, no pin. */
-int config_new_default(Config **ret);
-Config *config_free(Config *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+int conf_new_default(Conf **ret);
+Conf *conf_free(Conf *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Conf *, conf_free);
 
 /* Parses text[0..len) (need not be NUL-terminated); file names it in errors. PSK files are not read.
  * On failure error holds "FILE:LINE: reason" and *ret is untouched: -EINVAL bad content, -E2BIG over
  * a bound, -ENOMEM. */
-int config_parse(const char *text, size_t len, const char *file, Config **ret, char *error, size_t error_size);
+int conf_parse(const char *text, size_t len, const char *file, Conf **ret, char *error, size_t error_size);
 
 /* Reads and parses path, then every proxy's PSK file. A file that does not exist gives the default
  * configuration (returns 0 with *ret set, and says so in error with "" otherwise). Errors as above, and
  * -EACCES for a PSK file others may read, the errno of a file that cannot be read. */
-int config_load(const char *path, Config **ret, char *error, size_t error_size);
+int conf_load(const char *path, Conf **ret, char *error, size_t error_size);
 
-/* A PSK file (ttlockd.conf(5) PSKFile=): a regular file of at most CONFIG_PSK_FILE_MAX bytes, owned by
+/* A PSK file (ttlockd.conf(5) PSKFile=): a regular file of at most CONF_PSK_FILE_MAX bytes, owned by
  * root or by us, with no permission for group or others, holding the base64 of 32 bytes as ESPHome's
  * "api: encryption: key:" writes it. error never holds any of its content. */
-int config_read_psk(const char *path, uint8_t psk[CONFIG_PSK_SIZE], char *error, size_t error_size);
+int conf_read_psk(const char *path, uint8_t psk[CONF_PSK_SIZE], char *error, size_t error_size);
 
 /* Whether the BlueZ adapter called name (hci0) may be used. */
-bool config_adapter_allowed(const Config *c, const char *name);
+bool conf_adapter_allowed(const Conf *c, const char *name);
 /* Two proxies are the same when nothing of their configuration differs (the key included). */
-bool config_proxy_equal(const ConfigProxy *a, const ConfigProxy *b);
-const ConfigProxy *config_find_proxy(const Config *c, const char *name);
-bool config_adapters_equal(const Config *a, const Config *b);
+bool conf_proxy_equal(const ConfProxy *a, const ConfProxy *b);
+const ConfProxy *conf_find_proxy(const Conf *c, const char *name);
+bool conf_adapters_equal(const Conf *a, const Conf *b);
