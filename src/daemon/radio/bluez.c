@@ -1248,13 +1248,25 @@ int bluez_set_adapters(Bluez *b, char *const *allowed) {
         }
         strv_free(b->allowed);
         b->allowed = copy;
-        /* Simplest and always right: forget what BlueZ told us and read it again through the new
-         * filter. Connections through adapters that stay are dropped too; this happens only when
-         * Adapters= changes. */
-        if (b->owner) {
-                forget_everything(b);
-                read_objects(b);
+        if (!b->owner)
+                return 1;
+        /* Adapters no longer ours go, and with them their devices; a link held through one is let go
+         * at BlueZ too, or the lock would stay taken by a radio nobody uses (it takes one link at a
+         * time, doc/protocol.md §1.5). */
+        for (Adapter *a = b->adapters, *next; a; a = next) {
+                Device *d;
+
+                next = a->next;
+                if (path_allowed(b, a->path))
+                        continue;
+                for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(b->devices, &i, (void **) &d, NULL);)
+                        if (d->adapter == a && (d->conn || d->connected))
+                                device_disconnect(b, d);
+                remove_adapter(b, a);
         }
+        /* Adapters that are ours now: BlueZ tells of them again (what it tells of the others is what we
+         * know already). */
+        read_objects(b);
         return 1;
 }
 
