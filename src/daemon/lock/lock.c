@@ -400,8 +400,10 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         }
         report(l, changed);
 
-        /* Work waiting for the lock to be seen goes now. */
-        link_device_seen(l->link);
+        /* Work waiting for the lock to be seen goes now — if a radio that may carry it heard it (one
+         * that is not the lock's pinned radio leaves the wait to run out: Unreachable). */
+        if (radio_set_knows(l->context->radios, l->address))
+                link_device_seen(l->link);
 
         if (!a->fresh || !a->have_mfr ||
             ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0)

@@ -312,7 +312,7 @@ bool radio_set_knows(RadioSet *s, const char *address) {
         assert(s);
         v = view_of(s, address);
         for (size_t i = 0; v && i < v->n_heard; i++)
-                if (v->heard[i].radio->available)
+                if (may_carry(s, v, v->heard[i].radio))
                         return true;
         return false;
 }

@@ -124,7 +124,8 @@ Radio *radio_set_chosen(RadioSet *s, const char *address);
  * through another radio) or has no free connection slot (radio_set_free_slots()); then the best of the
  * others that qualify. NULL when no radio can take the connection. */
 Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude);
-/* Whether any available radio lists address. */
+/* Whether any available radio that may carry its connections (the pinned one, if it is pinned) lists
+ * address; it may have no free slot now. */
 bool radio_set_knows(RadioSet *s, const char *address);
 
 /* What one radio last heard of a device. */
