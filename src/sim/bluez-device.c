@@ -219,6 +219,8 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
         }
         l->conn = SIM_CONNECTED;
         lock_connected(l);
+        l->links_adapter[a->index]++;
+        sim_lock_changed(l, "Links");
         radio_activity(l);
         bluez_device_emit(l, a, "Connected");
         bluez_gatt_show(l, a);

@@ -491,6 +491,9 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
                 l->conn = SIM_CONNECTED;
                 s->state = SLOT_CONNECTED;
                 lock_connected(l);
+                if (proxy_index(p->sim, p) >= 0)
+                        l->links_proxy[proxy_index(p->sim, p)]++;
+                sim_lock_changed(l, "Links");
                 radio_activity(l);
                 log_debug("proxy %s: %s connected.", p->name, l->address_str);
                 send_connection(owner, l->address, true, 0);

@@ -8,7 +8,6 @@
 #include "bluez.h"
 #include "command.h"
 #include "credentials.h"
-#include "esphome-proxy.h"
 #include "frame.h"
 #include "info.h"
 #include "lock-clock.h"
@@ -522,13 +521,6 @@ void lock_factory_reset(SimLock *l) {
 /* ---- connection ---- */
 
 void lock_connected(SimLock *l) {
-        int i = l->link_proxy ? proxy_index(l->sim, l->link_proxy) : -1;
-
-        if (i >= 0 && i < SIM_PROXIES_MAX)
-                l->links_proxy[i]++;
-        else if (!l->link_proxy && l->link_adapter < SIM_ADAPTERS_MAX)
-                l->links_adapter[l->link_adapter]++;
-        sim_lock_changed(l, "Links");
         erase_memory(&l->session, sizeof(l->session));
         ttlock_reassembler_reset(&l->rx);
         l->enroll = SIM_ENROLL_NONE;
