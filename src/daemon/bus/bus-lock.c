@@ -156,6 +156,14 @@ void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
         (void) sd_bus_emit_properties_changed_strv(b->context->bus, b->path, LOCK_INTERFACE, names);
 }
 
+void bus_lock_emit_radio_changed(BusLock *b) {
+        assert(b);
+
+        if (!b->exported)
+                return;
+        (void) sd_bus_emit_properties_changed(b->context->bus, b->path, LOCK_INTERFACE, "Radio", "RadioRssi", NULL);
+}
+
 /* A card number or fingerprint id is a credential's identity: only who may list the credentials
  * (org.ttlock.manage) sees it. A passcode's "credential" is the alias the user gave it, never its
  * digits (history.h), and goes to everyone like "alias". */

@@ -51,7 +51,7 @@ static void on_lock_changed(Lock *l, uint64_t changed, void *userdata) {
         bus_lock_emit_changed(b, changed);
         /* Connected or not, the radio that reaches it may be another (manager_lock_radio()). */
         if (changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED))
-                bus_radio_emit_lock_changed(b);
+                bus_lock_emit_radio_changed(b);
         if (paired) {
                 admin_interfaces(b, true);
                 bus_settings_emit_changed(b, changed);
@@ -128,7 +128,7 @@ static void on_lock_radios_changed(Manager *m, Lock *l, void *userdata) {
         BusLock *b = l->observer_data;
 
         if (b)
-                bus_radio_emit_lock_changed(b);
+                bus_lock_emit_radio_changed(b);
 }
 
 static const ManagerObserver manager_observer = {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-lock.h"
 #include "bus-radio.h"
 #include "log.h"
 #include "macro.h"
@@ -295,14 +294,6 @@ int bus_radio_get_lock_radio_rssi(
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
-}
-
-void bus_radio_emit_lock_changed(BusLock *b) {
-        assert(b);
-
-        if (!b->exported)
-                return;
-        (void) sd_bus_emit_properties_changed(b->context->bus, b->path, LOCK_INTERFACE, "Radio", "RadioRssi", NULL);
 }
 
 /* ---- life cycle -------------------------------------------------------------------------------- */

@@ -35,7 +35,8 @@ int bus_radio_path(const Radio *r, char **ret);
 /* Manager1.Radios: every radio's path. */
 int bus_radios_append_paths(BusRadios *b, sd_bus_message *reply);
 
-/* Lock1's Radio and RadioRssi (userdata: the BusLock), and the signal of their change. */
+/* Lock1's Radio and RadioRssi (userdata: the BusLock); bus-lock.c signals their change
+ * (bus_lock_emit_radio_changed()). */
 int bus_radio_get_lock_radio(
         sd_bus *bus,
         const char *path,
@@ -52,4 +53,3 @@ int bus_radio_get_lock_radio_rssi(
         sd_bus_message *reply,
         void *userdata,
         sd_bus_error *error);
-void bus_radio_emit_lock_changed(BusLock *b);
