@@ -4,9 +4,9 @@
 # the programs, D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals,
 # translations and bash completion — and nothing that would hold a secret or a stray build product.
 #
-#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR SYSCONFDIR
 set -u
-build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 sysconfdir=$9
 passed=0
 failed=0
 
@@ -34,7 +34,7 @@ expect() { # path mode
 }
 
 bin=$(abs "$bindir") libexec=$(abs "$libexecdir") data=$(abs "$datadir") man=$(abs "$mandir")
-locale=$(abs "$localedir")
+locale=$(abs "$localedir") etc=$(abs "$sysconfdir")
 
 expect "$bin/ttlockctl" 755
 expect "$bin/ttlock-decode" 755
@@ -42,18 +42,20 @@ expect "$bin/ttlock-sim" 755
 expect "$libexec/ttlockd" 755
 expect "$data/dbus-1/system.d/org.ttlock.Manager.conf" 644
 expect "$data/dbus-1/system-services/org.ttlock.Manager.service" 644
-for i in Manager1 Lock1 Credentials1 Settings1; do
+for i in Manager1 Lock1 Credentials1 Settings1 Radio1; do
         expect "$data/dbus-1/interfaces/org.ttlock.$i.xml" 644
 done
 expect "$data/polkit-1/actions/org.ttlock.policy" 644
 expect "$unitdir/ttlockd.service" 644
-for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man8/ttlockd.8; do
+for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man5/ttlockd.conf.5 man8/ttlockd.8; do
         expect "$man/$m" 644
 done
 for l in de fr; do
         expect "$locale/$l/LC_MESSAGES/ttlockd.mo" 644
 done
 expect "$data/bash-completion/completions/ttlockctl" 644
+# The configuration example holds no secret; PSK files are the administrator's (ttlockd.conf(5)).
+expect "$etc/ttlockd/ttlockd.conf" 644
 
 # The activation file and the unit must start the binary that was installed.
 if grep -qx "Exec=$libexec/ttlockd" "$destdir$data/dbus-1/system-services/org.ttlock.Manager.service" &&
@@ -65,7 +67,7 @@ else
 fi
 
 # Nothing else: no test binaries, no static libraries, no headers.
-extra=$(cd "$destdir" && find . -type f | grep -Ev '/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\.(xml|conf|service|policy|rules|[18]|mo))$|/completions/ttlockctl$')
+extra=$(cd "$destdir" && find . -type f | grep -Ev '/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\.(xml|conf|service|policy|rules|[158]|mo))$|/completions/ttlockctl$')
 if [ -z "$extra" ]; then
         passed=$((passed + 1))
 else
