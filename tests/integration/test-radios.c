@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "fake-proxy.h"
 #include "world.h"
 
 #define LOCK_A WORLD_LOCK_ADDRESS
@@ -781,6 +782,103 @@ START_TEST(test_ten_locks_three_proxies) {
 }
 END_TEST
 
+/* ---- proxies that are not what they claim -------------------------------------------------------- */
+
+typedef struct Fakes {
+        const char *name;
+        FakeProxyOptions options;
+        const char *error; /* in its LastError */
+        unsigned max_accepts; /* over the watch below */
+        FakeProxyThread *thread;
+} Fakes;
+
+typedef struct Storm {
+        Fakes *fakes;
+        size_t n;
+} Storm;
+
+static bool any_storm(World *w, const void *arg) {
+        const Storm *s = arg;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (fake_proxy_thread_accepts(s->fakes[i].thread) > s->fakes[i].max_accepts)
+                        return true;
+        return false;
+}
+
+static const uint8_t fake_key[32] = { 7, 7, 7 };
+
+/* A wrong key (the simulator's Noise proxy and a fake one), garbage, a frame over the limit, a message
+ * that does not decode, a device that is no Bluetooth proxy, and a hostile proxy: each radio says what
+ * is wrong in LastError, none is knocked on in a storm, ttlockd keeps serving, and nothing the hostile
+ * proxy advertised became a lock. */
+START_TEST(test_wrong_keys_and_hostile_proxies) {
+        char sim_psk[256], spec[300], wrong[256];
+        const char *args[] = { "--esphome-proxy", spec, NULL };
+        World w = { .sim_args = args, .defer_daemon = true };
+        Fakes fakes[] = {
+                { "wrongkey", { .mode = FAKE_PROXY_GOOD, .psk = fake_key }, "wrong PSK", 1 },
+                { "garbage", { .mode = FAKE_PROXY_GARBAGE }, "Malformed", 4 },
+                { "huge", { .mode = FAKE_PROXY_HUGE_FRAME }, "size limit", 4 },
+                { "badmsg", { .mode = FAKE_PROXY_BAD_MESSAGE }, "does not decode", 4 },
+                { "notproxy", { .mode = FAKE_PROXY_NOT_A_PROXY }, "no Bluetooth proxy", 1 },
+                { "hostile", { .mode = FAKE_PROXY_HOSTILE }, "size limit", 4 },
+        };
+        Storm storm = { fakes, ELEMENTSOF(fakes) };
+        char config[4096], *e;
+        size_t n = 0;
+        sd_bus_message *reply = NULL;
+        const char *path;
+
+        psk_file(sim_psk, sizeof(sim_psk), KEY_A);
+        psk_file(wrong, sizeof(wrong), KEY_B);
+        snprintf(spec, sizeof(spec), "garage=127.0.0.1:0,psk=%s", sim_psk);
+        world_start(&w);
+        n += (size_t) snprintf(config + n, sizeof(config) - n,
+                               "[Proxy]\nName=garage\nHost=127.0.0.1\nPort=%u\nPSKFile=%s\n",
+                               world_proxy_port(&w, "garage"), wrong);
+        for (size_t i = 0; i < ELEMENTSOF(fakes); i++) {
+                ck_assert_int_ge(fake_proxy_thread_start(&fakes[i].options, &fakes[i].thread), 0);
+                n += (size_t) snprintf(config + n, sizeof(config) - n, "[Proxy]\nName=%s\nHost=127.0.0.1\nPort=%u\n%s%s%s",
+                                       fakes[i].name, fake_proxy_thread_port(fakes[i].thread),
+                                       fakes[i].options.psk ? "PSKFile=" : "", fakes[i].options.psk ? wrong : "",
+                                       fakes[i].options.psk ? "\n" : "");
+        }
+        world_write_config(&w, "%s", config);
+        world_start_daemon(&w);
+
+        ck_assert_msg(world_wait(&w, radio_down_with_error, "garage", WORLD_TIMEOUT), "garage: no LastError");
+        e = world_radio_string(&w, "garage", "LastError");
+        ck_assert_msg(strstr(e, "wrong PSK") && !strstr(e, KEY_B) && !strstr(e, KEY_A), "garage: %s", e);
+        free(e);
+        for (size_t i = 0; i < ELEMENTSOF(fakes); i++) {
+                ck_assert_msg(world_wait(&w, radio_down_with_error, fakes[i].name, WORLD_TIMEOUT),
+                              "%s: no LastError", fakes[i].name);
+                e = world_radio_string(&w, fakes[i].name, "LastError");
+                ck_assert_msg(strstr(e, fakes[i].error), "%s: %s", fakes[i].name, e);
+                free(e);
+        }
+        /* Four seconds of watching: backoff, not a storm. */
+        ck_assert_msg(!world_wait(&w, any_storm, &storm, 4 * TEST_USEC_PER_SEC), "a proxy is knocked on too often");
+        for (size_t i = 0; i < ELEMENTSOF(fakes); i++)
+                ck_assert_uint_ge(fake_proxy_thread_accepts(fakes[i].thread), 1);
+
+        /* Still serving, and nothing of what the hostile proxy made up became a lock. */
+        e = world_get_string(&w, WORLD_MANAGER, "Version");
+        free(e);
+        ck_assert_int_ge(sd_bus_call_method(w.client, WORLD_MANAGER, "ListLocks", NULL, &reply, ""), 0);
+        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "o"), 0);
+        ck_assert_int_eq(sd_bus_message_read(reply, "o", &path), 0);
+        sd_bus_message_unref(reply);
+
+        world_stop(&w);
+        for (size_t i = 0; i < ELEMENTSOF(fakes); i++)
+                fake_proxy_thread_stop(fakes[i].thread);
+        (void) unlink(sim_psk);
+        (void) unlink(wrong);
+}
+END_TEST
+
 Suite *radios_suite(void);
 
 Suite *radios_suite(void) {
@@ -797,6 +895,7 @@ Suite *radios_suite(void) {
                 { "pin", test_pinned_radio },
                 { "reload", test_reload_adds_and_removes_a_proxy },
                 { "ten", test_ten_locks_three_proxies },
+                { "hostile", test_wrong_keys_and_hostile_proxies },
         };
         Suite *s = suite_create("radios");
 
