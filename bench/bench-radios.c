@@ -58,7 +58,8 @@ static int call_all(sd_bus *bus, char **locks, size_t n, const char *member) {
         int r;
 
         for (size_t i = 0; i < n; i++) {
-                r = sd_bus_call_method_async(bus, NULL, MANAGER, locks[i], LOCK_IFACE, member, on_reply, &calls[i], NULL);
+                r = sd_bus_call_method_async(
+                        bus, NULL, MANAGER, locks[i], LOCK_IFACE, member, on_reply, &calls[i], NULL);
                 if (r < 0)
                         return r;
         }
@@ -90,7 +91,8 @@ static int wait_all_disconnected(sd_bus *bus, char **locks, size_t n) {
                 for (size_t i = 0; i < n && !any; i++) {
                         int connected = 0, r;
 
-                        r = sd_bus_get_property_trivial(bus, MANAGER, locks[i], LOCK_IFACE, "Connected", NULL, 'b', &connected);
+                        r = sd_bus_get_property_trivial(
+                                bus, MANAGER, locks[i], LOCK_IFACE, "Connected", NULL, 'b', &connected);
                         if (r < 0)
                                 return r;
                         any = connected;

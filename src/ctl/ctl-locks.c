@@ -102,7 +102,8 @@ int verb_list(sd_bus *bus, int argc, char **argv) {
                                 value_object_get_string(l, "State", ""),
                                 value_object_get_bool(l, "Paired", false) ? battery : "",
                                 yes_no(value_object_get_bool(l, "Connected", false)),
-                                ctl_radio_name(value_object_get_string(l, "Radio", "/"), radio, sizeof(radio)),
+                                ctl_radio_name(
+                                        value_object_get_string(l, "Radio", "/"), radio, sizeof(radio)),
                         });
                 if (r < 0)
                         return r;
@@ -154,7 +155,11 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                            t,
                            _("Radio:"),
                            ctl_radio_name(value_object_get_string(p, "Radio", "/"), ts, sizeof(ts)));
-        r = r ?: info_add(t, _("Heard by:"), ctl_radio_rssi(value_object_get(p, "RadioRssi"), buf, sizeof(buf)));
+        r = r
+                ?: info_add(
+                           t,
+                           _("Heard by:"),
+                           ctl_radio_rssi(value_object_get(p, "RadioRssi"), buf, sizeof(buf)));
         r = r
                 ?: info_add(
                            t,

@@ -39,7 +39,8 @@ static int collect_radios(sd_bus *bus, Value **ret) {
 
         if (!radios)
                 return -ENOMEM;
-        r = sd_bus_get_property(bus, TTLOCK_BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Radios", &error, &reply, "ao");
+        r = sd_bus_get_property(
+                bus, TTLOCK_BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Radios", &error, &reply, "ao");
         if (r < 0)
                 return ctl_bus_error(&error, r);
         r = sd_bus_message_enter_container(reply, 'a', "o");
@@ -65,7 +66,8 @@ static int collect_radios(sd_bus *bus, Value **ret) {
 int verb_radios(sd_bus *bus, int argc, char **argv) {
         _cleanup_value_ Value *radios = NULL;
         _cleanup_table_ Table *t = NULL;
-        const char *headers[] = { _("NAME"), _("KIND"), _("ADDRESS"), _("CONNECTED"), _("SLOTS"), _("LAST ERROR") };
+        const char *headers[] = { _("NAME"),      _("KIND"),  _("ADDRESS"),
+                                  _("CONNECTED"), _("SLOTS"), _("LAST ERROR") };
         int r;
 
         r = collect_radios(bus, &radios);
@@ -138,12 +140,13 @@ const char *ctl_radio_rssi(const Value *rssi, char *buf, size_t size) {
                 if (best == SIZE_MAX)
                         break;
                 used[best] = true;
-                n += (size_t) snprintf(buf + n,
-                                       n < size ? size - n : 0,
-                                       "%s%s %" PRId64 " dBm",
-                                       n > 0 ? ", " : "",
-                                       ctl_radio_name(rssi->keys[best], name, sizeof(name)),
-                                       rssi->items[best]->i);
+                n += (size_t) snprintf(
+                        buf + n,
+                        n < size ? size - n : 0,
+                        "%s%s %" PRId64 " dBm",
+                        n > 0 ? ", " : "",
+                        ctl_radio_name(rssi->keys[best], name, sizeof(name)),
+                        rssi->items[best]->i);
                 if (n >= size)
                         break;
         }

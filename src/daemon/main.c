@@ -19,7 +19,7 @@
 #include "manager.h"
 
 #ifndef TTLOCKD_CONF_FILE
-#define TTLOCKD_CONF_FILE "/etc/ttlockd/ttlockd.conf"
+#        define TTLOCKD_CONF_FILE "/etc/ttlockd/ttlockd.conf"
 #endif
 
 static const char *arg_config;
@@ -32,7 +32,8 @@ static void help(void) {
                "     --version            Show the version\n"
                "     --log-level=LEVEL    debug, info, notice, warning, err (default: info)\n"
                "     --config=FILE        The configuration (default: $TTLOCKD_CONFIG, else\n"
-               "                          " TTLOCKD_CONF_FILE "); SIGHUP reads it again\n\n"
+               "                          " TTLOCKD_CONF_FILE
+               "); SIGHUP reads it again\n\n"
                "Keys are kept under $STATE_DIRECTORY (else /var/lib/ttlockd); the system bus is\n"
                "$DBUS_SYSTEM_BUS_ADDRESS (else the default).\n\n"
                "See ttlockd(8) and ttlockd.conf(5).\n",

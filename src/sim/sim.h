@@ -27,7 +27,7 @@
 #define SIM_BLUEZ_PATH "/org/bluez"
 #define SIM_ADAPTER_PATH "/org/bluez/hci0" /* the first adapter: Sim1 lives under it */
 #define SIM_ADAPTERS_MAX 8
-#define SIM_PROXIES_MAX 64 /* --esphome-proxy */
+#define SIM_PROXIES_MAX 64     /* --esphome-proxy */
 #define SIM_DEVICE_PATH_MAX 64 /* "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF" + GATT tails */
 #define SIM_TTLOCK_SERVICE_UUID "00001910-0000-1000-8000-00805f9b34fb"
 #define SIM_MODEL_MAX 24

@@ -270,7 +270,8 @@ static int property_get(
                         r = sd_bus_message_append(reply, "{su}", name, l->links_adapter[i]);
                 }
                 for (size_t i = 0; r >= 0 && i < l->sim->n_proxies && i < SIM_PROXIES_MAX; i++)
-                        r = sd_bus_message_append(reply, "{su}", proxy_name(l->sim->proxies[i]), l->links_proxy[i]);
+                        r = sd_bus_message_append(
+                                reply, "{su}", proxy_name(l->sim->proxies[i]), l->links_proxy[i]);
                 if (r < 0)
                         return r;
                 return sd_bus_message_close_container(reply);

@@ -131,7 +131,8 @@ static void link_end(FakeProxy *p, bool tell) {
 /* ---- the hostile proxy's repertoire ------------------------------------------------------------ */
 
 static void hostile_burst(Client *c) {
-        Esphome__BluetoothLERawAdvertisementsResponse m = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
+        Esphome__BluetoothLERawAdvertisementsResponse m =
+                ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
         Esphome__BluetoothLERawAdvertisement adv[16], *list[16];
         uint8_t data[16][40];
         uint8_t big[64];
@@ -193,7 +194,8 @@ static void hostile_burst(Client *c) {
         send_gatt_error(c, UINT64_C(0x112233445566), 0, -1);
         send_handle(c, ESP_MSG_BLUETOOTH_GATT_WRITE_RESPONSE, H_WRITE);
         {
-                Esphome__BluetoothConnectionsFreeResponse f = ESPHOME__BLUETOOTH_CONNECTIONS_FREE_RESPONSE__INIT;
+                Esphome__BluetoothConnectionsFreeResponse f =
+                        ESPHOME__BLUETOOTH_CONNECTIONS_FREE_RESPONSE__INIT;
 
                 f.free = UINT32_MAX;
                 f.limit = UINT32_MAX;
@@ -201,7 +203,8 @@ static void hostile_burst(Client *c) {
         }
         {
                 /* A services answer with a UUID array of three values and one of none. */
-                Esphome__BluetoothGATTGetServicesResponse r = ESPHOME__BLUETOOTH_GATTGET_SERVICES_RESPONSE__INIT;
+                Esphome__BluetoothGATTGetServicesResponse r =
+                        ESPHOME__BLUETOOTH_GATTGET_SERVICES_RESPONSE__INIT;
                 Esphome__BluetoothGATTService s = ESPHOME__BLUETOOTH_GATTSERVICE__INIT, *sl[1] = { &s };
                 uint64_t uuid[3] = { 1, 2, 3 };
 
@@ -267,7 +270,8 @@ static void protobuf_freep(ProtobufCMessage **m) {
                 protobuf_c_message_free_unpacked(*m, NULL);
 }
 
-static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
+static int
+on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
         Client *c = userdata;
         FakeProxy *p = c->proxy;
         _cleanup_(protobuf_freep) ProtobufCMessage *m = NULL;
@@ -320,7 +324,8 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
         case ESP_MSG_BLUETOOTH_DEVICE_REQUEST: {
                 const Esphome__BluetoothDeviceRequest *d = (const Esphome__BluetoothDeviceRequest *) m;
 
-                if (d->request_type == ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT) {
+                if (d->request_type ==
+                    ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT) {
                         if (p->linked && d->address == lock_mac() && p->link_owner == c)
                                 link_end(p, /* tell= */ true);
                         else
@@ -355,7 +360,8 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
                         send_services(c);
                 break;
         case ESP_MSG_BLUETOOTH_GATT_NOTIFY_REQUEST: {
-                const Esphome__BluetoothGATTNotifyRequest *n = (const Esphome__BluetoothGATTNotifyRequest *) m;
+                const Esphome__BluetoothGATTNotifyRequest *n =
+                        (const Esphome__BluetoothGATTNotifyRequest *) m;
 
                 if (!p->linked || n->handle != H_NOTIFY) {
                         send_gatt_error(c, n->address, n->handle, p->linked ? 0x01 : -1);
@@ -424,7 +430,7 @@ static void client_close(Client *c) {
 static bool raw_answer(Client *c) {
         static const uint8_t garbage[] = "\x42 this is no frame \x99\xff";
         static const uint8_t huge[] = { 0x00, 0x80, 0x80, 0x40, 0x02 }; /* 1 MiB, HelloResponse */
-        static const uint8_t bad[] = { 0x00, 0x02, 0x02, 0x0A, 0xFF }; /* field 1, length 255, 0 bytes */
+        static const uint8_t bad[] = { 0x00, 0x02, 0x02, 0x0A, 0xFF };  /* field 1, length 255, 0 bytes */
 
         switch (c->proxy->o.mode) {
         case FAKE_PROXY_GARBAGE:
@@ -574,11 +580,13 @@ unsigned fake_proxy_accepts(FakeProxy *p) {
 }
 
 void fake_proxy_advertise(FakeProxy *p, int rssi) {
-        Esphome__BluetoothLERawAdvertisementsResponse m = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
-        Esphome__BluetoothLERawAdvertisement a = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENT__INIT, *l[1] = { &a };
+        Esphome__BluetoothLERawAdvertisementsResponse m =
+                ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENTS_RESPONSE__INIT;
+        Esphome__BluetoothLERawAdvertisement a = ESPHOME__BLUETOOTH_LERAW_ADVERTISEMENT__INIT,
+                                             *l[1] = { &a };
         /* Flags, the 0x1910 service, V3 manufacturer data (doc/protocol.md §1.5), a name. */
-        static const uint8_t ad[] = { 0x02, 0x01, 0x06, 0x03, 0x02, 0x10, 0x19, 0x05, 0xFF, 0x05, 0x03,
-                                      0x02, 0x00, 0x06, 0x09, 'F', 'A', 'K', 'E', '7' };
+        static const uint8_t ad[] = { 0x02, 0x01, 0x06, 0x03, 0x02, 0x10, 0x19, 0x05, 0xFF, 0x05,
+                                      0x03, 0x02, 0x00, 0x06, 0x09, 'F',  'A',  'K',  'E',  '7' };
 
         a.address = lock_mac();
         a.rssi = rssi;

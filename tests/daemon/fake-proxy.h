@@ -29,11 +29,11 @@ typedef enum FakeProxyMode {
 
 typedef struct FakeProxyOptions {
         FakeProxyMode mode;
-        const uint8_t *psk; /* 32 bytes: speak Noise with this key; NULL: plaintext */
-        unsigned api_minor; /* the API version it announces, 1.x; 0 = 14 */
-        unsigned slots;     /* connection slots; 0 = 3 */
-        bool long_uuids;    /* GATT UUIDs as 128-bit arrays even to API ≥ 1.12 clients */
-        bool v1_only;       /* no remote caching: v1 connects, the proxy enables notifications */
+        const uint8_t *psk;  /* 32 bytes: speak Noise with this key; NULL: plaintext */
+        unsigned api_minor;  /* the API version it announces, 1.x; 0 = 14 */
+        unsigned slots;      /* connection slots; 0 = 3 */
+        bool long_uuids;     /* GATT UUIDs as 128-bit arrays even to API ≥ 1.12 clients */
+        bool v1_only;        /* no remote caching: v1 connects, the proxy enables notifications */
         bool refuse_connect; /* connects fail (ESP_GATT_CONN_FAIL_ESTABLISH) */
 } FakeProxyOptions;
 

@@ -37,32 +37,37 @@ static void parse_bad(const char *text, unsigned line, const char *want) {
         ck_assert_msg(r < 0, "accepted: %s", text);
         ck_assert_ptr_null(c);
         snprintf(prefix, sizeof(prefix), "t.conf:%u: ", line);
-        ck_assert_msg(strncmp(error, prefix, strlen(prefix)) == 0 && strstr(error, want),
-                      "want %s…%s, got %s", prefix, want, error);
+        ck_assert_msg(
+                strncmp(error, prefix, strlen(prefix)) == 0 && strstr(error, want),
+                "want %s…%s, got %s",
+                prefix,
+                want,
+                error);
 }
 
 START_TEST(test_complete_file) {
-        Conf *c = parse_ok("# a comment\n"
-                           "; another\n"
-                           "\n"
-                           "[Bluetooth]\n"
-                           "Adapters = hci0 hci1\n"
-                           "Adapters=hci3\n"
-                           "[Proxy]\n"
-                           "Name=porch\n"
-                           "Host=192.168.1.40\r\n"
-                           "\n"
-                           "[Proxy]\n"
-                           "  Name  =  garage-2  \n"
-                           "Host=garage.local\n"
-                           "Port=16053\n"
-                           "PSKFile=/etc/ttlockd/garage.psk\n"
-                           "[Lock]\n"
-                           "Address=aa:bb:cc:dd:ee:ff\n"
-                           "Radio=garage-2\n"
-                           "[Lock]\n"
-                           "Radio=hci0\n"
-                           "Address=11:22:33:44:55:66");
+        Conf *c = parse_ok(
+                "# a comment\n"
+                "; another\n"
+                "\n"
+                "[Bluetooth]\n"
+                "Adapters = hci0 hci1\n"
+                "Adapters=hci3\n"
+                "[Proxy]\n"
+                "Name=porch\n"
+                "Host=192.168.1.40\r\n"
+                "\n"
+                "[Proxy]\n"
+                "  Name  =  garage-2  \n"
+                "Host=garage.local\n"
+                "Port=16053\n"
+                "PSKFile=/etc/ttlockd/garage.psk\n"
+                "[Lock]\n"
+                "Address=aa:bb:cc:dd:ee:ff\n"
+                "Radio=garage-2\n"
+                "[Lock]\n"
+                "Radio=hci0\n"
+                "Address=11:22:33:44:55:66");
 
         ck_assert_uint_eq(c->n_adapters, 3);
         ck_assert(conf_adapter_allowed(c, "hci1"));
@@ -133,8 +138,10 @@ START_TEST(test_mistakes) {
         parse_bad("[Lock]\nAddress=AA:BB:CC:DD:EE\nRadio=a\n", 2, "not like AA:BB");
         parse_bad("[Lock]\nAddress=AA:BB:CC:DD:EE:FF\n", 1, "needs Radio=");
         parse_bad("[Lock]\nRadio=a\n", 1, "needs Address=");
-        parse_bad("[Lock]\nAddress=AA:BB:CC:DD:EE:FF\nRadio=a\n[Lock]\nAddress=aa:bb:cc:dd:ee:ff\nRadio=b\n", 4,
-                  "pinned twice");
+        parse_bad(
+                "[Lock]\nAddress=AA:BB:CC:DD:EE:FF\nRadio=a\n[Lock]\nAddress=aa:bb:cc:dd:ee:ff\nRadio=b\n",
+                4,
+                "pinned twice");
         parse_bad("[Proxy]\nName=a\nHost=x\x01y\n", 3, "control character");
 }
 END_TEST
@@ -159,7 +166,8 @@ START_TEST(test_bounds) {
         ck_assert_msg(strstr(error, "more than 32 [Proxy]"), "%s", error);
         free(big);
         /* Not NUL-terminated: only len counts. */
-        ck_assert_int_ge(conf_parse("[Bluetooth]\nAdapters=hci0XXXX", 25, "t.conf", &c, error, sizeof(error)), 0);
+        ck_assert_int_ge(
+                conf_parse("[Bluetooth]\nAdapters=hci0XXXX", 25, "t.conf", &c, error, sizeof(error)), 0);
         ck_assert(conf_adapter_allowed(c, "hci0"));
         conf_free(c);
 }

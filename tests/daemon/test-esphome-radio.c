@@ -19,7 +19,7 @@
 #include "string-util.h"
 #include "time-util.h"
 
-static const uint8_t key_a[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t key_a[32] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 static const uint8_t key_b[32] = { 32, 31, 30 };
 
@@ -68,12 +68,13 @@ static void setup(T *t, const FakeProxyOptions *fo, const uint8_t *psk, const Es
 
         *t = (T){};
         ck_assert_int_ge(sd_event_new(&t->event), 0);
-        ck_assert_int_ge(radio_set_new(
-                                 &(RadioSetCallbacks){
-                                         .advert = on_advert, .device_lost = on_lost, .radios_changed = on_changed },
-                                 t,
-                                 &t->radios),
-                         0);
+        ck_assert_int_ge(
+                radio_set_new(
+                        &(RadioSetCallbacks){
+                                .advert = on_advert, .device_lost = on_lost, .radios_changed = on_changed },
+                        t,
+                        &t->radios),
+                0);
         ck_assert_int_ge(fake_proxy_new(t->event, fo, &t->fake), 0);
         esphome_timing_default(&tm);
         tm.setup_timeout_usec = 2 * USEC_PER_SEC;
@@ -82,15 +83,17 @@ static void setup(T *t, const FakeProxyOptions *fo, const uint8_t *psk, const Es
         tm.drain_usec = 300 * USEC_PER_MSEC;
         if (timing)
                 tm = *timing;
-        ck_assert_int_ge(esphome_proxy_new(t->event,
-                                           t->radios,
-                                           &(EsphomeProxyConfig){ .name = "porch",
-                                                                  .host = "127.0.0.1",
-                                                                  .port = fake_proxy_port(t->fake),
-                                                                  .psk = psk },
-                                           &tm,
-                                           &t->proxy),
-                         0);
+        ck_assert_int_ge(
+                esphome_proxy_new(
+                        t->event,
+                        t->radios,
+                        &(EsphomeProxyConfig){ .name = "porch",
+                                               .host = "127.0.0.1",
+                                               .port = fake_proxy_port(t->fake),
+                                               .psk = psk },
+                        &tm,
+                        &t->proxy),
+                0);
         t->radio = esphome_proxy_radio(t->proxy);
 }
 
@@ -188,11 +191,14 @@ static void write_done(RadioConn *c, int error, void *userdata) {
 }
 
 static void connect_lock(T *t) {
-        ck_assert_msg(run_until(t, is_up, 5 * USEC_PER_SEC), "the session did not come up: %s",
-                      radio_last_error(t->radio));
+        ck_assert_msg(
+                run_until(t, is_up, 5 * USEC_PER_SEC),
+                "the session did not come up: %s",
+                radio_last_error(t->radio));
         fake_proxy_advertise(t->fake, -55);
         ck_assert(run_until(t, got_advert, USEC_PER_SEC));
-        ck_assert_int_ge(radio_connect(t->radio, FAKE_PROXY_LOCK, 2 * USEC_PER_SEC, &conn_cb, t, &t->conn), 0);
+        ck_assert_int_ge(
+                radio_connect(t->radio, FAKE_PROXY_LOCK, 2 * USEC_PER_SEC, &conn_cb, t, &t->conn), 0);
         ck_assert(run_until(t, got_ready, 3 * USEC_PER_SEC));
         ck_assert_msg(t->ready_error == 0, "ready(%d): %s", t->ready_error, t->why);
         ck_assert(fake_proxy_link_up(t->fake));
@@ -258,7 +264,10 @@ END_TEST
 START_TEST(test_connection_long_uuids_noise) {
         T t;
 
-        setup(&t, &(FakeProxyOptions){ .mode = FAKE_PROXY_GOOD, .psk = key_a, .long_uuids = true }, key_a, NULL);
+        setup(&t,
+              &(FakeProxyOptions){ .mode = FAKE_PROXY_GOOD, .psk = key_a, .long_uuids = true },
+              key_a,
+              NULL);
         connect_lock(&t);
         use_and_close(&t);
         teardown(&t);
@@ -270,7 +279,10 @@ END_TEST
 START_TEST(test_connection_v1_old_api) {
         T t;
 
-        setup(&t, &(FakeProxyOptions){ .mode = FAKE_PROXY_GOOD, .api_minor = 10, .v1_only = true }, NULL, NULL);
+        setup(&t,
+              &(FakeProxyOptions){ .mode = FAKE_PROXY_GOOD, .api_minor = 10, .v1_only = true },
+              NULL,
+              NULL);
         connect_lock(&t);
         use_and_close(&t);
         teardown(&t);
@@ -317,7 +329,8 @@ START_TEST(test_proxy_dies_while_connecting) {
         T t;
 
         setup(&t, &(FakeProxyOptions){ .mode = FAKE_PROXY_GOOD }, NULL, NULL);
-        ck_assert_int_eq(radio_connect(t.radio, FAKE_PROXY_LOCK, USEC_PER_SEC, &conn_cb, &t, &t.conn), -ENOTCONN);
+        ck_assert_int_eq(
+                radio_connect(t.radio, FAKE_PROXY_LOCK, USEC_PER_SEC, &conn_cb, &t, &t.conn), -ENOTCONN);
         ck_assert_ptr_null(t.conn);
         ck_assert(run_until(&t, is_up, 5 * USEC_PER_SEC));
         ck_assert_int_ge(radio_connect(t.radio, FAKE_PROXY_LOCK, USEC_PER_SEC, &conn_cb, &t, &t.conn), 0);
@@ -328,7 +341,8 @@ START_TEST(test_proxy_dies_while_connecting) {
 }
 END_TEST
 
-/* One slot: taken, the radio is passed over; a connect answered "no free slot" fails; the slot comes back. */
+/* One slot: taken, the radio is passed over; a connect answered "no free slot" fails; the slot comes back.
+ */
 START_TEST(test_slots) {
         T t;
         RadioConn *second = NULL;
@@ -338,7 +352,8 @@ START_TEST(test_slots) {
         ck_assert_int_eq(radio_free_slots(t.radio), 0);
         ck_assert_ptr_null(radio_set_best(t.radios, FAKE_PROXY_LOCK, NULL));
         ck_assert(radio_set_knows(t.radios, FAKE_PROXY_LOCK));
-        ck_assert_int_eq(radio_connect(t.radio, "AA:BB:CC:00:00:08", USEC_PER_SEC, &conn_cb, &t, &second), -EBUSY);
+        ck_assert_int_eq(
+                radio_connect(t.radio, "AA:BB:CC:00:00:08", USEC_PER_SEC, &conn_cb, &t, &second), -EBUSY);
         use_and_close(&t);
         ck_assert_uint_eq(fake_proxy_free_slots(t.fake), 1);
         ck_assert(run_until(&t, is_up, USEC_PER_SEC));
@@ -425,7 +440,8 @@ static void broken(FakeProxyMode mode, const char *want) {
 
         setup(&t, &(FakeProxyOptions){ .mode = mode }, NULL, NULL);
         ck_assert_msg(run_until(&t, is_down_with_error, 4 * USEC_PER_SEC), "mode %d: no LastError", mode);
-        ck_assert_msg(strstr(radio_last_error(t.radio), want), "mode %d: %s", mode, radio_last_error(t.radio));
+        ck_assert_msg(
+                strstr(radio_last_error(t.radio), want), "mode %d: %s", mode, radio_last_error(t.radio));
         ck_assert_uint_eq(t.adverts, 0);
         teardown(&t);
 }
@@ -447,7 +463,8 @@ START_TEST(test_silent_proxy) {
         tm.backoff_min_usec = 5 * USEC_PER_SEC;
         setup(&t, &(FakeProxyOptions){ .mode = FAKE_PROXY_SILENT }, NULL, &tm);
         ck_assert(run_until(&t, is_down_with_error, 2 * USEC_PER_SEC));
-        ck_assert_msg(strstr(radio_last_error(t.radio), "HelloRequest in time"), "%s", radio_last_error(t.radio));
+        ck_assert_msg(
+                strstr(radio_last_error(t.radio), "HelloRequest in time"), "%s", radio_last_error(t.radio));
         teardown(&t);
 }
 END_TEST

@@ -39,14 +39,16 @@ static Radio *add(RadioSet *s, RadioKind kind, const char *name) {
 }
 
 static void hear(Radio *r, int rssi) {
-        radio_advert(r, &(RadioAdvert){ .address = A, .have_rssi = true, .rssi = (int16_t) rssi, .fresh = true });
+        radio_advert(
+                r, &(RadioAdvert){ .address = A, .have_rssi = true, .rssi = (int16_t) rssi, .fresh = true });
 }
 
 static RadioSet *new_set(void) {
         RadioSet *s;
 
         device_changes = 0;
-        ck_assert_int_ge(radio_set_new(&(RadioSetCallbacks){ .device_changed = on_device_changed }, NULL, &s), 0);
+        ck_assert_int_ge(
+                radio_set_new(&(RadioSetCallbacks){ .device_changed = on_device_changed }, NULL, &s), 0);
         return s;
 }
 

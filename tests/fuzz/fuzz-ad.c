@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_check(strlen(a.name) <= AD_NAME_MAX && (a.have_name == (a.name[0] != 0)), "name");
         for (const char *c = a.name; *c; c++)
                 fuzz_check(*c >= 0x20 && *c < 0x7f, "unprintable 0x%02x", (unsigned char) *c);
-        fuzz_check(!ad_is_ttlock(&a) || a.ttlock_service || (a.have_mfr && a.mfr_key == AD_TTLOCK_MFR_KEY_V3),
-                   "ttlock");
+        fuzz_check(
+                !ad_is_ttlock(&a) || a.ttlock_service || (a.have_mfr && a.mfr_key == AD_TTLOCK_MFR_KEY_V3),
+                "ttlock");
         if (r == 0 && size + 8 <= sizeof(padded)) {
                 memcpy(padded, data, size);
                 memset(padded + size, 0, 8);

@@ -28,7 +28,10 @@ static size_t write_back(const Conf *c, char *out, size_t size) {
                 fputc('\n', f);
         }
         for (size_t i = 0; i < c->n_proxies; i++) {
-                fprintf(f, "[Proxy]\nName=%s\nHost=%s\nPort=%u\n", c->proxies[i].name, c->proxies[i].host,
+                fprintf(f,
+                        "[Proxy]\nName=%s\nHost=%s\nPort=%u\n",
+                        c->proxies[i].name,
+                        c->proxies[i].host,
                         c->proxies[i].port);
                 if (c->proxies[i].psk_file)
                         fprintf(f, "PSKFile=%s\n", c->proxies[i].psk_file);
@@ -49,9 +52,11 @@ static void same(const Conf *a, const Conf *b) {
                 fuzz_check(!a->proxies[i].psk_file == !b->proxies[i].psk_file, "psk file %zu", i);
         }
         for (size_t i = 0; i < a->n_pins; i++)
-                fuzz_check(strcmp(a->pins[i].address, b->pins[i].address) == 0 &&
-                                   strcmp(a->pins[i].radio, b->pins[i].radio) == 0,
-                           "pin %zu", i);
+                fuzz_check(
+                        strcmp(a->pins[i].address, b->pins[i].address) == 0 &&
+                                strcmp(a->pins[i].radio, b->pins[i].radio) == 0,
+                        "pin %zu",
+                        i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -69,16 +74,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fuzz_check(line <= lines(data, size), "line %u of %zu", line, lines(data, size));
                 return 0;
         }
-        fuzz_check(c->n_proxies <= CONF_PROXIES_MAX && c->n_pins <= CONF_PINS_MAX &&
-                           c->n_adapters <= CONF_ADAPTERS_MAX,
-                   "bounds");
+        fuzz_check(
+                c->n_proxies <= CONF_PROXIES_MAX && c->n_pins <= CONF_PINS_MAX &&
+                        c->n_adapters <= CONF_ADAPTERS_MAX,
+                "bounds");
         for (size_t i = 0; i < c->n_proxies; i++) {
                 const ConfProxy *x = &c->proxies[i];
 
-                fuzz_check(x->name[0] && strlen(x->name) <= CONF_NAME_MAX && x->host && x->port > 0, "proxy %zu", i);
+                fuzz_check(
+                        x->name[0] && strlen(x->name) <= CONF_NAME_MAX && x->host && x->port > 0,
+                        "proxy %zu",
+                        i);
                 fuzz_check(!x->has_psk, "a key without reading a file");
                 for (size_t j = 0; j < i; j++)
-                        fuzz_check(strcmp(c->proxies[j].name, x->name) != 0, "two proxies called %s", x->name);
+                        fuzz_check(
+                                strcmp(c->proxies[j].name, x->name) != 0, "two proxies called %s", x->name);
         }
         for (size_t i = 0; i < c->n_pins; i++) {
                 fuzz_check(bt_address_valid(c->pins[i].address), "pin address");

@@ -9,15 +9,15 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fake-proxy.h"
 #include "world.h"
@@ -25,7 +25,6 @@
 #define LOCK_A WORLD_LOCK_ADDRESS
 #define LOCK_A_PATH WORLD_LOCK_PATH
 #define RADIO_PREFIX "/org/ttlock/Radio/"
-
 
 static void lock_path(const char *address, char *ret, size_t size) {
         snprintf(ret, size, "/org/ttlock/Lock/%s", address);
@@ -56,7 +55,11 @@ static bool lock_radio_is(World *w, const void *arg) {
 static void wait_lock_radio(World *w, const char *lock, const char *radio) {
         RadioWant x = { lock, radio };
 
-        ck_assert_msg(world_wait(w, lock_radio_is, &x, WORLD_TIMEOUT), "%s is not reached through %s", lock, radio);
+        ck_assert_msg(
+                world_wait(w, lock_radio_is, &x, WORLD_TIMEOUT),
+                "%s is not reached through %s",
+                lock,
+                radio);
 }
 
 static bool radio_up(World *w, const void *arg) {
@@ -79,7 +82,8 @@ static bool lock_known_at(World *w, const void *arg) {
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(w->client, WORLD_MANAGER, "GetLockByAddress", NULL, &reply, "s", (const char *) arg);
+        r = sd_bus_call_method(
+                w->client, WORLD_MANAGER, "GetLockByAddress", NULL, &reply, "s", (const char *) arg);
         sd_bus_message_unref(reply);
         return r >= 0;
 }
@@ -109,7 +113,10 @@ static void pair_locks(World *w, const char *const *addresses) {
         for (const char *const *a = addresses; *a; a++) {
                 char path[64], *err;
 
-                ck_assert_msg(world_wait(w, lock_pairable_at, *a, WORLD_TIMEOUT), "%s did not show as pairable", *a);
+                ck_assert_msg(
+                        world_wait(w, lock_pairable_at, *a, WORLD_TIMEOUT),
+                        "%s did not show as pairable",
+                        *a);
                 lock_path(*a, path, sizeof(path));
                 err = world_call(w, "org.ttlock.Manager", path, "org.ttlock.Lock1", "Pair", NULL);
                 ck_assert_msg(!err, "Pair %s: %s", *a, err);
@@ -211,26 +218,51 @@ static void everything_through(World *w, const char *proxy) {
         unlock(w, LOCK_A);
         ck_assert(!world_get_bool(w, WORLD_SIM1, "Locked"));
 
-        ck_assert_int_ge(sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", LOCK_A_PATH, "org.ttlock.Lock1",
-                                             "Event", on_event, &events),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        w->client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        LOCK_A_PATH,
+                        "org.ttlock.Lock1",
+                        "Event",
+                        on_event,
+                        &events),
+                0);
         world_sim_call(w, "TurnKnob", "b", true);
         ck_assert_msg(world_wait(w, events_at_least, arg, WORLD_TIMEOUT), "no Event through %s", proxy);
 
-        ck_assert_int_ge(sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", LOCK_A_PATH,
-                                             "org.ttlock.Credentials1", "EnrollmentStatus", on_enrollment, &enrolled),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        w->client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        LOCK_A_PATH,
+                        "org.ttlock.Credentials1",
+                        "EnrollmentStatus",
+                        on_enrollment,
+                        &enrolled),
+                0);
         now = (uint64_t) time(NULL) * TEST_USEC_PER_SEC;
         {
-                char *err = world_call(w, "org.ttlock.Manager", LOCK_A_PATH, "org.ttlock.Credentials1",
-                                       "StartCardEnrollment", "tt", now - 3600 * TEST_USEC_PER_SEC,
-                                       now + 3600 * TEST_USEC_PER_SEC);
+                char *err = world_call(
+                        w,
+                        "org.ttlock.Manager",
+                        LOCK_A_PATH,
+                        "org.ttlock.Credentials1",
+                        "StartCardEnrollment",
+                        "tt",
+                        now - 3600 * TEST_USEC_PER_SEC,
+                        now + 3600 * TEST_USEC_PER_SEC);
                 ck_assert_msg(!err, "StartCardEnrollment: %s", err);
         }
         /* The lock is in its card-adding mode once it says so. */
-        ck_assert_msg(world_wait(w, enrollment_waiting, &enrolled, WORLD_TIMEOUT), "the enrollment did not start");
+        ck_assert_msg(
+                world_wait(w, enrollment_waiting, &enrolled, WORLD_TIMEOUT), "the enrollment did not start");
         world_sim_call(w, "PresentCard", "s", "4242");
-        ck_assert_msg(world_wait(w, enrollment_completed, &enrolled, WORLD_TIMEOUT), "the enrollment did not complete");
+        ck_assert_msg(
+                world_wait(w, enrollment_completed, &enrolled, WORLD_TIMEOUT),
+                "the enrollment did not complete");
         ck_assert_uint_eq(world_sim_links(w, LOCK_A, "hci0"), 0);
 }
 
@@ -239,11 +271,12 @@ START_TEST(test_plaintext_proxy) {
         World w = { .sim_args = args, .defer_daemon = true };
 
         world_start(&w);
-        world_write_config(&w,
-                           "# the proxy only: no BlueZ adapter at all\n"
-                           "[Bluetooth]\nAdapters=none\n\n"
-                           "[Proxy]\nName=porch\nHost=127.0.0.1\nPort=%u\n",
-                           world_proxy_port(&w, "porch"));
+        world_write_config(
+                &w,
+                "# the proxy only: no BlueZ adapter at all\n"
+                "[Bluetooth]\nAdapters=none\n\n"
+                "[Proxy]\nName=porch\nHost=127.0.0.1\nPort=%u\n",
+                world_proxy_port(&w, "porch"));
         world_start_daemon(&w);
         everything_through(&w, "porch");
         world_stop(&w);
@@ -260,11 +293,12 @@ START_TEST(test_encrypted_proxy) {
         snprintf(spec, sizeof(spec), "garage=127.0.0.1:0,psk=%s", psk);
         world_start(&w);
         /* A host name this time: the name is looked up off the event loop. */
-        world_write_config(&w,
-                           "[Bluetooth]\nAdapters=none\n\n"
-                           "[Proxy]\nName=garage\nHost=localhost\nPort=%u\nPSKFile=%s\n",
-                           world_proxy_port(&w, "garage"),
-                           psk);
+        world_write_config(
+                &w,
+                "[Bluetooth]\nAdapters=none\n\n"
+                "[Proxy]\nName=garage\nHost=localhost\nPort=%u\nPSKFile=%s\n",
+                world_proxy_port(&w, "garage"),
+                psk);
         world_start_daemon(&w);
         everything_through(&w, "garage");
         kind = world_radio_string(&w, "garage", "Kind");
@@ -274,7 +308,6 @@ START_TEST(test_encrypted_proxy) {
         (void) unlink(psk);
 }
 END_TEST
-
 
 /* ---- the best radio ------------------------------------------------------------------------------ */
 
@@ -306,7 +339,11 @@ static bool radio_rssi_is(World *w, const void *arg) {
 static void wait_radio_rssi(World *w, const char *radio, int rssi) {
         RssiWant x = { radio, rssi };
 
-        ck_assert_msg(world_wait(w, radio_rssi_is, &x, WORLD_TIMEOUT), "RadioRssi never had %s at %d", radio, rssi);
+        ck_assert_msg(
+                world_wait(w, radio_rssi_is, &x, WORLD_TIMEOUT),
+                "RadioRssi never had %s at %d",
+                radio,
+                rssi);
 }
 
 typedef struct Links {
@@ -342,18 +379,27 @@ static void unlock_through(World *w, const char *through) {
         links(w, LOCK_A, &a);
         unlock(w, LOCK_A);
         links(w, LOCK_A, &b);
-        want = strcmp(through, "hci0") == 0 ? &a.hci0
+        want = strcmp(through, "hci0") == 0    ? &a.hci0
                 : strcmp(through, "hci1") == 0 ? &a.hci1
                 : strcmp(through, "hci2") == 0 ? &a.hci2
                 : strcmp(through, "p1") == 0   ? &a.p1
                 : strcmp(through, "p2") == 0   ? &a.p2
                                                : &a.p3;
         (*want)++;
-        ck_assert_msg(memcmp(&a, &b, sizeof(a)) == 0,
-                      "Unlock went through hci0 %u→%u hci1 %u→%u hci2 %u→%u p1 %u→%u p2 %u→%u, not %s alone",
-                      a.hci0 - (want == &a.hci0), b.hci0, a.hci1 - (want == &a.hci1), b.hci1,
-                      a.hci2 - (want == &a.hci2), b.hci2, a.p1 - (want == &a.p1), b.p1, a.p2 - (want == &a.p2),
-                      b.p2, through);
+        ck_assert_msg(
+                memcmp(&a, &b, sizeof(a)) == 0,
+                "Unlock went through hci0 %u→%u hci1 %u→%u hci2 %u→%u p1 %u→%u p2 %u→%u, not %s alone",
+                a.hci0 - (want == &a.hci0),
+                b.hci0,
+                a.hci1 - (want == &a.hci1),
+                b.hci1,
+                a.hci2 - (want == &a.hci2),
+                b.hci2,
+                a.p1 - (want == &a.p1),
+                b.p1,
+                a.p2 - (want == &a.p2),
+                b.p2,
+                through);
 }
 
 static bool seen_twice_since(World *w, const void *arg) {
@@ -365,7 +411,9 @@ static bool seen_twice_since(World *w, const void *arg) {
 /* BlueZ and two proxies hear lock A: the strongest carries its commands, moving the lock moves them,
  * and a record of its log that all three radios announce is one Event. */
 START_TEST(test_strongest_of_three_and_moving) {
-        const char *args[] = { "--esphome-proxy", "p1=127.0.0.1:0", "--esphome-proxy", "p2=127.0.0.1:0", NULL };
+        const char *args[] = {
+                "--esphome-proxy", "p1=127.0.0.1:0", "--esphome-proxy", "p2=127.0.0.1:0", NULL
+        };
         const char *locks[] = { LOCK_A, NULL };
         World w = { .sim_args = args, .defer_daemon = true };
         Events events = {};
@@ -377,10 +425,11 @@ START_TEST(test_strongest_of_three_and_moving) {
         world_sim_rssi(&w, LOCK_A, "hci0", -80);
         world_sim_rssi(&w, LOCK_A, "p1", -70);
         world_sim_rssi(&w, LOCK_A, "p2", -50);
-        world_write_config(&w,
-                           "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n[Proxy]\nName=p2\nHost=127.0.0.1\nPort=%u\n",
-                           world_proxy_port(&w, "p1"),
-                           world_proxy_port(&w, "p2"));
+        world_write_config(
+                &w,
+                "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n[Proxy]\nName=p2\nHost=127.0.0.1\nPort=%u\n",
+                world_proxy_port(&w, "p1"),
+                world_proxy_port(&w, "p2"));
         world_start_daemon(&w);
         pair_locks(&w, locks);
 
@@ -392,9 +441,17 @@ START_TEST(test_strongest_of_three_and_moving) {
 
         /* One record, three radios that announce it: one Event. A second record proves the first one's
          * adverts from every radio went by meanwhile. */
-        ck_assert_int_ge(sd_bus_match_signal(w.client, NULL, "org.ttlock.Manager", LOCK_A_PATH, "org.ttlock.Lock1",
-                                             "Event", on_event, &events),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        w.client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        LOCK_A_PATH,
+                        "org.ttlock.Lock1",
+                        "Event",
+                        on_event,
+                        &events),
+                0);
         world_sim_call(&w, "TurnKnob", "b", true);
         want = 1;
         ck_assert_msg(world_wait(&w, events_at_least, arg, WORLD_TIMEOUT), "no Event");
@@ -449,8 +506,9 @@ START_TEST(test_best_of_several_adapters) {
         world_write_config(&w, "[Bluetooth]\nAdapters=hci0 hci1\n");
         world_call_ok(&w, WORLD_MANAGER, "ReloadConfiguration");
         world_radio_path("hci2", path, sizeof(path));
-        ck_assert_msg(world_wait(&w, lock_radio_is, &(RadioWant){ LOCK_A_PATH, "hci0" }, WORLD_TIMEOUT),
-                      "hci2 still carries the lock");
+        ck_assert_msg(
+                world_wait(&w, lock_radio_is, &(RadioWant){ LOCK_A_PATH, "hci0" }, WORLD_TIMEOUT),
+                "hci2 still carries the lock");
         unlock_through(&w, "hci0");
         world_stop(&w);
 }
@@ -475,15 +533,23 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
 static void call_async(World *w, const char *path, const char *method, AsyncCall *c) {
         *c = (AsyncCall){};
-        ck_assert_int_ge(sd_bus_call_method_async(w->client, NULL, "org.ttlock.Manager", path, "org.ttlock.Lock1",
-                                                  method, on_reply, c, NULL),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_call_method_async(
+                        w->client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        path,
+                        "org.ttlock.Lock1",
+                        method,
+                        on_reply,
+                        c,
+                        NULL),
+                0);
 }
 
 static bool async_done(World *w, const void *arg) {
         return ((const AsyncCall *) arg)->done;
 }
-
 
 /* The proxy that carries an Unlock dies while the lock thinks about the challenge: the Unlock is tried
  * once more through BlueZ and succeeds, within the method's deadline. The proxy comes back by itself. */
@@ -536,8 +602,15 @@ static bool free_slots_are(World *w, const void *arg) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
         world_radio_path("p1", path, sizeof(path));
-        if (sd_bus_get_property_trivial(w->client, "org.ttlock.Manager", path, "org.ttlock.Radio1",
-                                        "FreeConnectionSlots", &e, 'u', &n) < 0)
+        if (sd_bus_get_property_trivial(
+                    w->client,
+                    "org.ttlock.Manager",
+                    path,
+                    "org.ttlock.Radio1",
+                    "FreeConnectionSlots",
+                    &e,
+                    'u',
+                    &n) < 0)
                 n = UINT32_MAX;
         sd_bus_error_free(&e);
         return n == *(const uint32_t *) arg;
@@ -546,8 +619,9 @@ static bool free_slots_are(World *w, const void *arg) {
 /* A proxy with one slot, held by an enrollment on lock A: lock B, which p1 hears best too, is unlocked
  * through BlueZ instead. */
 START_TEST(test_no_free_slot) {
-        const char *args[] = { "--esphome-proxy", "p1=127.0.0.1:0,slots=1", "--lock", "mac=" LOCK_B ",name=K5_020000",
-                               NULL };
+        const char *args[] = {
+                "--esphome-proxy", "p1=127.0.0.1:0,slots=1", "--lock", "mac=" LOCK_B ",name=K5_020000", NULL
+        };
         const char *locks[] = { LOCK_A, LOCK_B, NULL };
         World w = { .sim_args = args, .defer_daemon = true };
         EnrollmentSeen enrolled = {};
@@ -568,12 +642,27 @@ START_TEST(test_no_free_slot) {
         wait_lock_radio(&w, LOCK_B_PATH, "p1");
         ck_assert_msg(world_wait(&w, free_slots_are, &one, WORLD_TIMEOUT), "p1's slot did not come free");
 
-        ck_assert_int_ge(sd_bus_match_signal(w.client, NULL, "org.ttlock.Manager", LOCK_A_PATH,
-                                             "org.ttlock.Credentials1", "EnrollmentStatus", on_enrollment, &enrolled),
-                         0);
+        ck_assert_int_ge(
+                sd_bus_match_signal(
+                        w.client,
+                        NULL,
+                        "org.ttlock.Manager",
+                        LOCK_A_PATH,
+                        "org.ttlock.Credentials1",
+                        "EnrollmentStatus",
+                        on_enrollment,
+                        &enrolled),
+                0);
         now = (uint64_t) time(NULL) * TEST_USEC_PER_SEC;
-        err = world_call(&w, "org.ttlock.Manager", LOCK_A_PATH, "org.ttlock.Credentials1", "StartCardEnrollment",
-                         "tt", now - 3600 * TEST_USEC_PER_SEC, now + 3600 * TEST_USEC_PER_SEC);
+        err = world_call(
+                &w,
+                "org.ttlock.Manager",
+                LOCK_A_PATH,
+                "org.ttlock.Credentials1",
+                "StartCardEnrollment",
+                "tt",
+                now - 3600 * TEST_USEC_PER_SEC,
+                now + 3600 * TEST_USEC_PER_SEC);
         ck_assert_msg(!err, "StartCardEnrollment: %s", err);
         ck_assert(world_wait(&w, enrollment_waiting, &enrolled, WORLD_TIMEOUT));
         ck_assert_msg(world_wait(&w, free_slots_are, &none, WORLD_TIMEOUT), "p1 still has a free slot");
@@ -601,9 +690,10 @@ START_TEST(test_pinned_radio) {
         world_sim_rssi(&w, LOCK_A, "hci0", -40);
         world_sim_rssi(&w, LOCK_A, "p1", -75);
         port = world_proxy_port(&w, "p1");
-        world_write_config(&w,
-                           "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n[Lock]\nAddress=aa:bb:cc:00:00:01\nRadio=p1\n",
-                           port);
+        world_write_config(
+                &w,
+                "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n[Lock]\nAddress=aa:bb:cc:00:00:01\nRadio=p1\n",
+                port);
         world_start_daemon(&w);
         pair_locks(&w, locks);
         wait_lock_radio(&w, LOCK_A_PATH, "p1");
@@ -684,7 +774,8 @@ START_TEST(test_reload_adds_and_removes_a_proxy) {
         err = reload_error(&w, message, sizeof(message));
         ck_assert_ptr_nonnull(err);
         ck_assert_str_eq(err, "org.freedesktop.DBus.Error.InvalidFileContent");
-        ck_assert_msg(strstr(message, "ttlockd.conf:3:") && strstr(message, "Hots"), "no file:line: %s", message);
+        ck_assert_msg(
+                strstr(message, "ttlockd.conf:3:") && strstr(message, "Hots"), "no file:line: %s", message);
         free(err);
         ck_assert(world_radio_connected(&w, "p1"));
 
@@ -739,8 +830,15 @@ static bool all_done(World *w, const void *arg) {
 /* Ten locks behind three proxies, unlocked at the same time: every Unlock succeeds, and the proxies'
  * slots spread them. */
 START_TEST(test_ten_locks_three_proxies) {
-        const char *args[] = { "--locks", "9", "--esphome-proxy", "p1=127.0.0.1:0,slots=4", "--esphome-proxy",
-                               "p2=127.0.0.1:0,slots=4", "--esphome-proxy", "p3=127.0.0.1:0,slots=4", NULL };
+        const char *args[] = { "--locks",
+                               "9",
+                               "--esphome-proxy",
+                               "p1=127.0.0.1:0,slots=4",
+                               "--esphome-proxy",
+                               "p2=127.0.0.1:0,slots=4",
+                               "--esphome-proxy",
+                               "p3=127.0.0.1:0,slots=4",
+                               NULL };
         World w = { .sim_args = args, .defer_daemon = true };
         char paths[TEN][64];
         AsyncCall calls[TEN];
@@ -749,14 +847,15 @@ START_TEST(test_ten_locks_three_proxies) {
         size_t n = 0;
 
         world_start(&w);
-        world_write_config(&w,
-                           "[Bluetooth]\nAdapters=none\n\n"
-                           "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n"
-                           "[Proxy]\nName=p2\nHost=127.0.0.1\nPort=%u\n\n"
-                           "[Proxy]\nName=p3\nHost=127.0.0.1\nPort=%u\n",
-                           world_proxy_port(&w, "p1"),
-                           world_proxy_port(&w, "p2"),
-                           world_proxy_port(&w, "p3"));
+        world_write_config(
+                &w,
+                "[Bluetooth]\nAdapters=none\n\n"
+                "[Proxy]\nName=p1\nHost=127.0.0.1\nPort=%u\n\n"
+                "[Proxy]\nName=p2\nHost=127.0.0.1\nPort=%u\n\n"
+                "[Proxy]\nName=p3\nHost=127.0.0.1\nPort=%u\n",
+                world_proxy_port(&w, "p1"),
+                world_proxy_port(&w, "p2"),
+                world_proxy_port(&w, "p3"));
         world_start_daemon(&w);
         ck_assert(world_wait(&w, radio_up, "p3", WORLD_TIMEOUT));
         world_call_ok(&w, WORLD_MANAGER, "StartDiscovery");
@@ -787,7 +886,7 @@ END_TEST
 typedef struct Fakes {
         const char *name;
         FakeProxyOptions options;
-        const char *error; /* in its LastError */
+        const char *error;    /* in its LastError */
         unsigned max_accepts; /* over the watch below */
         FakeProxyThread *thread;
 } Fakes;
@@ -834,32 +933,45 @@ START_TEST(test_wrong_keys_and_hostile_proxies) {
         psk_file(wrong, sizeof(wrong), KEY_B);
         snprintf(spec, sizeof(spec), "garage=127.0.0.1:0,psk=%s", sim_psk);
         world_start(&w);
-        n += (size_t) snprintf(config + n, sizeof(config) - n,
-                               "[Proxy]\nName=garage\nHost=127.0.0.1\nPort=%u\nPSKFile=%s\n",
-                               world_proxy_port(&w, "garage"), wrong);
+        n += (size_t) snprintf(
+                config + n,
+                sizeof(config) - n,
+                "[Proxy]\nName=garage\nHost=127.0.0.1\nPort=%u\nPSKFile=%s\n",
+                world_proxy_port(&w, "garage"),
+                wrong);
         for (size_t i = 0; i < ELEMENTSOF(fakes); i++) {
                 ck_assert_int_ge(fake_proxy_thread_start(&fakes[i].options, &fakes[i].thread), 0);
-                n += (size_t) snprintf(config + n, sizeof(config) - n, "[Proxy]\nName=%s\nHost=127.0.0.1\nPort=%u\n%s%s%s",
-                                       fakes[i].name, fake_proxy_thread_port(fakes[i].thread),
-                                       fakes[i].options.psk ? "PSKFile=" : "", fakes[i].options.psk ? wrong : "",
-                                       fakes[i].options.psk ? "\n" : "");
+                n += (size_t) snprintf(
+                        config + n,
+                        sizeof(config) - n,
+                        "[Proxy]\nName=%s\nHost=127.0.0.1\nPort=%u\n%s%s%s",
+                        fakes[i].name,
+                        fake_proxy_thread_port(fakes[i].thread),
+                        fakes[i].options.psk ? "PSKFile=" : "",
+                        fakes[i].options.psk ? wrong : "",
+                        fakes[i].options.psk ? "\n" : "");
         }
         world_write_config(&w, "%s", config);
         world_start_daemon(&w);
 
-        ck_assert_msg(world_wait(&w, radio_down_with_error, "garage", WORLD_TIMEOUT), "garage: no LastError");
+        ck_assert_msg(
+                world_wait(&w, radio_down_with_error, "garage", WORLD_TIMEOUT), "garage: no LastError");
         e = world_radio_string(&w, "garage", "LastError");
         ck_assert_msg(strstr(e, "wrong PSK") && !strstr(e, KEY_B) && !strstr(e, KEY_A), "garage: %s", e);
         free(e);
         for (size_t i = 0; i < ELEMENTSOF(fakes); i++) {
-                ck_assert_msg(world_wait(&w, radio_down_with_error, fakes[i].name, WORLD_TIMEOUT),
-                              "%s: no LastError", fakes[i].name);
+                ck_assert_msg(
+                        world_wait(&w, radio_down_with_error, fakes[i].name, WORLD_TIMEOUT),
+                        "%s: no LastError",
+                        fakes[i].name);
                 e = world_radio_string(&w, fakes[i].name, "LastError");
                 ck_assert_msg(strstr(e, fakes[i].error), "%s: %s", fakes[i].name, e);
                 free(e);
         }
         /* Four seconds of watching: backoff, not a storm. */
-        ck_assert_msg(!world_wait(&w, any_storm, &storm, 4 * TEST_USEC_PER_SEC), "a proxy is knocked on too often");
+        ck_assert_msg(
+                !world_wait(&w, any_storm, &storm, 4 * TEST_USEC_PER_SEC),
+                "a proxy is knocked on too often");
         for (size_t i = 0; i < ELEMENTSOF(fakes); i++)
                 ck_assert_uint_ge(fake_proxy_thread_accepts(fakes[i].thread), 1);
 

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 
 #include "world.h"
 
@@ -273,7 +273,8 @@ bool world_lock_seen(World *w, const void *arg) {
 void world_discover(World *w) {
         /* StartDiscovery says NotReady until ttlockd has a radio to look with: a BlueZ adapter read, or
          * a proxy connected. */
-        ck_assert_msg(world_wait(w, world_have_radio, NULL, WORLD_TIMEOUT), "no usable radio on Manager1.Radios");
+        ck_assert_msg(
+                world_wait(w, world_have_radio, NULL, WORLD_TIMEOUT), "no usable radio on Manager1.Radios");
         world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
         ck_assert_msg(world_wait(w, world_lock_pairable, NULL, WORLD_TIMEOUT), "the pairable lock did not appear");
 }
@@ -379,7 +380,8 @@ unsigned world_proxy_port(World *w, const char *name) {
         int r;
 
         proxy_path(name, path, sizeof(path));
-        r = sd_bus_get_property_trivial(w->client, "org.bluez", path, "org.ttlock.SimProxy1", "Port", &e, 'q', &port);
+        r = sd_bus_get_property_trivial(
+                w->client, "org.bluez", path, "org.ttlock.SimProxy1", "Port", &e, 'q', &port);
         ck_assert_msg(r >= 0, "SimProxy1.Port of %s: %s", name, e.message);
         sd_bus_error_free(&e);
         return port;
@@ -403,7 +405,9 @@ bool world_radio_connected(World *w, const char *name) {
         int b = 0;
 
         world_radio_path(name, path, sizeof(path));
-        if (sd_bus_get_property_trivial(w->client, "org.ttlock.Manager", path, "org.ttlock.Radio1", "Connected", &e, 'b', &b) < 0)
+        if (sd_bus_get_property_trivial(
+                    w->client, "org.ttlock.Manager", path, "org.ttlock.Radio1", "Connected", &e, 'b', &b) <
+            0)
                 b = 0;
         sd_bus_error_free(&e);
         return b;
@@ -449,7 +453,8 @@ unsigned world_sim_links(World *w, const char *address, const char *radio) {
         int r;
 
         sim_path(address, path, sizeof(path));
-        r = sd_bus_get_property(w->client, "org.bluez", path, "org.ttlock.Sim1", "Links", &e, &reply, "a{su}");
+        r = sd_bus_get_property(
+                w->client, "org.bluez", path, "org.ttlock.Sim1", "Links", &e, &reply, "a{su}");
         ck_assert_msg(r >= 0, "Sim1.Links: %s", e.message);
         ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{su}"), 0);
         while ((r = sd_bus_message_read(reply, "{su}", &name, &n)) > 0)
@@ -465,7 +470,8 @@ void world_sim_rssi(World *w, const char *address, const char *radio, int rssi) 
         char path[128], *err;
 
         sim_path(address, path, sizeof(path));
-        err = world_call(w, "org.bluez", path, "org.ttlock.Sim1", "SetRadioRssi", "sn", radio, (int16_t) rssi);
+        err = world_call(
+                w, "org.bluez", path, "org.ttlock.Sim1", "SetRadioRssi", "sn", radio, (int16_t) rssi);
         ck_assert_msg(!err, "Sim1.SetRadioRssi(%s, %d): %s", radio, rssi, err);
 }
 
@@ -483,8 +489,15 @@ bool world_have_radio(World *w, const void *arg) {
                         sd_bus_error e = SD_BUS_ERROR_NULL;
                         int b = 0;
 
-                        if (sd_bus_get_property_trivial(w->client, "org.ttlock.Manager", path, "org.ttlock.Radio1",
-                                                        "Connected", &e, 'b', &b) >= 0)
+                        if (sd_bus_get_property_trivial(
+                                    w->client,
+                                    "org.ttlock.Manager",
+                                    path,
+                                    "org.ttlock.Radio1",
+                                    "Connected",
+                                    &e,
+                                    'b',
+                                    &b) >= 0)
                                 any = b;
                         sd_bus_error_free(&e);
                 }

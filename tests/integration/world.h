@@ -40,8 +40,8 @@ typedef struct World {
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib;      /* > 0: the state directory is a tmpfs of this size (a disk to fill) */
         bool state_mounted;
-        bool defer_daemon;  /* world_start() leaves ttlockd to the test (world_start_daemon()) */
-        char config[256];   /* ttlockd.conf for this world ($TTLOCKD_CONFIG); absent = defaults */
+        bool defer_daemon; /* world_start() leaves ttlockd to the test (world_start_daemon()) */
+        char config[256];  /* ttlockd.conf for this world ($TTLOCKD_CONFIG); absent = defaults */
 } World;
 
 const char *world_env_path(const char *name);

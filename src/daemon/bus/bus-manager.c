@@ -237,11 +237,15 @@ static int method_reload_configuration(sd_bus_message *msg, void *userdata, sd_b
         if (r == -EINVAL || r == -E2BIG || r == -EACCES) {
                 log_error("Configuration refused, the one in force stays: %s", why);
                 return sd_bus_error_setf(
-                        error, TTLOCK_DBUS_ERROR_INVALID_FILE_CONTENT, "%s (the configuration in force stays)", why);
+                        error,
+                        TTLOCK_DBUS_ERROR_INVALID_FILE_CONTENT,
+                        "%s (the configuration in force stays)",
+                        why);
         }
         if (r < 0) {
                 log_error("Cannot read the configuration, the one in force stays: %s", why);
-                return sd_bus_error_setf(error, TTLOCK_ERROR_FAILED, "%s (the configuration in force stays)", why);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_FAILED, "%s (the configuration in force stays)", why);
         }
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -374,7 +378,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SubscribeDetails", "", "", method_subscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("UnsubscribeDetails", "", "", method_unsubscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ReloadConfiguration", "", "", method_reload_configuration, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD(
+                "ReloadConfiguration", "", "", method_reload_configuration, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_SIGNAL_WITH_NAMES("LockRemoved", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_VTABLE_END,

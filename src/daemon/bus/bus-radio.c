@@ -44,7 +44,13 @@ static Radio *radio_by_name(Manager *m, const char *name) {
 
 /* ---- Radio1 ------------------------------------------------------------------------------------ */
 
-static int find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error) {
+static int
+find(sd_bus *bus,
+     const char *path,
+     const char *interface,
+     void *userdata,
+     void **found,
+     sd_bus_error *error) {
         BusRadios *b = userdata;
         _cleanup_free_ char *name = NULL;
         Radio *r;
@@ -58,7 +64,8 @@ static int find(sd_bus *bus, const char *path, const char *interface, void *user
         return 1;
 }
 
-static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+static int
+enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
         BusRadios *b = userdata;
         Radio *const *radios = manager_radios(b->context->manager);
         char **nodes;
@@ -224,7 +231,8 @@ bool bus_radios_sync(BusRadios *b) {
                         (void) sd_bus_emit_object_added(bus, k->path);
                         set_changed = true;
                 } else if (known_update(k, *r, names) > 0)
-                        (void) sd_bus_emit_properties_changed_strv(bus, k->path, RADIO_INTERFACE, (char **) names);
+                        (void) sd_bus_emit_properties_changed_strv(
+                                bus, k->path, RADIO_INTERFACE, (char **) names);
         }
         return set_changed;
 }
@@ -308,9 +316,11 @@ int bus_radios_new(BusContext *context, BusRadios **ret) {
         if (!b)
                 return -ENOMEM;
         b->context = context;
-        r = sd_bus_add_fallback_vtable(context->bus, &b->vtable_slot, RADIO_PATH_PREFIX, RADIO_INTERFACE, radio_vtable, find, b);
+        r = sd_bus_add_fallback_vtable(
+                context->bus, &b->vtable_slot, RADIO_PATH_PREFIX, RADIO_INTERFACE, radio_vtable, find, b);
         if (r >= 0)
-                r = sd_bus_add_node_enumerator(context->bus, &b->enumerator_slot, RADIO_PATH_PREFIX, enumerate, b);
+                r = sd_bus_add_node_enumerator(
+                        context->bus, &b->enumerator_slot, RADIO_PATH_PREFIX, enumerate, b);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the radio objects: %m");
         (void) bus_radios_sync(b);

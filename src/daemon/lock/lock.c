@@ -610,9 +610,10 @@ static bool access_retry(LockCall *c, const AccessResult *res) {
         if (call_is_actuation(c) && (res->status.command == actuation || res->status.command == 0))
                 return false;
         c->retried = true;
-        log_info("%s: the connection was lost before the lock acted (0x%02x); trying once more.",
-                 l->address,
-                 res->status.command);
+        log_info(
+                "%s: the connection was lost before the lock acted (0x%02x); trying once more.",
+                l->address,
+                res->status.command);
         op_keys_from_record(&keys, l->record);
         /* done may run before this returns (a link that cannot even try): then c is gone. */
         r = access_op_start(l->link, c->access, &keys, on_access_done, c, &c->op.access);

@@ -179,7 +179,8 @@ static void on_device_lost(RadioSet *s, const char *address, void *userdata) {
 
 static void on_radios_changed(RadioSet *s, void *userdata) {
         report(userdata,
-               MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS) | MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_RADIOS));
+               MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS) |
+                       MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_RADIOS));
 }
 
 static void on_device_changed(RadioSet *s, const char *address, void *userdata) {
@@ -246,8 +247,9 @@ static void apply_conf(Manager *m, Conf *c) {
         }
         for (size_t i = 0; i < n_running; i++)
                 if (running[i]) {
-                        log_info("proxy %s: removed from the configuration.",
-                                 radio_name(esphome_proxy_radio(running[i])));
+                        log_info(
+                                "proxy %s: removed from the configuration.",
+                                radio_name(esphome_proxy_radio(running[i])));
                         esphome_proxy_free(running[i]);
                 }
         free(running);
@@ -272,7 +274,12 @@ static void apply_conf(Manager *m, Conf *c) {
                 if (r < 0)
                         log_error_errno(r, "proxy %s: cannot add it: %m", x->name);
                 else
-                        log_info("proxy %s: %s:%u, %s.", x->name, x->host, x->port, x->has_psk ? "encrypted" : "plaintext");
+                        log_info(
+                                "proxy %s: %s:%u, %s.",
+                                x->name,
+                                x->host,
+                                x->port,
+                                x->has_psk ? "encrypted" : "plaintext");
         }
 
         if (m->bluez) {
@@ -285,7 +292,8 @@ static void apply_conf(Manager *m, Conf *c) {
         for (size_t i = 0; i < c->n_pins; i++) {
                 r = radio_set_pin(m->radios, c->pins[i].address, c->pins[i].radio);
                 if (r < 0)
-                        log_error_errno(r, "%s: cannot pin it to %s: %m", c->pins[i].address, c->pins[i].radio);
+                        log_error_errno(
+                                r, "%s: cannot pin it to %s: %m", c->pins[i].address, c->pins[i].radio);
         }
         update_monitor(m);
 }
@@ -305,11 +313,12 @@ int manager_load_config(Manager *m, const char *path, char *error, size_t error_
         if (error_size > 0 && error[0])
                 log_info("%s; using the defaults.", error);
         else
-                log_info("Configuration read from %s: %zu prox%s, %zu pinned lock(s).",
-                         m->conf_path,
-                         c->n_proxies,
-                         c->n_proxies == 1 ? "y" : "ies",
-                         c->n_pins);
+                log_info(
+                        "Configuration read from %s: %zu prox%s, %zu pinned lock(s).",
+                        m->conf_path,
+                        c->n_proxies,
+                        c->n_proxies == 1 ? "y" : "ies",
+                        c->n_pins);
         apply_conf(m, c);
         return 0;
 }

@@ -1259,7 +1259,8 @@ int bluez_set_adapters(Bluez *b, char *const *allowed) {
                 next = a->next;
                 if (path_allowed(b, a->path))
                         continue;
-                for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(b->devices, &i, (void **) &d, NULL);)
+                for (HashmapIter i = HASHMAP_ITER_FIRST;
+                     hashmap_iterate(b->devices, &i, (void **) &d, NULL);)
                         if (d->adapter == a && (d->conn || d->connected))
                                 device_disconnect(b, d);
                 remove_adapter(b, a);

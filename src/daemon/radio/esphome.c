@@ -40,9 +40,9 @@
 #define PROP_WRITE_NO_RESPONSE 0x04
 #define PROP_WRITE 0x08
 
-#define DEVICES_MAX 1024U     /* locks one proxy may make us remember */
-#define CONNS_MAX 16U         /* ESPHome allows up to 9 slots; drained ones wait a moment longer */
-#define WRITES_MAX 8U         /* the link has one write in flight per connection */
+#define DEVICES_MAX 1024U      /* locks one proxy may make us remember */
+#define CONNS_MAX 16U          /* ESPHome allows up to 9 slots; drained ones wait a moment longer */
+#define WRITES_MAX 8U          /* the link has one write in flight per connection */
 #define OUTPUT_MAX (64 * 1024) /* a proxy that stops reading fails its session */
 #define READ_CHUNK 16384
 #define READS_PER_WAKEUP 8
@@ -162,7 +162,8 @@ static void disarm(sd_event_source **s) {
         *s = sd_event_source_disable_unref(*s);
 }
 
-static int arm(EsphomeProxy *p, sd_event_source **s, uint64_t usec, sd_event_time_handler_t h, void *userdata) {
+static int
+arm(EsphomeProxy *p, sd_event_source **s, uint64_t usec, sd_event_time_handler_t h, void *userdata) {
         int r;
 
         disarm(s);
@@ -181,7 +182,8 @@ static void mac_string(uint64_t mac, char out[BT_ADDRESS_SIZE]) {
         uint8_t a[6];
 
         esp_mac_from_u64(mac, a);
-        (void) snprintf(out, BT_ADDRESS_SIZE, "%02X:%02X:%02X:%02X:%02X:%02X", a[0], a[1], a[2], a[3], a[4], a[5]);
+        (void) snprintf(
+                out, BT_ADDRESS_SIZE, "%02X:%02X:%02X:%02X:%02X:%02X", a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* "AA:BB:CC:DD:EE:FF", as radio.c normalized it. */
@@ -270,7 +272,8 @@ static int proxy_send(EsphomeProxy *p, uint16_t type, const ProtobufCMessage *m)
         return 0;
 }
 
-static int send_device_request(EsphomeProxy *p, uint64_t mac, int type, bool with_address_type, uint32_t address_type) {
+static int
+send_device_request(EsphomeProxy *p, uint64_t mac, int type, bool with_address_type, uint32_t address_type) {
         Esphome__BluetoothDeviceRequest m = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
 
         m.address = mac;
@@ -345,7 +348,11 @@ static void conn_drain(EspConn *c, bool send_disconnect) {
         c->state = CONN_DRAINING;
         if (send_disconnect &&
             send_device_request(
-                    p, c->mac, ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT, false, 0) < 0) {
+                    p,
+                    c->mac,
+                    ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT,
+                    false,
+                    0) < 0) {
                 conn_free(c);
                 return;
         }
@@ -485,8 +492,11 @@ static void radio_op_disconnect(Radio *radio, RadioConn *rc) {
         disarm(&c->sent_source);
         c->state = CONN_DISCONNECTING;
         if (send_device_request(
-                    p, c->mac, ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT, false, 0) <
-            0)
+                    p,
+                    c->mac,
+                    ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT,
+                    false,
+                    0) < 0)
                 /* The session is failing: that will close it. */
                 return;
         (void) arm(p, &c->timer, p->timing.drain_usec, on_disconnect_timeout, c);
@@ -558,10 +568,15 @@ static void on_connection_response(EsphomeProxy *p, const Esphome__BluetoothDevi
                 if (c->state == CONN_CONNECTING && m->error == 0)
                         (void) snprintf(why, sizeof(why), "the proxy has no free connection slot");
                 else if (m->error != 0)
-                        (void) snprintf(why, sizeof(why), "the proxy could not connect (error 0x%x)", (unsigned) m->error);
+                        (void) snprintf(
+                                why,
+                                sizeof(why),
+                                "the proxy could not connect (error 0x%x)",
+                                (unsigned) m->error);
                 else
                         (void) snprintf(why, sizeof(why), "the proxy lost the connection");
-                conn_end(c, c->state == CONN_READY ? -ENOTCONN : -EHOSTUNREACH, why, /* disconnect= */ false);
+                conn_end(
+                        c, c->state == CONN_READY ? -ENOTCONN : -EHOSTUNREACH, why, /* disconnect= */ false);
                 return;
         }
         if (c->state != CONN_CONNECTING)
@@ -591,7 +606,8 @@ static void on_services(EsphomeProxy *p, const Esphome__BluetoothGATTGetServices
 
                         if (uuid_is(ch->uuid, ch->n_uuid, ch->short_uuid, UUID_WRITE)) {
                                 c->write_handle = ch->handle;
-                                /* doc/protocol.md §1.3: without response only when nothing else is offered. */
+                                /* doc/protocol.md §1.3: without response only when nothing else is offered.
+                                 */
                                 c->write_with_response = ch->properties & PROP_WRITE ||
                                         !(ch->properties & PROP_WRITE_NO_RESPONSE);
                         } else if (uuid_is(ch->uuid, ch->n_uuid, ch->short_uuid, UUID_NOTIFY)) {
@@ -613,7 +629,8 @@ static void on_services_done(EsphomeProxy *p, uint64_t mac) {
         if (!c || c->state != CONN_SERVICES)
                 return;
         if (c->write_handle == 0 || c->notify_handle == 0) {
-                conn_end(c, -EHOSTUNREACH, "the device has no TTLock characteristics (0xFFF2, 0xFFF4)", true);
+                conn_end(
+                        c, -EHOSTUNREACH, "the device has no TTLock characteristics (0xFFF2, 0xFFF4)", true);
                 return;
         }
         conn_send_notify(c);
@@ -765,7 +782,8 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
                 p->silence_reported = true;
                 radio_set_last_error(
                         p->radio,
-                        "No advertisements from the proxy: is another client (Home Assistant?) subscribed to "
+                        "No advertisements from the proxy: is another client (Home Assistant?) subscribed "
+                        "to "
                         "them? ESPHome serves one subscriber at a time");
         }
         (void) sd_event_source_set_time_relative(s, MIN(SWEEP_USEC, p->timing.device_ttl_usec));
@@ -851,11 +869,12 @@ static void session_end(EsphomeProxy *p, bool retry, int error, const char *why)
                 p->backoff_usec = MAX(p->backoff_usec, p->timing.backoff_config_usec);
         else if (p->backoff_usec == 0)
                 p->backoff_usec = p->timing.backoff_min_usec;
-        log_full(was_ready || p->stats.failed <= 1 ? LOG_WARNING : LOG_INFO,
-                 "proxy %s: %s; trying again in %" PRIu64 " s.",
-                 p->name,
-                 why ?: "the session ended",
-                 (p->backoff_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+        log_full(
+                was_ready || p->stats.failed <= 1 ? LOG_WARNING : LOG_INFO,
+                "proxy %s: %s; trying again in %" PRIu64 " s.",
+                p->name,
+                why ?: "the session ended",
+                (p->backoff_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
         (void) arm(p, &p->retry_timer, p->backoff_usec, on_retry, p);
         p->backoff_usec = MIN(p->backoff_usec * 2, p->timing.backoff_max_usec);
 }
@@ -932,16 +951,22 @@ static int on_hello(EsphomeProxy *p, const Esphome__HelloResponse *m) {
         if (p->step != STEP_HELLO)
                 return 0;
         if (m->api_version_major != API_MAJOR) {
-                (void) snprintf(why,
-                                sizeof(why),
-                                "the proxy speaks native API %u.%u; ttlockd speaks %u.x",
-                                m->api_version_major,
-                                m->api_version_minor,
-                                API_MAJOR);
+                (void) snprintf(
+                        why,
+                        sizeof(why),
+                        "the proxy speaks native API %u.%u; ttlockd speaks %u.x",
+                        m->api_version_major,
+                        m->api_version_minor,
+                        API_MAJOR);
                 return fail_message(p, -EPROTONOSUPPORT, why);
         }
         p->api_minor = m->api_version_minor;
-        log_debug("proxy %s: %s, API %u.%u.", p->name, strempty_or(m->server_info), m->api_version_major, m->api_version_minor);
+        log_debug(
+                "proxy %s: %s, API %u.%u.",
+                p->name,
+                strempty_or(m->server_info),
+                m->api_version_major,
+                m->api_version_minor);
         if (p->api_minor < API_MINOR_AUTH_BEFORE) {
                 Esphome__AuthenticationRequest a = ESPHOME__AUTHENTICATION_REQUEST__INIT;
 
@@ -964,12 +989,13 @@ static int on_device_info(EsphomeProxy *p, const Esphome__DeviceInfoResponse *m)
                 return 0;
         p->features = m->bluetooth_proxy_feature_flags;
         if ((p->features & FEATURES_NEEDED) != FEATURES_NEEDED) {
-                (void) snprintf(why,
-                                sizeof(why),
-                                "%s is no Bluetooth proxy with active connections and raw advertisements "
-                                "(feature flags 0x%x; bluetooth_proxy: active: true)",
-                                isempty(m->name) ? "the device" : m->name,
-                                p->features);
+                (void) snprintf(
+                        why,
+                        sizeof(why),
+                        "%s is no Bluetooth proxy with active connections and raw advertisements "
+                        "(feature flags 0x%x; bluetooth_proxy: active: true)",
+                        isempty(m->name) ? "the device" : m->name,
+                        p->features);
                 return fail_message(p, -EPROTONOSUPPORT, why);
         }
         /* Advertisements first: the proxy answers connections only to their subscriber. */
@@ -983,19 +1009,21 @@ static int on_device_info(EsphomeProxy *p, const Esphome__DeviceInfoResponse *m)
         p->ready_usec = p->last_advert_usec = now_monotonic_usec();
         p->silence_reported = false;
         (void) arm(p, &p->keepalive_timer, p->timing.keepalive_usec, on_keepalive, p);
-        log_info("proxy %s: connected to %s (ESPHome %s, API 1.%u, %s, feature flags 0x%x).",
-                 p->name,
-                 isempty(m->name) ? p->host : m->name,
-                 isempty(m->esphome_version) ? "?" : m->esphome_version,
-                 p->api_minor,
-                 p->has_psk ? "encrypted" : "plaintext",
-                 p->features);
+        log_info(
+                "proxy %s: connected to %s (ESPHome %s, API 1.%u, %s, feature flags 0x%x).",
+                p->name,
+                isempty(m->name) ? p->host : m->name,
+                isempty(m->esphome_version) ? "?" : m->esphome_version,
+                p->api_minor,
+                p->has_psk ? "encrypted" : "plaintext",
+                p->features);
         radio_set_last_error(p->radio, NULL);
         radio_set_available(p->radio, true);
         return 0;
 }
 
-static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
+static int
+on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
         EsphomeProxy *p = userdata;
         _cleanup_(protobuf_freep) ProtobufCMessage *m = NULL;
         int r;
@@ -1009,7 +1037,11 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
         if (r < 0) {
                 char why[96];
 
-                (void) snprintf(why, sizeof(why), "the proxy sent a %s that does not decode", esp_message_name(type));
+                (void) snprintf(
+                        why,
+                        sizeof(why),
+                        "the proxy sent a %s that does not decode",
+                        esp_message_name(type));
                 return fail_message(p, -EBADMSG, why);
         }
 
@@ -1020,10 +1052,11 @@ static int on_message(EspConnection *conn, uint16_t type, const uint8_t *payload
                 if (p->step != STEP_AUTH)
                         return 0;
                 if (((const Esphome__AuthenticationResponse *) m)->invalid_password)
-                        return fail_message(p,
-                                            -EACCES,
-                                            "the proxy wants an API password; use an encryption key (PSK) "
-                                            "instead");
+                        return fail_message(
+                                p,
+                                -EACCES,
+                                "the proxy wants an API password; use an encryption key (PSK) "
+                                "instead");
                 p->step = STEP_INFO;
                 (void) proxy_send(p, ESP_MSG_DEVICE_INFO_REQUEST, NULL);
                 return 0;
@@ -1133,7 +1166,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                                 try_connect(p);
                                 return 0;
                         }
-                        (void) snprintf(why, sizeof(why), "cannot connect to %s:%u: %s", p->host, p->port, strerror(error));
+                        (void) snprintf(
+                                why,
+                                sizeof(why),
+                                "cannot connect to %s:%u: %s",
+                                p->host,
+                                p->port,
+                                strerror(error));
                         session_fail(p, -error, why);
                         return 0;
                 }
@@ -1156,7 +1195,11 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                                 break;
                         if (n <= 0) {
                                 if (n < 0)
-                                        (void) snprintf(why, sizeof(why), "the connection failed: %s", strerror(errno));
+                                        (void) snprintf(
+                                                why,
+                                                sizeof(why),
+                                                "the connection failed: %s",
+                                                strerror(errno));
                                 else
                                         (void) snprintf(why, sizeof(why), "the proxy closed the connection");
                                 session_fail(p, n < 0 ? -errno : -ECONNRESET, why);
@@ -1199,13 +1242,14 @@ static void try_connect(EsphomeProxy *p) {
         if (p->fd < 0) {
                 r = -errno;
                 /* ttlockd.service forbids the network unless a drop-in allows it (ttlockd.conf(5)). */
-                (void) snprintf(why,
-                                sizeof(why),
-                                "cannot open a TCP socket: %s%s",
-                                strerror(-r),
-                                r == -EAFNOSUPPORT || r == -EPERM || r == -EACCES
-                                        ? " (does the service's sandbox allow the network? see ttlockd.conf(5))"
-                                        : "");
+                (void) snprintf(
+                        why,
+                        sizeof(why),
+                        "cannot open a TCP socket: %s%s",
+                        strerror(-r),
+                        r == -EAFNOSUPPORT || r == -EPERM || r == -EACCES
+                                ? " (does the service's sandbox allow the network? see ttlockd.conf(5))"
+                                : "");
                 session_fail(p, r, why);
                 return;
         }
@@ -1226,7 +1270,8 @@ static void try_connect(EsphomeProxy *p) {
                         try_connect(p);
                         return;
                 }
-                (void) snprintf(why, sizeof(why), "cannot connect to %s:%u: %s", p->host, p->port, strerror(-r));
+                (void) snprintf(
+                        why, sizeof(why), "cannot connect to %s:%u: %s", p->host, p->port, strerror(-r));
                 session_fail(p, r, why);
         }
         /* Connected or not, the I/O handler learns it (EPOLLOUT). */
@@ -1245,7 +1290,8 @@ static void on_resolved(
 
         p->resolve = resolve_cancel(p->resolve);
         if (error < 0) {
-                (void) snprintf(why, sizeof(why), "cannot resolve %s: %s", p->host, reason ?: strerror(-error));
+                (void) snprintf(
+                        why, sizeof(why), "cannot resolve %s: %s", p->host, reason ?: strerror(-error));
                 session_fail(p, error, why);
                 return;
         }
@@ -1310,10 +1356,17 @@ int esphome_proxy_new(
         r = radio_new(radios, RADIO_KIND_ESPHOME, p->name, NULL, &esphome_radio_ops, p, &p->radio);
         if (r < 0)
                 return r;
-        (void) snprintf(address, sizeof(address), strchr(p->host, ':') ? "[%s]:%u" : "%s:%u", p->host, p->port);
+        (void) snprintf(
+                address, sizeof(address), strchr(p->host, ':') ? "[%s]:%u" : "%s:%u", p->host, p->port);
         radio_set_address(p->radio, address);
         r = sd_event_add_time_relative(
-                event, &p->sweep_timer, CLOCK_MONOTONIC, MIN(SWEEP_USEC, p->timing.device_ttl_usec), 0, on_sweep, p);
+                event,
+                &p->sweep_timer,
+                CLOCK_MONOTONIC,
+                MIN(SWEEP_USEC, p->timing.device_ttl_usec),
+                0,
+                on_sweep,
+                p);
         if (r < 0)
                 return r;
         start_attempt(p);

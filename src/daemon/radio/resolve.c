@@ -128,7 +128,8 @@ static int on_numeric(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-int resolve_start(sd_event *event, const char *host, uint16_t port, ResolveDone done, void *userdata, Resolve **ret) {
+int resolve_start(
+        sd_event *event, const char *host, uint16_t port, ResolveDone done, void *userdata, Resolve **ret) {
         _cleanup_free_ Request *req = NULL;
         Resolve *q;
         pthread_attr_t attr;

@@ -27,6 +27,7 @@ typedef void (*ResolveDone)(
         size_t n,
         void *userdata);
 
-int resolve_start(sd_event *event, const char *host, uint16_t port, ResolveDone done, void *userdata, Resolve **ret);
+int resolve_start(
+        sd_event *event, const char *host, uint16_t port, ResolveDone done, void *userdata, Resolve **ret);
 /* Accepts NULL. The callback will not be called. */
 Resolve *resolve_cancel(Resolve *q);

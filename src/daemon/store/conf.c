@@ -219,8 +219,7 @@ static int section_start(Parser *p, const char *name) {
                 if (!n)
                         return -ENOMEM;
                 c->proxies = n;
-                c->proxies[c->n_proxies++] =
-                        (ConfProxy){ .port = CONF_DEFAULT_PORT, .line = p->line };
+                c->proxies[c->n_proxies++] = (ConfProxy){ .port = CONF_DEFAULT_PORT, .line = p->line };
                 p->section = SECTION_PROXY;
         } else if (streq(name, "Lock")) {
                 p->pin = (ConfPin){};
@@ -280,20 +279,22 @@ static int proxy_key(Parser *p, const char *key, const char *value) {
 
         if (streq(key, "Name")) {
                 if (!valid_name(value))
-                        return fail(p,
-                                    -EINVAL,
-                                    "Name=: \"%.40s\" is not 1–%u letters, digits, '-' or '_'",
-                                    value,
-                                    CONF_NAME_MAX);
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "Name=: \"%.40s\" is not 1–%u letters, digits, '-' or '_'",
+                                value,
+                                CONF_NAME_MAX);
                 if (adapter_name(value))
                         return fail(p, -EINVAL, "Name=%s: that is a BlueZ adapter's name", value);
                 for (size_t i = 0; i + 1 < c->n_proxies; i++)
                         if (streq(c->proxies[i].name, value))
-                                return fail(p,
-                                            -EINVAL,
-                                            "Name=%s: another [Proxy] (line %u) has that name",
-                                            value,
-                                            c->proxies[i].line);
+                                return fail(
+                                        p,
+                                        -EINVAL,
+                                        "Name=%s: another [Proxy] (line %u) has that name",
+                                        value,
+                                        c->proxies[i].line);
                 strcpy(x->name, value);
         } else if (streq(key, "Host")) {
                 if (!valid_host(value))
@@ -312,10 +313,11 @@ static int proxy_key(Parser *p, const char *key, const char *value) {
                         return -ENOMEM;
                 x->psk_line = p->line;
         } else
-                return fail(p,
-                            -EINVAL,
-                            "unknown key %s= in [Proxy] (expected Name=, Host=, Port= or PSKFile=)",
-                            key);
+                return fail(
+                        p,
+                        -EINVAL,
+                        "unknown key %s= in [Proxy] (expected Name=, Host=, Port= or PSKFile=)",
+                        key);
         return 0;
 }
 
@@ -412,7 +414,8 @@ int conf_parse(const char *text, size_t len, const char *file, Conf **ret, char 
                 /* Text only: a NUL or another control character means this is not the file we think. */
                 for (size_t i = 0; i < n; i++)
                         if ((unsigned char) line[i] < 0x20 && line[i] != '\t' && line[i] != '\r')
-                                return fail(&p, -EINVAL, "a control character (0x%02x) in the line", line[i]);
+                                return fail(
+                                        &p, -EINVAL, "a control character (0x%02x) in the line", line[i]);
                 r = parse_line(&p, line);
                 if (r < 0)
                         return r;
@@ -475,20 +478,22 @@ int conf_read_psk(const char *path, uint8_t psk[CONF_PSK_SIZE], char *error, siz
         }
         /* A key others can read is a key others have: refuse it rather than use it (ttlockd.conf(5)). */
         if (st.st_uid != 0 && st.st_uid != geteuid()) {
-                (void) snprintf(error,
-                                error_size,
-                                "%s belongs to uid %u; a PSK file must belong to root",
-                                path,
-                                (unsigned) st.st_uid);
+                (void) snprintf(
+                        error,
+                        error_size,
+                        "%s belongs to uid %u; a PSK file must belong to root",
+                        path,
+                        (unsigned) st.st_uid);
                 return -EACCES;
         }
         if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-                (void) snprintf(error,
-                                error_size,
-                                "%s may be read or changed by its group or others (mode %04o); a PSK is a "
-                                "secret: chmod 600 it",
-                                path,
-                                (unsigned) (st.st_mode & 07777));
+                (void) snprintf(
+                        error,
+                        error_size,
+                        "%s may be read or changed by its group or others (mode %04o); a PSK is a "
+                        "secret: chmod 600 it",
+                        path,
+                        (unsigned) (st.st_mode & 07777));
                 return -EACCES;
         }
         r = read_bounded(fd, text, sizeof(text) - 1, &n);
@@ -505,11 +510,12 @@ int conf_read_psk(const char *path, uint8_t psk[CONF_PSK_SIZE], char *error, siz
         erase_memory(text, sizeof(text));
         if (r != (int) CONF_PSK_SIZE) {
                 erase_memory(key, sizeof(key));
-                (void) snprintf(error,
-                                error_size,
-                                "%s does not hold a key: expected the base64 of 32 bytes, as ESPHome's "
-                                "api: encryption: key: takes it",
-                                path);
+                (void) snprintf(
+                        error,
+                        error_size,
+                        "%s does not hold a key: expected the base64 of 32 bytes, as ESPHome's "
+                        "api: encryption: key: takes it",
+                        path);
                 return -EINVAL;
         }
         memcpy(psk, key, CONF_PSK_SIZE);
