@@ -3,7 +3,7 @@
 
 /* An ESPHome Bluetooth proxy for tests, built on src/esphome's server side (the same framing and Noise
  * the simulator's proxies use), in sd-event: a good one with one scripted lock behind it, to drive the
- * daemon's backend (src/daemon/radio/esphome.c) through its state machine, and bad ones that break the
+ * daemon's backend (src/daemon/radio/esphome-*.c) through its state machine, and bad ones that break the
  * framing, the messages or the rules in the ways a broken or hostile device could. It counts the TCP
  * connections it accepted, so that a test can tell a retry storm from a backoff.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The ESPHome radio backend (src/daemon/radio/esphome.c) against a fake proxy (fake-proxy.h) on the same
+/* The ESPHome radio backend (src/daemon/radio/esphome-*.c) against a fake proxy (fake-proxy.h) on the same
  * event loop: the session (plaintext and Noise, wrong keys, the wrong framing, devices that are no
  * proxy, silence, broken and hostile frames), adverts into the RadioSet, a connection's whole life
  * (both UUID forms, V3 and v1 connects, writes, notifications, a lost link, a dead proxy), slots, and

@@ -15,7 +15,7 @@
 #include "config.h" /* PACKAGE_VERSION */
 #include "esp-connection.h"
 #include "esp-message.h"
-#include "esphome.h"
+#include "esphome-internal.h"
 #include "hashmap.h"
 #include "log.h"
 #include "macro.h"
@@ -31,115 +31,13 @@
 #define API_MINOR_AUTH_BEFORE 12
 /* What a proxy must offer to be a radio of ours (aioesphomeapi BluetoothProxyFeature). */
 #define FEATURES_NEEDED (ESP_BT_FEATURE_ACTIVE_CONNECTIONS | ESP_BT_FEATURE_RAW_ADVERTISEMENTS)
-/* doc/protocol.md §1.1: the TTLock characteristics; 0x2902 is the CCCD (Bluetooth Core Vol 3 Part G
- * §3.3.3.3). */
-#define UUID_WRITE 0xFFF2
-#define UUID_NOTIFY 0xFFF4
-#define UUID_CCCD 0x2902
-/* ATT characteristic properties (Core Vol 3 Part G §3.3.1.1). */
-#define PROP_WRITE_NO_RESPONSE 0x04
-#define PROP_WRITE 0x08
 
 #define DEVICES_MAX 1024U      /* locks one proxy may make us remember */
-#define CONNS_MAX 16U          /* ESPHome allows up to 9 slots; drained ones wait a moment longer */
-#define WRITES_MAX 8U          /* the link has one write in flight per connection */
 #define OUTPUT_MAX (64 * 1024) /* a proxy that stops reading fails its session */
 #define READ_CHUNK 16384
 #define READS_PER_WAKEUP 8
 #define SWEEP_USEC (10 * USEC_PER_SEC)
 
-typedef enum ProxyState {
-        PROXY_WAITING,    /* for the next attempt */
-        PROXY_RESOLVING,  /* the name lookup runs */
-        PROXY_CONNECTING, /* TCP connect in progress */
-        PROXY_SETUP,      /* Noise, Hello, authentication, device info */
-        PROXY_READY,
-} ProxyState;
-
-typedef enum SetupStep {
-        STEP_NOISE,
-        STEP_HELLO,
-        STEP_AUTH,
-        STEP_INFO,
-} SetupStep;
-
-typedef enum ConnState {
-        CONN_CONNECTING,    /* BluetoothDeviceRequest sent */
-        CONN_SERVICES,      /* BluetoothGATTGetServicesRequest sent */
-        CONN_NOTIFY,        /* BluetoothGATTNotifyRequest sent */
-        CONN_CCCD,          /* the CCCD write sent */
-        CONN_READY,         /* writes may go */
-        CONN_DISCONNECTING, /* radio_conn_disconnect() asked for it */
-        CONN_DRAINING,      /* ours no more: the answers to it are still to be swallowed */
-} ConnState;
-
-typedef struct EspDevice {
-        char address[BT_ADDRESS_SIZE];
-        uint64_t mac;
-        uint32_t address_type;
-        uint64_t heard_usec;
-} EspDevice;
-
-typedef struct EspConn EspConn;
-struct EspConn {
-        EsphomeProxy *proxy;
-        RadioConn *conn; /* NULL while draining */
-        uint64_t mac;
-        char address[BT_ADDRESS_SIZE];
-        ConnState state;
-        uint32_t write_handle, notify_handle, cccd_handle;
-        bool write_with_response;
-        sd_event_source *timer;
-        /* Writes with response, oldest first, each completed by a BluetoothGATTWriteResponse. */
-        RadioWrite *writes[WRITES_MAX];
-        size_t n_writes;
-        /* Writes without response, completed from the event loop (radio.h: never from inside write). */
-        RadioWrite *sent[WRITES_MAX];
-        size_t n_sent;
-        sd_event_source *sent_source;
-        EspConn *next;
-};
-
-struct EsphomeProxy {
-        sd_event *event;
-        RadioSet *radios;
-        Radio *radio;
-        char *name;
-        char *host;
-        uint16_t port;
-        bool has_psk;
-        uint8_t psk[ESP_NOISE_PSK_SIZE];
-        EsphomeTiming timing;
-        EsphomeStats stats;
-
-        ProxyState state;
-        SetupStep step;
-        Resolve *resolve;
-        struct sockaddr_storage addresses[RESOLVE_ADDRESSES_MAX];
-        socklen_t lengths[RESOLVE_ADDRESSES_MAX];
-        size_t n_addresses, next_address;
-        int fd;
-        sd_event_source *io;
-        EspConnection *conn;
-        sd_event_source *setup_timer, *retry_timer, *keepalive_timer, *sweep_timer;
-        sd_event_source *fail_source; /* a failure found where the session cannot end at once */
-        int fail_error;
-        char fail_why[160];
-        uint64_t backoff_usec;
-        uint64_t ready_usec, last_rx_usec, last_advert_usec;
-        bool silence_reported;
-
-        unsigned api_minor;
-        uint32_t features;
-        int free_slots; /* as the proxy last said, less the connects sent since */
-        unsigned slot_limit;
-
-        Hashmap *devices; /* address → EspDevice: the locks it hears */
-        EspConn *conns;
-        size_t n_conns;
-};
-
-static const RadioOps esphome_radio_ops;
 
 void esphome_timing_default(EsphomeTiming *ret) {
         assert(ret);
@@ -158,22 +56,22 @@ void esphome_timing_default(EsphomeTiming *ret) {
         };
 }
 
-static void disarm(sd_event_source **s) {
+void esphome_disarm(sd_event_source **s) {
         *s = sd_event_source_disable_unref(*s);
 }
 
-static int
-arm(EsphomeProxy *p, sd_event_source **s, uint64_t usec, sd_event_time_handler_t h, void *userdata) {
+int esphome_arm(
+        EsphomeProxy *p, sd_event_source **s, uint64_t usec, sd_event_time_handler_t h, void *userdata) {
         int r;
 
-        disarm(s);
+        esphome_disarm(s);
         r = sd_event_add_time_relative(p->event, s, CLOCK_MONOTONIC, usec, 0, h, userdata);
         if (r < 0 && r != -ESTALE)
                 log_error_errno(r, "proxy %s: cannot arm a timer: %m", p->name);
         return r;
 }
 
-static void protobuf_freep(ProtobufCMessage **m) {
+void esphome_protobuf_freep(ProtobufCMessage **m) {
         if (*m)
                 protobuf_c_message_free_unpacked(*m, NULL);
 }
@@ -186,17 +84,6 @@ static void mac_string(uint64_t mac, char out[BT_ADDRESS_SIZE]) {
                 out, BT_ADDRESS_SIZE, "%02X:%02X:%02X:%02X:%02X:%02X", a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
-/* "AA:BB:CC:DD:EE:FF", as radio.c normalized it. */
-static int mac_parse(const char *s, uint8_t a[6]) {
-        unsigned v[6];
-
-        if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-                return -EINVAL;
-        for (size_t i = 0; i < 6; i++)
-                a[i] = (uint8_t) v[i];
-        return 0;
-}
-
 /* ---- sending ----------------------------------------------------------------------------------- */
 
 static void session_fail(EsphomeProxy *p, int error, const char *why);
@@ -204,7 +91,7 @@ static void session_fail(EsphomeProxy *p, int error, const char *why);
 static int on_fail_later(sd_event_source *s, void *userdata) {
         EsphomeProxy *p = userdata;
 
-        disarm(&p->fail_source);
+        esphome_disarm(&p->fail_source);
         if (p->state >= PROXY_CONNECTING)
                 session_fail(p, p->fail_error, p->fail_why);
         return 0;
@@ -253,7 +140,7 @@ static int flush(EsphomeProxy *p) {
 }
 
 /* Queues a message and pushes it out; a failure ends the session later (fail_later()). */
-static int proxy_send(EsphomeProxy *p, uint16_t type, const ProtobufCMessage *m) {
+int esphome_send(EsphomeProxy *p, uint16_t type, const ProtobufCMessage *m) {
         int r;
 
         if (!p->conn || p->state < PROXY_SETUP)
@@ -272,439 +159,15 @@ static int proxy_send(EsphomeProxy *p, uint16_t type, const ProtobufCMessage *m)
         return 0;
 }
 
-static int
-send_device_request(EsphomeProxy *p, uint64_t mac, int type, bool with_address_type, uint32_t address_type) {
+int esphome_send_device_request(
+        EsphomeProxy *p, uint64_t mac, int type, bool with_address_type, uint32_t address_type) {
         Esphome__BluetoothDeviceRequest m = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
 
         m.address = mac;
         m.request_type = type;
         m.has_address_type = with_address_type;
         m.address_type = address_type;
-        return proxy_send(p, ESP_MSG_BLUETOOTH_DEVICE_REQUEST, &m.base);
-}
-
-/* ---- connections ------------------------------------------------------------------------------- */
-
-static EspConn *conn_find(EsphomeProxy *p, uint64_t mac, bool live) {
-        /* The live connection to an address, else one still draining there. */
-        EspConn *draining = NULL;
-
-        for (EspConn *c = p->conns; c; c = c->next)
-                if (c->mac == mac) {
-                        if (c->state != CONN_DRAINING)
-                                return c;
-                        draining = draining ?: c;
-                }
-        return live ? NULL : draining;
-}
-
-static void conn_unlink(EspConn *c) {
-        EsphomeProxy *p = c->proxy;
-
-        for (EspConn **i = &p->conns; *i; i = &(*i)->next)
-                if (*i == c) {
-                        *i = c->next;
-                        p->n_conns--;
-                        break;
-                }
-}
-
-static void conn_free(EspConn *c) {
-        if (!c)
-                return;
-        conn_unlink(c);
-        if (c->conn)
-                radio_conn_set_backend_data(c->conn, NULL);
-        disarm(&c->timer);
-        disarm(&c->sent_source);
-        free(c);
-}
-
-static int on_drained(sd_event_source *s, uint64_t usec, void *userdata) {
-        conn_free(userdata);
-        return 0;
-}
-
-static void conn_end(EspConn *c, int error, const char *why, bool disconnect);
-
-static int on_disconnect_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        /* The proxy never confirmed: closed anyway (radio.h promises closed() after a disconnect). */
-        conn_end(userdata, 0, NULL, /* disconnect= */ false);
-        return 0;
-}
-
-/* The connection is no longer its user's: ask the proxy to let the lock go (unless it said already
- * that the link is gone), and swallow what it still says of it for a moment — a connect answered after
- * we gave up on it, the disconnect's own answer — so that a new connection to the lock does not take
- * those for its own. */
-static void conn_drain(EspConn *c, bool send_disconnect) {
-        EsphomeProxy *p = c->proxy;
-
-        if (c->conn)
-                radio_conn_set_backend_data(c->conn, NULL);
-        c->conn = NULL;
-        c->n_writes = c->n_sent = 0;
-        disarm(&c->sent_source);
-        c->state = CONN_DRAINING;
-        if (send_disconnect &&
-            send_device_request(
-                    p,
-                    c->mac,
-                    ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT,
-                    false,
-                    0) < 0) {
-                conn_free(c);
-                return;
-        }
-        if (arm(p, &c->timer, p->timing.drain_usec, on_drained, c) < 0)
-                conn_free(c);
-}
-
-/* The connection ends for its user: ready(error) while it was coming up, closed() once it was up. c is
- * gone (or draining) before the callback, which may free the RadioConn or open another. */
-static void conn_end(EspConn *c, int error, const char *why, bool disconnect) {
-        RadioConn *rc = c->conn;
-        ConnState s = c->state;
-
-        if (disconnect)
-                conn_drain(c, /* send_disconnect= */ true);
-        else
-                conn_free(c); /* the proxy has let the lock go: nothing more will come of it */
-        if (!rc)
-                return;
-        if (s == CONN_READY || s == CONN_DISCONNECTING)
-                radio_conn_closed(rc, s == CONN_DISCONNECTING ? 0 : error);
-        else
-                radio_conn_ready(rc, error, why);
-}
-
-static int on_conn_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        EspConn *c = userdata;
-
-        disarm(&c->timer);
-        log_debug("proxy %s: %s: no answer while setting up the connection.", c->proxy->name, c->address);
-        conn_end(c, -EHOSTUNREACH, "the proxy did not bring the connection up in time", true);
-        return 0;
-}
-
-static int on_sent(sd_event_source *s, void *userdata) {
-        EspConn *c = userdata;
-
-        disarm(&c->sent_source);
-        /* One at a time, from a copy: each completion may write again or free the connection. */
-        while (c->n_sent > 0 && c->conn) {
-                RadioWrite *w = c->sent[0];
-                RadioConn *rc = c->conn;
-
-                memmove(c->sent, c->sent + 1, --c->n_sent * sizeof(RadioWrite *));
-                radio_write_done(w, 0);
-                if (radio_conn_backend_data(rc) != c)
-                        return 0;
-        }
-        return 0;
-}
-
-static int radio_op_connect(Radio *radio, RadioConn *rc, uint64_t timeout_usec) {
-        EsphomeProxy *p = radio_backend_data(radio);
-        const EspDevice *d;
-        EspConn *c;
-        uint8_t a[6];
-        int type, r;
-
-        if (p->state != PROXY_READY)
-                return -ENOTCONN;
-        if (p->free_slots == 0)
-                return -EBUSY;
-        if (p->n_conns >= CONNS_MAX)
-                return -EBUSY;
-        if (mac_parse(radio_conn_address(rc), a) < 0)
-                return -EINVAL;
-        c = calloc(1, sizeof(EspConn));
-        if (!c)
-                return -ENOMEM;
-        *c = (EspConn){ .proxy = p, .conn = rc, .mac = esp_mac_to_u64(a), .state = CONN_CONNECTING };
-        memcpy(c->address, radio_conn_address(rc), sizeof(c->address));
-        if (conn_find(p, c->mac, /* live= */ false)) {
-                /* One connection per lock and proxy; the answers to a dropped one are still coming. */
-                free(c);
-                return -EBUSY;
-        }
-        d = hashmap_get(p->devices, c->address);
-        /* With remote caching the client resolves services and writes the CCCD itself; a V3 connect
-         * without cache makes the proxy discover them afresh (aioesphomeapi picks the same). */
-        type = p->features & ESP_BT_FEATURE_REMOTE_CACHING
-                ? ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_CONNECT_V3_WITHOUT_CACHE
-                : ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_CONNECT;
-        r = send_device_request(p, c->mac, type, d, d ? d->address_type : 0);
-        if (r >= 0)
-                r = arm(p, &c->timer, timeout_usec, on_conn_timeout, c);
-        if (r < 0) {
-                free(c);
-                return r;
-        }
-        c->next = p->conns;
-        p->conns = c;
-        p->n_conns++;
-        radio_conn_set_backend_data(rc, c);
-        /* The proxy takes a slot now and says so later (BluetoothConnectionsFreeResponse). */
-        if (p->free_slots > 0)
-                radio_set_free_slots(p->radio, --p->free_slots);
-        return 0;
-}
-
-static int radio_op_write(Radio *radio, RadioConn *rc, const uint8_t *data, size_t len, RadioWrite *w) {
-        EsphomeProxy *p = radio_backend_data(radio);
-        EspConn *c = radio_conn_backend_data(rc);
-        Esphome__BluetoothGATTWriteRequest m = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
-        int r;
-
-        if (!c || c->state != CONN_READY)
-                return -ENOTCONN;
-        if ((c->write_with_response ? c->n_writes : c->n_sent) >= WRITES_MAX)
-                return -EBUSY;
-        m.address = c->mac;
-        m.handle = c->write_handle;
-        m.response = c->write_with_response;
-        m.data.data = (uint8_t *) data;
-        m.data.len = len;
-        r = proxy_send(p, ESP_MSG_BLUETOOTH_GATT_WRITE_REQUEST, &m.base);
-        if (r < 0)
-                return r;
-        if (c->write_with_response)
-                c->writes[c->n_writes++] = w;
-        else {
-                c->sent[c->n_sent++] = w;
-                if (!c->sent_source && sd_event_add_defer(p->event, &c->sent_source, on_sent, c) < 0) {
-                        c->n_sent--;
-                        return -ENOMEM;
-                }
-        }
-        return 0;
-}
-
-static void radio_op_disconnect(Radio *radio, RadioConn *rc) {
-        EsphomeProxy *p = radio_backend_data(radio);
-        EspConn *c = radio_conn_backend_data(rc);
-
-        if (!c || c->state != CONN_READY)
-                return;
-        c->n_writes = c->n_sent = 0;
-        disarm(&c->sent_source);
-        c->state = CONN_DISCONNECTING;
-        if (send_device_request(
-                    p,
-                    c->mac,
-                    ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT,
-                    false,
-                    0) < 0)
-                /* The session is failing: that will close it. */
-                return;
-        (void) arm(p, &c->timer, p->timing.drain_usec, on_disconnect_timeout, c);
-}
-
-static void radio_op_release(Radio *radio, RadioConn *rc) {
-        EspConn *c = radio_conn_backend_data(rc);
-
-        if (!c)
-                return;
-        /* A connection that is (or may become) up goes down in the background (radio.h); one already
-         * going down only waits for the proxy's word. */
-        conn_drain(c, /* send_disconnect= */ c->state != CONN_DISCONNECTING);
-}
-
-static void radio_op_set_scan(Radio *radio, bool on) {
-        /* The subscription stays on while the session is up, scanning or not: a proxy sends its GATT
-         * answers only to the client that holds it (doc/esphome.md). */
-}
-
-static const RadioOps esphome_radio_ops = {
-        .connect = radio_op_connect,
-        .write = radio_op_write,
-        .disconnect = radio_op_disconnect,
-        .release = radio_op_release,
-        .set_scan = radio_op_set_scan,
-};
-
-/* ---- what the proxy says of a connection ------------------------------------------------------- */
-
-static void conn_send_notify(EspConn *c) {
-        Esphome__BluetoothGATTNotifyRequest m = ESPHOME__BLUETOOTH_GATTNOTIFY_REQUEST__INIT;
-
-        m.address = c->mac;
-        m.handle = c->notify_handle;
-        m.enable = true;
-        c->state = CONN_NOTIFY;
-        (void) proxy_send(c->proxy, ESP_MSG_BLUETOOTH_GATT_NOTIFY_REQUEST, &m.base);
-}
-
-static void conn_became_ready(EspConn *c) {
-        disarm(&c->timer);
-        c->state = CONN_READY;
-        log_debug("proxy %s: %s connected, notifications on.", c->proxy->name, c->address);
-        radio_conn_ready(c->conn, 0, NULL);
-}
-
-static void on_connection_response(EsphomeProxy *p, const Esphome__BluetoothDeviceConnectionResponse *m) {
-        EspConn *c = conn_find(p, m->address, /* live= */ false);
-        Esphome__BluetoothAddress req = ESPHOME__BLUETOOTH_ADDRESS__INIT;
-        char why[96];
-
-        if (!c)
-                return;
-        if (c->state == CONN_DRAINING) {
-                /* A connect that came through after we gave up on it: let it go again. */
-                if (m->connected)
-                        (void) send_device_request(
-                                p,
-                                c->mac,
-                                ESPHOME__BLUETOOTH_DEVICE_REQUEST_TYPE__BLUETOOTH_DEVICE_REQUEST_TYPE_DISCONNECT,
-                                false,
-                                0);
-                else
-                        conn_free(c);
-                return;
-        }
-        if (!m->connected) {
-                if (c->state == CONN_CONNECTING && m->error == 0)
-                        (void) snprintf(why, sizeof(why), "the proxy has no free connection slot");
-                else if (m->error != 0)
-                        (void) snprintf(
-                                why,
-                                sizeof(why),
-                                "the proxy could not connect (error 0x%x)",
-                                (unsigned) m->error);
-                else
-                        (void) snprintf(why, sizeof(why), "the proxy lost the connection");
-                conn_end(
-                        c, c->state == CONN_READY ? -ENOTCONN : -EHOSTUNREACH, why, /* disconnect= */ false);
-                return;
-        }
-        if (c->state != CONN_CONNECTING)
-                return; /* an established link confirmed again */
-        c->state = CONN_SERVICES;
-        req.address = c->mac;
-        (void) proxy_send(p, ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_REQUEST, &req.base);
-}
-
-static bool uuid_is(const uint64_t *uuid, size_t n_uuid, uint32_t short_uuid, uint16_t want) {
-        EspUuid u;
-
-        return esp_uuid_from_fields(uuid, n_uuid, short_uuid, &u) >= 0 && esp_uuid_short(&u) == want;
-}
-
-static void on_services(EsphomeProxy *p, const Esphome__BluetoothGATTGetServicesResponse *m) {
-        EspConn *c = conn_find(p, m->address, /* live= */ true);
-
-        if (!c || c->state != CONN_SERVICES)
-                return;
-        /* By UUID wherever they are, as bluez.c finds them (doc/protocol.md §1.1). */
-        for (size_t i = 0; i < m->n_services; i++) {
-                const Esphome__BluetoothGATTService *s = m->services[i];
-
-                for (size_t j = 0; j < s->n_characteristics; j++) {
-                        const Esphome__BluetoothGATTCharacteristic *ch = s->characteristics[j];
-
-                        if (uuid_is(ch->uuid, ch->n_uuid, ch->short_uuid, UUID_WRITE)) {
-                                c->write_handle = ch->handle;
-                                /* doc/protocol.md §1.3: without response only when nothing else is offered.
-                                 */
-                                c->write_with_response = ch->properties & PROP_WRITE ||
-                                        !(ch->properties & PROP_WRITE_NO_RESPONSE);
-                        } else if (uuid_is(ch->uuid, ch->n_uuid, ch->short_uuid, UUID_NOTIFY)) {
-                                c->notify_handle = ch->handle;
-                                for (size_t k = 0; k < ch->n_descriptors; k++) {
-                                        const Esphome__BluetoothGATTDescriptor *d = ch->descriptors[k];
-
-                                        if (uuid_is(d->uuid, d->n_uuid, d->short_uuid, UUID_CCCD))
-                                                c->cccd_handle = d->handle;
-                                }
-                        }
-                }
-        }
-}
-
-static void on_services_done(EsphomeProxy *p, uint64_t mac) {
-        EspConn *c = conn_find(p, mac, /* live= */ true);
-
-        if (!c || c->state != CONN_SERVICES)
-                return;
-        if (c->write_handle == 0 || c->notify_handle == 0) {
-                conn_end(
-                        c, -EHOSTUNREACH, "the device has no TTLock characteristics (0xFFF2, 0xFFF4)", true);
-                return;
-        }
-        conn_send_notify(c);
-}
-
-static void on_handle_response(EsphomeProxy *p, uint16_t type, const Esphome__BluetoothGATTHandle *m) {
-        EspConn *c = conn_find(p, m->address, /* live= */ true);
-
-        if (!c)
-                return;
-        if (type == ESP_MSG_BLUETOOTH_GATT_NOTIFY_RESPONSE) {
-                if (c->state != CONN_NOTIFY || m->handle != c->notify_handle)
-                        return;
-                /* A V3 connection leaves the CCCD to the client (ESPHome bluetooth_connection.cpp). */
-                if (p->features & ESP_BT_FEATURE_REMOTE_CACHING && c->cccd_handle != 0) {
-                        Esphome__BluetoothGATTData w = ESPHOME__BLUETOOTH_GATTDATA__INIT;
-                        static const uint8_t enable[2] = { 0x01, 0x00 };
-
-                        w.address = c->mac;
-                        w.handle = c->cccd_handle;
-                        w.data.data = (uint8_t *) enable;
-                        w.data.len = sizeof(enable);
-                        c->state = CONN_CCCD;
-                        (void) proxy_send(p, ESP_MSG_BLUETOOTH_GATT_WRITE_DESCRIPTOR_REQUEST, &w.base);
-                        return;
-                }
-                conn_became_ready(c);
-                return;
-        }
-        /* BluetoothGATTWriteResponse: the CCCD's, or the oldest write's. */
-        if (c->state == CONN_CCCD && m->handle == c->cccd_handle) {
-                conn_became_ready(c);
-                return;
-        }
-        if (c->state == CONN_READY && m->handle == c->write_handle && c->n_writes > 0) {
-                RadioWrite *w = c->writes[0];
-
-                memmove(c->writes, c->writes + 1, --c->n_writes * sizeof(RadioWrite *));
-                radio_write_done(w, 0);
-        }
-}
-
-static void on_gatt_error(EsphomeProxy *p, const Esphome__BluetoothGATTErrorResponse *m) {
-        EspConn *c = conn_find(p, m->address, /* live= */ true);
-        char why[96];
-
-        if (!c)
-                return;
-        log_debug("proxy %s: %s: GATT error %d on handle 0x%04x.", p->name, c->address, m->error, m->handle);
-        if (c->state == CONN_READY) {
-                if (m->handle == c->write_handle && c->n_writes > 0) {
-                        RadioWrite *w = c->writes[0];
-
-                        memmove(c->writes, c->writes + 1, --c->n_writes * sizeof(RadioWrite *));
-                        radio_write_done(w, -EIO);
-                        return;
-                }
-                /* ESPHome's "not connected" (-1): the link is gone. */
-                if (m->error == -1)
-                        conn_end(c, -ENOTCONN, NULL, false);
-                return;
-        }
-        if (c->state == CONN_DISCONNECTING)
-                return;
-        (void) snprintf(why, sizeof(why), "GATT error %d while setting up the connection", m->error);
-        conn_end(c, -EHOSTUNREACH, why, true);
-}
-
-static void on_notify_data(EsphomeProxy *p, const Esphome__BluetoothGATTData *m) {
-        EspConn *c = conn_find(p, m->address, /* live= */ true);
-
-        /* Straight to the connection's user (the link), as bluez.c does. */
-        if (c && c->state == CONN_READY && m->handle == c->notify_handle)
-                radio_conn_notification(c->conn, m->data.data, m->data.len);
+        return esphome_send(p, ESP_MSG_BLUETOOTH_DEVICE_REQUEST, &m.base);
 }
 
 /* ---- what the proxy hears ---------------------------------------------------------------------- */
@@ -775,7 +238,8 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
         /* A proxy forgets what it no longer hears; so do we (BlueZ's devices go the same way). A lock
          * we hold a connection to does not advertise (doc/protocol.md §1.5): it stays. */
         for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(p->devices, &i, (void **) &d, NULL);)
-                if (now - d->heard_usec > p->timing.device_ttl_usec && !conn_find(p, d->mac, true))
+                if (now - d->heard_usec > p->timing.device_ttl_usec &&
+                    !esphome_gatt_find(p, d->mac, /* live= */ true))
                         device_forget(p, d);
         if (p->state == PROXY_READY && !p->silence_reported &&
             now - MAX(p->last_advert_usec, p->ready_usec) > p->timing.silence_usec) {
@@ -798,7 +262,7 @@ static void start_attempt(EsphomeProxy *p);
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         EsphomeProxy *p = userdata;
 
-        disarm(&p->retry_timer);
+        esphome_disarm(&p->retry_timer);
         start_attempt(p);
         return 0;
 }
@@ -810,27 +274,24 @@ static bool config_error(int error) {
 
 static void session_close(EsphomeProxy *p) {
         p->resolve = resolve_cancel(p->resolve);
-        disarm(&p->io);
+        esphome_disarm(&p->io);
         if (p->fd >= 0)
                 (void) close(p->fd);
         p->fd = -EBADF;
         p->conn = esp_connection_free(p->conn);
-        disarm(&p->setup_timer);
-        disarm(&p->keepalive_timer);
-        disarm(&p->fail_source);
+        esphome_disarm(&p->setup_timer);
+        esphome_disarm(&p->keepalive_timer);
+        esphome_disarm(&p->fail_source);
 }
 
 /* Everything through the proxy ends: its connections fail, what it heard is forgotten, and it is tried
  * again later. */
 static void session_end(EsphomeProxy *p, bool retry, int error, const char *why) {
-        EspConn *conns = p->conns;
         bool was_ready = p->state == PROXY_READY;
         EspDevice *d;
 
         session_close(p);
         p->state = PROXY_WAITING;
-        p->conns = NULL;
-        p->n_conns = 0;
         p->free_slots = -1;
         radio_set_free_slots(p->radio, -1);
         /* First unavailable, so that nothing connects through it again from the callbacks below. */
@@ -838,26 +299,7 @@ static void session_end(EsphomeProxy *p, bool retry, int error, const char *why)
         if (why)
                 radio_set_last_error(p->radio, why);
 
-        /* Detached all at once: a callback may free or open any connection. */
-        for (EspConn *c = conns; c; c = c->next)
-                if (c->conn)
-                        radio_conn_set_backend_data(c->conn, NULL);
-        while (conns) {
-                EspConn *c = conns;
-                RadioConn *rc = c->conn;
-                ConnState s = c->state;
-
-                conns = c->next;
-                disarm(&c->timer);
-                disarm(&c->sent_source);
-                free(c);
-                if (!rc)
-                        continue;
-                if (s == CONN_READY || s == CONN_DISCONNECTING)
-                        radio_conn_closed(rc, s == CONN_DISCONNECTING ? 0 : -ENOTCONN);
-                else
-                        radio_conn_ready(rc, -ENOTCONN, "the proxy went away");
-        }
+        esphome_gatt_fail_all(p);
         for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(p->devices, &i, (void **) &d, NULL);)
                 device_forget(p, d);
 
@@ -875,7 +317,7 @@ static void session_end(EsphomeProxy *p, bool retry, int error, const char *why)
                 p->name,
                 why ?: "the session ended",
                 (p->backoff_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
-        (void) arm(p, &p->retry_timer, p->backoff_usec, on_retry, p);
+        (void) esphome_arm(p, &p->retry_timer, p->backoff_usec, on_retry, p);
         p->backoff_usec = MIN(p->backoff_usec * 2, p->timing.backoff_max_usec);
 }
 
@@ -901,7 +343,7 @@ static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         };
         char why[160];
 
-        disarm(&p->setup_timer);
+        esphome_disarm(&p->setup_timer);
         if (p->state == PROXY_RESOLVING)
                 (void) snprintf(why, sizeof(why), "cannot resolve %s in time", p->host);
         else if (p->state == PROXY_CONNECTING)
@@ -919,7 +361,7 @@ static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata) {
                 session_fail(p, -ETIMEDOUT, "the proxy stopped answering (keep-alive)");
                 return 0;
         }
-        (void) proxy_send(p, ESP_MSG_PING_REQUEST, NULL);
+        (void) esphome_send(p, ESP_MSG_PING_REQUEST, NULL);
         (void) sd_event_source_set_time_relative(s, p->timing.keepalive_usec);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
         return 0;
@@ -932,7 +374,7 @@ static void send_hello(EsphomeProxy *p) {
         m.api_version_major = API_MAJOR;
         m.api_version_minor = API_MINOR;
         p->step = STEP_HELLO;
-        (void) proxy_send(p, ESP_MSG_HELLO_REQUEST, &m.base);
+        (void) esphome_send(p, ESP_MSG_HELLO_REQUEST, &m.base);
 }
 
 static void on_noise_ready(EspConnection *conn, void *userdata) {
@@ -972,11 +414,11 @@ static int on_hello(EsphomeProxy *p, const Esphome__HelloResponse *m) {
 
                 a.password = (char *) "";
                 p->step = STEP_AUTH;
-                (void) proxy_send(p, ESP_MSG_AUTHENTICATION_REQUEST, &a.base);
+                (void) esphome_send(p, ESP_MSG_AUTHENTICATION_REQUEST, &a.base);
                 return 0;
         }
         p->step = STEP_INFO;
-        (void) proxy_send(p, ESP_MSG_DEVICE_INFO_REQUEST, NULL);
+        (void) esphome_send(p, ESP_MSG_DEVICE_INFO_REQUEST, NULL);
         return 0;
 }
 
@@ -1000,15 +442,15 @@ static int on_device_info(EsphomeProxy *p, const Esphome__DeviceInfoResponse *m)
         }
         /* Advertisements first: the proxy answers connections only to their subscriber. */
         sub.flags = ESP_BT_SUBSCRIBE_RAW_ADVERTISEMENTS;
-        if (proxy_send(p, ESP_MSG_SUBSCRIBE_BLUETOOTH_LE_ADVERTISEMENTS_REQUEST, &sub.base) < 0 ||
-            proxy_send(p, ESP_MSG_SUBSCRIBE_BLUETOOTH_CONNECTIONS_FREE_REQUEST, NULL) < 0)
+        if (esphome_send(p, ESP_MSG_SUBSCRIBE_BLUETOOTH_LE_ADVERTISEMENTS_REQUEST, &sub.base) < 0 ||
+            esphome_send(p, ESP_MSG_SUBSCRIBE_BLUETOOTH_CONNECTIONS_FREE_REQUEST, NULL) < 0)
                 return 0;
-        disarm(&p->setup_timer);
+        esphome_disarm(&p->setup_timer);
         p->state = PROXY_READY;
         p->stats.ready++;
         p->ready_usec = p->last_advert_usec = now_monotonic_usec();
         p->silence_reported = false;
-        (void) arm(p, &p->keepalive_timer, p->timing.keepalive_usec, on_keepalive, p);
+        (void) esphome_arm(p, &p->keepalive_timer, p->timing.keepalive_usec, on_keepalive, p);
         log_info(
                 "proxy %s: connected to %s (ESPHome %s, API 1.%u, %s, feature flags 0x%x).",
                 p->name,
@@ -1025,7 +467,7 @@ static int on_device_info(EsphomeProxy *p, const Esphome__DeviceInfoResponse *m)
 static int
 on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t len, void *userdata) {
         EsphomeProxy *p = userdata;
-        _cleanup_(protobuf_freep) ProtobufCMessage *m = NULL;
+        _cleanup_(esphome_protobuf_freep) ProtobufCMessage *m = NULL;
         int r;
 
         r = esp_decode(type, payload, len, &m);
@@ -1058,22 +500,22 @@ on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t le
                                 "the proxy wants an API password; use an encryption key (PSK) "
                                 "instead");
                 p->step = STEP_INFO;
-                (void) proxy_send(p, ESP_MSG_DEVICE_INFO_REQUEST, NULL);
+                (void) esphome_send(p, ESP_MSG_DEVICE_INFO_REQUEST, NULL);
                 return 0;
         case ESP_MSG_DEVICE_INFO_RESPONSE:
                 return on_device_info(p, (const Esphome__DeviceInfoResponse *) m);
         case ESP_MSG_PING_REQUEST:
-                (void) proxy_send(p, ESP_MSG_PING_RESPONSE, NULL);
+                (void) esphome_send(p, ESP_MSG_PING_RESPONSE, NULL);
                 return 0;
         case ESP_MSG_DISCONNECT_REQUEST:
                 /* The proxy is going (a reboot, an update): say goodbye and come back later. */
-                (void) proxy_send(p, ESP_MSG_DISCONNECT_RESPONSE, NULL);
+                (void) esphome_send(p, ESP_MSG_DISCONNECT_RESPONSE, NULL);
                 return fail_message(p, -ECONNRESET, "the proxy closed the session (rebooting?)");
         case ESP_MSG_GET_TIME_REQUEST: {
                 Esphome__GetTimeResponse t = ESPHOME__GET_TIME_RESPONSE__INIT;
 
                 t.epoch_seconds = (uint32_t) time(NULL);
-                (void) proxy_send(p, ESP_MSG_GET_TIME_RESPONSE, &t.base);
+                (void) esphome_send(p, ESP_MSG_GET_TIME_RESPONSE, &t.base);
                 return 0;
         }
         default:
@@ -1094,26 +536,8 @@ on_message(EspConnection *conn, uint16_t type, const uint8_t *payload, size_t le
                 radio_set_free_slots(p->radio, p->free_slots);
                 break;
         }
-        case ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE:
-                on_connection_response(p, (const Esphome__BluetoothDeviceConnectionResponse *) m);
-                break;
-        case ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_RESPONSE:
-                on_services(p, (const Esphome__BluetoothGATTGetServicesResponse *) m);
-                break;
-        case ESP_MSG_BLUETOOTH_GATT_GET_SERVICES_DONE_RESPONSE:
-                on_services_done(p, ((const Esphome__BluetoothAddress *) m)->address);
-                break;
-        case ESP_MSG_BLUETOOTH_GATT_WRITE_RESPONSE:
-        case ESP_MSG_BLUETOOTH_GATT_NOTIFY_RESPONSE:
-                on_handle_response(p, type, (const Esphome__BluetoothGATTHandle *) m);
-                break;
-        case ESP_MSG_BLUETOOTH_GATT_ERROR_RESPONSE:
-                on_gatt_error(p, (const Esphome__BluetoothGATTErrorResponse *) m);
-                break;
-        case ESP_MSG_BLUETOOTH_GATT_NOTIFY_DATA_RESPONSE:
-                on_notify_data(p, (const Esphome__BluetoothGATTData *) m);
-                break;
         default:
+                esphome_gatt_message(p, type, m);
                 break;
         }
         return 0;
@@ -1159,7 +583,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                         return 0;
                 if (error != 0) {
                         log_debug("proxy %s: connect: %s", p->name, strerror(error));
-                        disarm(&p->io);
+                        esphome_disarm(&p->io);
                         (void) close(p->fd);
                         p->fd = -EBADF;
                         if (p->next_address < p->n_addresses) {
@@ -1263,7 +687,7 @@ static void try_connect(EsphomeProxy *p) {
         }
         if (connect(p->fd, (const struct sockaddr *) sa, sl) < 0 && errno != EINPROGRESS) {
                 r = -errno;
-                disarm(&p->io);
+                esphome_disarm(&p->io);
                 (void) close(p->fd);
                 p->fd = -EBADF;
                 if (p->next_address < p->n_addresses) {
@@ -1307,7 +731,7 @@ static void start_attempt(EsphomeProxy *p) {
 
         p->stats.attempts++;
         p->state = PROXY_RESOLVING;
-        r = arm(p, &p->setup_timer, p->timing.setup_timeout_usec, on_setup_timeout, p);
+        r = esphome_arm(p, &p->setup_timer, p->timing.setup_timeout_usec, on_setup_timeout, p);
         if (r >= 0)
                 r = resolve_start(p->event, p->host, p->port, on_resolved, p, &p->resolve);
         if (r < 0)
@@ -1353,7 +777,7 @@ int esphome_proxy_new(
         r = hashmap_new(&p->devices);
         if (r < 0)
                 return r;
-        r = radio_new(radios, RADIO_KIND_ESPHOME, p->name, NULL, &esphome_radio_ops, p, &p->radio);
+        r = radio_new(radios, RADIO_KIND_ESPHOME, p->name, NULL, &esphome_gatt_ops, p, &p->radio);
         if (r < 0)
                 return r;
         (void) snprintf(
@@ -1382,8 +806,8 @@ EsphomeProxy *esphome_proxy_free(EsphomeProxy *p) {
                 p->radio = radio_free(p->radio);
         }
         session_close(p);
-        disarm(&p->retry_timer);
-        disarm(&p->sweep_timer);
+        esphome_disarm(&p->retry_timer);
+        esphome_disarm(&p->sweep_timer);
         hashmap_free(p->devices);
         erase_memory(p->psk, sizeof(p->psk));
         free(p->name);
