@@ -712,16 +712,17 @@ static void on_resolved(
         EsphomeProxy *p = userdata;
         char why[200];
 
-        p->resolve = resolve_cancel(p->resolve);
+        /* The addresses may live in q: copied before it goes. */
+        p->n_addresses = error < 0 ? 0 : MIN(n, (size_t) RESOLVE_ADDRESSES_MAX);
+        memcpy(p->addresses, addresses, p->n_addresses * sizeof(*addresses));
+        memcpy(p->lengths, lengths, p->n_addresses * sizeof(*lengths));
         if (error < 0) {
-                (void) snprintf(
-                        why, sizeof(why), "cannot resolve %s: %s", p->host, reason ?: strerror(-error));
+                (void) snprintf(why, sizeof(why), "cannot resolve %s: %s", p->host, reason ?: strerror(-error));
+                p->resolve = resolve_cancel(p->resolve);
                 session_fail(p, error, why);
                 return;
         }
-        p->n_addresses = MIN(n, (size_t) RESOLVE_ADDRESSES_MAX);
-        memcpy(p->addresses, addresses, p->n_addresses * sizeof(*addresses));
-        memcpy(p->lengths, lengths, p->n_addresses * sizeof(*lengths));
+        p->resolve = resolve_cancel(p->resolve);
         p->next_address = 0;
         try_connect(p);
 }

@@ -17,7 +17,8 @@
 typedef struct Resolve Resolve;
 
 /* error: 0 and n ≥ 1 addresses (with the port set), or -ENOENT (no such name), -EAGAIN (try again
- * later), -EIO; why says it in words. Called once, from the event loop, unless cancelled. */
+ * later), -EIO; why says it in words. Called once, from the event loop, unless cancelled. addresses,
+ * lengths and why belong to q: valid until resolve_cancel(q), which the callback may call. */
 typedef void (*ResolveDone)(
         Resolve *q,
         int error,
