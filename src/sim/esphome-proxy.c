@@ -541,8 +541,10 @@ static void device_connect(ProxyClient *c, uint64_t address) {
         *s = (Slot){ .state = SLOT_CONNECTING, .lock = l, .owner = c };
         if (l->conn != SIM_DISCONNECTED || l->faults[SIM_FAULT_REFUSE_CONNECT] > 0) {
                 /* Another central holds the lock, or a refusal was injected: it does not answer. */
-                if (l->conn == SIM_DISCONNECTED)
+                if (l->conn == SIM_DISCONNECTED) {
                         l->faults[SIM_FAULT_REFUSE_CONNECT]--;
+                        sim_lock_changed(l, "Faults");
+                }
                 s->refuse = true;
                 delay = sim->timing.connect_fail_usec;
         } else if (p->rssi[l->index] == SIM_RSSI_UNHEARD || !radio_connectable(l))

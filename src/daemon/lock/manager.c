@@ -467,6 +467,8 @@ Manager *manager_free(Manager *m) {
         while (m->locks) {
                 Lock *l = m->locks;
                 m->locks = l->next;
+                /* Out of the map first: the radios freed below still report what they lose. */
+                hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }
         on_reap(NULL, m);
