@@ -68,8 +68,8 @@ static const char *lock_status(const Value *props) {
 int verb_list(sd_bus *bus, int argc, char **argv) {
         _cleanup_value_ Value *locks = NULL;
         _cleanup_table_ Table *t = NULL;
-        const char *headers[] = { _("ADDRESS"), _("NAME"),    _("STATUS"),
-                                  _("STATE"),   _("BATTERY"), _("CONNECTED") };
+        const char *headers[] = { _("ADDRESS"), _("NAME"),      _("STATUS"), _("STATE"),
+                                  _("BATTERY"), _("CONNECTED"), _("RADIO") };
         int r;
 
         r = collect_locks(bus, &locks);
@@ -90,7 +90,7 @@ int verb_list(sd_bus *bus, int argc, char **argv) {
         for (size_t i = 0; i < locks->n_items; i++) {
                 const Value *l = locks->items[i];
                 const char *alias = value_object_get_string(l, "Alias", "");
-                char battery[16];
+                char battery[16], radio[64];
 
                 snprintf(battery, sizeof(battery), "%" PRIu64 "%%", value_object_get_uint(l, "Battery", 0));
                 r = table_add_row(
@@ -102,6 +102,8 @@ int verb_list(sd_bus *bus, int argc, char **argv) {
                                 value_object_get_string(l, "State", ""),
                                 value_object_get_bool(l, "Paired", false) ? battery : "",
                                 yes_no(value_object_get_bool(l, "Connected", false)),
+                                ctl_radio_name(
+                                        value_object_get_string(l, "Radio", "/"), radio, sizeof(radio)),
                         });
                 if (r < 0)
                         return r;
@@ -148,6 +150,16 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                 snprintf(buf, sizeof(buf), "%" PRId64 " dBm", value_object_get(p, "Rssi")->i);
                 r = r ?: info_add(t, _("Signal:"), buf);
         }
+        r = r
+                ?: info_add(
+                           t,
+                           _("Radio:"),
+                           ctl_radio_name(value_object_get_string(p, "Radio", "/"), ts, sizeof(ts)));
+        r = r
+                ?: info_add(
+                           t,
+                           _("Heard by:"),
+                           ctl_radio_rssi(value_object_get(p, "RadioRssi"), buf, sizeof(buf)));
         r = r
                 ?: info_add(
                            t,

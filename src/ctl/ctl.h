@@ -24,6 +24,7 @@
 #define LOCK_IFACE "org.ttlock.Lock1"
 #define CREDENTIALS_IFACE "org.ttlock.Credentials1"
 #define SETTINGS_IFACE "org.ttlock.Settings1"
+#define RADIO_IFACE "org.ttlock.Radio1"
 
 /* Pair() is the only method allowed to take long: the daemon keeps it under 25 s. */
 #define PAIR_TIMEOUT_USEC (30 * USEC_PER_SEC)
@@ -97,6 +98,11 @@ void ctl_polkit_agent_close(void);
 
 /* Verbs: argv holds only the arguments after the command words. */
 int verb_list(sd_bus *bus, int argc, char **argv);
+int verb_radios(sd_bus *bus, int argc, char **argv);
+int verb_reload(sd_bus *bus, int argc, char **argv);
+/* A radio's name from its object path ("" for "/"), and Lock1.RadioRssi in words (ctl-radios.c). */
+const char *ctl_radio_name(const char *path, char *buf, size_t size);
+const char *ctl_radio_rssi(const Value *rssi, char *buf, size_t size);
 int verb_info(sd_bus *bus, int argc, char **argv);
 int verb_lock(sd_bus *bus, int argc, char **argv);
 int verb_unlock(sd_bus *bus, int argc, char **argv);

@@ -83,6 +83,10 @@ static const Verb verbs[] = {
           N_("Import locks the TTLock app, its cloud or the Home Assistant add-on paired, or an export") },
         { NULL, "export", 0, -1, VERB_EXPORT | VERB_AUTH, verb_export, "[LOCK...]",
           N_("Write the keys of these locks (or all) for a backup, to a file or a pipe") },
+        { NULL, "radios", 0, 0, VERB_JSON, verb_radios, "",
+          N_("List the radios: Bluetooth adapters and ESPHome proxies") },
+        { NULL, "reload", 0, 0, VERB_AUTH, verb_reload, "",
+          N_("Read ttlockd.conf again (proxies, adapters, pinned radios)") },
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },

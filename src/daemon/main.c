@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -16,25 +18,35 @@
 #include "macro.h"
 #include "manager.h"
 
+#ifndef TTLOCKD_CONF_FILE
+#        define TTLOCKD_CONF_FILE "/etc/ttlockd/ttlockd.conf"
+#endif
+
+static const char *arg_config;
+
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
                "The TTLock Bluetooth door lock daemon: serves org.ttlock.Manager on the system bus.\n\n"
                "Options:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
-               "     --log-level=LEVEL    debug, info, notice, warning, err (default: info)\n\n"
+               "     --log-level=LEVEL    debug, info, notice, warning, err (default: info)\n"
+               "     --config=FILE        The configuration (default: $TTLOCKD_CONFIG, else\n"
+               "                          " TTLOCKD_CONF_FILE
+               "); SIGHUP reads it again\n\n"
                "Keys are kept under $STATE_DIRECTORY (else /var/lib/ttlockd); the system bus is\n"
                "$DBUS_SYSTEM_BUS_ADDRESS (else the default).\n\n"
-               "See ttlockd(8).\n",
+               "See ttlockd(8) and ttlockd.conf(5).\n",
                program_invocation_short_name);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_LOG_LEVEL, ARG_CONFIG };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "config", required_argument, NULL, ARG_CONFIG },
                 {},
         };
         int c, r;
@@ -55,6 +67,13 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         log_set_max_level(r);
                         break;
+                case ARG_CONFIG:
+                        if (optarg[0] == 0) {
+                                log_error("--config needs a file.");
+                                return -EINVAL;
+                        }
+                        arg_config = optarg;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -65,6 +84,18 @@ static int parse_argv(int argc, char *argv[]) {
                 return -EINVAL;
         }
         return 1;
+}
+
+/* SIGHUP: read ttlockd.conf again; a bad file is refused and the configuration in force stays. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        char why[CONF_ERROR_MAX];
+        int r;
+
+        log_info("SIGHUP: reloading the configuration.");
+        r = manager_load_config(userdata, NULL, why, sizeof(why));
+        if (r < 0)
+                log_error("Configuration refused, the one in force stays: %s", why[0] ? why : strerror(-r));
+        return 0;
 }
 
 static int run(int argc, char *argv[]) {
@@ -90,6 +121,7 @@ static int run(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(-errno, "Cannot block signals: %m");
 
@@ -117,6 +149,21 @@ static int run(int argc, char *argv[]) {
         r = manager_new(event, NULL, &m);
         if (r < 0)
                 return r;
+        /* A bad configuration does not keep the doors BlueZ reaches shut: ttlockd runs with the
+         * defaults and says why; SIGHUP or ReloadConfiguration() puts a fixed file in force. */
+        {
+                const char *path = arg_config ?: getenv("TTLOCKD_CONFIG") ?: TTLOCKD_CONF_FILE;
+                char why[CONF_ERROR_MAX];
+
+                r = manager_load_config(m, path, why, sizeof(why));
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        log_error("Configuration refused, running with the defaults: %s", why);
+        }
+        r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch SIGHUP: %m");
         /* Objects first, then the locks, then the name: no call may reach an object that is not there
          * yet. */
         r = bus_manager_new(bus, m, &bm);

@@ -219,6 +219,8 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
         }
         l->conn = SIM_CONNECTED;
         lock_connected(l);
+        l->links_adapter[a->index]++;
+        sim_lock_changed(l, "Links");
         radio_activity(l);
         bluez_device_emit(l, a, "Connected");
         bluez_gatt_show(l, a);
@@ -249,6 +251,7 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
          * timeout, then BlueZ reports the abort (the reason in the message, as 5.66 does). */
         if (l->faults[SIM_FAULT_REFUSE_CONNECT] > 0) {
                 l->faults[SIM_FAULT_REFUSE_CONNECT]--;
+                sim_lock_changed(l, "Faults");
                 delay = l->sim->timing.connect_fail_usec;
                 l->refuse_pending = true;
         } else if (!radio_connectable(l) || l->view[a->index].rssi == SIM_RSSI_UNHEARD)

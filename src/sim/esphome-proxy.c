@@ -374,6 +374,17 @@ int proxy_set_rssi(Sim *s, const char *name, SimLock *l, int16_t rssi) {
         return -ENOENT;
 }
 
+const char *proxy_name(const SimProxy *p) {
+        return p->name;
+}
+
+int proxy_index(Sim *s, const SimProxy *p) {
+        for (size_t i = 0; i < s->n_proxies; i++)
+                if (s->proxies[i] == p)
+                        return (int) i;
+        return -ENOENT;
+}
+
 /* —— advertisements ————————————————————————————————————————————————————————————————————————— */
 
 /* The AD structures a V3 lock sends (doc/protocol.md §6): flags, the 0x1910 service, the manufacturer
@@ -480,6 +491,9 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
                 l->conn = SIM_CONNECTED;
                 s->state = SLOT_CONNECTED;
                 lock_connected(l);
+                if (proxy_index(p->sim, p) >= 0)
+                        l->links_proxy[proxy_index(p->sim, p)]++;
+                sim_lock_changed(l, "Links");
                 radio_activity(l);
                 log_debug("proxy %s: %s connected.", p->name, l->address_str);
                 send_connection(owner, l->address, true, 0);
@@ -527,8 +541,10 @@ static void device_connect(ProxyClient *c, uint64_t address) {
         *s = (Slot){ .state = SLOT_CONNECTING, .lock = l, .owner = c };
         if (l->conn != SIM_DISCONNECTED || l->faults[SIM_FAULT_REFUSE_CONNECT] > 0) {
                 /* Another central holds the lock, or a refusal was injected: it does not answer. */
-                if (l->conn == SIM_DISCONNECTED)
+                if (l->conn == SIM_DISCONNECTED) {
                         l->faults[SIM_FAULT_REFUSE_CONNECT]--;
+                        sim_lock_changed(l, "Faults");
+                }
                 s->refuse = true;
                 delay = sim->timing.connect_fail_usec;
         } else if (p->rssi[l->index] == SIM_RSSI_UNHEARD || !radio_connectable(l))

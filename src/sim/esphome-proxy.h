@@ -44,3 +44,6 @@ void proxy_link_lost(SimLock *l, const char *why);
 
 /* Sim1.SetRadioRssi for a proxy by name: -ENOENT for no such proxy. */
 int proxy_set_rssi(Sim *s, const char *name, SimLock *l, int16_t rssi);
+/* The proxy's name and its index among the simulator's proxies. */
+const char *proxy_name(const SimProxy *p);
+int proxy_index(Sim *s, const SimProxy *p);

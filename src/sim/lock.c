@@ -1666,15 +1666,18 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
 reply:
         if (fault_due(l, SIM_FAULT_DROP_CONNECTION, x.command)) {
                 l->faults[SIM_FAULT_DROP_CONNECTION]--;
+                sim_lock_changed(l, "Faults");
                 radio_link_drop(l, "drop-connection fault");
                 return;
         }
         if (fault_due(l, SIM_FAULT_NO_REPLY, x.command)) {
                 l->faults[SIM_FAULT_NO_REPLY]--;
+                sim_lock_changed(l, "Faults");
                 return;
         }
         if (fault_due(l, SIM_FAULT_BAD_CRC, x.command)) {
                 l->faults[SIM_FAULT_BAD_CRC]--;
+                sim_lock_changed(l, "Faults");
                 bad_crc = true;
         }
         if (x.empty_reply)

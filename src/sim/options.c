@@ -650,7 +650,7 @@ int options_parse(int argc, char *argv[], SimOptions *o) {
                         SimProxySpec ps, *n;
                         char why[128];
 
-                        if (o->n_proxies >= 64) {
+                        if (o->n_proxies >= SIM_PROXIES_MAX) {
                                 log_error("--esphome-proxy: at most 64 proxies.");
                                 return -EINVAL;
                         }

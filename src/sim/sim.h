@@ -28,6 +28,7 @@
 #define SIM_BLUEZ_PATH "/org/bluez"
 #define SIM_ADAPTER_PATH "/org/bluez/hci0" /* the first adapter: Sim1 lives under it */
 #define SIM_ADAPTERS_MAX 8
+#define SIM_PROXIES_MAX 64     /* --esphome-proxy */
 #define SIM_DEVICE_PATH_MAX 64 /* "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_FF" + GATT tails */
 #define SIM_TTLOCK_SERVICE_UUID "00001910-0000-1000-8000-00805f9b34fb"
 #define SIM_MODEL_MAX 24
@@ -191,6 +192,9 @@ struct SimLock {
         unsigned link_adapter; /* the adapter of a BlueZ link (conn != DISCONNECTED, !link_proxy) */
         SimConnState conn;
         SimProxy *link_proxy; /* the ESPHome proxy that holds the link; NULL = BlueZ (or none) */
+        /* Links made, by radio (Sim1.Links): BlueZ adapters by index, proxies by their index. */
+        uint32_t links_adapter[SIM_ADAPTERS_MAX];
+        uint32_t links_proxy[SIM_PROXIES_MAX];
         sd_bus_message *connect_call;
         sd_event_source *connect_timer;
         bool refuse_pending;              /* a refuse-connect fault decided this attempt */

@@ -224,6 +224,7 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                                                         "refuse-connect applies to connections, not commands");
                         l->faults[i] = count;
                         l->fault_command[i] = command;
+                        sim_lock_changed(l, "Faults");
                         return sd_bus_reply_method_return(m, NULL);
                 }
         return sd_bus_error_setf(
@@ -289,6 +290,29 @@ static int property_get(
                 return sd_bus_message_append(reply, "u", (uint32_t) log_count(l->log));
         if (streq(property, "Battery"))
                 return sd_bus_message_append(reply, "y", l->battery);
+        if (streq(property, "Faults")) {
+                uint32_t n = 0;
+
+                for (size_t i = 0; i < _SIM_FAULT_MAX; i++)
+                        n += l->faults[i];
+                return sd_bus_message_append(reply, "u", n);
+        }
+        if (streq(property, "Links")) {
+                int r = sd_bus_message_open_container(reply, 'a', "{su}");
+
+                for (unsigned i = 0; r >= 0 && i < l->sim->n_adapters; i++) {
+                        char name[16];
+
+                        (void) snprintf(name, sizeof(name), "hci%u", i);
+                        r = sd_bus_message_append(reply, "{su}", name, l->links_adapter[i]);
+                }
+                for (size_t i = 0; r >= 0 && i < l->sim->n_proxies && i < SIM_PROXIES_MAX; i++)
+                        r = sd_bus_message_append(
+                                reply, "{su}", proxy_name(l->sim->proxies[i]), l->links_proxy[i]);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_close_container(reply);
+        }
         return -ENOENT;
 }
 
@@ -301,6 +325,8 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_PROPERTY("AutoLockSeconds", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LogRecords", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Battery", "y", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Links", "a{su}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Faults", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "EnterPasscode",

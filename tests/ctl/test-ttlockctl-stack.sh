@@ -116,7 +116,7 @@ mkdir -m 0700 "$state"
 "$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none --lock "$S3" \
         >"$TESTBUS_DIR/sim.log" 2>&1 &
 pids+=($!)
-STATE_DIRECTORY=$state "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
+STATE_DIRECTORY=$state TTLOCKD_CONFIG="$TESTBUS_DIR/ttlockd.conf" "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
 pids+=($!)
 
 # Both names on the bus, without a fixed sleep: ask until they answer (at most 20 s).
@@ -140,7 +140,16 @@ expect 5 'org\.ttlock\.Error\.DoesNotExist' info $A1
 
 # pair LOCK: discovery, the named lock, Pair(), StopDiscovery.
 expect 0 "Paired $A1 \\($P1\\)" pair aa:bb:cc:00:00:01
-expect 0 "^$A1 +S202F_010000 +paired +locked +90% +(yes|no)$" --no-legend list
+expect 0 "^$A1 +S202F_010000 +paired +locked +90% +(yes|no) +hci0$" --no-legend list
+expect 0 'Radio: +hci0' info $A1
+expect 0 'Heard by: +hci0 -[0-9]+ dBm' info $A1
+expect 0 '^hci0 +bluez +[0-9A-F:]{17} +yes +- +-$' --no-legend radios
+expect 0 '"Kind":"bluez"' --json radios
+# No ttlockd.conf: reloading it is reloading the defaults.
+expect 0 '^$' reload
+printf '[Proxy]\nName=a b\n' >"$TESTBUS_DIR/ttlockd.conf"
+expect 2 'InvalidFileContent.*ttlockd\.conf:2: Name=' reload
+rm -f "$TESTBUS_DIR/ttlockd.conf"
 expect 0 '"Paired":true' --json list
 
 # alias, then LOCK as alias, address and path.

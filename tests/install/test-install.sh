@@ -54,16 +54,16 @@ expect "$sysconf/ttlockd/mqtt.conf" 644
 expect "$man/man8/ttlock-mqtt.8" 644
 expect "$data/dbus-1/system.d/org.ttlock.Manager.conf" 644
 expect "$data/dbus-1/system-services/org.ttlock.Manager.service" 644
-for i in Manager1 Lock1 Credentials1 Settings1; do
+for i in Manager1 Lock1 Credentials1 Settings1 Radio1; do
         expect "$data/dbus-1/interfaces/org.ttlock.$i.xml" 644
 done
 expect "$data/polkit-1/actions/org.ttlock.policy" 644
 expect "$unitdir/ttlockd.service" 644
-for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man8/ttlockd.8; do
+for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man5/ttlockd.conf.5 man8/ttlockd.8; do
         expect "$man/$m" 644
 done
 if [ "$api_man" = api-man ]; then
-        for i in Manager1 Lock1 Credentials1 Settings1; do
+        for i in Manager1 Lock1 Credentials1 Settings1 Radio1; do
                 expect "$man/man5/org.ttlock.$i.5" 644
         done
 fi
@@ -80,6 +80,8 @@ if [ -n "$uuid" ]; then
         expect "$data/glib-2.0/schemas/org.gnome.shell.extensions.ttlock.gschema.xml" 644
         extension_files="|/gnome-shell/extensions/$uuid/[a-z0-9]+\.(js|json|css)\$"
 fi
+# The configuration example holds no secret; PSK files are the administrator's (ttlockd.conf(5)).
+expect "$sysconf/ttlockd/ttlockd.conf" 644
 
 # The activation file and the unit must start the binary that was installed.
 if grep -qx "Exec=$libexec/ttlockd" "$destdir$data/dbus-1/system-services/org.ttlock.Manager.service" &&

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,13 +66,15 @@ void world_start_sim(World *w) {
 }
 
 void world_start_daemon(World *w) {
-        char state[300];
-        const char *envv[16] = { state };
+        char state[300], config[300];
+        const char *envv[16] = { state, config };
         char *argv[] = { (char *) world_env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
-        size_t n = 1;
+        size_t n = 2;
         int r;
 
         snprintf(state, sizeof(state), "STATE_DIRECTORY=%s", w->state_dir);
+        /* Never the machine's /etc/ttlockd/ttlockd.conf: the world's, which need not exist. */
+        snprintf(config, sizeof(config), "TTLOCKD_CONFIG=%s", w->config);
         for (const char *const *e = w->daemon_env; e && *e; e++) {
                 ck_assert_uint_lt(n, ELEMENTSOF(envv) - 1);
                 envv[n++] = *e;
@@ -124,8 +127,10 @@ void world_start(World *w) {
                 w->state_mounted = true;
         }
         snprintf(w->sim_state, sizeof(w->sim_state), "%s/sim.yaml", test_bus_dir(w->bus));
+        snprintf(w->config, sizeof(w->config), "%s/ttlockd.conf", test_bus_dir(w->bus));
         world_start_sim(w);
-        world_start_daemon(w);
+        if (!w->defer_daemon)
+                world_start_daemon(w);
         open_client(w);
 }
 
@@ -272,8 +277,10 @@ bool world_lock_seen(World *w, const void *arg) {
 }
 
 void world_discover(World *w) {
-        /* StartDiscovery says NotReady until ttlockd has read BlueZ's adapters. */
-        ck_assert_msg(world_wait(w, world_have_adapter, NULL, WORLD_TIMEOUT), "no adapter on Manager1.Adapters");
+        /* StartDiscovery says NotReady until ttlockd has a radio to look with: a BlueZ adapter read, or
+         * a proxy connected. */
+        ck_assert_msg(
+                world_wait(w, world_have_radio, NULL, WORLD_TIMEOUT), "no usable radio on Manager1.Radios");
         world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
         ck_assert_msg(world_wait(w, world_lock_pairable, NULL, WORLD_TIMEOUT), "the pairable lock did not appear");
 }
@@ -397,4 +404,186 @@ void world_fill_state(World *w, bool full) {
                 ;
         ck_assert_int_eq(errno, ENOSPC);
         close(fd);
+}
+
+/* ---- radios ------------------------------------------------------------------------------------ */
+
+void world_write_config(World *w, const char *format, ...) {
+        char tmp[300];
+        va_list ap;
+        FILE *f;
+
+        snprintf(tmp, sizeof(tmp), "%s.new", w->config);
+        f = fopen(tmp, "we");
+        ck_assert_msg(f, "cannot write %s: %m", tmp);
+        va_start(ap, format);
+        vfprintf(f, format, ap);
+        va_end(ap);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(rename(tmp, w->config), 0);
+}
+
+void world_write_psk(World *w, const char *name, char *ret, size_t size) {
+        static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint8_t key[33] = {};
+        char text[48];
+        size_t n = 0;
+        int fd;
+
+        ck_assert_int_eq(getentropy(key, 32), 0);
+        /* Base64 of 32 bytes: 43 characters and one '='. */
+        for (size_t i = 0; i < 33; i += 3) {
+                uint32_t v = (uint32_t) key[i] << 16 | (uint32_t) key[i + 1] << 8 | key[i + 2];
+
+                text[n++] = b64[v >> 18 & 63];
+                text[n++] = b64[v >> 12 & 63];
+                text[n++] = b64[v >> 6 & 63];
+                text[n++] = b64[v & 63];
+        }
+        text[43] = '=';
+        text[44] = '\n';
+        snprintf(ret, size, "%s/%s", test_bus_dir(w->bus), name);
+        fd = open(ret, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, 45), 45);
+        close(fd);
+}
+
+static void proxy_path(const char *name, char *ret, size_t size) {
+        snprintf(ret, size, "/org/ttlock/sim/proxy/%s", name);
+        for (char *c = ret + strlen("/org/ttlock/sim/proxy/"); *c; c++)
+                if (*c == '-')
+                        *c = '_';
+}
+
+unsigned world_proxy_port(World *w, const char *name) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char path[128];
+        uint16_t port = 0;
+        int r;
+
+        proxy_path(name, path, sizeof(path));
+        r = sd_bus_get_property_trivial(
+                w->client, "org.bluez", path, "org.ttlock.SimProxy1", "Port", &e, 'q', &port);
+        ck_assert_msg(r >= 0, "SimProxy1.Port of %s: %s", name, e.message);
+        sd_bus_error_free(&e);
+        return port;
+}
+
+void world_proxy_call(World *w, const char *name, const char *method) {
+        char path[128], *err;
+
+        proxy_path(name, path, sizeof(path));
+        err = world_call(w, "org.bluez", path, "org.ttlock.SimProxy1", method, NULL);
+        ck_assert_msg(!err, "SimProxy1.%s: %s", method, err);
+}
+
+void world_radio_path(const char *name, char *ret, size_t size) {
+        snprintf(ret, size, "/org/ttlock/Radio/%s", name);
+}
+
+bool world_radio_connected(World *w, const char *name) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char path[128];
+        int b = 0;
+
+        world_radio_path(name, path, sizeof(path));
+        if (sd_bus_get_property_trivial(
+                    w->client, "org.ttlock.Manager", path, "org.ttlock.Radio1", "Connected", &e, 'b', &b) <
+            0)
+                b = 0;
+        sd_bus_error_free(&e);
+        return b;
+}
+
+char *world_radio_string(World *w, const char *name, const char *prop) {
+        char path[128];
+
+        world_radio_path(name, path, sizeof(path));
+        return world_get_string(w, "org.ttlock.Manager", path, "org.ttlock.Radio1", prop);
+}
+
+char *world_get_path(World *w, const char *service, const char *path, const char *iface, const char *prop) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *p = NULL;
+        char *s;
+        int r;
+
+        r = sd_bus_get_property(w->client, service, path, iface, prop, &e, &reply, "o");
+        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
+        ck_assert_int_ge(sd_bus_message_read(reply, "o", &p), 0);
+        s = strdup(p);
+        ck_assert_ptr_nonnull(s);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        return s;
+}
+
+static void sim_path(const char *address, char *ret, size_t size) {
+        snprintf(ret, size, "/org/bluez/hci0/dev_%s", address);
+        for (char *c = ret + strlen("/org/bluez/hci0/dev_"); *c; c++)
+                if (*c == ':')
+                        *c = '_';
+}
+
+unsigned world_sim_links(World *w, const char *address, const char *radio) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        char path[128];
+        const char *name;
+        uint32_t n, found = 0;
+        int r;
+
+        sim_path(address, path, sizeof(path));
+        r = sd_bus_get_property(
+                w->client, "org.bluez", path, "org.ttlock.Sim1", "Links", &e, &reply, "a{su}");
+        ck_assert_msg(r >= 0, "Sim1.Links: %s", e.message);
+        ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{su}"), 0);
+        while ((r = sd_bus_message_read(reply, "{su}", &name, &n)) > 0)
+                if (strcmp(name, radio) == 0)
+                        found = n;
+        ck_assert_int_ge(r, 0);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        return found;
+}
+
+void world_sim_rssi(World *w, const char *address, const char *radio, int rssi) {
+        char path[128], *err;
+
+        sim_path(address, path, sizeof(path));
+        err = world_call(
+                w, "org.bluez", path, "org.ttlock.Sim1", "SetRadioRssi", "sn", radio, (int16_t) rssi);
+        ck_assert_msg(!err, "Sim1.SetRadioRssi(%s, %d): %s", radio, rssi, err);
+}
+
+bool world_have_radio(World *w, const void *arg) {
+        sd_bus_message *reply = NULL;
+        const char *path;
+        bool any = false;
+        int r;
+
+        r = sd_bus_get_property(w->client, WORLD_MANAGER, "Radios", NULL, &reply, "ao");
+        if (r < 0)
+                return false;
+        if (sd_bus_message_enter_container(reply, 'a', "o") >= 0)
+                while (!any && sd_bus_message_read(reply, "o", &path) > 0) {
+                        sd_bus_error e = SD_BUS_ERROR_NULL;
+                        int b = 0;
+
+                        if (sd_bus_get_property_trivial(
+                                    w->client,
+                                    "org.ttlock.Manager",
+                                    path,
+                                    "org.ttlock.Radio1",
+                                    "Connected",
+                                    &e,
+                                    'b',
+                                    &b) >= 0)
+                                any = b;
+                        sd_bus_error_free(&e);
+                }
+        sd_bus_message_unref(reply);
+        return any;
 }

@@ -41,6 +41,8 @@ typedef struct World {
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib;      /* > 0: the state directory is a tmpfs of this size (a disk to fill) */
         bool state_mounted;
+        bool defer_daemon; /* world_start() leaves ttlockd to the test (world_start_daemon()) */
+        char config[256];  /* ttlockd.conf for this world ($TTLOCKD_CONFIG); absent = defaults */
 } World;
 
 const char *world_env_path(const char *name);
@@ -104,3 +106,27 @@ unsigned world_count_state_files(World *w);
 bool world_key_file_contains(World *w, const char *text);
 /* Fill the state directory's tmpfs (state_tmpfs_kib) to the last block / empty it again. */
 void world_fill_state(World *w, bool full);
+
+/* ---- radios (ttlockd.conf(5), org.ttlock.Radio1, ttlock-sim --esphome-proxy) ----------------------- */
+
+/* Writes w->config (replacing it whole, as an editor would). */
+void world_write_config(World *w, const char *format, ...) _printf_(2, 3);
+/* A fresh PSK file (base64 of 32 random bytes, mode 0600) in the world's directory; its path in ret. */
+void world_write_psk(World *w, const char *name, char *ret, size_t size);
+/* The TCP port a simulated proxy listens on (org.ttlock.SimProxy1.Port). */
+unsigned world_proxy_port(World *w, const char *name);
+/* SimProxy1.Stop() / Start(). */
+void world_proxy_call(World *w, const char *name, const char *method);
+/* /org/ttlock/Radio/<name> (names of letters and digits only). */
+void world_radio_path(const char *name, char *ret, size_t size);
+/* A Radio1 property of the radio called name. */
+bool world_radio_connected(World *w, const char *name);
+char *world_radio_string(World *w, const char *name, const char *prop);
+/* An object path property ("o"); free(). */
+char *world_get_path(World *w, const char *service, const char *path, const char *iface, const char *prop);
+/* Sim1.Links of the lock at address: how many links the radio called radio made to it. */
+unsigned world_sim_links(World *w, const char *address, const char *radio);
+/* Sim1.SetRadioRssi on the lock at address. */
+void world_sim_rssi(World *w, const char *address, const char *radio, int rssi);
+/* Whether any radio is usable (Manager1.Radios, Connected). */
+bool world_have_radio(World *w, const void *arg);

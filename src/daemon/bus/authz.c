@@ -26,6 +26,7 @@ static const struct {
         { "org.ttlock.Manager1", "ImportLocks", AUTHZ_ACTION_IMPORT_KEYS },
         { "org.ttlock.Manager1", "ImportLocksUnverified", AUTHZ_ACTION_IMPORT_KEYS },
         { "org.ttlock.Manager1", "ExportLocks", AUTHZ_ACTION_EXPORT_KEYS },
+        { "org.ttlock.Manager1", "ReloadConfiguration", AUTHZ_ACTION_MANAGE },
 
         { "org.ttlock.Lock1", "Lock", AUTHZ_ACTION_OPERATE },
         { "org.ttlock.Lock1", "Unlock", AUTHZ_ACTION_OPERATE },

@@ -33,6 +33,7 @@
 #define TTLOCK_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED \
         "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 #define TTLOCK_DBUS_ERROR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
+#define TTLOCK_DBUS_ERROR_INVALID_FILE_CONTENT "org.freedesktop.DBus.Error.InvalidFileContent"
 
 /* name → errno; terminated by SD_BUS_ERROR_MAP_END. Each errno appears once, so the reverse
  * lookup of ttlockd_error_set_errno() is unambiguous. */

@@ -6,6 +6,7 @@
 #include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-lock.h"
+#include "bus-radio.h"
 #include "feature-bits.h"
 #include "log.h"
 #include "macro.h"
@@ -173,6 +174,15 @@ void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
                 return;
         names[n] = NULL;
         (void) sd_bus_emit_properties_changed_strv(b->context->bus, b->path, LOCK_INTERFACE, names);
+}
+
+void bus_lock_emit_radio_changed(BusLock *b) {
+        assert(b);
+
+        if (!b->exported)
+                return;
+        (void) sd_bus_emit_properties_changed(
+                b->context->bus, b->path, LOCK_INTERFACE, "Radio", "RadioRssi", NULL);
 }
 
 /* A card number or fingerprint id is a credential's identity: only who may list the credentials
@@ -368,6 +378,9 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("Features", "as", get_features, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PairingPending", "as", get_pairing_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Role", "s", get_role, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Radio", "o", bus_radio_get_lock_radio, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "RadioRssi", "a{on}", bus_radio_get_lock_radio_rssi, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -17,3 +17,5 @@ extern const sd_bus_vtable bus_lock_vtable[];
 /* PropertiesChanged for the Lock1 properties among changed (LOCK_PROPERTY_BIT()s). */
 void bus_lock_emit_changed(BusLock *b, uint64_t changed);
 void bus_lock_emit_event(BusLock *b, const HistoryRecord *h);
+/* PropertiesChanged for Radio and RadioRssi (bus-radio.h has their getters). */
+void bus_lock_emit_radio_changed(BusLock *b);

@@ -8,6 +8,7 @@
 #include "bus-errors.h"
 #include "bus-lock.h"
 #include "bus-manager.h"
+#include "bus-radio.h"
 #include "bus-settings.h"
 #include "config.h"
 #include "key-import.h"
@@ -17,6 +18,7 @@
 
 struct BusManager {
         BusContext context;
+        BusRadios *radios;
         sd_bus_track *discovery_track;
         sd_bus_slot *slots[8];
         size_t n_slots;
@@ -49,6 +51,9 @@ static void on_lock_changed(Lock *l, uint64_t changed, void *userdata) {
         if (!paired)
                 admin_interfaces(b, false);
         bus_lock_emit_changed(b, changed);
+        /* Connected or not, the radio that reaches it may be another (manager_lock_radio()). */
+        if (changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED))
+                bus_lock_emit_radio_changed(b);
         if (paired) {
                 admin_interfaces(b, true);
                 bus_settings_emit_changed(b, changed);
@@ -115,12 +120,24 @@ static void on_manager_changed(Manager *m, uint64_t changed, void *userdata) {
         if (changed & MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS))
                 (void) sd_bus_emit_properties_changed(
                         bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Adapters", NULL);
+        if (changed & MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_RADIOS) && bm->radios &&
+            bus_radios_sync(bm->radios))
+                (void) sd_bus_emit_properties_changed(
+                        bm->context.bus, MANAGER_PATH, MANAGER_INTERFACE, "Radios", NULL);
+}
+
+static void on_lock_radios_changed(Manager *m, Lock *l, void *userdata) {
+        BusLock *b = l->observer_data;
+
+        if (b)
+                bus_lock_emit_radio_changed(b);
 }
 
 static const ManagerObserver manager_observer = {
         .lock_added = on_lock_added,
         .lock_removed = on_lock_removed,
         .changed = on_manager_changed,
+        .lock_radios_changed = on_lock_radios_changed,
 };
 
 /* ---- Manager1 ---------------------------------------------------------------------------------- */
@@ -544,6 +561,46 @@ static int method_export_locks(sd_bus_message *msg, void *userdata, sd_bus_error
         return r < 0 ? r : 1;
 }
 
+/* ttlockd.conf(5) again, as SIGHUP does it; a bad file changes nothing. */
+static int method_reload_configuration(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusManager *bm = userdata;
+        char why[CONF_ERROR_MAX];
+        int r;
+
+        AUTHORIZE(bm, msg, error);
+        log_info("Reloading the configuration (asked by %s).", sd_bus_message_get_sender(msg) ?: "?");
+        r = manager_load_config(bm->context.manager, NULL, why, sizeof(why));
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EINVAL || r == -E2BIG || r == -EACCES) {
+                log_error("Configuration refused, the one in force stays: %s", why);
+                return sd_bus_error_setf(
+                        error,
+                        TTLOCK_DBUS_ERROR_INVALID_FILE_CONTENT,
+                        "%s (the configuration in force stays)",
+                        why);
+        }
+        if (r < 0) {
+                log_error("Cannot read the configuration, the one in force stays: %s", why);
+                return sd_bus_error_setf(
+                        error, TTLOCK_ERROR_FAILED, "%s (the configuration in force stays)", why);
+        }
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int get_radios(
+        sd_bus *bus,
+        const char *path,
+        const char *interface,
+        const char *property,
+        sd_bus_message *reply,
+        void *userdata,
+        sd_bus_error *error) {
+        BusManager *bm = userdata;
+
+        return bus_radios_append_paths(bm->radios, reply);
+}
+
 static int method_list_locks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusManager *bm = userdata;
@@ -644,6 +701,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Discovering", "b", get_discovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Adapters", "ao", get_adapters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Radios", "ao", get_radios, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES(
                 "ListLocks", "", , "ao", SD_BUS_PARAM(locks), method_list_locks, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
@@ -682,6 +740,8 @@ static const sd_bus_vtable manager_vtable[] = {
                 SD_BUS_PARAM(data),
                 method_export_locks,
                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD(
+                "ReloadConfiguration", "", "", method_reload_configuration, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_SIGNAL_WITH_NAMES("LockRemoved", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_VTABLE_END,
@@ -743,6 +803,9 @@ int bus_manager_new(sd_bus *bus, Manager *m, BusManager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot add the lock objects: %m");
         assert(bm->n_slots <= ELEMENTSOF(bm->slots));
+        r = bus_radios_new(&bm->context, &bm->radios);
+        if (r < 0)
+                return r;
 
         manager_set_observer(m, &manager_observer, bm);
         *ret = TAKE_PTR(bm);
@@ -762,6 +825,7 @@ BusManager *bus_manager_free(BusManager *bm) {
                         lock_set_observer(l, NULL, NULL);
                 }
         }
+        bus_radios_free(bm->radios);
         sd_bus_track_unref(bm->discovery_track);
         sd_bus_track_unref(bm->context.detail_subscribers);
         for (size_t i = 0; i < bm->n_slots; i++)

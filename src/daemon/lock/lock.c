@@ -55,6 +55,7 @@ struct LockCall {
         bool internal;             /* the automatic clock check: nobody waits for it */
         bool keys_saved;           /* PAIR: the new keys went to disk (provisional) */
         LockRecord *record;        /* IMPORT: the keys being proven */
+        bool retried;              /* ACCESS: tried once more after a lost connection */
         union {
                 AccessOp *access;
                 PairOp *pair;
@@ -437,8 +438,10 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         }
         report(l, changed);
 
-        /* Work waiting for the lock to be seen goes now. */
-        link_device_seen(l->link);
+        /* Work waiting for the lock to be seen goes now — if a radio that may carry it heard it (one
+         * that is not the lock's pinned radio leaves the wait to run out: Unreachable). */
+        if (radio_set_knows(l->context->radios, l->address))
+                link_device_seen(l->link);
 
         if (!a->fresh || !a->have_mfr ||
             ttlock_advert_parse_bluez(a->mfr_key, a->mfr, a->mfr_len, &ad, NULL) < 0)
@@ -634,6 +637,41 @@ void lock_abort(Lock *l, const char *why) {
 
 /* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
 
+static void on_access_done(const AccessResult *res, void *userdata);
+
+/* The failover rule (ttlockd(8) "RADIOS"): a Lock, Unlock or Refresh whose connection was lost — a
+ * proxy that died, a link that dropped — before the lock could have acted on anything is tried once
+ * more, within the call's deadline, through whatever radio reaches the lock now (a dead proxy's radio
+ * is unavailable by then, so that is another one). Only the challenge (CHECK_USER_TIME, CHECK_ADMIN)
+ * or Refresh's reads can have been under way: they change nothing in the lock. Once the actuation
+ * command went out it is never sent again — the bolt may have moved, and the caller hears the lost
+ * connection instead. */
+static bool access_retry(LockCall *c, const AccessResult *res) {
+        Lock *l = c->lock;
+        uint8_t actuation = c->access == ACCESS_UNLOCK ? TTLOCK_CMD_UNLOCK : TTLOCK_CMD_FUNCTION_LOCK;
+        OpKeys keys = {};
+        int r;
+
+        if (c->retried || res->status.error != -ENOTCONN || !l->record)
+                return false;
+        if (call_is_actuation(c) && (res->status.command == actuation || res->status.command == 0))
+                return false;
+        c->retried = true;
+        log_info(
+                "%s: the connection was lost before the lock acted (0x%02x); trying once more.",
+                l->address,
+                res->status.command);
+        op_keys_from_record(&keys, l->record);
+        /* done may run before this returns (a link that cannot even try): then c is gone. */
+        r = access_op_start(l->link, c->access, &keys, on_access_done, c, &c->op.access);
+        op_keys_wipe(&keys);
+        if (r < 0) {
+                c->op.access = NULL;
+                return false;
+        }
+        return true;
+}
+
 static void on_access_done(const AccessResult *res, void *userdata) {
         LockCall *c = userdata;
         Lock *l = c->lock;
@@ -644,6 +682,8 @@ static void on_access_done(const AccessResult *res, void *userdata) {
         /* An eKey the lock refused says why: reset, expired, not yet valid (doc/lockdata.md §4). */
         if (lock_is_user(l))
                 op_explain_user_refusal(&status);
+        if (access_retry(c, res))
+                return;
         if (res->have_battery)
                 set_battery(l, res->battery);
         if (call_is_actuation(c)) {

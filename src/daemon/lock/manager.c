@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "string-util.h"
 
 /* ---- the locks --------------------------------------------------------------------------------- */
 
@@ -217,7 +218,16 @@ static void report(Manager *m, uint64_t properties) {
 static void on_advert(RadioSet *s, Radio *from, const RadioAdvert *a, void *userdata) {
         Manager *m = userdata;
         Lock *l = manager_find_lock(m, a->address);
+        RadioAdvert own;
         TTAdvert ad;
+
+        /* Adverts from every radio feed one view of the lock; its Rssi is the one of the radio that
+         * reaches it (radio_set_chosen()), not whichever radio spoke last. */
+        if (a->have_rssi && radio_set_chosen(s, a->address) != from) {
+                own = *a;
+                own.have_rssi = false;
+                a = &own;
+        }
 
         if (!l) {
                 /* Only pairable locks seen while discovering become objects (Manager1.StartDiscovery). */
@@ -253,7 +263,149 @@ static void on_device_lost(RadioSet *s, const char *address, void *userdata) {
 }
 
 static void on_radios_changed(RadioSet *s, void *userdata) {
-        report(userdata, MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS));
+        report(userdata,
+               MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_ADAPTERS) |
+                       MANAGER_PROPERTY_BIT(MANAGER_PROPERTY_RADIOS));
+}
+
+static void on_device_changed(RadioSet *s, const char *address, void *userdata) {
+        Manager *m = userdata;
+        Lock *l = manager_find_lock(m, address);
+
+        if (l && m->observer && m->observer->lock_radios_changed)
+                m->observer->lock_radios_changed(m, l, m->observer_data);
+}
+
+Radio *const *manager_radios(Manager *m) {
+        assert(m);
+
+        return radio_set_radios(m->radios);
+}
+
+Radio *manager_lock_radio(Manager *m, Lock *l) {
+        Radio *r;
+
+        assert(m);
+        assert(l);
+        r = l->link ? link_radio(l->link) : NULL;
+        return r ?: radio_set_chosen(m->radios, l->address);
+}
+
+/* ---- configuration ----------------------------------------------------------------------------- */
+
+static void proxies_free(Manager *m) {
+        for (size_t i = 0; i < m->n_proxies; i++)
+                esphome_proxy_free(m->proxies[i]);
+        m->proxies = mfree(m->proxies);
+        m->n_proxies = 0;
+}
+
+static EsphomeProxy *proxy_take(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_proxies; i++)
+                if (m->proxies[i] && streq(radio_name(esphome_proxy_radio(m->proxies[i])), name))
+                        return TAKE_PTR(m->proxies[i]);
+        return NULL;
+}
+
+/* Puts c in force (it is m's now). Proxies whose configuration did not change keep their session and
+ * their connections. */
+static void apply_conf(Manager *m, Conf *c) {
+        _cleanup_(conf_freep) Conf *old = m->conf;
+        EsphomeProxy **running = m->proxies, **next;
+        size_t n_running = m->n_proxies;
+        int r;
+
+        m->conf = c;
+        next = calloc(c->n_proxies + 1, sizeof(EsphomeProxy *));
+        if (!next) {
+                log_oom();
+                return;
+        }
+        /* Those that stay as they are move to the new list first; the others go before any is made,
+         * so that a renamed or re-keyed proxy never meets its old self in the RadioSet. */
+        for (size_t i = 0; i < c->n_proxies; i++) {
+                const ConfProxy *want = &c->proxies[i];
+                const ConfProxy *had = conf_find_proxy(old, want->name);
+
+                if (had && conf_proxy_equal(had, want))
+                        next[i] = proxy_take(m, want->name);
+        }
+        for (size_t i = 0; i < n_running; i++)
+                if (running[i]) {
+                        log_info(
+                                "proxy %s: removed from the configuration.",
+                                radio_name(esphome_proxy_radio(running[i])));
+                        esphome_proxy_free(running[i]);
+                }
+        free(running);
+        m->proxies = next;
+        m->n_proxies = c->n_proxies;
+        for (size_t i = 0; i < c->n_proxies; i++) {
+                const ConfProxy *x = &c->proxies[i];
+
+                if (next[i])
+                        continue;
+                r = esphome_proxy_new(
+                        m->event,
+                        m->radios,
+                        &(EsphomeProxyConfig){
+                                .name = x->name,
+                                .host = x->host,
+                                .port = x->port,
+                                .psk = x->has_psk ? x->psk : NULL,
+                        },
+                        &m->esphome_timing,
+                        &next[i]);
+                if (r < 0)
+                        log_error_errno(r, "proxy %s: cannot add it: %m", x->name);
+                else
+                        log_info(
+                                "proxy %s: %s:%u, %s.",
+                                x->name,
+                                x->host,
+                                x->port,
+                                x->has_psk ? "encrypted" : "plaintext");
+        }
+
+        if (m->bluez) {
+                r = bluez_set_adapters(m->bluez, c->adapters);
+                if (r < 0)
+                        log_error_errno(r, "Cannot change the BlueZ adapters in use: %m");
+        }
+
+        radio_set_unpin_all(m->radios);
+        for (size_t i = 0; i < c->n_pins; i++) {
+                r = radio_set_pin(m->radios, c->pins[i].address, c->pins[i].radio);
+                if (r < 0)
+                        log_error_errno(
+                                r, "%s: cannot pin it to %s: %m", c->pins[i].address, c->pins[i].radio);
+        }
+        update_monitor(m);
+}
+
+int manager_load_config(Manager *m, const char *path, char *error, size_t error_size) {
+        Conf *c = NULL;
+        int r;
+
+        assert(m);
+        if (path && strdup_replace(&m->conf_path, path) < 0)
+                return -ENOMEM;
+        if (!m->conf_path)
+                return -EINVAL;
+        r = conf_load(m->conf_path, &c, error, error_size);
+        if (r < 0)
+                return r;
+        if (error_size > 0 && error[0])
+                log_info("%s; using the defaults.", error);
+        else
+                log_info(
+                        "Configuration read from %s: %zu prox%s, %zu pinned lock(s).",
+                        m->conf_path,
+                        c->n_proxies,
+                        c->n_proxies == 1 ? "y" : "ies",
+                        c->n_pins);
+        apply_conf(m, c);
+        return 0;
 }
 
 int manager_adapters(Manager *m, const char ***ret) {
@@ -365,7 +517,8 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
         r = radio_set_new(
                 &(RadioSetCallbacks){ .advert = on_advert,
                                       .device_lost = on_device_lost,
-                                      .radios_changed = on_radios_changed },
+                                      .radios_changed = on_radios_changed,
+                                      .device_changed = on_device_changed },
                 m,
                 &m->radios);
         if (r < 0)
@@ -382,6 +535,7 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
                 .paired_changed = on_lock_paired_changed,
                 .owner = m,
         };
+        esphome_timing_default(&m->esphome_timing);
         link_config_default(&m->lock_context.link_config);
         lock_timing_default(&m->lock_context.timing);
         /* Three connect attempts of 5 s each, then the commands, fit in the method deadline. */
@@ -400,6 +554,7 @@ Manager *manager_free(Manager *m) {
                 m->locks = l->next;
                 /* Out of the table first: its key is the lock's own address, and the radios freed below
                  * still report the devices they drop (on_device_lost() looks them up). */
+                /* Out of the map first: the radios freed below still report what they lose. */
                 hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }
@@ -407,8 +562,11 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->reaper);
         sd_event_source_disable_unref(m->discovery_timer);
         /* The links are gone, so no connection is left on the radios. */
+        proxies_free(m);
         bluez_free(m->bluez);
         radio_set_free(m->radios);
+        conf_free(m->conf);
+        free(m->conf_path);
         hashmap_free(m->locks_by_address);
         store_free(m->store);
         sd_event_unref(m->event);
@@ -447,6 +605,8 @@ int manager_start(Manager *m, sd_bus *bus) {
         r = bluez_new(bus, m->radios, &m->bluez);
         if (r < 0)
                 return log_error_errno(r, "Cannot follow BlueZ: %m");
+        if (m->conf)
+                (void) bluez_set_adapters(m->bluez, m->conf->adapters);
         update_monitor(m);
         return 0;
 }

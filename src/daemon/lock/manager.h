@@ -17,6 +17,8 @@
 #include <systemd/sd-event.h>
 
 #include "bluez.h"
+#include "conf.h"
+#include "esphome.h"
 #include "hashmap.h"
 #include "lock.h"
 #include "radio.h"
@@ -35,6 +37,7 @@ typedef struct Manager Manager;
 typedef enum ManagerProperty {
         MANAGER_PROPERTY_DISCOVERING,
         MANAGER_PROPERTY_ADAPTERS,
+        MANAGER_PROPERTY_RADIOS, /* a radio came or went, or one of its properties changed */
         _MANAGER_PROPERTY_MAX,
 } ManagerProperty;
 
@@ -46,6 +49,9 @@ typedef struct ManagerObserver {
         /* It is going away: every call on it has been answered; it is freed later. */
         void (*lock_removed)(Manager *m, Lock *l, void *userdata);
         void (*changed)(Manager *m, uint64_t properties, void *userdata);
+        /* The radio that reaches the lock (manager_lock_radio()) or what the radios hear of it
+         * (radio_set_heard()) changed. */
+        void (*lock_radios_changed)(Manager *m, Lock *l, void *userdata);
 } ManagerObserver;
 
 struct Manager {
@@ -53,6 +59,12 @@ struct Manager {
         Store *store;
         RadioSet *radios;
         Bluez *bluez;
+        /* The configuration in force (ttlockd.conf(5)) and where it was read from. */
+        Conf *conf;
+        char *conf_path;
+        EsphomeProxy **proxies; /* one per [Proxy] of conf, in its order */
+        size_t n_proxies;
+        EsphomeTiming esphome_timing;
         LockContext lock_context;
         /* Lock/Unlock/Refresh and every other method that waits for the lock answer by then (no
          * caller may wait past ~20 s, HACKING.md); TTLOCKD_METHOD_TIMEOUT_SEC shortens it for tests. */
@@ -105,3 +117,15 @@ void manager_stop_discovery(Manager *m, const char *why);
 
 /* Object paths of the BlueZ adapters in use (powered), NULL-terminated; free the array, not the strings. */
 int manager_adapters(Manager *m, const char ***ret);
+
+/* Every radio (BlueZ adapters and ESPHome proxies), NULL-terminated, valid until the next change. */
+Radio *const *manager_radios(Manager *m);
+/* The radio that reaches the lock now: its connection's while it has one, else the radio chosen for it
+ * (radio_set_chosen()); NULL when none does. */
+Radio *manager_lock_radio(Manager *m, Lock *l);
+
+/* Reads the configuration at path (ttlockd.conf(5)) and puts it in force: BlueZ adapters, proxies
+ * (added, removed, or restarted when their configuration changed) and pinned radios. A file that does
+ * not exist means the defaults. A bad one is refused with "FILE:LINE: reason" in error, and the
+ * configuration in force stays. path NULL: the path of the last load. */
+int manager_load_config(Manager *m, const char *path, char *error, size_t error_size);

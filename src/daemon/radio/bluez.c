@@ -95,6 +95,8 @@ struct Bluez {
         bool warned_full;
         bool gatt_pass;       /* second pass over GetManagedObjects: characteristics only */
         bool reading_objects; /* inside GetManagedObjects' answer: what BlueZ remembered */
+        /* The adapters to use, by name (ttlockd.conf(5) Adapters=); NULL = all. */
+        char **allowed;
 };
 
 static const RadioOps bluez_radio_ops;
@@ -758,8 +760,23 @@ static int adapter_parse_powered(sd_bus_message *m, void *userdata) {
         return read_bool(m, &((Adapter *) userdata)->powered);
 }
 
+static int adapter_parse_address(sd_bus_message *m, void *userdata) {
+        Adapter *a = userdata;
+        char address[BT_ADDRESS_SIZE];
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(m, "v", "s", &s);
+        if (r < 0)
+                return r;
+        if (bt_address_normalize(s, address) >= 0)
+                radio_set_address(a->radio, address);
+        return 0;
+}
+
 static const PropertyParser adapter_properties[] = {
         { "Powered", adapter_parse_powered },
+        { "Address", adapter_parse_address },
 };
 
 typedef struct CharacteristicInfo {
@@ -917,10 +934,26 @@ static int handle_characteristic(Bluez *b, const char *path, sd_bus_message *m) 
         return r < 0 ? r : 0;
 }
 
+/* Whether path is an adapter ttlockd may use, or an object below one: /org/bluez/hciN[/…]. */
+static bool path_allowed(Bluez *b, const char *path) {
+        const char *name = startswith(path, "/org/bluez/") ? path + strlen("/org/bluez/") : NULL;
+        size_t n;
+
+        if (!b->allowed || !name)
+                return true;
+        n = strcspn(name, "/");
+        for (char **i = b->allowed; *i; i++)
+                if (strlen(*i) == n && strncmp(*i, name, n) == 0)
+                        return true;
+        return false;
+}
+
 /* a{sa{sv}} of one object. */
 static int handle_interfaces(Bluez *b, const char *path, sd_bus_message *m) {
         int r;
 
+        if (!path_allowed(b, path))
+                return sd_bus_message_skip(m, "a{sa{sv}}");
         r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
         if (r < 0)
                 return r;
@@ -1139,6 +1172,20 @@ malformed:
         return 0;
 }
 
+static void read_objects(Bluez *b) {
+        b->objects_slot = sd_bus_slot_unref(b->objects_slot);
+        (void) sd_bus_call_method_async(
+                b->bus,
+                &b->objects_slot,
+                BLUEZ_SERVICE,
+                "/",
+                "org.freedesktop.DBus.ObjectManager",
+                "GetManagedObjects",
+                on_managed_objects,
+                b,
+                NULL);
+}
+
 static void set_owner(Bluez *b, const char *owner) {
         if (isempty(owner))
                 owner = NULL;
@@ -1157,16 +1204,71 @@ static void set_owner(Bluez *b, const char *owner) {
                 log_oom();
                 return;
         }
-        (void) sd_bus_call_method_async(
-                b->bus,
-                &b->objects_slot,
-                BLUEZ_SERVICE,
-                "/",
-                "org.freedesktop.DBus.ObjectManager",
-                "GetManagedObjects",
-                on_managed_objects,
-                b,
-                NULL);
+        read_objects(b);
+}
+
+static bool strv_same_set(char **a, char **b) {
+        size_t n = 0, m = 0;
+
+        if (!a || !b)
+                return !a && !b;
+        for (char **i = a; *i; i++, n++) {
+                bool found = false;
+
+                for (char **j = b; *j && !found; j++)
+                        found = streq(*i, *j);
+                if (!found)
+                        return false;
+        }
+        for (char **j = b; *j; j++)
+                m++;
+        return n == m;
+}
+
+int bluez_set_adapters(Bluez *b, char *const *allowed) {
+        char **copy = NULL;
+        size_t n = 0;
+
+        assert(b);
+        if (allowed) {
+                while (allowed[n])
+                        n++;
+                copy = calloc(n + 1, sizeof(char *));
+                if (!copy)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        if (!(copy[i] = strdup(allowed[i]))) {
+                                strv_free(copy);
+                                return -ENOMEM;
+                        }
+        }
+        if (strv_same_set(b->allowed, copy)) {
+                strv_free(copy);
+                return 0;
+        }
+        strv_free(b->allowed);
+        b->allowed = copy;
+        if (!b->owner)
+                return 1;
+        /* Adapters no longer ours go, and with them their devices; a link held through one is let go
+         * at BlueZ too, or the lock would stay taken by a radio nobody uses (it takes one link at a
+         * time, doc/protocol.md §1.5). */
+        for (Adapter *a = b->adapters, *next; a; a = next) {
+                Device *d;
+
+                next = a->next;
+                if (path_allowed(b, a->path))
+                        continue;
+                for (HashmapIter i = HASHMAP_ITER_FIRST;
+                     hashmap_iterate(b->devices, &i, (void **) &d, NULL);)
+                        if (d->adapter == a && (d->conn || d->connected))
+                                device_disconnect(b, d);
+                remove_adapter(b, a);
+        }
+        /* Adapters that are ours now: BlueZ tells of them again (what it tells of the others is what we
+         * know already). */
+        read_objects(b);
+        return 1;
 }
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -1277,6 +1379,7 @@ Bluez *bluez_free(Bluez *b) {
         sd_bus_slot_unref(b->objects_slot);
         forget_everything(b);
         hashmap_free(b->devices);
+        strv_free(b->allowed);
         free(b->owner);
         sd_bus_unref(b->bus);
         free(b);

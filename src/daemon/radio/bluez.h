@@ -24,3 +24,7 @@ Bluez *bluez_free(Bluez *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Bluez *, bluez_free);
 
 bool bluez_available(const Bluez *b);
+
+/* Use only the adapters called so (hci0, …; ttlockd.conf(5) Adapters=), NULL-terminated; NULL = all of
+ * them. 1 when that changed what is used, 0 when not. */
+int bluez_set_adapters(Bluez *b, char *const *allowed);

@@ -28,6 +28,9 @@ struct Radio {
         RadioKind kind;
         char *name;
         char *backend_path;
+        char *address;
+        char *last_error;
+        int free_slots; /* < 0: no limit known */
         const RadioOps *ops;
         void *backend;
         bool available;
@@ -59,6 +62,8 @@ typedef struct Heard {
         bool have_rssi;
         int16_t rssi;
         uint64_t heard_usec; /* CLOCK_MONOTONIC; 0 = listed, never heard */
+        bool reported;       /* device_changed has told of this radio's RSSI */
+        int16_t reported_rssi;
 } Heard;
 
 typedef struct DeviceView {
@@ -68,10 +73,16 @@ typedef struct DeviceView {
         Radio *chosen;
 } DeviceView;
 
+typedef struct Pin {
+        char address[BT_ADDRESS_SIZE];
+        char *radio;
+} Pin;
+
 struct RadioSet {
         RadioSetCallbacks cb;
         void *userdata;
         Hashmap *devices; /* address → DeviceView */
+        Hashmap *pins;    /* address → Pin */
         Radio *radios[RADIOS_MAX + 1];
         size_t n_radios;
         bool monitor;
@@ -102,12 +113,25 @@ int radio_set_new(const RadioSetCallbacks *cb, void *userdata, RadioSet **ret) {
         s->cb = *cb;
         s->userdata = userdata;
         r = hashmap_new(&s->devices);
+        if (r >= 0)
+                r = hashmap_new(&s->pins);
         if (r < 0) {
+                hashmap_free(s->devices);
                 free(s);
                 return r;
         }
         *ret = s;
         return 0;
+}
+
+static void pins_free(RadioSet *s) {
+        Pin *p;
+
+        for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(s->pins, &i, (void **) &p, NULL);) {
+                hashmap_remove(s->pins, p->address);
+                free(p->radio);
+                free(p);
+        }
 }
 
 RadioSet *radio_set_free(RadioSet *s) {
@@ -120,6 +144,8 @@ RadioSet *radio_set_free(RadioSet *s) {
         for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(s->devices, &i, (void **) &v, NULL);)
                 free(v);
         hashmap_free(s->devices);
+        pins_free(s);
+        hashmap_free(s->pins);
         free(s);
         return NULL;
 }
@@ -162,22 +188,22 @@ static int heard_score(const Heard *h, uint64_t now) {
         return h->rssi;
 }
 
-Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude) {
-        char a[BT_ADDRESS_SIZE];
+static bool may_carry(RadioSet *s, const DeviceView *v, const Radio *r) {
+        const Pin *p = hashmap_get(s->pins, v->address);
+
+        return r->available && (!p || streq(p->radio, r->name));
+}
+
+/* The choice for v from scratch, with hysteresis against what was chosen before: another radio must hear
+ * the lock HYSTERESIS_DB better to take over. */
+static Radio *view_choose(RadioSet *s, const DeviceView *v) {
         const Heard *best = NULL, *chosen = NULL;
         uint64_t now = now_monotonic_usec();
-        DeviceView *v;
 
-        assert(s);
-        if (bt_address_normalize(address, a) < 0)
-                return NULL;
-        v = hashmap_get(s->devices, a);
-        if (!v)
-                return NULL;
         for (size_t i = 0; i < v->n_heard; i++) {
                 const Heard *h = &v->heard[i];
 
-                if (h->radio == exclude || !h->radio->available)
+                if (!may_carry(s, v, h->radio))
                         continue;
                 if (!best || heard_score(h, now) > heard_score(best, now))
                         best = h;
@@ -187,16 +213,185 @@ Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude) {
         if (!best)
                 return NULL;
         if (chosen && heard_score(best, now) < heard_score(chosen, now) + HYSTERESIS_DB)
-                best = chosen;
-        if (!exclude)
-                v->chosen = best->radio;
+                return chosen->radio;
         return best->radio;
 }
 
-bool radio_set_knows(RadioSet *s, const char *address) {
-        assert(s);
+static void view_report(RadioSet *s, DeviceView *v) {
+        if (s->cb.device_changed)
+                s->cb.device_changed(s, v->address, s->userdata);
+}
 
-        return radio_set_best(s, address, NULL);
+/* Chooses again; true when the choice changed. */
+static bool view_update(RadioSet *s, DeviceView *v) {
+        Radio *r = view_choose(s, v);
+
+        if (r == v->chosen)
+                return false;
+        log_debug(
+                "%s: connections go through %s now.", v->address, r ? r->name : "no radio (none qualifies)");
+        v->chosen = r;
+        return true;
+}
+
+static void update_all(RadioSet *s) {
+        DeviceView *v;
+        char **changed = NULL;
+        size_t n = 0;
+
+        /* Reported after the walk: the callback may change the map. */
+        for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(s->devices, &i, (void **) &v, NULL);)
+                if (view_update(s, v)) {
+                        char **p = reallocarray(changed, n + 1, sizeof(char *));
+
+                        if (!p || !(p[n] = strdup(v->address))) {
+                                changed = p ?: changed;
+                                log_oom();
+                                break;
+                        }
+                        changed = p;
+                        n++;
+                }
+        for (size_t i = 0; i < n; i++) {
+                v = hashmap_get(s->devices, changed[i]);
+                if (v)
+                        view_report(s, v);
+                free(changed[i]);
+        }
+        free(changed);
+}
+
+static DeviceView *view_of(RadioSet *s, const char *address) {
+        char a[BT_ADDRESS_SIZE];
+
+        if (bt_address_normalize(address, a) < 0)
+                return NULL;
+        return hashmap_get(s->devices, a);
+}
+
+Radio *radio_set_chosen(RadioSet *s, const char *address) {
+        DeviceView *v;
+
+        assert(s);
+        v = view_of(s, address);
+        return v ? v->chosen : NULL;
+}
+
+Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude) {
+        const Heard *best = NULL;
+        uint64_t now = now_monotonic_usec();
+        DeviceView *v;
+
+        assert(s);
+        v = view_of(s, address);
+        if (!v)
+                return NULL;
+        if (view_update(s, v))
+                view_report(s, v);
+        v = view_of(s, address);
+        if (!v)
+                return NULL;
+        if (v->chosen && v->chosen != exclude && v->chosen->free_slots != 0)
+                return v->chosen;
+        /* The chosen radio cannot take it: the best of the others, without hysteresis (nothing is
+         * chosen by this, so nothing can flap). */
+        for (size_t i = 0; i < v->n_heard; i++) {
+                const Heard *h = &v->heard[i];
+
+                if (h->radio == exclude || h->radio->free_slots == 0 || !may_carry(s, v, h->radio))
+                        continue;
+                if (!best || heard_score(h, now) > heard_score(best, now))
+                        best = h;
+        }
+        return best ? best->radio : NULL;
+}
+
+bool radio_set_knows(RadioSet *s, const char *address) {
+        DeviceView *v;
+
+        assert(s);
+        v = view_of(s, address);
+        for (size_t i = 0; v && i < v->n_heard; i++)
+                if (may_carry(s, v, v->heard[i].radio))
+                        return true;
+        return false;
+}
+
+size_t radio_set_heard(RadioSet *s, const char *address, RadioHeard *ret, size_t max) {
+        DeviceView *v;
+        size_t n = 0;
+
+        assert(s);
+        v = view_of(s, address);
+        for (size_t i = 0; v && i < v->n_heard && n < max; i++)
+                ret[n++] = (RadioHeard){
+                        .radio = v->heard[i].radio,
+                        .have_rssi = v->heard[i].have_rssi,
+                        .rssi = v->heard[i].rssi,
+                        .heard_usec = v->heard[i].heard_usec,
+                };
+        return n;
+}
+
+/* ---- pins -------------------------------------------------------------------------------------- */
+
+int radio_set_pin(RadioSet *s, const char *address, const char *radio_name) {
+        char a[BT_ADDRESS_SIZE];
+        DeviceView *v;
+        Pin *p;
+        int r;
+
+        assert(s);
+        if (bt_address_normalize(address, a) < 0)
+                return -EINVAL;
+        p = hashmap_get(s->pins, a);
+        if (!radio_name) {
+                if (!p)
+                        return 0;
+                hashmap_remove(s->pins, a);
+                free(p->radio);
+                free(p);
+        } else if (p) {
+                if (strdup_replace(&p->radio, radio_name) < 0)
+                        return -ENOMEM;
+        } else {
+                if (hashmap_size(s->pins) >= RADIO_PINS_MAX)
+                        return -E2BIG;
+                p = calloc(1, sizeof(Pin));
+                if (!p)
+                        return -ENOMEM;
+                memcpy(p->address, a, sizeof(a));
+                p->radio = strdup(radio_name);
+                r = p->radio ? hashmap_put(s->pins, p->address, p) : -ENOMEM;
+                if (r < 0) {
+                        free(p->radio);
+                        free(p);
+                        return r;
+                }
+        }
+        v = hashmap_get(s->devices, a);
+        if (v && view_update(s, v))
+                view_report(s, v);
+        return 0;
+}
+
+void radio_set_unpin_all(RadioSet *s) {
+        assert(s);
+        if (hashmap_size(s->pins) == 0)
+                return;
+        pins_free(s);
+        update_all(s);
+}
+
+const char *radio_set_pinned(RadioSet *s, const char *address) {
+        char a[BT_ADDRESS_SIZE];
+        const Pin *p;
+
+        assert(s);
+        if (bt_address_normalize(address, a) < 0)
+                return NULL;
+        p = hashmap_get(s->pins, a);
+        return p ? p->radio : NULL;
 }
 
 /* ---- radios ------------------------------------------------------------------------------------ */
@@ -217,10 +412,13 @@ int radio_new(
         assert(ret);
         if (s->n_radios >= RADIOS_MAX)
                 return log_warning_errno(-E2BIG, "Ignoring radio %s: already %u radios.", name, RADIOS_MAX);
+        /* Names are what pins, the bus and the user call radios by. */
+        if (radio_set_find(s, name))
+                return log_warning_errno(-EEXIST, "Ignoring a second radio called %s.", name);
         r = calloc(1, sizeof(Radio));
         if (!r)
                 return -ENOMEM;
-        *r = (Radio){ .set = s, .kind = kind, .ops = ops, .backend = backend_data };
+        *r = (Radio){ .set = s, .kind = kind, .ops = ops, .backend = backend_data, .free_slots = -1 };
         if (strdup_replace(&r->name, name) < 0 || strdup_replace(&r->backend_path, backend_path) < 0) {
                 free(r->name);
                 free(r);
@@ -235,15 +433,25 @@ int radio_new(
 }
 
 static void view_remove_radio(RadioSet *s, DeviceView *v, Radio *r) {
+        bool found = false;
+
         for (size_t i = 0; i < v->n_heard; i++)
                 if (v->heard[i].radio == r) {
-                        v->heard[i] = v->heard[--v->n_heard];
+                        /* Kept in the order the radios first heard it (radio_set_heard()). */
+                        memmove(&v->heard[i], &v->heard[i + 1], (v->n_heard - i - 1) * sizeof(Heard));
+                        v->n_heard--;
+                        found = true;
                         break;
                 }
+        if (!found)
+                return;
         if (v->chosen == r)
                 v->chosen = NULL;
-        if (v->n_heard > 0)
+        if (v->n_heard > 0) {
+                (void) view_update(s, v);
+                view_report(s, v);
                 return;
+        }
         hashmap_remove(s->devices, v->address);
         if (s->cb.device_lost)
                 s->cb.device_lost(s, v->address, s->userdata);
@@ -273,8 +481,67 @@ Radio *radio_free(Radio *r) {
                 s->cb.radios_changed(s, s->userdata);
         free(r->name);
         free(r->backend_path);
+        free(r->address);
+        free(r->last_error);
         free(r);
         return NULL;
+}
+
+Radio *radio_set_find(RadioSet *s, const char *name) {
+        assert(s);
+
+        for (size_t i = 0; name && i < s->n_radios; i++)
+                if (streq(s->radios[i]->name, name))
+                        return s->radios[i];
+        return NULL;
+}
+
+const char *radio_address(const Radio *r) {
+        assert(r);
+
+        return strempty_or(r->address);
+}
+
+int radio_free_slots(const Radio *r) {
+        assert(r);
+
+        return r->free_slots;
+}
+
+const char *radio_last_error(const Radio *r) {
+        assert(r);
+
+        return strempty_or(r->last_error);
+}
+
+static void radios_changed(RadioSet *s) {
+        if (s->cb.radios_changed)
+                s->cb.radios_changed(s, s->userdata);
+}
+
+void radio_set_address(Radio *r, const char *address) {
+        assert(r);
+
+        if (strdup_replace(&r->address, isempty(address) ? NULL : address) > 0)
+                radios_changed(r->set);
+}
+
+void radio_set_free_slots(Radio *r, int free_slots) {
+        assert(r);
+
+        if (free_slots < 0)
+                free_slots = -1;
+        if (r->free_slots == free_slots)
+                return;
+        r->free_slots = free_slots;
+        radios_changed(r->set);
+}
+
+void radio_set_last_error(Radio *r, const char *error) {
+        assert(r);
+
+        if (strdup_replace(&r->last_error, isempty(error) ? NULL : error) > 0)
+                radios_changed(r->set);
 }
 
 RadioKind radio_kind(const Radio *r) {
@@ -316,8 +583,9 @@ void radio_set_available(Radio *r, bool available) {
         /* A radio that comes back (adapter powered again) has forgotten its scan. */
         r->scanning = false;
         radio_apply_scan(r);
-        if (r->set->cb.radios_changed)
-                r->set->cb.radios_changed(r->set, r->set->userdata);
+        radios_changed(r->set);
+        /* The locks it carried go through another radio now, or come back to it. */
+        update_all(r->set);
 }
 
 void radio_advert(Radio *r, const RadioAdvert *a) {
@@ -325,6 +593,7 @@ void radio_advert(Radio *r, const RadioAdvert *a) {
         char address[BT_ADDRESS_SIZE];
         DeviceView *v;
         Heard *h = NULL;
+        bool changed = false;
 
         assert(r);
 
@@ -358,6 +627,7 @@ void radio_advert(Radio *r, const RadioAdvert *a) {
                         return;
                 h = &v->heard[v->n_heard++];
                 *h = (Heard){ .radio = r };
+                changed = true;
         }
         if (a->have_rssi) {
                 h->have_rssi = true;
@@ -365,9 +635,19 @@ void radio_advert(Radio *r, const RadioAdvert *a) {
         }
         if (a->fresh || a->have_rssi)
                 h->heard_usec = now_monotonic_usec();
+        changed = view_update(s, v);
+        if (h->have_rssi && (!h->reported || abs(h->rssi - h->reported_rssi) >= RADIO_RSSI_REPORT_DB)) {
+                h->reported = true;
+                h->reported_rssi = h->rssi;
+                changed = true;
+        }
 
         if (s->cb.advert)
                 s->cb.advert(s, r, a, s->userdata);
+        /* After the advert: a lock the registry makes from it hears of its radios too. The callback
+         * may have changed the map. */
+        if (changed && (v = hashmap_get(s->devices, address)))
+                view_report(s, v);
 }
 
 void radio_device_lost(Radio *r, const char *address) {

@@ -94,9 +94,16 @@ typedef struct RadioSetCallbacks {
         void (*advert)(RadioSet *s, Radio *from, const RadioAdvert *a, void *userdata);
         /* No radio lists address any more. */
         void (*device_lost)(RadioSet *s, const char *address, void *userdata);
-        /* A radio appeared, went away, or changed (available, name, slots, error). */
+        /* A radio appeared, went away, or changed (available, address, slots, error). */
         void (*radios_changed)(RadioSet *s, void *userdata);
+        /* What the radios hear of address changed: the radio chosen for it (radio_set_chosen()), the
+         * radios that list it, or the RSSI one of them heard by RADIO_RSSI_REPORT_DB or more since the
+         * last report (radio_set_heard()). Not called for every advert: RSSI jitters. */
+        void (*device_changed)(RadioSet *s, const char *address, void *userdata);
 } RadioSetCallbacks;
+
+/* How far the RSSI a radio hears must move before device_changed reports it. */
+#define RADIO_RSSI_REPORT_DB 5
 
 int radio_set_new(const RadioSetCallbacks *cb, void *userdata, RadioSet **ret);
 /* The backends' radios must be gone first (each backend frees its own). */
@@ -109,12 +116,37 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RadioSet *, radio_set_free);
 void radio_set_scan(RadioSet *s, bool monitor, bool discover);
 bool radio_set_scanning(const RadioSet *s);
 
-/* The radio to connect to address through now: among the available radios that list it, the one that
- * heard it best recently, with hysteresis so that the choice does not flap; exclude (may be NULL) is
- * skipped, for a second try through another radio. NULL when no available radio lists it. */
+/* The radio chosen for address: among the available radios that list it (only the pinned one, if it is
+ * pinned), the one that heard it best recently, with hysteresis so that the choice does not flap. It is
+ * chosen again with every advert of the lock and every change of a radio. NULL when none qualifies. */
+Radio *radio_set_chosen(RadioSet *s, const char *address);
+/* The radio to connect to address through now: the chosen one, unless it is exclude (a second try
+ * through another radio) or has no free connection slot (radio_set_free_slots()); then the best of the
+ * others that qualify. NULL when no radio can take the connection. */
 Radio *radio_set_best(RadioSet *s, const char *address, Radio *exclude);
-/* Whether any available radio lists address. */
+/* Whether any available radio that may carry its connections (the pinned one, if it is pinned) lists
+ * address; it may have no free slot now. */
 bool radio_set_knows(RadioSet *s, const char *address);
+
+/* What one radio last heard of a device. */
+typedef struct RadioHeard {
+        Radio *radio;
+        bool have_rssi;
+        int16_t rssi;
+        uint64_t heard_usec; /* CLOCK_MONOTONIC of its last advert, 0 = listed but never heard */
+} RadioHeard;
+
+/* The radios that list address, at most max of them, in the order they first heard it; returns how many
+ * were written. */
+size_t radio_set_heard(RadioSet *s, const char *address, RadioHeard *ret, size_t max);
+
+/* Pins (ttlockd.conf(5) [Lock] Radio=): connections to address go only through the radio called
+ * radio_name, whether or not it exists now; NULL unpins. -EINVAL for a bad address, -E2BIG over
+ * RADIO_PINS_MAX. radio_set_unpin_all() drops every pin. */
+#define RADIO_PINS_MAX 4096U
+int radio_set_pin(RadioSet *s, const char *address, const char *radio_name);
+void radio_set_unpin_all(RadioSet *s);
+const char *radio_set_pinned(RadioSet *s, const char *address);
 
 /* Radios in the order they were added, NULL-terminated; owned by s, valid until the next change. */
 Radio *const *radio_set_radios(RadioSet *s);
@@ -125,6 +157,13 @@ RadioKind radio_kind(const Radio *r);
 const char *radio_name(const Radio *r);         /* "hci0", a proxy's configured name */
 const char *radio_backend_path(const Radio *r); /* BlueZ: the adapter's object path; NULL otherwise */
 bool radio_available(const Radio *r);
+/* Where the radio is: a BlueZ adapter's MAC, a proxy's host:port; "" while not known. */
+const char *radio_address(const Radio *r);
+/* Connections it can still take: < 0 when the radio sets no limit of its own (BlueZ). */
+int radio_free_slots(const Radio *r);
+/* Why the radio does not work, for the user; "" while it works. */
+const char *radio_last_error(const Radio *r);
+Radio *radio_set_find(RadioSet *s, const char *name);
 
 /* ---- for backends -------------------------------------------------------------------------------- */
 
@@ -154,6 +193,10 @@ int radio_new(
 Radio *radio_free(Radio *r);
 void *radio_backend_data(const Radio *r);
 void radio_set_available(Radio *r, bool available);
+void radio_set_address(Radio *r, const char *address);
+/* free < 0: no limit known; 0: radio_set_best() passes the radio over. */
+void radio_set_free_slots(Radio *r, int free);
+void radio_set_last_error(Radio *r, const char *error); /* NULL or "" clears it */
 
 /* What the radio hears and loses. */
 void radio_advert(Radio *r, const RadioAdvert *a);
