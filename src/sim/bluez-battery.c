@@ -624,7 +624,7 @@ int bluez_battery_register(Sim *s) {
         if (!s->experimental)
                 return 0;
         r = sd_bus_add_fallback_vtable(
-                s->bus, NULL, SIM_ADAPTER_PATH, BATTERY_MANAGER_INTERFACE, manager_vtable, find_manager, s);
+                s->bus, NULL, SIM_BLUEZ_PATH, BATTERY_MANAGER_INTERFACE, manager_vtable, find_manager, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to add BatteryProviderManager1: %m");
         return 0;

@@ -109,9 +109,20 @@ pids+=($!)
 wait_for "ttlock-sim owns org.bluez" busctl --system status org.bluez || exit 1
 STATE_DIRECTORY=$TESTBUS_DIR/state "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 </dev/null &
 pids+=($!)
+ttlockd_pid=$!
 wait_for "ttlockd owns org.ttlock.Manager" busctl --system status org.ttlock.Manager || exit 1
 # Pairing connects: the device is then BlueZ's for good, no longer a temporary one.
 timeout 60 "$ctl" pair "$ADDR" >/dev/null || { echo "pairing failed" >&2; exit 1; }
+
+if [ "$provider" = helper ]; then
+        # ttlockd provides the batteries of its paired locks too: it leaves, so that the helper is
+        # the only provider (and BlueZ drops what ttlockd registered when its name goes).
+        kill "$ttlockd_pid"
+        wait "$ttlockd_pid" 2>/dev/null
+        wait_for "ttlockd has left the bus" sh -c "! busctl --system status org.ttlock.Manager"
+        wait_for "Battery1 goes with ttlockd" \
+                sh -c "! busctl --system get-property org.bluez $DEV org.bluez.Battery1 Percentage"
+fi
 
 "$UPOWERD" >"$TESTBUS_DIR/upowerd.log" 2>&1 </dev/null &
 pids+=($!)
@@ -148,6 +159,12 @@ if [ "$provider" = helper ]; then
         exec 3>&-
         wait "$provider_pid" 2>/dev/null
         wait_for "Battery1 goes with its provider" \
+                sh -c "! busctl --system get-property org.bluez $DEV org.bluez.Battery1 Percentage"
+        wait_for "upower forgets the lock's battery" sh -c "! upower -e | grep -qx $UP_DEV"
+else
+        # A forgotten lock is no longer ttlockd's to report: its battery goes from BlueZ and UPower.
+        timeout 60 "$ctl" forget "$ADDR" >/dev/null || fail "ttlockctl forget"
+        wait_for "Battery1 goes when ttlockd forgets the lock" \
                 sh -c "! busctl --system get-property org.bluez $DEV org.bluez.Battery1 Percentage"
         wait_for "upower forgets the lock's battery" sh -c "! upower -e | grep -qx $UP_DEV"
 fi

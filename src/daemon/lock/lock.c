@@ -114,9 +114,18 @@ static void settle(Lock *l) {
 
 /* ---- what the observer hears ------------------------------------------------------------------- */
 
+/* A paired lock's battery goes to the radios that show it to the rest of the system (BlueZ's battery
+ * providers, so that UPower lists the lock); a lock that is not paired has none there. */
+static void publish_battery(Lock *l) {
+        if (l->context->radios)
+                radio_set_battery(l->context->radios, l->address, l->record ? l->battery : -1);
+}
+
 static void report(Lock *l, uint64_t properties) {
         if (properties == 0)
                 return;
+        if (properties & (LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY)))
+                publish_battery(l);
         /* A LastSeenUSec held back by the rate limit rides along with whatever changes next. */
         if (l->last_seen_usec != l->last_seen_reported_usec) {
                 properties |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN);
@@ -1748,6 +1757,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 (void) open_history(l);
                 /* Pushes between commands (§7.3) come encrypted with the lock's key. */
                 link_set_session_key(l->link, l->record->aes_key);
+                publish_battery(l);
         }
         *ret = l;
         return 0;
@@ -1764,6 +1774,8 @@ Lock *lock_free(Lock *l) {
                 return NULL;
         l->observer = NULL;
         lock_abort(l, "The lock object went away.");
+        if (l->record && l->context->radios)
+                radio_set_battery(l->context->radios, l->address, -1);
         sd_event_source_disable_unref(l->settle_source);
         link_free(l->link);
         history_free(l->history);

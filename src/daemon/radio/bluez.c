@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bluez-battery.h"
 #include "bluez.h"
 #include "hashmap.h"
 #include "log.h"
@@ -16,6 +17,8 @@
 #define BLUEZ_ADAPTER "org.bluez.Adapter1"
 #define BLUEZ_DEVICE "org.bluez.Device1"
 #define BLUEZ_GATT_CHAR "org.bluez.GattCharacteristic1"
+#define BLUEZ_BATTERY "org.bluez.Battery1"
+#define BLUEZ_BATTERY_MANAGER "org.bluez.BatteryProviderManager1"
 
 #define UUID_TTLOCK_SERVICE "00001910-0000-1000-8000-00805f9b34fb"
 #define UUID_TTLOCK_WRITE "0000fff2-0000-1000-8000-00805f9b34fb"
@@ -32,6 +35,8 @@ typedef struct Adapter {
         bool powered;
         bool scan_on;        /* the RadioSet wants this adapter to scan */
         bool scan_requested; /* we asked BlueZ to scan on it */
+        BluezBattery *battery; /* the locks' batteries offered to BlueZ here; NULL if it cannot be made */
+        bool battery_manager;  /* BlueZ offers org.bluez.BatteryProviderManager1 on it */
         struct Adapter *next;
 } Adapter;
 
@@ -58,6 +63,7 @@ struct Device {
         bool connected;
         bool services_resolved;
         bool ttlock; /* advertises 0x1910 or V3 manufacturer data */
+        bool battery; /* BlueZ shows org.bluez.Battery1 on it (ours, or another provider's) */
         bool have_mfr;
         uint16_t mfr_key;
         uint8_t mfr[MFR_MAX];
@@ -128,6 +134,9 @@ static Adapter *adapter_get(Bluez *b, const char *path, size_t len) {
                 return NULL;
         a->bluez = b;
         a->path = TAKE_PTR(p);
+        r = bluez_battery_new(b->bus, a->path, &a->battery);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot offer lock batteries to BlueZ: %m", a->path);
         name = strrchr(a->path, '/');
         r = radio_new(
                 b->radios,
@@ -138,6 +147,7 @@ static Adapter *adapter_get(Bluez *b, const char *path, size_t len) {
                 a,
                 &a->radio);
         if (r < 0) {
+                bluez_battery_free(a->battery);
                 free(a->path);
                 free(a);
                 return NULL;
@@ -267,6 +277,9 @@ static int on_start_notify(sd_bus_message *reply, void *userdata, sd_bus_error *
                 return 0;
         }
         d->conn_state = CONN_READY;
+        /* BlueZ took no battery for a device it did not keep yet; now that it keeps it, offer again. */
+        if (!d->battery && d->adapter->battery)
+                bluez_battery_offer_again(d->adapter->battery, d->address);
         radio_conn_ready(d->conn, 0, NULL);
         return 0;
 }
@@ -556,12 +569,24 @@ static void radio_op_set_scan(Radio *radio, bool on) {
         adapter_update_scan(a->bluez, a);
 }
 
+static void radio_op_set_battery(Radio *radio, const char *address, int percentage) {
+        Adapter *a = radio_backend_data(radio);
+        int r;
+
+        if (!a->battery)
+                return;
+        r = bluez_battery_set(a->battery, address, percentage);
+        if (r < 0)
+                log_debug_errno(r, "%s: cannot offer the battery of %s to BlueZ: %m", a->path, address);
+}
+
 static const RadioOps bluez_radio_ops = {
         .connect = radio_op_connect,
         .write = radio_op_write,
         .disconnect = radio_op_disconnect,
         .release = radio_op_release,
         .set_scan = radio_op_set_scan,
+        .set_battery = radio_op_set_battery,
 };
 
 /* ---- properties -------------------------------------------------------------------------------- */
@@ -851,6 +876,7 @@ static void remove_adapter(Bluez *b, Adapter *a) {
                         break;
                 }
         radio_free(a->radio);
+        bluez_battery_free(a->battery);
         free(a->path);
         free(a);
 }
@@ -948,8 +974,16 @@ static bool path_allowed(Bluez *b, const char *path) {
         return false;
 }
 
+static void adapter_offer_batteries(Adapter *a) {
+        if (a->battery)
+                bluez_battery_register(a->battery, a->battery_manager);
+}
+
 /* a{sa{sv}} of one object. */
 static int handle_interfaces(Bluez *b, const char *path, sd_bus_message *m) {
+        bool adapter = false, battery_manager = false;
+        Device *d;
+        Adapter *a;
         int r;
 
         if (!path_allowed(b, path))
@@ -965,8 +999,21 @@ static int handle_interfaces(Bluez *b, const char *path, sd_bus_message *m) {
                         return r;
                 if (b->gatt_pass && !streq(iface, BLUEZ_GATT_CHAR))
                         r = sd_bus_message_skip(m, "a{sv}");
-                else if (streq(iface, BLUEZ_ADAPTER))
+                else if (streq(iface, BLUEZ_ADAPTER)) {
+                        adapter = true;
                         r = handle_adapter(b, path, m);
+                } else if (streq(iface, BLUEZ_BATTERY_MANAGER)) {
+                        battery_manager = true;
+                        a = adapter_get(b, path, strlen(path));
+                        if (a)
+                                a->battery_manager = true;
+                        r = sd_bus_message_skip(m, "a{sv}");
+                } else if (streq(iface, BLUEZ_BATTERY)) {
+                        d = device_find(b, path);
+                        if (d)
+                                d->battery = true;
+                        r = sd_bus_message_skip(m, "a{sv}");
+                }
                 else if (streq(iface, BLUEZ_DEVICE))
                         r = handle_device(b, path, m);
                 else if (streq(iface, BLUEZ_GATT_CHAR))
@@ -981,7 +1028,15 @@ static int handle_interfaces(Bluez *b, const char *path, sd_bus_message *m) {
         }
         if (r < 0)
                 return r;
-        return sd_bus_message_exit_container(m);
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        /* BlueZ offers the battery provider manager next to Adapter1, and only with its experimental
+         * features on (README, "Lock batteries in GNOME's power panel"). While its objects are read,
+         * the decision waits for the end of the list (on_managed_objects()). */
+        if ((adapter || battery_manager) && !b->reading_objects && (a = adapter_find(b, path)))
+                adapter_offer_batteries(a);
+        return 0;
 }
 
 static bool from_bluez(Bluez *b, sd_bus_message *m) {
@@ -1025,6 +1080,13 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
                         remove_adapter(b, a);
                 else if (streq(*i, BLUEZ_DEVICE) && (d = device_find(b, path)))
                         remove_device(b, d);
+                else if (streq(*i, BLUEZ_BATTERY) && (d = device_find(b, path)))
+                        d->battery = false;
+                else if (streq(*i, BLUEZ_BATTERY_MANAGER) && (a = adapter_find(b, path))) {
+                        a->battery_manager = false;
+                        if (a->battery)
+                                bluez_battery_forget_registration(a->battery);
+                }
                 else if (streq(*i, BLUEZ_GATT_CHAR) && (d = device_of_object(b, path))) {
                         if (streq_ptr(d->write_path, path))
                                 d->write_path = mfree(d->write_path);
@@ -1160,8 +1222,10 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_erro
         b->gatt_pass = false;
         b->reading_objects = false;
 
-        for (Adapter *a = b->adapters; a; a = a->next)
+        for (Adapter *a = b->adapters; a; a = a->next) {
                 n_powered += a->powered;
+                adapter_offer_batteries(a);
+        }
         log_info("BlueZ is available with %zu powered adapter(s).", n_powered);
         return 0;
 
@@ -1193,6 +1257,11 @@ static void set_owner(Bluez *b, const char *owner) {
                 return;
         if (b->owner) {
                 log_info("BlueZ left the bus.");
+                /* Its registrations went with it: nothing to unregister, and no call that would start
+                 * it again by activation. */
+                for (Adapter *a = b->adapters; a; a = a->next)
+                        if (a->battery)
+                                bluez_battery_forget_registration(a->battery);
                 b->owner = mfree(b->owner);
                 b->objects_slot = sd_bus_slot_unref(b->objects_slot);
                 forget_everything(b);

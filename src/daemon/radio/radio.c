@@ -83,12 +83,20 @@ struct RadioSet {
         void *userdata;
         Hashmap *devices; /* address → DeviceView */
         Hashmap *pins;    /* address → Pin */
+        Hashmap *batteries; /* address → BatteryLevel: what paired locks last reported */
         Radio *radios[RADIOS_MAX + 1];
         size_t n_radios;
         bool monitor;
         bool discover;
         bool warned_full;
 };
+
+/* A paired lock's battery, remembered so that a radio that appears later (an adapter plugged in, BlueZ
+ * back after a restart) is told it too (radio_set_battery()). */
+typedef struct BatteryLevel {
+        char address[BT_ADDRESS_SIZE]; /* the map's key */
+        int percentage;
+} BatteryLevel;
 
 static const char *const kind_names[_RADIO_KIND_MAX] = {
         [RADIO_KIND_BLUEZ] = "bluez",
@@ -115,8 +123,11 @@ int radio_set_new(const RadioSetCallbacks *cb, void *userdata, RadioSet **ret) {
         r = hashmap_new(&s->devices);
         if (r >= 0)
                 r = hashmap_new(&s->pins);
+        if (r >= 0)
+                r = hashmap_new(&s->batteries);
         if (r < 0) {
                 hashmap_free(s->devices);
+                hashmap_free(s->pins);
                 free(s);
                 return r;
         }
@@ -135,6 +146,7 @@ static void pins_free(RadioSet *s) {
 }
 
 RadioSet *radio_set_free(RadioSet *s) {
+        BatteryLevel *b;
         DeviceView *v;
 
         if (!s)
@@ -146,6 +158,11 @@ RadioSet *radio_set_free(RadioSet *s) {
         hashmap_free(s->devices);
         pins_free(s);
         hashmap_free(s->pins);
+        for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(s->batteries, &i, (void **) &b, NULL);) {
+                hashmap_remove(s->batteries, b->address);
+                free(b);
+        }
+        hashmap_free(s->batteries);
         free(s);
         return NULL;
 }
@@ -335,6 +352,42 @@ size_t radio_set_heard(RadioSet *s, const char *address, RadioHeard *ret, size_t
 
 /* ---- pins -------------------------------------------------------------------------------------- */
 
+void radio_set_battery(RadioSet *s, const char *address, int percentage) {
+        char a[BT_ADDRESS_SIZE];
+        BatteryLevel *b;
+
+        assert(s);
+        if (bt_address_normalize(address, a) < 0 || percentage > 100)
+                return;
+        b = hashmap_get(s->batteries, a);
+        if (percentage < 0) {
+                if (!b)
+                        return;
+                hashmap_remove(s->batteries, a);
+                free(b);
+        } else if (b) {
+                if (b->percentage == percentage)
+                        return;
+                b->percentage = percentage;
+        } else {
+                b = calloc(1, sizeof(BatteryLevel));
+                if (!b) {
+                        log_oom();
+                        return;
+                }
+                memcpy(b->address, a, sizeof(a));
+                b->percentage = percentage;
+                if (hashmap_put(s->batteries, b->address, b) < 0) {
+                        free(b);
+                        log_oom();
+                        return;
+                }
+        }
+        for (size_t i = 0; i < s->n_radios; i++)
+                if (s->radios[i]->ops->set_battery)
+                        s->radios[i]->ops->set_battery(s->radios[i], a, percentage);
+}
+
 int radio_set_pin(RadioSet *s, const char *address, const char *radio_name) {
         char a[BT_ADDRESS_SIZE];
         DeviceView *v;
@@ -426,6 +479,12 @@ int radio_new(
         }
         s->radios[s->n_radios++] = r;
         s->radios[s->n_radios] = NULL;
+        if (ops->set_battery) {
+                BatteryLevel *b;
+
+                for (HashmapIter i = HASHMAP_ITER_FIRST; hashmap_iterate(s->batteries, &i, (void **) &b, NULL);)
+                        ops->set_battery(r, b->address, b->percentage);
+        }
         if (s->cb.radios_changed)
                 s->cb.radios_changed(s, s->userdata);
         *ret = r;

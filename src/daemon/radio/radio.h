@@ -140,6 +140,11 @@ typedef struct RadioHeard {
  * were written. */
 size_t radio_set_heard(RadioSet *s, const char *address, RadioHeard *ret, size_t max);
 
+/* A paired lock's battery (0–100), or percentage < 0 when the lock is no longer paired: handed to the
+ * radios that can show it to the rest of the system (BlueZ's battery providers, bluez-battery.h), now
+ * and when they appear later. Locks that are not paired are never reported. */
+void radio_set_battery(RadioSet *s, const char *address, int percentage);
+
 /* Pins (ttlockd.conf(5) [Lock] Radio=): connections to address go only through the radio called
  * radio_name, whether or not it exists now; NULL unpins. -EINVAL for a bad address, -E2BIG over
  * RADIO_PINS_MAX. radio_set_unpin_all() drops every pin. */
@@ -179,6 +184,8 @@ typedef struct RadioOps {
          * must not be called for them any more); disconnect in the background if needed. */
         void (*release)(Radio *r, RadioConn *c);
         void (*set_scan)(Radio *r, bool on);
+        /* Optional: a paired lock's battery (radio_set_battery()), percentage < 0 to withdraw it. */
+        void (*set_battery)(Radio *r, const char *address, int percentage);
 } RadioOps;
 
 int radio_new(
