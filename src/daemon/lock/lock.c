@@ -245,6 +245,10 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
 
         l->log_op = NULL;
         l->log_read_done_usec = now_realtime_usec();
+        if (res->have_resume) {
+                l->have_log_resume = true;
+                l->log_resume_sequence = res->resume_sequence;
+        }
         if (res->status.error < 0)
                 log_warning(
                         "%s: reading the operation log failed (%d) after %zu record(s).",
@@ -303,6 +307,22 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                          " ms at the earliest.",
                          l->address, wait / USEC_PER_MSEC);
         }
+        if (res->status.error < 0) {
+                /* The lock may have handed out a page whose answer was lost with the link: it counts those
+                 * records as read and lowers its flag (§7.1), so nothing but us remembers them. Read again
+                 * from where the records we got end, at the next advert whatever its flag says; a lock
+                 * whose reads keep failing is not connected to at every advert. */
+                l->log_failed_reads++;
+                l->log_retry = true;
+                if (l->log_failed_reads > 1)
+                        l->log_not_before_usec = now_monotonic_usec() +
+                                backoff_usec(l->log_failed_reads - 1,
+                                             l->context->timing.log_backoff_min_usec,
+                                             l->context->timing.log_backoff_max_usec);
+        } else {
+                l->log_failed_reads = 0;
+                l->log_retry = false;
+        }
         l->log_read_for_advert = false;
         if (l->log_again && l->record) {
                 l->log_again = false;
@@ -324,7 +344,13 @@ static void start_log_read(Lock *l) {
                 return;
         }
         op_keys_from_record(&keys, l->record);
-        r = log_read_op_start(l->link, &keys, on_log_read, l, &l->log_op);
+        r = log_read_op_start(
+                l->link,
+                &keys,
+                l->log_retry && l->have_log_resume ? l->log_resume_sequence : TTLOCK_LOG_NEW_RECORDS,
+                on_log_read,
+                l,
+                &l->log_op);
         op_keys_wipe(&keys);
         if (r < 0) {
                 l->log_op = NULL;
@@ -386,6 +412,7 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
 
 void lock_advert(Lock *l, const RadioAdvert *a) {
         uint64_t changed = 0;
+        bool flag_read, retry_read;
         TTAdvert ad;
 
         assert(l);
@@ -436,15 +463,21 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
          * between two adverts (a record written while we read, or while the lock was not advertising),
          * so a flag still up a while after our last read also starts one; a read whose pages were
          * already fetched only costs an empty page. */
-        if (ad.new_events &&
-            (!l->advert_new_events || l->log_deferred ||
-             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec))) {
-                if (now_monotonic_usec() < l->log_not_before_usec)
+        flag_read = ad.new_events &&
+                (!l->advert_new_events || l->log_deferred ||
+                 (!l->log_op &&
+                  l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec));
+        /* A read that failed is done again (on_log_read()), flag or not. */
+        retry_read = l->log_retry && !l->log_op &&
+                l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec;
+        if (flag_read || retry_read) {
+                if (now_monotonic_usec() < l->log_not_before_usec) {
                         /* Backing off (lock_timing_default()): read when the wait is over, if still up. */
-                        l->log_deferred = true;
-                else {
+                        if (flag_read)
+                                l->log_deferred = true;
+                } else {
                         l->log_deferred = false;
-                        l->log_reading_for_advert = true;
+                        l->log_reading_for_advert = flag_read;
                         start_log_read(l);
                         l->log_reading_for_advert = false;
                 }
@@ -747,6 +780,9 @@ static int forget_record(Lock *l) {
                 log_warning_errno(r, "%s: cannot remove the event archive: %m", l->address);
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
+        /* Where the log was read to belongs to these keys (a reset lock starts its log anew). */
+        l->log_retry = l->have_log_resume = false;
+        l->log_failed_reads = 0;
         link_set_session_key(l->link, NULL);
         report(l,
                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
