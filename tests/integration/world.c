@@ -427,7 +427,7 @@ bool world_state_is(World *w, const void *arg) {
 }
 
 bool world_disconnected(World *w, const void *arg) {
-        return !world_get_bool(w, WORLD_LOCK1, "Connected");
+        return !world_lock_known(w, NULL) || !world_get_bool(w, WORLD_LOCK1, "Connected");
 }
 
 bool world_sim_paired(World *w, const void *arg) {

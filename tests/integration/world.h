@@ -149,7 +149,7 @@ bool world_lock_pairable(World *w, const void *arg);
 bool world_lock_paired(World *w, const void *arg);
 bool world_lock_seen(World *w, const void *arg);    /* an advert came since the daemon started */
 bool world_state_is(World *w, const void *arg);     /* Lock1.State equals the string arg */
-bool world_disconnected(World *w, const void *arg); /* Lock1.Connected is false */
+bool world_disconnected(World *w, const void *arg); /* Lock1.Connected is false, or no such object */
 bool world_sim_paired(World *w, const void *arg);   /* the simulated lock has an admin */
 
 /* Discovery on (our connection owns it) until the lock shows as pairable. */
