@@ -236,6 +236,45 @@ START_TEST(test_lost_log_page_read_again) {
 }
 END_TEST
 
+/* The daemon stops (or dies) in the middle of a read whose page the lock already handed out: the next
+ * daemon, started from the store, reads once from where the archive ends, and the record still comes. */
+START_TEST(test_restart_reads_where_the_archive_ends) {
+        LockRecord *record = NULL;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.events, 1);
+        adverts_for(&m, false, 100 * MSEC, NULL);
+
+        m.n_log = 2;
+        m.drop_log_pages = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.log_unread, 2);
+
+        /* A new daemon: the lock model made again from what is on disk. */
+        m.lock = lock_free(m.lock);
+        ck_assert_int_ge(store_load(m.store, FAKE_ADDRESS, &record), 0);
+        ck_assert(record->has_log_sequence);
+        ck_assert_uint_eq(record->log_sequence, 1);
+        ck_assert_int_ge(lock_new(&m.context, FAKE_ADDRESS, record, &m.lock), 0);
+        lock_set_observer(m.lock, &observer, &m);
+        m.n_log_requests = 0;
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 2);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], 1);
+        /* Once caught up, a lowered flag costs no more reads. */
+        m.n_log_requests = 0;
+        adverts_for(&m, false, 300 * MSEC, NULL);
+        ck_assert_uint_eq(m.n_log_requests, 0);
+        model_done(&m);
+}
+END_TEST
+
 /* A lock whose log reads keep failing (the link drops every time) is not connected to at every advert:
  * failed reads back off like empty ones. */
 START_TEST(test_failing_log_reads_back_off) {
@@ -342,6 +381,7 @@ static Suite *make_suite(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_stuck_flag_backs_off);
         tcase_add_test(tc, test_lost_log_page_read_again);
+        tcase_add_test(tc, test_restart_reads_where_the_archive_ends);
         tcase_add_test(tc, test_failing_log_reads_back_off);
         tcase_add_test(tc, test_alias_not_kept_when_not_saved);
         tcase_add_test(tc, test_deadline_for_every_kind);

@@ -291,6 +291,10 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 n_new++;
         }
         if (n_new > 0) {
+                if (res->have_resume && l->record) {
+                        l->record->has_log_sequence = true;
+                        l->record->log_sequence = res->resume_sequence;
+                }
                 save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
                 l->log_empty_reads = 0;
@@ -313,7 +317,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                  * from where the records we got end, at the next advert whatever its flag says; a lock
                  * whose reads keep failing is not connected to at every advert. */
                 l->log_failed_reads++;
-                l->log_retry = true;
+                l->log_catch_up = true;
                 if (l->log_failed_reads > 1)
                         l->log_not_before_usec = now_monotonic_usec() +
                                 backoff_usec(l->log_failed_reads - 1,
@@ -321,7 +325,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                                              l->context->timing.log_backoff_max_usec);
         } else {
                 l->log_failed_reads = 0;
-                l->log_retry = false;
+                l->log_catch_up = false;
         }
         l->log_read_for_advert = false;
         if (l->log_again && l->record) {
@@ -347,7 +351,7 @@ static void start_log_read(Lock *l) {
         r = log_read_op_start(
                 l->link,
                 &keys,
-                l->log_retry && l->have_log_resume ? l->log_resume_sequence : TTLOCK_LOG_NEW_RECORDS,
+                l->log_catch_up && l->have_log_resume ? l->log_resume_sequence : TTLOCK_LOG_NEW_RECORDS,
                 on_log_read,
                 l,
                 &l->log_op);
@@ -467,8 +471,9 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 (!l->advert_new_events || l->log_deferred ||
                  (!l->log_op &&
                   l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec));
-        /* A read that failed is done again (on_log_read()), flag or not. */
-        retry_read = l->log_retry && !l->log_op &&
+        /* A read that failed, or the first since start-up, is done from where the records read end
+         * (on_log_read(), lock_new()), flag or not. */
+        retry_read = l->log_catch_up && !l->log_op &&
                 l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec;
         if (flag_read || retry_read) {
                 if (now_monotonic_usec() < l->log_not_before_usec) {
@@ -781,7 +786,7 @@ static int forget_record(Lock *l) {
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
         /* Where the log was read to belongs to these keys (a reset lock starts its log anew). */
-        l->log_retry = l->have_log_resume = false;
+        l->log_catch_up = l->have_log_resume = false;
         l->log_failed_reads = 0;
         link_set_session_key(l->link, NULL);
         report(l,
@@ -1337,6 +1342,13 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                         l->state_updated_usec = record->state_updated_usec;
                 }
                 (void) open_history(l);
+                /* A read that a crash or a stop cut short may have lost records the lock counts as read:
+                 * read once from where the archive ends, at the first advert (as the Home Assistant add-on
+                 * syncs a known lock's log at start-up, doc/protocol.md §7.2). */
+                if (record->has_log_sequence) {
+                        l->have_log_resume = l->log_catch_up = true;
+                        l->log_resume_sequence = record->log_sequence;
+                }
                 /* Pushes between commands (§7.3) come encrypted with the lock's key. */
                 link_set_session_key(l->link, l->record->aes_key);
         }

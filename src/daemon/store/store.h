@@ -26,7 +26,7 @@
  *              tamper-alert: …, privacy-lock: …, reset-button: …}   # each optional = unknown
  *   credential-aliases:                      # optional
  *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
- *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
+ *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000, sequence: 1234}  # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
  *
  * Keys this version does not know — at the top level or inside one of the mappings above — are
@@ -106,6 +106,11 @@ typedef struct LockRecord {
         bool has_log_cursor;
         uint64_t log_cursor_identity;
         uint64_t log_cursor_time_usec;
+        /* Where the records archived end in the lock's numbering: the GET_OPERATE_LOG sequence that asks
+         * for the first record after them (§4.3). The lock counts what it handed out as read, so a read
+         * cut short by a crash is done again from here after a restart. */
+        bool has_log_sequence;
+        uint16_t log_sequence;
 
         /* What we last knew, for the properties right after start-up. */
         int battery;                 /* 0…100, < 0 = unknown */
