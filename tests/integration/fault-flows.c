@@ -77,29 +77,22 @@ static void wait_pairable(World *w) {
 }
 
 static bool keys_settled(World *w, const void *arg) {
-        /* The daemon holds (confirmed) keys exactly when the lock has our admin. */
-        return world_lock_known(w, NULL)
-                ? world_get_bool(w, WORLD_LOCK1, "Paired") == world_sim_paired(w, NULL)
-                : !world_sim_paired(w, NULL);
+        bool lock_has_admin = world_sim_paired(w, NULL);
+        WorldStore st;
+
+        /* The daemon holds (confirmed) keys exactly when the lock has our admin, on the bus and on disk. */
+        if (world_lock_known(w, NULL) ? world_get_bool(w, WORLD_LOCK1, "Paired") != lock_has_admin : lock_has_admin)
+                return false;
+        world_check_store(w, &st);
+        return st.n_provisional == 0 && st.n_locks == (lock_has_admin ? 1 : 0) &&
+                (!lock_has_admin || st.has_aes_key);
 }
 
 void fault_check_keys(World *w) {
-        WorldStore st;
-
-        /* Provisional keys are confirmed or withdrawn at the next advert (store.h "pairing: provisional").
-         */
-        ck_assert_msg(
-                world_wait(w, keys_settled, NULL, 2 * WORLD_TIMEOUT),
-                "the lock has our admin: %d, the daemon holds keys: %d",
-                world_sim_paired(w, NULL),
-                world_lock_paired(w, NULL));
-        world_check_store(w, &st);
-        if (world_sim_paired(w, NULL)) {
-                ck_assert_uint_eq(st.n_locks, 1);
-                ck_assert(st.has_aes_key);
-                ck_assert_uint_eq(st.n_provisional, 0);
-        } else
-                ck_assert_uint_eq(st.n_locks, 0);
+        /* Provisional keys are confirmed or withdrawn at the next advert (store.h "pairing: provisional"). */
+        ck_assert_msg(world_wait(w, keys_settled, NULL, 2 * WORLD_TIMEOUT),
+                      "the lock has our admin: %d, the daemon holds keys: %d (see the store above)",
+                      world_sim_paired(w, NULL), world_lock_paired(w, NULL));
 }
 
 static void prepare_discover(World *w) {
