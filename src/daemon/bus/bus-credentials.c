@@ -550,7 +550,8 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
 
         GATE(m, b, feature, kind, error);
         r = lock_set_credential_alias(b->lock, kind, id, alias);
-        if (r == -E2BIG || r == -ENOSPC)
+        /* E2BIG is the store's cap (STORE_CREDENTIAL_ALIASES_MAX); ENOSPC is the disk, and says so below. */
+        if (r == -E2BIG)
                 return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "Too many aliases for this lock.");
         if (r == -EFBIG)
                 return sd_bus_error_set(
