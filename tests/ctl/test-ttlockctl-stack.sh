@@ -125,10 +125,16 @@ trap "exit 1" INT TERM
 state=$TESTBUS_DIR/state
 mkdir -m 0700 "$state"
 
-"$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none >"$TESTBUS_DIR/sim.log" 2>&1 &
-pids+=($!)
-STATE_DIRECTORY=$state "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
-pids+=($!)
+# TTLOCK_TEST_WRAPPER (e.g. valgrind, scripts/run-tests.sh section valgrind) goes in front of both.
+# shellcheck disable=SC2086
+${TTLOCK_TEST_WRAPPER:-} "$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none \
+        >"$TESTBUS_DIR/sim.log" 2>&1 &
+sim_pid=$!
+pids+=($sim_pid)
+# shellcheck disable=SC2086
+STATE_DIRECTORY=$state ${TTLOCK_TEST_WRAPPER:-} "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
+daemon_pid=$!
+pids+=($daemon_pid)
 
 # Both names on the bus, without a fixed sleep: ask until they answer (at most 20 s).
 for name in org.bluez org.ttlock.Manager; do
@@ -339,6 +345,18 @@ expect 0 '^$' forget $A2
 refute "$A2 .* paired" --no-legend list
 expect 0 '^$' reset "Front door"
 refute "$A1 .* paired" --no-legend list
+
+# Both end cleanly on SIGTERM (with a wrapper: no error, no leak); the monitors go first.
+kill "${pids[@]:2}" 2>/dev/null
+for who in "ttlockd $daemon_pid ttlockd.log" "ttlock-sim $sim_pid sim.log"; do
+        read -r name p log <<<"$who"
+        checks=$((checks + 1))
+        kill -TERM "$p"
+        wait "$p"
+        rc=$?
+        [ "$rc" -eq 0 ] || fail "$name exited $rc on SIGTERM; its log: $(cat "$TESTBUS_DIR/$log")"
+done
+pids=()
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

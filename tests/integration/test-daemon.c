@@ -327,7 +327,7 @@ static void start_sim(World *w) {
         int r;
 
         snprintf(state_arg, sizeof(state_arg), "%s", w->sim_state);
-        r = test_bus_spawn(w->bus, argv, NULL, &w->sim_pid);
+        r = test_bus_spawn_wrapped(w->bus, argv, NULL, &w->sim_pid);
         ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.bluez", w->sim_pid, TIMEOUT);
         ck_assert_msg(r >= 0, "ttlock-sim did not own org.bluez: %s", strerror(-r));
@@ -340,17 +340,20 @@ static void start_daemon(World *w) {
         int r;
 
         snprintf(env, sizeof(env), "STATE_DIRECTORY=%s", w->state_dir);
-        r = test_bus_spawn(w->bus, argv, envv, &w->daemon_pid);
+        r = test_bus_spawn_wrapped(w->bus, argv, envv, &w->daemon_pid);
         ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, TIMEOUT);
         ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
 }
 
+/* SIGTERM, and a clean exit (with TTLOCK_TEST_WRAPPER: no error, no leak); a generous bound for valgrind. */
 static void stop_pid(World *w, pid_t *pid) {
         int status = 0, r;
 
-        r = test_bus_stop_pid(w->bus, *pid, 10 * TEST_USEC_PER_SEC, &status);
+        r = test_bus_stop_pid(w->bus, *pid, 60 * TEST_USEC_PER_SEC, &status);
         ck_assert_msg(r >= 0, "stop %d: %s", (int) *pid, strerror(-r));
+        ck_assert_msg(test_status_is_clean_exit(status), "process %d did not exit cleanly (status 0x%x)",
+                      (int) *pid, (unsigned) status);
         *pid = 0;
 }
 
@@ -385,6 +388,10 @@ static void world_start(World *w, bool rules, const char *sim_yaml) {
 
 static void world_stop(World *w) {
         w->client = sd_bus_flush_close_unref(w->client);
+        if (w->daemon_pid > 0)
+                stop_pid(w, &w->daemon_pid);
+        if (w->sim_pid > 0)
+                stop_pid(w, &w->sim_pid);
         w->bus = test_bus_stop(w->bus);
 }
 

@@ -139,7 +139,7 @@ START_TEST(test_passcodes_wiped) {
          * call could not go unnoticed. */
         world_stop_pid(&w, &w.daemon_pid);
         world_stop_pid(&w, &w.sim_pid);
-        ck_assert_int_ge(test_bus_spawn(w.bus, (char *const *) sim_argv, NULL, &w.sim_pid), 0);
+        ck_assert_int_ge(test_bus_spawn_wrapped(w.bus, (char *const *) sim_argv, NULL, &w.sim_pid), 0);
         ck_assert_int_ge(test_bus_wait_name(w.bus, "org.bluez", w.sim_pid, WORLD_TIMEOUT), 0);
         world_sim_call(&w, "EnterPasscode", "s", "620481357");
         ping(&w, "org.bluez", "/");

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/pidfd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,7 +54,7 @@ void world_start_sim(World *w) {
                 argv[n++] = *a;
         }
         argv[n] = NULL;
-        r = test_bus_spawn(w->bus, (char *const *) argv, NULL, &w->sim_pid);
+        r = test_bus_spawn_wrapped(w->bus, (char *const *) argv, NULL, &w->sim_pid);
         ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.bluez", w->sim_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlock-sim did not own org.bluez: %s", strerror(-r));
@@ -71,7 +73,7 @@ void world_start_daemon(World *w) {
                 envv[n++] = *e;
         }
         envv[n] = NULL;
-        r = test_bus_spawn(w->bus, argv, (char *const *) envv, &w->daemon_pid);
+        r = test_bus_spawn_wrapped(w->bus, argv, (char *const *) envv, &w->daemon_pid);
         ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
@@ -80,8 +82,15 @@ void world_start_daemon(World *w) {
 void world_stop_pid(World *w, pid_t *pid) {
         int status = 0, r;
 
-        r = test_bus_stop_pid(w->bus, *pid, 10 * TEST_USEC_PER_SEC, &status);
+        /* Bounded, and generous: under valgrind the leak check at exit takes seconds. */
+        r = test_bus_stop_pid(w->bus, *pid, WORLD_STOP_TIMEOUT, &status);
         ck_assert_msg(r >= 0, "stop %d: %s", (int) *pid, strerror(-r));
+        ck_assert_msg(
+                test_status_is_clean_exit(status),
+                "process %d did not exit cleanly on SIGTERM (status 0x%x%s)",
+                (int) *pid,
+                (unsigned) status,
+                test_wrapper() ? "; see the wrapper's report above" : "");
         *pid = 0;
 }
 
@@ -92,6 +101,98 @@ void world_kill_pid(World *w, pid_t *pid) {
         ck_assert_int_ge(test_bus_wait_pid(w->bus, *pid, WORLD_TIMEOUT, &status), 0);
         ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         *pid = 0;
+}
+
+/* ttlockd started by the bus, from a copy of the built dbus/org.ttlock.Manager.service whose Exec= runs
+ * the build tree's ttlockd with its state in our directory (and TTLOCK_TEST_WRAPPER in front). The bus,
+ * not we, is its parent: a shell around it writes its exit status for world_stop() to check. dbus-daemon
+ * parses Exec= as a command line without a shell, hence the explicit sh -c. */
+static void install_daemon_service(World *w) {
+        char exec[4096];
+        const char *wrapper = test_wrapper();
+        int r;
+
+        snprintf(w->daemon_status, sizeof(w->daemon_status), "%s/ttlockd.status", test_bus_dir(w->bus));
+        r = snprintf(
+                exec,
+                sizeof(exec),
+                "/bin/sh -c '\"$@\"; echo $? >%s' ttlockd /usr/bin/env STATE_DIRECTORY=%s %s %s %s "
+                "--log-level=debug",
+                w->daemon_status,
+                w->state_dir,
+                w->activation_env ?: "",
+                wrapper ?: "",
+                world_env_path("TTLOCKD"));
+        ck_assert_int_lt(r, (int) sizeof(exec));
+        r = test_bus_install_service(w->bus, world_env_path("TTLOCK_DBUS_SERVICE"), exec);
+        ck_assert_msg(r >= 0, "install the activation file: %s", strerror(-r));
+}
+
+pid_t world_daemon_pid(World *w) {
+        pid_t pid;
+        int r;
+
+        if (!w->activate)
+                return w->daemon_pid;
+        r = test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid);
+        ck_assert_msg(r >= 0, "org.ttlock.Manager has no owner: %s", strerror(-r));
+        return pid;
+}
+
+static pid_t parent_of(pid_t pid) {
+        char path[64], buf[512], *p;
+        int ppid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        ck_assert_msg(f, "%s: %m", path);
+        ck_assert(fgets(buf, sizeof(buf), f));
+        fclose(f);
+        /* "pid (comm) state ppid …"; comm may hold spaces and parentheses. */
+        p = strrchr(buf, ')');
+        ck_assert(p && sscanf(p + 1, " %*c %d", &ppid) == 1);
+        return (pid_t) ppid;
+}
+
+static void wait_gone(pid_t pid, uint64_t timeout) {
+        struct pollfd p;
+        int fd = pidfd_open(pid, 0);
+
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ESRCH);
+                return;
+        }
+        p = (struct pollfd){ .fd = fd, .events = POLLIN };
+        ck_assert_msg(poll(&p, 1, (int) (timeout / 1000)) == 1, "process %d did not exit", (int) pid);
+        close(fd);
+}
+
+/* SIGTERM to the activated ttlockd, then its exit status as the shell around it wrote it. */
+static void stop_activated_daemon(World *w) {
+        char buf[32] = {};
+        pid_t pid, sh;
+        ssize_t n;
+        int fd;
+
+        if (test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid) >= 0) {
+                sh = parent_of(pid);
+                ck_assert_int_eq(kill(pid, SIGTERM), 0);
+                wait_gone(sh, WORLD_STOP_TIMEOUT);
+        }
+        fd = open(w->daemon_status, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ENOENT); /* never activated */
+                return;
+        }
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        (void) unlink(w->daemon_status); /* a next activation writes its own */
+        ck_assert_msg(
+                n > 0 && strcmp(buf, "0\n") == 0,
+                "the activated ttlockd did not exit cleanly (status %s)%s",
+                n > 0 ? buf : "?",
+                test_wrapper() ? "; see the wrapper's report above" : "");
 }
 
 void world_start(World *w) {
@@ -119,19 +220,30 @@ void world_start(World *w) {
         }
         snprintf(w->sim_state, sizeof(w->sim_state), "%s/sim.yaml", test_bus_dir(w->bus));
         world_start_sim(w);
-        world_start_daemon(w);
+        if (w->activate)
+                install_daemon_service(w);
+        else
+                world_start_daemon(w);
         open_client(w);
+}
+
+void world_stop_daemon(World *w) {
+        if (w->activate)
+                stop_activated_daemon(w);
+        else if (w->daemon_pid > 0)
+                world_stop_pid(w, &w->daemon_pid);
 }
 
 void world_stop(World *w) {
         w->client = sd_bus_flush_close_unref(w->client);
-        /* The daemon goes first (test_bus_stop()), then its disk. */
+        /* The daemon goes first, then its disk and the simulator; each must exit cleanly. */
+        world_stop_daemon(w);
         if (w->state_mounted) {
-                if (w->daemon_pid > 0)
-                        world_stop_pid(w, &w->daemon_pid);
                 (void) umount2(w->state_dir, MNT_DETACH);
                 w->state_mounted = false;
         }
+        if (w->sim_pid > 0)
+                world_stop_pid(w, &w->sim_pid);
         w->bus = test_bus_stop(w->bus);
 }
 

@@ -26,6 +26,7 @@
 #define WORLD_LOCK1 "org.ttlock.Manager", WORLD_LOCK_PATH, "org.ttlock.Lock1"
 #define WORLD_SIM1 "org.bluez", WORLD_SIM_PATH, "org.ttlock.Sim1"
 #define WORLD_TIMEOUT (20 * TEST_USEC_PER_SEC)
+#define WORLD_STOP_TIMEOUT (60 * TEST_USEC_PER_SEC) /* valgrind's leak check at exit takes a while */
 
 typedef struct World {
         TestBus *bus;
@@ -39,7 +40,14 @@ typedef struct World {
         const char *const *daemon_env; /* more NAME=value for ttlockd, NULL-terminated, or NULL */
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib;      /* > 0: the state directory is a tmpfs of this size (a disk to fill) */
+        /* ttlockd is started by D-Bus activation on the first call, from the built
+         * dbus/org.ttlock.Manager.service (TTLOCK_DBUS_SERVICE), as the system bus would; daemon_pid stays
+         * 0, world_daemon_pid() asks the bus. daemon_env does not apply; activation_env ("NAME=value …")
+         * does. */
+        bool activate;
+        const char *activation_env;
         bool state_mounted;
+        char daemon_status[300];
 } World;
 
 const char *world_env_path(const char *name);
@@ -49,7 +57,12 @@ void world_start(World *w);
 void world_stop(World *w);
 void world_start_sim(World *w);
 void world_start_daemon(World *w);
-/* SIGTERM, bounded wait, SIGKILL; the pid is cleared. */
+/* The pid of ttlockd, spawned or activated. */
+pid_t world_daemon_pid(World *w);
+/* Stop ttlockd (spawned or activated) and check that it exited cleanly. An activated one is started
+ * again by the next call. */
+void world_stop_daemon(World *w);
+/* SIGTERM, bounded wait, SIGKILL; asserts a clean exit (status 0); the pid is cleared. */
 void world_stop_pid(World *w, pid_t *pid);
 /* SIGKILL, reaped; the pid is cleared. */
 void world_kill_pid(World *w, pid_t *pid);
