@@ -61,7 +61,7 @@ void world_start_sim(World *w) {
 }
 
 void world_start_daemon(World *w) {
-        char state[300];
+        char state[300], user_arg[128], group_arg[128], groups_arg[256];
         const char *envv[16] = { state };
         char *argv[] = { (char *) world_env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
         size_t n = 1;
@@ -73,7 +73,33 @@ void world_start_daemon(World *w) {
                 envv[n++] = *e;
         }
         envv[n] = NULL;
-        r = test_bus_spawn_wrapped(w->bus, argv, (char *const *) envv, &w->daemon_pid);
+        if (w->daemon_user) {
+                /* setpriv, then the wrapper if any, then ttlockd: the same process all the way. */
+                _cleanup_free_ char *words = test_wrapper() ? strdup(test_wrapper()) : NULL;
+                const char *full[64] = { "setpriv", user_arg, group_arg, groups_arg, "--" };
+                size_t k = 5;
+                uid_t uid;
+                gid_t gid;
+
+                ck_assert_int_ge(test_lookup_user(w->daemon_user, &uid, &gid), 0);
+                ck_assert_int_eq(chown(w->state_dir, uid, gid), 0);
+                snprintf(user_arg, sizeof(user_arg), "--reuid=%s", w->daemon_user);
+                snprintf(group_arg, sizeof(group_arg), "--regid=%u", (unsigned) gid);
+                if (w->daemon_groups)
+                        snprintf(groups_arg, sizeof(groups_arg), "--groups=%s", w->daemon_groups);
+                else
+                        snprintf(groups_arg, sizeof(groups_arg), "--clear-groups");
+                for (char *save = NULL, *t = words ? strtok_r(words, " \t", &save) : NULL; t;
+                     t = strtok_r(NULL, " \t", &save)) {
+                        ck_assert_uint_lt(k, ELEMENTSOF(full) - 3);
+                        full[k++] = t;
+                }
+                full[k++] = argv[0];
+                full[k++] = argv[1];
+                full[k] = NULL;
+                r = test_bus_spawn(w->bus, (char *const *) full, (char *const *) envv, &w->daemon_pid);
+        } else
+                r = test_bus_spawn_wrapped(w->bus, argv, (char *const *) envv, &w->daemon_pid);
         ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
@@ -196,7 +222,7 @@ static void stop_activated_daemon(World *w) {
 }
 
 void world_start(World *w) {
-        const char *confs[] = { world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
+        const char *confs[] = { w->bus_conf ?: world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
         int r;
 
         ck_assert_msg(geteuid() == 0, "this test needs root: polkitd reads actions only from "

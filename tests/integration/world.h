@@ -46,6 +46,12 @@ typedef struct World {
          * does. */
         bool activate;
         const char *activation_env;
+        /* Run ttlockd as this user instead of root (setpriv: its uid and primary group), with these
+         * supplementary groups ("a,b"; NULL = none), as ttlockd.service does; the state directory is
+         * made its. */
+        const char *daemon_user;
+        const char *daemon_groups;
+        const char *bus_conf; /* the BlueZ side's bus policy; NULL = TTLOCK_SIM_BUS_CONF */
         bool state_mounted;
         char daemon_status[300];
 } World;
