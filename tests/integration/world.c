@@ -245,6 +245,8 @@ void world_start(World *w) {
                 w->state_mounted = true;
         }
         snprintf(w->sim_state, sizeof(w->sim_state), "%s/sim.yaml", test_bus_dir(w->bus));
+        if (w->prepare)
+                w->prepare(w);
         world_start_sim(w);
         if (w->activate)
                 install_daemon_service(w);

@@ -28,7 +28,8 @@
 #define WORLD_TIMEOUT (20 * TEST_USEC_PER_SEC)
 #define WORLD_STOP_TIMEOUT (60 * TEST_USEC_PER_SEC) /* valgrind's leak check at exit takes a while */
 
-typedef struct World {
+typedef struct World World;
+struct World {
         TestBus *bus;
         char state_dir[256];
         char sim_state[256];
@@ -52,9 +53,12 @@ typedef struct World {
         const char *daemon_user;
         const char *daemon_groups;
         const char *bus_conf; /* the BlueZ side's bus policy; NULL = TTLOCK_SIM_BUS_CONF */
+        /* Called by world_start() once state_dir and sim_state are there (both empty), before the
+         * simulator and ttlockd start: to write what they should find. */
+        void (*prepare)(World *w);
         bool state_mounted;
         char daemon_status[300];
-} World;
+};
 
 const char *world_env_path(const char *name);
 
