@@ -188,7 +188,7 @@ int verb_finger_list(sd_bus *bus, int argc, char **argv) {
 
 int verb_passcode_add(sd_bus *bus, int argc, char **argv) {
         char buf[CTL_SECRET_MAX];
-        const char *code;
+        const char *code = NULL;
         int r;
 
         r = code_arg(argv[1], _("Passcode: "), buf, &code);
@@ -205,7 +205,7 @@ int verb_passcode_add(sd_bus *bus, int argc, char **argv) {
 
 int verb_passcode_change(sd_bus *bus, int argc, char **argv) {
         char buf[CTL_SECRET_MAX], new_buf[CTL_SECRET_MAX];
-        const char *code, *new_code;
+        const char *code = NULL, *new_code = NULL;
         int r;
 
         r = code_arg(argv[1], _("Passcode: "), buf, &code);
@@ -220,7 +220,7 @@ int verb_passcode_change(sd_bus *bus, int argc, char **argv) {
 
 int verb_passcode_del(sd_bus *bus, int argc, char **argv) {
         char buf[CTL_SECRET_MAX];
-        const char *code;
+        const char *code = NULL;
         int r;
 
         r = code_arg(argv[1], _("Passcode: "), buf, &code);
@@ -236,7 +236,7 @@ int verb_passcode_clear(sd_bus *bus, int argc, char **argv) {
 
 int verb_passcode_alias(sd_bus *bus, int argc, char **argv) {
         char buf[CTL_SECRET_MAX];
-        const char *code;
+        const char *code = NULL;
         int r;
 
         r = code_arg(argv[1], _("Passcode: "), buf, &code);
