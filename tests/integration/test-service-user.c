@@ -31,6 +31,7 @@
 #define SERVICE_USER "ttlockd"
 
 static const char *const etc_files[] = { "passwd", "group", "shadow", "gshadow" };
+static const char *const polkit_dirs[] = { "/usr/share/polkit-1/actions", "/etc/polkit-1/rules.d" };
 static char users_dir[64];
 
 static void copy_file(const char *from, const char *to) {
@@ -101,9 +102,20 @@ static void users_from_sysusers(void) {
                         continue;
                 ck_assert_msg(mount(path, to, NULL, MS_BIND, NULL) == 0, "bind %s: %m", to);
         }
+
+        /* polkitd reads every action and rule in these directories, also what other test runs on the
+         * machine installed there (older copies of the same actions): in this namespace, ours alone. */
+        for (size_t i = 0; i < ELEMENTSOF(polkit_dirs); i++)
+                if (access(polkit_dirs[i], F_OK) >= 0)
+                        ck_assert_msg(
+                                mount("tmpfs", polkit_dirs[i], "tmpfs", 0, "mode=0755") == 0,
+                                "tmpfs on %s: %m",
+                                polkit_dirs[i]);
 }
 
 static void users_done(void) {
+        for (size_t i = 0; i < ELEMENTSOF(polkit_dirs); i++)
+                (void) umount2(polkit_dirs[i], MNT_DETACH);
         for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
                 char to[64];
 

@@ -243,14 +243,17 @@ START_TEST(test_thousand_paired_doors) {
         int locked = -1;
 
         /* As a service starts: systemd gives it a soft limit of 1024 descriptors (systemd.exec(5)
-         * LimitNOFILE=), fewer than a thousand doors' event archives hold open. */
+         * LimitNOFILE=), fewer than a thousand doors' event archives hold open. Not under a wrapper:
+         * valgrind keeps the limit its client starts with and refuses to raise it. */
         ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
         ck_assert_msg(
                 rl.rlim_max >= 4096,
                 "the hard limit of descriptors (%ju) is too low for this test",
                 (uintmax_t) rl.rlim_max);
-        rl.rlim_cur = 1024;
-        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        if (!test_wrapper()) {
+                rl.rlim_cur = 1024;
+                ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        }
         world_start(&w);
 
         ck_assert_int_ge(sd_bus_call_method(w.client, WORLD_MANAGER, "ListLocks", &e, &reply, ""), 0);
