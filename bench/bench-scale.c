@@ -16,6 +16,8 @@
  *                                 the errors by name
  *   pair N LOCK                   pair the factory-fresh LOCK N times (StartDiscovery, Pairable, Pair(),
  *                                 then FactoryReset() to make it fresh again); print Pair()'s times
+ *   list N ADDRESS                Manager1.ListLocks(), the ObjectManager's GetManagedObjects() and
+ *                                 Manager1.GetLockByAddress(ADDRESS), N times each; print their times
  *
  * Latencies: one line per figure, NAME n=… median=… p90=… p99=… max=… (milliseconds). */
 
@@ -41,6 +43,7 @@
 #define CLIENTS_MAX 256
 #define LOCKS_MAX 1024
 #define ERRORS_MAX 32
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -470,6 +473,69 @@ static int mode_pair(unsigned n, const char *lock) {
         return r < 0;
 }
 
+/* ---- list ------------------------------------------------------------------------------------- */
+
+static int mode_list(unsigned n, const char *address) {
+        static const struct {
+                const char *name, *path, *iface, *member;
+        } calls[] = {
+                { "list-locks", "/org/ttlock/Manager", "org.ttlock.Manager1", "ListLocks" },
+                { "get-managed-objects",
+                  "/org/ttlock",
+                  "org.freedesktop.DBus.ObjectManager",
+                  "GetManagedObjects" },
+                { "get-lock-by-address", "/org/ttlock/Manager", "org.ttlock.Manager1", "GetLockByAddress" },
+        };
+        sd_bus *bus = open_bus();
+        uint64_t *v = calloc(n, sizeof(uint64_t));
+        int r = 0;
+
+        if (!v)
+                return 1;
+        for (size_t c = 0; c < ELEMENTSOF(calls) && r >= 0; c++) {
+                for (unsigned i = 0; i < n && r >= 0; i++) {
+                        sd_bus_error e = SD_BUS_ERROR_NULL;
+                        sd_bus_message *reply = NULL;
+                        uint64_t t0 = now_usec();
+
+                        if (strcmp(calls[c].member, "GetLockByAddress") == 0)
+                                r = sd_bus_call_method(
+                                        bus,
+                                        MANAGER,
+                                        calls[c].path,
+                                        calls[c].iface,
+                                        calls[c].member,
+                                        &e,
+                                        &reply,
+                                        "s",
+                                        address);
+                        else
+                                r = sd_bus_call_method(
+                                        bus,
+                                        MANAGER,
+                                        calls[c].path,
+                                        calls[c].iface,
+                                        calls[c].member,
+                                        &e,
+                                        &reply,
+                                        "");
+                        v[i] = now_usec() - t0;
+                        if (r < 0)
+                                fprintf(stderr,
+                                        "bench-scale: %s: %s\n",
+                                        calls[c].member,
+                                        e.message ?: strerror(-r));
+                        sd_bus_error_free(&e);
+                        sd_bus_message_unref(reply);
+                }
+                if (r >= 0)
+                        report(calls[c].name, v, n);
+        }
+        free(v);
+        sd_bus_flush_close_unref(bus);
+        return r < 0;
+}
+
 int main(int argc, char *argv[]) {
         const char *mode = argc > 1 ? argv[1] : "";
 
@@ -487,6 +553,8 @@ int main(int argc, char *argv[]) {
                         (unsigned) parse_number(argv[3], 1, CLIENTS_MAX, "CLIENTS"),
                         argv + 4,
                         (size_t) (argc - 4));
+        if (strcmp(mode, "list") == 0 && argc == 4)
+                return mode_list((unsigned) parse_number(argv[2], 1, 100000, "N"), argv[3]);
         if (strcmp(mode, "pair") == 0 && argc == 4)
                 return mode_pair((unsigned) parse_number(argv[2], 1, 10000, "N"), argv[3]);
         fprintf(stderr,
@@ -494,7 +562,8 @@ int main(int argc, char *argv[]) {
                 "       %1$s wait-name NAME START-NS\n"
                 "       %1$s adverts SECONDS\n"
                 "       %1$s load SECONDS CLIENTS LOCK-PATH...\n"
-                "       %1$s pair N LOCK-PATH\n",
+                "       %1$s pair N LOCK-PATH\n"
+                "       %1$s list N ADDRESS\n",
                 argv[0]);
         return 2;
 }

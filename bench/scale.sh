@@ -8,8 +8,8 @@
 #
 # 1. 1, 100 and 1,000 paired doors (key files written straight into the state directory, the same keys
 #    in the simulator's state, `ttlock-sim --locks N`, adverts every second): start-up time until the
-#    bus name is owned, the CPU time that took, VmRSS / Pss, and ttlockd's CPU share while the doors
-#    advertise;
+#    bus name is owned, the CPU time that took, VmRSS / Pss, ttlockd's CPU share while the doors
+#    advertise, and the time of ListLocks(), GetManagedObjects() and GetLockByAddress();
 # 2. 1,000 doors advertising every 1000, 500 and 250 ms: the adverts that reach the bus per second and
 #    ttlockd's CPU share (and dbus-daemon's and the simulator's, which share the machine), and whether
 #    ttlockd kept up (bytes left waiting in its bus socket);
@@ -144,6 +144,9 @@ for n in $DOORS; do
         t0="$(cpu_ticks "$daemon_pid")"
         sleep "$IDLE_SECONDS"
         t1="$(cpu_ticks "$daemon_pid")"
+        # Calls whose answer grows with the doors (the last door looked up by address).
+        "$dir/bench/bench-scale" list 20 "$(printf 'C0:DE:00:%02X:%02X:%02X' $((n >> 16 & 255)) $((n >> 8 & 255)) \
+                $((n & 255)))" | sed "s/^/  $n doors: /"
         first_ms="$startup_ms" first_cpu="$startup_cpu"
         # Again, as after a reboot: the event archives exist now (the first start creates them,
         # durably, one fsync each).
