@@ -29,6 +29,7 @@ TT_DEBIAN_PACKAGES=(
         procps
         protobuf-c-compiler
         libprotobuf-c-dev
+        valgrind
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has

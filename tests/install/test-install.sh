@@ -4,9 +4,9 @@
 # the programs, D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals,
 # translations and bash completion — and nothing that would hold a secret or a stray build product.
 #
-#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR SYSUSERSDIR
 set -u
-build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 sysusersdir=$9
 passed=0
 failed=0
 
@@ -47,6 +47,7 @@ for i in Manager1 Lock1 Credentials1 Settings1; do
 done
 expect "$data/polkit-1/actions/org.ttlock.policy" 644
 expect "$unitdir/ttlockd.service" 644
+expect "$(abs "$sysusersdir")/ttlockd.conf" 644
 for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man8/ttlockd.8; do
         expect "$man/$m" 644
 done
@@ -62,6 +63,17 @@ if grep -qx "Exec=$libexec/ttlockd" "$destdir$data/dbus-1/system-services/org.tt
 else
         failed=$((failed + 1))
         echo "FAIL: Exec=/ExecStart= do not point at $libexec/ttlockd"
+fi
+
+# The unit runs as the user sysusers.d creates, in the group it makes it a member of.
+if grep -qx "User=ttlockd" "$destdir$unitdir/ttlockd.service" &&
+   grep -Eqx "u +ttlockd .*" "$destdir$(abs "$sysusersdir")/ttlockd.conf" &&
+   grep -qx "SupplementaryGroups=bluetooth" "$destdir$unitdir/ttlockd.service" &&
+   grep -Eqx "m +ttlockd +bluetooth" "$destdir$(abs "$sysusersdir")/ttlockd.conf"; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL: the unit's User=/SupplementaryGroups= and sysusers.d/ttlockd.conf disagree"
 fi
 
 # Nothing else: no test binaries, no static libraries, no headers.

@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,14 +81,14 @@ void world_start_sim(World *w) {
                 argv[n++] = *a;
         }
         argv[n] = NULL;
-        r = test_bus_spawn(w->bus, (char *const *) argv, NULL, &w->sim_pid);
+        r = test_bus_spawn_wrapped(w->bus, (char *const *) argv, NULL, &w->sim_pid);
         ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.bluez", w->sim_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlock-sim did not own org.bluez: %s", strerror(-r));
 }
 
 void world_start_daemon(World *w) {
-        char state[300];
+        char state[300], user_arg[128], group_arg[128], groups_arg[256];
         const char *envv[16] = { state };
         char *argv[] = { (char *) world_env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
         size_t n = 1;
@@ -98,7 +100,33 @@ void world_start_daemon(World *w) {
                 envv[n++] = *e;
         }
         envv[n] = NULL;
-        r = test_bus_spawn(w->bus, argv, (char *const *) envv, &w->daemon_pid);
+        if (w->daemon_user) {
+                /* setpriv, then the wrapper if any, then ttlockd: the same process all the way. */
+                _cleanup_free_ char *words = test_wrapper() ? strdup(test_wrapper()) : NULL;
+                const char *full[64] = { "setpriv", user_arg, group_arg, groups_arg, "--" };
+                size_t k = 5;
+                uid_t uid;
+                gid_t gid;
+
+                ck_assert_int_ge(test_lookup_user(w->daemon_user, &uid, &gid), 0);
+                ck_assert_int_eq(chown(w->state_dir, uid, gid), 0);
+                snprintf(user_arg, sizeof(user_arg), "--reuid=%s", w->daemon_user);
+                snprintf(group_arg, sizeof(group_arg), "--regid=%u", (unsigned) gid);
+                if (w->daemon_groups)
+                        snprintf(groups_arg, sizeof(groups_arg), "--groups=%s", w->daemon_groups);
+                else
+                        snprintf(groups_arg, sizeof(groups_arg), "--clear-groups");
+                for (char *save = NULL, *t = words ? strtok_r(words, " \t", &save) : NULL; t;
+                     t = strtok_r(NULL, " \t", &save)) {
+                        ck_assert_uint_lt(k, ELEMENTSOF(full) - 3);
+                        full[k++] = t;
+                }
+                full[k++] = argv[0];
+                full[k++] = argv[1];
+                full[k] = NULL;
+                r = test_bus_spawn(w->bus, (char *const *) full, (char *const *) envv, &w->daemon_pid);
+        } else
+                r = test_bus_spawn_wrapped(w->bus, argv, (char *const *) envv, &w->daemon_pid);
         ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
@@ -107,8 +135,15 @@ void world_start_daemon(World *w) {
 void world_stop_pid(World *w, pid_t *pid) {
         int status = 0, r;
 
-        r = test_bus_stop_pid(w->bus, *pid, 10 * TEST_USEC_PER_SEC, &status);
+        /* Bounded, and generous: under valgrind the leak check at exit takes seconds. */
+        r = test_bus_stop_pid(w->bus, *pid, WORLD_STOP_TIMEOUT, &status);
         ck_assert_msg(r >= 0, "stop %d: %s", (int) *pid, strerror(-r));
+        ck_assert_msg(
+                test_status_is_clean_exit(status),
+                "process %d did not exit cleanly on SIGTERM (status 0x%x%s)",
+                (int) *pid,
+                (unsigned) status,
+                test_wrapper() ? "; see the wrapper's report above" : "");
         *pid = 0;
 }
 
@@ -128,8 +163,100 @@ bool world_daemon_alive(World *w) {
         return w->daemon_pid > 0 && test_bus_wait_pid(w->bus, w->daemon_pid, 0, &status) == -ETIMEDOUT;
 }
 
+/* ttlockd started by the bus, from a copy of the built dbus/org.ttlock.Manager.service whose Exec= runs
+ * the build tree's ttlockd with its state in our directory (and TTLOCK_TEST_WRAPPER in front). The bus,
+ * not we, is its parent: a shell around it writes its exit status for world_stop() to check. dbus-daemon
+ * parses Exec= as a command line without a shell, hence the explicit sh -c. */
+static void install_daemon_service(World *w) {
+        char exec[4096];
+        const char *wrapper = test_wrapper();
+        int r;
+
+        snprintf(w->daemon_status, sizeof(w->daemon_status), "%s/ttlockd.status", test_bus_dir(w->bus));
+        r = snprintf(
+                exec,
+                sizeof(exec),
+                "/bin/sh -c '\"$@\"; echo $? >%s' ttlockd /usr/bin/env STATE_DIRECTORY=%s %s %s %s "
+                "--log-level=debug",
+                w->daemon_status,
+                w->state_dir,
+                w->activation_env ?: "",
+                wrapper ?: "",
+                world_env_path("TTLOCKD"));
+        ck_assert_int_lt(r, (int) sizeof(exec));
+        r = test_bus_install_service(w->bus, world_env_path("TTLOCK_DBUS_SERVICE"), exec);
+        ck_assert_msg(r >= 0, "install the activation file: %s", strerror(-r));
+}
+
+pid_t world_daemon_pid(World *w) {
+        pid_t pid;
+        int r;
+
+        if (!w->activate)
+                return w->daemon_pid;
+        r = test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid);
+        ck_assert_msg(r >= 0, "org.ttlock.Manager has no owner: %s", strerror(-r));
+        return pid;
+}
+
+static pid_t parent_of(pid_t pid) {
+        char path[64], buf[512], *p;
+        int ppid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        ck_assert_msg(f, "%s: %m", path);
+        ck_assert(fgets(buf, sizeof(buf), f));
+        fclose(f);
+        /* "pid (comm) state ppid …"; comm may hold spaces and parentheses. */
+        p = strrchr(buf, ')');
+        ck_assert(p && sscanf(p + 1, " %*c %d", &ppid) == 1);
+        return (pid_t) ppid;
+}
+
+static void wait_gone(pid_t pid, uint64_t timeout) {
+        struct pollfd p;
+        int fd = pidfd_open(pid, 0);
+
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ESRCH);
+                return;
+        }
+        p = (struct pollfd){ .fd = fd, .events = POLLIN };
+        ck_assert_msg(poll(&p, 1, (int) (timeout / 1000)) == 1, "process %d did not exit", (int) pid);
+        close(fd);
+}
+
+/* SIGTERM to the activated ttlockd, then its exit status as the shell around it wrote it. */
+static void stop_activated_daemon(World *w) {
+        char buf[32] = {};
+        pid_t pid, sh;
+        ssize_t n;
+        int fd;
+
+        if (test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid) >= 0) {
+                sh = parent_of(pid);
+                ck_assert_int_eq(kill(pid, SIGTERM), 0);
+                wait_gone(sh, WORLD_STOP_TIMEOUT);
+        }
+        fd = open(w->daemon_status, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ENOENT); /* never activated */
+                return;
+        }
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        (void) unlink(w->daemon_status); /* a next activation writes its own */
+        ck_assert_msg(
+                n > 0 && strcmp(buf, "0\n") == 0,
+                "the activated ttlockd did not exit cleanly (status %s)%s",
+                n > 0 ? buf : "?",
+                test_wrapper() ? "; see the wrapper's report above" : "");
+}
+
 void world_start(World *w) {
-        const char *confs[] = { world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
+        const char *confs[] = { w->bus_conf ?: world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
         int r;
 
         ck_assert_msg(
@@ -162,23 +289,36 @@ void world_start(World *w) {
                 fputs(w->sim_yaml, f);
                 ck_assert_int_eq(fclose(f), 0);
         }
+        if (w->prepare)
+                w->prepare(w);
         world_start_sim(w);
-        world_start_daemon(w);
+        if (w->activate)
+                install_daemon_service(w);
+        else
+                world_start_daemon(w);
         open_client(w);
+}
+
+void world_stop_daemon(World *w) {
+        if (w->activate)
+                stop_activated_daemon(w);
+        else if (w->daemon_pid > 0)
+                world_stop_pid(w, &w->daemon_pid);
 }
 
 void world_stop(World *w) {
         w->client = sd_bus_flush_close_unref(w->client);
-        /* The daemon goes first (test_bus_stop()), then its disk. */
-        if (w->state_mounted || w->state_readonly) {
-                if (w->daemon_pid > 0)
-                        world_stop_pid(w, &w->daemon_pid);
+        /* The daemon goes first, then its disk and the simulator; each must exit cleanly. */
+        world_stop_daemon(w);
+        if (w->state_readonly || w->state_mounted) {
                 if (w->state_readonly)
                         (void) umount2(w->state_dir, MNT_DETACH);
                 if (w->state_mounted)
                         (void) umount2(w->state_dir, MNT_DETACH);
                 w->state_mounted = w->state_readonly = false;
         }
+        if (w->sim_pid > 0)
+                world_stop_pid(w, &w->sim_pid);
         w->bus = test_bus_stop(w->bus);
 }
 

@@ -28,6 +28,7 @@
 #define WORLD_SETTINGS "org.ttlock.Manager", WORLD_LOCK_PATH, "org.ttlock.Settings1"
 #define WORLD_SIM1 "org.bluez", WORLD_SIM_PATH, "org.ttlock.Sim1"
 #define WORLD_TIMEOUT (20 * TEST_USEC_PER_SEC)
+#define WORLD_STOP_TIMEOUT (60 * TEST_USEC_PER_SEC) /* valgrind's leak check at exit takes a while */
 
 #define WORLD_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
 #define WORLD_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
@@ -36,7 +37,8 @@
 #define WORLD_TIMEOUT_ERROR "org.ttlock.Error.Timeout"
 #define WORLD_UNREACHABLE "org.ttlock.Error.Unreachable"
 
-typedef struct World {
+typedef struct World World;
+struct World {
         TestBus *bus;
         char state_dir[256];
         char sim_state[256];
@@ -54,9 +56,26 @@ typedef struct World {
         const char *const *daemon_env; /* more NAME=value for ttlockd, NULL-terminated, or NULL */
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib; /* > 0: the state directory is a tmpfs of this size (a disk to fill) */
+        /* ttlockd is started by D-Bus activation on the first call, from the built
+         * dbus/org.ttlock.Manager.service (TTLOCK_DBUS_SERVICE), as the system bus would; daemon_pid stays
+         * 0, world_daemon_pid() asks the bus. daemon_env does not apply; activation_env ("NAME=value …")
+         * does. */
+        bool activate;
+        const char *activation_env;
+        /* Run ttlockd as this user instead of root (setpriv: its uid and primary group), with these
+         * supplementary groups ("a,b"; NULL = none), as ttlockd.service does; the state directory is
+         * made its. */
+        const char *daemon_user;
+        const char *daemon_groups;
+        const char *bus_conf; /* the BlueZ side's bus policy; NULL = TTLOCK_SIM_BUS_CONF */
+        /* Called by world_start() once state_dir and sim_state are there (the state directory empty,
+         * sim_state holding sim_yaml or nothing), before the simulator and ttlockd start: to write what
+         * they should find. */
+        void (*prepare)(World *w);
         bool state_mounted;
         bool state_readonly; /* world_state_readonly() put a read-only bind mount over it */
-} World;
+        char daemon_status[300];
+};
 
 const char *world_env_path(const char *name);
 uint64_t world_now_usec(void); /* CLOCK_MONOTONIC */
@@ -67,11 +86,16 @@ void world_start(World *w);
 void world_stop(World *w);
 void world_start_sim(World *w);
 void world_start_daemon(World *w);
-/* SIGTERM, bounded wait, SIGKILL; the pid is cleared. */
+/* The pid of ttlockd, spawned or activated. */
+pid_t world_daemon_pid(World *w);
+/* Stop ttlockd (spawned or activated) and check that it exited cleanly. An activated one is started
+ * again by the next call. */
+void world_stop_daemon(World *w);
+/* SIGTERM, bounded wait, SIGKILL; asserts a clean exit (status 0); the pid is cleared. */
 void world_stop_pid(World *w, pid_t *pid);
 /* SIGKILL, reaped; the pid is cleared. */
 void world_kill_pid(World *w, pid_t *pid);
-/* The daemon still runs (it has not exited or been killed). */
+/* The daemon still runs (it has not exited or been killed); a spawned one, not an activated one. */
 bool world_daemon_alive(World *w);
 
 /* Process what arrived, then wait for more, until pred() holds or the deadline passes. */

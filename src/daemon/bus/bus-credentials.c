@@ -565,6 +565,9 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
 
 /* ---- object --------------------------------------------------------------------------------- */
 
+/* SD_BUS_VTABLE_SENSITIVE on every method whose call or reply carries a passcode (a passcode's id is its
+ * code): sd-bus then wipes both messages when it frees them (sd_bus_message_sensitive(3)), so that no
+ * digits linger in freed memory. */
 const sd_bus_vtable bus_credentials_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES(
@@ -574,7 +577,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "aa{sv}",
                 SD_BUS_PARAM(passcodes),
                 method_list_passcodes,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "AddPasscode",
                 "stt",
@@ -582,7 +585,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_add_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "AddPasscodeOfKind",
                 "sstt",
@@ -591,7 +594,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_add_passcode_of_kind,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "ChangePasscode",
                 "sstt",
@@ -600,7 +603,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_change_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "DeletePasscode",
                 "s",
@@ -608,7 +611,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_delete_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD("ClearPasscodes", "", "", method_clear_passcodes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "ListCards",
@@ -692,7 +695,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_set_credential_alias,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_SIGNAL_WITH_NAMES(
                 "EnrollmentStatus",
                 "ssuus",

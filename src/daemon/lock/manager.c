@@ -313,6 +313,9 @@ Manager *manager_free(Manager *m) {
         while (m->locks) {
                 Lock *l = m->locks;
                 m->locks = l->next;
+                /* Out of the table first: bluez_free() below reports every device as lost, and
+                 * on_device_lost() looks the address up. */
+                hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }
         on_reap(NULL, m);
