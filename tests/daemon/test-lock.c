@@ -275,6 +275,62 @@ START_TEST(test_restart_reads_where_the_archive_ends) {
 }
 END_TEST
 
+/* A new daemon made from what is on disk (its record loaded again, the model made anew). */
+static void restart(Model *m, LockRecord **ret_record) {
+        LockRecord *record = NULL;
+
+        m->lock = lock_free(m->lock);
+        ck_assert_int_ge(store_load(m->store, FAKE_ADDRESS, &record), 0);
+        *ret_record = record;
+        ck_assert_int_ge(lock_new(&m->context, FAKE_ADDRESS, record, &m->lock), 0);
+        lock_set_observer(m->lock, &observer, m);
+        m->n_log_requests = 0;
+}
+
+/* The daemon dies in the first read under its keys, after the lock handed out the page: no read has
+ * reached the archive, so there is no sequence to go on from. The next daemon reads the whole log once
+ * and the record comes; a whole-log read reports nothing the archive holds, and keeps where it ended. */
+START_TEST(test_restart_before_any_read_reads_the_whole_log) {
+        LockRecord *record = NULL;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        m.drop_log_pages = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.log_unread, 1);
+        ck_assert_uint_eq(m.events, 0);
+
+        restart(&m, &record);
+        ck_assert(!record->has_log_sequence);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
+
+        /* A key file from before sequences were kept: the whole log again, the record not reported twice,
+         * and the sequence saved although nothing was new. */
+        record->has_log_sequence = false;
+        ck_assert_int_ge(store_save(m.store, record), 0);
+        restart(&m, &record);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
+        ck_assert(record->has_log_sequence);
+        ck_assert_uint_eq(record->log_sequence, 1);
+
+        /* And the daemon after that goes on from where the log was read to. */
+        restart(&m, &record);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], 1);
+        model_done(&m);
+}
+END_TEST
+
 /* A lock whose log reads keep failing (the link drops every time) is not connected to at every advert:
  * failed reads back off like empty ones. */
 START_TEST(test_failing_log_reads_back_off) {
@@ -382,6 +438,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_stuck_flag_backs_off);
         tcase_add_test(tc, test_lost_log_page_read_again);
         tcase_add_test(tc, test_restart_reads_where_the_archive_ends);
+        tcase_add_test(tc, test_restart_before_any_read_reads_the_whole_log);
         tcase_add_test(tc, test_failing_log_reads_back_off);
         tcase_add_test(tc, test_alias_not_kept_when_not_saved);
         tcase_add_test(tc, test_deadline_for_every_kind);

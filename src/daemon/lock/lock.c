@@ -290,11 +290,16 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 l->record->log_cursor_time_usec = h.time_usec;
                 n_new++;
         }
+        /* Where the records received end, also when all of them were archived already (a catch-up
+         * read of the whole log): a restart then reads on from there, not the whole log again. */
+        if (res->have_resume && l->record &&
+            (!l->record->has_log_sequence || l->record->log_sequence != res->resume_sequence)) {
+                l->record->has_log_sequence = true;
+                l->record->log_sequence = res->resume_sequence;
+                if (n_new == 0)
+                        save(l, "the log cursor");
+        }
         if (n_new > 0) {
-                if (res->have_resume && l->record) {
-                        l->record->has_log_sequence = true;
-                        l->record->log_sequence = res->resume_sequence;
-                }
                 save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
                 l->log_empty_reads = 0;
@@ -1345,10 +1350,12 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 /* A read that a crash or a stop cut short may have lost records the lock counts as read:
                  * read once from where the archive ends, at the first advert (as the Home Assistant add-on
                  * syncs a known lock's log at start-up, doc/protocol.md §7.2). */
-                if (record->has_log_sequence) {
-                        l->have_log_resume = l->log_catch_up = true;
-                        l->log_resume_sequence = record->log_sequence;
-                }
+                /* Without a sequence no read under these keys reached the archive yet, and the first
+                 * one after pairing may be the one cut short: the whole log then (§4.3 sequence 0x0000),
+                 * once; the archive's identities keep what it holds from being reported again. */
+                l->have_log_resume = l->log_catch_up = true;
+                l->log_resume_sequence = record->has_log_sequence ? record->log_sequence
+                                                                  : TTLOCK_LOG_ALL_RECORDS;
                 /* Pushes between commands (§7.3) come encrypted with the lock's key. */
                 link_set_session_key(l->link, l->record->aes_key);
         }
