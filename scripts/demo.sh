@@ -183,13 +183,20 @@ chapter_start() {
                 starter=(setsid)
         fi
 
-        printf '\n$ %s\n' "eval \"\$(tests/harness/testbus.sh start --conf tests/sim/org.bluez-sim.conf)\""
-        env="$("$TESTBUS" start --conf "$SIM_CONF")"
+        # ttlockd is started by the bus on the first call (D-Bus activation), from a copy of the
+        # activation file the build installs with Exec= pointing at the build tree. A shell around it
+        # keeps its log, since the bus does not.
+        local exec="/bin/sh -c 'exec \"\$@\" >>@DIR@/ttlockd.log 2>&1' ttlockd /usr/bin/env STATE_DIRECTORY=@DIR@/state $daemon"
+        printf '\n$ %s\n' "eval \"\$(tests/harness/testbus.sh start --conf tests/sim/org.bluez-sim.conf \\"
+        printf '      %s\n' "--service $BUILD/dbus/org.ttlock.Manager.service --exec \"$exec\")\""
+        env="$("$TESTBUS" start --conf "$SIM_CONF" --service "$BUILD/dbus/org.ttlock.Manager.service" \
+                --exec "$exec")"
         eval "$env"
         bus_dir="$TESTBUS_DIR"
         say "    A dbus-daemon of its own (pid $TESTBUS_PID) in $bus_dir, with the project's policy" \
             "    (dbus/org.ttlock.Manager.conf) and one that lets the simulator own org.bluez. It starts" \
-            "    the real polkitd the first time someone asks polkit something. Everything below talks" \
+            "    the real polkitd the first time someone asks polkit something, and ttlockd the first" \
+            "    time someone calls org.ttlock.Manager, as the system bus would. Everything below talks" \
             "    to it through" \
             "    DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS"
 
@@ -201,14 +208,10 @@ chapter_start() {
             "    Log: $bus_dir/ttlock-sim.log"
 
         mkdir -m 0700 "$bus_dir/state"
-        printf '\n$ %s\n' "STATE_DIRECTORY=$bus_dir/state $daemon &"
-        STATE_DIRECTORY="$bus_dir/state" "${starter[@]}" "$daemon" >"$bus_dir/ttlockd.log" 2>&1 </dev/null &
-        daemon_pid=$!
-        say "    ttlockd from the build tree, keeping its keys in $bus_dir/state." \
-            "    Log: $bus_dir/ttlockd.log"
-
         wait_until "org.bluez on the bus" busctl --system status org.bluez
-        wait_until "org.ttlock.Manager on the bus" busctl --system status org.ttlock.Manager
+        show busctl --system call org.ttlock.Manager /org/ttlock/Manager org.freedesktop.DBus.Peer Ping
+        say "    That first call started ttlockd from the build tree, keeping its keys in $bus_dir/state." \
+            "    Log: $bus_dir/ttlockd.log"
         wait_until "ttlockd to see the simulated adapter" bus_has_adapter
         # The bus knows who really owns the names (setsid may or may not have forked).
         sim_pid="$(bus_pid org.bluez)"

@@ -45,6 +45,7 @@ TT_DEBIAN_PACKAGES=(
         mosquitto-clients
         openssl
         gnupg
+        valgrind
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has

@@ -4,13 +4,18 @@
 # The project's one test command (README "Quick start"): as root on Debian 12, from any directory,
 #
 #     ./scripts/run-tests.sh              # all sections
-#     ./scripts/run-tests.sh fuzz         # only some: main, sanitize, fuzz
+#     ./scripts/run-tests.sh fuzz         # only some: main, sanitize, valgrind, fuzz
 #
 # Sections, each in its own build directory under _build/:
 #   main      gcc build with -Dtests=enabled; every meson test suite (unit, integration, …), then the
 #             quick suites once more in another environment (second_pass below)
-#   sanitize  gcc with ASan+UBSan; the unit suite (UBSan halts on the first report,
-#             tests/unit/meson.build), twice (second_pass)
+#   sanitize  gcc with ASan+UBSan, ttlockd and ttlock-sim included; the unit suites, then the whole stack
+#             (integration, ctl, sim) with LeakSanitizer on and UBSan halting: a report makes a program
+#             exit non-zero, and the tests check that ttlockd and ttlock-sim exit 0; then the unit
+#             suite once more in another environment (second_pass)
+#   valgrind  gcc -O1; the integration and ctl suites with ttlockd and ttlock-sim run under valgrind
+#             memcheck (TTLOCK_TEST_WRAPPER, tests/harness/testbus.h): any error, or a definite leak,
+#             makes them exit 99, and the tests check for 0
 #   fuzz      clang with libFuzzer; every harness of tests/fuzz for TTLOCK_FUZZ_SECONDS (default 10) s,
 #             starting from its committed seed corpus tests/fuzz/corpus/<harness>/
 # A failing section does not stop the others; the last line counts them and the exit status is
@@ -20,7 +25,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SECTIONS=(main sanitize fuzz)
+ALL_SECTIONS=(main sanitize valgrind fuzz)
 FUZZ_SECONDS="${TTLOCK_FUZZ_SECONDS:-10}"
 
 section_main() {
@@ -39,8 +44,24 @@ section_sanitize() {
         # struct comparison with the same pattern, and so hides the very bug the second pass is for.
         CC=gcc tt_meson_setup "$dir" -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
         meson compile -C "$dir"
-        meson test -C "$dir" --suite unit -v --print-errorlogs
+        # detect_leaks: LeakSanitizer reports at exit and the exit status says so (23); UBSan halts on
+        # its first report (the suites' own UBSAN_OPTIONS say so too).
+        ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+                meson test -C "$dir" --suite unit --suite integration --suite ctl --suite sim \
+                --timeout-multiplier 2 -v --print-errorlogs
         second_pass "$dir" '<+14>-14' fr_FR.UTF-8 --suite unit
+}
+
+# Every integration and ctl test: together about five minutes on two CPUs (the stack mostly waits for
+# the simulated radio), so none is left out.
+section_valgrind() {
+        local dir="$TT_ROOT/_build/valgrind"
+
+        CC=gcc tt_meson_setup "$dir" -Dtests=enabled -Dbuildtype=debugoptimized
+        meson compile -C "$dir"
+        TTLOCK_TEST_WRAPPER="valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=30" \
+        CK_TIMEOUT_MULTIPLIER=4 \
+                meson test -C "$dir" --suite integration --suite ctl --timeout-multiplier 4 -v --print-errorlogs
 }
 
 # Compiles LOCALE (e.g. de_DE.UTF-8, from the `locales` package's sources) into _build/locale, where

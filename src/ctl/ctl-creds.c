@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctl-secret.h"
 #include "ctl-table.h"
 #include "ctl.h"
+#include "string-util.h"
 
 typedef enum CredKind {
         CRED_PASSCODE,
@@ -26,7 +29,8 @@ static const struct {
         [CRED_FINGER] = { "ListFingerprints", "id", "fingerprint" },
 };
 
-static int cred_call(sd_bus *bus, const char *spec, const char *member, const char *types, ...) {
+static int
+cred_callv(sd_bus *bus, const char *spec, const char *member, bool secret, const char *types, va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -36,13 +40,12 @@ static int cred_call(sd_bus *bus, const char *spec, const char *member, const ch
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, TTLOCK_BUS_NAME, path, CREDENTIALS_IFACE, member);
-        if (r >= 0 && types) {
-                va_list ap;
-
-                va_start(ap, types);
+        /* A call that carries a passcode is wiped by sd-bus when it is freed (sd_bus_message_sensitive(3)).
+         */
+        if (r >= 0 && secret)
+                r = sd_bus_message_sensitive(m);
+        if (r >= 0 && types)
                 r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
         if (r < 0)
                 return ctl_error(r, _("Failed to create a bus message: %s"), strerror(-r));
         r = sd_bus_call(bus, m, 0, &error, &reply);
@@ -52,7 +55,8 @@ static int cred_call(sd_bus *bus, const char *spec, const char *member, const ch
 }
 
 /* member(ID, from, until, cycles) with the one weekly window of --every/--from/--until, or none
- * (Credentials1 "Cycles": aa{sv} of weekdays ay, start-minute q, end-minute q). */
+ * (Credentials1 "Cycles": aa{sv} of weekdays ay, start-minute q, end-minute q). ID is a passcode: the
+ * call is sensitive, as in cred_callv(). */
 static int cred_call_cycles(sd_bus *bus, const char *spec, const char *member, const char *id) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -68,6 +72,8 @@ static int cred_call_cycles(sd_bus *bus, const char *spec, const char *member, c
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, TTLOCK_BUS_NAME, path, CREDENTIALS_IFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_sensitive(m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "stt", id, UINT64_C(0), UINT64_C(0));
         if (r >= 0)
@@ -127,6 +133,49 @@ static const char *format_cycles(const Value *cycles, char *buf, size_t size) {
         return buf;
 }
 
+static int cred_call(sd_bus *bus, const char *spec, const char *member, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = cred_callv(bus, spec, member, false, types, ap);
+        va_end(ap);
+        return r;
+}
+
+/* The same for a call with a passcode in it. */
+static int cred_call_secret(sd_bus *bus, const char *spec, const char *member, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = cred_callv(bus, spec, member, true, types, ap);
+        va_end(ap);
+        return r;
+}
+
+/* CODE as given, or read from standard input (a terminal: without echo) when it is "-", so that it
+ * stays out of the process list (ttlockctl(1) "Passcodes"). buf holds what was read. */
+static int code_arg(const char *arg, const char *prompt, char buf[static CTL_SECRET_MAX], const char **ret) {
+        int r;
+
+        if (!streq(arg, "-")) {
+                *ret = arg;
+                return 0;
+        }
+        r = ctl_read_secret(STDIN_FILENO, stderr, prompt, buf, CTL_SECRET_MAX);
+        if (r == -ENODATA)
+                return ctl_error(-EINVAL, _("No passcode on standard input."));
+        if (r == -E2BIG)
+                return ctl_error(-EINVAL, _("The passcode on standard input is too long."));
+        if (r == -EINTR)
+                return r;
+        if (r < 0)
+                return ctl_error(r, _("Cannot read the passcode: %s"), strerror(-r));
+        *ret = buf;
+        return 0;
+}
+
 /* The validity of --from/--until, 0,0 (permanent) without them. */
 #define VALIDITY arg_have_validity ? arg_valid_from : 0, arg_have_validity ? arg_valid_until : 0
 
@@ -143,6 +192,9 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
         r = ctl_call(bus, path, CREDENTIALS_IFACE, creds[kind].list, 0, &reply, NULL);
         if (r < 0)
                 return r;
+        /* The passcodes themselves: sd-bus wipes the reply when it frees it. */
+        if (kind == CRED_PASSCODE)
+                (void) sd_bus_message_sensitive(reply);
         r = bus_message_read_value(reply, &list);
         if (r < 0 || list->type != VALUE_ARRAY)
                 return ctl_error(
@@ -220,20 +272,49 @@ int verb_finger_list(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_passcode_add(sd_bus *bus, int argc, char **argv) {
+        char buf[CTL_SECRET_MAX];
+        const char *code = NULL;
+        int r;
+
+        r = code_arg(argv[1], _("Passcode: "), buf, &code);
+        if (r < 0)
+                return r;
         if (arg_have_every)
-                return cred_call_cycles(bus, argv[0], "AddCyclicPasscode", argv[1]);
+                r = cred_call_cycles(bus, argv[0], "AddCyclicPasscode", code);
         /* AddPasscode can say permanent or period only; a named kind needs the extension. */
-        if (arg_kind)
-                return cred_call(bus, argv[0], "AddPasscodeOfKind", "sstt", argv[1], arg_kind, VALIDITY);
-        return cred_call(bus, argv[0], "AddPasscode", "stt", argv[1], VALIDITY);
+        else if (arg_kind)
+                r = cred_call_secret(bus, argv[0], "AddPasscodeOfKind", "sstt", code, arg_kind, VALIDITY);
+        else
+                r = cred_call_secret(bus, argv[0], "AddPasscode", "stt", code, VALIDITY);
+        erase_memory(buf, sizeof(buf));
+        return r;
 }
 
 int verb_passcode_change(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "ChangePasscode", "sstt", argv[1], argv[2], VALIDITY);
+        char buf[CTL_SECRET_MAX], new_buf[CTL_SECRET_MAX];
+        const char *code = NULL, *new_code = NULL;
+        int r;
+
+        r = code_arg(argv[1], _("Passcode: "), buf, &code);
+        if (r >= 0)
+                r = code_arg(argv[2], _("New passcode: "), new_buf, &new_code);
+        if (r >= 0)
+                r = cred_call_secret(bus, argv[0], "ChangePasscode", "sstt", code, new_code, VALIDITY);
+        erase_memory(buf, sizeof(buf));
+        erase_memory(new_buf, sizeof(new_buf));
+        return r;
 }
 
 int verb_passcode_del(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "DeletePasscode", "s", argv[1]);
+        char buf[CTL_SECRET_MAX];
+        const char *code = NULL;
+        int r;
+
+        r = code_arg(argv[1], _("Passcode: "), buf, &code);
+        if (r >= 0)
+                r = cred_call_secret(bus, argv[0], "DeletePasscode", "s", code);
+        erase_memory(buf, sizeof(buf));
+        return r;
 }
 
 int verb_passcode_clear(sd_bus *bus, int argc, char **argv) {
@@ -241,14 +322,22 @@ int verb_passcode_clear(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_passcode_alias(sd_bus *bus, int argc, char **argv) {
-        return cred_call(
-                bus,
-                argv[0],
-                "SetCredentialAlias",
-                "sss",
-                creds[CRED_PASSCODE].alias_kind,
-                argv[1],
-                argv[2]);
+        char buf[CTL_SECRET_MAX];
+        const char *code = NULL;
+        int r;
+
+        r = code_arg(argv[1], _("Passcode: "), buf, &code);
+        if (r >= 0)
+                r = cred_call_secret(
+                        bus,
+                        argv[0],
+                        "SetCredentialAlias",
+                        "sss",
+                        creds[CRED_PASSCODE].alias_kind,
+                        code,
+                        argv[2]);
+        erase_memory(buf, sizeof(buf));
+        return r;
 }
 
 int verb_card_add(sd_bus *bus, int argc, char **argv) {

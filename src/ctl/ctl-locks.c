@@ -49,7 +49,9 @@ static int collect_locks(sd_bus *bus, Value **ret) {
                 if (r < 0)
                         goto finish;
         }
-        qsort(locks->items, locks->n_items, sizeof(Value *), compare_locks);
+        /* No locks, no array: qsort() must not be handed NULL. */
+        if (locks->n_items > 1)
+                qsort(locks->items, locks->n_items, sizeof(Value *), compare_locks);
         *ret = TAKE_PTR(locks);
         r = 0;
 finish:

@@ -7,17 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctl-secret.h"
 #include "ctl-table.h"
 #include "ctl.h"
+#include "string-util.h"
 
-static int settings_call(
+static int settings_callv(
         sd_bus *bus,
         const char *spec,
         const char *member,
+        bool secret,
         sd_bus_message **ret_reply,
         const char *types,
-        ...) {
+        va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -27,13 +31,11 @@ static int settings_call(
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, TTLOCK_BUS_NAME, path, SETTINGS_IFACE, member);
-        if (r >= 0 && types) {
-                va_list ap;
-
-                va_start(ap, types);
+        /* A call that carries the admin passcode is wiped by sd-bus when it is freed. */
+        if (r >= 0 && secret)
+                r = sd_bus_message_sensitive(m);
+        if (r >= 0 && types)
                 r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
         if (r < 0)
                 return ctl_error(r, _("Failed to create a bus message: %s"), strerror(-r));
         r = sd_bus_call(bus, m, 0, &error, &reply);
@@ -42,6 +44,32 @@ static int settings_call(
         if (ret_reply)
                 *ret_reply = TAKE_PTR(reply);
         return 0;
+}
+
+static int settings_call(
+        sd_bus *bus,
+        const char *spec,
+        const char *member,
+        sd_bus_message **ret_reply,
+        const char *types,
+        ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = settings_callv(bus, spec, member, false, ret_reply, types, ap);
+        va_end(ap);
+        return r;
+}
+
+static int settings_call_secret(sd_bus *bus, const char *spec, const char *member, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = settings_callv(bus, spec, member, true, NULL, types, ap);
+        va_end(ap);
+        return r;
 }
 
 static int parse_switch(const char *s) {
@@ -113,6 +141,30 @@ int verb_set_privacy(sd_bus *bus, int argc, char **argv) {
 
 int verb_set_reset_button(sd_bus *bus, int argc, char **argv) {
         return set_switch(bus, argv, "SetResetButton");
+}
+
+/* The admin passcode typed at the keypad to manage the lock there; "-" reads it from standard input
+ * (a terminal: without echo), out of the process list. */
+int verb_set_admin_passcode(sd_bus *bus, int argc, char **argv) {
+        char buf[CTL_SECRET_MAX];
+        const char *code = argv[1];
+        int r = 0;
+
+        if (streq(code, "-")) {
+                r = ctl_read_secret(STDIN_FILENO, stderr, _("Admin passcode: "), buf, CTL_SECRET_MAX);
+                if (r == -ENODATA)
+                        return ctl_error(-EINVAL, _("No passcode on standard input."));
+                if (r == -E2BIG)
+                        return ctl_error(-EINVAL, _("The passcode on standard input is too long."));
+                if (r == -EINTR)
+                        return r;
+                if (r < 0)
+                        return ctl_error(r, _("Cannot read the passcode: %s"), strerror(-r));
+                code = buf;
+        }
+        r = settings_call_secret(bus, argv[0], "SetAdminPasscode", "s", code);
+        erase_memory(buf, sizeof(buf));
+        return r;
 }
 
 /* SetPassageModes(aa{sv}) with keys weekdays ay (1 = Monday … 7 = Sunday), start-minute q,

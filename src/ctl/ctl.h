@@ -139,6 +139,7 @@ int verb_set_remote_unlock(sd_bus *bus, int argc, char **argv);
 int verb_set_tamper(sd_bus *bus, int argc, char **argv);
 int verb_set_privacy(sd_bus *bus, int argc, char **argv);
 int verb_set_reset_button(sd_bus *bus, int argc, char **argv);
+int verb_set_admin_passcode(sd_bus *bus, int argc, char **argv);
 int verb_set_passage(sd_bus *bus, int argc, char **argv);
 int verb_passage_list(sd_bus *bus, int argc, char **argv);
 int verb_clock_sync(sd_bus *bus, int argc, char **argv);

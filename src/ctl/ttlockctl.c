@@ -49,6 +49,7 @@ typedef enum VerbFlags {
         VERB_IMPORT = 1 << 5,   /* takes --yes and --unverified */
         VERB_EXPORT = 1 << 6,   /* takes --output */
         VERB_EVERY = 1 << 7,    /* takes --every (weekly cycles): --from/--until are then times of day */
+        VERB_SECRET = 1 << 8,   /* a passcode argument may be "-" (read from standard input) */
 } VerbFlags;
 
 typedef struct Verb {
@@ -90,13 +91,14 @@ static const Verb verbs[] = {
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
-        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_KIND | VERB_EVERY | VERB_AUTH, verb_passcode_add, "LOCK CODE",
-          N_("Add a passcode of 4 to 9 digits") },
-        { "passcode", "change", 3, 3, VERB_VALIDITY | VERB_AUTH, verb_passcode_change, "LOCK CODE NEW-CODE",
-          N_("Change a passcode and its validity") },
-        { "passcode", "del", 2, 2, VERB_AUTH, verb_passcode_del, "LOCK CODE", N_("Delete a passcode") },
+        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_KIND | VERB_EVERY | VERB_AUTH | VERB_SECRET, verb_passcode_add,
+          "LOCK CODE|-", N_("Add a passcode of 4 to 9 digits") },
+        { "passcode", "change", 3, 3, VERB_VALIDITY | VERB_AUTH | VERB_SECRET, verb_passcode_change,
+          "LOCK CODE|- NEW-CODE|-", N_("Change a passcode and its validity") },
+        { "passcode", "del", 2, 2, VERB_AUTH | VERB_SECRET, verb_passcode_del, "LOCK CODE|-",
+          N_("Delete a passcode") },
         { "passcode", "clear", 1, 1, VERB_AUTH, verb_passcode_clear, "LOCK", N_("Delete all passcodes") },
-        { "passcode", "alias", 3, 3, VERB_AUTH, verb_passcode_alias, "LOCK CODE NAME",
+        { "passcode", "alias", 3, 3, VERB_AUTH | VERB_SECRET, verb_passcode_alias, "LOCK CODE|- NAME",
           N_("Name a passcode (events show the name, never the digits)") },
 
         { "card", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_card_list, "LOCK", N_("List IC cards") },
@@ -130,6 +132,8 @@ static const Verb verbs[] = {
           N_("Switch the privacy lock (do not disturb)") },
         { "set", "reset-button", 2, 2, VERB_AUTH, verb_set_reset_button, "LOCK on|off",
           N_("Allow factory reset by the lock's reset button") },
+        { "set", "admin-passcode", 2, 2, VERB_AUTH | VERB_SECRET, verb_set_admin_passcode, "LOCK CODE|-",
+          N_("Set the admin passcode for managing the lock at its keypad") },
         { "set", "passage", 2, -1, VERB_AUTH, verb_set_passage, "LOCK off|DAYS@HH:MM-HH:MM...",
           N_("Replace the passage mode schedules (e.g. mon-fri@08:00-18:00)") },
         { "passage", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passage_list, "LOCK",
@@ -172,7 +176,8 @@ static void help(void) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 print_verb(stdout, &verbs[i]);
         fputs(_("\nLOCK is a lock's address (AA:BB:CC:DD:EE:FF, any case), its alias, or its object path.\n"
-                "DATE is ISO 8601 local time: 2026-12-01, 2026-12-01T08:00 or 2026-12-01T08:00:00.\n\n"
+                "DATE is ISO 8601 local time: 2026-12-01, 2026-12-01T08:00 or 2026-12-01T08:00:00.\n"
+                "CODE - reads the passcode from standard input (a terminal: typed without echo).\n\n"
                 "Options:\n"
                 "  -h --help              Show this help, or the help of a command\n"
                 "     --version           Show the version\n"
@@ -228,6 +233,10 @@ static void help_verb(const Verb *v) {
                       stdout);
         if (v->flags & VERB_EXPORT)
                 fputs(_("\n  --output=FILE  Write a new file of mode 0600 instead of standard output\n"),
+                      stdout);
+        if (v->flags & VERB_SECRET)
+                fputs(_("\n  A passcode given as - is read from standard input, one line each, or typed at\n"
+                        "  the terminal without echo; on the command line every local user could see it.\n"),
                       stdout);
         /* The same closing line as a group's help, so that it is already translated. */
         fputs(_("\nSee ttlockctl --help for the options and ttlockctl(1) for details.\n"), stdout);

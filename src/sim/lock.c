@@ -608,9 +608,70 @@ static bool need_empty(Exchange *x) {
         return false;
 }
 
-/* A fault armed through Sim1.InjectFault, for this command. */
+/* A fault armed through Sim1.InjectFault, for this command; spends it. Each fault is asked about at
+ * most once per exchange, so that "#N" counts exchanges. */
 static bool fault_due(SimLock *l, SimFault f, uint8_t command) {
-        return l->faults[f] > 0 && (l->fault_command[f] == 0 || l->fault_command[f] == command);
+        if (l->faults[f] == 0 || (l->fault_command[f] != 0 && l->fault_command[f] != command))
+                return false;
+        if (l->fault_skip[f] > 0) {
+                l->fault_skip[f]--;
+                return false;
+        }
+        l->faults[f]--;
+        sim_lock_changed(l, "Faults");
+        return true;
+}
+
+/* Noise, the same every time (a test that fails can be rerun): a multiplicative hash of the position.
+ * Never 7F 5A, so that it cannot be taken for the start of a frame (§1.4). */
+static void fill_noise(uint8_t *buf, size_t len, unsigned seed) {
+        for (size_t i = 0; i < len; i++) {
+                buf[i] = (uint8_t) (((seed + i + 1) * 2654435761U) >> 13);
+                if (buf[i] == 0x7F)
+                        buf[i] = 0x7E;
+        }
+}
+
+/* Sim1.InjectFault "garbage": one notification of noise, in line with the frames (radio.c's queue). */
+static void send_garbage(SimLock *l) {
+        uint8_t noise[TTLOCK_CHUNK_SIZE];
+
+        fill_noise(noise, sizeof(noise), l->sim->exchanges);
+        radio_send(l, noise, sizeof(noise));
+}
+
+/* Sim1.InjectFault "garbage-frame": a frame with a valid header, length and CRC (§1.4, §2) whose
+ * encrypted body is noise: it survives reassembly and the CRC check, and only decrypting tells. */
+static void send_garbage_frame(SimLock *l) {
+        uint8_t body[32], frame[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX];
+        TTFrameHeader h = TTLOCK_V3_LOCK_HEADER(TTLOCK_CMD_RESPONSE);
+        size_t n, wn;
+
+        fill_noise(body, sizeof(body), l->sim->exchanges + 7);
+        /* Built with a key nobody holds: the bytes are noise to every reader. */
+        if (ttlock_frame_build(&h, body, body, sizeof(body), frame, sizeof(frame), &n, NULL) < 0 ||
+            ttlock_wire_encode(frame, n, wire, sizeof(wire), &wn, NULL) < 0)
+                return;
+        radio_send(l, wire, wn);
+}
+
+void lock_send_raw(SimLock *l, const uint8_t *data, size_t len) {
+        /* ≤ 20 bytes per notification, as the radio sends everything (radio.c flush()). */
+        while (len > 0) {
+                size_t n = MIN(len, (size_t) TTLOCK_CHUNK_SIZE);
+
+                radio_send(l, data, n);
+                data += n;
+                len -= n;
+        }
+}
+
+static void log_command(SimLock *l, uint8_t command) {
+        if (l->n_command_log == SIM_COMMAND_LOG_MAX) {
+                memmove(l->command_log, l->command_log + 1, SIM_COMMAND_LOG_MAX - 1);
+                l->n_command_log--;
+        }
+        l->command_log[l->n_command_log++] = command;
 }
 
 static int do_get_aes_key(Exchange *x) {
@@ -1613,6 +1674,7 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
                 return;
         }
         x.command = f.header.command;
+        log_command(l, x.command);
         x.frame_command = TTLOCK_CMD_RESPONSE;
         x.key = current_key(l);
         x.w = TT_WRITER(x.buf, sizeof(x.buf));
@@ -1665,21 +1727,17 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
 
 reply:
         if (fault_due(l, SIM_FAULT_DROP_CONNECTION, x.command)) {
-                l->faults[SIM_FAULT_DROP_CONNECTION]--;
-                sim_lock_changed(l, "Faults");
                 radio_link_drop(l, "drop-connection fault");
                 return;
         }
-        if (fault_due(l, SIM_FAULT_NO_REPLY, x.command)) {
-                l->faults[SIM_FAULT_NO_REPLY]--;
-                sim_lock_changed(l, "Faults");
+        if (fault_due(l, SIM_FAULT_NO_REPLY, x.command))
                 return;
-        }
-        if (fault_due(l, SIM_FAULT_BAD_CRC, x.command)) {
-                l->faults[SIM_FAULT_BAD_CRC]--;
-                sim_lock_changed(l, "Faults");
+        if (fault_due(l, SIM_FAULT_BAD_CRC, x.command))
                 bad_crc = true;
-        }
+        if (fault_due(l, SIM_FAULT_GARBAGE, x.command))
+                send_garbage(l);
+        if (fault_due(l, SIM_FAULT_GARBAGE_FRAME, x.command))
+                send_garbage_frame(l);
         if (x.empty_reply)
                 n = 0;
         else if (tt_writer_finish(&x.w, &n, &x.e) < 0) {

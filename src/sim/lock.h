@@ -17,6 +17,8 @@ void lock_free(SimLock *l);
 void lock_connected(SimLock *l);
 void lock_disconnected(SimLock *l);
 void lock_receive(SimLock *l, const uint8_t *data, size_t len);
+/* Bytes the lock notifies as they are, in ≤ 20-byte notifications (Sim1.Notify): garbage on purpose. */
+void lock_send_raw(SimLock *l, const uint8_t *data, size_t len);
 /* The auto-lock timer ran out (§5.3: re-locks without a log record). */
 void lock_auto_lock(SimLock *l);
 /* A card or fingerprint enrolment waited --enrol-timeout-seconds in vain: the failure reply. */

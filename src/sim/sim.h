@@ -34,6 +34,8 @@
 #define SIM_MODEL_MAX 24
 #define SIM_NAME_MAX 64
 #define SIM_TX_QUEUE_MAX 8
+#define SIM_COMMAND_LOG_MAX 256
+#define SIM_NOTIFY_MAX 1024U /* Sim1.Notify() */
 #define SIM_RSSI_UNHEARD 0 /* a radio's RSSI for a lock out of its reach (Sim1.SetRadioRssi) */
 
 typedef struct Sim Sim;
@@ -61,6 +63,8 @@ typedef enum SimFault {
         SIM_FAULT_NO_REPLY,
         SIM_FAULT_BAD_CRC,
         SIM_FAULT_REFUSE_CONNECT,
+        SIM_FAULT_GARBAGE,       /* a notification of noise ahead of the reply */
+        SIM_FAULT_GARBAGE_FRAME, /* a well-formed frame, right CRC, whose body is noise, ahead of the reply */
         _SIM_FAULT_MAX,
 } SimFault;
 
@@ -185,6 +189,11 @@ struct SimLock {
         /* Sim1.InjectFault("no-reply@ADD_ADMIN", n): only exchanges of this command spend the fault;
          * 0 = any command. */
         uint8_t fault_command[_SIM_FAULT_MAX];
+        /* "drop-connection@PWD_LIST#3": the first two exchanges of that command pass unharmed. */
+        unsigned fault_skip[_SIM_FAULT_MAX];
+        /* The commands received, oldest first, for Sim1.TakeCommands() (the newest SIM_COMMAND_LOG_MAX). */
+        uint8_t command_log[SIM_COMMAND_LOG_MAX];
+        size_t n_command_log;
 
         /* BlueZ view (bluez-*.c): what each adapter knows of the lock (BlueZ has a Device1 per
          * adapter that saw it), and the one link, held by one radio at a time. */

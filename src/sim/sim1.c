@@ -187,15 +187,19 @@ static const char *const fault_names[_SIM_FAULT_MAX] = {
         [SIM_FAULT_NO_REPLY] = "no-reply",
         [SIM_FAULT_BAD_CRC] = "bad-crc",
         [SIM_FAULT_REFUSE_CONNECT] = "refuse-connect",
+        [SIM_FAULT_GARBAGE] = "garbage",
+        [SIM_FAULT_GARBAGE_FRAME] = "garbage-frame",
 };
 
-/* "no-reply" or "no-reply@ADD_ADMIN": a fault, and optionally the one command (by its name in
- * doc/protocol.md §4.1) whose exchanges spend it, so that a test can break exactly one step of a flow. */
+/* "no-reply", "no-reply@ADD_ADMIN" or "no-reply@PWD_LIST#3": a fault, and optionally the one command
+ * (by its name in doc/protocol.md §4.1) whose exchanges spend it, and which of them is the first to
+ * (counting from 1), so that a test can break exactly one step of a flow. */
 static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
-        const char *spec, *at;
-        char kind[32];
+        const char *spec, *at, *hash = NULL;
+        char kind[32], name[32];
         uint8_t command = 0;
+        unsigned long nth = 1;
         uint32_t count;
         int r;
 
@@ -205,16 +209,26 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
         at = strchr(spec, '@');
         if (at) {
                 bool found = false;
+                char *end = NULL;
 
+                hash = strchr(at, '#');
+                if (hash) {
+                        errno = 0;
+                        nth = strtoul(hash + 1, &end, 10);
+                        if (errno != 0 || !end || *end || hash[1] < '1' || hash[1] > '9' || nth > 1000)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "\"#%.16s\" is not an exchange number 1…1000", hash + 1);
+                }
+                snprintf(name, sizeof(name), "%.*s", hash ? (int) (hash - at - 1) : (int) strlen(at + 1), at + 1);
                 for (unsigned c = 1; c < 256 && !found; c++)
-                        if (ttlock_command_name((uint8_t) c) && streq(ttlock_command_name((uint8_t) c), at + 1)) {
+                        if (ttlock_command_name((uint8_t) c) && streq(ttlock_command_name((uint8_t) c), name)) {
                                 command = (uint8_t) c;
                                 found = true;
                         }
                 if (!found)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "unknown command \"%.32s\" (a name like ADD_ADMIN or UNLOCK)",
-                                                 at + 1);
+                                                 name);
         }
         snprintf(kind, sizeof(kind), "%.*s", at ? (int) (at - spec) : (int) strlen(spec), spec);
         for (size_t i = 0; i < _SIM_FAULT_MAX; i++)
@@ -224,14 +238,63 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                                                         "refuse-connect applies to connections, not commands");
                         l->faults[i] = count;
                         l->fault_command[i] = command;
+                        l->fault_skip[i] = (unsigned) nth - 1;
                         sim_lock_changed(l, "Faults");
                         return sd_bus_reply_method_return(m, NULL);
                 }
         return sd_bus_error_setf(
                 error,
                 SD_BUS_ERROR_INVALID_ARGS,
-                "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, refuse-connect[@COMMAND])",
+                "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, garbage, garbage-frame[@COMMAND[#N]], "
+                "refuse-connect)",
                 kind);
+}
+
+/* Bytes from the lock as they are: whatever a hostile or broken lock might notify. */
+static int method_notify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        const void *data;
+        size_t len;
+        int r;
+
+        r = sd_bus_message_read_array(m, 'y', &data, &len);
+        if (r < 0)
+                return r;
+        if (len == 0 || len > SIM_NOTIFY_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "1…%u bytes", SIM_NOTIFY_MAX);
+        if (l->conn != SIM_CONNECTED)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s has no connection", l->address_str);
+        lock_send_raw(l, data, len);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The names of the commands received since the last call, oldest first: the steps of a flow, for a
+ * test that breaks each of them in turn. */
+static int method_take_commands(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        SimLock *l = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < l->n_command_log; i++) {
+                char hex[8];
+                const char *name = ttlock_command_name(l->command_log[i]);
+
+                if (!name) {
+                        snprintf(hex, sizeof(hex), "0x%02x", l->command_log[i]);
+                        name = hex;
+                }
+                r = sd_bus_message_append(reply, "s", name);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        l->n_command_log = 0;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 /* The lock as each radio hears it: "hci0", "hci1", … are the BlueZ adapters, any other name a proxy;
@@ -335,7 +398,8 @@ static const sd_bus_vtable sim1_vtable[] = {
                 "",
                 ,
                 method_enter_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                /* sd-bus wipes the call when it frees it: no digits left in freed memory. */
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "PresentCard",
                 "s",
@@ -374,6 +438,16 @@ static const sd_bus_vtable sim1_vtable[] = {
                 "",
                 ,
                 method_inject_fault,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "Notify", "ay", SD_BUS_PARAM(bytes), "", , method_notify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "TakeCommands",
+                "",
+                ,
+                "as",
+                SD_BUS_PARAM(commands),
+                method_take_commands,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

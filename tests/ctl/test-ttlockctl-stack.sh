@@ -57,6 +57,21 @@ expect() {
         fi
 }
 
+# expect_in INPUT CODE PATTERN ARGS...: as expect, with INPUT (printf format) on standard input.
+expect_in() {
+        local input=$1 code=$2 pattern=$3 rc
+        shift 3
+        checks=$((checks + 1))
+        # shellcheck disable=SC2059
+        out=$(printf "$input" | timeout 60 "$ctl" "$@" 2>&1)
+        rc=$?
+        if [ "$rc" -ne "$code" ]; then
+                fail "ttlockctl $* <<< '$input' exited $rc, expected $code; output: $out"
+        elif ! grep -Eq -- "$pattern" <<<"$out"; then
+                fail "ttlockctl $* <<< '$input' printed: $out (expected /$pattern/)"
+        fi
+}
+
 # refute PATTERN ARGS...: ttlockctl ARGS succeeds and its output does not match PATTERN.
 refute() {
         local pattern=$1
@@ -113,11 +128,17 @@ trap "exit 1" INT TERM
 state=$TESTBUS_DIR/state
 mkdir -m 0700 "$state"
 
-"$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none --lock "$S3" \
+# TTLOCK_TEST_WRAPPER (e.g. valgrind, scripts/run-tests.sh section valgrind) goes in front of both.
+# shellcheck disable=SC2086
+${TTLOCK_TEST_WRAPPER:-} "$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none --lock "$S3" \
         >"$TESTBUS_DIR/sim.log" 2>&1 &
-pids+=($!)
-STATE_DIRECTORY=$state TTLOCKD_CONFIG="$TESTBUS_DIR/ttlockd.conf" "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
-pids+=($!)
+sim_pid=$!
+pids+=($sim_pid)
+# shellcheck disable=SC2086
+STATE_DIRECTORY=$state TTLOCKD_CONFIG="$TESTBUS_DIR/ttlockd.conf" ${TTLOCK_TEST_WRAPPER:-} "$ttlockd" \
+        >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
+daemon_pid=$!
+pids+=($daemon_pid)
 
 # Both names on the bus, without a fixed sleep: ask until they answer (at most 20 s).
 for name in org.bluez org.ttlock.Manager; do
@@ -191,6 +212,43 @@ expect 0 '^$' passcode del "Front door" 5678
 refute '"5678"' --json passcode list "Front door"
 expect 0 '^$' passcode clear "Front door"
 expect 0 '^No passcodes\.$' passcode list "Front door"
+
+# A passcode given as "-" comes from standard input, one line per "-", and never from the command
+# line, where every local user could read it.
+expect_in '314159\n' 0 '^$' passcode add "Front door" -
+expect 0 '"code":"314159"' --json passcode list "Front door"
+expect_in '314159\n271828\n' 0 '^$' passcode change "Front door" - -
+expect 0 '"code":"271828"' --json passcode list "Front door"
+expect_in '271828\n' 0 '^$' passcode alias "Front door" - Neighbour
+expect 0 '"code":"271828".*"alias":"Neighbour"' --json passcode list "Front door"
+expect_in '271828\n' 0 '^$' passcode del "Front door" -
+refute '"271828"' --json passcode list "Front door"
+expect_in '' 2 'No passcode on standard input' passcode add "Front door" -
+expect_in '1234567890123456789012345678901234567890123456789012345678901234567\n' 2 'too long' \
+        passcode add "Front door" -
+expect_in '13579\n' 0 '^$' set admin-passcode "Front door" -
+checks=$((checks + 1))
+out=$(busctl --system call org.ttlock.Manager "$P1" org.ttlock.Settings1 GetAdminPasscode 2>&1)
+[ "$out" = 's "13579"' ] || fail "GetAdminPasscode after set admin-passcode -: $out"
+
+# At a terminal (script(1) gives it one): a prompt, and what is typed after it is not echoed.
+tty_in=$TESTBUS_DIR/tty-in
+tty_out=$TESTBUS_DIR/tty-out
+mkfifo "$tty_in"
+script -qefc "$ctl passcode add $A1 -" /dev/null <"$tty_in" >"$tty_out" 2>&1 &
+script_pid=$!
+exec 3>"$tty_in"
+wait_for_line "$tty_out" 'Passcode: '
+printf '918273\n' >&3
+checks=$((checks + 1))
+wait "$script_pid" || fail "passcode add - at a terminal failed: $(cat "$tty_out")"
+exec 3>&-
+checks=$((checks + 1))
+if grep -q 918273 "$tty_out"; then
+        fail "the terminal echoed the passcode: $(cat "$tty_out")"
+fi
+expect 0 '"code":"918273"' --json passcode list "Front door"
+expect 0 '^$' passcode clear "Front door"
 
 # The keypad opens the lock, and the monitor shows the event with the passcode's alias.
 expect 0 '^$' passcode add "Front door" 24680
@@ -360,6 +418,18 @@ expect 0 '^$' forget $A2
 refute "$A2 .* paired" --no-legend list
 expect 0 '^$' reset "Front door"
 refute "$A1 .* paired" --no-legend list
+
+# Both end cleanly on SIGTERM (with a wrapper: no error, no leak); the monitors go first.
+kill "${pids[@]:2}" 2>/dev/null
+for who in "ttlockd $daemon_pid ttlockd.log" "ttlock-sim $sim_pid sim.log"; do
+        read -r name p log <<<"$who"
+        checks=$((checks + 1))
+        kill -TERM "$p"
+        wait "$p"
+        rc=$?
+        [ "$rc" -eq 0 ] || fail "$name exited $rc on SIGTERM; its log: $(cat "$TESTBUS_DIR/$log")"
+done
+pids=()
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

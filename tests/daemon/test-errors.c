@@ -55,6 +55,18 @@ START_TEST(test_register_and_set) {
         ck_assert_str_eq(e.name, SD_BUS_ERROR_INVALID_ARGS);
         ck_assert_str_eq(e.message, "bad 1");
         sd_bus_error_free(&e);
+        ck_assert_int_eq(ttlockd_error_set_errnof(&e, -EACCES, "no"), -EACCES);
+        ck_assert_str_eq(e.name, SD_BUS_ERROR_ACCESS_DENIED);
+        sd_bus_error_free(&e);
+
+        /* Any other errno is Failed, never an undocumented "System.Error.EROFS". */
+        ck_assert_int_eq(ttlockd_error_set_errnof(&e, -EROFS, "Cannot save: %s", strerror(EROFS)), -EROFS);
+        ck_assert_str_eq(e.name, TTLOCK_ERROR_FAILED);
+        ck_assert_str_eq(e.message, "Cannot save: Read-only file system");
+        sd_bus_error_free(&e);
+        ck_assert_int_eq(ttlockd_error_set_errnof(&e, ENOSPC, NULL), -ENOSPC);
+        ck_assert_str_eq(e.name, TTLOCK_ERROR_FAILED);
+        sd_bus_error_free(&e);
 }
 END_TEST
 

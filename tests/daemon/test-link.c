@@ -1016,7 +1016,7 @@ START_TEST(test_log_read_pages_until_empty) {
         World w;
 
         world_init(&w);
-        ck_assert_int_ge(log_read_op_start(w.link, &keys, on_log_done, &o, NULL), 0);
+        ck_assert_int_ge(log_read_op_start(w.link, &keys, TTLOCK_LOG_NEW_RECORDS, on_log_done, &o, NULL), 0);
         ck_assert(fake_run_until(&w.fake, &o.done, 5 * SEC));
         ck_assert_int_eq(o.status.error, 0);
         /* §4.3: from 0xFFFF, then the sequence each page names, until total = 0. */
@@ -1032,7 +1032,7 @@ START_TEST(test_log_read_pages_until_empty) {
         o = (LogOutcome){};
         w.script.error = 0x1F;
         w.script.refuse_once[TTLOCK_CMD_GET_OPERATE_LOG] = 1;
-        ck_assert_int_ge(log_read_op_start(w.link, &keys, on_log_done, &o, NULL), 0);
+        ck_assert_int_ge(log_read_op_start(w.link, &keys, TTLOCK_LOG_NEW_RECORDS, on_log_done, &o, NULL), 0);
         ck_assert(fake_run_until(&w.fake, &o.done, 5 * SEC));
         ck_assert_int_eq(o.status.error, 0);
         ck_assert_uint_eq(o.n, 0);

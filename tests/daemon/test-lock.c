@@ -33,6 +33,13 @@ typedef struct Model {
         LockContext context;
         Lock *lock;
         unsigned log_reads;
+        /* The lock's operation log (§4.3): records at positions 0 … n_log − 1; what it has handed out is
+         * read, and 0xFFFF asks for what is not. */
+        uint16_t n_log, log_unread;
+        unsigned drop_log_pages; /* the lock hands out the next pages and drops the link instead */
+        uint16_t log_requests[16]; /* the sequences asked for, the first 16 */
+        unsigned n_log_requests;
+        unsigned events; /* what the observer was told */
         unsigned silent[256]; /* commands the lock does not answer */
         uint8_t refuse[256];  /* commands the lock refuses, with this error (doc/protocol.md §4.4) */
         uint64_t changed;     /* LOCK_PROPERTY_BIT()s the observer heard */
@@ -76,11 +83,29 @@ static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTW
         case TTLOCK_CMD_CHECK_USER_TIME:
                 ttlock_challenge_reply_encode(w, &(TTChallengeReply){ .ps_from_lock = 789 });
                 break;
-        case TTLOCK_CMD_GET_OPERATE_LOG:
-                /* Nothing new, however often it is asked. */
+        case TTLOCK_CMD_GET_OPERATE_LOG: {
+                TTLogRecord records[4];
+                uint16_t seq, start, n = 0;
+
                 m->log_reads++;
-                ck_assert_int_ge(ttlock_log_page_encode(w, 0, 0, NULL, 0, NULL), 0);
+                ck_assert_int_ge(ttlock_log_request_decode(plain, len, &seq, NULL), 0);
+                if (m->n_log_requests < ELEMENTSOF(m->log_requests))
+                        m->log_requests[m->n_log_requests++] = seq;
+                start = seq == TTLOCK_LOG_NEW_RECORDS ? m->log_unread : MIN(seq, m->n_log);
+                for (uint16_t i = start; i < m->n_log && n < ELEMENTSOF(records); i++)
+                        records[n++] = (TTLogRecord){ .type = TTLOCK_LOG_MECHANICAL_KEY_UNLOCK,
+                                                      .date = { 2024, 1, 1, 10, 0, (uint8_t) i },
+                                                      .battery = 80 };
+                /* Handed out is read, whether or not the answer arrives. */
+                if (start <= m->log_unread && start + n > m->log_unread)
+                        m->log_unread = start + n;
+                if (m->drop_log_pages > 0) {
+                        m->drop_log_pages--;
+                        return FAKE_DROP;
+                }
+                ck_assert_int_ge(ttlock_log_page_encode(w, n > 0 ? 100 : 0, start + n, records, n, NULL), 0);
                 break;
+        }
         default:
                 break;
         }
@@ -93,7 +118,13 @@ static void on_changed(Lock *l, uint64_t properties, void *userdata) {
         m->changed |= properties;
 }
 
-static const LockObserver observer = { .changed = on_changed };
+static void on_event(Lock *l, const HistoryRecord *h, void *userdata) {
+        Model *m = userdata;
+
+        m->events++;
+}
+
+static const LockObserver observer = { .changed = on_changed, .event = on_event };
 
 /* paired: the lock starts with admin keys of ours (adminPs 123, unlockKey 456), else with none. */
 static void model_init_full(Model *m, uint64_t reply_timeout_usec, bool paired) {
@@ -189,6 +220,168 @@ START_TEST(test_stuck_flag_backs_off) {
         ck_assert_uint_ge(m.log_reads, 2);
         ck_assert_uint_le(m.log_reads, 5);
         ck_assert_uint_ge(adverts, 50);
+        model_done(&m);
+}
+END_TEST
+
+/* Adverts for a while, the new-records flag up or down; the loop runs between them. */
+static void adverts_for(Model *m, bool new_events, uint64_t usec, unsigned *ret_adverts) {
+        uint64_t end = now_monotonic_usec() + usec;
+
+        while (now_monotonic_usec() < end) {
+                advert(m, new_events);
+                if (ret_adverts)
+                        (*ret_adverts)++;
+                fake_run_for(&m->fake, 20 * MSEC);
+                m->fake.n_commands = 0; /* not looked at; the fake keeps only so many */
+        }
+}
+
+/* A page of the log is lost with the link after the lock handed it out: the lock counts it as read and
+ * lowers the flag, so only the daemon knows that something is missing. It reads again from where the
+ * last page it got ended, and each record is reported once. */
+START_TEST(test_lost_log_page_read_again) {
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.events, 1);
+        adverts_for(&m, false, 100 * MSEC, NULL);
+
+        /* A second record; its page is lost. */
+        m.n_log = 2;
+        m.drop_log_pages = 1;
+        m.n_log_requests = 0;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.log_unread, 2);
+        ck_assert_uint_eq(m.events, 1);
+        /* The lock has nothing unread and says so; the record still comes, read from where the first
+         * page ended. */
+        adverts_for(&m, false, 1 * SEC, NULL);
+        ck_assert_uint_eq(m.events, 2);
+        ck_assert_uint_ge(m.n_log_requests, 2);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_NEW_RECORDS);
+        ck_assert_uint_eq(m.log_requests[1], 1);
+        /* And nothing twice. */
+        adverts_for(&m, true, 300 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 2);
+        model_done(&m);
+}
+END_TEST
+
+/* The daemon stops (or dies) in the middle of a read whose page the lock already handed out: the next
+ * daemon, started from the store, reads once from where the archive ends, and the record still comes. */
+START_TEST(test_restart_reads_where_the_archive_ends) {
+        LockRecord *record = NULL;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.events, 1);
+        adverts_for(&m, false, 100 * MSEC, NULL);
+
+        m.n_log = 2;
+        m.drop_log_pages = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.log_unread, 2);
+
+        /* A new daemon: the lock model made again from what is on disk. */
+        m.lock = lock_free(m.lock);
+        ck_assert_int_ge(store_load(m.store, FAKE_ADDRESS, &record), 0);
+        ck_assert(record->has_log_sequence);
+        ck_assert_uint_eq(record->log_sequence, 1);
+        ck_assert_int_ge(lock_new(&m.context, FAKE_ADDRESS, record, &m.lock), 0);
+        lock_set_observer(m.lock, &observer, &m);
+        m.n_log_requests = 0;
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 2);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], 1);
+        /* Once caught up, a lowered flag costs no more reads. */
+        m.n_log_requests = 0;
+        adverts_for(&m, false, 300 * MSEC, NULL);
+        ck_assert_uint_eq(m.n_log_requests, 0);
+        model_done(&m);
+}
+END_TEST
+
+/* A new daemon made from what is on disk (its record loaded again, the model made anew). */
+static void restart(Model *m, LockRecord **ret_record) {
+        LockRecord *record = NULL;
+
+        m->lock = lock_free(m->lock);
+        ck_assert_int_ge(store_load(m->store, FAKE_ADDRESS, &record), 0);
+        *ret_record = record;
+        ck_assert_int_ge(lock_new(&m->context, FAKE_ADDRESS, record, &m->lock), 0);
+        lock_set_observer(m->lock, &observer, m);
+        m->n_log_requests = 0;
+}
+
+/* The daemon dies in the first read under its keys, after the lock handed out the page: no read has
+ * reached the archive, so there is no sequence to go on from. The next daemon reads the whole log once
+ * and the record comes; a whole-log read reports nothing the archive holds, and keeps where it ended. */
+START_TEST(test_restart_before_any_read_reads_the_whole_log) {
+        LockRecord *record = NULL;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        m.drop_log_pages = 1;
+        advert(&m, true);
+        fake_run_for(&m.fake, 100 * MSEC);
+        ck_assert_uint_eq(m.log_unread, 1);
+        ck_assert_uint_eq(m.events, 0);
+
+        restart(&m, &record);
+        ck_assert(!record->has_log_sequence);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
+
+        /* A key file from before sequences were kept: the whole log again, the record not reported twice,
+         * and the sequence saved although nothing was new. */
+        record->has_log_sequence = false;
+        ck_assert_int_ge(store_save(m.store, record), 0);
+        restart(&m, &record);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
+        ck_assert(record->has_log_sequence);
+        ck_assert_uint_eq(record->log_sequence, 1);
+
+        /* And the daemon after that goes on from where the log was read to. */
+        restart(&m, &record);
+        adverts_for(&m, false, 500 * MSEC, NULL);
+        ck_assert_uint_eq(m.events, 1);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], 1);
+        model_done(&m);
+}
+END_TEST
+
+/* A lock whose log reads keep failing (the link drops every time) is not connected to at every advert:
+ * failed reads back off like empty ones. */
+START_TEST(test_failing_log_reads_back_off) {
+        unsigned adverts = 0;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        m.n_log = 1;
+        m.drop_log_pages = 1000;
+        adverts_for(&m, true, 2 * SEC, &adverts);
+        fprintf(stderr, "%u adverts with the flag up, %u failed log reads\n", adverts, m.log_reads);
+        ck_assert_uint_ge(m.log_reads, 2);
+        ck_assert_uint_le(m.log_reads, 6);
+        ck_assert_uint_ge(adverts, 50);
+        ck_assert_uint_eq(m.events, 0);
         model_done(&m);
 }
 END_TEST
@@ -637,6 +830,10 @@ static Suite *make_suite(void) {
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_stuck_flag_backs_off);
+        tcase_add_test(tc, test_lost_log_page_read_again);
+        tcase_add_test(tc, test_restart_reads_where_the_archive_ends);
+        tcase_add_test(tc, test_restart_before_any_read_reads_the_whole_log);
+        tcase_add_test(tc, test_failing_log_reads_back_off);
         tcase_add_test(tc, test_alias_not_kept_when_not_saved);
         tcase_add_test(tc, test_deadline_for_every_kind);
         tcase_add_test(tc, test_pair_finish_yields);

@@ -57,6 +57,8 @@ static LockRecord *full_record(const char *address, const char *alias) {
         r->has_log_cursor = true;
         r->log_cursor_identity = 0xFEDCBA9876543210ULL;
         r->log_cursor_time_usec = 1700000000123456ULL;
+        r->has_log_sequence = true;
+        r->log_sequence = 65534;
         r->battery = 87;
         ck_assert_int_eq(lock_record_set_string(&r->state, "locked"), 0);
         r->state_updated_usec = 1700000000999999ULL;
@@ -123,6 +125,8 @@ static void assert_records_equal(const LockRecord *a, const LockRecord *b) {
         ck_assert_int_eq(a->has_log_cursor, b->has_log_cursor);
         ck_assert_uint_eq(a->log_cursor_identity, b->log_cursor_identity);
         ck_assert_uint_eq(a->log_cursor_time_usec, b->log_cursor_time_usec);
+        ck_assert_int_eq(a->has_log_sequence, b->has_log_sequence);
+        ck_assert_uint_eq(a->log_sequence, b->log_sequence);
         ck_assert_int_eq(a->battery, b->battery);
         assert_str_eq_null(a->state, b->state);
         ck_assert_uint_eq(a->state_updated_usec, b->state_updated_usec);

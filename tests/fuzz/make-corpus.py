@@ -347,6 +347,96 @@ CORPORA["fuzz-key-import"] = {
 }
 
 
+# Key files as ttlockd writes them (src/daemon/store/store.h format 1), made-up keys: a full one, a
+# provisional one, one with keys of a newer version (kept as they are), and damaged ones.
+KEY_FILE = """version: 1
+address: "AA:BB:CC:DD:EE:FF"
+alias: "Front door"
+credentials:
+  aes-key: "e51b2f90aca26cff76094c111cfb855b"
+  admin-ps: 843713438
+  unlock-key: 326623384
+  lock-flag-pos: 0
+  uid: 0
+  admin-passcode: "9334863"
+lock-version:
+  protocol-type: 5
+  sub-version: 3
+  scene: 1
+  group-id: 1
+  org-id: 1
+features: [1883555767, 2048]
+device:
+  model: "S202F"
+  hardware-revision: "1.3"
+  firmware-revision: "6.4.15.230524"
+settings:
+  auto-lock-seconds: 0
+  sound-enabled: true
+  sound-volume: 3
+  remote-unlock: false
+  tamper-alert: false
+  privacy-lock: false
+  reset-button: true
+credential-aliases:
+  - {kind: "ic-card", id: "123456", alias: "Anna's card"}
+  - {kind: "passcode", id: "482916", alias: "Cleaner"}
+log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}
+last-known: {battery: 90, state: "locked", state-updated-usec: 1700000000000000}
+"""
+
+CORPORA["fuzz-keystore"] = {
+    "full": txt(KEY_FILE),
+    "minimal": txt('version: 1\naddress: "AA:BB:CC:00:00:01"\ncredentials: {aes-key: '
+                   '"00112233445566778899aabbccddeeff", admin-ps: 1, unlock-key: 2}\n'),
+    "provisional": txt('version: 1\naddress: "aa:bb:cc:00:00:02"\npairing: provisional\ncredentials: '
+                       '{aes-key: "00112233445566778899aabbccddeeff", admin-ps: 0x10, unlock-key: 4294967295, '
+                       'lock-flag-pos: 3, uid: 7}\n'),
+    "newer-keys": txt(KEY_FILE + 'radio: {name: "hall", rssi: [-60, -70]}\nsettings2: [1, {x: y}]\ndevice: {model: "S202F", colour: "black"}\n'),
+    "aliases": txt('version: 1\naddress: &x "AA:BB:CC:00:00:03"\nalias: *x\ncredentials: &c {aes-key: '
+                   '"00112233445566778899aabbccddeeff", admin-ps: 1, unlock-key: 2}\nold: *c\n'),
+    "laughs": txt('a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+                  'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n'
+                  'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nversion: 1\n'),
+    "bad-key": txt('version: 1\naddress: "AA:BB:CC:00:00:04"\ncredentials: {aes-key: "not-a-key", '
+                   'admin-ps: -1, unlock-key: x}\n'),
+    "wrong-version": txt('version: 2\naddress: "AA:BB:CC:00:00:05"\n'),
+    "not-yaml": txt('version: [1\n\t"\n'),
+}
+
+
+def fnv32(data):
+    h = 0x811c9dc5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    return h
+
+
+def history_line(fields):
+    """One archive line as history.c writes it: the fields, a space, FNV-1a 32 of them, a newline."""
+    body = " ".join(fields).encode()
+    return body + b" %08x\n" % fnv32(body)
+
+
+HISTORY_LINES = [
+    ["1700000000000000", "0123456789abcdef", "4", "90", "unlocked", "ic-card", "123456", "Anna%27s%20card"],
+    ["1700000001000000", "00000000000000ff", "26", "-", "locked", "app", "-", "-"],
+    ["1700000002000000", "fedcba9876543210", "27", "100", "unlocked", "mechanical-key", "-", "%2D"],
+    ["1700000003000000", "1111111111111111", "1", "5", "unlock-failed", "passcode", "Cleaner", "%25x"],
+]
+HISTORY = b"ttlockd-history 1\n" + b"".join(history_line(f) for f in HISTORY_LINES)
+
+CORPORA["fuzz-history"] = {
+    "archive": "00" + HISTORY.hex(),
+    "archive-torn": "00" + (HISTORY + b"1700000004000000 00").hex(),
+    "archive-damaged": "00" + HISTORY.replace(b"locked app", b"locked ap!").hex(),
+    "archive-foreign": "00" + txt("ttlockd-history 2\n") + HISTORY[18:].hex(),
+    "lines-unchecked": "01" + txt(" ".join(HISTORY_LINES[0]) + "\n" + " ".join(HISTORY_LINES[1]) + "\n"
+                                  + "1 2 3 4 5 6 7 8\n" + "18446744073709551616 0 4294967296 101 % %0 %00 %zz"),
+    "line": "02" + history_line(HISTORY_LINES[0])[:-1].hex(),
+}
+
+
 def main():
     root = os.path.join(HERE, "corpus")
     for harness, seeds in CORPORA.items():

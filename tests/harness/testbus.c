@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,8 @@ struct TestBus {
         size_t n_procs;
         char **installed;
         size_t n_installed;
+        char **activatable; /* names of the services installed into our servicedir */
+        size_t n_activatable;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
@@ -587,6 +590,80 @@ static int stop_polkitd(TestBus *b) {
         return terminate(pid, /* child= */ false, STOP_TIMEOUT_USEC, NULL);
 }
 
+static void stop_activated(TestBus *b) {
+        for (size_t i = 0; i < b->n_activatable; i++) {
+                pid_t pid;
+
+                if (test_bus_name_pid(b, b->activatable[i], &pid) >= 0)
+                        (void) terminate(pid, /* child= */ false, STOP_TIMEOUT_USEC, NULL);
+        }
+}
+
+int test_bus_install_service(TestBus *b, const char *service_file, const char *exec) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *data = NULL, *out = NULL, *dst = NULL, *name = NULL;
+        const char *base = strrchr(service_file, '/');
+        size_t len = 0, out_len = 0;
+        FILE *f;
+        char **a;
+        int r;
+
+        assert(b);
+        assert(exec);
+
+        r = read_file(service_file, &data, &len);
+        if (r < 0)
+                return log_error_errno(r, "testbus: cannot read %s: %m", service_file);
+        f = open_memstream(&out, &out_len);
+        if (!f)
+                return -ENOMEM;
+        /* Line by line: every Exec= becomes ours, Name= is remembered, the rest stays as it is. */
+        for (char *line = data, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "Exec=", 5) == 0)
+                        fprintf(f, "Exec=%s\n", exec);
+                else {
+                        if (strncmp(line, "Name=", 5) == 0 && !name)
+                                name = strdup(line + 5);
+                        fprintf(f, "%s\n", line);
+                }
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (!name)
+                return log_error_errno(EINVAL, "testbus: %s has no Name=", service_file);
+        if (asprintf(&dst, "%s/services/%s", b->dir, base ? base + 1 : service_file) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(dst, out, out_len, 0644);
+        if (r < 0)
+                return log_error_errno(r, "testbus: cannot write %s: %m", dst);
+
+        a = realloc(b->activatable, (b->n_activatable + 1) * sizeof(char *));
+        if (!a)
+                return -ENOMEM;
+        b->activatable = a;
+        b->activatable[b->n_activatable++] = TAKE_PTR(name);
+
+        /* dbus-daemon rereads its servicedirs on a cache miss too; the reload makes it certain. */
+        r = open_bus(b, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(
+                bus,
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "ReloadConfig",
+                NULL,
+                NULL,
+                "");
+        if (r < 0)
+                return log_error_errno(r, "testbus: ReloadConfig: %m");
+        return 0;
+}
+
 TestBus *test_bus_stop(TestBus *b) {
         if (!b)
                 return NULL;
@@ -599,7 +676,9 @@ TestBus *test_bus_stop(TestBus *b) {
         for (size_t i = b->n_procs; i > 0; i--)
                 if (!b->procs[i - 1].reaped)
                         (void) terminate(b->procs[i - 1].pid, /* child= */ true, STOP_TIMEOUT_USEC, NULL);
-        /* polkitd is not our child: ask the bus for its pid while the bus still runs. */
+        /* polkitd and services started by activation are not our children: ask the bus for their
+         * pids while the bus still runs. */
+        (void) stop_activated(b);
         (void) stop_polkitd(b);
         if (b->daemon_pid > 0)
                 (void) terminate(b->daemon_pid, /* child= */ true, STOP_TIMEOUT_USEC, NULL);
@@ -610,6 +689,9 @@ TestBus *test_bus_stop(TestBus *b) {
                 free(b->installed[i]);
         }
         free(b->installed);
+        for (size_t i = 0; i < b->n_activatable; i++)
+                free(b->activatable[i]);
+        free(b->activatable);
         if (b->dir)
                 rm_rf(b->dir);
 
@@ -735,6 +817,37 @@ int test_bus_spawn_as(TestBus *b, const char *user, const char *group, char *con
         if (r < 0)
                 return r;
         return spawn(b, a, extra_env, -EBADF, ret_pid);
+}
+
+const char *test_wrapper(void) {
+        const char *w = getenv("TTLOCK_TEST_WRAPPER");
+
+        return w && *w ? w : NULL;
+}
+
+int test_bus_spawn_wrapped(TestBus *b, char *const argv[], char *const extra_env[], pid_t *ret_pid) {
+        _cleanup_free_ char *words = NULL;
+        _cleanup_free_ char **full = NULL;
+        const char *w = test_wrapper();
+        size_t n = 0, n_argv = strv_length(argv);
+
+        if (!w)
+                return test_bus_spawn(b, argv, extra_env, ret_pid);
+        words = strdup(w);
+        /* At most one word per two characters of the wrapper, plus argv and the NULL. */
+        full = calloc(strlen(w) / 2 + 1 + n_argv + 1, sizeof(char *));
+        if (!words || !full)
+                return -ENOMEM;
+        for (char *save = NULL, *t = strtok_r(words, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+                full[n++] = t;
+        for (size_t i = 0; i < n_argv; i++)
+                full[n++] = argv[i];
+        full[n] = NULL;
+        return test_bus_spawn(b, full, extra_env, ret_pid);
+}
+
+bool test_status_is_clean_exit(int status) {
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 int test_bus_spawn(TestBus *b, char *const argv[], char *const extra_env[], pid_t *ret_pid) {

@@ -59,6 +59,15 @@ int test_bus_spawn(TestBus *b, char *const argv[], char *const extra_env[], pid_
 int test_bus_spawn_as(TestBus *b, const char *user, const char *group, char *const argv[],
                       char *const extra_env[], pid_t *ret_pid);
 
+/* The same for the project's own programs (ttlockd, ttlock-sim): with the words of
+ * $TTLOCK_TEST_WRAPPER in front when it is set, e.g. "valgrind --leak-check=full --error-exitcode=99"
+ * (scripts/run-tests.sh section valgrind). test_wrapper() returns it, or NULL. A test that stops such a
+ * program checks that it exited 0 (test_status_is_clean_exit()): with a wrapper that means no error and
+ * no leak; without one, a clean shutdown on SIGTERM. */
+int test_bus_spawn_wrapped(TestBus *b, char *const argv[], char *const extra_env[], pid_t *ret_pid);
+const char *test_wrapper(void);
+bool test_status_is_clean_exit(int status);
+
 /* Run argv to completion (as test_bus_spawn_as(); user NULL = as ourselves) within timeout_usec,
  * killing it when the time is up (-ETIMEDOUT). ret_stdout: NULL, or receives what it printed
  * (NUL-terminated, at most 1 MiB; free()). ret_status: the wait status (WIFEXITED…). */
@@ -90,6 +99,13 @@ int test_bus_name_pid(TestBus *b, const char *name, pid_t *ret_pid);
  * -EPERM otherwise, with a message that says so. */
 int test_bus_install_polkit_policy(TestBus *b, const char *path);
 int test_bus_install_polkit_rules(TestBus *b, const char *path);
+
+/* D-Bus activation, as on the system bus: copy service_file (an activation file such as the built
+ * dbus/org.ttlock.Manager.service) into the bus's servicedir with every Exec= line replaced by exec
+ * (the way a test points it at the build tree; parsed by dbus-daemon as a command line, no shell), and
+ * make the bus read it. The first call to its Name= then starts it. Such services are not our children:
+ * test_bus_stop() stops them by the pid the bus tells for the name. */
+int test_bus_install_service(TestBus *b, const char *service_file, const char *exec);
 
 /* uid and primary gid of a user name. */
 int test_lookup_user(const char *user, uid_t *ret_uid, gid_t *ret_gid);

@@ -3,7 +3,7 @@
 #
 # A private system bus for scripts (scripts/demo.sh), the shell twin of testbus.c.
 #
-#   eval "$(tests/harness/testbus.sh start [--conf FILE]...)"
+#   eval "$(tests/harness/testbus.sh start [--conf FILE]... [--service FILE --exec CMD]...)"
 #   ... busctl --system ..., ttlockd, ttlock-sim: all use $DBUS_SYSTEM_BUS_ADDRESS ...
 #   tests/harness/testbus.sh stop
 #
@@ -14,7 +14,12 @@
 # project's dbus/org.ttlock.Manager.conf, polkit's bus policy and any --conf FILE (e.g. a policy
 # that lets the simulator own org.bluez). The directory is mode 0755 so that another uid
 # (setpriv --reuid=nobody) can reach the socket.
-# "stop" ends polkitd and dbus-daemon by pid and removes the directory.
+# --service FILE --exec CMD puts a copy of the activation file FILE (e.g. the built
+# dbus/org.ttlock.Manager.service) into the bus's servicedir with its Exec= replaced by CMD, in which
+# @DIR@ stands for the bus directory: the first call to its Name= then starts CMD, as the system bus
+# would start the installed service. dbus-daemon parses CMD as a command line, without a shell.
+# "stop" ends the services the bus started (polkitd, --service ones) and dbus-daemon by pid and
+# removes the directory.
 
 set -eu
 
@@ -53,6 +58,15 @@ start() {
         while [ $# -gt 0 ]; do
                 case "$1" in
                 --conf) [ $# -ge 2 ] || die "--conf needs a file"; confs="$confs $2"; shift 2 ;;
+                --service) [ $# -ge 2 ] || die "--service needs a file"; service=$2; shift 2 ;;
+                --exec)
+                        [ $# -ge 2 ] || die "--exec needs a command line"
+                        [ -n "${service:-}" ] || die "--exec follows --service"
+                        services="${services:-}$service
+$2
+"
+                        service=""
+                        shift 2 ;;
                 *) die "unknown argument: $1" ;;
                 esac
         done
@@ -69,6 +83,16 @@ start() {
         fi
         for c in $confs; do
                 cp "$c" "$dir/system.d/" || die "cannot copy $c"
+        done
+        [ -z "${service:-}" ] || die "--service $service needs an --exec"
+        # Pairs of lines: the activation file, then the command for its Exec=.
+        printf '%s' "${services:-}" | while IFS= read -r file && IFS= read -r cmd; do
+                [ -f "$file" ] || die "no activation file $file"
+                cmd=$(printf '%s' "$cmd" | sed "s|@DIR@|$dir|g")
+                # Exec= replaced, everything else as installed. awk -v would take backslashes as
+                # escapes: the command goes through the environment instead.
+                EXEC="$cmd" awk '/^Exec=/ { print "Exec=" ENVIRON["EXEC"]; next } { print }' \
+                        "$file" >"$dir/services/$(basename "$file")" || die "cannot copy $file"
         done
 
         cat >"$dir/bus.conf" <<EOF
@@ -129,6 +153,19 @@ stop() {
                 kill -TERM "$polkit_pid" 2>/dev/null || true
                 wait_gone "$polkit_pid"
         fi
+        # What the bus started from --service files: asked for by name, like polkitd.
+        for f in "$dir"/services/*.service; do
+                [ -f "$f" ] || continue
+                name=$(sed -n 's/^Name=//p' "$f" | head -n 1)
+                [ -n "$name" ] && [ "$name" != org.freedesktop.PolicyKit1 ] || continue
+                p=$(DBUS_SYSTEM_BUS_ADDRESS="$address" busctl --system call org.freedesktop.DBus \
+                        /org/freedesktop/DBus org.freedesktop.DBus GetConnectionUnixProcessID s \
+                        "$name" 2>/dev/null | sed -n 's/^u //p') || true
+                if [ -n "$p" ]; then
+                        kill -TERM "$p" 2>/dev/null || true
+                        wait_gone "$p"
+                fi
+        done
         kill -TERM "$pid" 2>/dev/null || true
         wait_gone "$pid"
         rm -rf "$dir"
@@ -137,5 +174,5 @@ stop() {
 case "${1:-}" in
 start) shift; start "$@" ;;
 stop) shift; stop "$@" ;;
-*) die "usage: testbus.sh start [--conf FILE]... | stop [DIR]" ;;
+*) die "usage: testbus.sh start [--conf FILE]... [--service FILE --exec CMD]... | stop [DIR]" ;;
 esac

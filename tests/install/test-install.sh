@@ -59,6 +59,7 @@ for i in Manager1 Lock1 Credentials1 Settings1 Radio1; do
 done
 expect "$data/polkit-1/actions/org.ttlock.policy" 644
 expect "$unitdir/ttlockd.service" 644
+expect "$sysusers/ttlockd.conf" 644
 for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man5/ttlockd.conf.5 man8/ttlockd.8; do
         expect "$man/$m" 644
 done
@@ -96,6 +97,17 @@ if grep -qx "ExecStart=$libexec/ttlock-mqtt" "$destdir$unitdir/ttlock-mqtt.servi
 else
         failed=$((failed + 1))
         echo "FAIL: ttlock-mqtt.service does not start $libexec/ttlock-mqtt"
+fi
+
+# The unit runs as the user sysusers.d creates, in the group it makes it a member of.
+if grep -qx "User=ttlockd" "$destdir$unitdir/ttlockd.service" &&
+   grep -Eqx "u +ttlockd .*" "$destdir$(abs "$sysusersdir")/ttlockd.conf" &&
+   grep -qx "SupplementaryGroups=bluetooth" "$destdir$unitdir/ttlockd.service" &&
+   grep -Eqx "m +ttlockd +bluetooth" "$destdir$(abs "$sysusersdir")/ttlockd.conf"; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL: the unit's User=/SupplementaryGroups= and sysusers.d/ttlockd.conf disagree"
 fi
 
 # Nothing else: no test binaries, no static libraries, no headers.

@@ -1,38 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* ttlockd end to end: a private system bus (tests/harness), the real polkitd, the build-tree
- * ttlock-sim playing BlueZ with one simulated lock, and the build-tree ttlockd with its state in a
- * temporary directory. The test talks to ttlockd only through its D-Bus API (dbus/org.ttlock.*.xml) and to
- * the "person at the door" through org.ttlock.Sim1. Every wait is for a condition with a deadline
- * (a signal or a property value), never a fixed sleep.
+/* ttlockd end to end (world.h): a private system bus, the real polkitd, the build-tree ttlock-sim playing
+ * BlueZ with one simulated lock, and the build-tree ttlockd with its state in a temporary directory. The
+ * test talks to ttlockd only through its D-Bus API (dbus/org.ttlock.*.xml) and to the "person at the door" through
+ * org.ttlock.Sim1. Every wait is for a condition with a deadline (a signal or a property value), never a
+ * fixed sleep.
  *
  * Needs root, as CI runs it: polkitd reads actions only from /usr/share/polkit-1/actions. */
 
 #include <check.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <stdarg.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
+#include "world.h"
 
-#include "testbus.h"
-
-#define LOCK_ADDRESS "AA:BB:CC:00:00:01"
-#define LOCK_PATH "/org/ttlock/Lock/AA_BB_CC_00_00_01"
-#define SIM_PATH "/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
-#define MANAGER "org.ttlock.Manager", "/org/ttlock/Manager", "org.ttlock.Manager1"
-#define LOCK1 "org.ttlock.Manager", LOCK_PATH, "org.ttlock.Lock1"
-#define SIM1 "org.bluez", SIM_PATH, "org.ttlock.Sim1"
-#define TIMEOUT (20 * TEST_USEC_PER_SEC)
+#define LOCK_ADDRESS WORLD_LOCK_ADDRESS
+#define LOCK_PATH WORLD_LOCK_PATH
+#define SIM_PATH WORLD_SIM_PATH
+#define MANAGER WORLD_MANAGER
+#define LOCK1 WORLD_LOCK1
+#define SIM1 WORLD_SIM1
+#define TIMEOUT WORLD_TIMEOUT
 #define EVENTS_MAX 64
 
 typedef struct Event {
@@ -44,40 +39,26 @@ typedef struct Event {
         bool addressed; /* our own copy (SubscribeDetails), not the broadcast */
 } Event;
 
-typedef struct World {
-        TestBus *bus;
-        char state_dir[256];
-        char sim_state[256];
-        pid_t sim_pid;
-        pid_t daemon_pid;
-        sd_bus *client;
+/* What the client saw, in World.userdata. */
+typedef struct Seen {
         Event events[EVENTS_MAX];
         size_t n_events;
-        bool saw_unlocked_before_reply; /* State "unlocked" arrived while Unlock() was in flight */
         char last_state[32];
         unsigned last_seen_signals; /* PropertiesChanged of Lock1 carrying LastSeenUSec */
         unsigned adverts;           /* ManufacturerData changes of the simulated device */
-        const char *daemon_env;     /* one more NAME=value for ttlockd, or NULL */
-} World;
-
-static const char *env_path(const char *name) {
-        const char *p = getenv(name);
-
-        ck_assert_msg(p && access(p, R_OK) == 0, "%s must name a built file (run through meson test)", name);
-        return p;
-}
+} Seen;
 
 /* ---- the client connection ---------------------------------------------------------------- */
 
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        World *w = userdata;
+        Seen *w = ((World *) userdata)->userdata;
         const char *kind, *key;
         Event *e;
 
         if (w->n_events >= EVENTS_MAX)
                 return 0;
         e = &w->events[w->n_events];
-        *e = (Event) {};
+        *e = (Event){};
         ck_assert_int_ge(sd_bus_message_read(m, "s", &kind), 0);
         snprintf(e->kind, sizeof(e->kind), "%s", kind);
         e->addressed = sd_bus_message_get_destination(m) != NULL;
@@ -107,7 +88,7 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 static int on_lock_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        World *w = userdata;
+        Seen *w = ((World *) userdata)->userdata;
         const char *iface, *name, *s;
 
         if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, "org.ttlock.Lock1") != 0)
@@ -130,7 +111,7 @@ static int on_lock_properties(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 /* Every advert the simulator sends refreshes ManufacturerData on its Device1 (BlueZ does the same). */
 static int on_sim_device_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        World *w = userdata;
+        Seen *w = ((World *) userdata)->userdata;
         const char *iface, *name;
 
         if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, "org.bluez.Device1") != 0)
@@ -146,117 +127,56 @@ static int on_sim_device_properties(sd_bus_message *m, void *userdata, sd_bus_er
         return 0;
 }
 
-static void open_client(World *w) {
+/* The world, with the client watching Events, Lock1's properties and the simulated device's adverts.
+ * rules: install the test's rules.d file; sim_yaml: the simulator's state file before it starts (NULL =
+ * a factory-fresh lock). */
+static void start(World *w, Seen *seen, bool rules, const char *sim_yaml) {
         int r;
 
-        r = sd_bus_open_system(&w->client);
-        ck_assert_msg(r >= 0, "sd_bus_open_system: %s", strerror(-r));
-        r = sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", NULL, "org.ttlock.Lock1", "Event", on_event, w);
+        *w = (World){ .userdata = seen, .polkit_rules = rules, .sim_yaml = sim_yaml };
+        *seen = (Seen){};
+        world_start(w);
+        r = sd_bus_match_signal(
+                w->client, NULL, "org.ttlock.Manager", NULL, "org.ttlock.Lock1", "Event", on_event, w);
         ck_assert_int_ge(r, 0);
-        r = sd_bus_match_signal(w->client, NULL, "org.ttlock.Manager", NULL, "org.freedesktop.DBus.Properties",
-                                "PropertiesChanged", on_lock_properties, w);
+        r = sd_bus_match_signal(
+                w->client,
+                NULL,
+                "org.ttlock.Manager",
+                NULL,
+                "org.freedesktop.DBus.Properties",
+                "PropertiesChanged",
+                on_lock_properties,
+                w);
         ck_assert_int_ge(r, 0);
-        r = sd_bus_match_signal(w->client, NULL, "org.bluez", SIM_PATH, "org.freedesktop.DBus.Properties",
-                                "PropertiesChanged", on_sim_device_properties, w);
+        r = sd_bus_match_signal(
+                w->client,
+                NULL,
+                "org.bluez",
+                SIM_PATH,
+                "org.freedesktop.DBus.Properties",
+                "PropertiesChanged",
+                on_sim_device_properties,
+                w);
         ck_assert_int_ge(r, 0);
-        /* Wake-ups for the waits below: every property change of the simulator too. */
-        r = sd_bus_add_match(w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
-        ck_assert_int_ge(r, 0);
-}
-
-/* Process what arrived, then wait for more, until pred() holds or the deadline passes. */
-static bool wait_for(World *w, bool (*pred)(World *w, const void *arg), const void *arg, uint64_t timeout) {
-        uint64_t deadline, now;
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * TEST_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-        deadline = now + timeout;
-        for (;;) {
-                while (sd_bus_process(w->client, NULL) > 0)
-                        ;
-                if (pred(w, arg))
-                        return true;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t) ts.tv_sec * TEST_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-                if (now >= deadline)
-                        return false;
-                /* Woken by any signal (property changes, Events); the bound only re-checks
-                 * conditions that are read by a call rather than signalled. */
-                (void) sd_bus_wait(w->client, MIN(deadline - now, 250 * TEST_USEC_PER_MSEC));
-        }
-}
-
-static char *get_string(World *w, const char *service, const char *path, const char *iface, const char *prop) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        char *s = NULL;
-        int r;
-
-        r = sd_bus_get_property_string(w->client, service, path, iface, prop, &e, &s);
-        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
-        sd_bus_error_free(&e);
-        return s;
-}
-
-static bool get_bool(World *w, const char *service, const char *path, const char *iface, const char *prop) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int b = 0, r;
-
-        r = sd_bus_get_property_trivial(w->client, service, path, iface, prop, &e, 'b', &b);
-        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
-        sd_bus_error_free(&e);
-        return b;
-}
-
-static uint64_t get_u64(World *w, const char *service, const char *path, const char *iface, const char *prop) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        uint64_t v = 0;
-        int r;
-
-        r = sd_bus_get_property_trivial(w->client, service, path, iface, prop, &e, 't', &v);
-        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
-        sd_bus_error_free(&e);
-        return v;
 }
 
 static bool seen_after(World *w, const void *arg) {
-        return get_u64(w, LOCK1, "LastSeenUSec") > *(const uint64_t *) arg;
-}
-
-static bool state_is(World *w, const void *arg) {
-        char *s = get_string(w, LOCK1, "State");
-        bool eq = strcmp(s, arg) == 0;
-
-        free(s);
-        return eq;
-}
-
-static bool lock_known(World *w, const void *arg) {
-        sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_call_method(w->client, MANAGER, "GetLockByAddress", NULL, &reply, "s", LOCK_ADDRESS);
-        sd_bus_message_unref(reply);
-        return r >= 0;
-}
-
-static bool lock_gone(World *w, const void *arg) {
-        return !lock_known(w, NULL);
-}
-
-static bool lock_pairable(World *w, const void *arg) {
-        return lock_known(w, NULL) && get_bool(w, LOCK1, "Pairable");
+        return world_get_u64(w, LOCK1, "LastSeenUSec") > *(const uint64_t *) arg;
 }
 
 static bool sim_locked_is(World *w, const void *arg) {
-        return get_bool(w, SIM1, "Locked") == *(const bool *) arg;
+        return world_get_bool(w, SIM1, "Locked") == *(const bool *) arg;
 }
 
-static const Event *find_event_of(World *w, size_t from, const char *kind, const char *method, bool addressed) {
-        for (size_t i = from; i < w->n_events; i++)
-                if (strcmp(w->events[i].kind, kind) == 0 && strcmp(w->events[i].method, method) == 0 &&
-                    w->events[i].addressed == addressed)
-                        return &w->events[i];
+static const Event *
+find_event_of(World *w, size_t from, const char *kind, const char *method, bool addressed) {
+        Seen *s = w->userdata;
+
+        for (size_t i = from; i < s->n_events; i++)
+                if (strcmp(s->events[i].kind, kind) == 0 && strcmp(s->events[i].method, method) == 0 &&
+                    s->events[i].addressed == addressed)
+                        return &s->events[i];
         return NULL;
 }
 
@@ -276,201 +196,54 @@ static bool event_seen(World *w, const void *arg) {
         return find_event(w, ew->from, ew->kind, ew->method);
 }
 
-/* Call a method without arguments; returns the error name or NULL, and the message in *ret_msg. */
-static char *call_void(World *w, const char *service, const char *path, const char *iface, const char *method) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        char *name = NULL;
-        int r;
-
-        r = sd_bus_call_method(w->client, service, path, iface, method, &e, &reply, "");
-        if (r < 0) {
-                name = strdup(e.name ?: "?");
-                fprintf(stderr, "%s.%s → %s: %s\n", iface, method, e.name, e.message);
-        }
-        sd_bus_error_free(&e);
-        sd_bus_message_unref(reply);
-        return name;
-}
-
-static void call_ok(World *w, const char *service, const char *path, const char *iface, const char *method) {
-        char *err = call_void(w, service, path, iface, method);
-        ck_assert_msg(!err, "%s.%s failed: %s", iface, method, err);
-}
-
-static void sim_call(World *w, const char *method, const char *types, ...) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
-        va_list ap;
-        int r;
-
-        ck_assert_int_ge(sd_bus_message_new_method_call(w->client, &m, SIM1, method), 0);
-        va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
-        va_end(ap);
-        ck_assert_int_ge(r, 0);
-        r = sd_bus_call(w->client, m, 0, &e, &reply);
-        ck_assert_msg(r >= 0, "Sim1.%s: %s", method, e.message);
-        sd_bus_message_unref(m);
-        sd_bus_message_unref(reply);
-        sd_bus_error_free(&e);
-}
-
-/* ---- the processes ------------------------------------------------------------------------- */
-
-static void start_sim(World *w) {
-        char state_arg[300];
-        char *argv[] = { (char *) env_path("TTLOCK_SIM"), (char *) "--always-awake",
-                         (char *) "--lock", (char *) "mac=" LOCK_ADDRESS ",name=K5_010000",
-                         (char *) "--advert-interval-ms", (char *) "200", (char *) "--state", state_arg,
-                         NULL };
-        int r;
-
-        snprintf(state_arg, sizeof(state_arg), "%s", w->sim_state);
-        r = test_bus_spawn(w->bus, argv, NULL, &w->sim_pid);
-        ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
-        r = test_bus_wait_name(w->bus, "org.bluez", w->sim_pid, TIMEOUT);
-        ck_assert_msg(r >= 0, "ttlock-sim did not own org.bluez: %s", strerror(-r));
-}
-
-static void start_daemon(World *w) {
-        char env[300];
-        char *envv[] = { env, (char *) w->daemon_env, NULL };
-        char *argv[] = { (char *) env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
-        int r;
-
-        snprintf(env, sizeof(env), "STATE_DIRECTORY=%s", w->state_dir);
-        r = test_bus_spawn(w->bus, argv, envv, &w->daemon_pid);
-        ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
-        r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, TIMEOUT);
-        ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
-}
-
-static void stop_pid(World *w, pid_t *pid) {
-        int status = 0, r;
-
-        r = test_bus_stop_pid(w->bus, *pid, 10 * TEST_USEC_PER_SEC, &status);
-        ck_assert_msg(r >= 0, "stop %d: %s", (int) *pid, strerror(-r));
-        *pid = 0;
-}
-
-/* sim_yaml: the simulator's state file before it starts (NULL = a factory-fresh lock). */
-static void world_start(World *w, bool rules, const char *sim_yaml) {
-        const char *confs[] = { env_path("TTLOCK_SIM_BUS_CONF"), NULL };
-        int r;
-
-        ck_assert_msg(geteuid() == 0, "this test needs root: polkitd reads actions only from "
-                                      "/usr/share/polkit-1/actions (CI runs it as root)");
-        *w = (World) {};
-        r = test_bus_start(confs, &w->bus);
-        ck_assert_msg(r >= 0, "test_bus_start: %s", strerror(-r));
-        ck_assert_msg(test_bus_has_polkit(w->bus), "polkit (polkitd) is not installed");
-        ck_assert_int_ge(test_bus_install_polkit_policy(w->bus, env_path("TTLOCK_POLKIT_POLICY")), 0);
-        if (rules)
-                ck_assert_int_ge(test_bus_install_polkit_rules(w->bus, env_path("TTLOCK_POLKIT_TEST_RULES")), 0);
-
-        snprintf(w->state_dir, sizeof(w->state_dir), "%s/state", test_bus_dir(w->bus));
-        ck_assert_int_eq(mkdir(w->state_dir, 0700), 0);
-        snprintf(w->sim_state, sizeof(w->sim_state), "%s/sim.yaml", test_bus_dir(w->bus));
-        if (sim_yaml) {
-                FILE *f = fopen(w->sim_state, "we");
-                ck_assert_ptr_nonnull(f);
-                fputs(sim_yaml, f);
-                ck_assert_int_eq(fclose(f), 0);
-        }
-        start_sim(w);
-        start_daemon(w);
-        open_client(w);
-}
-
-static void world_stop(World *w) {
-        w->client = sd_bus_flush_close_unref(w->client);
-        w->bus = test_bus_stop(w->bus);
-}
-
-/* Discover the lock and pair it; leaves discovery running (our connection owns it). */
-static bool have_adapter(World *w, const void *arg) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        const char *first = NULL;
-        int r;
-
-        r = sd_bus_get_property(w->client, MANAGER, "Adapters", &e, &reply, "ao");
-        sd_bus_error_free(&e);
-        if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "o") >= 0)
-                (void) sd_bus_message_read(reply, "o", &first);
-        r = first != NULL;
-        sd_bus_message_unref(reply);
-        return r;
-}
-
-static void discover_and_pair(World *w) {
-        /* StartDiscovery says NotReady until ttlockd has read BlueZ's adapters. */
-        ck_assert_msg(wait_for(w, have_adapter, NULL, TIMEOUT), "no adapter appeared on Manager1.Adapters");
-        call_ok(w, MANAGER, "StartDiscovery");
-        ck_assert_msg(wait_for(w, lock_pairable, NULL, TIMEOUT), "the pairable lock did not appear");
-        ck_assert(!get_bool(w, LOCK1, "Paired"));
-        call_ok(w, LOCK1, "Pair");
-        ck_assert(get_bool(w, LOCK1, "Paired"));
-        ck_assert(!get_bool(w, LOCK1, "Pairable"));
-        ck_assert(get_bool(w, SIM1, "Paired"));
-        /* The keys are on disk before Pair() returned. */
-        {
-                char p[300];
-                struct stat st;
-                snprintf(p, sizeof(p), "%s/locks/AA_BB_CC_00_00_01.yaml", w->state_dir);
-                ck_assert_msg(stat(p, &st) == 0, "no key file %s", p);
-                ck_assert_int_eq(st.st_mode & 0777, 0600);
-        }
-}
-
 /* ---- tests --------------------------------------------------------------------------------- */
 
 START_TEST(test_discover_pair_unlock_lock) {
         World w;
+        Seen seen;
         bool locked;
         char *s;
 
-        world_start(&w, false, NULL);
+        start(&w, &seen, false, NULL);
 
         /* Manager1 basics. */
-        s = get_string(&w, MANAGER, "Version");
+        s = world_get_string(&w, MANAGER, "Version");
         ck_assert_str_ne(s, "");
         free(s);
-        ck_assert(!lock_known(&w, NULL));
+        ck_assert(!world_lock_known(&w, NULL));
 
-        discover_and_pair(&w);
-        ck_assert(get_bool(&w, MANAGER, "Discovering"));
-        s = get_string(&w, LOCK1, "Address");
+        world_pair(&w);
+        ck_assert(world_get_bool(&w, MANAGER, "Discovering"));
+        s = world_get_string(&w, LOCK1, "Address");
         ck_assert_str_eq(s, LOCK_ADDRESS);
         free(s);
-        s = get_string(&w, LOCK1, "Name");
+        s = world_get_string(&w, LOCK1, "Name");
         ck_assert_str_eq(s, "K5_010000");
         free(s);
 
         /* Unlock: State went "unlocked" (PropertiesChanged) before the reply came back. */
-        w.last_state[0] = 0;
-        call_ok(&w, LOCK1, "Unlock");
+        seen.last_state[0] = 0;
+        world_call_ok(&w, LOCK1, "Unlock");
         while (sd_bus_process(w.client, NULL) > 0)
                 ;
-        ck_assert_str_eq(w.last_state, "unlocked");
-        ck_assert(state_is(&w, "unlocked"));
+        ck_assert_str_eq(seen.last_state, "unlocked");
+        ck_assert(world_state_is(&w, "unlocked"));
         locked = false;
-        ck_assert(wait_for(&w, sim_locked_is, &locked, TIMEOUT));
+        ck_assert(world_wait(&w, sim_locked_is, &locked, TIMEOUT));
 
-        call_ok(&w, LOCK1, "Lock");
+        world_call_ok(&w, LOCK1, "Lock");
         while (sd_bus_process(w.client, NULL) > 0)
                 ;
-        ck_assert_str_eq(w.last_state, "locked");
+        ck_assert_str_eq(seen.last_state, "locked");
         locked = true;
-        ck_assert(wait_for(&w, sim_locked_is, &locked, TIMEOUT));
+        ck_assert(world_wait(&w, sim_locked_is, &locked, TIMEOUT));
 
         /* Refresh reads the state back from the lock. */
-        call_ok(&w, LOCK1, "Refresh");
-        ck_assert(state_is(&w, "locked"));
+        world_call_ok(&w, LOCK1, "Refresh");
+        ck_assert(world_state_is(&w, "locked"));
 
-        call_ok(&w, MANAGER, "StopDiscovery");
-        ck_assert(!get_bool(&w, MANAGER, "Discovering"));
+        world_call_ok(&w, MANAGER, "StopDiscovery");
+        ck_assert(!world_get_bool(&w, MANAGER, "Discovering"));
         world_stop(&w);
 }
 END_TEST
@@ -478,16 +251,18 @@ END_TEST
 START_TEST(test_events_and_restart) {
         EventWanted ew;
         World w;
+        Seen seen;
         size_t before;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
 
         /* Keypad: a wrong code — the Event says passcode, and never carries the digits. */
-        ew = (EventWanted) { w.n_events, "unlock-failed", "passcode" };
-        sim_call(&w, "EnterPasscode", "s", "918273");
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event for the keypad");
-        ck_assert(strstr(find_event(&w, ew.from, "unlock-failed", "passcode")->credential, "918273") == NULL);
+        ew = (EventWanted){ seen.n_events, "unlock-failed", "passcode" };
+        world_sim_call(&w, "EnterPasscode", "s", "918273");
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event for the keypad");
+        ck_assert(
+                strstr(find_event(&w, ew.from, "unlock-failed", "passcode")->credential, "918273") == NULL);
         ck_assert_int_eq(find_event(&w, ew.from, "unlock-failed", "passcode")->record_type, 7);
 
         /* A card number and a fingerprint id are credentials: the broadcast never carries them; a
@@ -495,87 +270,99 @@ START_TEST(test_events_and_restart) {
          * with them (dbus/org.ttlock.Lock1.xml "Event"), and nobody else gets a copy at all. */
         ck_assert_ptr_null(find_event_of(&w, 0, "unlock-failed", "passcode", true));
 
-        call_ok(&w, MANAGER, "SubscribeDetails");
-        ew = (EventWanted) { w.n_events, "unlock-failed", "ic-card" };
-        sim_call(&w, "PresentCard", "s", "305419896");
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event for the card");
+        world_call_ok(&w, MANAGER, "SubscribeDetails");
+        ew = (EventWanted){ seen.n_events, "unlock-failed", "ic-card" };
+        world_sim_call(&w, "PresentCard", "s", "305419896");
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event for the card");
         ck_assert_str_eq(find_event(&w, ew.from, "unlock-failed", "ic-card")->credential, "");
         ck_assert_ptr_nonnull(find_event_of(&w, ew.from, "unlock-failed", "ic-card", true));
-        ck_assert_str_eq(find_event_of(&w, ew.from, "unlock-failed", "ic-card", true)->credential, "305419896");
+        ck_assert_str_eq(
+                find_event_of(&w, ew.from, "unlock-failed", "ic-card", true)->credential, "305419896");
 
-        ew = (EventWanted) { w.n_events, "unlock-failed", "fingerprint" };
-        sim_call(&w, "PlaceFinger", "s", "4242");
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event for the finger");
+        ew = (EventWanted){ seen.n_events, "unlock-failed", "fingerprint" };
+        world_sim_call(&w, "PlaceFinger", "s", "4242");
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event for the finger");
         ck_assert_str_eq(find_event(&w, ew.from, "unlock-failed", "fingerprint")->credential, "");
-        ck_assert_str_eq(find_event_of(&w, ew.from, "unlock-failed", "fingerprint", true)->credential, "4242");
-        call_ok(&w, MANAGER, "UnsubscribeDetails");
+        ck_assert_str_eq(
+                find_event_of(&w, ew.from, "unlock-failed", "fingerprint", true)->credential, "4242");
+        world_call_ok(&w, MANAGER, "UnsubscribeDetails");
 
         /* The knob: a mechanical unlock, and State follows the bolt with no command. */
-        ew = (EventWanted) { w.n_events, "unlocked", "mechanical-key" };
-        sim_call(&w, "TurnKnob", "b", 0);
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event for the knob");
+        ew = (EventWanted){ seen.n_events, "unlocked", "mechanical-key" };
+        world_sim_call(&w, "TurnKnob", "b", 0);
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event for the knob");
         ck_assert(find_event(&w, ew.from, "unlocked", "mechanical-key")->has_time);
-        ck_assert_msg(wait_for(&w, state_is, "unlocked", TIMEOUT), "State did not follow the knob");
+        ck_assert_msg(world_wait(&w, world_state_is, "unlocked", TIMEOUT), "State did not follow the knob");
 
-        ew = (EventWanted) { w.n_events, "locked", "mechanical-key" };
-        sim_call(&w, "TurnKnob", "b", 1);
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event for the knob turned back");
-        ck_assert_msg(wait_for(&w, state_is, "locked", TIMEOUT), "State did not follow the knob back");
+        ew = (EventWanted){ seen.n_events, "locked", "mechanical-key" };
+        world_sim_call(&w, "TurnKnob", "b", 1);
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event for the knob turned back");
+        ck_assert_msg(
+                world_wait(&w, world_state_is, "locked", TIMEOUT), "State did not follow the knob back");
 
         /* Each record was signalled once (to everyone; and once more to us while we subscribed). */
-        for (size_t i = 0; i < w.n_events; i++)
-                for (size_t j = i + 1; j < w.n_events; j++)
-                        ck_assert_msg(w.events[i].addressed || w.events[j].addressed ||
-                                              !(w.events[i].record_type == w.events[j].record_type &&
-                                                strcmp(w.events[i].credential, w.events[j].credential) == 0 &&
-                                                strcmp(w.events[i].method, w.events[j].method) == 0),
-                                      "record type %u signalled twice", w.events[i].record_type);
+        for (size_t i = 0; i < seen.n_events; i++)
+                for (size_t j = i + 1; j < seen.n_events; j++)
+                        ck_assert_msg(
+                                seen.events[i].addressed || seen.events[j].addressed ||
+                                        !(seen.events[i].record_type == seen.events[j].record_type &&
+                                          strcmp(seen.events[i].credential, seen.events[j].credential) ==
+                                                  0 &&
+                                          strcmp(seen.events[i].method, seen.events[j].method) == 0),
+                                "record type %u signalled twice",
+                                seen.events[i].record_type);
 
         /* A restarted ttlockd keeps its lock and signals no old record: the first Event after
          * the restart is the new knob turn. */
-        stop_pid(&w, &w.daemon_pid);
-        start_daemon(&w);
-        ck_assert(wait_for(&w, lock_known, NULL, TIMEOUT));
-        ck_assert(get_bool(&w, LOCK1, "Paired"));
-        before = w.n_events;
-        ew = (EventWanted) { before, "unlocked", "mechanical-key" };
-        sim_call(&w, "TurnKnob", "b", 0);
-        ck_assert_msg(wait_for(&w, event_seen, &ew, TIMEOUT), "no Event after the restart");
-        ck_assert_msg(w.n_events == before + 1, "%zu Events after the restart, expected only the new one",
-                      w.n_events - before);
-        ck_assert_str_eq(w.events[before].kind, "unlocked");
+        world_stop_pid(&w, &w.daemon_pid);
+        world_start_daemon(&w);
+        ck_assert(world_wait(&w, world_lock_known, NULL, TIMEOUT));
+        ck_assert(world_get_bool(&w, LOCK1, "Paired"));
+        before = seen.n_events;
+        ew = (EventWanted){ before, "unlocked", "mechanical-key" };
+        world_sim_call(&w, "TurnKnob", "b", 0);
+        ck_assert_msg(world_wait(&w, event_seen, &ew, TIMEOUT), "no Event after the restart");
+        ck_assert_msg(
+                seen.n_events == before + 1,
+                "%zu Events after the restart, expected only the new one",
+                seen.n_events - before);
+        ck_assert_str_eq(seen.events[before].kind, "unlocked");
         world_stop(&w);
 }
 END_TEST
 
 START_TEST(test_auto_lock) {
         /* A factory-fresh lock whose auto-lock is set to 2 s (the simulator's state file). */
-        static const char sim_yaml[] = "version: 1\n"
-                                       "locks:\n"
-                                       "  - address: \"" LOCK_ADDRESS "\"\n"
-                                       "    paired: false\n"
-                                       "    admin-passcode: \"2468135\"\n"
-                                       "    locked: true\n"
-                                       "    battery: 90\n"
-                                       "    auto-lock-seconds: 2\n"
-                                       "    sound: true\n"
-                                       "    volume: 3\n"
-                                       "    remote-unlock: false\n"
-                                       "    show-password: false\n"
-                                       "    frozen: false\n"
-                                       "    lamp-seconds: 0\n"
-                                       "    switch-values: 2\n"
-                                       "    record-counter: 0\n"
-                                       "    clock-offset-usec: 0\n"
-                                       "    log-unread: 0\n";
+        static const char sim_yaml[] =
+                "version: 1\n"
+                "locks:\n"
+                "  - address: \"" LOCK_ADDRESS
+                "\"\n"
+                "    paired: false\n"
+                "    admin-passcode: \"2468135\"\n"
+                "    locked: true\n"
+                "    battery: 90\n"
+                "    auto-lock-seconds: 2\n"
+                "    sound: true\n"
+                "    volume: 3\n"
+                "    remote-unlock: false\n"
+                "    show-password: false\n"
+                "    frozen: false\n"
+                "    lamp-seconds: 0\n"
+                "    switch-values: 2\n"
+                "    record-counter: 0\n"
+                "    clock-offset-usec: 0\n"
+                "    log-unread: 0\n";
         World w;
+        Seen seen;
 
-        world_start(&w, false, sim_yaml);
-        discover_and_pair(&w);
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
+        start(&w, &seen, false, sim_yaml);
+        world_pair(&w);
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
         /* Nobody sends a command: the lock re-locks itself and State follows. */
-        ck_assert_msg(wait_for(&w, state_is, "locked", TIMEOUT), "State did not follow the auto-lock");
+        ck_assert_msg(
+                world_wait(&w, world_state_is, "locked", TIMEOUT), "State did not follow the auto-lock");
         world_stop(&w);
 }
 END_TEST
@@ -595,15 +382,22 @@ static int unlock_as_nobody(void *userdata) {
         if (r < 0)
                 fprintf(stderr, "Unlock as nobody: %s: %s\n", e.name, e.message);
         if (userdata) {
-                if (r >= 0 || !sd_bus_error_has_name(&e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))
+                if (r >= 0 ||
+                    !sd_bus_error_has_name(
+                            &e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))
                         r = -EPERM;
                 else {
                         sd_bus_error_free(&e);
                         (void) sd_bus_set_allow_interactive_authorization(bus, true);
                         r = sd_bus_call_method(bus, LOCK1, "Unlock", &e, NULL, "");
                         if (r < 0)
-                                fprintf(stderr, "Unlock as nobody (interactive): %s: %s\n", e.name, e.message);
-                        r = r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.DBus.Error.AccessDenied") ? 0 : -EPERM;
+                                fprintf(stderr,
+                                        "Unlock as nobody (interactive): %s: %s\n",
+                                        e.name,
+                                        e.message);
+                        r = r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.DBus.Error.AccessDenied")
+                                ? 0
+                                : -EPERM;
                 }
         }
         sd_bus_error_free(&e);
@@ -615,33 +409,38 @@ static void check_nobody(World *w, bool expect_denied) {
         pid_t pid;
         int status = 0;
 
-        ck_assert_int_ge(test_bus_fork_as(w->bus, "nobody", unlock_as_nobody, expect_denied ? (void *) 1 : NULL,
-                                          &pid),
-                         0);
+        ck_assert_int_ge(
+                test_bus_fork_as(
+                        w->bus, "nobody", unlock_as_nobody, expect_denied ? (void *) 1 : NULL, &pid),
+                0);
         ck_assert_int_ge(test_bus_wait_pid(w->bus, pid, TIMEOUT, &status), 0);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "nobody's Unlock was %s",
-                      expect_denied ? "not denied" : "denied");
+        ck_assert_msg(
+                WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "nobody's Unlock was %s",
+                expect_denied ? "not denied" : "denied");
 }
 
 START_TEST(test_polkit_denied) {
         World w;
+        Seen seen;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
         check_nobody(&w, true);
         /* The daemon keeps serving root. */
-        call_ok(&w, LOCK1, "Unlock");
+        world_call_ok(&w, LOCK1, "Unlock");
         world_stop(&w);
 }
 END_TEST
 
 START_TEST(test_polkit_rules_grant) {
         World w;
+        Seen seen;
 
-        world_start(&w, true, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, true, NULL);
+        world_pair(&w);
         check_nobody(&w, false);
-        ck_assert(state_is(&w, "unlocked"));
+        ck_assert(world_state_is(&w, "unlocked"));
         world_stop(&w);
 }
 END_TEST
@@ -649,39 +448,46 @@ END_TEST
 START_TEST(test_bluez_restart_and_faults) {
         uint64_t last_seen;
         World w;
+        Seen seen;
         char *err;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
 
         /* The simulator (BlueZ) dies and comes back with its state: ttlockd follows it. */
-        last_seen = get_u64(&w, LOCK1, "LastSeenUSec");
-        stop_pid(&w, &w.sim_pid);
-        start_sim(&w);
-        ck_assert_msg(wait_for(&w, seen_after, &last_seen, TIMEOUT), "no advert after BlueZ came back");
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
+        last_seen = world_get_u64(&w, LOCK1, "LastSeenUSec");
+        world_stop_pid(&w, &w.sim_pid);
+        world_start_sim(&w);
+        ck_assert_msg(world_wait(&w, seen_after, &last_seen, TIMEOUT), "no advert after BlueZ came back");
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
 
         /* The lock vanishes mid-command: Unreachable or Timeout, and the daemon keeps serving. */
-        sim_call(&w, "InjectFault", "su", "no-reply", 1);
-        err = call_void(&w, LOCK1, "Lock");
+        world_sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        err = world_call(&w, LOCK1, "Lock", NULL);
         ck_assert_ptr_nonnull(err);
-        ck_assert_msg(strcmp(err, "org.ttlock.Error.Timeout") == 0 || strcmp(err, "org.ttlock.Error.Unreachable") == 0,
-                      "got %s", err);
+        ck_assert_msg(
+                strcmp(err, "org.ttlock.Error.Timeout") == 0 ||
+                        strcmp(err, "org.ttlock.Error.Unreachable") == 0,
+                "got %s",
+                err);
         free(err);
-        ck_assert_msg(!state_is(&w, "locking"), "State stuck in locking");
+        ck_assert_msg(!world_state_is(&w, "locking"), "State stuck in locking");
 
         /* Dropped right after FUNCTION_LOCK (a drop during the challenge is tried again: Lock1.xml):
          * never sent twice. */
-        sim_call(&w, "InjectFault", "su", "drop-connection@FUNCTION_LOCK", 1);
-        err = call_void(&w, LOCK1, "Lock");
+        world_sim_call(&w, "InjectFault", "su", "drop-connection@FUNCTION_LOCK", 1);
+        err = world_call(&w, LOCK1, "Lock", NULL);
         ck_assert_ptr_nonnull(err);
-        ck_assert_msg(strcmp(err, "org.ttlock.Error.Timeout") == 0 || strcmp(err, "org.ttlock.Error.Unreachable") == 0,
-                      "got %s", err);
+        ck_assert_msg(
+                strcmp(err, "org.ttlock.Error.Timeout") == 0 ||
+                        strcmp(err, "org.ttlock.Error.Unreachable") == 0,
+                "got %s",
+                err);
         free(err);
 
-        call_ok(&w, LOCK1, "Lock");
-        ck_assert(state_is(&w, "locked"));
+        world_call_ok(&w, LOCK1, "Lock");
+        ck_assert(world_state_is(&w, "locked"));
         world_stop(&w);
 }
 END_TEST
@@ -689,9 +495,10 @@ END_TEST
 START_TEST(test_bad_arguments) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         World w;
+        Seen seen;
         int r;
 
-        world_start(&w, false, NULL);
+        start(&w, &seen, false, NULL);
 
         r = sd_bus_call_method(w.client, MANAGER, "GetLockByAddress", &e, NULL, "s", "not-an-address");
         ck_assert_int_lt(r, 0);
@@ -710,7 +517,7 @@ START_TEST(test_bad_arguments) {
         ck_assert_str_eq(e.name, "org.ttlock.Error.DoesNotExist");
         sd_bus_error_free(&e);
 
-        discover_and_pair(&w);
+        world_pair(&w);
         r = sd_bus_call_method(w.client, LOCK1, "SetAlias", &e, NULL, "s", "front\ndoor");
         ck_assert_int_lt(r, 0);
         ck_assert_str_eq(e.name, "org.freedesktop.DBus.Error.InvalidArgs");
@@ -720,7 +527,7 @@ START_TEST(test_bad_arguments) {
         r = sd_bus_call_method(w.client, LOCK1, "SetAlias", &e, NULL, "s", "Front door");
         ck_assert_msg(r >= 0, "SetAlias: %s", e.message);
         {
-                char *s = get_string(&w, LOCK1, "Alias");
+                char *s = world_get_string(&w, LOCK1, "Alias");
                 ck_assert_str_eq(s, "Front door");
                 free(s);
         }
@@ -732,8 +539,8 @@ START_TEST(test_bad_arguments) {
         sd_bus_error_free(&e);
 
         /* Forget: the keys are gone and the object with them (the lock keeps its admin). */
-        call_ok(&w, LOCK1, "Forget");
-        ck_assert_msg(wait_for(&w, lock_gone, NULL, TIMEOUT), "the forgotten lock's object stayed");
+        world_call_ok(&w, LOCK1, "Forget");
+        ck_assert_msg(world_wait(&w, world_lock_gone, NULL, TIMEOUT), "the forgotten lock's object stayed");
         world_stop(&w);
 }
 END_TEST
@@ -743,40 +550,43 @@ END_TEST
 static bool key_file_exists(World *w) {
         char p[300];
 
-        snprintf(p, sizeof(p), "%s/locks/AA_BB_CC_00_00_01.yaml", w->state_dir);
-        return access(p, F_OK) == 0;
+        return world_key_file(w, p, sizeof(p));
 }
 
 static bool gone_or_pairable(World *w, const void *arg) {
-        return !lock_known(w, NULL) || (get_bool(w, LOCK1, "Pairable") && !get_bool(w, LOCK1, "Paired"));
+        return !world_lock_known(w, NULL) ||
+                (world_get_bool(w, LOCK1, "Pairable") && !world_get_bool(w, LOCK1, "Paired"));
 }
 
 START_TEST(test_factory_reset) {
         World w;
+        Seen seen;
         char *err;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
         ck_assert(key_file_exists(&w));
 
-        call_ok(&w, LOCK1, "FactoryReset");
+        world_call_ok(&w, LOCK1, "FactoryReset");
         /* The keys are gone with the admin they opened; the lock is factory-fresh again. */
         ck_assert_msg(!key_file_exists(&w), "the key file outlived FactoryReset");
-        ck_assert_msg(!get_bool(&w, SIM1, "Paired"), "the simulated lock still has an admin");
+        ck_assert_msg(!world_get_bool(&w, SIM1, "Paired"), "the simulated lock still has an admin");
         ck_assert_msg(
-                wait_for(&w, gone_or_pairable, NULL, TIMEOUT),
+                world_wait(&w, gone_or_pairable, NULL, TIMEOUT),
                 "the lock object neither went away nor became pairable");
         /* Still discovering: the reset lock advertises setting mode and shows up as pairable. */
-        ck_assert_msg(wait_for(&w, lock_pairable, NULL, TIMEOUT), "the reset lock did not become pairable");
-        err = call_void(&w, LOCK1, "Unlock");
+        ck_assert_msg(
+                world_wait(&w, world_lock_pairable, NULL, TIMEOUT),
+                "the reset lock did not become pairable");
+        err = world_call(&w, LOCK1, "Unlock", NULL);
         ck_assert_ptr_nonnull(err);
         ck_assert_str_eq(err, "org.ttlock.Error.NotPaired");
         free(err);
         /* And it can be paired again. */
-        call_ok(&w, LOCK1, "Pair");
-        ck_assert(get_bool(&w, LOCK1, "Paired"));
+        world_call_ok(&w, LOCK1, "Pair");
+        ck_assert(world_get_bool(&w, LOCK1, "Paired"));
         ck_assert(key_file_exists(&w));
-        call_ok(&w, LOCK1, "Unlock");
+        world_call_ok(&w, LOCK1, "Unlock");
         world_stop(&w);
 }
 END_TEST
@@ -963,7 +773,7 @@ static void compare_introspection(World *w, const char *path, const char *iface)
                 "");
         ck_assert_msg(r >= 0, "Introspect %s: %s", path, e.message);
         ck_assert_int_ge(sd_bus_message_read(reply, "s", &live), 0);
-        snprintf(file, sizeof(file), "%s/%s.xml", env_path("TTLOCK_DBUS_DIR"), iface);
+        snprintf(file, sizeof(file), "%s/%s.xml", world_env_path("TTLOCK_DBUS_DIR"), iface);
         doc = read_text(file);
 
         interface_lines(live, iface, &a);
@@ -988,34 +798,36 @@ static void compare_introspection(World *w, const char *path, const char *iface)
 }
 
 static bool enough_adverts(World *w, const void *arg) {
-        return w->adverts >= *(const unsigned *) arg;
+        return ((Seen *) w->userdata)->adverts >= *(const unsigned *) arg;
 }
 
 START_TEST(test_introspection_and_last_seen) {
         unsigned want;
         World w;
+        Seen seen;
 
-        world_start(&w, false, NULL);
-        ck_assert_msg(wait_for(&w, have_adapter, NULL, TIMEOUT), "no adapter");
-        call_ok(&w, MANAGER, "StartDiscovery");
-        ck_assert_msg(wait_for(&w, lock_pairable, NULL, TIMEOUT), "the pairable lock did not appear");
+        start(&w, &seen, false, NULL);
+        ck_assert_msg(world_wait(&w, world_have_adapter, NULL, TIMEOUT), "no adapter");
+        world_call_ok(&w, MANAGER, "StartDiscovery");
+        ck_assert_msg(
+                world_wait(&w, world_lock_pairable, NULL, TIMEOUT), "the pairable lock did not appear");
 
         compare_introspection(&w, "/org/ttlock/Manager", "org.ttlock.Manager1");
         compare_introspection(&w, LOCK_PATH, "org.ttlock.Lock1");
         compare_introspection(&w, "/org/ttlock/Radio/hci0", "org.ttlock.Radio1");
 
         /* Adverts every 200 ms: LastSeenUSec goes out at most about once a second (Lock1.xml). */
-        w.adverts = 0;
-        w.last_seen_signals = 0;
+        seen.adverts = 0;
+        seen.last_seen_signals = 0;
         want = 15;
-        ck_assert_msg(wait_for(&w, enough_adverts, &want, TIMEOUT), "only %u adverts", w.adverts);
-        fprintf(stderr, "%u adverts, %u LastSeenUSec signals\n", w.adverts, w.last_seen_signals);
-        ck_assert_uint_ge(w.last_seen_signals, 1);
+        ck_assert_msg(world_wait(&w, enough_adverts, &want, TIMEOUT), "only %u adverts", seen.adverts);
+        fprintf(stderr, "%u adverts, %u LastSeenUSec signals\n", seen.adverts, seen.last_seen_signals);
+        ck_assert_uint_ge(seen.last_seen_signals, 1);
         ck_assert_msg(
-                w.last_seen_signals <= w.adverts / 3,
+                seen.last_seen_signals <= seen.adverts / 3,
                 "%u LastSeenUSec signals for %u adverts",
-                w.last_seen_signals,
-                w.adverts);
+                seen.last_seen_signals,
+                seen.adverts);
         world_stop(&w);
 }
 END_TEST
@@ -1025,131 +837,105 @@ END_TEST
 START_TEST(test_kill_after_pair) {
         int status = 0;
         World w;
+        Seen seen;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
         /* No clean shutdown: whatever Pair() wrote before it returned must be enough. */
         ck_assert_int_eq(kill(w.daemon_pid, SIGKILL), 0);
         ck_assert_int_ge(test_bus_wait_pid(w.bus, w.daemon_pid, TIMEOUT, &status), 0);
         ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         w.daemon_pid = 0;
 
-        start_daemon(&w);
+        world_start_daemon(&w);
         ck_assert_msg(
-                wait_for(&w, lock_known, NULL, TIMEOUT), "the paired lock is not back after the restart");
-        ck_assert(get_bool(&w, LOCK1, "Paired"));
+                world_wait(&w, world_lock_known, NULL, TIMEOUT),
+                "the paired lock is not back after the restart");
+        ck_assert(world_get_bool(&w, LOCK1, "Paired"));
         /* Until an advert shows it, BlueZ has no device to connect to (Unreachable is right then). */
         {
                 uint64_t never = 0;
-                ck_assert_msg(wait_for(&w, seen_after, &never, TIMEOUT), "no advert after the restart");
+                ck_assert_msg(world_wait(&w, seen_after, &never, TIMEOUT), "no advert after the restart");
         }
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
         world_stop(&w);
 }
 END_TEST
 
-static bool daemon_alive(World *w) {
-        return kill(w->daemon_pid, 0) == 0;
-}
-
 START_TEST(test_bad_crc_from_lock) {
         World w;
+        Seen seen;
         char *err;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
 
         /* One answer with a broken CRC: the command goes out again (§9.1) and succeeds. */
-        sim_call(&w, "InjectFault", "su", "bad-crc", 1);
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
+        world_sim_call(&w, "InjectFault", "su", "bad-crc", 1);
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
 
         /* Every answer broken for a while: a clean error, never a crash. */
-        sim_call(&w, "InjectFault", "su", "bad-crc", 2);
-        err = call_void(&w, LOCK1, "Lock");
+        world_sim_call(&w, "InjectFault", "su", "bad-crc", 2);
+        err = world_call(&w, LOCK1, "Lock", NULL);
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(
                 strcmp(err, "org.ttlock.Error.Failed") == 0 || strcmp(err, "org.ttlock.Error.Timeout") == 0,
                 "got %s",
                 err);
         free(err);
-        ck_assert(daemon_alive(&w));
-        ck_assert_msg(!state_is(&w, "locking"), "State stuck in locking");
+        ck_assert(world_daemon_alive(&w));
+        ck_assert_msg(!world_state_is(&w, "locking"), "State stuck in locking");
 
-        call_ok(&w, LOCK1, "Lock");
-        ck_assert(state_is(&w, "locked"));
+        world_call_ok(&w, LOCK1, "Lock");
+        ck_assert(world_state_is(&w, "locked"));
         world_stop(&w);
 }
 END_TEST
 
-typedef struct AsyncCall {
-        bool done;
-        char error[128];
-} AsyncCall;
-
-static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        AsyncCall *c = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        c->done = true;
-        snprintf(c->error, sizeof(c->error), "%s", e ? e->name : "");
-        return 0;
-}
-
-static bool async_done(World *w, const void *arg) {
-        return ((const AsyncCall *) arg)->done;
-}
-
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * TEST_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 START_TEST(test_lock_vanishes_mid_unlock) {
-        sd_bus_slot *slot = NULL;
-        AsyncCall c = {};
+        WorldAsync c;
         uint64_t t0;
         int status = 0;
         World w;
+        Seen seen;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
 
         /* The lock takes the challenge and then says nothing, and while Unlock() waits the whole
          * radio (the simulator, i.e. BlueZ) dies. */
-        sim_call(&w, "InjectFault", "su", "no-reply", 1);
-        ck_assert_int_ge(
-                sd_bus_call_method_async(w.client, &slot, LOCK1, "Unlock", on_async_reply, &c, ""), 0);
-        ck_assert_msg(wait_for(&w, state_is, "unlocking", TIMEOUT), "Unlock() did not start");
-        t0 = now_monotonic();
+        world_sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        world_call_async(&w, &c, LOCK1, "Unlock", NULL);
+        ck_assert_msg(world_wait(&w, world_state_is, "unlocking", TIMEOUT), "Unlock() did not start");
+        t0 = world_now_usec();
         ck_assert_int_eq(kill(w.sim_pid, SIGKILL), 0);
         ck_assert_int_ge(test_bus_wait_pid(w.bus, w.sim_pid, TIMEOUT, &status), 0);
         w.sim_pid = 0;
 
-        ck_assert_msg(wait_for(&w, async_done, &c, TIMEOUT), "Unlock() did not return within 20 s");
-        fprintf(stderr, "Unlock() → %s after %.1f s\n", c.error, (double) (now_monotonic() - t0) / 1e6);
+        ck_assert_msg(world_wait(&w, world_async_done, &c, TIMEOUT), "Unlock() did not return within 20 s");
+        fprintf(stderr, "Unlock() → %s after %.1f s\n", c.error, (double) (world_now_usec() - t0) / 1e6);
         ck_assert_msg(
                 strcmp(c.error, "org.ttlock.Error.Unreachable") == 0 ||
                         strcmp(c.error, "org.ttlock.Error.Timeout") == 0,
                 "got \"%s\"",
                 c.error);
-        ck_assert(daemon_alive(&w));
-        ck_assert_msg(!state_is(&w, "unlocking"), "State stuck in unlocking");
+        ck_assert(world_daemon_alive(&w));
+        ck_assert_msg(!world_state_is(&w, "unlocking"), "State stuck in unlocking");
 
         /* The radio comes back: the daemon serves again. */
-        start_sim(&w);
-        ck_assert(wait_for(&w, lock_known, NULL, TIMEOUT));
+        world_start_sim(&w);
+        ck_assert(world_wait(&w, world_lock_known, NULL, TIMEOUT));
         {
-                uint64_t seen = get_u64(&w, LOCK1, "LastSeenUSec");
+                uint64_t last_seen = world_get_u64(&w, LOCK1, "LastSeenUSec");
                 ck_assert_msg(
-                        wait_for(&w, seen_after, &seen, TIMEOUT), "no advert after the simulator came back");
+                        world_wait(&w, seen_after, &last_seen, TIMEOUT),
+                        "no advert after the simulator came back");
         }
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
-        sd_bus_slot_unref(slot);
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
+        world_async_done_free(&c);
         world_stop(&w);
 }
 END_TEST
@@ -1157,44 +943,48 @@ END_TEST
 /* Lock/Unlock never keep their caller past the method deadline (HACKING.md: 20 s), whatever the
  * link is waiting for; TTLOCKD_METHOD_TIMEOUT_SEC shortens it so that the test need not wait 19 s. */
 START_TEST(test_method_deadline) {
-        sd_bus_slot *slot = NULL;
-        AsyncCall c = {};
+        const char *env[] = { "TTLOCKD_METHOD_TIMEOUT_SEC=1", NULL };
+        WorldAsync c;
         uint64_t t0, took;
         World w;
+        Seen seen;
 
-        world_start(&w, false, NULL);
-        discover_and_pair(&w);
-        stop_pid(&w, &w.daemon_pid);
-        w.daemon_env = "TTLOCKD_METHOD_TIMEOUT_SEC=1";
-        start_daemon(&w);
-        ck_assert(wait_for(&w, lock_known, NULL, TIMEOUT));
+        start(&w, &seen, false, NULL);
+        world_pair(&w);
+        world_stop_pid(&w, &w.daemon_pid);
+        w.daemon_env = env;
+        world_start_daemon(&w);
+        ck_assert(world_wait(&w, world_lock_known, NULL, TIMEOUT));
 
         /* The lock takes the challenge and says nothing: the link would wait 4 s for its reply. */
-        sim_call(&w, "InjectFault", "su", "no-reply", 1);
-        t0 = now_monotonic();
-        ck_assert_int_ge(sd_bus_call_method_async(w.client, &slot, LOCK1, "Unlock", on_async_reply, &c, ""), 0);
-        ck_assert(wait_for(&w, async_done, &c, TIMEOUT));
-        took = now_monotonic() - t0;
+        world_sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        t0 = world_now_usec();
+        world_call_async(&w, &c, LOCK1, "Unlock", NULL);
+        ck_assert(world_wait(&w, world_async_done, &c, TIMEOUT));
+        took = world_now_usec() - t0;
         ck_assert_str_eq(c.error, "org.ttlock.Error.Timeout");
-        ck_assert_msg(took < 3 * TEST_USEC_PER_SEC, "Unlock() took %.1f s with a 1 s deadline", (double) took / 1e6);
-        ck_assert_msg(!state_is(&w, "unlocking"), "State stuck in unlocking");
-        ck_assert(daemon_alive(&w));
+        ck_assert_msg(
+                took < 3 * TEST_USEC_PER_SEC,
+                "Unlock() took %.1f s with a 1 s deadline",
+                (double) took / 1e6);
+        ck_assert_msg(!world_state_is(&w, "unlocking"), "State stuck in unlocking");
+        ck_assert(world_daemon_alive(&w));
 
         /* The abandoned operation left the link in order for the next caller. */
-        call_ok(&w, LOCK1, "Unlock");
-        ck_assert(state_is(&w, "unlocked"));
-        sd_bus_slot_unref(slot);
+        world_call_ok(&w, LOCK1, "Unlock");
+        ck_assert(world_state_is(&w, "unlocked"));
+        world_async_done_free(&c);
         world_stop(&w);
 }
 END_TEST
 
 /* One case per scenario, so that CK_RUN_CASE=<name> runs one of them. */
-#define ADD_CASE(s, name)                                     \
-        do {                                                  \
-                TCase *tc = tcase_create(#name);              \
-                tcase_set_timeout(tc, 120);                   \
-                tcase_add_test(tc, test_##name);              \
-                suite_add_tcase(s, tc);                       \
+#define ADD_CASE(s, name)                        \
+        do {                                     \
+                TCase *tc = tcase_create(#name); \
+                tcase_set_timeout(tc, 120);      \
+                tcase_add_test(tc, test_##name); \
+                suite_add_tcase(s, tc);          \
         } while (0)
 
 static Suite *make_suite(void) {

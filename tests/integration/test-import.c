@@ -74,7 +74,7 @@ static void import_call(World *w, const char *method, const char *data, ImportRe
         uint64_t start = now_mono_usec();
 
         *ret = (ImportReply){};
-        reply = world_call_reply(w, &e, /* sensitive= */ true, WORLD_MANAGER, method, "s", data);
+        reply = world_call_message(w, &e, /* sensitive= */ true, WORLD_MANAGER, method, "s", data);
         ret->usec = now_mono_usec() - start;
         if (!reply) {
                 ret->error = strdup(e.name);
@@ -398,7 +398,7 @@ START_TEST(test_ekey) {
         free(msg);
         ck_assert(world_get_bool(&w, WORLD_SIM1, "Paired"));
         /* What ttlockd answers from its own archive still works: the knob's record is there. */
-        reply = world_call_reply(&w, &e, false, SETTINGS1, "GetHistory", "tu", UINT64_C(0), 0u);
+        reply = world_call_message(&w, &e, false, SETTINGS1, "GetHistory", "tu", UINT64_C(0), 0u);
         ck_assert_ptr_nonnull(reply);
         ck_assert_int_gt(sd_bus_message_enter_container(reply, 'a', "a{sv}"), 0);
         ck_assert_int_gt(sd_bus_message_enter_container(reply, 'a', "{sv}"), 0);
@@ -645,7 +645,7 @@ START_TEST(test_export_forget_import) {
         ck_assert_ptr_null(
                 world_call(&w, CREDENTIALS1, "SetCredentialAlias", "sss", "ic-card", "123456", "Anna"));
 
-        reply = world_call_reply(&w, &e, false, WORLD_MANAGER, "ExportLocks", "as", 0);
+        reply = world_call_message(&w, &e, false, WORLD_MANAGER, "ExportLocks", "as", 0);
         ck_assert_ptr_nonnull(reply);
         ck_assert_int_ge(sd_bus_message_read(reply, "s", &yaml_ref), 0);
         yaml = strdup(yaml_ref);
@@ -656,7 +656,7 @@ START_TEST(test_export_forget_import) {
         ck_assert(strstr(yaml, "Anna"));
 
         /* Just one, by address. */
-        reply = world_call_reply(&w, &e, false, WORLD_MANAGER, "ExportLocks", "as", 1, ADDR2);
+        reply = world_call_message(&w, &e, false, WORLD_MANAGER, "ExportLocks", "as", 1, ADDR2);
         ck_assert_ptr_nonnull(reply);
         ck_assert_int_ge(sd_bus_message_read(reply, "s", &yaml_ref), 0);
         ck_assert(strstr(yaml_ref, ADDR2) && !strstr(yaml_ref, WORLD_LOCK_ADDRESS));

@@ -14,16 +14,6 @@
 
 #include "world.h"
 
-static bool sim_paired(World *w, const void *arg) {
-        return world_get_bool(w, WORLD_SIM1, "Paired");
-}
-
-static void unlock_works(World *w) {
-        ck_assert_msg(world_wait(w, world_lock_seen, NULL, WORLD_TIMEOUT), "no advert of the lock");
-        world_call_ok(w, WORLD_LOCK1, "Unlock");
-        ck_assert(!world_get_bool(w, WORLD_SIM1, "Locked"));
-}
-
 static void paired_for_good(World *w) {
         ck_assert(world_get_bool(w, WORLD_LOCK1, "Paired"));
         ck_assert(world_key_file_contains(w, "aes-key"));
@@ -39,7 +29,7 @@ START_TEST(test_add_admin_answer_lost) {
         world_sim_call(&w, "InjectFault", "su", "no-reply@ADD_ADMIN", 1u);
         world_call_ok(&w, WORLD_LOCK1, "Pair");
         paired_for_good(&w);
-        unlock_works(&w);
+        world_unlock_works(&w);
         world_stop(&w);
 }
 END_TEST
@@ -54,7 +44,7 @@ START_TEST(test_add_admin_answer_garbled) {
         world_sim_call(&w, "InjectFault", "su", "bad-crc@ADD_ADMIN", 2u);
         world_call_ok(&w, WORLD_LOCK1, "Pair");
         paired_for_good(&w);
-        unlock_works(&w);
+        world_unlock_works(&w);
         world_stop(&w);
 }
 END_TEST
@@ -77,7 +67,7 @@ START_TEST(test_add_admin_connection_dropped) {
         ck_assert_msg(world_wait(&w, world_lock_paired, NULL, 3 * WORLD_TIMEOUT),
                       "the provisional keys were not confirmed");
         paired_for_good(&w);
-        unlock_works(&w);
+        world_unlock_works(&w);
         world_stop(&w);
 }
 END_TEST
@@ -94,7 +84,7 @@ START_TEST(test_killed_between_add_admin_and_answer) {
         ck_assert_int_ge(sd_bus_message_new_method_call(w.client, &m, WORLD_LOCK1, "Pair"), 0);
         ck_assert_int_ge(sd_bus_call_async(w.client, NULL, m, NULL, NULL, 0), 0);
         m = sd_bus_message_unref(m);
-        ck_assert_msg(world_wait(&w, sim_paired, NULL, WORLD_TIMEOUT), "the lock never took the admin");
+        ck_assert_msg(world_wait(&w, world_sim_paired, NULL, WORLD_TIMEOUT), "the lock never took the admin");
         world_kill_pid(&w, &w.daemon_pid);
         ck_assert(world_key_file_contains(&w, "provisional"));
 
@@ -102,7 +92,7 @@ START_TEST(test_killed_between_add_admin_and_answer) {
         ck_assert_msg(world_wait(&w, world_lock_paired, NULL, 3 * WORLD_TIMEOUT),
                       "the restarted daemon did not confirm the keys");
         paired_for_good(&w);
-        unlock_works(&w);
+        world_unlock_works(&w);
         world_stop(&w);
 }
 END_TEST

@@ -3,17 +3,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "history.h"
+#include "store.h"
 #include "world.h"
 
 const char *world_env_path(const char *name) {
@@ -23,11 +28,19 @@ const char *world_env_path(const char *name) {
         return p;
 }
 
-static uint64_t now_usec(void) {
+static uint64_t clock_usec(clockid_t clock) {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * TEST_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+uint64_t world_now_usec(void) {
+        return clock_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t world_realtime_usec(void) {
+        return clock_usec(CLOCK_REALTIME);
 }
 
 static void open_client(World *w) {
@@ -36,37 +49,51 @@ static void open_client(World *w) {
         r = sd_bus_open_system(&w->client);
         ck_assert_msg(r >= 0, "sd_bus_open_system: %s", strerror(-r));
         /* Wake-ups for world_wait(): every property change and every signal of the daemon. */
-        r = sd_bus_add_match(w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
+        r = sd_bus_add_match(
+                w->client, NULL, "type='signal',interface='org.freedesktop.DBus.Properties'", NULL, NULL);
         ck_assert_int_ge(r, 0);
         r = sd_bus_add_match(w->client, NULL, "type='signal',sender='org.ttlock.Manager'", NULL, NULL);
         ck_assert_int_ge(r, 0);
 }
 
 void world_start_sim(World *w) {
-        const char *argv[32] = { world_env_path("TTLOCK_SIM"),
-                                 "--always-awake",
+        char lock[256];
+        const char *argv[40] = { world_env_path("TTLOCK_SIM"),
                                  "--lock",
-                                 w->lock_spec ?: "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000",
+                                 lock,
                                  "--advert-interval-ms",
                                  "200",
                                  "--state",
                                  w->sim_state };
-        size_t n = 8;
+        size_t n = 7;
         int r;
 
+        /* A test's own spec (a lock paired elsewhere, other features), or a factory-fresh lock. */
+        if (w->lock_spec)
+                snprintf(lock, sizeof(lock), "%s", w->lock_spec);
+        else
+                snprintf(
+                        lock,
+                        sizeof(lock),
+                        "mac=" WORLD_LOCK_ADDRESS ",name=%s%s%s",
+                        w->lock_name ?: "K5_010000",
+                        w->lock_features ? ",features=" : "",
+                        w->lock_features ?: "");
+        if (!w->sim_sleepy)
+                argv[n++] = "--always-awake";
         for (const char *const *a = w->sim_args; a && *a; a++) {
                 ck_assert_uint_lt(n, ELEMENTSOF(argv) - 1);
                 argv[n++] = *a;
         }
         argv[n] = NULL;
-        r = test_bus_spawn(w->bus, (char *const *) argv, NULL, &w->sim_pid);
+        r = test_bus_spawn_wrapped(w->bus, (char *const *) argv, NULL, &w->sim_pid);
         ck_assert_msg(r >= 0, "spawn ttlock-sim: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.bluez", w->sim_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlock-sim did not own org.bluez: %s", strerror(-r));
 }
 
 void world_start_daemon(World *w) {
-        char state[300], config[300];
+        char state[300], config[300], user_arg[128], group_arg[128], groups_arg[256];
         const char *envv[16] = { state, config };
         char *argv[] = { (char *) world_env_path("TTLOCKD"), (char *) "--log-level=debug", NULL };
         size_t n = 2;
@@ -80,7 +107,33 @@ void world_start_daemon(World *w) {
                 envv[n++] = *e;
         }
         envv[n] = NULL;
-        r = test_bus_spawn(w->bus, argv, (char *const *) envv, &w->daemon_pid);
+        if (w->daemon_user) {
+                /* setpriv, then the wrapper if any, then ttlockd: the same process all the way. */
+                _cleanup_free_ char *words = test_wrapper() ? strdup(test_wrapper()) : NULL;
+                const char *full[64] = { "setpriv", user_arg, group_arg, groups_arg, "--" };
+                size_t k = 5;
+                uid_t uid;
+                gid_t gid;
+
+                ck_assert_int_ge(test_lookup_user(w->daemon_user, &uid, &gid), 0);
+                ck_assert_int_eq(chown(w->state_dir, uid, gid), 0);
+                snprintf(user_arg, sizeof(user_arg), "--reuid=%s", w->daemon_user);
+                snprintf(group_arg, sizeof(group_arg), "--regid=%u", (unsigned) gid);
+                if (w->daemon_groups)
+                        snprintf(groups_arg, sizeof(groups_arg), "--groups=%s", w->daemon_groups);
+                else
+                        snprintf(groups_arg, sizeof(groups_arg), "--clear-groups");
+                for (char *save = NULL, *t = words ? strtok_r(words, " \t", &save) : NULL; t;
+                     t = strtok_r(NULL, " \t", &save)) {
+                        ck_assert_uint_lt(k, ELEMENTSOF(full) - 3);
+                        full[k++] = t;
+                }
+                full[k++] = argv[0];
+                full[k++] = argv[1];
+                full[k] = NULL;
+                r = test_bus_spawn(w->bus, (char *const *) full, (char *const *) envv, &w->daemon_pid);
+        } else
+                r = test_bus_spawn_wrapped(w->bus, argv, (char *const *) envv, &w->daemon_pid);
         ck_assert_msg(r >= 0, "spawn ttlockd: %s", strerror(-r));
         r = test_bus_wait_name(w->bus, "org.ttlock.Manager", w->daemon_pid, WORLD_TIMEOUT);
         ck_assert_msg(r >= 0, "ttlockd did not own org.ttlock.Manager: %s", strerror(-r));
@@ -89,8 +142,15 @@ void world_start_daemon(World *w) {
 void world_stop_pid(World *w, pid_t *pid) {
         int status = 0, r;
 
-        r = test_bus_stop_pid(w->bus, *pid, 10 * TEST_USEC_PER_SEC, &status);
+        /* Bounded, and generous: under valgrind the leak check at exit takes seconds. */
+        r = test_bus_stop_pid(w->bus, *pid, WORLD_STOP_TIMEOUT, &status);
         ck_assert_msg(r >= 0, "stop %d: %s", (int) *pid, strerror(-r));
+        ck_assert_msg(
+                test_status_is_clean_exit(status),
+                "process %d did not exit cleanly on SIGTERM (status 0x%x%s)",
+                (int) *pid,
+                (unsigned) status,
+                test_wrapper() ? "; see the wrapper's report above" : "");
         *pid = 0;
 }
 
@@ -103,19 +163,121 @@ void world_kill_pid(World *w, pid_t *pid) {
         *pid = 0;
 }
 
-void world_start(World *w) {
-        const char *confs[] = { world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
+bool world_daemon_alive(World *w) {
+        int status = 0;
+
+        /* A zero wait reaps a daemon that died (kill(pid, 0) would still find its zombie). */
+        return w->daemon_pid > 0 && test_bus_wait_pid(w->bus, w->daemon_pid, 0, &status) == -ETIMEDOUT;
+}
+
+/* ttlockd started by the bus, from a copy of the built dbus/org.ttlock.Manager.service whose Exec= runs
+ * the build tree's ttlockd with its state in our directory (and TTLOCK_TEST_WRAPPER in front). The bus,
+ * not we, is its parent: a shell around it writes its exit status for world_stop() to check. dbus-daemon
+ * parses Exec= as a command line without a shell, hence the explicit sh -c. */
+static void install_daemon_service(World *w) {
+        char exec[4096];
+        const char *wrapper = test_wrapper();
         int r;
 
-        ck_assert_msg(geteuid() == 0, "this test needs root: polkitd reads actions only from "
-                                      "/usr/share/polkit-1/actions (CI runs it as root)");
+        snprintf(w->daemon_status, sizeof(w->daemon_status), "%s/ttlockd.status", test_bus_dir(w->bus));
+        r = snprintf(
+                exec,
+                sizeof(exec),
+                "/bin/sh -c '\"$@\"; echo $? >%s' ttlockd /usr/bin/env STATE_DIRECTORY=%s %s %s %s "
+                "--log-level=debug",
+                w->daemon_status,
+                w->state_dir,
+                w->activation_env ?: "",
+                wrapper ?: "",
+                world_env_path("TTLOCKD"));
+        ck_assert_int_lt(r, (int) sizeof(exec));
+        r = test_bus_install_service(w->bus, world_env_path("TTLOCK_DBUS_SERVICE"), exec);
+        ck_assert_msg(r >= 0, "install the activation file: %s", strerror(-r));
+}
+
+pid_t world_daemon_pid(World *w) {
+        pid_t pid;
+        int r;
+
+        if (!w->activate)
+                return w->daemon_pid;
+        r = test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid);
+        ck_assert_msg(r >= 0, "org.ttlock.Manager has no owner: %s", strerror(-r));
+        return pid;
+}
+
+static pid_t parent_of(pid_t pid) {
+        char path[64], buf[512], *p;
+        int ppid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        ck_assert_msg(f, "%s: %m", path);
+        ck_assert(fgets(buf, sizeof(buf), f));
+        fclose(f);
+        /* "pid (comm) state ppid …"; comm may hold spaces and parentheses. */
+        p = strrchr(buf, ')');
+        ck_assert(p && sscanf(p + 1, " %*c %d", &ppid) == 1);
+        return (pid_t) ppid;
+}
+
+static void wait_gone(pid_t pid, uint64_t timeout) {
+        struct pollfd p;
+        int fd = pidfd_open(pid, 0);
+
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ESRCH);
+                return;
+        }
+        p = (struct pollfd){ .fd = fd, .events = POLLIN };
+        ck_assert_msg(poll(&p, 1, (int) (timeout / 1000)) == 1, "process %d did not exit", (int) pid);
+        close(fd);
+}
+
+/* SIGTERM to the activated ttlockd, then its exit status as the shell around it wrote it. */
+static void stop_activated_daemon(World *w) {
+        char buf[32] = {};
+        pid_t pid, sh;
+        ssize_t n;
+        int fd;
+
+        if (test_bus_name_pid(w->bus, "org.ttlock.Manager", &pid) >= 0) {
+                sh = parent_of(pid);
+                ck_assert_int_eq(kill(pid, SIGTERM), 0);
+                wait_gone(sh, WORLD_STOP_TIMEOUT);
+        }
+        fd = open(w->daemon_status, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                ck_assert_int_eq(errno, ENOENT); /* never activated */
+                return;
+        }
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        (void) unlink(w->daemon_status); /* a next activation writes its own */
+        ck_assert_msg(
+                n > 0 && strcmp(buf, "0\n") == 0,
+                "the activated ttlockd did not exit cleanly (status %s)%s",
+                n > 0 ? buf : "?",
+                test_wrapper() ? "; see the wrapper's report above" : "");
+}
+
+void world_start(World *w) {
+        const char *confs[] = { w->bus_conf ?: world_env_path("TTLOCK_SIM_BUS_CONF"), NULL };
+        int r;
+
+        ck_assert_msg(
+                geteuid() == 0,
+                "this test needs root: polkitd reads actions only from "
+                "/usr/share/polkit-1/actions (CI runs it as root)");
         r = test_bus_start(confs, &w->bus);
         ck_assert_msg(r >= 0, "test_bus_start: %s", strerror(-r));
         ck_assert_msg(test_bus_has_polkit(w->bus), "polkit (polkitd) is not installed");
         ck_assert_int_ge(test_bus_install_polkit_policy(w->bus, world_env_path("TTLOCK_POLKIT_POLICY")), 0);
         if (w->polkit_rules)
-                ck_assert_int_ge(test_bus_install_polkit_rules(w->bus, world_env_path("TTLOCK_POLKIT_TEST_RULES")),
-                                 0);
+                ck_assert_int_ge(
+                        test_bus_install_polkit_rules(w->bus, world_env_path("TTLOCK_POLKIT_TEST_RULES")),
+                        0);
         snprintf(w->state_dir, sizeof(w->state_dir), "%s/state", test_bus_dir(w->bus));
         ck_assert_int_eq(mkdir(w->state_dir, 0700), 0);
         if (w->state_tmpfs_kib > 0) {
@@ -128,33 +290,61 @@ void world_start(World *w) {
         }
         snprintf(w->sim_state, sizeof(w->sim_state), "%s/sim.yaml", test_bus_dir(w->bus));
         snprintf(w->config, sizeof(w->config), "%s/ttlockd.conf", test_bus_dir(w->bus));
+        if (w->sim_yaml) {
+                FILE *f = fopen(w->sim_state, "we");
+
+                ck_assert_ptr_nonnull(f);
+                fputs(w->sim_yaml, f);
+                ck_assert_int_eq(fclose(f), 0);
+        }
+        if (w->prepare)
+                w->prepare(w);
         world_start_sim(w);
-        if (!w->defer_daemon)
+        if (w->defer_daemon)
+                ; /* the test starts it (world_start_daemon()) */
+        else if (w->activate)
+                install_daemon_service(w);
+        else
                 world_start_daemon(w);
         open_client(w);
 }
 
+void world_stop_daemon(World *w) {
+        if (w->activate)
+                stop_activated_daemon(w);
+        else if (w->daemon_pid > 0)
+                world_stop_pid(w, &w->daemon_pid);
+}
+
 void world_stop(World *w) {
         w->client = sd_bus_flush_close_unref(w->client);
-        /* The daemon goes first (test_bus_stop()), then its disk. */
-        if (w->state_mounted) {
-                if (w->daemon_pid > 0)
-                        world_stop_pid(w, &w->daemon_pid);
-                (void) umount2(w->state_dir, MNT_DETACH);
-                w->state_mounted = false;
+        /* The daemon goes first, then its disk and the simulator; each must exit cleanly. */
+        world_stop_daemon(w);
+        if (w->state_readonly || w->state_mounted) {
+                if (w->state_readonly)
+                        (void) umount2(w->state_dir, MNT_DETACH);
+                if (w->state_mounted)
+                        (void) umount2(w->state_dir, MNT_DETACH);
+                w->state_mounted = w->state_readonly = false;
         }
+        if (w->sim_pid > 0)
+                world_stop_pid(w, &w->sim_pid);
         w->bus = test_bus_stop(w->bus);
 }
 
+void world_process(World *w) {
+        while (sd_bus_process(w->client, NULL) > 0)
+                ;
+}
+
 bool world_wait(World *w, bool (*pred)(World *w, const void *arg), const void *arg, uint64_t timeout) {
-        uint64_t deadline = now_usec() + timeout, now;
+        uint64_t deadline = world_now_usec() + timeout, now;
 
         for (;;) {
-                while (sd_bus_process(w->client, NULL) > 0)
-                        ;
+                world_process(w);
                 if (pred(w, arg))
                         return true;
-                now = now_usec();
+                now = world_now_usec();
                 if (now >= deadline)
                         return false;
                 /* Woken by any signal; the bound only re-checks conditions read by a call. */
@@ -162,34 +352,71 @@ bool world_wait(World *w, bool (*pred)(World *w, const void *arg), const void *a
         }
 }
 
-static char *callv(World *w, const char *service, const char *path, const char *iface, const char *method,
-                   const char *types, va_list ap) {
+char *world_callv(
+        World *w,
+        sd_bus *bus,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        sd_bus_message **ret_reply,
+        const char *types,
+        va_list ap) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         char *name = NULL;
         int r;
 
-        ck_assert_int_ge(sd_bus_message_new_method_call(w->client, &m, service, path, iface, method), 0);
+        ck_assert_int_ge(sd_bus_message_new_method_call(bus, &m, service, path, iface, method), 0);
         if (types && *types)
                 ck_assert_int_ge(sd_bus_message_appendv(m, types, ap), 0);
-        r = sd_bus_call(w->client, m, 0, &e, &reply);
+        /* Longer than any method deadline of the daemon (~20 s): a late reply is the daemon's, not ours. */
+        r = sd_bus_call(bus, m, 30 * TEST_USEC_PER_SEC, &e, &reply);
         if (r < 0) {
                 name = strdup(e.name ?: "?");
+                ck_assert_ptr_nonnull(name);
+                if (w)
+                        snprintf(w->error_message, sizeof(w->error_message), "%s", e.message ?: "");
                 fprintf(stderr, "%s.%s → %s: %s\n", iface, method, e.name, e.message);
-        }
+        } else if (ret_reply)
+                *ret_reply = sd_bus_message_ref(reply);
         sd_bus_error_free(&e);
         sd_bus_message_unref(reply);
         sd_bus_message_unref(m);
         return name;
 }
 
-char *world_call(World *w, const char *service, const char *path, const char *iface, const char *method,
-                 const char *types, ...) {
+char *world_call(
+        World *w,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        const char *types,
+        ...) {
         va_list ap;
         char *r;
 
         va_start(ap, types);
-        r = callv(w, service, path, iface, method, types, ap);
+        r = world_callv(w, w->client, service, path, iface, method, NULL, types, ap);
+        va_end(ap);
+        return r;
+}
+
+char *world_call_reply(
+        World *w,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        sd_bus_message **ret_reply,
+        const char *types,
+        ...) {
+        va_list ap;
+        char *r;
+
+        va_start(ap, types);
+        r = world_callv(w, w->client, service, path, iface, method, ret_reply, types, ap);
         va_end(ap);
         return r;
 }
@@ -197,7 +424,7 @@ char *world_call(World *w, const char *service, const char *path, const char *if
 void world_call_ok(World *w, const char *service, const char *path, const char *iface, const char *method) {
         char *err = world_call(w, service, path, iface, method, NULL);
 
-        ck_assert_msg(!err, "%s.%s failed: %s", iface, method, err);
+        ck_assert_msg(!err, "%s.%s failed: %s: %s", iface, method, err, w->error_message);
 }
 
 void world_sim_call(World *w, const char *method, const char *types, ...) {
@@ -205,21 +432,80 @@ void world_sim_call(World *w, const char *method, const char *types, ...) {
         char *err;
 
         va_start(ap, types);
-        err = callv(w, WORLD_SIM1, method, types, ap);
+        err = world_callv(w, w->client, WORLD_SIM1, method, NULL, types, ap);
         va_end(ap);
-        ck_assert_msg(!err, "Sim1.%s: %s", method, err);
+        ck_assert_msg(!err, "Sim1.%s: %s: %s", method, err, w->error_message);
 }
 
-char *world_get_string(World *w, const char *service, const char *path, const char *iface, const char *prop) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        char *s = NULL;
-        int r;
-
-        r = sd_bus_get_property_string(w->client, service, path, iface, prop, &e, &s);
-        ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
-        sd_bus_error_free(&e);
-        return s;
+void world_check_failed(World *w, char *got, const char *want, const char *contains) {
+        ck_assert_msg(got, "call succeeded, expected %s", want);
+        ck_assert_msg(strcmp(got, want) == 0, "got %s (%s), expected %s", got, w->error_message, want);
+        ck_assert_msg(
+                !contains || strstr(w->error_message, contains),
+                "message \"%s\" lacks \"%s\"",
+                w->error_message,
+                contains);
+        free(got);
 }
+
+static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        WorldAsync *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        c->done = true;
+        c->took_usec = world_now_usec() - c->started_usec;
+        snprintf(c->error, sizeof(c->error), "%s", e ? e->name : "");
+        return 0;
+}
+
+void world_call_async(
+        World *w,
+        WorldAsync *c,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        const char *types,
+        ...) {
+        sd_bus_message *m = NULL;
+        va_list ap;
+
+        *c = (WorldAsync){ .started_usec = world_now_usec() };
+        ck_assert_int_ge(sd_bus_message_new_method_call(w->client, &m, service, path, iface, method), 0);
+        if (types && *types) {
+                va_start(ap, types);
+                ck_assert_int_ge(sd_bus_message_appendv(m, types, ap), 0);
+                va_end(ap);
+        }
+        ck_assert_int_ge(
+                sd_bus_call_async(w->client, &c->slot, m, on_async_reply, c, 30 * TEST_USEC_PER_SEC), 0);
+        sd_bus_message_unref(m);
+}
+
+bool world_async_done(World *w, const void *arg) {
+        return ((const WorldAsync *) arg)->done;
+}
+
+void world_async_done_free(WorldAsync *c) {
+        c->slot = sd_bus_slot_unref(c->slot);
+}
+
+#define GET_TRIVIAL(name, type, sig)                                                                      \
+        type name(World *w, const char *service, const char *path, const char *iface, const char *prop) { \
+                sd_bus_error e = SD_BUS_ERROR_NULL;                                                       \
+                type v = 0;                                                                               \
+                int r;                                                                                    \
+                                                                                                          \
+                r = sd_bus_get_property_trivial(w->client, service, path, iface, prop, &e, sig, &v);      \
+                ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);                           \
+                sd_bus_error_free(&e);                                                                    \
+                return v;                                                                                 \
+        }
+
+GET_TRIVIAL(world_get_u8, uint8_t, 'y')
+GET_TRIVIAL(world_get_u32, uint32_t, 'u')
+GET_TRIVIAL(world_get_i64, int64_t, 'x')
+GET_TRIVIAL(world_get_u64, uint64_t, 't')
 
 bool world_get_bool(World *w, const char *service, const char *path, const char *iface, const char *prop) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -231,15 +517,16 @@ bool world_get_bool(World *w, const char *service, const char *path, const char 
         return b;
 }
 
-uint64_t world_get_u64(World *w, const char *service, const char *path, const char *iface, const char *prop) {
+char *
+world_get_string(World *w, const char *service, const char *path, const char *iface, const char *prop) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        uint64_t v = 0;
+        char *s = NULL;
         int r;
 
-        r = sd_bus_get_property_trivial(w->client, service, path, iface, prop, &e, 't', &v);
+        r = sd_bus_get_property_string(w->client, service, path, iface, prop, &e, &s);
         ck_assert_msg(r >= 0, "Get %s.%s: %s", iface, prop, e.message);
         sd_bus_error_free(&e);
-        return v;
+        return s;
 }
 
 bool world_have_adapter(World *w, const void *arg) {
@@ -259,9 +546,14 @@ bool world_lock_known(World *w, const void *arg) {
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(w->client, WORLD_MANAGER, "GetLockByAddress", NULL, &reply, "s", WORLD_LOCK_ADDRESS);
+        r = sd_bus_call_method(
+                w->client, WORLD_MANAGER, "GetLockByAddress", NULL, &reply, "s", WORLD_LOCK_ADDRESS);
         sd_bus_message_unref(reply);
         return r >= 0;
+}
+
+bool world_lock_gone(World *w, const void *arg) {
+        return !world_lock_known(w, NULL);
 }
 
 bool world_lock_pairable(World *w, const void *arg) {
@@ -276,13 +568,53 @@ bool world_lock_seen(World *w, const void *arg) {
         return world_lock_known(w, NULL) && world_get_u64(w, WORLD_LOCK1, "LastSeenUSec") > 0;
 }
 
+bool world_state_is(World *w, const void *arg) {
+        char *s = world_get_string(w, WORLD_LOCK1, "State");
+        bool eq = strcmp(s, arg) == 0;
+
+        free(s);
+        return eq;
+}
+
+bool world_disconnected(World *w, const void *arg) {
+        return !world_lock_known(w, NULL) || !world_get_bool(w, WORLD_LOCK1, "Connected");
+}
+
+bool world_sim_paired(World *w, const void *arg) {
+        return world_get_bool(w, WORLD_SIM1, "Paired");
+}
+
 void world_discover(World *w) {
         /* StartDiscovery says NotReady until ttlockd has a radio to look with: a BlueZ adapter read, or
          * a proxy connected. */
         ck_assert_msg(
                 world_wait(w, world_have_radio, NULL, WORLD_TIMEOUT), "no usable radio on Manager1.Radios");
-        world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
+        /* Ours from an earlier call, or ended (after 60 s, Manager1.xml). */
+        if (!world_get_bool(w, WORLD_MANAGER, "Discovering"))
+                world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
         ck_assert_msg(world_wait(w, world_lock_pairable, NULL, WORLD_TIMEOUT), "the pairable lock did not appear");
+}
+
+void world_pair(World *w) {
+        char path[300];
+        struct stat st;
+
+        world_discover(w);
+        ck_assert(!world_get_bool(w, WORLD_LOCK1, "Paired"));
+        world_call_ok(w, WORLD_LOCK1, "Pair");
+        ck_assert(world_get_bool(w, WORLD_LOCK1, "Paired"));
+        ck_assert(!world_get_bool(w, WORLD_LOCK1, "Pairable"));
+        ck_assert(world_get_bool(w, WORLD_SIM1, "Paired"));
+        /* The keys are on disk before Pair() returned. */
+        ck_assert_msg(world_key_file(w, path, sizeof(path)), "no key file %s", path);
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+}
+
+void world_unlock_works(World *w) {
+        ck_assert_msg(world_wait(w, world_lock_seen, NULL, WORLD_TIMEOUT), "no advert of the lock");
+        world_call_ok(w, WORLD_LOCK1, "Unlock");
+        ck_assert(!world_get_bool(w, WORLD_SIM1, "Locked"));
 }
 
 bool world_key_file_of(World *w, const char *address, char *ret, size_t size) {
@@ -338,7 +670,7 @@ char *world_sim_lockdata(World *w, const char *const *specs, const char *kind) {
         return out;
 }
 
-sd_bus_message *world_call_reply(
+sd_bus_message *world_call_message(
         World *w,
         sd_bus_error *e,
         bool sensitive,
@@ -586,4 +918,155 @@ bool world_have_radio(World *w, const void *arg) {
                 }
         sd_bus_message_unref(reply);
         return any;
+}
+
+void world_state_readonly(World *w, bool readonly) {
+        int r;
+
+        if (!readonly) {
+                ck_assert(w->state_readonly);
+                ck_assert_msg(umount2(w->state_dir, 0) == 0, "umount %s: %m", w->state_dir);
+                w->state_readonly = false;
+                return;
+        }
+        ck_assert(!w->state_readonly);
+        /* A bind mount of the directory onto itself, then made read-only: root is refused too (EROFS),
+         * which a mode change could not do. */
+        r = mount(w->state_dir, w->state_dir, NULL, MS_BIND, NULL);
+        ck_assert_msg(r == 0, "bind mount %s: %m", w->state_dir);
+        w->state_readonly = true;
+        r = mount(NULL, w->state_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+        ck_assert_msg(r == 0, "remount %s read-only: %m", w->state_dir);
+}
+
+/* cp -a of the regular files of one directory level (the key store is flat: locks/…). */
+static void copy_dir(const char *from, const char *to) {
+        DIR *d = opendir(from);
+        struct dirent *de;
+
+        ck_assert_msg(d, "opendir %s: %m", from);
+        ck_assert_int_eq(mkdir(to, 0700), 0);
+        while ((de = readdir(d))) {
+                char src[512], dst[512], buf[65536];
+                int in, out;
+                ssize_t n;
+
+                if (de->d_type != DT_REG)
+                        continue;
+                snprintf(src, sizeof(src), "%s/%s", from, de->d_name);
+                snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name);
+                in = open(src, O_RDONLY | O_CLOEXEC);
+                if (in < 0 && errno == ENOENT)
+                        continue; /* a temp file the daemon removed meanwhile */
+                ck_assert_msg(in >= 0, "open %s: %m", src);
+                out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                ck_assert_msg(out >= 0, "create %s: %m", dst);
+                while ((n = read(in, buf, sizeof(buf))) > 0)
+                        ck_assert_int_eq(write(out, buf, (size_t) n), n);
+                ck_assert_int_eq(n, 0);
+                close(in);
+                ck_assert_int_eq(close(out), 0);
+        }
+        closedir(d);
+}
+
+static void remove_dir(const char *path) {
+        DIR *d = opendir(path);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char p[512];
+
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+                        continue;
+                snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+                if (de->d_type == DT_DIR)
+                        remove_dir(p);
+                else
+                        (void) unlink(p);
+        }
+        closedir(d);
+        (void) rmdir(path);
+}
+
+void world_check_store(World *w, WorldStore *ret) {
+        char locks[300], copy[300], copy_locks[320];
+        LockRecord **records = NULL;
+        Store *store = NULL;
+        size_t n = 0;
+        DIR *d;
+        struct dirent *de;
+        int r;
+
+        *ret = (WorldStore){};
+        snprintf(locks, sizeof(locks), "%s/locks", w->state_dir);
+        snprintf(copy, sizeof(copy), "%s/store-check", test_bus_dir(w->bus));
+        snprintf(copy_locks, sizeof(copy_locks), "%s/locks", copy);
+        remove_dir(copy);
+        ck_assert_int_eq(mkdir(copy, 0700), 0);
+        if (access(locks, F_OK) < 0) {
+                remove_dir(copy);
+                return; /* nothing was ever stored */
+        }
+        copy_dir(locks, copy_locks);
+
+        d = opendir(copy_locks);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                ck_assert_msg(
+                        !strstr(de->d_name, BROKEN_INFIX), "a damaged file was moved aside: %s", de->d_name);
+                ret->n_tmp += is_tmp_file_name(de->d_name);
+        }
+        closedir(d);
+
+        r = store_open(copy, &store);
+        ck_assert_msg(r >= 0, "store_open: %s", strerror(-r));
+        r = store_load_all(store, &records, &n);
+        ck_assert_msg(r == 0, "store_load_all: %s (%d file(s) moved aside)", r < 0 ? strerror(-r) : "ok", r);
+        for (size_t i = 0; i < n; i++) {
+                History *h = NULL;
+
+                ret->n_locks++;
+                ret->n_provisional += records[i]->provisional;
+                if (strcmp(records[i]->address, WORLD_LOCK_ADDRESS) == 0) {
+                        static const uint8_t zero[STORE_AES_KEY_SIZE] = {};
+
+                        ret->has_aes_key = memcmp(records[i]->aes_key, zero, sizeof(zero)) != 0;
+                        snprintf(ret->alias, sizeof(ret->alias), "%s", records[i]->alias ?: "");
+                }
+                r = history_open(store_locks_dir_fd(store), records[i]->address, 0, &h);
+                ck_assert_msg(r >= 0, "history_open %s: %s", records[i]->address, strerror(-r));
+                ck_assert_msg(
+                        history_skipped(h) == 0,
+                        "%zu damaged record(s) in the archive of %s",
+                        history_skipped(h),
+                        records[i]->address);
+                ret->n_history += history_count(h);
+                history_free(h);
+        }
+        lock_records_free(records, n);
+        store_free(store);
+        remove_dir(copy);
+}
+
+char **world_sim_take_commands(World *w) {
+        sd_bus_message *reply = NULL;
+        char **l = NULL, *err;
+
+        err = world_call_reply(w, WORLD_SIM1, "TakeCommands", &reply, NULL);
+        ck_assert_msg(!err, "Sim1.TakeCommands: %s", err);
+        ck_assert_int_ge(sd_bus_message_read_strv(reply, &l), 0);
+        sd_bus_message_unref(reply);
+        if (!l) /* an empty array */
+                l = calloc(1, sizeof(char *));
+        ck_assert_ptr_nonnull(l);
+        return l;
+}
+
+void world_strv_free(char **l) {
+        for (char **s = l; s && *s; s++)
+                free(*s);
+        free(l);
 }

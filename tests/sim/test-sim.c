@@ -2379,9 +2379,65 @@ START_TEST(test_radio) {
                 n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
                 tt_assert_hex_eq(out, n, "010001");
         }
+        /* Aimed at the second exchange of one command: the first passes unharmed. */
+        {
+                sd_bus_message *reply = NULL;
+                char **names = NULL;
+                uint64_t garbage;
+
+                call_ok(&c, DEV, "org.ttlock.Sim1", "TakeCommands", NULL);
+                call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "no-reply@SEARCH_BICYCLE_STATUS#2", 1);
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+                ck_assert(!next_frame(&c, frame, &n, 400));
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                /* The steps the lock saw, by name. */
+                ck_assert_int_ge(sd_bus_call_method(c.conn, "org.bluez", DEV, "org.ttlock.Sim1", "TakeCommands",
+                                                    NULL, &reply, ""),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_read_strv(reply, &names), 0);
+                for (size_t i = 0; i < 3; i++) {
+                        ck_assert_ptr_nonnull(names[i]);
+                        ck_assert_str_eq(names[i], "SEARCH_BICYCLE_STATUS");
+                        free(names[i]);
+                }
+                ck_assert_ptr_null(names[3]);
+                free(names);
+                reply = sd_bus_message_unref(reply);
+
+                /* Noise ahead of the reply: the reply still comes through, the noise is thrown away. */
+                garbage = c.rx.garbage_bytes;
+                call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "garbage@SEARCH_BICYCLE_STATUS", 1);
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                ck_assert_int_ge(open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out), 2);
+                ck_assert_uint_eq(c.rx.garbage_bytes, garbage + TTLOCK_CHUNK_SIZE);
+                /* A well-formed frame of noise, then the reply. */
+                call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "garbage-frame@SEARCH_BICYCLE_STATUS", 1);
+                send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                {
+                        TTFrame f;
+                        uint8_t p[TTLOCK_FRAME_MAX_DATA];
+                        size_t pn;
+                        ck_assert_int_ge(ttlock_frame_parse(frame, n, &f, NULL), 0);
+                        ck_assert_int_lt(ttlock_frame_decrypt(&f, c.key, p, sizeof(p), &pn, NULL), 0);
+                }
+                ck_assert(next_frame(&c, frame, &n, 3000));
+                ck_assert_int_ge(open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out), 2);
+                /* Raw bytes, as they are: a whole frame split across notifications reassembles. */
+                call_ok(&c, DEV, "org.ttlock.Sim1", "Notify", "ay", 3, 0x01, 0x02, 0x03);
+                ck_assert(WAIT_FOR(&c, c.rx.garbage_bytes >= garbage + TTLOCK_CHUNK_SIZE + 3, 3000));
+                call_fails(&c, DEV, "org.ttlock.Sim1", "Notify", "org.freedesktop.DBus.Error.InvalidArgs", "ay", 0);
+        }
         call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "drop-connection", 1);
         send_request(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, c.key, buf, len);
         ck_assert(WAIT_FOR(&c, !c.connected, 3000));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "Notify", "org.freedesktop.DBus.Error.Failed", "ay", 1, 0x01);
+        call_fails(&c, DEV, "org.ttlock.Sim1", "InjectFault", "org.freedesktop.DBus.Error.InvalidArgs", "su",
+                   "no-reply@UNLOCK#0", 1);
         call_fails(
                 &c,
                 DEV,

@@ -38,7 +38,11 @@
 #define AUTHZ_ACTION_IMPORT_KEYS "org.ttlock.import-keys"
 #define AUTHZ_ACTION_EXPORT_KEYS "org.ttlock.export-keys"
 
-#define AUTHZ_PENDING_MAX 128U            /* a bound on what callers can make us hold */
+/* A bound on what callers can make us hold. Each pending query is a call of ours in flight on the bus,
+ * and dbus-daemon lets one connection have only max_replies_per_connection of those (128 on the system
+ * bus, dbus-daemon(1)): with all of them taken by polkit questions, every call to BlueZ failed and no
+ * lock could be reached, root's calls included. Half is left for the rest. */
+#define AUTHZ_PENDING_MAX 64U
 #define AUTHZ_PENDING_PER_USER_MAX 16U    /* … and on one user's share of it */
 #define AUTHZ_STALE_USEC (60U * 1000000U) /* an answered query nobody picked up is dropped after this */
 

@@ -709,7 +709,8 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
 
         GATE(m, b, feature, kind, error);
         r = lock_set_credential_alias(b->lock, kind, id, alias);
-        if (r == -E2BIG || r == -ENOSPC)
+        /* E2BIG is the store's cap (STORE_CREDENTIAL_ALIASES_MAX); ENOSPC is the disk, and says so below. */
+        if (r == -E2BIG)
                 return sd_bus_error_set(error, TTLOCK_ERROR_FAILED, "Too many aliases for this lock.");
         if (r == -EFBIG)
                 return sd_bus_error_set(
@@ -723,6 +724,9 @@ static int method_set_credential_alias(sd_bus_message *m, void *userdata, sd_bus
 
 /* ---- object --------------------------------------------------------------------------------- */
 
+/* SD_BUS_VTABLE_SENSITIVE on every method whose call or reply carries a passcode (a passcode's id is its
+ * code): sd-bus then wipes both messages when it frees them (sd_bus_message_sensitive(3)), so that no
+ * digits linger in freed memory. */
 const sd_bus_vtable bus_credentials_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES(
@@ -732,7 +736,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "aa{sv}",
                 SD_BUS_PARAM(passcodes),
                 method_list_passcodes,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "AddPasscode",
                 "stt",
@@ -740,7 +744,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_add_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "AddPasscodeOfKind",
                 "sstt",
@@ -749,7 +753,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_add_passcode_of_kind,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "ChangePasscode",
                 "sstt",
@@ -758,7 +762,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_change_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "DeletePasscode",
                 "s",
@@ -766,7 +770,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_delete_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD("ClearPasscodes", "", "", method_clear_passcodes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "ListCards",
@@ -877,7 +881,7 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_set_credential_alias,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_SIGNAL_WITH_NAMES(
                 "EnrollmentStatus",
                 "ssuus",

@@ -54,10 +54,16 @@ int ttlockd_error_set_errnof(sd_bus_error *e, int error, const char *format, ...
         error = abs(error);
         name = ttlockd_error_name_from_errno(error);
         if (!name) {
-                va_start(ap, format);
-                r = sd_bus_error_set_errnofv(e, error, format, ap);
-                va_end(ap);
-                return r;
+                /* Of sd-bus's standard names only those the methods document (dbus/org.ttlock.*.xml); any
+                 * other errno (EROFS, ENOSPC, EIO …) would become "System.Error.EROFS", which no client
+                 * expects: it is Failed, and the message says what happened. */
+                if (error == EINVAL || error == EACCES || error == EPERM) {
+                        va_start(ap, format);
+                        r = sd_bus_error_set_errnofv(e, error, format, ap);
+                        va_end(ap);
+                        return r;
+                }
+                name = TTLOCK_ERROR_FAILED;
         }
 
         if (e && !sd_bus_error_is_set(e)) {

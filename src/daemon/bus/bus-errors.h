@@ -46,7 +46,8 @@ int ttlockd_errors_register(void);
 const char *ttlockd_error_name_from_errno(int error);
 
 /* Like sd_bus_error_set_errnof(), but prefers our own name for the errno (ETIMEDOUT → Timeout,
- * ENOKEY → NotPaired, …) and falls back to sd-bus's standard mapping. Returns -|error|. */
+ * ENOKEY → NotPaired, …), keeps sd-bus's standard InvalidArgs (EINVAL) and AccessDenied (EACCES, EPERM),
+ * and makes every other errno Failed (with the message). Returns -|error|. */
 int ttlockd_error_set_errnof(sd_bus_error *e, int error, const char *format, ...) _printf_(3, 4);
 
 /* An operation's outcome as the error its caller gets: ttlockd's own refusals (InProgress, NotPaired,

@@ -148,14 +148,19 @@ void bus_send_signal_details(BusContext *c, const char *path, const char *interf
                 (void) bus_send_signal(c, path, interface, member, also_to, build, userdata);
 }
 
-void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error) {
+uid_t bus_caller_uid(sd_bus_message *m) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid = (uid_t) -1;
 
-        /* The bus driver vouches for the EUID (GetConnectionCredentials); no /proc race. */
+        /* The bus driver vouches for the EUID (GetConnectionCredentials); no /proc race. It can only
+         * answer while the caller is still on the bus. */
         if (m && sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) >= 0)
                 (void) sd_bus_creds_get_euid(creds, &uid);
-        (void) audit_log(kind, address, uid, m ? sd_bus_message_get_sender(m) : NULL, error);
+        return uid;
+}
+
+void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error) {
+        (void) audit_log(kind, address, bus_caller_uid(m), m ? sd_bus_message_get_sender(m) : NULL, error);
 }
 
 /* One call waiting for its lock. It does not point at the BusLock, which may go before the answer. */
@@ -164,6 +169,7 @@ typedef struct BusCall {
         BusReplyBuilder build;
         bool audit;
         AuditKind audit_kind;
+        uid_t caller_uid; /* asked when the call came: the caller may have left by the answer */
 } BusCall;
 
 static void on_call_done(Lock *l, const LockOutcome *o, void *userdata) {
@@ -185,9 +191,12 @@ static void on_call_done(Lock *l, const LockOutcome *o, void *userdata) {
                 if (r < 0)
                         (void) sd_bus_reply_method_errnof(c->message, r, "Cannot send the reply: %m");
         }
-        /* The audit record after the reply: finding the caller's uid may cost a round trip. */
         if (c->audit)
-                bus_audit_call(c->audit_kind, l->address, c->message, o->status.error);
+                (void) audit_log(c->audit_kind,
+                                 l->address,
+                                 c->caller_uid,
+                                 sd_bus_message_get_sender(c->message),
+                                 o->status.error);
         sd_bus_message_unref(c->message);
         free(c);
 }
@@ -208,6 +217,7 @@ int bus_lock_submit(BusLock *b, sd_bus_message *m, const BusSubmit *s, sd_bus_er
                 .build = s->build,
                 .audit = s->audit,
                 .audit_kind = s->audit_kind,
+                .caller_uid = s->audit ? bus_caller_uid(m) : (uid_t) -1,
         };
         r = lock_submit(
                 l,

@@ -82,7 +82,11 @@ int bus_send_signal(BusContext *c, const char *path, const char *interface, cons
 void bus_send_signal_details(BusContext *c, const char *path, const char *interface, const char *member,
                              const char *also_to, BusSignalBuilder build, void *userdata);
 
-/* An audit record (audit.h) with the caller of m (uid from the bus driver, and its bus name). */
+/* The effective uid of m's sender, from the bus driver; (uid_t) -1 when it cannot be told (e.g. the
+ * caller has left the bus). A call that is answered later must ask when it arrives. */
+uid_t bus_caller_uid(sd_bus_message *m);
+/* An audit record (audit.h) with the caller of m (uid from the bus driver, and its bus name), for a
+ * call that is answered at once. */
 void bus_audit_call(AuditKind kind, const char *address, sd_bus_message *m, int error);
 
 /* polkit for a call on this lock, with the details rules.d files decide by (dbus/org.ttlock.Lock1.xml):

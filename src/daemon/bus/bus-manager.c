@@ -696,7 +696,7 @@ static int get_version(
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
-static const sd_bus_vtable manager_vtable[] = {
+const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Discovering", "b", get_discovering, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -768,7 +768,7 @@ int bus_manager_new(sd_bus *bus, Manager *m, BusManager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %m");
         r = sd_bus_add_object_vtable(
-                bus, &bm->slots[bm->n_slots++], MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, bm);
+                bus, &bm->slots[bm->n_slots++], MANAGER_PATH, MANAGER_INTERFACE, bus_manager_vtable, bm);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the manager object: %m");
         r = sd_bus_add_fallback_vtable(

@@ -20,6 +20,9 @@
 
 typedef struct BusManager BusManager;
 
+/* Manager1's methods and properties (exported for the test that holds them against authz.c's table). */
+extern const sd_bus_vtable bus_manager_vtable[];
+
 /* Registers every object on bus and starts observing m; call before manager_start(), and request the
  * bus name after both, so that no call can reach an object that is not there yet. */
 int bus_manager_new(sd_bus *bus, Manager *m, BusManager **ret);

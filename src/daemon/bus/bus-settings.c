@@ -574,6 +574,8 @@ void bus_settings_emit_changed(BusLock *b, uint64_t changed) {
         (void) sd_bus_emit_properties_changed_strv(b->context->bus, b->path, SETTINGS_INTERFACE, names);
 }
 
+/* GetAdminPasscode and SetAdminPasscode are SD_BUS_VTABLE_SENSITIVE: sd-bus wipes the call and the reply
+ * that carry the admin passcode when it frees them (sd_bus_message_sensitive(3)). */
 const sd_bus_vtable bus_settings_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("SoundEnabled", "b", get_sound_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -655,7 +657,7 @@ const sd_bus_vtable bus_settings_vtable[] = {
                 "s",
                 SD_BUS_PARAM(code),
                 method_get_admin_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetAdminPasscode",
                 "s",
@@ -663,7 +665,7 @@ const sd_bus_vtable bus_settings_vtable[] = {
                 "",
                 ,
                 method_set_admin_passcode,
-                SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_NAMES(
                 "GetHistory",
                 "tu",

@@ -287,6 +287,10 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
 
         l->log_op = NULL;
         l->log_read_done_usec = now_realtime_usec();
+        if (res->have_resume) {
+                l->have_log_resume = true;
+                l->log_resume_sequence = res->resume_sequence;
+        }
         if (res->status.error < 0)
                 log_warning(
                         "%s: reading the operation log failed (%d) after %zu record(s).",
@@ -328,6 +332,15 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 l->record->log_cursor_time_usec = h.time_usec;
                 n_new++;
         }
+        /* Where the records received end, also when all of them were archived already (a catch-up
+         * read of the whole log): a restart then reads on from there, not the whole log again. */
+        if (res->have_resume && l->record &&
+            (!l->record->has_log_sequence || l->record->log_sequence != res->resume_sequence)) {
+                l->record->has_log_sequence = true;
+                l->record->log_sequence = res->resume_sequence;
+                if (n_new == 0)
+                        save(l, "the log cursor");
+        }
         if (n_new > 0) {
                 save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
@@ -344,6 +357,22 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                          "%s: the new-records flag is up but the log has nothing new; next read in %" PRIu64
                          " ms at the earliest.",
                          l->address, wait / USEC_PER_MSEC);
+        }
+        if (res->status.error < 0) {
+                /* The lock may have handed out a page whose answer was lost with the link: it counts those
+                 * records as read and lowers its flag (§7.1), so nothing but us remembers them. Read again
+                 * from where the records we got end, at the next advert whatever its flag says; a lock
+                 * whose reads keep failing is not connected to at every advert. */
+                l->log_failed_reads++;
+                l->log_catch_up = true;
+                if (l->log_failed_reads > 1)
+                        l->log_not_before_usec = now_monotonic_usec() +
+                                backoff_usec(l->log_failed_reads - 1,
+                                             l->context->timing.log_backoff_min_usec,
+                                             l->context->timing.log_backoff_max_usec);
+        } else {
+                l->log_failed_reads = 0;
+                l->log_catch_up = false;
         }
         l->log_read_for_advert = false;
         if (l->log_again && l->record) {
@@ -369,7 +398,13 @@ static void start_log_read(Lock *l) {
                 return;
         }
         op_keys_from_record(&keys, l->record);
-        r = log_read_op_start(l->link, &keys, on_log_read, l, &l->log_op);
+        r = log_read_op_start(
+                l->link,
+                &keys,
+                l->log_catch_up && l->have_log_resume ? l->log_resume_sequence : TTLOCK_LOG_NEW_RECORDS,
+                on_log_read,
+                l,
+                &l->log_op);
         op_keys_wipe(&keys);
         if (r < 0) {
                 l->log_op = NULL;
@@ -434,6 +469,7 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
 
 void lock_advert(Lock *l, const RadioAdvert *a) {
         uint64_t changed = 0;
+        bool flag_read, retry_read;
         TTAdvert ad;
 
         assert(l);
@@ -486,15 +522,22 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
          * between two adverts (a record written while we read, or while the lock was not advertising),
          * so a flag still up a while after our last read also starts one; a read whose pages were
          * already fetched only costs an empty page. */
-        if (ad.new_events &&
-            (!l->advert_new_events || l->log_deferred ||
-             (!l->log_op && l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec))) {
-                if (now_monotonic_usec() < l->log_not_before_usec)
+        flag_read = ad.new_events &&
+                (!l->advert_new_events || l->log_deferred ||
+                 (!l->log_op &&
+                  l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec));
+        /* A read that failed, or the first since start-up, is done from where the records read end
+         * (on_log_read(), lock_new()), flag or not. */
+        retry_read = l->log_catch_up && !l->log_op &&
+                l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec;
+        if (flag_read || retry_read) {
+                if (now_monotonic_usec() < l->log_not_before_usec) {
                         /* Backing off (lock_timing_default()): read when the wait is over, if still up. */
-                        l->log_deferred = true;
-                else {
+                        if (flag_read)
+                                l->log_deferred = true;
+                } else {
                         l->log_deferred = false;
-                        l->log_reading_for_advert = true;
+                        l->log_reading_for_advert = flag_read;
                         start_log_read(l);
                         l->log_reading_for_advert = false;
                 }
@@ -852,6 +895,9 @@ static int forget_record(Lock *l) {
                 log_warning_errno(r, "%s: cannot remove the event archive: %m", l->address);
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
+        /* Where the log was read to belongs to these keys (a reset lock starts its log anew). */
+        l->log_catch_up = l->have_log_resume = false;
+        l->log_failed_reads = 0;
         link_set_session_key(l->link, NULL);
         report(l,
                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
@@ -1755,6 +1801,15 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                         l->state_updated_usec = record->state_updated_usec;
                 }
                 (void) open_history(l);
+                /* A read that a crash or a stop cut short may have lost records the lock counts as read:
+                 * read once from where the archive ends, at the first advert (as the Home Assistant add-on
+                 * syncs a known lock's log at start-up, doc/protocol.md §7.2). */
+                /* Without a sequence no read under these keys reached the archive yet, and the first
+                 * one after pairing may be the one cut short: the whole log then (§4.3 sequence 0x0000),
+                 * once; the archive's identities keep what it holds from being reported again. */
+                l->have_log_resume = l->log_catch_up = true;
+                l->log_resume_sequence = record->has_log_sequence ? record->log_sequence
+                                                                  : TTLOCK_LOG_ALL_RECORDS;
                 /* Pushes between commands (§7.3) come encrypted with the lock's key. */
                 link_set_session_key(l->link, l->record->aes_key);
                 publish_battery(l);

@@ -554,7 +554,6 @@ Manager *manager_free(Manager *m) {
                 m->locks = l->next;
                 /* Out of the table first: its key is the lock's own address, and the radios freed below
                  * still report the devices they drop (on_device_lost() looks them up). */
-                /* Out of the map first: the radios freed below still report what they lose. */
                 hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }

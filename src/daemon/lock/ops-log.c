@@ -138,6 +138,10 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
                 return 0;
         }
         op->pages++;
+        if (r > 0) {
+                op->result.have_resume = true;
+                op->result.resume_sequence = next;
+        }
         /* §4.3: until total = 0, or the cursor does not advance; §9.4: or a page brings nothing. */
         if (total == 0 || r == 0 || next == op->sequence || next == TTLOCK_LOG_NEW_RECORDS ||
             next == TTLOCK_LOG_ALL_RECORDS || op->pages >= LOG_READ_MAX_PAGES ||
@@ -176,11 +180,16 @@ static void on_start(LinkJob *job, int error, void *userdata) {
                 finish(op);
                 return;
         }
-        op->sequence = TTLOCK_LOG_NEW_RECORDS;
         request_page(op);
 }
 
-int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret) {
+int log_read_op_start(
+        Link *link,
+        const OpKeys *keys,
+        uint16_t sequence,
+        LogReadDone done,
+        void *userdata,
+        LogReadOp **ret) {
         LogReadOp *op;
         int r;
 
@@ -189,7 +198,7 @@ int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *us
         op = calloc(1, sizeof(LogReadOp));
         if (!op)
                 return -ENOMEM;
-        *op = (LogReadOp){ .keys = *keys, .done = done, .userdata = userdata };
+        *op = (LogReadOp){ .keys = *keys, .sequence = sequence, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

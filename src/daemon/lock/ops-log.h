@@ -2,7 +2,8 @@
 #pragma once
 
 /* Reading the operation log (doc/protocol.md §4.3 GET_OPERATE_LOG, §7.2, §7.4): from 0xFFFF ("what has
- * not been read yet") page by page until the lock says there is nothing more, no authentication.
+ * not been read yet"), or from a known sequence, page by page until the lock says there is nothing
+ * more, no authentication.
  * The records come back decoded, each with the identity history.h de-duplicates on. */
 
 #include <stddef.h>
@@ -25,12 +26,25 @@ typedef struct LogReadResult {
         OpStatus status;   /* an error after some pages still returns what was read */
         LogEntry *entries; /* oldest first; owned by the operation, valid during the callback */
         size_t n_entries;
+        /* Where the records received end: the sequence that asks for the first one not received (the
+         * `next` of the last page that brought records, §4.3). A read that failed after the lock handed
+         * out a page — the lock counts it as read — is done again from here. */
+        bool have_resume;
+        uint16_t resume_sequence;
 } LogReadResult;
 
 typedef struct LogReadOp LogReadOp;
 typedef void (*LogReadDone)(const LogReadResult *r, void *userdata);
 
-int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret);
+/* sequence: where to start, TTLOCK_LOG_NEW_RECORDS (what the lock has not handed out yet) or a
+ * LogReadResult.resume_sequence. */
+int log_read_op_start(
+        Link *link,
+        const OpKeys *keys,
+        uint16_t sequence,
+        LogReadDone done,
+        void *userdata,
+        LogReadOp **ret);
 void log_read_op_cancel(LogReadOp *op);
 
 /* Decode one reply page (total ‖ next ‖ records) into entries, appending to (*entries, *n) (at most

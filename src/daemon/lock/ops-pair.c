@@ -438,7 +438,7 @@ static void admin_taken(PairOp *op) {
 
 static int on_probe_random(LinkJob *job, int error, const TTReply *reply, void *userdata) {
         PairOp *op = userdata;
-        OpStatus st;
+        OpStatus st = {}; /* op_check_reply() sets it only on a failure */
 
         (void) op_check_reply(TTLOCK_CMD_CHECK_RANDOM, error, reply, &st);
         switch (verify_verdict(&st)) {

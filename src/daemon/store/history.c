@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -604,6 +605,59 @@ static int collect_record(const char *line, const HistoryRecord *r, void *userda
         /* Move the strings out of the caller's record: scan() frees what it still holds. */
         c->records[c->n++] = *r;
         *(HistoryRecord *) r = (HistoryRecord){};
+        return 0;
+}
+
+int history_record_to_line(const HistoryRecord *r, char **ret, size_t *ret_len) {
+        assert(r);
+        assert(ret);
+        assert(ret_len);
+
+        return format_line(r, ret, ret_len);
+}
+
+int history_record_from_line(const char *line, HistoryRecord *ret) {
+        assert(line);
+        assert(ret);
+
+        return parse_line(line, ret);
+}
+
+int history_parse(const char *data, size_t size, HistoryRecord **ret, size_t *ret_n, size_t *ret_skipped,
+                  bool *ret_header_ok) {
+        _cleanup_close_ int fd = -EBADF;
+        Collect c = {};
+        size_t skipped, done = 0;
+        off_t good_end;
+        bool header_ok;
+        int r;
+
+        assert(data || size == 0);
+        assert(ret);
+        assert(ret_n);
+
+        /* Through a file, so that the reader is the one history_open() and history_query() use. */
+        fd = memfd_create("ttlockd-history", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        while (done < size) {
+                ssize_t n = write(fd, data + done, size - done);
+
+                if (n < 0)
+                        return -errno;
+                done += (size_t) n;
+        }
+        r = scan(fd, collect_record, &c, &good_end, &header_ok, &skipped);
+        if (r < 0) {
+                history_records_free(c.records, c.n);
+                return r;
+        }
+        *ret = c.records;
+        *ret_n = c.n;
+        if (ret_skipped)
+                *ret_skipped = skipped;
+        if (ret_header_ok)
+                *ret_header_ok = header_ok;
         return 0;
 }
 

@@ -72,5 +72,16 @@ size_t history_skipped(const History *h);
  * max 0 = all of them. */
 int history_query(History *h, uint64_t since_usec, size_t max, HistoryRecord **ret, size_t *ret_n);
 
+/* The reader and the line format on their own, for the tests and the fuzzer (tests/fuzz/fuzz-history.c).
+ * history_parse(): an archive's bytes as history_open() reads a file — the records of its valid lines in
+ * file order (free with history_records_free()), how many complete lines failed their check, and whether
+ * the first line is the header (nothing after a wrong one is read). history_record_to_line(): the line
+ * history_append() writes, with its '\n' (-EINVAL beyond HISTORY_LINE_MAX); history_record_from_line():
+ * one line without its '\n', -EBADMSG unless it is one. */
+int history_parse(const char *data, size_t size, HistoryRecord **ret, size_t *ret_n, size_t *ret_skipped,
+                  bool *ret_header_ok);
+int history_record_to_line(const HistoryRecord *r, char **ret, size_t *ret_len);
+int history_record_from_line(const char *line, HistoryRecord *ret);
+
 /* Remove the archive of `address` (Forget). -ENOENT when there is none. */
 int history_remove(int dir_fd, const char *address);

@@ -879,6 +879,8 @@ static void build_document(Builder *b, const LockRecord *r) {
                 snprintf(id, sizeof(id), "%016" PRIx64, r->log_cursor_identity);
                 b_pair_str(b, m, "identity", id);
                 b_pair(b, m, "time-usec", b_uint(b, r->log_cursor_time_usec));
+                if (r->has_log_sequence)
+                        b_pair(b, m, "sequence", b_uint(b, r->log_sequence));
         }
 
         if (r->battery >= 0 || r->state || r->state_updated_usec > 0) {
@@ -1245,6 +1247,14 @@ static int parse_log_cursor(Parser *p, LockRecord *r, const char *where, const c
                 q = get_uint(p, where, value, UINT64_MAX, &r->log_cursor_time_usec);
                 if (q >= 0)
                         r->has_log_cursor = true;
+                return q;
+        }
+        if (strcmp(key, "sequence") == 0) {
+                q = get_uint(p, where, value, UINT16_MAX, &v);
+                if (q >= 0) {
+                        r->log_sequence = (uint16_t) v;
+                        r->has_log_sequence = true;
+                }
                 return q;
         }
         return 1;

@@ -33,7 +33,7 @@
  *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.9)
  *     - {kind: "passcode", id: "4711", cycles: ["1 08:00-12:00", "3 08:00-12:00"]}
  *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
- *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
+ *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000, sequence: 1234}  # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
  *
  * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
@@ -182,6 +182,11 @@ typedef struct LockRecord {
         bool has_log_cursor;
         uint64_t log_cursor_identity;
         uint64_t log_cursor_time_usec;
+        /* Where the records archived end in the lock's numbering: the GET_OPERATE_LOG sequence that asks
+         * for the first record after them (§4.3). The lock counts what it handed out as read, so a read
+         * cut short by a crash is done again from here after a restart. */
+        bool has_log_sequence;
+        uint16_t log_sequence;
 
         /* What we last knew, for the properties right after start-up. */
         int battery;                 /* 0…100, < 0 = unknown */
