@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -23,6 +24,13 @@ bool ttlock_datetime_valid(const TTDateTime *t) {
         return t && t->year >= 2000 && t->year <= 2099 && t->month >= 1 && t->month <= 12 && t->day >= 1 &&
                 t->day <= days_in_month(t->year, t->month) && t->hour <= 23 && t->minute <= 59 &&
                 t->second <= 59;
+}
+
+bool ttlock_datetime_equal(const TTDateTime *a, const TTDateTime *b) {
+        assert(a);
+        assert(b);
+        return a->year == b->year && a->month == b->month && a->day == b->day && a->hour == b->hour &&
+                a->minute == b->minute && a->second == b->second;
 }
 
 int ttlock_date5_encode(const TTDateTime *t, uint8_t out[5]) {

@@ -23,6 +23,10 @@ typedef struct TTDateTime {
 
 bool ttlock_datetime_valid(const TTDateTime *t);
 
+/* Field by field: the struct has a padding byte after `second`, whose value is whatever the memory
+ * held, so memcmp() or hashing its bytes compares garbage. */
+bool ttlock_datetime_equal(const TTDateTime *a, const TTDateTime *b);
+
 /* YY MM DD hh mm (validity windows) and YY MM DD hh mm ss (clock, log records, replies).
  * Encoders return -EINVAL for a date outside 2000-01-01 … 2099-12-31 or an impossible one;
  * decoders return -EBADMSG with the field at fault. */

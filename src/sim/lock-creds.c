@@ -216,12 +216,19 @@ int creds_finger_delete(SimCreds *c, uint64_t id) {
         return 0;
 }
 
+/* Field by field, never memcmp(): a struct's padding bytes (none today) would hold garbage. */
+static bool cyclic_equal(const SimCyclic *a, const SimCyclic *b) {
+        return a->weekday == b->weekday && a->start_hour == b->start_hour &&
+                a->start_minute == b->start_minute && a->end_hour == b->end_hour &&
+                a->end_minute == b->end_minute;
+}
+
 int creds_schedule_add(SimSchedule *s, const SimCyclic *c) {
         /* A window that ends where it starts (or before) never opens: a bad value (§4.4). */
         if (c->end_hour * 60u + c->end_minute <= c->start_hour * 60u + c->start_minute)
                 return TTLOCK_ERR_INVALID_PARAM;
         for (size_t i = 0; i < s->n_cyclic; i++)
-                if (memcmp(&s->cyclic[i], c, sizeof(*c)) == 0)
+                if (cyclic_equal(&s->cyclic[i], c))
                         return 0;
         if (s->n_cyclic >= SIM_CYCLIC_MAX)
                 return TTLOCK_ERR_NO_FREE_MEMORY;

@@ -165,11 +165,16 @@ complete_words() {
         )
 }
 
+# The script must also work in a shell with `set -u` (this one): an error aborts _ttlockctl before it
+# prints anything, which would look like an empty completion, so anything on stderr fails the check.
 expect_completion() {
-        local got
+        local got err
         checks=$((checks + 1))
-        got=$(complete_words "$1")
+        err=$(mktemp)
+        got=$(complete_words "$1" 2>"$err")
         [ "$got" = "$2" ] || fail "completion of '$1': got '$got', expected '$2'"
+        [ ! -s "$err" ] || fail "completion of '$1' wrote to stderr: $(cat "$err")"
+        rm -f "$err"
 }
 
 expect_completion 'ttlockctl pa' 'pair passcode passage'

@@ -144,7 +144,7 @@ START_TEST(test_reject_special_and_old) {
         TTError e = {};
 
         memset(&a, 0x5A, sizeof(a));
-        untouched = a;
+        memcpy(&untouched, &a, sizeof(untouched)); /* not `=`, which need not copy padding */
 
         n = tt_unhex("ffff 02 05 57 00000000 332211ccbbaa", raw, sizeof(raw));
         ck_assert_int_eq(ttlock_advert_parse(raw, n, &a, &e), -EBADMSG);

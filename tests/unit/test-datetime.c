@@ -10,8 +10,7 @@
 #define DT(y, mo, d, h, mi, s) ((TTDateTime) { (y), (mo), (d), (h), (mi), (s) })
 
 static void assert_dt_eq(const TTDateTime *a, const TTDateTime *b) {
-        ck_assert_msg(a->year == b->year && a->month == b->month && a->day == b->day && a->hour == b->hour &&
-                              a->minute == b->minute && a->second == b->second,
+        ck_assert_msg(ttlock_datetime_equal(a, b),
                       "%04u-%02u-%02u %02u:%02u:%02u != %04u-%02u-%02u %02u:%02u:%02u", a->year, a->month,
                       a->day, a->hour, a->minute, a->second, b->year, b->month, b->day, b->hour, b->minute,
                       b->second);
@@ -159,6 +158,50 @@ START_TEST(test_unix_range) {
 }
 END_TEST
 
+/* Sets the fields one by one over a filled struct, so that the padding keeps the fill byte. */
+static void set_dt(TTDateTime *t, uint8_t fill, unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                   unsigned s) {
+        memset(t, fill, sizeof(*t));
+        t->year = (uint16_t) y;
+        t->month = (uint8_t) mo;
+        t->day = (uint8_t) d;
+        t->hour = (uint8_t) h;
+        t->minute = (uint8_t) mi;
+        t->second = (uint8_t) s;
+}
+
+START_TEST(test_equal) {
+        TTDateTime a, b;
+
+        /* Same fields, different padding: equal, although their bytes differ. */
+        set_dt(&a, 0x00, 2021, 1, 19, 12, 34, 56);
+        set_dt(&b, 0xA5, 2021, 1, 19, 12, 34, 56);
+        ck_assert(ttlock_datetime_equal(&a, &b));
+        ck_assert(ttlock_datetime_equal(&b, &a));
+        ck_assert(ttlock_datetime_equal(&a, &a));
+        if (sizeof(TTDateTime) > 7)
+                ck_assert(memcmp(&a, &b, sizeof(a)) != 0);
+
+        /* Any one field differs: not equal, either way round. */
+        for (unsigned field = 0; field < 6; field++) {
+                unsigned v[6] = { 2021, 1, 19, 12, 34, 56 };
+
+                v[field]++;
+                set_dt(&b, 0x00, v[0], v[1], v[2], v[3], v[4], v[5]);
+                ck_assert_msg(!ttlock_datetime_equal(&a, &b), "field %u ignored", field);
+                ck_assert_msg(!ttlock_datetime_equal(&b, &a), "field %u ignored", field);
+        }
+
+        /* Decoded dates compare by value whatever the destination held before. */
+        uint8_t bytes[6];
+        set_dt(&a, 0x00, 2021, 1, 19, 12, 34, 56);
+        ck_assert_int_eq(ttlock_date6_encode(&a, bytes), 0);
+        memset(&b, 0x5A, sizeof(b));
+        ck_assert_int_eq(ttlock_date6_decode(bytes, &b, NULL), 0);
+        ck_assert(ttlock_datetime_equal(&a, &b));
+}
+END_TEST
+
 START_TEST(test_unix_every_day_against_timegm) {
         /* The library may not use libc's time functions; the test uses timegm() as an independent
          * oracle for every day of the lock's century, at a time of day that exercises all fields. */
@@ -192,6 +235,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_unix_known);
         tcase_add_test(tc, test_unix_range);
         tcase_add_test(tc, test_unix_every_day_against_timegm);
+        tcase_add_test(tc, test_equal);
         suite_add_tcase(s, tc);
         return s;
 }

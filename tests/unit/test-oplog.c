@@ -45,7 +45,7 @@ static TTLogRecord round_trip(const TTLogRecord *rec, const char *hex) {
         ck_assert_uint_eq(out.type, rec->type);
         ck_assert_int_eq(out.tail, rec->tail);
         ck_assert_uint_eq(out.battery, rec->battery);
-        ck_assert(memcmp(&out.date, &rec->date, sizeof(TTDateTime)) == 0);
+        ck_assert(ttlock_datetime_equal(&out.date, &rec->date));
 
         ck_assert_int_eq(ttlock_log_record_encode(&w2, &out, &e), 0);
         ck_assert_int_eq(tt_writer_finish(&w2, &n2, &e), 0);
