@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# ttlockd against ttlock-sim on a private system bus, measured against the targets of issue 4
-# (not a test: it prints figures). As root (polkitd runs on the private bus):
+# ttlockd against ttlock-sim on a private system bus, measured against its targets (README
+# "Benchmarks": Unlock overhead under 5 ms, cold Unlock and keypad-to-Event within the radio's own
+# time, idle RSS, no periodic wake-ups). Not a test: it prints figures. As root (polkitd runs on
+# the private bus):
 #
 #     bench/daemon.sh
 #
@@ -32,7 +34,8 @@ LOCK="/org/ttlock/Lock/AA_BB_CC_00_00_01"
 DEV="/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
 CODE="246810"
 
-# Radio timings of the realistic runs (issue 4), and the simulator's default advert interval.
+# Radio timings of the realistic runs (a BLE connection set up in 500 ms, 60 ms per exchange), and the
+# simulator's default advert interval.
 CONNECT_MS=500
 LATENCY_MS=60
 ADVERT_MS=1000

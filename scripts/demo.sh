@@ -32,7 +32,7 @@ Options:
                     how to use them; stop them later with --stop. Only one kept demo at a time.
   --stop            stop the stack a previous --keep left running, and remove its files
   --decode          also show, frame by frame with ttlock-decode, what pairing, unlocking and the
-                    lock's other conversations look like on the radio (protocol.md §10)
+                    lock's other conversations look like on the radio (doc/protocol.md §10)
   --build-dir DIR   build and use DIR instead of _build/main (an existing build directory is
                     compiled as it is configured; a new one is set up with -Dtests=enabled)
   -h, --help        this text
@@ -223,7 +223,7 @@ chapter_start() {
 }
 
 chapter_pair() {
-        tt_banner "2. discover and pair (dbus-api.md: StartDiscovery, Pair)"
+        tt_banner "2. discover and pair (org.ttlock.Manager1.StartDiscovery, org.ttlock.Lock1.Pair)"
         say "StartDiscovery() lasts as long as its caller stays on the bus, so a one-shot busctl call" \
             "would end it at once. ttlockctl holds it: it calls StartDiscovery(), waits for a lock object" \
             "with Pairable=true (LockAdded), calls Pair() on it and StopDiscovery()."
@@ -292,7 +292,7 @@ EOF
         fi
         cat <<EOF
 
-The daemon (dbus-api.md, man/ttlockd.8):
+The daemon (man/ttlockd.8, and its D-Bus API in dbus/org.ttlock.*.xml):
 
     busctl --system tree org.ttlock.Manager
     busctl --system introspect org.ttlock.Manager $LOCK
@@ -324,8 +324,9 @@ Logs: $bus_dir/ttlockd.log and $bus_dir/ttlock-sim.log
 EOF
 }
 
-# Frames as the radio carries them, explained by ttlock-decode: the frames of protocol.md §10 (--decode).
-# Key K of protocol.md §10: the AES key the lock of kind3r/ttlock-sdk-js#8 handed out while pairing.
+# Frames as the radio carries them, explained by ttlock-decode (--decode): the frames of doc/protocol.md
+# §10.
+# Key K of doc/protocol.md §10: the AES key the lock of kind3r/ttlock-sdk-js#8 handed out while pairing.
 DECODE_KEY="947c705c5103a1b1309eeaa00d542daa"
 
 # step "what happens" [ttlock-decode options…] HEX
@@ -338,7 +339,7 @@ step() {
 }
 
 decode_pairing() {
-        tt_banner "on the radio: pairing (protocol.md §5.1)"
+        tt_banner "on the radio: pairing (doc/protocol.md §5.1)"
         echo "A factory-fresh lock speaks under the default key (§3.2) until it hands out its own."
         step "app asks for the lock's AES key (GET_AES_KEY, vendor \"SCIENER\")" \
                 7f5a0503010001000119aa1026ed1d9258a1e428fcb48bbd1c0e5a46bc0d0a
@@ -361,7 +362,7 @@ decode_pairing() {
 }
 
 decode_unlock() {
-        tt_banner "on the radio: unlocking (protocol.md §5.3)"
+        tt_banner "on the radio: unlocking (doc/protocol.md §5.3)"
         step "app proves it holds an eKey (CHECK_USER_TIME)" --key="$DECODE_KEY" \
                 7f5a0503010001000155aa20d1136208ba0ecd18db91e17ebe7f5b314e853dded61b9dacefdc500d67b8a5112c0d0a
         step "lock answers with a challenge (psFromLock)" --key="$DECODE_KEY" \
@@ -375,7 +376,7 @@ decode_unlock() {
 }
 
 decode_status() {
-        tt_banner "on the radio: state, log and settings (protocol.md §5.5)"
+        tt_banner "on the radio: state, log and settings (doc/protocol.md §5.5)"
         step "app asks for the bolt's state" --key="$DECODE_KEY" \
                 7f5a0503010001000114aa10b80b71644c043a6c31b186eb9e819e93640d0a
         step "lock: battery 80 %, locked" --key="$DECODE_KEY" \
@@ -393,7 +394,7 @@ decode_status() {
 decode_radio() {
         local advert="0503""02""00""57""00000000""332211ccbbaa"
 
-        tt_banner "on the radio: what the lock broadcasts (protocol.md §6, §10.4)"
+        tt_banner "on the radio: what the lock broadcasts (doc/protocol.md §6, §10.4)"
         printf '\n--- advertisement: scene 2, no flags, battery 87 %%, MAC AA:BB:CC:11:22:33 (reversed)\n'
         printf '    %s\n' "$advert"
         "$BUILD/src/tools/ttlock-decode" advert "$advert" | sed 's/^/    /'
@@ -405,7 +406,7 @@ decode_radio() {
 decode_mistakes() {
         local frame="7f5a0503010001000145aa1065ce5b109858417b468cc5dd454027c368"
 
-        tt_banner "a frame that went wrong in the wild (protocol.md §10.1 R7)"
+        tt_banner "a frame that went wrong in the wild (doc/protocol.md §10.1 R7)"
         echo "An ESP-IDF port sent INITIALIZATION with a payload 'E' never has, and a CRC of 0x68 where"
         echo "0x89 belongs; the lock stayed silent. ttlock-decode shows both faults (under the default key):"
         printf '    %s\n' "$frame"

@@ -33,6 +33,11 @@ TT_DEBIAN_PACKAGES=(
         gjs
         libglib2.0-bin
         upower
+        locales         # run-tests.sh's second pass compiles de_DE and fr_FR with localedef
+        libglib2.0-dev-bin      # gdbus-codegen: the D-Bus API manuals from dbus/*.xml (man/meson.build)
+        xsltproc
+        docbook-xsl
+        groff-base      # tests/tools/test-api-man.sh renders those manuals
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has

@@ -7,8 +7,10 @@
 #     ./scripts/run-tests.sh fuzz         # only some: main, sanitize, fuzz
 #
 # Sections, each in its own build directory under _build/:
-#   main      gcc build with -Dtests=enabled; every meson test suite (unit, integration, …)
-#   sanitize  gcc with ASan+UBSan; the unit suite (UBSan halts on the first report, tests/unit/meson.build)
+#   main      gcc build with -Dtests=enabled; every meson test suite (unit, integration, …), then the
+#             quick suites once more in another environment (second_pass below)
+#   sanitize  gcc with ASan+UBSan; the unit suite (UBSan halts on the first report,
+#             tests/unit/meson.build), twice (second_pass)
 #   fuzz      clang with libFuzzer; every harness of tests/fuzz for TTLOCK_FUZZ_SECONDS (default 10) s,
 #             starting from its committed seed corpus tests/fuzz/corpus/<harness>/
 # A failing section does not stop the others; the last line counts them and the exit status is
@@ -24,17 +26,59 @@ FUZZ_SECONDS="${TTLOCK_FUZZ_SECONDS:-10}"
 section_main() {
         local dir="$TT_ROOT/_build/main"
 
-        tt_meson_setup "$dir" -Dtests=enabled -Dgnome-shell-extension=true
+        tt_meson_setup "$dir" -Dtests=enabled -Dgnome-shell-extension=true -Dapi_man=enabled
         meson compile -C "$dir"
         meson test -C "$dir" -v --print-errorlogs
+        second_pass "$dir" 'NST3:30NDT,M3.2.0,M11.1.0' de_DE.UTF-8 --suite unit --suite ctl --suite tools
 }
 
 section_sanitize() {
         local dir="$TT_ROOT/_build/sanitize"
 
+        # No -ftrivial-auto-var-init=pattern here: it fills the padding of both sides of a bytewise
+        # struct comparison with the same pattern, and so hides the very bug the second pass is for.
         CC=gcc tt_meson_setup "$dir" -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false
         meson compile -C "$dir"
         meson test -C "$dir" --suite unit -v --print-errorlogs
+        second_pass "$dir" '<+14>-14' fr_FR.UTF-8 --suite unit
+}
+
+# Compiles LOCALE (e.g. de_DE.UTF-8, from the `locales` package's sources) into _build/locale, where
+# LOCPATH finds it: the host's own locales are neither needed nor changed. Fails if the result does
+# not load, so that a second pass never runs quietly in the C locale instead.
+make_locale() {
+        local name="$1" dir="$TT_ROOT/_build/locale"
+
+        if [[ ! -d "$dir/$name" ]]; then
+                mkdir -p "$dir"
+                localedef -i "${name%%.*}" -f "${name#*.}" "$dir/$name"
+        fi
+        if [[ "$(LOCPATH="$dir" LC_ALL="$name" locale charmap 2>&1)" != "UTF-8" ]]; then
+                echo "locale $name does not load from $dir" >&2
+                return 1
+        fi
+}
+
+# second_pass BUILDDIR TZ LOCALE [meson test arguments…]
+# The suites named once more, in an environment that differs from the first run in everything a
+# test must not depend on, so that a test that passed by luck gets a second chance to fail:
+#   - the heap: another fill byte for fresh and freed memory (glibc's MALLOC_PERTURB_; ASan ignores
+#     it and takes malloc_fill_byte, which tests/unit/meson.build appends its options to);
+#   - the stack: CK_FORK=no runs all tests of a binary in one process, so a test finds on its stack
+#     what the tests before it left there, not what a fresh fork holds;
+#   - the clock's zone: TZ as a POSIX rule (no tzdata needed), far from UTC, with a half-hour
+#     offset or one beyond ±12 h;
+#   - the language: a locale with a decimal comma and its own collation, also in LANG for programs
+#     that look there.
+second_pass() {
+        local dir="$1" tz="$2" locale="$3"
+        shift 3
+
+        make_locale "$locale"
+        tt_banner "second pass: TZ=$tz LC_ALL=$locale MALLOC_PERTURB_=90 CK_FORK=no"
+        LOCPATH="$TT_ROOT/_build/locale" TZ="$tz" LANG="$locale" LC_ALL="$locale" \
+        MALLOC_PERTURB_=90 ASAN_OPTIONS="malloc_fill_byte=165:max_malloc_fill_size=1048576" CK_FORK=no \
+                meson test -C "$dir" -v --print-errorlogs "$@"
 }
 
 # Runs one libFuzzer binary for FUZZ_SECONDS from its seed corpus. New inputs go to a scratch

@@ -2,7 +2,8 @@
 #pragma once
 
 /* Time units and clocks, after systemd's time-util.h: every duration in the project is a uint64_t
- * of microseconds (usec_t there), every wall-clock time µs since the epoch (dbus-api.md "…USec"). */
+ * of microseconds (usec_t there), every wall-clock time µs since the epoch (the "…USec" properties of
+ * dbus/org.ttlock.*.xml, after systemd's TimeUSec). */
 
 #include <stdint.h>
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The bus side of ttlockctl: connecting, calling ttlockd, reading replies into Value trees and
- * finding the lock a LOCK argument names. Everything here goes through dbus-api.md only. */
+ * finding the lock a LOCK argument names. Everything here goes through the D-Bus API of
+ * dbus/org.ttlock.*.xml only. */
 
 #include <errno.h>
 #include <signal.h>

@@ -206,7 +206,8 @@ int verb_finger_alias(sd_bus *bus, int argc, char **argv) {
 }
 
 /* Enrollment: Start…Enrollment returns at once; EnrollmentStatus signals report progress until
- * completed, failed, cancelled or timeout (dbus-api.md, like fprintd's EnrollStatus). Ctrl-C asks
+ * completed, failed, cancelled or timeout (dbus/org.ttlock.Credentials1.xml, like fprintd's
+ * EnrollStatus). Ctrl-C asks
  * the daemon to cancel and waits for its "cancelled". */
 typedef struct EnrollContext {
         sd_bus *bus;

@@ -9,9 +9,9 @@
 
 #include "ctl-errors.h"
 
-/* The error names of dbus/org.ttlock.*.xml. sd-bus consults maps added with sd_bus_error_add_map() before its own, so
- * UnknownObject (a LOCK given as a path that names nothing) can mean "no such lock" here rather
- * than sd-bus' generic EBADR it shares with UnknownMethod. */
+/* The errors dbus/org.ttlock.*.xml list. sd-bus consults maps added with sd_bus_error_add_map()
+ * before its own, so UnknownObject (a LOCK given as a path that names nothing) can mean "no such
+ * lock" here rather than sd-bus' generic EBADR it shares with UnknownMethod. */
 static const sd_bus_error_map ctl_error_map[] = {
         SD_BUS_ERROR_MAP("org.ttlock.Error.Failed", EIO),
         SD_BUS_ERROR_MAP("org.ttlock.Error.InProgress", EBUSY),

@@ -407,7 +407,7 @@ static int on_pair_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* ttlockd stops discovery by itself after 60 s (dbus-api.md); wait a little longer for its
+/* ttlockd stops discovery by itself after 60 s (Manager1.StartDiscovery); wait a little longer for its
  * Discovering=false, but not forever if it never says so. */
 #define PAIR_DISCOVERY_WAIT_USEC (65 * USEC_PER_SEC)
 

@@ -79,7 +79,7 @@ int verb_set_sound(sd_bus *bus, int argc, char **argv) {
                 if (r < 0)
                         return ctl_error(-EINVAL, _("Invalid volume \"%s\" (expected 1 to 5)."), argv[2]);
         } else {
-                /* Keep the volume the lock has (0 when it has none, dbus-api.md). */
+                /* Keep the volume the lock has (0 when it has none, Settings1.SoundVolume). */
                 r = ctl_resolve_lock(bus, argv[0], &path);
                 if (r < 0)
                         return r;
@@ -116,7 +116,7 @@ int verb_set_reset_button(sd_bus *bus, int argc, char **argv) {
 }
 
 /* SetPassageModes(aa{sv}) with keys weekdays ay (1 = Monday … 7 = Sunday), start-minute q,
- * end-minute q (dbus-api.md). */
+ * end-minute q (dbus/org.ttlock.Settings1.xml). */
 static int append_schedule(sd_bus_message *m, const PassageSchedule *s) {
         uint8_t days[7];
         size_t n = 0;

@@ -33,7 +33,7 @@ typedef enum LockSpecType {
 bool lock_address_is_valid(const char *s);
 /* Upper-case copy of a valid address into ret (LOCK_ADDRESS_STRLEN); -EINVAL otherwise. */
 int lock_address_normalize(const char *s, char *ret);
-/* /org/ttlock/Lock/AA_BB_CC_DD_EE_FF ⇄ AA:BB:CC:DD:EE:FF (dbus-api.md; upper case only). */
+/* /org/ttlock/Lock/AA_BB_CC_DD_EE_FF ⇄ AA:BB:CC:DD:EE:FF (dbus/org.ttlock.Lock1.xml; upper case only). */
 int lock_path_from_address(const char *address, char **ret);
 int lock_address_from_path(const char *path, char *ret);
 /* D-Bus object path grammar: "/" or "/" segments of [A-Za-z0-9_]+ separated by "/". */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the parts of ttlockctl share: the options, the bus names of dbus-api.md (the only thing
- * ttlockctl knows about ttlockd), the error reporting and the verbs each file implements. */
+/* What the parts of ttlockctl share: the options, the bus names of dbus/org.ttlock.*.xml (the only
+ * thing ttlockctl knows about ttlockd), the error reporting and the verbs each file implements. */
 
 #include <libintl.h>
 #include <stdbool.h>

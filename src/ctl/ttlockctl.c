@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ttlockctl — control TTLock door locks through ttlockd, one command at a time, in the style of
- * boltctl and busctl. It knows ttlockd only through its D-Bus API (dbus-api.md). */
+ * boltctl and busctl. It knows ttlockd only through its D-Bus API (dbus/org.ttlock.*.xml). */
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,7 @@
 #pragma once
 
 /* Getting in: the lock-state query and its pushes, the admin and user challenges, and the commands
- * that move the bolt (protocol.md §4.3, §5.2–§5.4, §7.3). Also two small pieces every command
+ * that move the bolt (doc/protocol.md §4.3, §5.2–§5.4, §7.3). Also two small pieces every command
  * family shares: the vendor string and the empty request.
  *
  * Requests are decoded by the simulator and are strict about their length; replies are decoded by

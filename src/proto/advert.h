@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The manufacturer data of a TTLock advertisement (protocol.md §6): protocolType, version, scene,
+/* The manufacturer data of a TTLock advertisement (doc/protocol.md §6): protocolType, version, scene,
  * flags, battery, a few unknown bytes, then the MAC in reversed byte order as the last 6 bytes.
  * BlueZ reports the first two bytes as the "company id" key (0x0305 = 773 for V3). */
 

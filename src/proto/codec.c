@@ -28,7 +28,7 @@ int ttlock_codec_decode(const uint8_t *encoded, size_t n, uint8_t *out, size_t o
                 return -ENOBUFS;
         /* The table index is the plaintext length, i.e. the encoded length without the seed
          * ([RR] crypto.py codec_decode); [JS] CodecUtils.decode uses the length with it, which
-         * protocol.md §11 lists as a bug. */
+         * doc/protocol.md §11 lists as a bug. */
         k = ttlock_crc8_table((uint8_t) (n - 1)) ^ encoded[n - 1];
         for (size_t i = 0; i + 1 < n; i++)
                 out[i] = encoded[i] ^ k;

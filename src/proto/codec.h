@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The XOR "codec" of the official SDK's native CodecUtils.encode/decode (protocol.md §3.4): the
+/* The XOR "codec" of the official SDK's native CodecUtils.encode/decode (doc/protocol.md §3.4): the
  * obfuscation of the adminPwd and lockKey fields of lockData (doc/lockdata.md). With n plaintext
  * bytes and a seed byte, every byte is XORed with T[n mod 256] XOR seed, where T is the lock's CRC-8
  * table (crc.h, the one with the altered entry 0x21), and the seed is appended. Decoding reads the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* TTLock command codes (protocol.md §4.1), named after the SDK constants but readable. */
+/* TTLock command codes (doc/protocol.md §4.1), named after the SDK constants but readable. */
 
 #include <stdint.h>
 

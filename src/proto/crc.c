@@ -3,7 +3,7 @@
 
 /* The Dallas/Maxim reflected-0x8C table (T[i] = i shifted right eight times, XOR 0x8C whenever a one
  * falls out), with the single entry the lock's firmware differs in: T[0x21] = 0x07, not 0x7D
- * (protocol.md §2.5; extracted independently from libLockCore.so and by the esphome-ttlock author).
+ * (doc/protocol.md §2.5; extracted independently from libLockCore.so and by the esphome-ttlock author).
  * It is written out rather than generated at start-up so that it can live in .rodata; test-crc.c
  * regenerates it with the bit loop and checks every entry. */
 static const uint8_t crc_table[256] = {

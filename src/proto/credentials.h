@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The credentials family (protocol.md §4.3): MANAGE_KEYBOARD_PASSWORD 0x03, PWD_LIST 0x07,
+/* The credentials family (doc/protocol.md §4.3): MANAGE_KEYBOARD_PASSWORD 0x03, PWD_LIST 0x07,
  * IC_MANAGE 0x05, FR_MANAGE 0x06, CYCLIC_CMD 0x70, GET_ADMIN_CODE 0x65 and SET_ADMIN_KEYBOARD_PWD
  * 0x53. Every command has a request encoder (daemon) and decoder (simulator), and a reply encoder
  * (simulator) and decoder (daemon).

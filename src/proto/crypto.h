@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* AES-128-CBC with IV = key and PKCS#7 padding, each frame on its own (protocol.md §3.1),
+/* AES-128-CBC with IV = key and PKCS#7 padding, each frame on its own (doc/protocol.md §3.1),
  * through libgcrypt. Buffers that held key material are wiped with erase_memory(). */
 
 #include <stddef.h>

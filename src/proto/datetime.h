@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's date encodings (protocol.md §4.2): "decimal bytes", not BCD — each two-digit group is
+/* The lock's date encodings (doc/protocol.md §4.2): "decimal bytes", not BCD — each two-digit group is
  * one byte holding its value (2021-01-19 12:34 → 15 01 13 0C 22). Lock time is local wall-clock
  * time with no zone; converting from the host's clock (and its zone) is the caller's job: this
  * library reads no clock. */

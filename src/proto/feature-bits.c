@@ -5,8 +5,8 @@
 #include "macro.h"
 #include "feature-bits.h"
 
-/* D-Bus names of the bits of protocol.md §8 (Lock1.Features, dbus-api.md). Indexed by bit; gaps
- * (17, 26, 27, 31, 33, 35, 54, 57, 59) are bits the SDK does not define. Bit 10 is the gateway
+/* D-Bus names of the bits of doc/protocol.md §8 (Lock1.Features, dbus/org.ttlock.Lock1.xml). Indexed by
+ * bit; gaps (17, 26, 27, 31, 33, 35, 54, 57, 59) are bits the SDK does not define. Bit 10 is the gateway
  * unlocking the lock; bit 14 is the switch that allows it ("remote unlock", §4.3 0x37). */
 static const char *const feature_names[] = {
         [TTLOCK_FEATURE_PASSCODE] = "passcode",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Feature bits from SEARCH_DEVICE_FEATURE (protocol.md §4.3, §8): 4-byte big-endian groups, group k
+/* Feature bits from SEARCH_DEVICE_FEATURE (doc/protocol.md §4.3, §8): 4-byte big-endian groups, group k
  * holding bits 32k…32k+31. Newer locks send four groups; bits above 31 matter (DEAD_LOCK = 32,
  * SOUND_VOLUME = 43), so no caller may truncate to one uint32. */
 

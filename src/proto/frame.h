@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The V3 frame envelope (protocol.md §2.1): 12-byte header, AES ciphertext, CRC-8. Frames here are
+/* The V3 frame envelope (doc/protocol.md §2.1): 12-byte header, AES ciphertext, CRC-8. Frames here are
  * without the 0D 0A terminator — that belongs to the transport (transport.h). */
 
 #include <stdbool.h>

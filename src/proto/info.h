@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What a lock says about itself (protocol.md §4.3): SEARCH_DEVICE_FEATURE (battery + feature
+/* What a lock says about itself (doc/protocol.md §4.3): SEARCH_DEVICE_FEATURE (battery + feature
  * bits), READ_DEVICE_INFO (model, revisions, …) and GET_LOCK_TIME. The first and last have empty
  * requests: ttlock_empty_request_decode() (access.h) checks them.
  *

@@ -4,7 +4,7 @@
 #include "lock-error.h"
 #include "macro.h"
 
-/* protocol.md §4.4, names as in the official SDK's LockError so that they can be searched for;
+/* doc/protocol.md §4.4, names as in the official SDK's LockError so that they can be searched for;
  * descriptions short enough to end up in a D-Bus error message. */
 static const struct {
         uint8_t code;

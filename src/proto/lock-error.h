@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's error codes (protocol.md §4.4), with the SDK's names, which are what a user can
+/* The lock's error codes (doc/protocol.md §4.4), with the SDK's names, which are what a user can
  * search for ("LOCK_PASSWORD_EXIST"). */
 
 #include <stdint.h>

@@ -36,7 +36,7 @@ struct json_object;
 #define TTLOCK_LOCKDATA_JSON_DEPTH 10             /* add-on files nest 5 deep, cloud lists 4 */
 #define TTLOCK_LOCKDATA_LOCKS_MAX 256             /* locks in one input */
 #define TTLOCK_LOCKDATA_TEXT_MAX 128              /* names, model and firmware strings */
-#define TTLOCK_LOCKDATA_PASSCODE_MAX 16           /* admin passcode digits (protocol.md §4.3) */
+#define TTLOCK_LOCKDATA_PASSCODE_MAX 16           /* admin passcode digits (doc/protocol.md §4.3) */
 #define TTLOCK_LOCKDATA_ADDRESS_SIZE 18           /* "AA:BB:CC:DD:EE:FF" + NUL */
 #define TTLOCK_LOCKDATA_KEY_SIZE 16
 
@@ -65,7 +65,7 @@ typedef struct TTLockData {
         char *name;                                 /* lockName (the advertised name); NULL = not given */
         char *alias;                                /* lockAlias (cloud); NULL = not given */
 
-        /* Key material (protocol.md §3.3, §4.3 CHECK_ADMIN/CHECK_USER_TIME, §5.1): wiped on free. */
+        /* Key material (doc/protocol.md §3.3, §4.3 CHECK_ADMIN/CHECK_USER_TIME, §5.1): wiped on free. */
         uint8_t aes_key[TTLOCK_LOCKDATA_KEY_SIZE];
         bool has_admin_ps;
         uint32_t admin_ps;
@@ -81,7 +81,7 @@ typedef struct TTLockData {
         uint64_t start_usec;
         uint64_t end_usec;
 
-        /* The lock's version tuple (protocol.md §2.1), from lockVersion. */
+        /* The lock's version tuple (doc/protocol.md §2.1), from lockVersion. */
         bool has_version;
         uint8_t protocol_type;
         uint8_t protocol_version;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* GET_OPERATE_LOG 0x25 (protocol.md §4.3): the lock's operation log, read page by page.
+/* GET_OPERATE_LOG 0x25 (doc/protocol.md §4.3): the lock's operation log, read page by page.
  *
  * Request: the 2-byte sequence to read from (0xFFFF = records not read yet, 0 = whole history).
  * Reply data: total (2) ‖ next sequence (2) ‖ records, each
@@ -227,7 +227,8 @@ typedef struct TTLogEventClass {
         TTLogMethod method;
 } TTLogEventClass;
 
-/* What the daemon signals for a record type (dbus-api.md Event, protocol.md §7.2). */
+/* What the daemon signals for a record type (Lock1.Event in dbus/org.ttlock.Lock1.xml, doc/protocol.md
+ * §7.2). */
 TTLogEventClass ttlock_log_type_event(uint8_t type);
 /* "unlocked" | "locked" | "unlock-failed" | "other" */
 const char *ttlock_log_event_kind_to_string(TTLogEventKind k);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Pairing (protocol.md §4.3, §5.1): GET_AES_KEY, ADD_ADMIN, TIME_CALIBRATE, INIT_PASSWORDS, and the
+/* Pairing (doc/protocol.md §4.3, §5.1): GET_AES_KEY, ADD_ADMIN, TIME_CALIBRATE, INIT_PASSWORDS, and the
  * payload-less OPERATE_FINISHED, RESET_LOCK and INITIALIZATION, whose requests go through
  * ttlock_empty_request_decode() (access.h) and whose replies carry nothing after [echo][status]
  * (reply.h; for INITIALIZATION the answer is the reply's frame header, frame.h).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The decrypted reply envelope (protocol.md §2.4): [echo of the command][status][data…]; on
+/* The decrypted reply envelope (doc/protocol.md §2.4): [echo of the command][status][data…]; on
  * failure data[0] is the lock's error code (§4.4). Pushes have the same form (echo 0x14). */
 
 #include <stdbool.h>

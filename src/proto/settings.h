@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The settings family (protocol.md §4.3): AUTO_LOCK_MANAGE 0x36, CONTROL_REMOTE_UNLOCK 0x37,
+/* The settings family (doc/protocol.md §4.3): AUTO_LOCK_MANAGE 0x36, CONTROL_REMOTE_UNLOCK 0x37,
  * SHOW_PASSWORD 0x59, FREEZE_LOCK 0x61, AUDIO_MANAGE 0x62, CONFIGURE_PASSAGE_MODE 0x66, LAMP 0x67 and
  * SWITCH 0x68. Every command has a request encoder (daemon) and decoder (simulator), and a reply
  * encoder (simulator) and decoder (daemon).

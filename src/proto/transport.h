@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The GATT transport (protocol.md §1.3–1.4): frames go out with a 0D 0A terminator in 20-byte
+/* The GATT transport (doc/protocol.md §1.3–1.4): frames go out with a 0D 0A terminator in 20-byte
  * writes and come back in notifications of ≤ 20 bytes. Reassembly is length-based — the
  * terminator alone cannot be trusted because ciphertext may contain 0D 0A — and resynchronises
  * on 7F 5A after garbage. */

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "bluez.h"
+#include "bus-dict.h"
 #include "log.h"
 #include "macro.h"
 #include "radio.h"
@@ -249,115 +250,116 @@ static int uuid_normalize(const char *in, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int method_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        SimAdapter *s = userdata;
-        SimDiscoveryClient f = { .rssi = INT16_MIN, .duplicate_data = true }, *c;
-        size_t n_uuids = 0;
-        bool any = false;
+typedef struct FilterRequest {
+        SimDiscoveryClient f;
+        size_t n_uuids;
+} FilterRequest;
+
+/* Every parse error is InvalidArguments to the caller (but -ENOMEM), as BlueZ answers a filter it
+ * cannot read. */
+static int filter_transport(sd_bus_message *m, const char *key, void *userdata) {
+        FilterRequest *q = userdata;
+        const char *t;
         int r;
 
-        strcpy(f.transport, "auto");
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *key;
+        r = bus_dict_read_basic(m, 's', &t);
+        if (r <= 0)
+                return -EINVAL;
+        if (!streq(t, "auto") && !streq(t, "le") && !streq(t, "bredr"))
+                return -EINVAL;
+        strcpy(q->f.transport, t);
+        return 0;
+}
 
-                r = sd_bus_message_enter_container(m, 'e', "sv");
-                if (r < 0)
-                        goto fail;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        goto fail;
-                any = true;
-                if (streq(key, "Transport")) {
-                        const char *t;
-                        r = sd_bus_message_read(m, "v", "s", &t);
-                        if (r < 0)
-                                goto invalid;
-                        if (!streq(t, "auto") && !streq(t, "le") && !streq(t, "bredr"))
-                                goto invalid;
-                        strcpy(f.transport, t);
-                } else if (streq(key, "DuplicateData")) {
-                        int b;
-                        r = sd_bus_message_read(m, "v", "b", &b);
-                        if (r < 0)
-                                goto invalid;
-                        f.duplicate_data = b;
-                } else if (streq(key, "RSSI")) {
-                        int16_t v;
-                        r = sd_bus_message_read(m, "v", "n", &v);
-                        if (r < 0)
-                                goto invalid;
-                        f.rssi = v;
-                } else if (streq(key, "UUIDs")) {
-                        const char *u;
-                        r = sd_bus_message_enter_container(m, 'v', "as");
-                        if (r < 0)
-                                goto invalid;
-                        r = sd_bus_message_enter_container(m, 'a', "s");
-                        if (r < 0)
-                                goto invalid;
-                        while ((r = sd_bus_message_read(m, "s", &u)) > 0) {
-                                char **nu = reallocarray(f.uuids, n_uuids + 2, sizeof(char *));
-                                if (!nu) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                f.uuids = nu;
-                                f.uuids[n_uuids + 1] = NULL;
-                                if (uuid_normalize(u, &f.uuids[n_uuids]) < 0)
-                                        goto invalid;
-                                n_uuids++;
-                        }
-                        if (r < 0)
-                                goto invalid;
-                        r = sd_bus_message_exit_container(m);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(m);
-                        if (r < 0)
-                                goto invalid;
-                } else if (streq(key, "Pathloss") || streq(key, "Discoverable") || streq(key, "Pattern")) {
-                        /* Accepted and without effect here: the simulated locks report no Tx power, are
-                         * not BR/EDR discoverable devices and their names carry no pattern filter. */
-                        r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                goto fail;
-                } else
-                        goto invalid;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        goto fail;
-        }
-        r = sd_bus_message_exit_container(m);
+static int filter_duplicate_data(sd_bus_message *m, const char *key, void *userdata) {
+        FilterRequest *q = userdata;
+        int b;
+
+        if (bus_dict_read_basic(m, 'b', &b) <= 0)
+                return -EINVAL;
+        q->f.duplicate_data = b;
+        return 0;
+}
+
+static int filter_rssi(sd_bus_message *m, const char *key, void *userdata) {
+        FilterRequest *q = userdata;
+
+        return bus_dict_read_basic(m, 'n', &q->f.rssi) > 0 ? 0 : -EINVAL;
+}
+
+static int filter_uuids(sd_bus_message *m, const char *key, void *userdata) {
+        FilterRequest *q = userdata;
+        const char *u;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "as");
         if (r < 0)
-                goto fail;
+                return -EINVAL;
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return -EINVAL;
+        while ((r = sd_bus_message_read(m, "s", &u)) > 0) {
+                char **nu = reallocarray(q->f.uuids, q->n_uuids + 2, sizeof(char *));
+                if (!nu)
+                        return -ENOMEM;
+                q->f.uuids = nu;
+                q->f.uuids[q->n_uuids + 1] = NULL;
+                if (uuid_normalize(u, &q->f.uuids[q->n_uuids]) < 0)
+                        return -EINVAL;
+                q->n_uuids++;
+        }
+        if (r < 0 || sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+static int filter_unknown(sd_bus_message *m, const char *key, void *userdata) {
+        return -EINVAL;
+}
+
+static int method_set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const BusDictField fields[] = {
+                { "Transport", filter_transport },
+                { "DuplicateData", filter_duplicate_data },
+                { "RSSI", filter_rssi },
+                { "UUIDs", filter_uuids },
+                /* Accepted and without effect here: the simulated locks report no Tx power, are not
+                 * BR/EDR discoverable devices and their names carry no pattern filter. */
+                { "Pathloss", bus_dict_skip },
+                { "Discoverable", bus_dict_skip },
+                { "Pattern", bus_dict_skip },
+                { NULL, filter_unknown },
+        };
+        SimAdapter *s = userdata;
+        FilterRequest q = { .f = { .rssi = INT16_MIN, .duplicate_data = true } };
+        SimDiscoveryClient *c;
+        int n;
+
+        strcpy(q.f.transport, "auto");
+        n = bus_dict_read(m, fields, ELEMENTSOF(fields), &q);
+        if (n < 0) {
+                client_clear_filter(&q.f);
+                if (n == -ENOMEM)
+                        return n;
+                return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
+        }
 
         c = client_get(s, sd_bus_message_get_sender(m));
         if (!c) {
-                r = -ENOMEM;
-                goto fail;
+                client_clear_filter(&q.f);
+                return -ENOMEM;
         }
         client_clear_filter(c);
-        if (any) {
-                strcpy(c->transport, f.transport);
-                c->duplicate_data = f.duplicate_data;
-                c->rssi = f.rssi;
-                c->uuids = TAKE_PTR(f.uuids);
+        if (n > 0) {
+                strcpy(c->transport, q.f.transport);
+                c->duplicate_data = q.f.duplicate_data;
+                c->rssi = q.f.rssi;
+                c->uuids = TAKE_PTR(q.f.uuids);
                 c->has_filter = true;
         } else if (!c->discovering)
                 client_remove(s, c);
-        client_clear_filter(&f);
+        client_clear_filter(&q.f);
         return sd_bus_reply_method_return(m, NULL);
-
-invalid:
-        client_clear_filter(&f);
-        return sd_bus_error_set(error, BLUEZ_ERROR_INVALID_ARGUMENTS, "Invalid arguments in method call");
-fail:
-        client_clear_filter(&f);
-        return r;
 }
 
 static int method_get_discovery_filters(sd_bus_message *m, void *userdata, sd_bus_error *error) {

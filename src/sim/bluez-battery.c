@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "bluez.h"
+#include "bus-dict.h"
 #include "log.h"
 #include "macro.h"
 #include "sim-util.h"
@@ -93,45 +94,40 @@ typedef struct ProviderObject {
         const char *source;
 } ProviderObject;
 
-/* Reads a BatteryProvider1 property dictionary. Values of another type count as absent, as for
- * BlueZ's proxy a property of the wrong type is not the one it asks for. */
+/* A BatteryProvider1 property dictionary. Values of another type count as absent, as for BlueZ's
+ * proxy a property of the wrong type is not the one it asks for. */
+static int provider_device(sd_bus_message *m, const char *key, void *userdata) {
+        ProviderObject *o = userdata;
+
+        return bus_dict_read_basic(m, 'o', &o->device);
+}
+
+static int provider_percentage(sd_bus_message *m, const char *key, void *userdata) {
+        ProviderObject *o = userdata;
+        int r;
+
+        r = bus_dict_read_basic(m, 'y', &o->percentage);
+        if (r > 0)
+                o->has_percentage = true;
+        return r;
+}
+
+static int provider_source(sd_bus_message *m, const char *key, void *userdata) {
+        ProviderObject *o = userdata;
+
+        return bus_dict_read_basic(m, 's', &o->source);
+}
+
 static int read_provider_properties(sd_bus_message *m, ProviderObject *ret) {
+        static const BusDictField fields[] = {
+                { "Device", provider_device },
+                { "Percentage", provider_percentage },
+                { "Source", provider_source },
+        };
         ProviderObject o = {};
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *key, *contents;
-
-                r = sd_bus_message_enter_container(m, 'e', "sv");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_peek_type(m, NULL, &contents);
-                if (r < 0)
-                        return r;
-                if (streq(key, "Device") && streq(contents, "o"))
-                        r = sd_bus_message_read(m, "v", "o", &o.device);
-                else if (streq(key, "Percentage") && streq(contents, "y")) {
-                        r = sd_bus_message_read(m, "v", "y", &o.percentage);
-                        o.has_percentage = r >= 0;
-                } else if (streq(key, "Source") && streq(contents, "s"))
-                        r = sd_bus_message_read(m, "v", "s", &o.source);
-                else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_exit_container(m);
+        r = bus_dict_read(m, fields, ELEMENTSOF(fields), &o);
         if (r < 0)
                 return r;
         *ret = o;
@@ -288,8 +284,21 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+static int changed_percentage(sd_bus_message *m, const char *key, void *userdata) {
+        uint8_t v;
+        int r;
+
+        r = bus_dict_read_basic(m, 'y', &v);
+        if (r > 0)
+                battery_update(userdata, v);
+        return r;
+}
+
 /* src/battery.c provided_battery_property_changed_cb(): Percentage only; invalidated reads as 0. */
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        static const BusDictField fields[] = {
+                { "Percentage", changed_percentage },
+        };
         SimBatteryProvider *p = userdata;
         const char *interface, *name;
         SimLock *l;
@@ -301,37 +310,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         r = sd_bus_message_read(m, "s", &interface);
         if (r < 0 || !streq(interface, BATTERY_PROVIDER_INTERFACE))
                 return 0;
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return 0;
-        for (;;) {
-                const char *contents;
-
-                r = sd_bus_message_enter_container(m, 'e', "sv");
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return 0;
-                r = sd_bus_message_peek_type(m, NULL, &contents);
-                if (r < 0)
-                        return 0;
-                if (streq(name, "Percentage") && streq(contents, "y")) {
-                        uint8_t v;
-                        r = sd_bus_message_read(m, "v", "y", &v);
-                        if (r < 0)
-                                return 0;
-                        battery_update(l, v);
-                } else {
-                        r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                return 0;
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return 0;
-        }
-        if (r < 0 || sd_bus_message_exit_container(m) < 0)
+        if (bus_dict_read(m, fields, ELEMENTSOF(fields), l) < 0)
                 return 0;
         r = sd_bus_message_enter_container(m, 'a', "s");
         if (r < 0)

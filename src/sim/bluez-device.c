@@ -210,7 +210,7 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
                 return 0;
         a = &l->sim->adapters[l->link_adapter];
         /* Decided when the link would be up: a lock that went dormant or began a connection
-         * meanwhile does not answer (protocol.md §9.2). */
+         * meanwhile does not answer (doc/protocol.md §9.2). */
         if (l->refuse_pending || !radio_connectable(l) || l->view[a->index].rssi == SIM_RSSI_UNHEARD) {
                 l->refuse_pending = false;
                 l->conn = SIM_DISCONNECTED;
@@ -325,7 +325,7 @@ static int property_get(
                 int r;
 
                 /* BlueZ reports the first two bytes as the company id key (0x0305 = 773 for V3,
-                 * protocol.md §1.5), the rest as the value. */
+                 * doc/protocol.md §1.5), the rest as the value. */
                 r = sd_bus_message_open_container(reply, 'a', "{qv}");
                 if (r < 0)
                         return r;

@@ -2,13 +2,14 @@
 /* The lock's GATT database as BlueZ 5.66 exports it once services are resolved (gatt-api.txt):
  * the TTLock service 0x1910 with 0xFFF4 (notify: the lock's replies and pushes) and 0xFFF2
  * (write, both types: app → lock frames), and the Device Information service 0x180A
- * (protocol.md §1.1). Objects stay after a disconnect, as BlueZ keeps its GATT cache. */
+ * (doc/protocol.md §1.1). Objects stay after a disconnect, as BlueZ keeps its GATT cache. */
 
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
 
 #include "bluez.h"
+#include "bus-dict.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -16,7 +17,7 @@
 #include "sim-util.h"
 
 /* ATT_MTU 23 as the locks negotiate it: one write without response carries at most 20 bytes
- * (protocol.md §1.3). */
+ * (doc/protocol.md §1.3). */
 #define SIM_ATT_MTU 23
 
 static const struct {
@@ -274,38 +275,43 @@ static int char_get(
         return -ENOENT;
 }
 
-/* Reads the a{sv} options of ReadValue/WriteValue: "offset" (q) and "type" (s). */
-static int read_options(sd_bus_message *m, uint16_t *ret_offset, char *type, size_t type_size) {
+/* The a{sv} options of ReadValue/WriteValue: "offset" (q) and "type" (s). */
+typedef struct GattOptions {
+        uint16_t offset;
+        char *type;
+        size_t type_size;
+} GattOptions;
+
+static int option_offset(sd_bus_message *m, const char *key, void *userdata) {
+        GattOptions *o = userdata;
+
+        return sd_bus_message_read(m, "v", "q", &o->offset);
+}
+
+static int option_type(sd_bus_message *m, const char *key, void *userdata) {
+        GattOptions *o = userdata;
+        const char *t;
         int r;
 
-        *ret_offset = 0;
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key;
+        r = sd_bus_message_read(m, "v", "s", &t);
+        if (r >= 0 && o->type)
+                (void) snprintf(o->type, o->type_size, "%s", t);
+        return r;
+}
 
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "offset")) {
-                        r = sd_bus_message_read(m, "v", "q", ret_offset);
-                } else if (streq(key, "type") && type) {
-                        const char *t;
-                        r = sd_bus_message_read(m, "v", "s", &t);
-                        if (r >= 0)
-                                (void) snprintf(type, type_size, "%s", t);
-                } else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
+static int read_options(sd_bus_message *m, uint16_t *ret_offset, char *type, size_t type_size) {
+        static const BusDictField fields[] = {
+                { "offset", option_offset },
+                { "type", option_type },
+        };
+        GattOptions o = { .type = type, .type_size = type_size };
+        int r;
+
+        r = bus_dict_read(m, fields, ELEMENTSOF(fields), &o);
         if (r < 0)
                 return r;
-        return sd_bus_message_exit_container(m);
+        *ret_offset = o.offset;
+        return 0;
 }
 
 static int method_read_value(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -17,7 +17,7 @@
 #define BLUEZ_ERROR_DOES_NOT_EXIST "org.bluez.Error.DoesNotExist"
 #define BLUEZ_ERROR_ALREADY_EXISTS "org.bluez.Error.AlreadyExists"
 
-/* GATT objects of a lock, in BlueZ's naming (service/char + declaration handle, protocol.md §1.1:
+/* GATT objects of a lock, in BlueZ's naming (service/char + declaration handle, doc/protocol.md §1.1:
  * [FD] puts the 0xFFF4 value at 0x000E with its CCCD at 0x000F, 0xFFF2's value at 0x0011). */
 typedef enum BluezGattObject {
         GATT_SERVICE_TTLOCK,

@@ -22,7 +22,7 @@
 #include "radio.h"
 #include "sim-util.h"
 
-/* GATT database as an ESP32 proxy reports it: the value handles of protocol.md §1.1 ([FD]: 0xFFF4's
+/* GATT database as an ESP32 proxy reports it: the value handles of doc/protocol.md §1.1 ([FD]: 0xFFF4's
  * value at 0x000E with its CCCD at 0x000F, 0xFFF2's value at 0x0011), the Device Information service
  * after it. Properties are the ATT characteristic property bits. */
 #define H_TTLOCK_SERVICE 0x000C
@@ -376,7 +376,7 @@ int proxy_set_rssi(Sim *s, const char *name, SimLock *l, int16_t rssi) {
 
 /* —— advertisements ————————————————————————————————————————————————————————————————————————— */
 
-/* The AD structures a V3 lock sends (protocol.md §6): flags, the 0x1910 service, the manufacturer
+/* The AD structures a V3 lock sends (doc/protocol.md §6): flags, the 0x1910 service, the manufacturer
  * data (company id bytes first, as BlueZ's face builds it), the complete local name. */
 static size_t advert_data(SimLock *l, uint8_t *out, size_t size) {
         uint8_t mfr[32];
@@ -471,7 +471,7 @@ static int connect_done(sd_event_source *es, uint64_t usec, void *userdata) {
         s->timer = sd_event_source_disable_unref(s->timer);
         if (!p)
                 return 0;
-        /* Decided when the link would be up, as the BlueZ face decides it (protocol.md §9.2). */
+        /* Decided when the link would be up, as the BlueZ face decides it (doc/protocol.md §9.2). */
         l->conn = SIM_DISCONNECTED;
         if (s->refuse || p->rssi[l->index] == SIM_RSSI_UNHEARD || !radio_connectable(l)) {
                 l->link_proxy = NULL;

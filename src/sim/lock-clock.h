@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's real-time clock: lock-local wall-clock time with no zone (protocol.md §4.2). It starts
+/* The lock's real-time clock: lock-local wall-clock time with no zone (doc/protocol.md §4.2). It starts
  * at the host's local time and moves with it; TIME_CALIBRATE shifts it. */
 
 #include <stdint.h>

@@ -64,7 +64,7 @@ bool creds_passcode_usable(const TTPasscodeEntry *p, int64_t now) {
         case TTLOCK_PASSCODE_PERIOD:
                 return creds_window_valid(&p->start, &p->end, now);
         default:
-                /* Permanent and cyclic codes carry only a start (§4.3 Add); protocol.md does not
+                /* Permanent and cyclic codes carry only a start (§4.3 Add); doc/protocol.md does not
                  * give the meaning of the cyclic type, so a cyclic code is valid from its start. */
                 return now >= ttlock_datetime_to_unix(&p->start);
         }

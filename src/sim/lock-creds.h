@@ -3,7 +3,7 @@
 
 /* What the lock stores to let people in: custom passcodes (MANAGE_KEYBOARD_PASSWORD / PWD_LIST),
  * IC cards (IC_MANAGE) and fingerprints (FR_MANAGE), each with its validity window
- * (protocol.md §4.3). Functions return 0, a positive lock error code (§4.4, for the reply), or a
+ * (doc/protocol.md §4.3). Functions return 0, a positive lock error code (§4.4, for the reply), or a
  * negative errno. */
 
 #include <stdbool.h>

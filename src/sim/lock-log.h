@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The operation log: a ring of the last 500 records (protocol.md §4.3 GET_OPERATE_LOG), with a
+/* The operation log: a ring of the last 500 records (doc/protocol.md §4.3 GET_OPERATE_LOG), with a
  * read mark for "new records" (sequence 0xFFFF) that drives the advert flag 0x02 (§7.1): set when a
  * record is added, cleared once everything has been read. Records are kept encoded (17–40 bytes
  * each), so a thousand locks with full logs stay small. */

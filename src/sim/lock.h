@@ -2,7 +2,7 @@
 #pragma once
 
 /* The lock's protocol state machine: request frames in (reassembled from 0xFFF2 writes), reply and
- * push frames out (through radio.c's latency queue), on the codecs of src/proto. protocol.md §4, §5
+ * push frames out (through radio.c's latency queue), on the codecs of src/proto. doc/protocol.md §4, §5
  * and §7.3 are the specification; the man page lists the error codes chosen where §4.4 leaves a
  * choice. */
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ttlock-sim: simulated TTLock V3 door locks behind a fake BlueZ on the system bus (dbus-api.md
- * "The simulator"). */
+/* ttlock-sim: simulated TTLock V3 door locks behind a fake BlueZ on the system bus (man/ttlock-sim.1). */
 
 #include <errno.h>
 #include <signal.h>

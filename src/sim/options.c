@@ -21,7 +21,7 @@
 #define SIM_LOCKS_MAX 100000
 
 /* A door lock with keypad, card reader and fingerprint reader, as most V3 locks the community
- * drives (protocol.md §8; kind3r/ttlock-sdk-js#8's lock has bits 0,5,6,7,8,12,14,18,29). */
+ * drives (doc/protocol.md §8; kind3r/ttlock-sdk-js#8's lock has bits 0,5,6,7,8,12,14,18,29). */
 static const unsigned default_features[] = {
         TTLOCK_FEATURE_PASSCODE,
         TTLOCK_FEATURE_IC,

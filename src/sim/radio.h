@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The lock's radio habits (protocol.md §9.2, §1.5, §6): it advertises only while nobody is
+/* The lock's radio habits (doc/protocol.md §9.2, §1.5, §6): it advertises only while nobody is
  * connected; a touch wakes it for a while (touch flag; a factory-fresh lock advertises setting
  * mode, and is visible at all, only then); after a quiet spell it turns dormant (flag 0x10, bolt bit
  * cleared, connections refused) until touched again; it drops an idle link after a few seconds.

@@ -1,21 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Small string helpers the simulator uses everywhere (systemd's names for the same things). */
+/* Allocation helpers the simulator uses everywhere (systemd's names for the same things); the string
+ * helpers are the project's own (string-util.h). */
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
-
-static inline bool streq(const char *a, const char *b) {
-        return strcmp(a, b) == 0;
-}
-
-static inline bool isempty(const char *s) {
-        return !s || !s[0];
-}
+#include "string-util.h"
 
 #define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))
 

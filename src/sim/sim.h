@@ -40,7 +40,7 @@ typedef struct SimLock SimLock;
 typedef struct SimProxy SimProxy; /* esphome-proxy.h */
 typedef struct SimAdapter SimAdapter;
 
-/* Radio and timing settings (protocol.md §9), all from the command line. */
+/* Radio and timing settings (doc/protocol.md §9), all from the command line. */
 typedef struct SimTiming {
         uint64_t advert_interval_usec;   /* ManufacturerData refresh while discovering */
         uint64_t awake_usec;             /* touch flag / setting-mode advertising after a touch */
@@ -75,7 +75,7 @@ typedef enum SimChallenge {
         SIM_CHALLENGE_USER,  /* CHECK_USER_TIME 0x55 */
 } SimChallenge;
 
-/* What one connection has proven (protocol.md §5: authentication is per connection). */
+/* What one connection has proven (doc/protocol.md §5: authentication is per connection). */
 typedef struct SimSession {
         SimChallenge challenge;
         uint32_t ps_from_lock;

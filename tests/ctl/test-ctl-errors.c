@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The D-Bus error names of dbus-api.md and the exit codes they give (ttlockctl(1) EXIT STATUS). */
+/* The D-Bus error names of dbus/org.ttlock.*.xml and the exit codes they give (ttlockctl(1) EXIT
+ * STATUS). */
 
 #include <errno.h>
 #include <systemd/sd-bus.h>

@@ -203,7 +203,7 @@ wait $helper
 expect 0 '"number":"987654"' --json card list "Front door"
 wait_for_line "$monitor_log" '"type":"enrollment","kind":"ic-card","status":"completed".*"id":"987654"'
 expect 0 '^$' card alias "Front door" 987654 Kids
-# Who opened the door: the card's alias rides along in the Event (dbus-api.md Event "alias").
+# Who opened the door: the card's alias rides along in the Event (org.ttlock.Lock1(5), Event "alias").
 sim1 PresentCard s 987654
 wait_for_line "$monitor_log" '"type":"event","kind":"unlocked","details":\{.*"method":"ic-card".*"alias":"Kids"'
 expect 0 '^$' card del "Front door" 123456789

@@ -95,7 +95,7 @@ timeout 240 "$demo" --build-dir "$build" --keep --decode </dev/null >"$out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { fail "scripts/demo.sh --keep exited $rc"; sed 's/^/demo --keep| /' "$out"; }
 expect "$out" '^Stop it all with: scripts/demo\.sh --stop$'
-# --decode: the frames of protocol.md §10 explained by ttlock-decode.
+# --decode: the frames of doc/protocol.md §10 explained by ttlock-decode.
 expect "$out" '^    command_name: GET_AES_KEY$'
 expect "$out" '^==================== on the radio: what the lock broadcasts'
 checks=$((checks + 1))

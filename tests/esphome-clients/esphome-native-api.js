@@ -70,7 +70,7 @@ connection.once('authorized', async () => {
         check(adv.rssi < 0, 'an RSSI below 0 dBm expected');
         check(adv.serviceUuidsList.includes(full(0x1910)), 'the advertisement lists service 0x1910');
         check(/^S202F_/.test(adv.name), 'the advertisement carries the lock\'s name');
-        // TTLock's manufacturer data: BlueZ's company key 0x0305 for V3 (protocol.md §1.5, §6).
+        // TTLock's manufacturer data: BlueZ's company key 0x0305 for V3 (doc/protocol.md §1.5, §6).
         check(adv.manufacturerDataList.length === 1 && adv.manufacturerDataList[0].uuid === full(0x0305),
               'the manufacturer data of a V3 lock');
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every decoder of access.h (protocol.md §4.3, §5.2–§5.4, §7.3), request and reply, through the
+/* Every decoder of access.h (doc/protocol.md §4.3, §5.2–§5.4, §7.3), request and reply, through the
  * round-trip engine of fuzz-codec.h. The first input byte selects the decoder in the table below. */
 
 #include "access.h"

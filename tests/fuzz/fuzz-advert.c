@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Advertisement manufacturer data (advert.h, protocol.md §1.5, §6). Raw bytes and BlueZ's
+/* Advertisement manufacturer data (advert.h, doc/protocol.md §1.5, §6). Raw bytes and BlueZ's
  * (key, value) form must decode alike — BlueZ reports the first two bytes as a little-endian key —
  * and a decoded advert must survive ttlock_advert_build() and a second parse, as must its address
  * through the string helpers. */

@@ -10,7 +10,7 @@
  *   - that encoding decodes again and re-encodes to the same bytes;
  *   - FUZZ_CANONICAL: the encoding is the input itself (strict request decoders: one value, one form);
  *   - FUZZ_PREFIX: the encoding is a prefix of the input (reply decoders that ignore trailing bytes,
- *     protocol.md §4.3, but otherwise keep every byte they read).
+ *     doc/protocol.md §4.3, but otherwise keep every byte they read).
  * The round-trip checks apply to inputs a frame can carry (reply data ≤ 237 bytes, §3.1: plaintext
  * ≤ 239 minus [echo][status]); longer inputs still go through the decoder for memory safety and the
  * error contract, but an encoder may rightly refuse to write more than fits a frame. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every decoder of credentials.h (protocol.md §4.3 MANAGE_KEYBOARD_PASSWORD, PWD_LIST, IC_MANAGE,
+/* Every decoder of credentials.h (doc/protocol.md §4.3 MANAGE_KEYBOARD_PASSWORD, PWD_LIST, IC_MANAGE,
  * FR_MANAGE, CYCLIC_CMD, GET_ADMIN_CODE, SET_ADMIN_KEYBOARD_PWD), request and reply, and the card
  * number strings, through the round-trip engine of fuzz-codec.h. The first input byte selects the
  * decoder in the table below. */

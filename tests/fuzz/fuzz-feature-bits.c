@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* SEARCH_DEVICE_FEATURE bit groups (feature-bits.h, protocol.md §4.3, §8): any byte string decodes to
+/* SEARCH_DEVICE_FEATURE bit groups (feature-bits.h, doc/protocol.md §4.3, §8): any byte string decodes to
  * whole 4-byte big-endian groups (a trailing partial group and groups past the eighth are ignored),
  * re-encodes to exactly those bytes, and every bit answers ttlock_features_has() as the bytes say. */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The frame envelope (frame.h, protocol.md §2.1, §2.5, §3.1): structure, CRC and decryption of
+/* The frame envelope (frame.h, doc/protocol.md §2.1, §2.5, §3.1): structure, CRC and decryption of
  * arbitrary bytes, with the default key (§3.2) and with a paired lock's key (§10). A frame that parses
  * with a good CRC and decrypts must be rebuilt byte for byte by ttlock_frame_build(): AES-CBC with
  * IV = key and PKCS#7 padding is deterministic, so the envelope is canonical.
@@ -14,7 +14,7 @@
 #include "lock-error.h"
 #include "reply.h"
 
-/* Key K of protocol.md §10. */
+/* Key K of doc/protocol.md §10. */
 static const uint8_t fixed_key[TTLOCK_KEY_SIZE] = {
         0x94, 0x7c, 0x70, 0x5c, 0x51, 0x03, 0xa1, 0xb1, 0x30, 0x9e, 0xea, 0xa0, 0x0d, 0x54, 0x2d, 0xaa,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every decoder of info.h (protocol.md §4.3 SEARCH_DEVICE_FEATURE, READ_DEVICE_INFO, GET_LOCK_TIME),
+/* Every decoder of info.h (doc/protocol.md §4.3 SEARCH_DEVICE_FEATURE, READ_DEVICE_INFO, GET_LOCK_TIME),
  * request and reply, through the round-trip engine of fuzz-codec.h. The first input byte selects the
  * decoder in the table below. */
 

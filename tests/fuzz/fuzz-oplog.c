@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GET_OPERATE_LOG (oplog.h, protocol.md §4.3): the request, whole reply pages and single records.
+/* GET_OPERATE_LOG (oplog.h, doc/protocol.md §4.3): the request, whole reply pages and single records.
  * Log records are what the daemon turns into Event signals and history, read from whatever a lock
  * (or something pretending to be one) sends, so they get the most attention here:
  *   - a decoded record or page re-encodes to bytes that decode to the same thing (bytes a record

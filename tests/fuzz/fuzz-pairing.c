@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every decoder of pairing.h (protocol.md §4.3, §5.1), request and reply, plus the payload-less
+/* Every decoder of pairing.h (doc/protocol.md §4.3, §5.1), request and reply, plus the payload-less
  * requests of the family (OPERATE_FINISHED, RESET_LOCK, INITIALIZATION), through the round-trip engine
  * of fuzz-codec.h. The first input byte selects the decoder in the table below. */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The notification reassembler (transport.h, protocol.md §1.3–1.4). The first two input bytes seed the
- * way the rest is cut into notifications (empty ones, 1…40 bytes, sometimes everything at once); the
+/* The notification reassembler (transport.h, doc/protocol.md §1.3–1.4). The first two input bytes seed
+ * the way the rest is cut into notifications (empty ones, 1…40 bytes, sometimes everything at once); the
  * rest is the byte stream. Length-based framing is a function of the stream alone, so:
  *   - the frames delivered must not depend on how the stream was cut;
  *   - every byte fed is accounted for: delivered (frame + 0D 0A), thrown away, or still pending;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every decoder of settings.h (protocol.md §4.3 AUTO_LOCK_MANAGE … SWITCH), request and reply, through
- * the round-trip engine of fuzz-codec.h. Requests are the simulator's strict decoders (one value, one
- * form); replies ignore trailing bytes (settings.h) but keep every byte they read. The first input
+/* Every decoder of settings.h (doc/protocol.md §4.3 AUTO_LOCK_MANAGE … SWITCH), request and reply,
+ * through the round-trip engine of fuzz-codec.h. Requests are the simulator's strict decoders (one value,
+ * one form); replies ignore trailing bytes (settings.h) but keep every byte they read. The first input
  * byte selects the decoder in the table below. */
 
 #include "fuzz-codec.h"

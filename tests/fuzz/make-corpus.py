@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the committed seed corpora tests/fuzz/corpus/<harness>/ from the hex below, which comes from
-protocol.md §10 (frames, adverts, feature replies) and §4.3 (payload layouts). Offline; run it after
+doc/protocol.md §10 (frames, adverts, feature replies) and §4.3 (payload layouts). Offline; run it after
 changing a seed and commit the result:  python3 tests/fuzz/make-corpus.py
 
 The family harnesses (fuzz-access, fuzz-oplog, …) read one selector byte first that picks the decoder

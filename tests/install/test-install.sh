@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# `meson install` into a DESTDIR puts every file where a Debian package expects it (issue 4 item 7):
-# the programs, D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals,
-# translations and bash completion — and nothing that would hold a secret or a stray build product.
+# `meson install` into a DESTDIR puts every file where a Debian package expects it: the programs,
+# D-Bus policy/activation/introspection, polkit actions, the systemd unit, manuals (with the
+# generated D-Bus API pages when the build made them), translations and bash completion — and
+# nothing that would hold a secret or a stray build product.
 #
-#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR [EXTENSION_UUID]
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR api-man|no-api-man [EXTENSION_UUID]
 #
 # With EXTENSION_UUID (-Dgnome-shell-extension=true), the GNOME Shell extension's files and its
 # settings schema are expected too.
 set -u
-build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 uuid=${9:-}
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 api_man=$9 uuid=${10:-}
 passed=0
 failed=0
 
@@ -53,6 +54,11 @@ expect "$unitdir/ttlockd.service" 644
 for m in man1/ttlockctl.1 man1/ttlock-decode.1 man1/ttlock-sim.1 man8/ttlockd.8; do
         expect "$man/$m" 644
 done
+if [ "$api_man" = api-man ]; then
+        for i in Manager1 Lock1 Credentials1 Settings1; do
+                expect "$man/man5/org.ttlock.$i.5" 644
+        done
+fi
 for l in de fr; do
         expect "$locale/$l/LC_MESSAGES/ttlockd.mo" 644
 done
@@ -78,7 +84,7 @@ fi
 
 # Nothing else: no test binaries, no static libraries, no headers.
 extra=$(cd "$destdir" && find . -type f |
-        grep -Ev "/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\\.(xml|conf|service|policy|rules|[18]|mo))\$|/completions/ttlockctl\$$extension_files")
+        grep -Ev "/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\\.(xml|conf|service|policy|rules|[158]|mo))\$|/completions/ttlockctl\$$extension_files")
 if [ -z "$extra" ]; then
         passed=$((passed + 1))
 else

@@ -2,7 +2,7 @@
 
 /* ttlockd end to end: a private system bus (tests/harness), the real polkitd, the build-tree
  * ttlock-sim playing BlueZ with one simulated lock, and the build-tree ttlockd with its state in a
- * temporary directory. The test talks to ttlockd only through its D-Bus API (dbus-api.md) and to
+ * temporary directory. The test talks to ttlockd only through its D-Bus API (dbus/org.ttlock.*.xml) and to
  * the "person at the door" through org.ttlock.Sim1. Every wait is for a condition with a deadline
  * (a signal or a property value), never a fixed sleep.
  *
@@ -1151,7 +1151,7 @@ START_TEST(test_lock_vanishes_mid_unlock) {
 }
 END_TEST
 
-/* Lock/Unlock never keep their caller past the method deadline (conventions.md: ~20 s), whatever the
+/* Lock/Unlock never keep their caller past the method deadline (HACKING.md: 20 s), whatever the
  * link is waiting for; TTLOCKD_METHOD_TIMEOUT_SEC shortens it so that the test need not wait 19 s. */
 START_TEST(test_method_deadline) {
         sd_bus_slot *slot = NULL;

@@ -296,8 +296,8 @@ static bool enumerate_action(sd_bus *bus, const char *locale, const char *id, Ac
         return found;
 }
 
-/* The built policy as polkitd reads it: the defaults of conventions.md and the translations that
- * i18n.merge_file() put in at build time. */
+/* The built policy as polkitd reads it: the defaults of data/org.ttlock.policy.in (HACKING.md, "polkit")
+ * and the translations that i18n.merge_file() put in at build time. */
 START_TEST(test_policy_defaults_and_translations) {
         TestBus *b = start_world(false);
         sd_bus *bus = open_bus();

@@ -280,7 +280,7 @@ static void on_lock_frame(const uint8_t *frame, size_t len, void *userdata) {
         a->frame_len[a->n_frames++] = len;
 }
 
-/* GET_AES_KEY (protocol.md §5.1) through the proxy: the frame written in ≤ 20-byte GATT writes, the
+/* GET_AES_KEY (doc/protocol.md §5.1) through the proxy: the frame written in ≤ 20-byte GATT writes, the
  * reply reassembled from notification data, checked against the lock's answer. */
 static void get_aes_key(Api *a, uint64_t address) {
         TTFrameHeader h = TTLOCK_V3_APP_HEADER(TTLOCK_CMD_GET_AES_KEY);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Conformance tests of ttlock-sim. The client below knows only BlueZ 5.66's D-Bus API and
- * protocol.md: it discovers, connects, enables notifications, writes raw frames in 20-byte chunks
+ * doc/protocol.md: it discovers, connects, enables notifications, writes raw frames in 20-byte chunks
  * and reassembles the notifications, then checks the lock's answers byte for byte. */
 
 #include <check.h>
@@ -36,7 +36,7 @@
 #define DEV "/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
 #define NOTIFY DEV "/service000c/char000d"
 #define WRITE DEV "/service000c/char0010"
-#define ADMIN_PS 73079075u /* protocol.md §10: the values of kind3r/ttlock-sdk-js#8 */
+#define ADMIN_PS 73079075u /* doc/protocol.md §10: the values of kind3r/ttlock-sdk-js#8 */
 #define UNLOCK_KEY 76257105u
 #define FRAMES_MAX 64
 
@@ -550,7 +550,7 @@ static void request_fails(Client *c, uint8_t cmd, const void *plain, size_t len,
         tt_assert_hex_eq(out, n, hex);
 }
 
-/* A request written out in hex as protocol.md lays it out, and the reply expected byte for byte. */
+/* A request written out in hex as doc/protocol.md lays it out, and the reply expected byte for byte. */
 static void request_hex(Client *c, uint8_t cmd, const char *request, const char *reply) {
         uint8_t buf[TTLOCK_PLAIN_MAX], out[TTLOCK_FRAME_MAX_DATA];
         size_t len = tt_unhex(request, buf, sizeof(buf)), n;

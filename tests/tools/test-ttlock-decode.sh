@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# ttlock-decode against every vector of protocol.md §10: the JSON for each must equal the reviewed
+# ttlock-decode against every vector of doc/protocol.md §10: the JSON for each must equal the reviewed
 # expectation in decode-expected.jsonl, and malformed input must fail with a one-line error.
 set -u
 decode=${1:?usage: $0 PATH-TO-ttlock-decode}

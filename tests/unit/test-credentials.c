@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The credentials family (protocol.md §4.3): exact bytes of every operation of 0x03, 0x07, 0x05,
+/* The credentials family (doc/protocol.md §4.3): exact bytes of every operation of 0x03, 0x07, 0x05,
  * 0x06, 0x70, 0x65 and 0x53, both directions, the IC "exactly 20 bytes" heuristic, the enrolment
  * replies, and what the decoders refuse (with their messages). */
 

@@ -7,7 +7,7 @@
 #include "macro.h"
 #include "tt-test.h"
 
-/* Key K of protocol.md §10 (kind3r/ttlock-sdk-js#8 pairing log). */
+/* Key K of doc/protocol.md §10 (kind3r/ttlock-sdk-js#8 pairing log). */
 static const char *const K_HEX = "947c705c5103a1b1309eeaa00d542daa";
 
 static void key_k(uint8_t k[TTLOCK_KEY_SIZE]) {

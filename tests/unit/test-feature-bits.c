@@ -5,7 +5,7 @@
 #include "feature-bits.h"
 #include "tt-test.h"
 
-/* The D-Bus names (dbus-api.md Lock1.Features) of every bit of protocol.md §8. */
+/* The D-Bus names (Lock1.Features, dbus/org.ttlock.Lock1.xml) of every bit of doc/protocol.md §8. */
 static const struct {
         unsigned bit;
         const char *name;

@@ -6,7 +6,7 @@
 #include "macro.h"
 #include "tt-test.h"
 
-/* protocol.md §4.4, copied from the table by hand. */
+/* doc/protocol.md §4.4, copied from the table by hand. */
 static const struct {
         uint8_t code;
         const char *name;

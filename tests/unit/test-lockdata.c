@@ -68,7 +68,7 @@ static void check_error(int r, const TTError *e, int expect, const char *fragmen
                 fragment);
 }
 
-/* ---- the codec of adminPwd / lockKey (protocol.md §3.4) ---- */
+/* ---- the codec of adminPwd / lockKey (doc/protocol.md §3.4) ---- */
 
 static void secret_is(const char *field, const char *digits) {
         char out[32];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GET_OPERATE_LOG 0x25 (protocol.md §4.3): every tail layout byte for byte and back, pages, the
+/* GET_OPERATE_LOG 0x25 (doc/protocol.md §4.3): every tail layout byte for byte and back, pages, the
  * recLen compatibility rule, truncations, and the event classes the daemon signals. */
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The settings family (protocol.md §4.3): §10.3 plaintexts V18–V20, round trips of every request
+/* The settings family (doc/protocol.md §4.3): §10.3 plaintexts V18–V20, round trips of every request
  * and reply, and what the decoders refuse or tolerate. */
 
 #include <errno.h>

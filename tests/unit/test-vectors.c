@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every frame vector of protocol.md §10.3 (V1–V22) and the captured frames R1 and R7 of §10.1,
+/* Every frame vector of doc/protocol.md §10.3 (V1–V22) and the captured frames R1 and R7 of §10.1,
  * byte for byte in both directions: built from plaintext and key, and parsed back from the wire. */
 #include <errno.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus-args.h"
+#include "bus-dict.h"
 #include "bus-errors.h"
 #include "bus-settings.h"
 #include "feature-bits.h"
@@ -232,119 +233,109 @@ static int method_get_passage_modes(sd_bus_message *m, void *userdata, sd_bus_er
 }
 
 /* One a{sv} of SetPassageModes(): weekdays ay (1 = Monday … 7 = Sunday), start-minute q, end-minute q. */
-static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest *req, sd_bus_error *error) {
-        const uint8_t *days = NULL;
-        size_t n_days = 0;
-        bool have_days = false, have_start = false, have_end = false;
-        uint16_t start = 0, end = 0;
+typedef struct PassageEntry {
+        size_t index;
+        sd_bus_error *error;
+        const uint8_t *days;
+        size_t n_days;
+        bool have_days, have_start, have_end;
+        uint16_t start, end;
+} PassageEntry;
+
+static int passage_weekdays(sd_bus_message *m, const char *key, void *userdata) {
+        PassageEntry *e = userdata;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r < 0)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Passage mode %zu: weekdays must be of type ay.", e->index);
+        r = sd_bus_message_read_array(m, 'y', (const void **) &e->days, &e->n_days);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key;
+        e->have_days = true;
+        return sd_bus_message_exit_container(m);
+}
 
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (strcmp(key, "weekdays") == 0) {
-                        r = sd_bus_message_enter_container(m, 'v', "ay");
-                        if (r < 0)
-                                return sd_bus_error_setf(
-                                        error,
-                                        SD_BUS_ERROR_INVALID_ARGS,
-                                        "Passage mode %zu: weekdays must be of type ay.",
-                                        index);
-                        r = sd_bus_message_read_array(m, 'y', (const void **) &days, &n_days);
-                        if (r < 0)
-                                return r;
-                        have_days = true;
-                } else if (strcmp(key, "start-minute") == 0 || strcmp(key, "end-minute") == 0) {
-                        bool is_start = key[0] == 's';
-                        uint16_t v;
+static int passage_minute(sd_bus_message *m, const char *key, void *userdata) {
+        PassageEntry *e = userdata;
+        uint16_t v;
+        int r;
 
-                        r = sd_bus_message_enter_container(m, 'v', "q");
-                        if (r < 0)
-                                return sd_bus_error_setf(
-                                        error,
-                                        SD_BUS_ERROR_INVALID_ARGS,
-                                        "Passage mode %zu: %s must be of type q.",
-                                        index,
-                                        key);
-                        r = sd_bus_message_read(m, "q", &v);
-                        if (r < 0)
-                                return r;
-                        if (v >= MINUTES_PER_DAY)
-                                return sd_bus_error_setf(
-                                        error,
-                                        SD_BUS_ERROR_INVALID_ARGS,
-                                        "Passage mode %zu: %s %u is not below %u.",
-                                        index,
-                                        key,
-                                        v,
-                                        MINUTES_PER_DAY);
-                        if (is_start) {
-                                start = v;
-                                have_start = true;
-                        } else {
-                                end = v;
-                                have_end = true;
-                        }
-                } else
-                        return sd_bus_error_setf(
-                                error,
-                                SD_BUS_ERROR_INVALID_ARGS,
-                                "Passage mode %zu: unknown key \"%.32s\" (weekdays, start-minute, "
-                                "end-minute).",
-                                index,
-                                key);
-                r = sd_bus_message_exit_container(m); /* v */
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m); /* e */
-                if (r < 0)
-                        return r;
+        r = bus_dict_read_basic(m, 'q', &v);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Passage mode %zu: %s must be of type q.", e->index, key);
+        if (v >= MINUTES_PER_DAY)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Passage mode %zu: %s %u is not below %u.", e->index, key, v,
+                                         MINUTES_PER_DAY);
+        if (streq(key, "start-minute")) {
+                e->start = v;
+                e->have_start = true;
+        } else {
+                e->end = v;
+                e->have_end = true;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
+        return 0;
+}
 
-        if (!have_days || !have_start || !have_end)
+static int passage_unknown(sd_bus_message *m, const char *key, void *userdata) {
+        PassageEntry *e = userdata;
+
+        return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "Passage mode %zu: unknown key \"%.32s\" (weekdays, start-minute, end-minute).",
+                                 e->index, key);
+}
+
+static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest *req, sd_bus_error *error) {
+        static const BusDictField fields[] = {
+                { "weekdays", passage_weekdays },
+                { "start-minute", passage_minute },
+                { "end-minute", passage_minute },
+                { NULL, passage_unknown },
+        };
+        PassageEntry e = { .index = index, .error = error };
+        int r;
+
+        r = bus_dict_read(m, fields, ELEMENTSOF(fields), &e);
+        if (r < 0)
+                return r;
+        if (!e.have_days || !e.have_start || !e.have_end)
                 return sd_bus_error_setf(
                         error,
                         SD_BUS_ERROR_INVALID_ARGS,
                         "Passage mode %zu: weekdays, start-minute and end-minute are all required.",
                         index);
-        if (n_days == 0)
+        if (e.n_days == 0)
                 return sd_bus_error_setf(
                         error, SD_BUS_ERROR_INVALID_ARGS, "Passage mode %zu: no weekdays.", index);
-        if (start >= end)
+        if (e.start >= e.end)
                 return sd_bus_error_setf(
                         error,
                         SD_BUS_ERROR_INVALID_ARGS,
                         "Passage mode %zu: start-minute %u must be before end-minute %u.",
                         index,
-                        start,
-                        end);
-        for (size_t i = 0; i < n_days; i++) {
-                if (days[i] < 1 || days[i] > 7)
+                        e.start,
+                        e.end);
+        for (size_t i = 0; i < e.n_days; i++) {
+                if (e.days[i] < 1 || e.days[i] > 7)
                         return sd_bus_error_setf(
                                 error,
                                 SD_BUS_ERROR_INVALID_ARGS,
                                 "Passage mode %zu: weekday %u is not 1 (Monday) … 7 (Sunday).",
                                 index,
-                                days[i]);
+                                e.days[i]);
                 for (size_t j = 0; j < i; j++)
-                        if (days[j] == days[i])
+                        if (e.days[j] == e.days[i])
                                 return sd_bus_error_setf(
                                         error,
                                         SD_BUS_ERROR_INVALID_ARGS,
                                         "Passage mode %zu: weekday %u is given twice.",
                                         index,
-                                        days[i]);
+                                        e.days[i]);
                 if (req->n_records >= SETTINGS_PASSAGE_RECORDS_MAX)
                         return sd_bus_error_setf(
                                 error,
@@ -354,11 +345,11 @@ static int parse_passage_entry(sd_bus_message *m, size_t index, SettingsRequest 
                 /* §4.3: one weekly record per weekday, as the official SDK sends them. */
                 req->records[req->n_records++] = (TTPassageModeRecord){
                         .type = TTLOCK_PASSAGE_MODE_WEEKLY,
-                        .week_or_day = days[i],
-                        .start_hour = (uint8_t) (start / 60),
-                        .start_minute = (uint8_t) (start % 60),
-                        .end_hour = (uint8_t) (end / 60),
-                        .end_minute = (uint8_t) (end % 60),
+                        .week_or_day = e.days[i],
+                        .start_hour = (uint8_t) (e.start / 60),
+                        .start_minute = (uint8_t) (e.start % 60),
+                        .end_hour = (uint8_t) (e.end / 60),
+                        .end_minute = (uint8_t) (e.end % 60),
                 };
         }
         return 0;
