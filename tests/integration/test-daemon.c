@@ -662,8 +662,10 @@ START_TEST(test_bluez_restart_and_faults) {
         call_ok(&w, LOCK1, "Unlock");
         ck_assert(state_is(&w, "unlocked"));
 
-        /* The lock vanishes mid-command: Unreachable or Timeout, and the daemon keeps serving. */
-        sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        /* The lock vanishes mid-command: Unreachable or Timeout, and the daemon keeps serving. The faults
+         * are aimed at the command: the log read that follows Unlock() (Lock1.xml) may still be on
+         * its way and would spend them. */
+        sim_call(&w, "InjectFault", "su", "no-reply@FUNCTION_LOCK", 1);
         err = call_void(&w, LOCK1, "Lock");
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(strcmp(err, "org.ttlock.Error.Timeout") == 0 || strcmp(err, "org.ttlock.Error.Unreachable") == 0,
@@ -671,7 +673,7 @@ START_TEST(test_bluez_restart_and_faults) {
         free(err);
         ck_assert_msg(!state_is(&w, "locking"), "State stuck in locking");
 
-        sim_call(&w, "InjectFault", "su", "drop-connection", 1);
+        sim_call(&w, "InjectFault", "su", "drop-connection@FUNCTION_LOCK", 1);
         err = call_void(&w, LOCK1, "Lock");
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(strcmp(err, "org.ttlock.Error.Timeout") == 0 || strcmp(err, "org.ttlock.Error.Unreachable") == 0,
@@ -1063,7 +1065,7 @@ START_TEST(test_bad_crc_from_lock) {
         ck_assert(state_is(&w, "unlocked"));
 
         /* Every answer broken for a while: a clean error, never a crash. */
-        sim_call(&w, "InjectFault", "su", "bad-crc", 2);
+        sim_call(&w, "InjectFault", "su", "bad-crc@FUNCTION_LOCK", 2);
         err = call_void(&w, LOCK1, "Lock");
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(

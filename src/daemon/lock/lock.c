@@ -10,6 +10,7 @@
 #include "advert.h"
 #include "command.h"
 #include "credentials.h"
+#include "lock-internal.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -105,7 +106,7 @@ static void settle(Lock *l) {
 
 /* ---- what the observer hears ------------------------------------------------------------------- */
 
-static void report(Lock *l, uint64_t properties) {
+void lock_report(Lock *l, uint64_t properties) {
         if (properties == 0)
                 return;
         /* A LastSeenUSec held back by the rate limit rides along with whatever changes next. */
@@ -136,7 +137,7 @@ void lock_set_observer(Lock *l, const LockObserver *observer, void *userdata) {
 
 /* ---- observations ------------------------------------------------------------------------------ */
 
-static void save(Lock *l, const char *what) {
+void lock_save(Lock *l, const char *what) {
         int r;
 
         if (!l->record)
@@ -146,8 +147,9 @@ static void save(Lock *l, const char *what) {
                 log_warning_errno(r, "%s: cannot save %s: %m", l->address, what);
 }
 
-/* State is only ever set from what the lock said (advert, push, reply); when is recorded. */
-static void set_observed_state(Lock *l, const char *state) {
+/* State is only ever set from what the lock said (advert, push, reply, and the records of a stuck motor,
+ * lock-events.c); when is recorded. */
+void lock_set_state_now(Lock *l, const char *state) {
         bool changed = !streq_ptr(l->state, state);
 
         l->state = state_intern(state);
@@ -156,9 +158,10 @@ static void set_observed_state(Lock *l, const char *state) {
                 (void) lock_record_set_string(&l->record->state, l->state);
                 l->record->state_updated_usec = l->state_updated_usec;
         }
-        report(l,
-               LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
-                       (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+        lock_report(
+                l,
+                LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
+                        (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
 }
 
 static void set_battery(Lock *l, int battery) {
@@ -167,7 +170,7 @@ static void set_battery(Lock *l, int battery) {
         l->battery = battery;
         if (l->record)
                 l->record->battery = battery;
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
 }
 
 bool lock_has_feature(const Lock *l, unsigned bit) {
@@ -239,25 +242,39 @@ static void start_log_read(Lock *l);
 static void start_verify(Lock *l);
 static void withdraw_keys(Lock *l, const char *why);
 
-static void on_log_read(const LogReadResult *res, void *userdata) {
+/* Archive first: a record that is on disk is never reported again, also after a restart; a record that
+ * could not be archived is still reported now. Returns false when the archive had it already. */
+static bool archive_and_signal(Lock *l, const HistoryRecord *h) {
+        int r;
+
+        r = l->history ? history_append(l->history, h) : 1;
+        if (r == 0)
+                return false;
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot archive an event: %m", l->address);
+        if (l->observer && l->observer->event)
+                l->observer->event(l, h, l->observer_data);
+        return true;
+}
+
+void lock_signal(Lock *l, const HistoryRecord *h) {
+        assert(l);
+        assert(h);
+
+        (void) archive_and_signal(l, h);
+}
+
+/* The records of one page, as soon as it arrived (ops-log.h): each new one archived, signalled and
+ * interpreted now, so that its Event goes out one exchange after the read began (doc/protocol.md
+ * §7.5), whatever pages follow. */
+static void on_log_page(const LogEntry *entries, size_t n, void *userdata) {
         Lock *l = userdata;
-        size_t n_new = 0;
 
-        l->log_op = NULL;
-        l->log_read_done_usec = now_realtime_usec();
-        if (res->status.error < 0)
-                log_warning(
-                        "%s: reading the operation log failed (%d) after %zu record(s).",
-                        l->address,
-                        res->status.error,
-                        res->n_entries);
-
-        for (size_t i = 0; i < res->n_entries && l->record; i++) {
-                const LogEntry *e = &res->entries[i];
+        for (size_t i = 0; i < n && l->record; i++) {
+                const LogEntry *e = &entries[i];
                 TTLogEventClass c = ttlock_log_type_event(e->record.type);
                 char credential[HISTORY_STRING_MAX];
                 HistoryRecord h;
-                int r;
 
                 if (l->history && history_contains(l->history, e->identity))
                         continue;
@@ -272,22 +289,32 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                         .credential = credential,
                         .alias = (char *) record_alias(l, &e->record),
                 };
-                /* Archive first: a record that is on disk is never reported again, also after a restart;
-                 * a record that could not be archived is still reported now. */
-                r = l->history ? history_append(l->history, &h) : 1;
-                if (r == 0)
+                if (!archive_and_signal(l, &h))
                         continue;
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot archive a log record: %m", l->address);
-                if (l->observer && l->observer->event)
-                        l->observer->event(l, &h, l->observer_data);
                 l->record->has_log_cursor = true;
                 l->record->log_cursor_identity = e->identity;
                 l->record->log_cursor_time_usec = h.time_usec;
-                n_new++;
+                l->log_n_new++;
+                lock_events_record(l, &e->record, &h);
         }
+}
+
+static void on_log_read(const LogReadResult *res, void *userdata) {
+        Lock *l = userdata;
+        size_t n_new = l->log_n_new;
+
+        l->log_op = NULL;
+        l->log_n_new = 0;
+        l->log_read_done_usec = now_realtime_usec();
+        if (res->status.error < 0)
+                log_warning(
+                        "%s: reading the operation log failed (%d) after %zu record(s).",
+                        l->address,
+                        res->status.error,
+                        res->n_entries);
+
         if (n_new > 0) {
-                save(l, "the log cursor");
+                lock_save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
                 l->log_empty_reads = 0;
                 l->log_not_before_usec = 0;
@@ -308,6 +335,9 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 l->log_again = false;
                 start_log_read(l);
         }
+        /* The last read of a run: what the log did not explain is decided now (§7.5). */
+        if (!l->log_op)
+                lock_events_log_settled(l, res->status.error >= 0);
         settle(l);
 }
 
@@ -324,12 +354,20 @@ static void start_log_read(Lock *l) {
                 return;
         }
         op_keys_from_record(&keys, l->record);
-        r = log_read_op_start(l->link, &keys, on_log_read, l, &l->log_op);
+        l->log_n_new = 0;
+        r = log_read_op_start_full(l->link, &keys, on_log_page, on_log_read, l, &l->log_op);
         op_keys_wipe(&keys);
         if (r < 0) {
                 l->log_op = NULL;
                 log_warning_errno(r, "%s: cannot start reading the operation log: %m", l->address);
         }
+}
+
+void lock_read_log(Lock *l) {
+        assert(l);
+
+        l->log_reading_for_advert = false;
+        start_log_read(l);
 }
 
 static int open_history(Lock *l) {
@@ -358,11 +396,14 @@ static void on_push(Link *link, const TTReply *push, void *userdata) {
                 return;
         set_battery(l, p.battery);
         if (p.kind == TTLOCK_PUSH_STATE) {
+                /* §4.7: on a lock with a door sensor the third byte is the sensor, as d[2] of the reply. */
+                if (p.has_flag && lock_has_door_sensor(l) && p.flag <= 1)
+                        lock_door_observed(l, p.flag == 1, now_realtime_usec());
                 if (p.state != TTLOCK_STATE_UNKNOWN && !l->state_before_actuation)
-                        set_observed_state(l, state_from_lock(p.state));
+                        lock_bolt_observed(l, state_from_lock(p.state), BOLT_FROM_PUSH);
         } else
                 /* A log record was written while we are connected (keypad, card, knob…). */
-                start_log_read(l);
+                lock_read_log(l);
 }
 
 static void on_connected_changed(Link *link, bool connected, void *userdata) {
@@ -377,7 +418,7 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
                  * heap's free pages back, since the daemon may now idle for days. */
                 (void) malloc_trim(0);
         }
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
+        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
         if (connected)
                 start_clock_check(l);
 }
@@ -397,7 +438,7 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 l->rssi = a->rssi;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_RSSI);
         }
-        report(l, changed);
+        lock_report(l, changed);
 
         /* Work waiting for the lock to be seen goes now. */
         link_device_seen(l->link);
@@ -409,11 +450,11 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         /* An advert: the lock is here now. */
         l->last_seen_usec = now_realtime_usec();
         if (l->last_seen_usec - l->last_seen_reported_usec >= LAST_SEEN_REPORT_USEC)
-                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
+                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
 
         if (ad.setting_mode != l->pairable) {
                 l->pairable = ad.setting_mode;
-                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE));
+                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE));
         }
 
         /* §6: battery; right after a session adverts read 100 for a moment — not believed. */
@@ -428,8 +469,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         if (!ad.dormant) {
                 const char *s = ad.unlocked ? "unlocked" : "locked";
 
-                if (!l->state_before_actuation && !streq_ptr(l->state, s))
-                        set_observed_state(l, s);
+                if (!l->state_before_actuation && (!streq_ptr(l->state, s) || !streq_ptr(l->bolt, s)))
+                        lock_bolt_observed(l, s, BOLT_FROM_ADVERT);
         }
 
         /* §7.1/§7.4 item 2: new operation-log records — read them on the rising edge. An edge can hide
@@ -450,6 +491,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 }
         }
         l->advert_new_events = ad.new_events;
+        /* A re-lock that no read is coming to explain is the auto-lock (§7.5). */
+        lock_events_settle_if_idle(l);
 
         /* Keys whose ADD_ADMIN outcome was lost: a lock heard in setting mode has no admin (§5.1), any
          * other is asked with an admin login. */
@@ -476,7 +519,7 @@ void lock_device_lost(Lock *l) {
                 l->pairable = false;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE);
         }
-        report(l, changed);
+        lock_report(l, changed);
         settle(l);
 }
 
@@ -575,7 +618,7 @@ void lock_abort(Lock *l, const char *why) {
         if (l->state_before_actuation) {
                 l->state = l->state_before_actuation;
                 l->state_before_actuation = NULL;
-                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
         }
         if (l->log_op) {
                 log_read_op_cancel(l->log_op);
@@ -600,21 +643,34 @@ static void on_access_done(const AccessResult *res, void *userdata) {
 
                 l->state_before_actuation = NULL;
                 if (res->have_state)
-                        set_observed_state(l, state_from_lock(res->state));
-                else if (before && !streq_ptr(l->state, before)) {
-                        /* Nothing moved as far as we know: back to what was last observed. */
-                        l->state = before;
-                        changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
+                        lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_ACTUATION);
+                else {
+                        if (before && !streq_ptr(l->state, before)) {
+                                /* Nothing moved as far as we know: back to what was last observed. */
+                                l->state = before;
+                                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
+                        }
+                        /* A motor that did not get there (doc/protocol.md §4.6): jammed, and the log
+                         * read queued behind this call tells the rest. */
+                        if (res->status.error == -EREMOTEIO &&
+                            lock_refusal_is_jam(res->status.command, res->status.lock_error)) {
+                                lock_report(l, changed);
+                                changed = 0;
+                                lock_actuation_jammed(l, "app");
+                        }
                 }
         } else if (res->have_state)
-                set_observed_state(l, state_from_lock(res->state));
+                lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_REPLY);
+        /* §4.7: d[2] of the 0x14 reply, on a lock that says it has a sensor. */
+        if (res->have_door && lock_has_door_sensor(l) && res->door <= 1)
+                lock_door_observed(l, res->door == 1, now_realtime_usec());
         if (res->have_features && l->record) {
                 l->record->features = res->features;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
         }
-        report(l, changed);
+        lock_report(l, changed);
         if (res->have_state || res->have_battery || res->have_features)
-                save(l, "the lock's state");
+                lock_save(l, "the lock's state");
 
         /* The properties above went out before the reply (State before the return). */
         call_complete(c, &(LockOutcome){ .status = res->status });
@@ -680,12 +736,15 @@ static void adopt_record(Lock *l, LockRecord *record) {
         (void) open_history(l);
         /* Pushes between commands (§7.3) come encrypted with the lock's key. */
         link_set_session_key(l->link, l->record->aes_key);
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        lock_report(
+                l,
+                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
 }
@@ -701,7 +760,7 @@ static void on_pair_done(const OpStatus *st, PairOutcome outcome, LockRecord *re
                 /* The lock holds our admin from ADD_ADMIN on, so the keys are adopted even when a later
                  * step failed: dropping them would leave a lock nobody can open. */
                 adopt_record(l, record);
-                save(l, "the lock's data");
+                lock_save(l, "the lock's data");
                 status = (OpStatus){};
                 log_info("%s: paired.", l->address);
                 break;
@@ -747,14 +806,20 @@ static int forget_record(Lock *l) {
                 log_warning_errno(r, "%s: cannot remove the event archive: %m", l->address);
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
+        lock_door_done(l);
+        l->door_open = -1;
+        l->door_updated_usec = 0;
+        l->infer_auto_lock = false;
+        l->infer_jam_method = NULL;
         link_set_session_key(l->link, NULL);
-        report(l,
-               LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES));
+        lock_report(
+                l,
+                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;
@@ -797,7 +862,7 @@ static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdat
                 log_info("%s: the lock took the admin whose answer was lost: paired.", l->address);
                 adopt_record(l, TAKE_PTR(l->provisional));
                 l->verify_failures = 0;
-                save(l, "the confirmed keys");
+                lock_save(l, "the confirmed keys");
                 break;
         case VERIFY_REFUSED:
                 withdraw_keys(l, "the lock does not know them");
@@ -928,7 +993,7 @@ static void set_clock_offset(Lock *l, int64_t offset) {
                 return;
         l->have_clock_offset = true;
         l->clock_offset_sec = offset;
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CLOCK_OFFSET));
+        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CLOCK_OFFSET));
 }
 
 /* What a successful change did, into the record (and so the properties). */
@@ -963,6 +1028,31 @@ static void settings_apply(Lock *l, const SettingsRequest *q, const SettingsResu
                         changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_RESET_BUTTON);
                 }
                 break;
+        case SETTINGS_FREEZE:
+                rec->frozen = q->enabled;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_FROZEN);
+                break;
+        case SETTINGS_PASSAGE_NOW:
+                rec->passage_mode_active = q->enabled;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_PASSAGE_MODE_ACTIVE);
+                break;
+        case SETTINGS_PASSAGE_SET:
+        case SETTINGS_PASSAGE_GET: {
+                /* Whether the lock holds the every-day record is what PassageModeActive says (§4.8). */
+                const TTPassageModeRecord *records =
+                        q->action == SETTINGS_PASSAGE_SET ? q->records : res->records;
+                size_t n = q->action == SETTINGS_PASSAGE_SET ? q->n_records : res->n_records;
+                int active = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (settings_passage_record_is_now(&records[i]))
+                                active = 1;
+                if (rec->passage_mode_active != active) {
+                        rec->passage_mode_active = active;
+                        changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_PASSAGE_MODE_ACTIVE);
+                }
+                break;
+        }
         case SETTINGS_ADMIN_CODE_SET:
         case SETTINGS_ADMIN_CODE_GET: {
                 const char *code = q->action == SETTINGS_ADMIN_CODE_SET ? q->admin_code : res->admin_code;
@@ -972,15 +1062,15 @@ static void settings_apply(Lock *l, const SettingsRequest *q, const SettingsResu
                 if (rec->admin_passcode)
                         erase_memory(rec->admin_passcode, strlen(rec->admin_passcode));
                 if (lock_record_set_string(&rec->admin_passcode, code[0] ? code : NULL) >= 0)
-                        save(l, "the admin passcode");
+                        lock_save(l, "the admin passcode");
                 break;
         }
         default:
                 break;
         }
         if (changed) {
-                save(l, "the settings");
-                report(l, changed);
+                lock_save(l, "the settings");
+                lock_report(l, changed);
         }
         if (res->have_clock_offset)
                 set_clock_offset(l, res->clock_offset_sec);
@@ -1050,6 +1140,26 @@ static int refuse_busy(const Lock *l, const LockRequest *req, bool internal, OpS
         return 0;
 }
 
+/* A call after which the lock may have written records: Lock/Unlock, and changes of credentials (cards
+ * and fingerprints added or removed are logged, §4.3). */
+static bool call_writes_log(const LockRequest *req) {
+        switch (req->kind) {
+        case LOCK_REQUEST_ACCESS:
+                return req->access != ACCESS_REFRESH;
+        case LOCK_REQUEST_CREDENTIALS:
+                switch (req->credentials->action) {
+                case CRED_PASSCODE_LIST:
+                case CRED_CARD_LIST:
+                case CRED_FINGERPRINT_LIST:
+                        return false;
+                default:
+                        return true;
+                }
+        default:
+                return false;
+        }
+}
+
 static int call_start(LockCall *c, const LockRequest *req) {
         Lock *l = c->lock;
         OpKeys keys = {};
@@ -1078,7 +1188,8 @@ static int call_start(LockCall *c, const LockRequest *req) {
                         &c->op.credentials);
                 break;
         case LOCK_REQUEST_SETTINGS:
-                r = settings_op_start(l->link, &keys, req->settings, on_settings_done, c, &c->op.settings);
+                /* The call's own copy: lock_submit() may have added to it. */
+                r = settings_op_start(l->link, &keys, c->settings, on_settings_done, c, &c->op.settings);
                 break;
         }
         op_keys_wipe(&keys);
@@ -1133,6 +1244,11 @@ int lock_submit(
                 if (!c->settings)
                         return -ENOMEM;
                 *c->settings = *req->settings;
+                /* SetPassageModes() replaces every record: passage mode "now" stays on through it
+                 * (doc/protocol.md §4.8). */
+                if (c->settings->action == SETTINGS_PASSAGE_SET && lock_passage_mode_active(l) &&
+                    c->settings->n_records < SETTINGS_PASSAGE_RECORDS_MAX)
+                        settings_passage_now_record(&c->settings->records[c->settings->n_records++]);
         }
         if (deadline_usec > 0) {
                 r = sd_event_add_time_relative(
@@ -1164,7 +1280,7 @@ int lock_submit(
                 /* In flight: what we know is that it is moving; the reply says where it went. */
                 l->state_before_actuation = l->state ?: "unknown";
                 l->state = c->access == ACCESS_UNLOCK ? "unlocking" : "locking";
-                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
         }
 
         r = call_start(c, req);
@@ -1172,12 +1288,17 @@ int lock_submit(
                 if (call_is_actuation(c)) {
                         l->state = l->state_before_actuation;
                         l->state_before_actuation = NULL;
-                        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
                 }
                 memset(&c->op, 0, sizeof(c->op));
                 call_free(TAKE_PTR(c));
                 return r;
         }
+        /* After what changes the bolt or the credentials, the log is read on the same connection, right
+         * behind the call, so that the records it wrote are signalled one exchange after its reply and
+         * not at the next advert (doc/protocol.md §7.5). */
+        if (call_writes_log(req))
+                lock_read_log(l);
         /* The queue owns it now (it may even be done already). */
         TAKE_PTR(c);
         return 0;
@@ -1226,7 +1347,7 @@ int lock_set_alias(Lock *l, const char *alias) {
                 (void) lock_record_set_string(&l->record->alias, old);
                 return r;
         }
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
+        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
         return 0;
 }
 
@@ -1274,6 +1395,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
         l->context = context;
         l->battery = -1;
         l->state = "unknown";
+        l->door_open = -1;
         r = bt_address_normalize(address, l->address);
         if (r >= 0)
                 r = link_new(
@@ -1299,7 +1421,11 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 if (record->state) {
                         l->state = state_intern(record->state);
                         l->state_updated_usec = record->state_updated_usec;
+                        /* Jammed until the lock reports the bolt anywhere (doc/protocol.md §4.6). */
+                        if (streq(l->state, "jammed"))
+                                l->jam_from = "unknown";
                 }
+                lock_door_restore(l);
                 (void) open_history(l);
                 /* Pushes between commands (§7.3) come encrypted with the lock's key. */
                 link_set_session_key(l->link, l->record->aes_key);
@@ -1319,6 +1445,7 @@ Lock *lock_free(Lock *l) {
                 return NULL;
         l->observer = NULL;
         lock_abort(l, "The lock object went away.");
+        lock_door_done(l);
         sd_event_source_disable_unref(l->settle_source);
         link_free(l->link);
         history_free(l->history);

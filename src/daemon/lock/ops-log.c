@@ -18,6 +18,7 @@ struct LogReadOp {
         LogEntry *entries;
         size_t n_entries;
         LogReadResult result;
+        LogReadPage page;
         LogReadDone done;
         void *userdata;
 };
@@ -138,6 +139,8 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
                 return 0;
         }
         op->pages++;
+        if (op->page && r > 0)
+                op->page(op->entries + op->n_entries - r, (size_t) r, op->userdata);
         /* §4.3: until total = 0, or the cursor does not advance; §9.4: or a page brings nothing. */
         if (total == 0 || r == 0 || next == op->sequence || next == TTLOCK_LOG_NEW_RECORDS ||
             next == TTLOCK_LOG_ALL_RECORDS || op->pages >= LOG_READ_MAX_PAGES ||
@@ -181,6 +184,16 @@ static void on_start(LinkJob *job, int error, void *userdata) {
 }
 
 int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret) {
+        return log_read_op_start_full(link, keys, NULL, done, userdata, ret);
+}
+
+int log_read_op_start_full(
+        Link *link,
+        const OpKeys *keys,
+        LogReadPage page,
+        LogReadDone done,
+        void *userdata,
+        LogReadOp **ret) {
         LogReadOp *op;
         int r;
 
@@ -189,7 +202,7 @@ int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *us
         op = calloc(1, sizeof(LogReadOp));
         if (!op)
                 return -ENOMEM;
-        *op = (LogReadOp){ .keys = *keys, .done = done, .userdata = userdata };
+        *op = (LogReadOp){ .keys = *keys, .page = page, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

@@ -31,6 +31,12 @@ typedef struct LogReadOp LogReadOp;
 typedef void (*LogReadDone)(const LogReadResult *r, void *userdata);
 
 int log_read_op_start(Link *link, const OpKeys *keys, LogReadDone done, void *userdata, LogReadOp **ret);
+/* The same, and page (if not NULL) is handed the records of each page as soon as it arrived, before the
+ * next page is asked for, so that what the first reply brings is known one exchange after the read
+ * began (doc/protocol.md §7.5). page must not cancel the operation; done still gets every record. */
+typedef void (*LogReadPage)(const LogEntry *entries, size_t n, void *userdata);
+int log_read_op_start_full(
+        Link *link, const OpKeys *keys, LogReadPage page, LogReadDone done, void *userdata, LogReadOp **ret);
 void log_read_op_cancel(LogReadOp *op);
 
 /* Decode one reply page (total ‖ next ‖ records) into entries, appending to (*entries, *n) (at most
