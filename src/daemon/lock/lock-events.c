@@ -287,14 +287,16 @@ void lock_events_record(Lock *l, const TTLogRecord *rec, const HistoryRecord *h)
         case TTLOCK_LOG_EVENT_LOCKED:
         case TTLOCK_LOG_EVENT_UNLOCKED:
                 l->log_saw_locked = c.kind == TTLOCK_LOG_EVENT_LOCKED;
-                /* The motor moved after it jammed: the bolt is where the lock last reported it. */
-                if (l->jam_from && h->time_usec > l->jam_usec)
+                /* The motor moved after it jammed (records come in order, and have whole seconds): the
+                 * bolt is where the lock last reported it. */
+                if (l->jam_from && h->time_usec >= l->jam_usec)
                         unjam(l, l->bolt ?: "unknown");
                 break;
         case TTLOCK_LOG_EVENT_JAMMED:
                 l->log_saw_jammed = true;
-                /* A record older than the last report of the bolt is history, not the state now. */
-                if (h->time_usec >= l->state_updated_usec)
+                /* A record from before the last report of the bolt is history, not the state now; the
+                 * lock's clock is right to within LOCK_CLOCK_TOLERANCE_SEC (the clock check). */
+                if (h->time_usec + LOCK_CLOCK_TOLERANCE_SEC * USEC_PER_SEC >= l->state_updated_usec)
                         jam(l, h->time_usec);
                 break;
         case TTLOCK_LOG_EVENT_DOOR_OPENED:

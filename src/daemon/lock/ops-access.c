@@ -162,7 +162,7 @@ static int on_actuate(LinkJob *job, int error, const TTReply *reply, void *userd
 static int on_features(LinkJob *job, int error, const TTReply *reply, void *userdata) {
         AccessOp *op = userdata;
         TTFeatureReply f;
-        OpStatus ignored;
+        OpStatus ignored = {};
 
         /* The state is what Refresh is for; a lock that will not tell its features still
          * refreshed its state, so this step's failure is only logged. */
