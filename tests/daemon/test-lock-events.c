@@ -740,8 +740,9 @@ END_TEST
 /* ---- passage mode now, freezing (§4.8) --------------------------------------------------------- */
 
 static bool is_now(const TTPassageModeRecord *r) {
-        return r->type == TTLOCK_PASSAGE_MODE_WEEKLY && r->week_or_day == 0 && r->start_hour == 0 &&
-                r->start_minute == 0 && r->end_hour == 23 && r->end_minute == 59;
+        /* §4.8: the bytes 01 00 7F 00 00 17 3B. */
+        return r->type == TTLOCK_PASSAGE_MODE_WEEKLY && r->week_or_day == 0 && r->month == 0x7F &&
+                r->start_hour == 0 && r->start_minute == 0 && r->end_hour == 23 && r->end_minute == 59;
 }
 
 START_TEST(test_passage_now) {

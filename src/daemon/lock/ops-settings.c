@@ -51,10 +51,12 @@ struct SettingsOp {
 void settings_passage_now_record(TTPassageModeRecord *ret) {
         assert(ret);
 
-        /* §4.8: all day, every day; [BZ] switches passage mode on with the same record. */
+        /* §4.8: all day, every day, in the very bytes [BZ] switches passage mode on with: weekday 0
+         * ("every day") and 7F in the month byte (a mask of all weekdays, as [BZ] reads it). */
         *ret = (TTPassageModeRecord){
                 .type = TTLOCK_PASSAGE_MODE_WEEKLY,
                 .week_or_day = 0,
+                .month = 0x7F,
                 .end_hour = 23,
                 .end_minute = 59,
         };

@@ -96,8 +96,8 @@ int settings_op_start(
 void settings_op_cancel(SettingsOp *op);
 
 /* The passage-mode record that stands for "passage mode now" (doc/protocol.md §4.8): weekly, weekday 0
- * (every day), 00:00–23:59. The D-Bus API's own schedules never use weekday 0, so the record is ours
- * wherever it shows up in a query. */
+ * (every day), month byte 7F, 00:00–23:59. The D-Bus API's own schedules never use weekday 0, so the record
+ * is ours wherever it shows up in a query. */
 void settings_passage_now_record(TTPassageModeRecord *ret);
 bool settings_passage_record_is_now(const TTPassageModeRecord *r);
 
