@@ -137,7 +137,7 @@ static bool has_feature(const Value *p, const char *name) {
 
 static int print_info(const char *path, const Value *p, bool have_settings) {
         _cleanup_table_ Table *t = NULL;
-        char buf[256], ts[64];
+        char buf[1024], ts[64];
         const Value *features;
         uint64_t u;
         int r = 0;

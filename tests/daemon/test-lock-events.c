@@ -69,6 +69,7 @@ typedef struct Model {
         Seen events[EVENTS_MAX];
         size_t n_events;
         uint64_t changed;
+        char reported_state[16]; /* State as last reported to the observer */
 } Model;
 
 static void log_add(Model *m, uint8_t type) {
@@ -209,6 +210,8 @@ static void on_changed(Lock *l, uint64_t properties, void *userdata) {
         Model *m = userdata;
 
         m->changed |= properties;
+        if (properties & LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE))
+                snprintf(m->reported_state, sizeof(m->reported_state), "%s", l->state);
 }
 
 static void on_event(Lock *l, const HistoryRecord *h, void *userdata) {
@@ -588,6 +591,15 @@ START_TEST(test_jam_refused_unlock_with_record) {
         /* Adverts with the bolt where it was are no news; a successful Unlock is. */
         advert(&m, false, false);
         ck_assert_str_eq(m.lock->state, "jammed");
+        /* Tried again, jammed again: "unlocking", then "jammed" once more, each signalled. */
+        m.jam = TTLOCK_ERR_OPERATE_FAILED;
+        m.jam_record = 0;
+        actuate(&m, ACCESS_UNLOCK, &c);
+        ck_assert_str_eq(m.lock->state, "jammed");
+        ck_assert_str_eq(m.reported_state, "jammed");
+        ck_assert(wait_events(&m, 2, 2 * SEC));
+        ck_assert_str_eq(m.events[1].kind, "jammed");
+        ck_assert_str_eq(m.events[1].method, "app");
         actuate(&m, ACCESS_UNLOCK, &c);
         ck_assert_int_eq(c.status.error, 0);
         ck_assert_str_eq(m.lock->state, "unlocked");

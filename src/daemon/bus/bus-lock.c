@@ -145,7 +145,7 @@ static const struct {
         { LOCK_PROPERTY_AUTO_LOCK, "AutoLockSeconds" },
         { LOCK_PROPERTY_FEATURES, "Features" },
         { LOCK_PROPERTY_DOOR, "DoorOpen" },
-        { LOCK_PROPERTY_DOOR, "DoorStateUpdatedUSec" },
+        { LOCK_PROPERTY_DOOR_UPDATED, "DoorStateUpdatedUSec" },
 };
 
 void bus_lock_emit_changed(BusLock *b, uint64_t changed) {

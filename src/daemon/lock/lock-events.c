@@ -219,7 +219,11 @@ static void door_set(Lock *l, bool open, uint64_t when_usec) {
                 l->record->door_open = open;
                 l->record->door_updated_usec = l->door_updated_usec;
         }
-        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR));
+        /* As State and StateUpdatedUSec: the time moves with every observation, DoorOpen with a change. */
+        lock_report(
+                l,
+                LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED) |
+                        (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) : 0));
         if (!changed)
                 return;
         lock_save(l, "the door's state");

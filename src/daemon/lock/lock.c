@@ -644,20 +644,16 @@ static void on_access_done(const AccessResult *res, void *userdata) {
                 l->state_before_actuation = NULL;
                 if (res->have_state)
                         lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_ACTUATION);
-                else {
-                        if (before && !streq_ptr(l->state, before)) {
-                                /* Nothing moved as far as we know: back to what was last observed. */
-                                l->state = before;
-                                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
-                        }
-                        /* A motor that did not get there (doc/protocol.md §4.6): jammed, and the log
-                         * read queued behind this call tells the rest. */
-                        if (res->status.error == -EREMOTEIO &&
-                            lock_refusal_is_jam(res->status.command, res->status.lock_error)) {
-                                lock_report(l, changed);
-                                changed = 0;
-                                lock_actuation_jammed(l, "app");
-                        }
+                else if (
+                        res->status.error == -EREMOTEIO &&
+                        lock_refusal_is_jam(res->status.command, res->status.lock_error)) {
+                        /* A motor that did not get there (doc/protocol.md §4.6): from "locking" straight
+                         * to "jammed", and the log read queued behind this call tells the rest. */
+                        lock_actuation_jammed(l, "app");
+                } else if (before && !streq_ptr(l->state, before)) {
+                        /* Nothing moved as far as we know: back to what was last observed. */
+                        l->state = before;
+                        changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
                 }
         } else if (res->have_state)
                 lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_REPLY);
@@ -819,7 +815,8 @@ static int forget_record(Lock *l) {
                         LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
                         LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
                         LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR));
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;

@@ -63,7 +63,8 @@ typedef enum LockProperty {
         LOCK_PROPERTY_PRIVACY_LOCK,
         LOCK_PROPERTY_RESET_BUTTON,
         LOCK_PROPERTY_CLOCK_OFFSET,
-        LOCK_PROPERTY_DOOR, /* DoorOpen and DoorStateUpdatedUSec */
+        LOCK_PROPERTY_DOOR,         /* DoorOpen */
+        LOCK_PROPERTY_DOOR_UPDATED, /* DoorStateUpdatedUSec */
         LOCK_PROPERTY_FROZEN,
         LOCK_PROPERTY_PASSAGE_MODE_ACTIVE,
         LOCK_PROPERTY_DOOR_LEFT_OPEN, /* Settings1.DoorLeftOpenSeconds */
