@@ -587,6 +587,8 @@ START_TEST(test_jam_refused_unlock_with_record) {
         ck_assert_uint_eq(m.n_events, 1);
         ck_assert_str_eq(m.events[0].kind, "jammed");
         ck_assert_uint_eq(m.events[0].record_type, TTLOCK_LOG_UNLOCK_TIMEOUT);
+        /* The record does not say who ran the motor; we do. */
+        ck_assert_str_eq(m.events[0].method, "app");
 
         /* Adverts with the bolt where it was are no news; a successful Unlock is. */
         advert(&m, false, false);

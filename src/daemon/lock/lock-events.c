@@ -279,6 +279,16 @@ int lock_set_door_left_open_seconds(Lock *l, uint32_t seconds) {
 
 /* ---- records ----------------------------------------------------------------------------------- */
 
+void lock_events_annotate(Lock *l, const TTLogRecord *rec, HistoryRecord *h) {
+        assert(l);
+        assert(rec);
+        assert(h);
+
+        /* Records 65/66 do not say who ran the motor (§4.5); a jam we are waiting for does. */
+        if (l->infer_jam_method && ttlock_log_type_event(rec->type).kind == TTLOCK_LOG_EVENT_JAMMED)
+                h->method = (char *) l->infer_jam_method;
+}
+
 void lock_events_record(Lock *l, const TTLogRecord *rec, const HistoryRecord *h) {
         TTLogEventClass c;
 

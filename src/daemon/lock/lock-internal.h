@@ -46,6 +46,9 @@ void lock_actuation_jammed(Lock *l, const char *method);
 /* The lock refused an actuation: was it a stuck motor? (the reply's error, §4.4, §4.6) */
 bool lock_refusal_is_jam(uint8_t command, uint8_t lock_error);
 
+/* A new record of the operation log, before it is archived and signalled: what ttlockd knows that the
+ * record does not say (the lock's record of a jam that our own Lock()/Unlock() ran into is by "app"). */
+void lock_events_annotate(Lock *l, const TTLogRecord *rec, HistoryRecord *h);
 /* A new record of the operation log, archived and signalled already: what it means for State, the door
  * and pending inferences. */
 void lock_events_record(Lock *l, const TTLogRecord *rec, const HistoryRecord *h);

@@ -289,6 +289,7 @@ static void on_log_page(const LogEntry *entries, size_t n, void *userdata) {
                         .credential = credential,
                         .alias = (char *) record_alias(l, &e->record),
                 };
+                lock_events_annotate(l, &e->record, &h);
                 if (!archive_and_signal(l, &h))
                         continue;
                 l->record->has_log_cursor = true;
