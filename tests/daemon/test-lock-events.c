@@ -453,6 +453,53 @@ START_TEST(test_prompt_event_after_unlock) {
 }
 END_TEST
 
+static size_t command_index(Model *m, uint8_t command, size_t from) {
+        for (size_t i = from; i < m->fake.n_commands; i++)
+                if (m->fake.commands[i] == command)
+                        return i;
+        return SIZE_MAX;
+}
+
+/* A Lock() right after an Unlock() waits for one exchange of the log read at most: the read gives way
+ * between its pages and finishes after the Lock(). */
+START_TEST(test_read_gives_way) {
+        Model m;
+        Call u, l;
+        OpStatus st;
+        size_t unlock_at, lock_at, read2_at;
+
+        model_init(&m, 0, false);
+        actuate(&m, ACCESS_UNLOCK, &u);
+        /* The read's first page is on its way now; the Lock() queues behind it. */
+        l = (Call){ .m = &m };
+        ck_assert_int_eq(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_LOCK },
+                        5 * SEC,
+                        on_call_done,
+                        &l,
+                        &st),
+                0);
+        ck_assert(fake_run_until(&m.fake, &l.done, 5 * SEC));
+        ck_assert_int_eq(l.status.error, 0);
+        ck_assert(wait_events(&m, 2, 2 * SEC));
+        fake_run_for(&m.fake, 200 * MSEC);
+
+        unlock_at = command_index(&m, TTLOCK_CMD_UNLOCK, 0);
+        lock_at = command_index(&m, TTLOCK_CMD_FUNCTION_LOCK, 0);
+        ck_assert_uint_lt(lock_at, m.fake.n_commands);
+        ck_assert_uint_eq(m.fake.commands[unlock_at + 1], TTLOCK_CMD_GET_OPERATE_LOG);
+        /* No second page before the Lock(): the read gave way, and read on after it. */
+        read2_at = command_index(&m, TTLOCK_CMD_GET_OPERATE_LOG, unlock_at + 2);
+        ck_assert_uint_gt(read2_at, lock_at);
+        ck_assert_uint_lt(read2_at, m.fake.n_commands);
+        ck_assert_str_eq(m.events[0].kind, "unlocked");
+        ck_assert_str_eq(m.events[1].kind, "locked");
+        model_done(&m);
+}
+END_TEST
+
 /* A lock that hands out every record at every read (§9.4): the prompt read, the read the flag starts
  * later, and a restart of the daemon signal each record once. */
 START_TEST(test_each_record_once) {
@@ -839,12 +886,44 @@ START_TEST(test_freeze_and_settings_kept) {
 }
 END_TEST
 
+/* The key file keeps what this adds (store.h): the settings, ttlockd's door-left-open time, the door. */
+START_TEST(test_record_keeps_door_and_settings) {
+        _cleanup_(lock_record_freep) LockRecord *r = NULL, *back = NULL;
+        _cleanup_free_ char *yaml = NULL, *error = NULL;
+        size_t size;
+
+        ck_assert_int_ge(lock_record_new(FAKE_ADDRESS, &r), 0);
+        ck_assert_int_eq(r->frozen, -1);
+        ck_assert_int_eq(r->passage_mode_active, -1);
+        ck_assert_int_eq(r->door_left_open_seconds, -1);
+        ck_assert_int_eq(r->door_open, -1);
+        ck_assert_int_ge(lock_record_to_yaml(r, &yaml, &size), 0);
+        ck_assert_ptr_null(strstr(yaml, "door"));
+        free(yaml);
+        yaml = NULL;
+
+        r->frozen = 1;
+        r->passage_mode_active = 0;
+        r->door_left_open_seconds = 90;
+        r->door_open = 1;
+        r->door_updated_usec = 1700000000000000;
+        ck_assert_int_ge(lock_record_to_yaml(r, &yaml, &size), 0);
+        ck_assert_msg(lock_record_from_yaml(yaml, size, &back, &error) >= 0, "%s", error);
+        ck_assert_int_eq(back->frozen, 1);
+        ck_assert_int_eq(back->passage_mode_active, 0);
+        ck_assert_int_eq(back->door_left_open_seconds, 90);
+        ck_assert_int_eq(back->door_open, 1);
+        ck_assert_uint_eq(back->door_updated_usec, 1700000000000000);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("lock-events");
         TCase *tc = tcase_create("model");
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_prompt_event_after_unlock);
+        tcase_add_test(tc, test_read_gives_way);
         tcase_add_test(tc, test_each_record_once);
         tcase_add_test(tc, test_auto_lock_inferred_from_advert);
         tcase_add_test(tc, test_auto_lock_off_is_not_inferred);
@@ -857,6 +936,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_door_pushes_and_refresh);
         tcase_add_test(tc, test_passage_now);
         tcase_add_test(tc, test_freeze_and_settings_kept);
+        tcase_add_test(tc, test_record_keeps_door_and_settings);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -106,7 +106,7 @@ static void settle(Lock *l) {
 
 /* ---- what the observer hears ------------------------------------------------------------------- */
 
-void lock_report(Lock *l, uint64_t properties) {
+static void report(Lock *l, uint64_t properties) {
         if (properties == 0)
                 return;
         /* A LastSeenUSec held back by the rate limit rides along with whatever changes next. */
@@ -137,7 +137,7 @@ void lock_set_observer(Lock *l, const LockObserver *observer, void *userdata) {
 
 /* ---- observations ------------------------------------------------------------------------------ */
 
-void lock_save(Lock *l, const char *what) {
+static void save(Lock *l, const char *what) {
         int r;
 
         if (!l->record)
@@ -158,10 +158,17 @@ void lock_set_state_now(Lock *l, const char *state) {
                 (void) lock_record_set_string(&l->record->state, l->state);
                 l->record->state_updated_usec = l->state_updated_usec;
         }
-        lock_report(
-                l,
-                LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
-                        (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+        report(l,
+               LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
+                       (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+}
+
+void lock_report(Lock *l, uint64_t properties) {
+        report(l, properties);
+}
+
+void lock_save(Lock *l, const char *what) {
+        save(l, what);
 }
 
 static void set_battery(Lock *l, int battery) {
@@ -170,7 +177,7 @@ static void set_battery(Lock *l, int battery) {
         l->battery = battery;
         if (l->record)
                 l->record->battery = battery;
-        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
 }
 
 bool lock_has_feature(const Lock *l, unsigned bit) {
@@ -315,11 +322,11 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                         res->n_entries);
 
         if (n_new > 0) {
-                lock_save(l, "the log cursor");
+                save(l, "the log cursor");
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
                 l->log_empty_reads = 0;
                 l->log_not_before_usec = 0;
-        } else if (res->status.error >= 0 && l->log_read_for_advert) {
+        } else if (res->status.error >= 0 && l->log_read_for_advert && !res->more) {
                 uint64_t wait;
 
                 l->log_empty_reads++;
@@ -332,6 +339,9 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                          l->address, wait / USEC_PER_MSEC);
         }
         l->log_read_for_advert = false;
+        /* It gave way to queued work (ops-log.h): the rest of the log after it. */
+        if (res->more)
+                l->log_again = true;
         if (l->log_again && l->record) {
                 l->log_again = false;
                 start_log_read(l);
@@ -419,7 +429,7 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
                  * heap's free pages back, since the daemon may now idle for days. */
                 (void) malloc_trim(0);
         }
-        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
         if (connected)
                 start_clock_check(l);
 }
@@ -439,7 +449,7 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 l->rssi = a->rssi;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_RSSI);
         }
-        lock_report(l, changed);
+        report(l, changed);
 
         /* Work waiting for the lock to be seen goes now. */
         link_device_seen(l->link);
@@ -451,11 +461,11 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         /* An advert: the lock is here now. */
         l->last_seen_usec = now_realtime_usec();
         if (l->last_seen_usec - l->last_seen_reported_usec >= LAST_SEEN_REPORT_USEC)
-                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
 
         if (ad.setting_mode != l->pairable) {
                 l->pairable = ad.setting_mode;
-                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE));
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE));
         }
 
         /* §6: battery; right after a session adverts read 100 for a moment — not believed. */
@@ -520,7 +530,7 @@ void lock_device_lost(Lock *l) {
                 l->pairable = false;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE);
         }
-        lock_report(l, changed);
+        report(l, changed);
         settle(l);
 }
 
@@ -619,7 +629,7 @@ void lock_abort(Lock *l, const char *why) {
         if (l->state_before_actuation) {
                 l->state = l->state_before_actuation;
                 l->state_before_actuation = NULL;
-                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
         }
         if (l->log_op) {
                 log_read_op_cancel(l->log_op);
@@ -665,9 +675,9 @@ static void on_access_done(const AccessResult *res, void *userdata) {
                 l->record->features = res->features;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
         }
-        lock_report(l, changed);
+        report(l, changed);
         if (res->have_state || res->have_battery || res->have_features)
-                lock_save(l, "the lock's state");
+                save(l, "the lock's state");
 
         /* The properties above went out before the reply (State before the return). */
         call_complete(c, &(LockOutcome){ .status = res->status });
@@ -733,15 +743,12 @@ static void adopt_record(Lock *l, LockRecord *record) {
         (void) open_history(l);
         /* Pushes between commands (§7.3) come encrypted with the lock's key. */
         link_set_session_key(l->link, l->record->aes_key);
-        lock_report(
-                l,
-                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
+                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
 }
@@ -757,7 +764,7 @@ static void on_pair_done(const OpStatus *st, PairOutcome outcome, LockRecord *re
                 /* The lock holds our admin from ADD_ADMIN on, so the keys are adopted even when a later
                  * step failed: dropping them would leave a lock nobody can open. */
                 adopt_record(l, record);
-                lock_save(l, "the lock's data");
+                save(l, "the lock's data");
                 status = (OpStatus){};
                 log_info("%s: paired.", l->address);
                 break;
@@ -809,15 +816,14 @@ static int forget_record(Lock *l) {
         l->infer_auto_lock = false;
         l->infer_jam_method = NULL;
         link_set_session_key(l->link, NULL);
-        lock_report(
-                l,
-                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) |
-                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED));
+        report(l,
+               LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;
@@ -860,7 +866,7 @@ static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdat
                 log_info("%s: the lock took the admin whose answer was lost: paired.", l->address);
                 adopt_record(l, TAKE_PTR(l->provisional));
                 l->verify_failures = 0;
-                lock_save(l, "the confirmed keys");
+                save(l, "the confirmed keys");
                 break;
         case VERIFY_REFUSED:
                 withdraw_keys(l, "the lock does not know them");
@@ -991,7 +997,7 @@ static void set_clock_offset(Lock *l, int64_t offset) {
                 return;
         l->have_clock_offset = true;
         l->clock_offset_sec = offset;
-        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CLOCK_OFFSET));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CLOCK_OFFSET));
 }
 
 /* What a successful change did, into the record (and so the properties). */
@@ -1060,15 +1066,15 @@ static void settings_apply(Lock *l, const SettingsRequest *q, const SettingsResu
                 if (rec->admin_passcode)
                         erase_memory(rec->admin_passcode, strlen(rec->admin_passcode));
                 if (lock_record_set_string(&rec->admin_passcode, code[0] ? code : NULL) >= 0)
-                        lock_save(l, "the admin passcode");
+                        save(l, "the admin passcode");
                 break;
         }
         default:
                 break;
         }
         if (changed) {
-                lock_save(l, "the settings");
-                lock_report(l, changed);
+                save(l, "the settings");
+                report(l, changed);
         }
         if (res->have_clock_offset)
                 set_clock_offset(l, res->clock_offset_sec);
@@ -1278,7 +1284,7 @@ int lock_submit(
                 /* In flight: what we know is that it is moving; the reply says where it went. */
                 l->state_before_actuation = l->state ?: "unknown";
                 l->state = c->access == ACCESS_UNLOCK ? "unlocking" : "locking";
-                lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
         }
 
         r = call_start(c, req);
@@ -1286,7 +1292,7 @@ int lock_submit(
                 if (call_is_actuation(c)) {
                         l->state = l->state_before_actuation;
                         l->state_before_actuation = NULL;
-                        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
+                        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE));
                 }
                 memset(&c->op, 0, sizeof(c->op));
                 call_free(TAKE_PTR(c));
@@ -1345,7 +1351,7 @@ int lock_set_alias(Lock *l, const char *alias) {
                 (void) lock_record_set_string(&l->record->alias, old);
                 return r;
         }
-        lock_report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS));
         return 0;
 }
 

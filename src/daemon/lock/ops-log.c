@@ -149,6 +149,13 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
                 return 0;
         }
         op->sequence = next;
+        /* A page-wise reader has what it needs so far; whatever waits on the link goes first, and the
+         * rest of the log is read after it (ops-log.h). */
+        if (op->page && link_job_others_waiting(op->job)) {
+                op->result.more = true;
+                finish(op);
+                return 0;
+        }
         request_page(op);
         return 0;
 }

@@ -962,14 +962,16 @@ static int parse_settings(Parser *p, LockRecord *r, const char *where, const cha
                         r->door_left_open_seconds = (int64_t) v;
                 return q;
         }
-        int *field = strcmp(key, "sound-enabled") == 0    ? &r->sound_enabled
-                : strcmp(key, "remote-unlock") == 0       ? &r->remote_unlock
-                : strcmp(key, "tamper-alert") == 0        ? &r->tamper_alert
-                : strcmp(key, "privacy-lock") == 0        ? &r->privacy_lock
-                : strcmp(key, "reset-button") == 0        ? &r->reset_button
-                : strcmp(key, "frozen") == 0              ? &r->frozen
-                : strcmp(key, "passage-mode-active") == 0 ? &r->passage_mode_active
-                                                          : NULL;
+        if (strcmp(key, "frozen") == 0)
+                return get_bool(p, where, value, &r->frozen);
+        if (strcmp(key, "passage-mode-active") == 0)
+                return get_bool(p, where, value, &r->passage_mode_active);
+        int *field = strcmp(key, "sound-enabled") == 0 ? &r->sound_enabled
+                : strcmp(key, "remote-unlock") == 0    ? &r->remote_unlock
+                : strcmp(key, "tamper-alert") == 0     ? &r->tamper_alert
+                : strcmp(key, "privacy-lock") == 0     ? &r->privacy_lock
+                : strcmp(key, "reset-button") == 0     ? &r->reset_button
+                                                       : NULL;
         if (!field)
                 return 1;
         return get_bool(p, where, value, field);
