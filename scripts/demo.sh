@@ -33,6 +33,9 @@ Options:
   --stop            stop the stack a previous --keep left running, and remove its files
   --decode          also show, frame by frame with ttlock-decode, what pairing, unlocking and the
                     lock's other conversations look like on the radio (doc/protocol.md §10)
+  --mqtt            also start mosquitto and ttlock-mqtt (man/ttlock-mqtt.8): the Home Assistant
+                    discovery topics, an unlock published with mosquitto_pub, and the state and
+                    event messages that follow
   --build-dir DIR   build and use DIR instead of _build/main (an existing build directory is
                     compiled as it is configured; a new one is set up with -Dtests=enabled)
   -h, --help        this text
@@ -56,11 +59,15 @@ WAIT_SECONDS=30
 
 keep=0
 decode=0
+mqtt=0
+MQTT_PORT=""
 BUILD="$TT_ROOT/_build/main"
 
 # Filled in as the stack comes up; cleanup() stops whatever is set.
 sim_pid=""
 daemon_pid=""
+broker_pid=""
+bridge_pid=""
 monitor_pids=()
 bus_dir=""
 
@@ -90,6 +97,8 @@ stop_pids() {
 cleanup() {
         local pids=()
 
+        [[ -n "$bridge_pid" ]] && pids+=("$bridge_pid")
+        [[ -n "$broker_pid" ]] && pids+=("$broker_pid")
         [[ -n "$daemon_pid" ]] && pids+=("$daemon_pid")
         [[ -n "$sim_pid" ]] && pids+=("$sim_pid")
         pids+=("${monitor_pids[@]}")
@@ -99,7 +108,7 @@ cleanup() {
         if [[ -n "$bus_dir" ]]; then
                 "$TESTBUS" stop "$bus_dir" || true
         fi
-        daemon_pid="" sim_pid="" monitor_pids=() bus_dir=""
+        daemon_pid="" sim_pid="" broker_pid="" bridge_pid="" monitor_pids=() bus_dir=""
 }
 
 # show CMD...: prints the command as typed, runs it, indents what it printed. Fails as it fails.
@@ -272,6 +281,90 @@ chapter_keypad() {
         show ttlockctl history "$ADDR"
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on (the kernel's choice).
+free_port() {
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() {
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# new_lines MARK PATTERN: a line after the first MARK lines of the MQTT log matches PATTERN.
+new_lines() {
+        tail -n +$(($1 + 1)) "$bus_dir/mqtt.txt" | grep -q -- "$2"
+}
+
+chapter_mqtt() {
+        local port starter=() lock_topic="ttlock/demo/aabbcc000001" mark json
+
+        tt_banner "5. MQTT and Home Assistant (ttlock-mqtt, man/ttlock-mqtt.8)"
+        if (( keep )); then
+                starter=(setsid)
+        fi
+        port="$(free_port)"
+        cat >"$bus_dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+user root
+CONF
+        printf '\n$ %s\n' "mosquitto -c $bus_dir/mosquitto.conf &"
+        "${starter[@]}" mosquitto -c "$bus_dir/mosquitto.conf" >"$bus_dir/mosquitto.log" 2>&1 </dev/null &
+        broker_pid=$!
+        wait_until "mosquitto to listen on $port" port_open "$port"
+        say "    A broker of its own on 127.0.0.1:$port (anonymous, nothing kept on disk)."
+
+        cat >"$bus_dir/mqtt.conf" <<CONF
+# The demo's ttlock-mqtt configuration (man/ttlock-mqtt.8; data/mqtt.conf explains every key).
+broker = mqtt://127.0.0.1:$port
+node-id = demo
+CONF
+        show cat "$bus_dir/mqtt.conf"
+        mosquitto_sub -p "$port" -v -t 'ttlock/#' >"$bus_dir/mqtt.txt" 2>&1 </dev/null &
+        monitor_pids+=($!)
+        printf '\n$ %s\n' "$BUILD/src/mqtt/ttlock-mqtt --config $bus_dir/mqtt.conf &"
+        "${starter[@]}" "$BUILD/src/mqtt/ttlock-mqtt" --config "$bus_dir/mqtt.conf" \
+                >"$bus_dir/ttlock-mqtt.log" 2>&1 </dev/null &
+        bridge_pid=$!
+        wait_until "ttlock-mqtt to come online" grep -q '^ttlock/demo/status online$' "$bus_dir/mqtt.txt"
+        wait_until "the lock's state on MQTT" grep -q "^$lock_topic/state " "$bus_dir/mqtt.txt"
+        say "    ttlock-mqtt is a client of ttlockd's D-Bus API, like ttlockctl." \
+            "    Log: $bus_dir/ttlock-mqtt.log"
+
+        say "" "Home Assistant discovery: one retained config per entity (payloads cut short here)."
+        printf '\n$ %s\n' "mosquitto_sub -p $port -v -t 'homeassistant/#' --retained-only -W 1"
+        { mosquitto_sub -p "$port" -v -t 'homeassistant/#' --retained-only -W 1 2>/dev/null </dev/null || true; } |
+                sort | cut -c1-140 | sed 's/^/    /'
+
+        say "" "The plain topic tree, for anything else that speaks MQTT:"
+        printf '\n$ %s\n' "mosquitto_sub -p $port -v -t 'ttlock/#' --retained-only -W 1"
+        { mosquitto_sub -p "$port" -v -t 'ttlock/#' --retained-only -W 1 2>/dev/null </dev/null || true; } |
+                sort | cut -c1-140 | sed 's/^/    /'
+
+        say "" "The keypad left the door open. Lock it the way Home Assistant sends commands: JSON with the" \
+            "time it was sent, so that a command that waited somewhere is never carried out late" \
+            "(max-command-age)."
+        mark="$(wc -l <"$bus_dir/mqtt.txt")"
+        json="{\"command\":\"LOCK\",\"timestamp\":$(date +%s)}"
+        printf "\n\$ mosquitto_pub -p %s -t %s -m '%s'\n" "$port" "$lock_topic/command" "$json"
+        mosquitto_pub -p "$port" -t "$lock_topic/command" -m "$json" 2>&1 | sed 's/^/    /'
+        wait_until "the state locked" new_lines "$mark" "^$lock_topic/state locked$"
+        wait_until "the answer" new_lines "$mark" "^$lock_topic/result "
+        tail -n +$((mark + 1)) "$bus_dir/mqtt.txt" | grep -E '/(state|result) ' | sed 's/^/    /'
+
+        say "" "Now unlock it. With MQTT 5 a message expiry tells the command's age just as well:"
+        mark="$(wc -l <"$bus_dir/mqtt.txt")"
+        show mosquitto_pub -p "$port" -V 5 -D publish message-expiry-interval 10 -t "$lock_topic/command" -m UNLOCK
+        wait_until "the state unlocked" new_lines "$mark" "^$lock_topic/state unlocked$"
+        wait_until "the answer" new_lines "$mark" "^$lock_topic/result "
+        wait_until "the unlock event" new_lines "$mark" "^$lock_topic/event .*\"event_type\":\"unlocked\""
+        say "" "What came back, as mosquitto_sub -v -t 'ttlock/#' saw it: the states on the way, the" \
+            "answer, and the lock's own record of it as an event (the entity Home Assistant shows):"
+        tail -n +$((mark + 1)) "$bus_dir/mqtt.txt" | grep -Ev '/(rssi|last-seen|connected) ' | sed 's/^/    /'
+        MQTT_PORT="$port"
+}
+
 chapter_keep_playing() {
         tt_banner "keep playing"
         if (( keep )); then
@@ -322,6 +415,20 @@ The person at the door (org.ttlock.Sim1 of ttlock-sim, man/ttlock-sim.1):
 
 Logs: $bus_dir/ttlockd.log and $bus_dir/ttlock-sim.log
 EOF
+        if (( mqtt )); then
+                cat <<EOF
+
+MQTT (man/ttlock-mqtt.8), the broker on 127.0.0.1:$MQTT_PORT:
+
+    mosquitto_sub -p $MQTT_PORT -v -t 'ttlock/#' -t 'homeassistant/#'
+    mosquitto_pub -p $MQTT_PORT -V 5 -D publish message-expiry-interval 10 \\
+        -t ttlock/demo/aabbcc000001/command -m UNLOCK
+    mosquitto_pub -p $MQTT_PORT -t ttlock/demo/aabbcc000001/command \\
+        -m "{\"command\":\"REFRESH\",\"timestamp\":\$(date +%s)}"
+
+Log: $bus_dir/ttlock-mqtt.log
+EOF
+        fi
 }
 
 # Frames as the radio carries them, explained by ttlock-decode (--decode): the frames of doc/protocol.md
@@ -455,6 +562,7 @@ while (( $# > 0 )); do
         case "$1" in
         --keep) keep=1 ;;
         --decode) decode=1 ;;
+        --mqtt) mqtt=1 ;;
         --stop) stop_kept; exit 0 ;;
         --build-dir)
                 (( $# >= 2 )) || { tt_note "--build-dir needs a directory"; exit 2; }
@@ -483,6 +591,9 @@ chapter_start
 chapter_pair
 chapter_unlock
 chapter_keypad
+if (( mqtt )); then
+        chapter_mqtt
+fi
 if (( decode )); then
         chapter_decode
 fi
@@ -497,14 +608,14 @@ if (( keep )); then
 DBUS_SYSTEM_BUS_ADDRESS='$DBUS_SYSTEM_BUS_ADDRESS'; export DBUS_SYSTEM_BUS_ADDRESS
 TTLOCK_DEMO_ADDRESS='$DBUS_SYSTEM_BUS_ADDRESS'
 TTLOCK_DEMO_BUS_DIR='$bus_dir'
-TTLOCK_DEMO_PIDS='$daemon_pid $sim_pid'
+TTLOCK_DEMO_PIDS='$bridge_pid $broker_pid $daemon_pid $sim_pid'
 EOF
         chapter_keep_playing
         printf '\nLeft running, recorded in %s (". %s" in a shell sets its DBUS_SYSTEM_BUS_ADDRESS).\n' \
                 "$STATE_FILE" "$STATE_FILE"
         printf 'Stop it all with: scripts/demo.sh --stop\n'
         # Nothing to clean up: it stays.
-        daemon_pid="" sim_pid="" bus_dir=""
+        daemon_pid="" sim_pid="" broker_pid="" bridge_pid="" bus_dir=""
 else
         chapter_keep_playing
         printf '\nThat was a tour: everything is stopped now. To leave the stack running and try the\n'

@@ -7,7 +7,8 @@
 
 # Every Debian 12 package a build, the tests, the fuzzers and the demo need. Extend this list (one
 # package per line) when a new part of the project needs something; tt_ensure_packages installs
-# whatever of it is missing. (procps: run-tests.sh looks for processes a section left behind.)
+# whatever of it is missing. (procps: run-tests.sh looks for processes a section left behind; gnupg:
+# tests/ctl encrypts a key export the way the README shows.)
 TT_DEBIAN_PACKAGES=(
         meson
         ninja-build
@@ -38,6 +39,12 @@ TT_DEBIAN_PACKAGES=(
         xsltproc
         docbook-xsl
         groff-base      # tests/tools/test-api-man.sh renders those manuals
+        libjson-c-dev
+        libmosquitto-dev
+        mosquitto
+        mosquitto-clients
+        openssl
+        gnupg
 )
 
 # The ESPHome interoperability tests install npm clients with npm. This machine kind's image has

@@ -70,3 +70,33 @@ int bus_dict_read_basic(sd_bus_message *m, char type, void *ret) {
 int bus_dict_skip(sd_bus_message *m, const char *key, void *userdata) {
         return sd_bus_message_skip(m, "v");
 }
+
+int bus_interfaces_read(sd_bus_message *m, int (*parse)(sd_bus_message *m, const char *interface, void *userdata),
+                        void *userdata) {
+        int count = 0, r;
+
+        assert(m);
+        assert(parse);
+
+        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                const char *interface;
+
+                r = sd_bus_message_read(m, "s", &interface);
+                if (r < 0)
+                        return r;
+                r = parse(m, interface, userdata);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                count++;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : count;
+}

@@ -26,3 +26,9 @@ int bus_dict_read_basic(sd_bus_message *m, char type, void *ret);
 
 /* A parse() that skips the value: for keys accepted without effect. */
 int bus_dict_skip(sd_bus_message *m, const char *key, void *userdata);
+
+/* Reads the a{sa{sv}} at m: one object's interfaces with their properties, as GetManagedObjects and
+ * InterfacesAdded carry them. parse() is called for each interface with m at its a{sv}, which it must
+ * read (bus_dict_read()) or skip. Returns the number of interfaces, or the first error. */
+int bus_interfaces_read(sd_bus_message *m, int (*parse)(sd_bus_message *m, const char *interface, void *userdata),
+                        void *userdata);

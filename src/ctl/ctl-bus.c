@@ -313,7 +313,7 @@ fail:
 }
 
 const char *lock_display_name(const char *path, char *buf) {
-        return lock_address_from_path(path, buf) >= 0 ? buf : path;
+        return lock_path_to_address(path, buf) >= 0 ? buf : path;
 }
 
 static int resolve_alias(sd_bus *bus, const char *alias, char **ret_path) {

@@ -51,6 +51,82 @@ static int cred_call(sd_bus *bus, const char *spec, const char *member, const ch
         return 0;
 }
 
+/* member(ID, from, until, cycles) with the one weekly window of --every/--from/--until, or none
+ * (Credentials1 "Cycles": aa{sv} of weekdays ay, start-minute q, end-minute q). */
+static int cred_call_cycles(sd_bus *bus, const char *spec, const char *member, const char *id) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        uint8_t days[7];
+        size_t n = 0;
+        int r;
+
+        for (uint8_t d = 1; d <= 7; d++)
+                if (arg_every_days & (1u << d))
+                        days[n++] = d;
+        r = ctl_resolve_lock(bus, spec, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, TTLOCK_BUS_NAME, path, CREDENTIALS_IFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "stt", id, UINT64_C(0), UINT64_C(0));
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        if (r >= 0 && n > 0) {
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', "weekdays");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', days, n);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}{sv}", "start-minute", "q", arg_every_start, "end-minute",
+                                                  "q", arg_every_end);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_error(r, _("Failed to create a bus message: %s"), strerror(-r));
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return ctl_bus_error(&error, r);
+        return 0;
+}
+
+/* "mon,wed,fri 08:00-12:00", windows of a listed credential's "cycles" joined by "; ", or "-". */
+static const char *format_cycles(const Value *cycles, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; cycles && cycles->type == VALUE_ARRAY && i < cycles->n_items; i++) {
+                const Value *c = cycles->items[i], *days = value_object_get(c, "weekdays");
+                uint64_t start = value_object_get_uint(c, "start-minute", 0),
+                         end = value_object_get_uint(c, "end-minute", 0);
+                char names[64];
+                uint8_t mask = 0;
+
+                for (size_t j = 0; days && days->type == VALUE_ARRAY && j < days->n_items; j++)
+                        if (days->items[j]->type == VALUE_UINT && days->items[j]->u >= 1 && days->items[j]->u <= 7)
+                                mask |= (uint8_t) (1u << days->items[j]->u);
+                n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "%s%s %02u:%02u-%02u:%02u",
+                                       n > 0 ? "; " : "", format_weekdays(mask, names, sizeof(names)),
+                                       (unsigned) (start / 60), (unsigned) (start % 60), (unsigned) (end / 60),
+                                       (unsigned) (end % 60));
+        }
+        if (n == 0)
+                snprintf(buf, size, "-");
+        return buf;
+}
+
 /* The validity of --from/--until, 0,0 (permanent) without them. */
 #define VALIDITY arg_have_validity ? arg_valid_from : 0, arg_have_validity ? arg_valid_until : 0
 
@@ -82,15 +158,20 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
 
         if (kind == CRED_PASSCODE)
                 t = table_new(
-                        5,
-                        (const char *[]){
-                                _("CODE"), _("KIND"), _("VALID FROM"), _("VALID UNTIL"), _("ALIAS") });
+                        6,
+                        (const char *[]){ _("CODE"),
+                                          _("KIND"),
+                                          _("VALID FROM"),
+                                          _("VALID UNTIL"),
+                                          _("EVERY"),
+                                          _("ALIAS") });
         else
                 t = table_new(
-                        4,
+                        5,
                         (const char *[]){ kind == CRED_CARD ? _("NUMBER") : _("ID"),
                                           _("VALID FROM"),
                                           _("VALID UNTIL"),
+                                          _("EVERY"),
                                           _("ALIAS") });
         if (!t)
                 return -ENOMEM;
@@ -98,20 +179,21 @@ static int cred_list(sd_bus *bus, const char *spec, CredKind kind) {
 
         for (size_t i = 0; i < list->n_items; i++) {
                 const Value *c = list->items[i];
-                char from[64], until[64];
+                char from[64], until[64], every[256];
                 const char *id = value_object_get_string(c, creds[kind].id_key, "");
                 const char *alias = value_object_get_string(c, "alias", "");
 
                 format_timestamp(value_object_get_uint(c, "valid-from-usec", 0), false, from, sizeof(from));
                 format_timestamp(
                         value_object_get_uint(c, "valid-until-usec", 0), false, until, sizeof(until));
+                format_cycles(value_object_get(c, "cycles"), every, sizeof(every));
                 if (kind == CRED_PASSCODE)
                         r = table_add_row(
                                 t,
                                 (const char *[]){
-                                        id, value_object_get_string(c, "kind", ""), from, until, alias });
+                                        id, value_object_get_string(c, "kind", ""), from, until, every, alias });
                 else
-                        r = table_add_row(t, (const char *[]){ id, from, until, alias });
+                        r = table_add_row(t, (const char *[]){ id, from, until, every, alias });
                 if (r < 0)
                         return r;
         }
@@ -138,6 +220,8 @@ int verb_finger_list(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_passcode_add(sd_bus *bus, int argc, char **argv) {
+        if (arg_have_every)
+                return cred_call_cycles(bus, argv[0], "AddCyclicPasscode", argv[1]);
         /* AddPasscode can say permanent or period only; a named kind needs the extension. */
         if (arg_kind)
                 return cred_call(bus, argv[0], "AddPasscodeOfKind", "sstt", argv[1], arg_kind, VALIDITY);
@@ -168,10 +252,18 @@ int verb_passcode_alias(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_card_add(sd_bus *bus, int argc, char **argv) {
-        return cred_call(bus, argv[0], "AddCard", "stt", argv[1], VALIDITY);
+        int r;
+
+        r = cred_call(bus, argv[0], "AddCard", "stt", argv[1], VALIDITY);
+        /* The card first, then its cycles (the official flow sets them after the validity too). */
+        if (r >= 0 && arg_have_every)
+                r = cred_call_cycles(bus, argv[0], "SetCardValidityWithCycles", argv[1]);
+        return r;
 }
 
 int verb_card_validity(sd_bus *bus, int argc, char **argv) {
+        if (arg_have_every)
+                return cred_call_cycles(bus, argv[0], "SetCardValidityWithCycles", argv[1]);
         return cred_call(bus, argv[0], "SetCardValidity", "stt", argv[1], VALIDITY);
 }
 
@@ -189,6 +281,8 @@ int verb_card_alias(sd_bus *bus, int argc, char **argv) {
 }
 
 int verb_finger_validity(sd_bus *bus, int argc, char **argv) {
+        if (arg_have_every)
+                return cred_call_cycles(bus, argv[0], "SetFingerprintValidityWithCycles", argv[1]);
         return cred_call(bus, argv[0], "SetFingerprintValidity", "stt", argv[1], VALIDITY);
 }
 

@@ -153,6 +153,8 @@ typedef struct ExportScan {
         char *address[IMPORT_EXPORT_DEPTH_MAX + 1];
         char *alias[IMPORT_EXPORT_DEPTH_MAX + 1];
         char *role[IMPORT_EXPORT_DEPTH_MAX + 1];
+        char *from[IMPORT_EXPORT_DEPTH_MAX + 1]; /* an eKey's window, µs since the epoch */
+        char *until[IMPORT_EXPORT_DEPTH_MAX + 1];
 } ExportScan;
 
 static void scan_clear(ExportScan *x, unsigned d) {
@@ -160,6 +162,8 @@ static void scan_clear(ExportScan *x, unsigned d) {
         x->address[d] = mfree(x->address[d]);
         x->alias[d] = mfree(x->alias[d]);
         x->role[d] = mfree(x->role[d]);
+        x->from[d] = mfree(x->from[d]);
+        x->until[d] = mfree(x->until[d]);
 }
 
 /* A value (scalar or container) was read in the container at depth d. */
@@ -191,6 +195,10 @@ static int scan_scalar(ExportScan *x, const char *value) {
                         slot = &x->alias[d];
                 else if (strcmp(x->key[d], "role") == 0)
                         slot = &x->role[d];
+                else if (strcmp(x->key[d], "valid-from-usec") == 0)
+                        slot = &x->from[d];
+                else if (strcmp(x->key[d], "valid-until-usec") == 0)
+                        slot = &x->until[d];
         }
         if (slot && strlen(value) <= 256) {
                 free(*slot);
@@ -204,11 +212,11 @@ static int scan_scalar(ExportScan *x, const char *value) {
 
 static int scan_mapping_end(ExportScan *x) {
         unsigned d = x->depth;
-        char address[LOCK_ADDRESS_STRLEN];
+        char address[BT_ADDRESS_SIZE];
         ImportRow *row;
         int r;
 
-        if (x->address[d] && lock_address_normalize(x->address[d], address) >= 0) {
+        if (x->address[d] && bt_address_normalize(x->address[d], address) >= 0) {
                 r = add_row(x->s, &row);
                 if (r < 0)
                         return r;
@@ -216,6 +224,11 @@ static int scan_mapping_end(ExportScan *x) {
                 if (!row->label || dup_or_null(x->alias[d], &row->name) < 0 ||
                     dup_or_null(x->role[d], &row->role) < 0)
                         return -ENOMEM;
+                /* Digits only, as the key store writes them; anything else shows as no limit. */
+                if (x->from[d] && strspn(x->from[d], "0123456789") == strlen(x->from[d]))
+                        row->valid_from_usec = strtoull(x->from[d], NULL, 10);
+                if (x->until[d] && strspn(x->until[d], "0123456789") == strlen(x->until[d]))
+                        row->valid_until_usec = strtoull(x->until[d], NULL, 10);
                 x->s->n_ok++;
         }
         return 0;

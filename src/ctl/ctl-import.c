@@ -19,9 +19,10 @@ bool arg_yes = false;
 bool arg_unverified = false;
 const char *arg_output = NULL;
 
-/* Import verifies each lock with one login exchange (or waits for it to be out of reach): several
- * locks in one call take longer than a single command. */
-#define IMPORT_TIMEOUT_USEC (120 * USEC_PER_SEC)
+/* polkit may wait for the administrator's password (it gives an agent 25 s), then ttlockd proves every
+ * lock of the input at the same time, each within its method deadline (about 20 s, ttlockd(8)): the
+ * answer comes within a minute however many locks the file holds. */
+#define IMPORT_TIMEOUT_USEC (60 * USEC_PER_SEC)
 
 /* The question goes to the terminal even when the keys come from standard input. */
 static int confirm(const char *path, const ImportSummary *s) {
@@ -61,7 +62,7 @@ static int print_imported(sd_bus_message *reply) {
         if (r < 0)
                 return ctl_error(r, _("Failed to parse the reply: %s"), strerror(-r));
         while ((r = sd_bus_message_read(reply, "o", &path)) > 0) {
-                char address[LOCK_ADDRESS_STRLEN];
+                char address[BT_ADDRESS_SIZE];
 
                 printf(_("Imported %s\n"), lock_display_name(path, address));
                 n++;
@@ -196,12 +197,12 @@ int verb_export(sd_bus *bus, int argc, char **argv) {
                 return ctl_error(-ENOMEM, _("Out of memory."));
         for (int i = 0; i < argc; i++) {
                 _cleanup_free_ char *path = NULL;
-                char address[LOCK_ADDRESS_STRLEN];
+                char address[BT_ADDRESS_SIZE];
 
                 r = ctl_resolve_lock(bus, argv[i], &path);
                 if (r < 0)
                         goto finish;
-                if (lock_address_from_path(path, address) < 0) {
+                if (lock_path_to_address(path, address) < 0) {
                         r = ctl_error(-EINVAL, _("\"%s\" is not a lock."), argv[i]);
                         goto finish;
                 }

@@ -214,6 +214,23 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                                 strcat(buf, features->items[i]->s);
                         }
         r = r ?: info_add(t, _("Features:"), buf);
+        /* Whose keys ttlockd holds: an eKey ("user") opens and closes, and manages nothing. */
+        if (*value_object_get_string(p, "Role", ""))
+                r = r ?: info_add(t, _("Role:"), value_object_get_string(p, "Role", ""));
+
+        /* Lock1.PairingPending: what a dropped link left of the pairing, done at the next connections. */
+        buf[0] = 0;
+        features = value_object_get(p, "PairingPending");
+        if (features && features->type == VALUE_ARRAY && features->n_items > 0) {
+                for (size_t i = 0; i < features->n_items; i++)
+                        if (features->items[i]->type == VALUE_STRING &&
+                            strlen(buf) + strlen(features->items[i]->s) + 3 < sizeof(buf)) {
+                                if (i > 0)
+                                        strcat(buf, ", ");
+                                strcat(buf, features->items[i]->s);
+                        }
+                r = r ?: info_add(t, _("Pairing to do:"), buf);
+        }
 
         if (have_settings) {
                 bool sound = value_object_get_bool(p, "SoundEnabled", false);
@@ -377,7 +394,7 @@ static void pair_finish(PairContext *c, int result) {
 
 static int pair_consider(PairContext *c, const char *path) {
         _cleanup_value_ Value *props = NULL;
-        char addr[LOCK_ADDRESS_STRLEN];
+        char addr[BT_ADDRESS_SIZE];
 
         if (c->found || ctl_get_all(c->bus, path, LOCK_IFACE, /* quiet= */ true, &props) < 0)
                 return 0;
@@ -466,7 +483,7 @@ int verb_pair(sd_bus *bus, int argc, char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         PairContext c = { .bus = bus, .spec = argc > 0 ? argv[0] : NULL };
         bool started = false;
-        char **paths = NULL, addr[LOCK_ADDRESS_STRLEN];
+        char **paths = NULL, addr[BT_ADDRESS_SIZE];
         size_t n = 0;
         uint64_t now;
         LockSpecType type;

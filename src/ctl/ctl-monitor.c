@@ -49,7 +49,7 @@ static void print_plain_value(const char *key, const Value *v) {
 
 /* One record: JSON line or "TIME  LOCK  WHAT…". */
 static void emit(const char *path, Value *record, const char *text) {
-        char ts[64], addr[LOCK_ADDRESS_STRLEN];
+        char ts[64], addr[BT_ADDRESS_SIZE];
         uint64_t now = now_realtime_usec();
 
         if (arg_json) {
@@ -57,7 +57,7 @@ static void emit(const char *path, Value *record, const char *text) {
                         return;
                 if (path && value_object_set(record, "path", value_new_string(path)) < 0)
                         return;
-                if (path && lock_address_from_path(path, addr) >= 0 &&
+                if (path && lock_path_to_address(path, addr) >= 0 &&
                     value_object_set(record, "address", value_new_string(addr)) < 0)
                         return;
                 value_dump_json(record, stdout);
@@ -269,7 +269,7 @@ int verb_monitor(sd_bus *bus, int argc, char **argv) {
                                 _("\"%s\" is neither an address, an alias nor an object path."),
                                 argv[0]);
                 if (type == LOCK_SPEC_ADDRESS)
-                        r = lock_path_from_address(argv[0], &c.filter);
+                        r = lock_path_new(argv[0], &c.filter);
                 else
                         r = ctl_resolve_lock(bus, argv[0], &c.filter);
                 if (r < 0)

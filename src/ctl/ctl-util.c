@@ -12,36 +12,15 @@
 #include "macro.h"
 #include "string-util.h"
 
-bool lock_address_is_valid(const char *s) {
-        return bt_address_valid(s);
-}
-
-int lock_address_normalize(const char *s, char *ret) {
-        return bt_address_normalize(s, ret);
-}
-
-int lock_path_from_address(const char *address, char **ret) {
-        char a[LOCK_ADDRESS_STRLEN];
-        char *p;
+int lock_path_new(const char *address, char **ret) {
+        char p[LOCK_PATH_SIZE];
         int r;
 
-        r = lock_address_normalize(address, a);
+        r = lock_path_from_address(address, p);
         if (r < 0)
                 return r;
-        for (char *c = a; *c; c++)
-                if (*c == ':')
-                        *c = '_';
-        if (asprintf(&p, "%s%s", LOCK_PATH_PREFIX, a) < 0)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
-}
-
-int lock_address_from_path(const char *path, char *ret) {
-        /* The daemon builds paths from upper-case addresses only (dbus/org.ttlock.Lock1.xml). */
-        if (!path || !startswith(path, LOCK_PATH_PREFIX))
-                return -EINVAL;
-        return bt_address_parse(path + strlen(LOCK_PATH_PREFIX), '_', /* upper_only= */ true, ret);
+        *ret = strdup(p);
+        return *ret ? 0 : -ENOMEM;
 }
 
 bool object_path_is_valid(const char *s) {
@@ -74,7 +53,7 @@ int lock_spec_classify(const char *spec, LockSpecType *ret) {
                 if (!object_path_is_valid(spec))
                         return -EINVAL;
                 t = LOCK_SPEC_PATH;
-        } else if (lock_address_is_valid(spec))
+        } else if (bt_address_valid(spec))
                 t = LOCK_SPEC_ADDRESS;
         else
                 t = LOCK_SPEC_ALIAS;
@@ -271,18 +250,13 @@ static int parse_minute(const char *s, size_t n, uint16_t *ret) {
         return 0;
 }
 
-int parse_passage_schedule(const char *s, PassageSchedule *ret) {
-        const char *at, *dash, *p;
-        uint16_t start, end;
+/* DAYS of s[0…n): see parse_weekdays(). */
+static int parse_days(const char *s, const char *at, uint8_t *ret) {
+        const char *p;
         uint8_t mask = 0;
-        int r;
 
-        if (!s)
+        if (at == s)
                 return -EINVAL;
-        at = strchr(s, '@');
-        if (!at || at == s)
-                return -EINVAL;
-
         if (at - s == 5 && strncasecmp(s, "daily", 5) == 0)
                 mask = 0xfe;
         else if (at - s == 8 && strncasecmp(s, "weekdays", 8) == 0)
@@ -308,6 +282,39 @@ int parse_passage_schedule(const char *s, PassageSchedule *ret) {
                         if (comma != at && p == at)
                                 return -EINVAL; /* trailing comma */
                 }
+        *ret = mask;
+        return 0;
+}
+
+int parse_weekdays(const char *s, uint8_t *ret) {
+        if (!s)
+                return -EINVAL;
+        return parse_days(s, s + strlen(s), ret);
+}
+
+int parse_time_of_day(const char *s, bool end, uint16_t *ret) {
+        /* 24:00 ends a window at midnight (Credentials1 cycles allow end-minute 1440). */
+        if (end && s && strcmp(s, "24:00") == 0) {
+                *ret = 1440;
+                return 0;
+        }
+        return s ? parse_minute(s, strlen(s), ret) : -EINVAL;
+}
+
+int parse_passage_schedule(const char *s, PassageSchedule *ret) {
+        const char *at, *dash;
+        uint16_t start, end;
+        uint8_t mask = 0;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        at = strchr(s, '@');
+        if (!at || at == s)
+                return -EINVAL;
+        r = parse_days(s, at, &mask);
+        if (r < 0)
+                return r;
 
         dash = strchr(at + 1, '-');
         if (!dash)

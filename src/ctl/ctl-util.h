@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bt-address.h"
+#include "lock-path.h"
 #include "time-util.h"
 
-#define LOCK_ADDRESS_STRLEN 18 /* "AA:BB:CC:DD:EE:FF" + NUL */
-#define LOCK_PATH_PREFIX "/org/ttlock/Lock/"
 
 /* Exit codes, documented in ttlockctl(1). */
 enum {
@@ -29,13 +29,8 @@ typedef enum LockSpecType {
         LOCK_SPEC_ALIAS,
 } LockSpecType;
 
-/* "AA:BB:CC:DD:EE:FF" in any case. */
-bool lock_address_is_valid(const char *s);
-/* Upper-case copy of a valid address into ret (LOCK_ADDRESS_STRLEN); -EINVAL otherwise. */
-int lock_address_normalize(const char *s, char *ret);
-/* /org/ttlock/Lock/AA_BB_CC_DD_EE_FF ⇄ AA:BB:CC:DD:EE:FF (dbus/org.ttlock.Lock1.xml; upper case only). */
-int lock_path_from_address(const char *address, char **ret);
-int lock_address_from_path(const char *path, char *ret);
+/* A malloc'd copy of the lock's object path (lock-path.h: any case in, upper case out). */
+int lock_path_new(const char *address, char **ret);
 /* D-Bus object path grammar: "/" or "/" segments of [A-Za-z0-9_]+ separated by "/". */
 bool object_path_is_valid(const char *s);
 
@@ -65,6 +60,10 @@ typedef struct PassageSchedule {
         uint16_t end_minute;
 } PassageSchedule;
 int parse_passage_schedule(const char *s, PassageSchedule *ret);
+/* DAYS as above (without "@…"): the weekdays bit mask (bit n = day n). */
+int parse_weekdays(const char *s, uint8_t *ret);
+/* "H:MM" or "HH:MM" below 24:00, as minutes of the day; with end, "24:00" (1440) too. */
+int parse_time_of_day(const char *s, bool end, uint16_t *ret);
 /* "mon-fri", "mon,wed,fri", "daily"; buf of at least 32 bytes. */
 const char *format_weekdays(uint8_t weekdays, char *buf, size_t size);
 

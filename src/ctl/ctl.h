@@ -41,6 +41,10 @@ extern uint32_t arg_max;
 extern bool arg_yes;           /* import: no question */
 extern bool arg_unverified;    /* import: ImportLocksUnverified */
 extern const char *arg_output; /* export: a new file instead of standard output */
+/* --every DAYS --from HH:MM --until HH:MM: weekly cycles (Credentials1); days 0 = none (remove). */
+extern bool arg_have_every;
+extern uint8_t arg_every_days; /* bit n = day n, 1 = Monday */
+extern uint16_t arg_every_start, arg_every_end;
 
 
 /* The system bus (DBUS_SYSTEM_BUS_ADDRESS honoured), interactive authorization as the options say. */

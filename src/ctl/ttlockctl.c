@@ -22,6 +22,9 @@ const char *arg_kind = NULL;
 uint64_t arg_valid_until = 0;
 uint64_t arg_since = 0;
 uint32_t arg_max = 100;
+bool arg_have_every = false;
+uint8_t arg_every_days = 0;
+uint16_t arg_every_start = 0, arg_every_end = 1440;
 
 static bool arg_help = false;
 static bool arg_have_since = false, arg_have_max = false;
@@ -45,6 +48,7 @@ typedef enum VerbFlags {
         VERB_KIND = 1 << 4,     /* takes --kind (passcode add) */
         VERB_IMPORT = 1 << 5,   /* takes --yes and --unverified */
         VERB_EXPORT = 1 << 6,   /* takes --output */
+        VERB_EVERY = 1 << 7,    /* takes --every (weekly cycles): --from/--until are then times of day */
 } VerbFlags;
 
 typedef struct Verb {
@@ -82,7 +86,7 @@ static const Verb verbs[] = {
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
-        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_KIND | VERB_AUTH, verb_passcode_add, "LOCK CODE",
+        { "passcode", "add", 2, 2, VERB_VALIDITY | VERB_KIND | VERB_EVERY | VERB_AUTH, verb_passcode_add, "LOCK CODE",
           N_("Add a passcode of 4 to 9 digits") },
         { "passcode", "change", 3, 3, VERB_VALIDITY | VERB_AUTH, verb_passcode_change, "LOCK CODE NEW-CODE",
           N_("Change a passcode and its validity") },
@@ -94,9 +98,9 @@ static const Verb verbs[] = {
         { "card", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_card_list, "LOCK", N_("List IC cards") },
         { "card", "enroll", 1, 1, VERB_VALIDITY | VERB_AUTH, verb_card_enroll, "LOCK",
           N_("Enroll a card by holding it to the lock") },
-        { "card", "add", 2, 2, VERB_VALIDITY | VERB_AUTH, verb_card_add, "LOCK NUMBER",
+        { "card", "add", 2, 2, VERB_VALIDITY | VERB_EVERY | VERB_AUTH, verb_card_add, "LOCK NUMBER",
           N_("Add a card by its number") },
-        { "card", "validity", 2, 2, VERB_VALIDITY | VERB_AUTH, verb_card_validity, "LOCK NUMBER",
+        { "card", "validity", 2, 2, VERB_VALIDITY | VERB_EVERY | VERB_AUTH, verb_card_validity, "LOCK NUMBER",
           N_("Change when a card opens the lock") },
         { "card", "del", 2, 2, VERB_AUTH, verb_card_del, "LOCK NUMBER", N_("Delete a card") },
         { "card", "clear", 1, 1, VERB_AUTH, verb_card_clear, "LOCK", N_("Delete all cards") },
@@ -105,7 +109,7 @@ static const Verb verbs[] = {
         { "finger", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_finger_list, "LOCK", N_("List fingerprints") },
         { "finger", "enroll", 1, 1, VERB_VALIDITY | VERB_AUTH, verb_finger_enroll, "LOCK",
           N_("Enroll a fingerprint at the lock's sensor") },
-        { "finger", "validity", 2, 2, VERB_VALIDITY | VERB_AUTH, verb_finger_validity, "LOCK ID",
+        { "finger", "validity", 2, 2, VERB_VALIDITY | VERB_EVERY | VERB_AUTH, verb_finger_validity, "LOCK ID",
           N_("Change when a fingerprint opens the lock") },
         { "finger", "del", 2, 2, VERB_AUTH, verb_finger_del, "LOCK ID", N_("Delete a fingerprint") },
         { "finger", "clear", 1, 1, VERB_AUTH, verb_finger_clear, "LOCK", N_("Delete all fingerprints") },
@@ -179,6 +183,8 @@ static void help(void) {
                 "     --no-ask-password   Do not ask for a password to authorize an action\n"
                 "     --from=DATE         Valid from (with --until; both absent: permanent)\n"
                 "     --until=DATE        Valid until\n"
+                "     --every=DAYS        Only on these weekdays (mon,wed,fri, mon-fri, daily, weekend;\n"
+                "                         none: no more), from --from=HH:MM until --until=HH:MM\n"
                 "     --kind=KIND         passcode add: permanent, period, one-time or cyclic\n"
                 "     --since=DATE        history: only records from this time on\n"
                 "     --max=N             history: at most N records (default 100)\n"
@@ -200,6 +206,13 @@ static void help_verb(const Verb *v) {
         if (v->flags & VERB_VALIDITY)
                 fputs(_("\n  --from=DATE --until=DATE   Validity (ISO 8601 local time); without them: "
                         "permanent\n"),
+                      stdout);
+        if (v->flags & VERB_EVERY)
+                fputs(_("  --every=DAYS --from=HH:MM --until=HH:MM\n"
+                        "                              Weekly: only on these days (mon,wed,fri, mon-fri,\n"
+                        "                              daily, weekend), between these times (all day\n"
+                        "                              without them; --until 24:00 is midnight), valid\n"
+                        "                              indefinitely; --every none removes the cycles\n"),
                       stdout);
         if (v->flags & VERB_HISTORY)
                 fputs(_("\n  --since=DATE   Only records from this time on\n"
@@ -233,6 +246,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_SINCE,
                 ARG_MAX,
                 ARG_UNVERIFIED,
+                ARG_EVERY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -242,6 +256,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 { "from", required_argument, NULL, ARG_FROM },
                 { "until", required_argument, NULL, ARG_UNTIL },
+                { "every", required_argument, NULL, ARG_EVERY },
                 { "kind", required_argument, NULL, ARG_KIND },
                 { "since", required_argument, NULL, ARG_SINCE },
                 { "max", required_argument, NULL, ARG_MAX },
@@ -272,14 +287,18 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_ask_password = false;
                         break;
                 case ARG_FROM:
-                        r = parse_datetime_usec(optarg, &arg_valid_from);
-                        if (r < 0)
-                                return ctl_error(
-                                        -EINVAL,
-                                        _("Invalid date for --from: \"%s\" (expected e.g. %s)."),
-                                        optarg,
-                                        "2026-12-01T08:00");
+                        /* A date, or with --every a time of day: read once all options are known. */
                         arg_from_str = optarg;
+                        break;
+                case ARG_EVERY:
+                        if (strcmp(optarg, "none") == 0)
+                                arg_every_days = 0;
+                        else if (parse_weekdays(optarg, &arg_every_days) < 0)
+                                return ctl_error(-EINVAL,
+                                                 _("Invalid --every \"%s\" (expected e.g. mon,wed,fri, mon-fri, "
+                                                   "daily, weekend or none)."),
+                                                 optarg);
+                        arg_have_every = true;
                         break;
                 case ARG_KIND:
                         if (!kind_valid(optarg))
@@ -289,13 +308,6 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_kind = optarg;
                         break;
                 case ARG_UNTIL:
-                        r = parse_datetime_usec(optarg, &arg_valid_until);
-                        if (r < 0)
-                                return ctl_error(
-                                        -EINVAL,
-                                        _("Invalid date for --until: \"%s\" (expected e.g. %s)."),
-                                        optarg,
-                                        "2026-12-31T18:00");
                         arg_until_str = optarg;
                         break;
                 case ARG_SINCE:
@@ -334,7 +346,27 @@ static int parse_argv(int argc, char *argv[]) {
 
         if (!!arg_from_str != !!arg_until_str)
                 return ctl_error(-EINVAL, _("--from and --until go together."));
+        if (arg_have_every) {
+                /* Weekly: times of day (Credentials1 cycles); the credential is valid indefinitely. */
+                if (arg_from_str && arg_every_days == 0)
+                        return ctl_error(-EINVAL, _("--every none takes no --from/--until."));
+                if (arg_from_str && parse_time_of_day(arg_from_str, false, &arg_every_start) < 0)
+                        return ctl_error(-EINVAL, _("Invalid time for --from: \"%s\" (expected e.g. %s)."),
+                                         arg_from_str, "08:00");
+                if (arg_until_str && parse_time_of_day(arg_until_str, true, &arg_every_end) < 0)
+                        return ctl_error(-EINVAL, _("Invalid time for --until: \"%s\" (expected e.g. %s)."),
+                                         arg_until_str, "12:00");
+                if (arg_every_end <= arg_every_start)
+                        return ctl_error(-EINVAL, _("--until must be later than --from."));
+                return 1;
+        }
         if (arg_from_str) {
+                if (parse_datetime_usec(arg_from_str, &arg_valid_from) < 0)
+                        return ctl_error(-EINVAL, _("Invalid date for --from: \"%s\" (expected e.g. %s)."),
+                                         arg_from_str, "2026-12-01T08:00");
+                if (parse_datetime_usec(arg_until_str, &arg_valid_until) < 0)
+                        return ctl_error(-EINVAL, _("Invalid date for --until: \"%s\" (expected e.g. %s)."),
+                                         arg_until_str, "2026-12-31T18:00");
                 if (arg_valid_until <= arg_valid_from)
                         return ctl_error(-EINVAL, _("--until must be later than --from."));
                 arg_have_validity = true;
@@ -360,6 +392,15 @@ static int check_options(const Verb *v) {
                 return ctl_error(-EINVAL, _("This command takes no validity (--from/--until)."));
         if (arg_kind && !(v->flags & VERB_KIND))
                 return ctl_error(-EINVAL, _("--kind is only for passcode add."));
+        if (arg_have_every && !(v->flags & VERB_EVERY))
+                return ctl_error(-EINVAL, _("--every is only for passcode add, card add and the validity commands."));
+        if (arg_have_every && arg_every_days == 0 && strcmp(v->name, "validity") != 0)
+                return ctl_error(-EINVAL, _("--every none is only for card validity and finger validity."));
+        if (arg_have_every && arg_kind && strcmp(arg_kind, "cyclic") != 0)
+                return ctl_error(-EINVAL, _("--every makes a cyclic passcode; it does not go with --kind %s."),
+                                 arg_kind);
+        if (!arg_have_every && arg_kind && strcmp(arg_kind, "cyclic") == 0)
+                return ctl_error(-EINVAL, _("A cyclic passcode needs --every DAYS (and --from/--until times)."));
         if ((arg_have_since || arg_have_max) && !(v->flags & VERB_HISTORY))
                 return ctl_error(-EINVAL, _("--since and --max are only for history."));
         if ((arg_yes || arg_unverified) && !(v->flags & VERB_IMPORT))

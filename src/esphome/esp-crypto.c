@@ -5,27 +5,11 @@
 #include <string.h>
 
 #include "esp-crypto.h"
+#include "gcrypt-util.h"
 #include "macro.h"
 
-static bool crypto_ready;
-
 int esp_crypto_init(void) {
-        if (crypto_ready)
-                return 0;
-        if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-                crypto_ready = true;
-                return 0;
-        }
-        if (!gcry_check_version(GCRYPT_VERSION))
-                return -EIO;
-        /* Secure memory needs mlock() rights and warns without them; our few secrets are wiped with
-         * erase_memory() instead (src/proto/crypto.c makes the same choice). */
-        if (gcry_control(GCRYCTL_DISABLE_SECMEM, 0) != 0)
-                return -EIO;
-        if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0) != 0)
-                return -EIO;
-        crypto_ready = true;
-        return 0;
+        return gcrypt_setup();
 }
 
 int esp_x25519(

@@ -16,7 +16,7 @@
 #define ESP_AEAD_NONCE_SIZE 12
 #define ESP_AEAD_TAG_SIZE 16
 
-/* Initialises libgcrypt the way src/proto does (no secure memory), unless the program already did. */
+/* libgcrypt set up as for the whole project (gcrypt-util.h), unless the program already did. */
 int esp_crypto_init(void);
 
 /* X25519(scalar, u): the scalar is clamped as RFC 7748 §5 says. -EINVAL when the result is all

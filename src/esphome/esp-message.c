@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "esp-frame.h"
 #include "esp-message.h"
 #include "macro.h"
@@ -192,52 +193,21 @@ int esp_uuid_from_fields(const uint64_t *uuid, size_t n_uuid, uint32_t short_uui
         return 0;
 }
 
-static int b64_value(char c) {
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
-
 int esp_psk_from_base64(const char *text, uint8_t psk[32]) {
-        uint8_t out[33];
-        size_t start = 0, end = strlen(text), n = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
+        uint8_t out[base64_decoded_max(44)];
+        size_t start = 0, end = strlen(text);
+        int n;
 
         while (start < end && isspace((unsigned char) text[start]))
                 start++;
         while (end > start && isspace((unsigned char) text[end - 1]))
                 end--;
-        /* 32 bytes are 43 characters and one '=' of padding. */
+        /* 32 bytes are 43 characters and one '=' of padding, as ESPHome writes the key. */
         if (end - start != 44 || text[end - 1] != '=' || text[end - 2] == '=')
                 return -EINVAL;
-        for (size_t i = start; i < end - 1; i++) {
-                int v = b64_value(text[i]);
-
-                if (v < 0)
-                        goto invalid;
-                acc = acc << 6 | (uint32_t) v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[n++] = (uint8_t) (acc >> bits);
-                }
-        }
-        /* 43 × 6 = 258 bits: the last two must be zero for a canonical encoding. */
-        if (n != 32 || (acc & ((1u << bits) - 1)) != 0)
-                goto invalid;
-        memcpy(psk, out, 32);
+        n = base64_decode(text + start, end - start, out, sizeof(out));
+        if (n == 32)
+                memcpy(psk, out, 32);
         erase_memory(out, sizeof(out));
-        return 0;
-invalid:
-        erase_memory(out, sizeof(out));
-        return -EINVAL;
+        return n == 32 ? 0 : -EINVAL;
 }

@@ -260,10 +260,13 @@ int ttlock_check_user_time_request_encode(TTWriter *w, const TTCheckUserTimeRequ
 
         if (q->lock_flag_pos > TTLOCK_LOCK_FLAG_POS_MAX)
                 return -EINVAL;
-        r = ttlock_date5_encode(&q->start, start);
+        /* Decimal bytes (§4.2), or BCD when asked (§4.10: to write back what a client sent). */
+        r = q->start_encoding == TTLOCK_DATE_BCD ? ttlock_date5_encode_bcd(&q->start, start)
+                                                 : ttlock_date5_encode(&q->start, start);
         if (r < 0)
                 return r;
-        r = ttlock_date5_encode(&q->end, end);
+        r = q->end_encoding == TTLOCK_DATE_BCD ? ttlock_date5_encode_bcd(&q->end, end)
+                                               : ttlock_date5_encode(&q->end, end);
         if (r < 0)
                 return r;
         tt_put_bytes(w, start, sizeof(start));
@@ -278,10 +281,11 @@ int ttlock_check_user_time_request_decode(const uint8_t *data, size_t len, TTChe
         TTCheckUserTimeRequest q = {};
         int r;
 
-        r = ttlock_get_date5(&rd, "start", &q.start);
+        /* §4.10: [RR] writes this window as BCD and real locks take it. */
+        r = ttlock_get_date5_lenient(&rd, "start", &q.start, &q.start_encoding);
         if (r < 0)
                 return r;
-        r = ttlock_get_date5(&rd, "end", &q.end);
+        r = ttlock_get_date5_lenient(&rd, "end", &q.end, &q.end_encoding);
         if (r < 0)
                 return r;
         r = get_flag_pos_uid(&rd, &q.lock_flag_pos, &q.uid);

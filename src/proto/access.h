@@ -98,6 +98,10 @@ typedef struct TTCheckUserTimeRequest {
         TTDateTime end;
         uint32_t lock_flag_pos;
         uint32_t uid;
+        /* How each date is written: decimal bytes (§4.2), what ttlockd sends; the decoder says BCD when
+         * the bytes are no decimal date but a BCD one, as some clients send and real locks take (§4.10). */
+        TTDateEncoding start_encoding;
+        TTDateEncoding end_encoding;
 } TTCheckUserTimeRequest;
 
 /* 17 bytes. -EINVAL for an impossible date or a lock_flag_pos above 3 bytes. */

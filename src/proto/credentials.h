@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "cyclic.h"
 #include "datetime.h"
 #include "frame.h"
 #include "reply.h"
@@ -268,35 +269,7 @@ int ttlock_fingerprint_add_reply_encode(TTWriter *w, const TTFingerprintReply *r
 int ttlock_fingerprint_reply_decode(const uint8_t *data, size_t len, TTFingerprintReply *ret,
                                     TTError *e);
 
-/* ---- CYCLIC_CMD 0x70 ------------------------------------------------------------------------------- */
-
-typedef enum TTCyclicOp {
-        TTLOCK_CYCLIC_OP_QUERY = 1,
-        TTLOCK_CYCLIC_OP_ADD = 2,
-        TTLOCK_CYCLIC_OP_REMOVE = 3,
-        TTLOCK_CYCLIC_OP_CLEAR = 4,
-} TTCyclicOp;
-
-typedef enum TTCyclicUser {
-        TTLOCK_CYCLIC_USER_FINGERPRINT = 1, /* 6-byte id */
-        TTLOCK_CYCLIC_USER_IC = 2,          /* 4- or 8-byte card */
-} TTCyclicUser;
-
-#define TTLOCK_CYCLIC_WEEKLY 1
-
-typedef struct TTCyclicRequest {
-        uint8_t op;
-        uint8_t user_type;
-        uint64_t user;      /* fingerprint id or card number */
-        uint8_t user_size;  /* 6 for fingerprints; 4 or 8 for cards */
-        /* ADD: [cyclicType=1][weekday][0][sh][sm][eh][em] */
-        uint8_t weekday; /* 1 = Monday … 7 = Sunday */
-        uint8_t start_hour, start_minute, end_hour, end_minute;
-} TTCyclicRequest;
-
-int ttlock_cyclic_request_encode(TTWriter *w, const TTCyclicRequest *req, TTError *e);
-int ttlock_cyclic_request_decode(const uint8_t *data, size_t len, TTCyclicRequest *ret, TTError *e);
-/* Replies are [battery][op] (ttlock_op_reply_*); §4.3 gives no layout for a query's records. */
+/* CYCLIC_CMD 0x70: cyclic.h. */
 
 /* ---- GET_ADMIN_CODE 0x65 / SET_ADMIN_KEYBOARD_PWD 0x53 ------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "gcrypt-util.h"
 #include "macro.h"
 
 /* §3.2 — the key every factory-fresh lock answers GET_AES_KEY with. */
@@ -12,30 +13,8 @@ const uint8_t ttlock_default_key[TTLOCK_KEY_SIZE] = {
         0x98, 0x76, 0x23, 0xE8, 0xA9, 0x23, 0xA1, 0xBB, 0x3D, 0x9E, 0x7D, 0x03, 0x78, 0x12, 0x45, 0x88,
 };
 
-static bool crypto_ready;
-
 int ttlock_crypto_init(void) {
-        if (crypto_ready)
-                return 0;
-
-        /* A program that set libgcrypt up itself (with its own secure-memory policy) keeps it. */
-        if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-                crypto_ready = true;
-                return 0;
-        }
-
-        if (!gcry_check_version(GCRYPT_VERSION))
-                return -EIO;
-
-        /* Secure memory would need mlock() rights and prints warnings without them; the few bytes of
-         * key material we hold are wiped with erase_memory() instead. */
-        if (gcry_control(GCRYCTL_DISABLE_SECMEM, 0) != 0)
-                return -EIO;
-        if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0) != 0)
-                return -EIO;
-
-        crypto_ready = true;
-        return 0;
+        return gcrypt_setup();
 }
 
 /* IV = key (§3.1): every frame starts a fresh CBC chain, so a handle is opened per call. */

@@ -15,7 +15,7 @@
 /* The key every factory-fresh lock uses for GET_AES_KEY (§3.2). */
 extern const uint8_t ttlock_default_key[TTLOCK_KEY_SIZE];
 
-/* Initialises libgcrypt once (thread-unsafe by design: call it from main before any threads,
+/* Sets libgcrypt up once (gcrypt-util.h; thread-unsafe by design: call it from main before any threads,
  * or let the first encrypt/decrypt do it). Returns 0 or -EIO when libgcrypt is unusable. */
 int ttlock_crypto_init(void);
 

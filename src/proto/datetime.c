@@ -207,3 +207,55 @@ int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret) {
 int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret) {
         return get_date(r, field, 6, ret);
 }
+
+/* ---- BCD dates (doc/protocol.md §4.10) ------------------------------------------------------------ */
+
+int ttlock_date5_encode_bcd(const TTDateTime *t, uint8_t out[5]) {
+        uint8_t d[5];
+        int r;
+
+        r = ttlock_date5_encode(t, d);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < 5; i++)
+                out[i] = (uint8_t) ((d[i] / 10) << 4 | d[i] % 10);
+        return 0;
+}
+
+int ttlock_date5_decode_bcd(const uint8_t in[5], TTDateTime *ret, TTError *e) {
+        uint8_t d[5];
+
+        for (size_t i = 0; i < 5; i++) {
+                if ((in[i] >> 4) > 9 || (in[i] & 0x0F) > 9)
+                        return tt_error(e, -EBADMSG, "byte %zu (0x%02x) is not two BCD digits", i, in[i]);
+                d[i] = (uint8_t) ((in[i] >> 4) * 10 + (in[i] & 0x0F));
+        }
+        return decode(d, 5, ret, e);
+}
+
+int ttlock_get_date5_lenient(TTReader *r, const char *field, TTDateTime *ret, TTDateEncoding *ret_encoding) {
+        TTError inner = {};
+        const uint8_t *p;
+        TTDateTime t;
+        int k;
+
+        k = tt_get_bytes(r, field, 5, &p);
+        if (k < 0)
+                return k;
+        /* §4.2 decimal bytes first: where both readings are dates, decimal is what the SDK means. */
+        if (ttlock_date5_decode(p, &t, &inner) >= 0) {
+                *ret = t;
+                if (ret_encoding)
+                        *ret_encoding = TTLOCK_DATE_DECIMAL;
+                return 0;
+        }
+        if (ttlock_date5_decode_bcd(p, &t, NULL) >= 0) {
+                *ret = t;
+                if (ret_encoding)
+                        *ret_encoding = TTLOCK_DATE_BCD;
+                return 0;
+        }
+        r->pos -= 5;
+        return tt_error(r->error, -EBADMSG, "%s at offset %zu: %s (and not a BCD date either)", field, r->pos,
+                        tt_error_message(&inner));
+}

@@ -46,3 +46,15 @@ int ttlock_put_date5(TTWriter *w, const TTDateTime *t, const char *field, TTErro
 int ttlock_put_date6(TTWriter *w, const TTDateTime *t, const char *field, TTError *e);
 int ttlock_get_date5(TTReader *r, const char *field, TTDateTime *ret);
 int ttlock_get_date6(TTReader *r, const char *field, TTDateTime *ret);
+
+/* BCD dates (§4.10): some clients write a validity window's groups as BCD (0x25 for "25"), and real locks
+ * take them. The lenient reader tries decimal bytes first (§4.2, the SDK's encoding), then BCD; *ret_encoding
+ * says which one it was. Only CHECK_USER_TIME is known to carry BCD dates. */
+typedef enum TTDateEncoding {
+        TTLOCK_DATE_DECIMAL,
+        TTLOCK_DATE_BCD,
+} TTDateEncoding;
+
+int ttlock_date5_encode_bcd(const TTDateTime *t, uint8_t out[5]);
+int ttlock_date5_decode_bcd(const uint8_t in[5], TTDateTime *ret, TTError *e);
+int ttlock_get_date5_lenient(TTReader *r, const char *field, TTDateTime *ret, TTDateEncoding *ret_encoding);

@@ -44,7 +44,43 @@ static bool is_new_header(uint8_t protocol_type) {
         return protocol_type >= 5 && protocol_type <= 0x7F;
 }
 
-int ttlock_frame_parse_unchecked(const uint8_t *buf, size_t len, TTFrame *ret, TTError *e) {
+bool ttlock_generation_is_aes(TTLockGeneration g) {
+        return g == TTLOCK_GEN_V3 || g == TTLOCK_GEN_V3_CAR || g == TTLOCK_GEN_V2S_PLUS;
+}
+
+/* §2.2: 7f 5a, protocolType, command, encrypt (the XOR seed), L, data, CRC over everything before it. */
+static int parse_legacy(TTReader *r, const uint8_t *buf, TTFrameHeader *h, TTFrame *ret) {
+        const uint8_t *data;
+        uint8_t crc;
+        int k;
+
+        if (tt_get_u8(r, "command", &h->command) < 0 || tt_get_u8(r, "encrypt", &h->encrypt) < 0 ||
+            tt_get_u8(r, "length", &h->length) < 0)
+                return -EBADMSG;
+        if (tt_reader_left(r) != (size_t) h->length + 1)
+                return tt_error(r->error, -EBADMSG,
+                                "length byte says %u data bytes, but the legacy frame has %zu bytes after the "
+                                "header (expected %u with the CRC)",
+                                h->length, tt_reader_left(r), h->length + 1);
+        k = tt_get_bytes(r, "data", h->length, &data);
+        if (k >= 0)
+                k = tt_get_u8(r, "CRC", &crc);
+        if (k < 0)
+                return k;
+        *ret = (TTFrame) {
+                .header = *h,
+                .generation = ttlock_generation(h->protocol_type, 0, 0),
+                .legacy = true,
+                .data = data,
+                .data_len = h->length,
+                .crc = crc,
+                .crc_computed = ttlock_crc8(buf, 6 + (size_t) h->length),
+        };
+        ret->crc_ok = ret->crc == ret->crc_computed;
+        return 0;
+}
+
+int ttlock_frame_parse_envelope(const uint8_t *buf, size_t len, TTFrame *ret, TTError *e) {
         TTReader r = TT_READER(buf, len, e);
         TTFrameHeader h = {};
         TTLockGeneration g;
@@ -60,50 +96,24 @@ int ttlock_frame_parse_unchecked(const uint8_t *buf, size_t len, TTFrame *ret, T
         k = tt_get_u8(&r, "protocolType", &h.protocol_type);
         if (k < 0)
                 return k;
+        if (!is_new_header(h.protocol_type))
+                return parse_legacy(&r, buf, &h, ret);
 
-        if (!is_new_header(h.protocol_type)) {
-                /* §2.2: the legacy header has no subVersion/scene; 3 is V2, anything else is not a lock
-                 * generation we know of. */
-                g = ttlock_generation(h.protocol_type, 0, 0);
-                if (g != TTLOCK_GEN_UNKNOWN)
-                        return tt_error(e, -EPROTONOSUPPORT,
-                                        "%s lock (legacy header, protocolType %u) is not supported, only V3",
-                                        ttlock_generation_name(g), h.protocol_type);
-                return tt_error(e, -EPROTONOSUPPORT,
-                                "legacy-header frame with protocolType 0x%02x is not supported, only V3",
-                                h.protocol_type);
-        }
-
-        if (tt_get_u8(&r, "subVersion", &h.sub_version) < 0 || tt_get_u8(&r, "scene", &h.scene) < 0)
-                return -EBADMSG;
-
-        /* §2.3: we speak V3 and V3_CAR (same wire format); everything else uses XOR payloads or
-         * an AES variant nobody has documented. */
-        g = ttlock_generation(h.protocol_type, h.sub_version, h.scene);
-        if (g != TTLOCK_GEN_V3 && g != TTLOCK_GEN_V3_CAR) {
-                if (g == TTLOCK_GEN_UNKNOWN)
-                        return tt_error(e, -EPROTONOSUPPORT,
-                                        "unknown lock generation (protocolType %u, subVersion %u) is not "
-                                        "supported, only V3",
-                                        h.protocol_type, h.sub_version);
-                return tt_error(e, -EPROTONOSUPPORT,
-                                "%s lock (protocolType %u, subVersion %u) is not supported, only V3",
-                                ttlock_generation_name(g), h.protocol_type, h.sub_version);
-        }
-
-        if (tt_get_u16be(&r, "groupId", &h.group_id) < 0 || tt_get_u16be(&r, "orgId", &h.org_id) < 0 ||
+        if (tt_get_u8(&r, "subVersion", &h.sub_version) < 0 || tt_get_u8(&r, "scene", &h.scene) < 0 ||
+            tt_get_u16be(&r, "groupId", &h.group_id) < 0 || tt_get_u16be(&r, "orgId", &h.org_id) < 0 ||
             tt_get_u8(&r, "command", &h.command) < 0 || tt_get_u8(&r, "encrypt", &h.encrypt) < 0 ||
             tt_get_u8(&r, "length", &h.length) < 0)
                 return -EBADMSG;
+        g = ttlock_generation(h.protocol_type, h.sub_version, h.scene);
 
-        /* The length byte is the ciphertext length (§2.1) and must agree with what arrived: a frame
-         * cut short by the transport and one with a corrupted length byte look the same here. */
+        /* The length byte is the data's length (§2.1) and must agree with what arrived: a frame cut short
+         * by the transport and one with a corrupted length byte look the same here. */
         if (tt_reader_left(&r) != (size_t) h.length + 1)
                 return tt_error(e, -EBADMSG,
                                 "length byte says %u data bytes, but the frame has %zu bytes after the "
                                 "header (expected %u with the CRC)",
                                 h.length, tt_reader_left(&r), h.length + 1);
-        if (h.length % TTLOCK_AES_BLOCK != 0)
+        if (ttlock_generation_is_aes(g) && h.length % TTLOCK_AES_BLOCK != 0)
                 return tt_error(e, -EBADMSG, "length byte %u is not a multiple of the AES block size %d",
                                 h.length, TTLOCK_AES_BLOCK);
 
@@ -119,6 +129,7 @@ int ttlock_frame_parse_unchecked(const uint8_t *buf, size_t len, TTFrame *ret, T
 
         *ret = (TTFrame) {
                 .header = h,
+                .generation = g,
                 .data = data,
                 .data_len = h.length,
                 .crc = crc,
@@ -126,6 +137,49 @@ int ttlock_frame_parse_unchecked(const uint8_t *buf, size_t len, TTFrame *ret, T
                 .crc_computed = ttlock_crc8(buf, TTLOCK_FRAME_HEADER_SIZE + (size_t) h.length),
         };
         ret->crc_ok = ret->crc == ret->crc_computed;
+        return 0;
+}
+
+int ttlock_frame_parse_unchecked(const uint8_t *buf, size_t len, TTFrame *ret, TTError *e) {
+        TTLockGeneration g;
+        TTFrame f;
+        int k;
+
+        /* The generation is judged first, from the header alone: a frame of another generation is
+         * refused for that, whatever else is wrong with it. */
+        if (len >= 3 && buf[0] == TTLOCK_FRAME_MAGIC0 && buf[1] == TTLOCK_FRAME_MAGIC1) {
+                if (!is_new_header(buf[2])) {
+                        /* §2.2: the legacy header has no subVersion/scene; 3 is V2, anything else is not
+                         * a lock generation we know of. */
+                        g = ttlock_generation(buf[2], 0, 0);
+                        if (g != TTLOCK_GEN_UNKNOWN)
+                                return tt_error(e, -EPROTONOSUPPORT,
+                                                "%s lock (legacy header, protocolType %u) is not supported, "
+                                                "only V3",
+                                                ttlock_generation_name(g), buf[2]);
+                        return tt_error(e, -EPROTONOSUPPORT,
+                                        "legacy-header frame with protocolType 0x%02x is not supported, only V3",
+                                        buf[2]);
+                }
+                /* §2.3: we speak V3 and V3_CAR (same wire format); everything else uses XOR payloads
+                 * or an AES variant nobody has documented. */
+                g = len >= 5 ? ttlock_generation(buf[2], buf[3], buf[4]) : TTLOCK_GEN_V3;
+                if (g != TTLOCK_GEN_V3 && g != TTLOCK_GEN_V3_CAR) {
+                        if (g == TTLOCK_GEN_UNKNOWN)
+                                return tt_error(e, -EPROTONOSUPPORT,
+                                                "unknown lock generation (protocolType %u, subVersion %u) is "
+                                                "not supported, only V3",
+                                                buf[2], buf[3]);
+                        return tt_error(e, -EPROTONOSUPPORT,
+                                        "%s lock (protocolType %u, subVersion %u) is not supported, only V3",
+                                        ttlock_generation_name(g), buf[2], buf[3]);
+                }
+        }
+
+        k = ttlock_frame_parse_envelope(buf, len, &f, e);
+        if (k < 0)
+                return k;
+        *ret = f;
         return 0;
 }
 

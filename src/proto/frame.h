@@ -53,13 +53,24 @@ TTLockGeneration ttlock_generation(uint8_t protocol_type, uint8_t sub_version, u
 const char *ttlock_generation_name(TTLockGeneration g);
 
 typedef struct TTFrame {
-        TTFrameHeader header;
+        TTFrameHeader header; /* legacy header (§2.2): protocol_type, command, encrypt, length only */
+        TTLockGeneration generation;
+        bool legacy; /* the §2.2 header: protocolType < 5 or ≥ 0x80 */
         const uint8_t *data; /* ciphertext, points into the parsed buffer */
         size_t data_len;
         uint8_t crc;          /* as received */
         uint8_t crc_computed; /* with the TTLock table */
         bool crc_ok;
 } TTFrame;
+
+/* The envelope of any generation (§2.1, §2.2): magic, either header, a length byte that agrees with the
+ * buffer, the CRC computed (with the lock's table, §2.5; over the legacy header's 6 bytes or the new one's
+ * 12, and the data) and reported in crc_ok. Only AES generations need the length to be a multiple of 16.
+ * For explaining frames (ttlock-decode) and for the frames a V3 lock answers although they are not V3
+ * (§2.3: the official app's first INITIALIZATION has a V2S header). */
+int ttlock_frame_parse_envelope(const uint8_t *buf, size_t len, TTFrame *ret, TTError *e);
+/* Whether a generation's payloads are AES (V2S_PLUS, V3, V3_CAR) rather than XOR-coded (§2.3). */
+bool ttlock_generation_is_aes(TTLockGeneration g);
 
 /* Structure only: magic, a new-style header of a generation we speak (V3 / V3_CAR; legacy and other
  * generations are -EPROTONOSUPPORT naming the generation), length byte consistent with the buffer

@@ -174,41 +174,32 @@ static void provider_object_added(SimBatteryProvider *p, const char *object, con
         (void) sd_bus_emit_interfaces_added(p->sim->bus, l->path, BATTERY_INTERFACE, NULL);
 }
 
-/* The interfaces of one object, a{sa{sv}}: only BatteryProvider1 counts. */
-static int provider_read_interfaces(SimBatteryProvider *p, sd_bus_message *m, const char *object) {
+typedef struct ProviderInterfaces {
+        SimBatteryProvider *provider;
+        const char *object;
+} ProviderInterfaces;
+
+static int provider_interface(sd_bus_message *m, const char *interface, void *userdata) {
+        ProviderInterfaces *p = userdata;
+        ProviderObject o;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (!streq(interface, BATTERY_PROVIDER_INTERFACE))
+                return sd_bus_message_skip(m, "a{sv}");
+        r = read_provider_properties(m, &o);
         if (r < 0)
                 return r;
-        for (;;) {
-                const char *interface;
+        provider_object_added(p->provider, p->object, &o);
+        return 0;
+}
 
-                r = sd_bus_message_enter_container(m, 'e', "sa{sv}");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &interface);
-                if (r < 0)
-                        return r;
-                if (streq(interface, BATTERY_PROVIDER_INTERFACE)) {
-                        ProviderObject o;
+/* The interfaces of one object, a{sa{sv}}: only BatteryProvider1 counts. */
+static int provider_read_interfaces(SimBatteryProvider *p, sd_bus_message *m, const char *object) {
+        ProviderInterfaces pi = { p, object };
+        int r;
 
-                        r = read_provider_properties(m, &o);
-                        if (r < 0)
-                                return r;
-                        provider_object_added(p, object, &o);
-                } else {
-                        r = sd_bus_message_skip(m, "a{sv}");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_exit_container(m);
+        r = bus_interfaces_read(m, provider_interface, &pi);
+        return r < 0 ? r : 0;
 }
 
 static int on_managed_objects(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

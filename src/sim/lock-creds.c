@@ -18,6 +18,7 @@ SimCreds *creds_new(size_t slots) {
 
 void creds_clear_all(SimCreds *c) {
         c->passcodes = mfree(c->passcodes);
+        c->passcode_schedules = mfree(c->passcode_schedules);
         c->cards = mfree(c->cards);
         c->fingers = mfree(c->fingers);
         c->n_passcodes = c->n_cards = c->n_fingers = 0;
@@ -51,10 +52,17 @@ TTPasscodeEntry *creds_passcode_find(SimCreds *c, const char *code) {
         return NULL;
 }
 
+SimSchedule *creds_passcode_schedule(SimCreds *c, const TTPasscodeEntry *p) {
+        return &c->passcode_schedules[p - c->passcodes];
+}
+
 void creds_passcode_remove(SimCreds *c, TTPasscodeEntry *p) {
         size_t i = p - c->passcodes;
 
         memmove(p, p + 1, (c->n_passcodes - i - 1) * sizeof(*p));
+        memmove(c->passcode_schedules + i,
+                c->passcode_schedules + i + 1,
+                (c->n_passcodes - i - 1) * sizeof(*c->passcode_schedules));
         c->n_passcodes--;
 }
 
@@ -76,10 +84,12 @@ static bool type_has_end(uint8_t type) {
 
 int creds_passcode_apply(SimCreds *c, const TTPasscodeRequest *q) {
         TTPasscodeEntry *p, *n;
+        SimSchedule *sched;
 
         switch (q->op) {
         case TTLOCK_PASSCODE_OP_CLEAR:
                 c->passcodes = mfree(c->passcodes);
+                c->passcode_schedules = mfree(c->passcode_schedules);
                 c->n_passcodes = 0;
                 return 0;
 
@@ -94,10 +104,16 @@ int creds_passcode_apply(SimCreds *c, const TTPasscodeRequest *q) {
                         return TTLOCK_ERR_PASSWORD_EXIST;
                 if (c->n_passcodes >= c->slots)
                         return TTLOCK_ERR_NO_FREE_MEMORY;
+                /* Both arrays one longer before either counts the new passcode. */
+                sched = grow(c->passcode_schedules, c->n_passcodes, sizeof(*sched));
+                if (!sched)
+                        return -ENOMEM;
+                c->passcode_schedules = sched;
                 n = grow(c->passcodes, c->n_passcodes, sizeof(*n));
                 if (!n)
                         return -ENOMEM;
                 c->passcodes = n;
+                c->passcode_schedules[c->n_passcodes] = (SimSchedule){};
                 p = &c->passcodes[c->n_passcodes++];
                 *p = (TTPasscodeEntry){ .type = q->type, .start = q->start, .cycle_type = q->cycle_type };
                 strcpy(p->code, code);

@@ -44,7 +44,8 @@ typedef struct SimFinger {
 
 struct SimCreds {
         size_t slots; /* per kind: beyond it, LOCK_NO_FREE_MEMORY */
-        TTPasscodeEntry *passcodes;
+        TTPasscodeEntry *passcodes; /* contiguous, as PWD_LIST pages them */
+        SimSchedule *passcode_schedules; /* passcode_schedules[i] belongs to passcodes[i] (§4.9) */
         size_t n_passcodes;
         SimCard *cards;
         size_t n_cards;
@@ -63,6 +64,9 @@ bool creds_window_valid(const TTDateTime *start, const TTDateTime *end, int64_t 
 
 int creds_passcode_apply(SimCreds *c, const TTPasscodeRequest *q);
 TTPasscodeEntry *creds_passcode_find(SimCreds *c, const char *code);
+/* The weekly schedule of a passcode (CYCLIC_CMD with ttlockd's passcode user, doc/protocol.md §4.9);
+ * it goes with the passcode through changes of its digits, and away with it. */
+SimSchedule *creds_passcode_schedule(SimCreds *c, const TTPasscodeEntry *p);
 /* Is the passcode usable now? One-time codes are used up by the caller (creds_passcode_remove). */
 bool creds_passcode_usable(const TTPasscodeEntry *p, int64_t now);
 void creds_passcode_remove(SimCreds *c, TTPasscodeEntry *p);

@@ -316,7 +316,8 @@ int lock_keypad(SimLock *l, const char *code) {
                 door_event(l, false);
                 return -EPERM;
         }
-        if (!creds_passcode_usable(p, now)) {
+        /* Inside its validity, and inside one of its weekly windows if it has any (§4.9). */
+        if (!creds_passcode_usable(p, now) || !schedule_allows(l, creds_passcode_schedule(l->creds, p))) {
                 add_passcode_record(l, TTLOCK_LOG_PASSCODE_EXPIRED, p->original, code);
                 door_event(l, false);
                 return -EPERM;
@@ -1402,41 +1403,92 @@ static int do_fingerprint(Exchange *x) {
         return 0;
 }
 
-/* CYCLIC_CMD 0x70 (§4.3): weekly schedules of one card or fingerprint. */
+/* A clear with user length 0 names every user of its type (doc/protocol.md §4.9): RECORD_NOT_EXIST only
+ * when none had a window. */
+static int cyclic_clear_all(SimCreds *c, uint8_t user_type) {
+        int r = TTLOCK_ERR_RECORD_NOT_EXIST;
+        size_t n = user_type == TTLOCK_CYCLIC_USER_IC          ? c->n_cards
+                : user_type == TTLOCK_CYCLIC_USER_FINGERPRINT ? c->n_fingers
+                                                               : c->n_passcodes;
+
+        for (size_t i = 0; i < n; i++) {
+                SimSchedule *s = user_type == TTLOCK_CYCLIC_USER_IC          ? &c->cards[i].schedule
+                        : user_type == TTLOCK_CYCLIC_USER_FINGERPRINT ? &c->fingers[i].schedule
+                                                                       : &c->passcode_schedules[i];
+                if (creds_schedule_clear(s) == 0)
+                        r = 0;
+        }
+        return r;
+}
+
+/* The schedule a CYCLIC_CMD names; NULL when the exchange failed (the reply says why). A lock without the
+ * reader does not know the user type; a missing credential gets the code its own command gives. */
+static SimSchedule *cyclic_target(Exchange *x, const TTCyclicRequest *q) {
+        SimCreds *c = x->l->creds;
+
+        switch (q->user_type) {
+        case TTLOCK_CYCLIC_USER_IC: {
+                SimCard *card;
+
+                if (!need_feature(x, TTLOCK_FEATURE_IC))
+                        return NULL;
+                card = creds_card_find(c, q->user);
+                if (!card)
+                        return fail(x, TTLOCK_ERR_IC_CARD_NOT_EXIST), NULL;
+                return &card->schedule;
+        }
+        case TTLOCK_CYCLIC_USER_FINGERPRINT: {
+                SimFinger *f;
+
+                if (!need_feature(x, TTLOCK_FEATURE_FINGER_PRINT))
+                        return NULL;
+                f = creds_finger_find(c, q->user);
+                if (!f)
+                        return fail(x, TTLOCK_ERR_FINGER_PRINT_NOT_EXIST), NULL;
+                return &f->schedule;
+        }
+        case TTLOCK_CYCLIC_USER_PASSCODE: {
+                TTPasscodeEntry *p;
+
+                /* ttlockd's own user type (§4.9), which this simulated lock knows. */
+                if (!need_feature(x, TTLOCK_FEATURE_PASSCODE))
+                        return NULL;
+                p = creds_passcode_find(c, q->passcode);
+                if (!p)
+                        return fail(x, TTLOCK_ERR_PASSWORD_NOT_EXIST), NULL;
+                return creds_passcode_schedule(c, p);
+        }
+        default:
+                /* Key fobs and faces: this lock has neither. */
+                return fail(x, TTLOCK_ERR_INVALID_PARAM), NULL;
+        }
+}
+
+/* CYCLIC_CMD 0x70 (§4.3, §4.9): weekly schedules of cards, fingerprints and passcodes. */
 static int do_cyclic(Exchange *x) {
         SimLock *l = x->l;
+        SimSchedule *s = NULL;
         TTCyclicRequest q;
-        SimSchedule *s;
         int r = 0;
 
         if (!need_admin(x) || !need_feature(x, TTLOCK_FEATURE_CYCLIC_IC_OR_FINGER_PRINT))
                 return 0;
         if (ttlock_cyclic_request_decode(x->data, x->len, &q, &x->e) < 0)
                 return bad_request(x);
-        /* The credential must exist: the same codes as IC_MANAGE / FR_MANAGE modify of a missing
-         * one; a lock without the reader does not know the user type. */
-        if (q.user_type == TTLOCK_CYCLIC_USER_IC) {
-                SimCard *card;
-
-                if (!need_feature(x, TTLOCK_FEATURE_IC))
-                        return 0;
-                card = creds_card_find(l->creds, q.user);
-                if (!card)
-                        return fail(x, TTLOCK_ERR_IC_CARD_NOT_EXIST);
-                s = &card->schedule;
+        if (q.user_size == 0) {
+                /* Only a clear names nobody (the decoder refuses anything else). */
+                if (q.user_type == TTLOCK_CYCLIC_USER_KEY_FOB || q.user_type == TTLOCK_CYCLIC_USER_FACE)
+                        return fail(x, TTLOCK_ERR_INVALID_PARAM);
+                r = cyclic_clear_all(l->creds, q.user_type);
         } else {
-                SimFinger *f;
-
-                if (!need_feature(x, TTLOCK_FEATURE_FINGER_PRINT))
+                s = cyclic_target(x, &q);
+                erase_memory(q.passcode, sizeof(q.passcode));
+                if (!s)
                         return 0;
-                f = creds_finger_find(l->creds, q.user);
-                if (!f)
-                        return fail(x, TTLOCK_ERR_FINGER_PRINT_NOT_EXIST);
-                s = &f->schedule;
         }
 
         ttlock_reply_begin(&x->w, x->command);
-        switch (q.op) {
+        switch (s ? q.op : TTLOCK_CYCLIC_OP_CLEAR) {
         case TTLOCK_CYCLIC_OP_QUERY:
                 /* §4.3 gives no layout for the answer: battery, op, then each window in the layout
                  * of the add request, [1 weekly][weekday][0][sh][sm][eh][em] (see ttlock-sim(1)). */
@@ -1466,7 +1518,8 @@ static int do_cyclic(Exchange *x) {
                 break;
         case TTLOCK_CYCLIC_OP_REMOVE:
         case TTLOCK_CYCLIC_OP_CLEAR:
-                r = creds_schedule_clear(s);
+                if (s)
+                        r = creds_schedule_clear(s);
                 break;
         default:
                 return fail(x, TTLOCK_ERR_INVALID_PARAM);
@@ -1487,6 +1540,21 @@ static int do_reset(Exchange *x) {
         return 0;
 }
 
+/* INITIALIZATION 'E' (doc/protocol.md §4.3, §10.6): what a lock answers matters in its header, the
+ * version tuple. The official app's first frame to a lock; a lock in setting mode answered it with no
+ * data at all, a paired one with [45][01][battery] under its key (DEF CON 34 captures, §10.6). */
+static int do_initialization(Exchange *x) {
+        if (!need_empty(x))
+                return 0;
+        if (!x->l->paired) {
+                x->empty_reply = true;
+                return 0;
+        }
+        ttlock_reply_begin(&x->w, x->command);
+        tt_put_u8(&x->w, x->l->battery);
+        return 0;
+}
+
 static int dispatch(Exchange *x) {
         SimLock *l = x->l;
 
@@ -1504,9 +1572,7 @@ static int dispatch(Exchange *x) {
         case TTLOCK_CMD_GET_LOCK_TIME:
                 return do_lock_time(x);
         case TTLOCK_CMD_INITIALIZATION:
-                if (need_empty(x))
-                        ttlock_reply_begin(&x->w, x->command);
-                return 0;
+                return do_initialization(x);
         default:
                 break;
         }
@@ -1597,10 +1663,17 @@ static void on_frame(const uint8_t *buf, size_t len, void *userdata) {
         bool bad_crc = false;
         int r;
 
-        r = ttlock_frame_parse_unchecked(buf, len, &f, &x.e);
+        r = ttlock_frame_parse_envelope(buf, len, &f, &x.e);
         if (r < 0) {
-                /* Not a V3 frame: the lock stays silent (§10.1 R7 got no reply either). */
+                /* Not a frame: the lock stays silent (§10.1 R7 got no reply either). */
                 log_debug("%s: ignoring a frame: %s", l->address_str, tt_error_message(&x.e));
+                return;
+        }
+        /* §2.3, §10.6: a V3 lock answers the official app's first frame, an INITIALIZATION without data
+         * in a V2S header, as it answers a V3 one. Any other frame of another generation goes unheard. */
+        if (f.generation != TTLOCK_GEN_V3 && f.generation != TTLOCK_GEN_V3_CAR &&
+            !(!f.legacy && f.header.command == TTLOCK_CMD_INITIALIZATION && f.data_len == 0)) {
+                log_debug("%s: ignoring a %s frame", l->address_str, ttlock_generation_name(f.generation));
                 return;
         }
         x.command = f.header.command;

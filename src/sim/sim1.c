@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "credentials.h"
 #include "esphome-proxy.h"
 #include "feature-bits.h"
+#include "lock-clock.h"
 #include "lock-log.h"
 #include "lock.h"
 #include "log.h"
@@ -164,6 +166,34 @@ static int method_set_battery(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (b > 100)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "battery is 0–100 %%, got %u", b);
         lock_set_battery(userdata, b);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The lock's own wall clock (doc/protocol.md §4.2: local time, no zone), as a person would set the time
+ * on the lock: "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS", 2000–2099. It runs on from there; a
+ * TIME_CALIBRATE from a client moves it again. Tests use it to be at a given weekday and time without
+ * depending on the host's date or zone. */
+static int method_set_clock(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        unsigned y, mo, d, h, mi, sec = 0;
+        const char *s;
+        TTDateTime t;
+        char extra;
+        int r, n;
+
+        r = sd_bus_message_read(m, "s", &s);
+        if (r < 0)
+                return r;
+        n = sscanf(s, "%4u-%2u-%2u %2u:%2u:%2u%c", &y, &mo, &d, &h, &mi, &sec, &extra);
+        t = (TTDateTime){ (uint16_t) y, (uint8_t) mo, (uint8_t) d, (uint8_t) h, (uint8_t) mi, (uint8_t) sec };
+        if ((n != 5 && n != 6) || y > 9999 || mo > 255 || d > 255 || h > 255 || mi > 255 || sec > 255 ||
+            !ttlock_datetime_valid(&t))
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "the lock's clock takes \"YYYY-MM-DD HH:MM[:SS]\" within 2000–2099, got \"%s\"",
+                        s);
+        lock_clock_set(userdata, &t);
+        lock_changed(userdata);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -327,6 +357,8 @@ static const sd_bus_vtable sim1_vtable[] = {
                 ,
                 method_set_battery,
                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetClock", "s", SD_BUS_PARAM(time), "", , method_set_clock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetRadioRssi",
                 "sn",

@@ -192,6 +192,7 @@ static void write_lock(Out *o, SimLock *l) {
                 kv_date(o, "start", &p->start);
                 kv_date(o, "end", &p->end);
                 kv_u64(o, "cycle-type", p->cycle_type);
+                write_schedule(o, creds_passcode_schedule(c, p));
                 map_end(o);
         }
         seq_end(o);
@@ -461,7 +462,8 @@ static int read_schedule(In *in, yaml_node_t *map, SimSchedule *ret) {
                            &f[3],
                            &f[4],
                            &extra) != 5 ||
-                    f[0] < 1 || f[0] > 7 || f[1] > 23 || f[2] > 59 || f[3] > 23 || f[4] > 59)
+                    f[0] < 1 || f[0] > 7 || f[1] > 23 || f[2] > 59 || f[3] > 24 || f[4] > 59 ||
+                    (f[3] == 24 && f[4] != 0))
                         return bad(
                                 in,
                                 "schedules",
@@ -564,6 +566,7 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         FOREACH_ITEM(in, seq, item) {
                 TTPasscodeEntry p = {};
                 TTPasscodeEntry *n;
+                SimSchedule sched, *ns;
 
                 if (get_u64(in, item, "type", 255, &v) < 0)
                         return -EBADMSG;
@@ -576,10 +579,17 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
                 if (get_u64(in, item, "cycle-type", UINT16_MAX, &v) < 0)
                         return -EBADMSG;
                 p.cycle_type = (uint16_t) v;
+                if (read_schedule(in, item, &sched) < 0)
+                        return -EBADMSG;
+                ns = reallocarray(c->passcode_schedules, c->n_passcodes + 1, sizeof(*ns));
+                if (!ns)
+                        return log_oom();
+                c->passcode_schedules = ns;
                 n = reallocarray(c->passcodes, c->n_passcodes + 1, sizeof(*n));
                 if (!n)
                         return log_oom();
                 c->passcodes = n;
+                c->passcode_schedules[c->n_passcodes] = sched;
                 c->passcodes[c->n_passcodes++] = p;
         }
 

@@ -123,6 +123,11 @@ int describe_access(Printer *p, bool reply, uint8_t command, const uint8_t *data
                         return r;
                 describe_datetime(p, "valid_from", &u.start);
                 describe_datetime(p, "valid_until", &u.end);
+                /* §4.10: some clients write this window as BCD, and real locks take it. */
+                if (u.start_encoding == TTLOCK_DATE_BCD)
+                        printer_string(p, "valid_from_encoding", "bcd");
+                if (u.end_encoding == TTLOCK_DATE_BCD)
+                        printer_string(p, "valid_until_encoding", "bcd");
                 printer_uint(p, "lock_flag_pos", u.lock_flag_pos);
                 printer_uint(p, "uid", u.uid);
                 return 1;

@@ -269,29 +269,65 @@ static int fingerprints(Printer *p, bool reply, const uint8_t *data, size_t len,
         return 1;
 }
 
+static const char *const weekday_names[] = { NULL, "monday", "tuesday", "wednesday", "thursday",
+                                             "friday", "saturday", "sunday" };
+
+/* CYCLIC_CMD (§4.3, §4.9). The reply is [battery][op] and, for a query, what the lock holds: no source
+ * gives that layout, so it is shown raw after the op. */
 static int cyclic(Printer *p, bool reply, const uint8_t *data, size_t len, TTError *e) {
         static const char *const ops[] = { [TTLOCK_CYCLIC_OP_QUERY] = "query", [TTLOCK_CYCLIC_OP_ADD] = "add",
                                            [TTLOCK_CYCLIC_OP_REMOVE] = "remove", [TTLOCK_CYCLIC_OP_CLEAR] = "clear" };
         char number[TTLOCK_CARD_NUMBER_STRLEN];
+        const char *user;
         TTCyclicRequest q;
         int r;
 
         if (reply) {
-                printer_hex(p, "data", data, len);
+                TTOpReply o;
+                r = ttlock_op_reply_decode(data, len, &o, e);
+                if (r < 0)
+                        return r;
+                printer_uint(p, "battery", o.battery);
+                printer_string(p, "op", o.op < ELEMENTSOF(ops) && ops[o.op] ? ops[o.op] : "unknown");
+                if (len > 2)
+                        printer_hex(p, "data", data + 2, len - 2);
                 return 1;
         }
         r = ttlock_cyclic_request_decode(data, len, &q, e);
         if (r < 0)
                 return r;
-        printer_string(p, "op", q.op < ELEMENTSOF(ops) && ops[q.op] ? ops[q.op] : "unknown");
-        if (q.user_type == TTLOCK_CYCLIC_USER_FINGERPRINT)
-                printer_uint(p, "fingerprint", q.user);
+        printer_string(p, "op", ops[q.op]);
+        user = ttlock_cyclic_user_name(q.user_type);
+        printer_string(p, "user_type", user);
+        if (q.user_size == 0)
+                printer_string(p, "user", "all");
         else
-                printer_string(p, "card", ttlock_card_number_format(q.user, number));
+                switch (q.user_type) {
+                case TTLOCK_CYCLIC_USER_FINGERPRINT:
+                        printer_uint(p, "fingerprint", q.user);
+                        break;
+                case TTLOCK_CYCLIC_USER_IC:
+                        printer_string(p, "card", ttlock_card_number_format(q.user, number));
+                        break;
+                case TTLOCK_CYCLIC_USER_KEY_FOB:
+                        printer_stringf(p, "key_fob", "%02X:%02X:%02X:%02X:%02X:%02X", q.user_bytes[5],
+                                        q.user_bytes[4], q.user_bytes[3], q.user_bytes[2], q.user_bytes[1],
+                                        q.user_bytes[0]);
+                        break;
+                case TTLOCK_CYCLIC_USER_PASSCODE:
+                        printer_string(p, "passcode", q.passcode);
+                        printer_string(p, "user_note", "ttlockd's own user type for passcodes (§4.9)");
+                        break;
+                default:
+                        printer_hex(p, "user", q.user_bytes, q.user_size);
+                        break;
+                }
         if (q.op == TTLOCK_CYCLIC_OP_ADD) {
-                printer_uint(p, "weekday", q.weekday);
+                printer_string(p, "cycle", "weekly");
+                printer_string(p, "weekday", weekday_names[q.weekday]);
                 printer_stringf(p, "start", "%02u:%02u", q.start_hour, q.start_minute);
                 printer_stringf(p, "end", "%02u:%02u", q.end_hour, q.end_minute);
+                printer_bool(p, "padded", !q.unpadded);
         }
         return 1;
 }

@@ -52,8 +52,15 @@ int describe_pairing(Printer *p, bool reply, uint8_t command, const uint8_t *dat
         case TTLOCK_CMD_OPERATE_FINISHED:
         case TTLOCK_CMD_RESET_LOCK:
         case TTLOCK_CMD_INITIALIZATION:
-                if (reply)
+                if (reply) {
+                        /* A paired lock answers INITIALIZATION with its battery (§10.6 D2); the version
+                         * tuple the app wants is in the reply's header. Anything further is shown raw. */
+                        if (command == TTLOCK_CMD_INITIALIZATION && len >= 1)
+                                printer_uint(p, "battery", data[0]);
+                        if (len > (command == TTLOCK_CMD_INITIALIZATION ? 1u : 0u))
+                                printer_hex(p, "data", data, len);
                         return 1;
+                }
                 r = ttlock_empty_request_decode(command, data, len, e);
                 return r < 0 ? r : 1;
 

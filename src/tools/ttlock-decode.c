@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,42 +134,78 @@ static bool frame_is_reply(const TTFrame *f, const uint8_t *plain, size_t plain_
         return false;
 }
 
+/* What could not be interpreted, and why: printed once, as the array "notes". */
+typedef struct Notes {
+        char text[4][256];
+        size_t n;
+} Notes;
+
+_printf_(2, 3) static void note(Notes *n, const char *format, ...) {
+        va_list ap;
+
+        if (n->n >= ELEMENTSOF(n->text))
+                return;
+        va_start(ap, format);
+        (void) vsnprintf(n->text[n->n++], sizeof(n->text[0]), format, ap);
+        va_end(ap);
+}
+
+/* A frame of another generation than V3 (§2.3): what can be said of it without its payload codec. */
+static void note_other_generation(Notes *n, const TTFrame *f) {
+        if (f->legacy)
+                note(n, "legacy header (doc/protocol.md §2.2): a V2 lock's frame, XOR-coded data (§3.4); "
+                        "not interpreted");
+        else if (f->header.command == TTLOCK_CMD_INITIALIZATION && f->data_len == 0)
+                note(n, "the official app's first frame to a lock carries a V2S header, whatever the lock "
+                        "(§2.3, §10.6); a V3 lock answers it in its own V3 header");
+        else if (!ttlock_generation_is_aes(f->generation))
+                note(n, "this generation's data is XOR-coded (§2.3, §3.4); shown raw");
+        else
+                note(n, "a generation ttlockd does not speak (§2.3); data shown raw");
+}
+
+
+/* Every frame whose envelope holds is explained; what cannot be interpreted is shown raw with a note
+ * saying why, and the frame is not refused for it (man/ttlock-decode.1). */
 static int decode_frame(Printer *p, const uint8_t *buf, size_t len, TTError *e) {
         uint8_t plain[TTLOCK_FRAME_MAX_DATA];
         const uint8_t *key = NULL;
         size_t plain_len = 0;
+        bool have_plain = false, v3;
+        Notes notes = {};
+        TTError de = {};
         TTFrame f;
         int r;
 
         /* Accept captures with the transport's terminator, as btmon shows them. */
         if (len >= 2 && buf[len - 2] == 0x0D && buf[len - 1] == 0x0A &&
-            (len < TTLOCK_FRAME_HEADER_SIZE || (size_t) buf[11] + TTLOCK_FRAME_HEADER_SIZE + 3 == len))
+            (len < TTLOCK_FRAME_HEADER_SIZE || (size_t) buf[11] + TTLOCK_FRAME_HEADER_SIZE + 3 == len ||
+             (len >= 6 && buf[2] < 5 && (size_t) buf[5] + 9 == len)))
                 len -= 2;
 
-        r = ttlock_frame_parse_unchecked(buf, len, &f, e);
+        r = ttlock_frame_parse_envelope(buf, len, &f, e);
         if (r < 0)
                 return r;
+        v3 = !f.legacy && (f.generation == TTLOCK_GEN_V3 || f.generation == TTLOCK_GEN_V3_CAR);
 
         if (arg_have_key)
                 key = arg_key;
         else if (f.header.command == TTLOCK_CMD_GET_AES_KEY)
                 key = ttlock_default_key;
 
-        if (key) {
-                r = ttlock_frame_decrypt(&f, key, plain, sizeof(plain), &plain_len, e);
-                if (r < 0)
-                        return r;
-        }
-
         printer_begin(p);
         printer_bool(p, "crc_ok", f.crc_ok);
         if (!f.crc_ok)
                 printer_code(p, "crc_expected", f.crc_computed, 2);
         printer_uint(p, "protocol_type", f.header.protocol_type);
-        printer_uint(p, "sub_version", f.header.sub_version);
-        printer_uint(p, "scene", f.header.scene);
-        printer_uint(p, "group_id", f.header.group_id);
-        printer_uint(p, "org_id", f.header.org_id);
+        if (!f.legacy) {
+                printer_uint(p, "sub_version", f.header.sub_version);
+                printer_uint(p, "scene", f.header.scene);
+                printer_uint(p, "group_id", f.header.group_id);
+                printer_uint(p, "org_id", f.header.org_id);
+        }
+        if (!v3)
+                printer_string(p, "generation", ttlock_generation_name(f.generation));
         printer_code(p, "command", f.header.command, 2);
         if (ttlock_command_name(f.header.command))
                 printer_string(p, "command_name", ttlock_command_name(f.header.command));
@@ -176,20 +213,48 @@ static int decode_frame(Printer *p, const uint8_t *buf, size_t len, TTError *e) 
         printer_uint(p, "length", f.header.length);
         printer_code(p, "crc", f.crc, 2);
 
-        if (key) {
-                bool reply = frame_is_reply(&f, plain, plain_len);
-                TTError de = {};
+        if (!v3)
+                note_other_generation(&notes, &f);
+        if (f.data_len == 0)
+                /* Nothing to decrypt: the command alone says what it is (a legacy command set differs). */
+                have_plain = !f.legacy;
+        else if (!v3 && !ttlock_generation_is_aes(f.generation))
+                printer_hex(p, "data", f.data, f.data_len);
+        else if (!key) {
+                printer_hex(p, "data", f.data, f.data_len);
+                note(&notes, "encrypted with the lock's key (§3.3): give --key to decrypt");
+        } else {
+                r = ttlock_frame_decrypt(&f, key, plain, sizeof(plain), &plain_len, &de);
+                if (r < 0) {
+                        printer_hex(p, "data", f.data, f.data_len);
+                        note(&notes, "does not decrypt with this key (%s): shown raw", tt_error_message(&de));
+                } else {
+                        printer_hex(p, "plaintext", plain, plain_len);
+                        have_plain = true;
+                }
+        }
 
-                printer_hex(p, "plaintext", plain, plain_len);
-                /* A payload that does not decode is still worth showing: the header and plaintext
-                 * are printed, the error goes with it, and the exit status says it failed. */
+        if (have_plain) {
+                bool reply = frame_is_reply(&f, plain, plain_len);
+
+                if (reply && plain_len == 0)
+                        note(&notes,
+                             "a reply without data (§2.4): success for RESET_LOCK, \"not in setting mode\" for "
+                             "ADD_ADMIN, a lock in setting mode answering INITIALIZATION (§10.6), KEY_INVALID "
+                             "otherwise");
+                /* A payload that does not decode is still explained: the header and the plaintext are
+                 * there, and a note says what did not fit. */
                 r = describe_plaintext(p, reply, f.header.command, plain, plain_len, &de);
                 if (r < 0) {
                         printer_string(p, "decode_error", tt_error_message(&de));
-                        printer_end(p);
-                        erase_memory(plain, sizeof(plain));
-                        return tt_error(e, r, "%s", tt_error_message(&de));
+                        note(&notes, "the payload does not decode as this command: it is shown raw (plaintext)");
                 }
+        }
+        if (notes.n > 0) {
+                printer_array_begin(p, "notes");
+                for (size_t i = 0; i < notes.n; i++)
+                        printer_string(p, NULL, notes.text[i]);
+                printer_array_end(p);
         }
         printer_end(p);
         erase_memory(plain, sizeof(plain));

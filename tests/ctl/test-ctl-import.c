@@ -155,6 +155,21 @@ START_TEST(test_preview_export) {
                         out);
                 free(out);
         }
+        {
+                /* An eKey's window, as ttlockd's export writes it (store.h), shows. */
+                _cleanup_(import_summary_freep) ImportSummary *s = summarize(
+                        "---\nversion: 1\naddress: \"AA:BB:CC:00:00:03\"\nalias: \"Garage\"\nrole: "
+                        "\"user\"\n"
+                        "valid-from-usec: 1796112000000000\nvalid-until-usec: 1798135200000000\n"
+                        "credentials:\n  aes-key: \"00112233445566778899aabbccddeeff\"\n  unlock-key: 2\n");
+                char *out = print_of(s);
+
+                ck_assert_msg(
+                        strstr(out, "AA:BB:CC:00:00:03  Garage  user  2026-12-01 08:00 – 2026-12-24 18:00"),
+                        "%s",
+                        out);
+                free(out);
+        }
         summarize_fails("version: 1\nname: nothing\n", "no lock");
         summarize_fails("version: 1\naddress: [unclosed\n", "not valid YAML");
         {

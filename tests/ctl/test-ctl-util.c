@@ -17,41 +17,41 @@ static void set_tz(const char *tz) {
 }
 
 START_TEST(test_address) {
-        char a[LOCK_ADDRESS_STRLEN];
+        char a[BT_ADDRESS_SIZE];
 
-        ck_assert(lock_address_is_valid("AA:BB:CC:DD:EE:FF"));
-        ck_assert(lock_address_is_valid("aa:bb:cc:0d:ee:f9"));
-        ck_assert(!lock_address_is_valid("AA:BB:CC:DD:EE"));
-        ck_assert(!lock_address_is_valid("AA:BB:CC:DD:EE:FF:"));
-        ck_assert(!lock_address_is_valid("AA-BB-CC-DD-EE-FF"));
-        ck_assert(!lock_address_is_valid("AA:BB:CC:DD:EE:FG"));
-        ck_assert(!lock_address_is_valid(""));
-        ck_assert(!lock_address_is_valid(NULL));
+        ck_assert(bt_address_valid("AA:BB:CC:DD:EE:FF"));
+        ck_assert(bt_address_valid("aa:bb:cc:0d:ee:f9"));
+        ck_assert(!bt_address_valid("AA:BB:CC:DD:EE"));
+        ck_assert(!bt_address_valid("AA:BB:CC:DD:EE:FF:"));
+        ck_assert(!bt_address_valid("AA-BB-CC-DD-EE-FF"));
+        ck_assert(!bt_address_valid("AA:BB:CC:DD:EE:FG"));
+        ck_assert(!bt_address_valid(""));
+        ck_assert(!bt_address_valid(NULL));
 
-        ck_assert_int_eq(lock_address_normalize("aa:bb:cc:0d:ee:f9", a), 0);
+        ck_assert_int_eq(bt_address_normalize("aa:bb:cc:0d:ee:f9", a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:0D:EE:F9");
         strcpy(a, "untouched");
-        ck_assert_int_eq(lock_address_normalize("front door", a), -EINVAL);
+        ck_assert_int_eq(bt_address_normalize("front door", a), -EINVAL);
         ck_assert_str_eq(a, "untouched");
 }
 END_TEST
 
 START_TEST(test_path) {
-        char a[LOCK_ADDRESS_STRLEN];
+        char a[BT_ADDRESS_SIZE];
         char *p = NULL;
 
-        ck_assert_int_eq(lock_path_from_address("aa:bb:cc:dd:ee:0f", &p), 0);
+        ck_assert_int_eq(lock_path_new("aa:bb:cc:dd:ee:0f", &p), 0);
         ck_assert_str_eq(p, "/org/ttlock/Lock/AA_BB_CC_DD_EE_0F");
-        ck_assert_int_eq(lock_address_from_path(p, a), 0);
+        ck_assert_int_eq(lock_path_to_address(p, a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:DD:EE:0F");
         free(p);
 
-        ck_assert_int_eq(lock_path_from_address("not an address", &p), -EINVAL);
-        ck_assert_int_eq(lock_address_from_path("/org/ttlock/Lock/aa_bb_cc_dd_ee_0f", a), -EINVAL);
-        ck_assert_int_eq(lock_address_from_path("/org/ttlock/Lock/AA_BB_CC_DD_EE", a), -EINVAL);
-        ck_assert_int_eq(lock_address_from_path("/org/ttlock/Lock/AA_BB_CC_DD_EE_0F/x", a), -EINVAL);
-        ck_assert_int_eq(lock_address_from_path("/org/ttlock/Manager", a), -EINVAL);
-        ck_assert_int_eq(lock_address_from_path("/org/ttlock/Lock/AA:BB:CC:DD:EE:0F", a), -EINVAL);
+        ck_assert_int_eq(lock_path_new("not an address", &p), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/aa_bb_cc_dd_ee_0f", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_DD_EE", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_DD_EE_0F/x", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Manager", a), -EINVAL);
+        ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA:BB:CC:DD:EE:0F", a), -EINVAL);
 
         ck_assert(object_path_is_valid("/"));
         ck_assert(object_path_is_valid("/org/ttlock/Lock/AA_BB_CC_DD_EE_0F"));

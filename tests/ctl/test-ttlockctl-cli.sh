@@ -67,6 +67,18 @@ expect 2 'only for history' list --max 3
 expect 2 'Invalid number for --max' history L --max 0
 expect 2 'Invalid date for --since' history L --since yesterday
 expect 2 'unrecognized option' --frobnicate list
+# Weekly cycles: --every DAYS with --from/--until as times of day.
+expect 0 '--every=DAYS --from=HH:MM --until=HH:MM' passcode add --help
+expect 2 'Invalid --every "someday"' passcode add L 1234 --every someday
+expect 2 'Invalid time for --from: "8h"' passcode add L 1234 --every mon --from 8h --until 12:00
+expect 2 'Invalid time for --until: "24:01"' card validity L 1 --every mon --from 08:00 --until 24:01
+expect 2 '--until must be later than --from' passcode add L 1234 --every mon,wed --from 12:00 --until 08:00
+expect 2 '--from and --until go together' passcode add L 1234 --every mon --from 08:00
+expect 2 '--every is only for' passcode change L 1234 5678 --every mon
+expect 2 '--every none is only for' passcode add L 1234 --every none
+expect 2 '--every none takes no --from' card validity L 1 --every none --from 08:00 --until 09:00
+expect 2 'does not go with --kind one-time' passcode add L 1234 --every mon --kind one-time
+expect 2 'A cyclic passcode needs --every' passcode add L 1234 --kind cyclic
 # Options after "--" are arguments (an alias may start with "-").
 expect 2 'Wrong number of arguments' lock -- -x -y
 expect 0 'import FILE\|-' --help

@@ -16,6 +16,9 @@ sim_conf=$5
 
 A1=AA:BB:CC:00:00:01
 A2=AA:BB:CC:00:00:02
+# A lock the official app paired earlier (ttlock-sim(1) "A LOCK THAT BELONGS TO SOMEONE").
+A3=AA:BB:CC:00:00:03
+S3="mac=$A3,name=K5_030000,aes-key=00112233445566778899aabbccddeeff,admin-ps=73079075,unlock-key=76257105,uid=1000"
 D1=/org/bluez/hci0/dev_AA_BB_CC_00_00_01
 P1=/org/ttlock/Lock/AA_BB_CC_00_00_01
 failures=0
@@ -110,7 +113,8 @@ trap "exit 1" INT TERM
 state=$TESTBUS_DIR/state
 mkdir -m 0700 "$state"
 
-"$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none >"$TESTBUS_DIR/sim.log" 2>&1 &
+"$sim" --always-awake --latency-ms 0 --lock mac=$A1 --lock mac=$A2,features=none --lock "$S3" \
+        >"$TESTBUS_DIR/sim.log" 2>&1 &
 pids+=($!)
 STATE_DIRECTORY=$state "$ttlockd" >"$TESTBUS_DIR/ttlockd.log" 2>&1 &
 pids+=($!)
@@ -307,6 +311,66 @@ as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|Ac
 as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
         --no-ask-password unlock "Front door"
 as_nobody 0 "$A1" list
+
+# Keys from elsewhere (ttlockctl(1) "Keys from elsewhere"): A3 was paired by the app; its lockData is
+# imported, no reset, and it works. What ttlockctl prints never holds a key.
+keys3=$TESTBUS_DIR/a3.lockdata
+"$sim" --lock "$S3" --print-lockdata admin >"$keys3" || fail "ttlock-sim --print-lockdata admin"
+expect 0 "^$A3 +K5_030000 +admin +permanent" --no-ask-password import --yes "$keys3"
+grep -q "^Imported $A3" <<<"$out" || fail "import did not say what it imported: $out"
+grep -Eq '73079075|76257105|00112233445566778899' <<<"$out" && fail "import printed a key: $out"
+expect 0 "^$A3 +K5_030000 +paired" --no-legend list
+expect 0 'Role: +admin' info $A3
+expect 0 '^$' unlock $A3
+expect 0 '^$' passcode add $A3 8642
+expect 0 '^$' alias $A3 "Garage"
+# Another uid: no keys in, none out.
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password import --yes "$keys3"
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password export
+
+# A backup, encrypted as the README shows, forget, restore: the lock works again with its alias.
+export GNUPGHOME=$TESTBUS_DIR/gnupg
+mkdir -m 0700 "$GNUPGHOME"
+printf 'correct horse battery staple\n' >"$TESTBUS_DIR/passphrase"
+gpg_batch=(gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$TESTBUS_DIR/passphrase")
+checks=$((checks + 1))
+"$ctl" export "$A3" | "${gpg_batch[@]}" --symmetric --output "$TESTBUS_DIR/locks.yaml.gpg" ||
+        fail "ttlockctl export | gpg --symmetric"
+grep -q 'aes-key' "$TESTBUS_DIR/locks.yaml.gpg" && fail "the encrypted export holds the keys in clear"
+expect 0 '^$' forget $A3
+refute "$A3 .* paired" --no-legend list
+checks=$((checks + 1))
+out=$("${gpg_batch[@]}" --decrypt "$TESTBUS_DIR/locks.yaml.gpg" | timeout 60 "$ctl" import --yes - 2>&1) ||
+        fail "gpg --decrypt | ttlockctl import -: $out"
+grep -Eq "^$A3 +Garage +admin" <<<"$out" || fail "the restored export showed: $out"
+expect 0 '^Garage$' alias $A3
+expect 0 '^$' lock $A3
+expect 0 '^8642 ' --no-legend passcode list $A3
+
+# An eKey of the same lock, from standard input: refused while ttlockd holds the admin's keys; once those
+# are forgotten it opens, and manages nothing (exit 4, the missing admin right named).
+now=$(date +%s)
+ekey3=$TESTBUS_DIR/a3.ekey
+"$sim" --lock "$S3,ekey-uid=2000,ekey-from=$((now - 3600)),ekey-until=$((now + 86400))" --print-lockdata ekey \
+        >"$ekey3" || fail "ttlock-sim --print-lockdata ekey"
+expect 1 "org\.ttlock\.Error\.AlreadyExists: .*Forget the lock first" import --yes - <"$ekey3"
+expect 0 '^$' forget $A3
+expect 0 "^$A3 +K5_030000 +user +[0-9-]+ [0-9:]+ – [0-9-]+ [0-9:]+" import --yes - <"$ekey3"
+expect 0 'Role: +user' info $A3
+expect 0 '^$' unlock $A3
+expect 0 '^$' lock $A3
+expect 4 'org\.ttlock\.Error\.NotSupported: .*needs the admin right' passcode add $A3 1234
+expect 4 'org\.ttlock\.Error\.NotSupported: .*needs the admin right' set autolock $A3 30s
+# A lock out of reach: nothing imported; unverified, it is kept until the lock is heard.
+far=$TESTBUS_DIR/far.lockdata
+"$sim" --lock "mac=AA:BB:CC:00:00:09,aes-key=00112233445566778899aabbccddeeff,admin-ps=1,unlock-key=2" \
+        --print-lockdata admin >"$far"
+expect 1 'org\.ttlock\.Error\.Unreachable' import --yes "$far"
+expect 0 'Imported AA:BB:CC:00:00:09' import --yes --unverified "$far"
+expect 0 '^$' forget AA:BB:CC:00:00:09
+expect 0 '^$' forget $A3
 
 # forget and reset.
 expect 0 '^$' forget $A2

@@ -786,6 +786,33 @@ static VerifyVerdict run_verify(World *w) {
         return v.verdict;
 }
 
+/* An eKey proves itself with CHECK_USER_TIME and CHECK_RANDOM, never CHECK_ADMIN (doc/lockdata.md §4). */
+START_TEST(test_verify_ekey) {
+        static const uint8_t want[] = { 0x55, 0x30 };
+        VerifyResult v = {};
+        OpKeys user = { .unlock_key = 456, .user = true };
+        World w;
+
+        memcpy(user.aes_key, lock_key, TTLOCK_KEY_SIZE);
+        world_init(&w);
+        ck_assert_int_ge(verify_op_start(w.link, &user, on_verify, &v, NULL), 0);
+        ck_assert(fake_run_until(&w.fake, &v.done, 5 * SEC));
+        ck_assert_int_eq(v.verdict, VERIFY_ACCEPTED);
+        assert_commands(&w, want, ELEMENTSOF(want));
+
+        /* Reset, expired: refused, and no admin login is tried. */
+        w.fake.n_commands = 0;
+        w.script.behaviour[TTLOCK_CMD_CHECK_USER_TIME] = ANSWER_REFUSE;
+        w.script.error = 0x0D;
+        v = (VerifyResult){};
+        ck_assert_int_ge(verify_op_start(w.link, &user, on_verify, &v, NULL), 0);
+        ck_assert(fake_run_until(&w.fake, &v.done, 5 * SEC));
+        ck_assert_int_eq(v.verdict, VERIFY_REFUSED);
+        ck_assert_uint_eq(count_commands(&w, TTLOCK_CMD_CHECK_ADMIN), 0);
+        world_done(&w);
+}
+END_TEST
+
 /* Keys of unknown fate are judged by an admin login: it works, it is refused, or nothing tells. */
 START_TEST(test_verify_verdicts) {
         World w;
@@ -883,6 +910,49 @@ START_TEST(test_unlock_fast_path_and_fallback) {
         ck_assert_uint_eq(o.result.status.lock_error, 0x1C);
         ck_assert_uint_eq(o.result.status.command, TTLOCK_CMD_CHECK_ADMIN);
         ck_assert(!o.result.have_state);
+        world_done(&w);
+}
+END_TEST
+
+/* An eKey (doc/lockdata.md §4): CHECK_USER_TIME with its own window, never CHECK_ADMIN after a refusal,
+ * and the lock's refusal comes back as it was for the model to name. */
+START_TEST(test_unlock_ekey_no_fallback) {
+        static const uint8_t fast[] = { 0x55, 0x47 }, refused[] = { 0x55 };
+        OpKeys user = keys;
+        TTCheckUserTimeRequest q;
+        AccessOutcome o;
+        World w;
+
+        user.user = true;
+        user.admin_ps = 0;
+        user.window_start = (TTDateTime){ .year = 2026, .month = 1, .day = 2, .hour = 3, .minute = 4 };
+        user.window_end = (TTDateTime){ .year = 2027, .month = 5, .day = 6, .hour = 7, .minute = 8 };
+        world_init(&w);
+        o = (AccessOutcome){};
+        ck_assert_int_ge(access_op_start(w.link, ACCESS_UNLOCK, &user, on_access_done, &o, NULL), 0);
+        ck_assert(fake_run_until(&w.fake, &o.done, 5 * SEC));
+        assert_commands(&w, fast, ELEMENTSOF(fast));
+        ck_assert_int_eq(o.result.status.error, 0);
+
+        w.fake.n_commands = 0;
+        w.script.error = 0x0E;
+        w.script.refuse_once[TTLOCK_CMD_CHECK_USER_TIME] = 1;
+        o = (AccessOutcome){};
+        ck_assert_int_ge(access_op_start(w.link, ACCESS_LOCK, &user, on_access_done, &o, NULL), 0);
+        ck_assert(fake_run_until(&w.fake, &o.done, 5 * SEC));
+        assert_commands(&w, refused, ELEMENTSOF(refused));
+        ck_assert_int_eq(o.result.status.error, -EREMOTEIO);
+        ck_assert_uint_eq(o.result.status.command, TTLOCK_CMD_CHECK_USER_TIME);
+        ck_assert_uint_eq(o.result.status.lock_error, 0x0E);
+        /* The window went as issued. */
+        ck_assert_int_ge(
+                ttlock_check_user_time_request_decode(w.fake.last_plain, w.fake.last_plain_len, &q, NULL),
+                0);
+        ck_assert_uint_eq(q.start.year, 2026);
+        ck_assert_uint_eq(q.start.minute, 4);
+        ck_assert_uint_eq(q.end.year, 2027);
+        ck_assert_uint_eq(q.end.minute, 8);
+        ck_assert_uint_eq(q.lock_flag_pos, keys.lock_flag_pos);
         world_done(&w);
 }
 END_TEST
@@ -1039,7 +1109,9 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_pair_add_admin_link_dropped);
         tcase_add_test(tc, test_pair_keys_not_saved);
         tcase_add_test(tc, test_verify_verdicts);
+        tcase_add_test(tc, test_verify_ekey);
         tcase_add_test(tc, test_unlock_fast_path_and_fallback);
+        tcase_add_test(tc, test_unlock_ekey_no_fallback);
         tcase_add_test(tc, test_unlock_lock_vanishes);
         tcase_add_test(tc, test_access_cancelled_by_link_free);
         tcase_add_test(tc, test_log_read_pages_until_empty);

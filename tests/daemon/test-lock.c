@@ -12,6 +12,7 @@
 #include "command.h"
 #include "daemon-test.h"
 #include "fake-radio.h"
+#include "info.h"
 #include "lock.h"
 #include "log.h"
 #include "oplog.h"
@@ -33,16 +34,44 @@ typedef struct Model {
         Lock *lock;
         unsigned log_reads;
         unsigned silent[256]; /* commands the lock does not answer */
+        uint8_t refuse[256];  /* commands the lock refuses, with this error (doc/protocol.md §4.4) */
         uint64_t changed;     /* LOCK_PROPERTY_BIT()s the observer heard */
+        /* test_pair_finish_yields: an Unlock() is asked for when the lock gets this command. */
+        uint8_t unlock_at;
+        void *unlock_result;
+        size_t unlock_asked_at; /* fake.n_commands then */
 } Model;
+
+static void submit_unlock(Model *m);
 
 static FakeAction respond(uint8_t command, const uint8_t *plain, size_t len, TTWriter *w, void *userdata) {
         Model *m = userdata;
 
         if (m->silent[command])
                 return FAKE_SILENT;
+        if (m->unlock_at && command == m->unlock_at) {
+                m->unlock_at = 0;
+                m->unlock_asked_at = m->fake.n_commands;
+                submit_unlock(m);
+        }
+        if (m->refuse[command]) {
+                ttlock_reply_error(w, command, m->refuse[command]);
+                return FAKE_REPLY;
+        }
         ttlock_reply_begin(w, command);
         switch (command) {
+        case TTLOCK_CMD_READ_DEVICE_INFO:
+                ck_assert_int_ge(ttlock_device_info_reply_encode(w, "M201"), 0);
+                break;
+        case TTLOCK_CMD_UNLOCK:
+                ck_assert_int_ge(ttlock_actuate_reply_encode(w, &(TTActuateReply){ .battery = 80 }), 0);
+                break;
+        case TTLOCK_CMD_SEARCH_BICYCLE_STATUS:
+                ttlock_status_reply_encode(w, &(TTStatusReply){ .battery = 80, .state = TTLOCK_STATE_LOCKED });
+                break;
+        case TTLOCK_CMD_SEARCH_DEVICE_FEATURE:
+                ttlock_feature_reply_encode(w, &(TTFeatureReply){ .battery = 80 });
+                break;
         case TTLOCK_CMD_CHECK_ADMIN:
         case TTLOCK_CMD_CHECK_USER_TIME:
                 ttlock_challenge_reply_encode(w, &(TTChallengeReply){ .ps_from_lock = 789 });
@@ -66,8 +95,9 @@ static void on_changed(Lock *l, uint64_t properties, void *userdata) {
 
 static const LockObserver observer = { .changed = on_changed };
 
-static void model_init(Model *m, uint64_t reply_timeout_usec) {
-        LockRecord *record;
+/* paired: the lock starts with admin keys of ours (adminPs 123, unlockKey 456), else with none. */
+static void model_init_full(Model *m, uint64_t reply_timeout_usec, bool paired) {
+        LockRecord *record = NULL;
 
         log_set_max_level(getenv("TEST_DEBUG") ? 7 : 3);
         *m = (Model){};
@@ -91,13 +121,19 @@ static void model_init(Model *m, uint64_t reply_timeout_usec) {
         m->context.timing.log_backoff_min_usec = 100 * MSEC;
         m->context.timing.log_backoff_max_usec = 1 * SEC;
 
-        ck_assert_int_ge(lock_record_new(FAKE_ADDRESS, &record), 0);
-        memcpy(record->aes_key, lock_key, TTLOCK_KEY_SIZE);
-        record->admin_ps = 123;
-        record->unlock_key = 456;
-        ck_assert_int_ge(store_save(m->store, record), 0);
+        if (paired) {
+                ck_assert_int_ge(lock_record_new(FAKE_ADDRESS, &record), 0);
+                memcpy(record->aes_key, lock_key, TTLOCK_KEY_SIZE);
+                record->admin_ps = 123;
+                record->unlock_key = 456;
+                ck_assert_int_ge(store_save(m->store, record), 0);
+        }
         ck_assert_int_ge(lock_new(&m->context, FAKE_ADDRESS, record, &m->lock), 0);
         lock_set_observer(m->lock, &observer, m);
+}
+
+static void model_init(Model *m, uint64_t reply_timeout_usec) {
+        model_init_full(m, reply_timeout_usec, /* paired= */ true);
 }
 
 static void model_done(Model *m) {
@@ -237,6 +273,364 @@ START_TEST(test_deadline_for_every_kind) {
 }
 END_TEST
 
+static void submit_unlock(Model *m) {
+        OpStatus st;
+
+        ck_assert_int_eq(lock_submit(m->lock, &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_UNLOCK },
+                                     5 * SEC, on_call_done, m->unlock_result, &st),
+                         0);
+}
+
+static size_t command_index(const FakeLock *f, uint8_t command, size_t from) {
+        for (size_t i = from; i < f->n_commands; i++)
+                if (f->commands[i] == command)
+                        return i;
+        return SIZE_MAX;
+}
+
+static bool pairing_complete(Model *m) {
+        return m->lock->record->pairing_pending == 0 && !lock_busy(m->lock);
+}
+
+/* doc/protocol.md §5.6: pairing steps left undone run on the next connection, behind the call that
+ * brought the link up; a call that comes while they run waits for one group of steps at most, and the
+ * rest follows it. What they read reaches the record, and the record on disk. */
+START_TEST(test_pair_finish_yields) {
+        CallResult refresh = {}, unlock = {};
+        LockRecord *saved = NULL;
+        size_t admin, info, op_unlock, finished;
+        OpStatus st;
+        Model m;
+
+        model_init(&m, 2 * SEC);
+        m.lock->record->pairing_pending = PAIRING_STEP_BIT(PAIRING_STEP_DEVICE_INFO) |
+                PAIRING_STEP_BIT(PAIRING_STEP_FINISH);
+        m.unlock_at = TTLOCK_CMD_READ_DEVICE_INFO;
+        m.unlock_result = &unlock;
+
+        ck_assert_int_eq(lock_submit(m.lock, &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_REFRESH },
+                                     5 * SEC, on_call_done, &refresh, &st),
+                         0);
+        ck_assert(fake_run_until(&m.fake, &refresh.done, 5 * SEC));
+        ck_assert_int_eq(refresh.status.error, 0);
+        ck_assert(fake_run_until(&m.fake, &unlock.done, 5 * SEC));
+        ck_assert_int_eq(unlock.status.error, 0);
+        for (unsigned i = 0; i < 100 && !pairing_complete(&m); i++)
+                fake_run_for(&m.fake, 20 * MSEC);
+        ck_assert(pairing_complete(&m));
+        ck_assert_str_eq(m.lock->record->model, "M201");
+        ck_assert_str_eq(m.lock->record->firmware_revision, "M201");
+
+        /* After the Refresh: a login, then the device information; the Unlock asked for during the first
+         * read came right after the group (its three reads), before OPERATE_FINISHED, which followed it
+         * on a login of its own. */
+        admin = command_index(&m.fake, TTLOCK_CMD_CHECK_ADMIN, 0);
+        info = command_index(&m.fake, TTLOCK_CMD_READ_DEVICE_INFO, 0);
+        op_unlock = command_index(&m.fake, TTLOCK_CMD_UNLOCK, 0);
+        finished = command_index(&m.fake, TTLOCK_CMD_OPERATE_FINISHED, 0);
+        ck_assert_uint_lt(admin, info);
+        ck_assert_uint_ne(op_unlock, SIZE_MAX);
+        ck_assert_uint_ne(finished, SIZE_MAX);
+        ck_assert_uint_lt(op_unlock, finished);
+        ck_assert_uint_le(op_unlock - m.unlock_asked_at, 4); /* the rest of the group, CHECK_USER_TIME */
+        ck_assert_uint_lt(command_index(&m.fake, TTLOCK_CMD_CHECK_ADMIN, op_unlock), finished);
+
+        ck_assert_int_eq(store_load(m.store, FAKE_ADDRESS, &saved), 0);
+        ck_assert_uint_eq(saved->pairing_pending, 0);
+        ck_assert_str_eq(saved->model, "M201");
+        lock_record_free(saved);
+        model_done(&m);
+}
+END_TEST
+
+/* ---- keys from elsewhere (doc/lockdata.md) -------------------------------------------------------- */
+
+static LockRecord *keys_of(LockRole role, uint32_t admin_ps, uint32_t unlock_key) {
+        LockRecord *r = NULL;
+
+        ck_assert_int_ge(lock_record_new(FAKE_ADDRESS, &r), 0);
+        memcpy(r->aes_key, lock_key, TTLOCK_KEY_SIZE);
+        r->role = role;
+        r->admin_ps = role == LOCK_ROLE_ADMIN ? admin_ps : 0;
+        r->unlock_key = unlock_key;
+        r->uid = 2000;
+        return r;
+}
+
+static int import(Model *m, LockRecord *r, CallResult *c) {
+        OpStatus st;
+        int q;
+
+        *c = (CallResult){};
+        m->fake.n_commands = 0;
+        q = lock_submit(
+                m->lock,
+                &(LockRequest){ .kind = LOCK_REQUEST_IMPORT, .record = r },
+                3 * SEC,
+                on_call_done,
+                c,
+                &st);
+        if (q < 0) {
+                c->done = true;
+                c->status = st;
+                return q;
+        }
+        ck_assert(fake_run_until(&m->fake, &c->done, 5 * SEC));
+        return c->status.error;
+}
+
+static bool sent(Model *m, uint8_t command) {
+        for (size_t i = 0; i < m->fake.n_commands; i++)
+                if (m->fake.commands[i] == command)
+                        return true;
+        return false;
+}
+
+static LockRecord *stored(Model *m) {
+        LockRecord *r = NULL;
+
+        return store_load(m->store, FAKE_ADDRESS, &r) >= 0 ? r : NULL;
+}
+
+/* Keys for a lock ttlockd has none of: refused keys leave nothing, proven ones are saved and used. */
+START_TEST(test_import_proves_first) {
+        CallResult c;
+        LockRecord *r;
+        Model m;
+
+        model_init_full(&m, 300 * MSEC, /* paired= */ false);
+        m.refuse[TTLOCK_CMD_CHECK_ADMIN] = 0x03; /* LOCK_ADMIN_CHECK_ERROR: a wrong adminPs */
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_ADMIN, 999, 456), &c), -EREMOTEIO);
+        ck_assert_uint_eq(c.status.lock_error, 0x03);
+        ck_assert_ptr_null(m.lock->record);
+        ck_assert_ptr_null(stored(&m));
+
+        /* The right ones: CHECK_ADMIN and CHECK_RANDOM, nothing that moves the bolt. */
+        m.refuse[TTLOCK_CMD_CHECK_ADMIN] = 0;
+        m.changed = 0;
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_ADMIN, 123, 456), &c), 0);
+        ck_assert(sent(&m, TTLOCK_CMD_CHECK_ADMIN) && sent(&m, TTLOCK_CMD_CHECK_RANDOM));
+        ck_assert(!sent(&m, TTLOCK_CMD_UNLOCK));
+        ck_assert_ptr_nonnull(m.lock->record);
+        ck_assert_str_eq(lock_role(m.lock), "admin");
+        ck_assert(m.changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED));
+        ck_assert(m.changed & LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
+        r = stored(&m);
+        ck_assert_ptr_nonnull(r);
+        ck_assert(!r->provisional);
+        ck_assert_uint_eq(r->admin_ps, 123);
+        lock_record_free(r);
+        /* Keys of another lock are no keys for this one. */
+        r = keys_of(LOCK_ROLE_ADMIN, 1, 2);
+        memcpy(r->address, "AA:BB:CC:00:00:02", sizeof(r->address));
+        ck_assert_int_eq(import(&m, r, &c), -EINVAL);
+        model_done(&m);
+}
+END_TEST
+
+/* An eKey opens and closes through CHECK_USER_TIME only, within its window, and manages nothing. */
+START_TEST(test_import_ekey_rights) {
+        CredRequest cred = { .action = CRED_PASSCODE_LIST };
+        SettingsRequest set = { .action = SETTINGS_AUTO_LOCK, .seconds = 5 };
+        CallResult c;
+        OpStatus st;
+        Model m;
+
+        model_init_full(&m, 300 * MSEC, /* paired= */ false);
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_USER, 0, 456), &c), 0);
+        ck_assert(sent(&m, TTLOCK_CMD_CHECK_USER_TIME) && sent(&m, TTLOCK_CMD_CHECK_RANDOM));
+        ck_assert(!sent(&m, TTLOCK_CMD_CHECK_ADMIN));
+        ck_assert_str_eq(lock_role(m.lock), "user");
+        ck_assert(lock_is_user(m.lock));
+
+        /* Every administrative request is refused by ttlockd, naming the admin right. */
+        ck_assert_int_lt(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_CREDENTIALS, .credentials = &cred },
+                        SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_NOT_SUPPORTED);
+        ck_assert_ptr_nonnull(strstr(st.message, "admin right"));
+        ck_assert_int_lt(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &set },
+                        SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_NOT_SUPPORTED);
+        ck_assert_int_lt(
+                lock_submit(
+                        m.lock, &(LockRequest){ .kind = LOCK_REQUEST_RESET }, SEC, on_call_done, &c, &st),
+                0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_NOT_SUPPORTED);
+
+        /* Unlock: CHECK_USER_TIME → UNLOCK. */
+        fake_run_for(&m.fake, 100 * MSEC);
+        m.fake.n_commands = 0;
+        c = (CallResult){};
+        ck_assert_int_eq(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_UNLOCK },
+                        3 * SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert(fake_run_until(&m.fake, &c.done, 5 * SEC));
+        ck_assert_int_eq(c.status.error, 0);
+        ck_assert(sent(&m, TTLOCK_CMD_CHECK_USER_TIME) && sent(&m, TTLOCK_CMD_UNLOCK));
+        ck_assert(!sent(&m, TTLOCK_CMD_CHECK_ADMIN));
+
+        /* The lock says the eKey expired: named as such, and no admin login is tried. */
+        m.refuse[TTLOCK_CMD_CHECK_USER_TIME] = 0x0E;
+        m.fake.n_commands = 0;
+        c = (CallResult){};
+        ck_assert_int_eq(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_UNLOCK },
+                        3 * SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert(fake_run_until(&m.fake, &c.done, 5 * SEC));
+        ck_assert_int_eq(c.status.refusal, OP_REFUSAL_KEY_INVALID);
+        ck_assert_uint_eq(c.status.lock_error, 0x0E);
+        ck_assert_ptr_nonnull(strstr(c.status.message, "expired"));
+        ck_assert(!sent(&m, TTLOCK_CMD_CHECK_ADMIN));
+
+        /* Past its window ttlockd refuses it itself, before asking the lock. */
+        m.refuse[TTLOCK_CMD_CHECK_USER_TIME] = 0;
+        m.lock->record->valid_until_usec = now_realtime_usec() - SEC;
+        m.fake.n_commands = 0;
+        ck_assert_int_lt(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_LOCK },
+                        3 * SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_KEY_INVALID);
+        ck_assert_ptr_nonnull(strstr(st.message, "expired"));
+        /* Refresh reads without a login: still asked of the lock (whose fake answer has no state). */
+        c = (CallResult){};
+        ck_assert_int_eq(
+                lock_submit(
+                        m.lock,
+                        &(LockRequest){ .kind = LOCK_REQUEST_ACCESS, .access = ACCESS_REFRESH },
+                        3 * SEC,
+                        on_call_done,
+                        &c,
+                        &st),
+                0);
+        ck_assert(fake_run_until(&m.fake, &c.done, 5 * SEC));
+        ck_assert_int_eq(c.status.refusal, OP_REFUSAL_NONE);
+        ck_assert(sent(&m, TTLOCK_CMD_SEARCH_BICYCLE_STATUS));
+        model_done(&m);
+}
+END_TEST
+
+/* Keys of a known lock change only once the new ones proved themselves, and only the keys change. */
+START_TEST(test_reimport) {
+        CallResult c;
+        LockRecord *r;
+        Model m;
+
+        model_init(&m, 300 * MSEC);
+        ck_assert_int_eq(lock_set_alias(m.lock, "Front door"), 0);
+        m.refuse[TTLOCK_CMD_CHECK_RANDOM] = 0x08; /* a wrong unlock key */
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_ADMIN, 777, 888), &c), -EREMOTEIO);
+        ck_assert_uint_eq(m.lock->record->admin_ps, 123);
+        r = stored(&m);
+        ck_assert_uint_eq(r->admin_ps, 123);
+        lock_record_free(r);
+
+        m.refuse[TTLOCK_CMD_CHECK_RANDOM] = 0;
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_ADMIN, 777, 888), &c), 0);
+        ck_assert_uint_eq(m.lock->record->admin_ps, 777);
+        ck_assert_uint_eq(m.lock->record->unlock_key, 888);
+        ck_assert_uint_eq(m.lock->record->uid, 2000);
+        ck_assert_str_eq(lock_alias(m.lock), "Front door");
+        r = stored(&m);
+        ck_assert_uint_eq(r->admin_ps, 777);
+        ck_assert_str_eq(r->alias, "Front door");
+        lock_record_free(r);
+
+        /* An eKey never replaces an admin's keys. */
+        ck_assert_int_eq(import(&m, keys_of(LOCK_ROLE_USER, 0, 888), &c), -EEXIST);
+        ck_assert_int_eq(c.status.refusal, OP_REFUSAL_ALREADY_PAIRED);
+        ck_assert_ptr_nonnull(strstr(c.status.message, "Forget"));
+        ck_assert_str_eq(lock_role(m.lock), "admin");
+        model_done(&m);
+}
+END_TEST
+
+/* Kept unverified, checked when the lock is next heard: accepted keys become the lock's, refused ones go
+ * from disk; an unverified lock can be forgotten before that. */
+START_TEST(test_import_unverified) {
+        OpStatus st;
+        LockRecord *r;
+        Model m;
+
+        model_init_full(&m, 300 * MSEC, /* paired= */ false);
+        ck_assert_int_eq(lock_set_provisional(m.lock, keys_of(LOCK_ROLE_USER, 0, 456), &st), 0);
+        ck_assert_ptr_null(m.lock->record);
+        ck_assert_str_eq(lock_role(m.lock), "user");
+        r = stored(&m);
+        ck_assert(r && r->provisional);
+        lock_record_free(r);
+        ck_assert_int_eq(m.fake.n_commands, 0);
+
+        advert(&m, false);
+        for (uint64_t end = now_monotonic_usec() + 3 * SEC; !m.lock->record && now_monotonic_usec() < end;)
+                fake_run_for(&m.fake, 20 * MSEC);
+        ck_assert_ptr_nonnull(m.lock->record);
+        ck_assert_ptr_null(m.lock->provisional);
+        ck_assert(sent(&m, TTLOCK_CMD_CHECK_USER_TIME) && !sent(&m, TTLOCK_CMD_CHECK_ADMIN));
+        r = stored(&m);
+        ck_assert(r && !r->provisional);
+        lock_record_free(r);
+        /* Proven keys are not replaced by unproven ones. */
+        ck_assert_int_lt(lock_set_provisional(m.lock, keys_of(LOCK_ROLE_USER, 0, 1), &st), 0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_ALREADY_PAIRED);
+        model_done(&m);
+
+        /* Refused: dropped from memory and disk. */
+        model_init_full(&m, 300 * MSEC, /* paired= */ false);
+        m.refuse[TTLOCK_CMD_CHECK_USER_TIME] = 0x0D;
+        ck_assert_int_eq(lock_set_provisional(m.lock, keys_of(LOCK_ROLE_USER, 0, 456), &st), 0);
+        advert(&m, false);
+        for (uint64_t end = now_monotonic_usec() + 3 * SEC;
+             m.lock->provisional && now_monotonic_usec() < end;)
+                fake_run_for(&m.fake, 20 * MSEC);
+        ck_assert_ptr_null(m.lock->provisional);
+        ck_assert_ptr_null(m.lock->record);
+        ck_assert_ptr_null(stored(&m));
+
+        /* Forgotten before the lock was heard. */
+        m.refuse[TTLOCK_CMD_CHECK_USER_TIME] = 0;
+        ck_assert_int_eq(lock_set_provisional(m.lock, keys_of(LOCK_ROLE_ADMIN, 1, 2), &st), 0);
+        r = stored(&m);
+        ck_assert_ptr_nonnull(r);
+        lock_record_free(r);
+        ck_assert_int_eq(lock_forget(m.lock, &st), 0);
+        ck_assert_ptr_null(m.lock->provisional);
+        ck_assert_ptr_null(stored(&m));
+        model_done(&m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("lock");
         TCase *tc = tcase_create("model");
@@ -245,6 +639,11 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_stuck_flag_backs_off);
         tcase_add_test(tc, test_alias_not_kept_when_not_saved);
         tcase_add_test(tc, test_deadline_for_every_kind);
+        tcase_add_test(tc, test_pair_finish_yields);
+        tcase_add_test(tc, test_import_proves_first);
+        tcase_add_test(tc, test_import_ekey_rights);
+        tcase_add_test(tc, test_reimport);
+        tcase_add_test(tc, test_import_unverified);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -180,6 +180,7 @@ START_TEST(test_error_mapping) {
         check_mapping(-EREMOTEIO, 0x41, 0x03, TTLOCK_ERROR_AUTHENTICATION_FAILED, "0x03");
         check_mapping(-EREMOTEIO, 0x55, 0x0D, TTLOCK_ERROR_AUTHENTICATION_FAILED, "0x0d");
         check_mapping(-EREMOTEIO, 0x47, 0x12, TTLOCK_ERROR_AUTHENTICATION_FAILED, "0x12");
+        check_mapping(-EREMOTEIO, 0x30, 0x08, TTLOCK_ERROR_AUTHENTICATION_FAILED, "LOCK_DYNAMIC_PWD_ERROR");
         check_mapping(-ENOKEY, 0x55, 0, TTLOCK_ERROR_AUTHENTICATION_FAILED, NULL);
         /* Any other lock error: LockRefused with the lock's name for it. */
         check_mapping(-EREMOTEIO, 0x47, 0x1C, TTLOCK_ERROR_LOCK_REFUSED, "LOCK_FROZEN (0x1c)");
@@ -230,6 +231,111 @@ START_TEST(test_refusal_mapping) {
                 "Cannot delete the stored keys",
                 TTLOCK_ERROR_FAILED,
                 "No space left");
+        check_refusal(
+                OP_REFUSAL_ALREADY_PAIRED,
+                -EEXIST,
+                "Lock X holds admin keys.",
+                TTLOCK_ERROR_ALREADY_EXISTS,
+                "Lock X holds admin keys.");
+}
+END_TEST
+
+/* An eKey's window, checked by ttlockd before it asks the lock, and what the lock's refusals of
+ * CHECK_USER_TIME say of it (doc/lockdata.md §4): each named, as AuthenticationFailed. */
+START_TEST(test_key_validity) {
+        _cleanup_(lock_record_freep) LockRecord *r = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        OpStatus st = {};
+        static const struct {
+                uint8_t code;
+                const char *infix;
+        } codes[] = {
+                { 0x0D, "was reset" },
+                { 0x0E, "has expired" },
+                { 0x11, "not valid yet" },
+        };
+
+        ck_assert_int_eq(lock_record_new("AA:BB:CC:00:00:01", &r), 0);
+        r->valid_from_usec = 1000;
+        r->valid_until_usec = 2000;
+        /* An admin's keys have no window of their own. */
+        ck_assert_int_eq(op_check_key_window(r, 5000, &st), 0);
+        r->role = LOCK_ROLE_USER;
+        ck_assert_int_eq(op_check_key_window(r, 1000, &st), 0);
+        ck_assert_int_eq(op_check_key_window(r, 1999, &st), 0);
+        ck_assert_int_lt(op_check_key_window(r, 999, &st), 0);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_KEY_INVALID);
+        ck_assert_int_lt(bus_error_from_status(&st, r->address, &e), 0);
+        ck_assert_str_eq(e.name, TTLOCK_ERROR_AUTHENTICATION_FAILED);
+        ck_assert_ptr_nonnull(strstr(e.message, "not valid yet"));
+        sd_bus_error_free(&e);
+        ck_assert_int_lt(op_check_key_window(r, 2000, &st), 0);
+        ck_assert_int_lt(bus_error_from_status(&st, r->address, &e), 0);
+        ck_assert_ptr_nonnull(strstr(e.message, "expired"));
+        sd_bus_error_free(&e);
+        /* Open on one side. */
+        r->valid_from_usec = 0;
+        ck_assert_int_eq(op_check_key_window(r, 1, &st), 0);
+        r->valid_until_usec = 0;
+        ck_assert_int_eq(op_check_key_window(r, UINT64_MAX, &st), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(codes); i++) {
+                st = (OpStatus){ .error = -EREMOTEIO, .command = 0x55, .lock_error = codes[i].code };
+                op_explain_user_refusal(&st);
+                ck_assert_int_eq(st.refusal, OP_REFUSAL_KEY_INVALID);
+                ck_assert_uint_eq(st.lock_error, codes[i].code);
+                ck_assert_int_lt(bus_error_from_status(&st, r->address, &e), 0);
+                ck_assert_str_eq(e.name, TTLOCK_ERROR_AUTHENTICATION_FAILED);
+                ck_assert_msg(
+                        strstr(e.message, codes[i].infix), "\"%s\" lacks \"%s\"", e.message, codes[i].infix);
+                sd_bus_error_free(&e);
+        }
+        /* Anything else is left to the general mapping. */
+        st = (OpStatus){ .error = -EREMOTEIO, .command = 0x47, .lock_error = 0x0E };
+        op_explain_user_refusal(&st);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_NONE);
+        st = (OpStatus){ .error = -ETIMEDOUT, .command = 0x55 };
+        op_explain_user_refusal(&st);
+        ck_assert_int_eq(st.refusal, OP_REFUSAL_NONE);
+}
+END_TEST
+
+/* What an eKey sends in CHECK_USER_TIME: its window in the lock's zone, or the permanent one. */
+START_TEST(test_keys_window) {
+        _cleanup_(lock_record_freep) LockRecord *r = NULL;
+        OpKeys k;
+
+        ck_assert_int_eq(lock_record_new("AA:BB:CC:00:00:01", &r), 0);
+        op_keys_from_record(&k, r);
+        ck_assert(!k.user);
+        ck_assert_uint_eq(k.window_start.year, 2000);
+        ck_assert_uint_eq(k.window_end.year, 2099);
+
+        r->role = LOCK_ROLE_USER;
+        r->has_time_zone = true;
+        r->time_zone_offset_sec = 8 * 3600;
+        r->valid_from_usec = 1767225600ULL * 1000000;                 /* 2026-01-01 00:00 UTC */
+        r->valid_until_usec = 1798761600ULL * 1000000 + 90 * 1000000; /* 2027-01-01 00:01:30 UTC */
+        op_keys_from_record(&k, r);
+        ck_assert(k.user);
+        ck_assert_uint_eq(k.window_start.year, 2026);
+        ck_assert_uint_eq(k.window_start.month, 1);
+        ck_assert_uint_eq(k.window_start.day, 1);
+        ck_assert_uint_eq(k.window_start.hour, 8);
+        ck_assert_uint_eq(k.window_end.year, 2027);
+        ck_assert_uint_eq(k.window_end.hour, 8);
+        ck_assert_uint_eq(k.window_end.minute, 1);
+
+        /* West of Greenwich, and an open start. */
+        r->time_zone_offset_sec = -5 * 3600;
+        r->valid_from_usec = 0;
+        op_keys_from_record(&k, r);
+        ck_assert_uint_eq(k.window_start.year, 2000);
+        ck_assert_uint_eq(k.window_end.year, 2026);
+        ck_assert_uint_eq(k.window_end.month, 12);
+        ck_assert_uint_eq(k.window_end.day, 31);
+        ck_assert_uint_eq(k.window_end.hour, 19);
+        op_keys_wipe(&k);
 }
 END_TEST
 
@@ -247,6 +353,8 @@ static Suite *make_suite(void) {
         tc = tcase_create("errors");
         tcase_add_test(tc, test_error_mapping);
         tcase_add_test(tc, test_refusal_mapping);
+        tcase_add_test(tc, test_key_validity);
+        tcase_add_test(tc, test_keys_window);
         suite_add_tcase(s, tc);
         return s;
 }

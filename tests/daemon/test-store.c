@@ -10,6 +10,7 @@
 
 #include "daemon-test.h"
 #include "store.h"
+#include "string-util.h"
 #include "tt-test.h"
 
 #define ADDR "aa:bb:cc:dd:ee:01"
@@ -18,6 +19,8 @@
 #define KEY_HEX "00112233445566778899aabbccddeeff"
 
 /* A record with every field set, strings chosen to need quoting/escaping in YAML. */
+#define GOOD_CREDENTIALS "credentials: {aes-key: \"" KEY_HEX "\", admin-ps: 1, unlock-key: 2}\n"
+
 static LockRecord *full_record(const char *address, const char *alias) {
         LockRecord *r = NULL;
 
@@ -57,6 +60,14 @@ static LockRecord *full_record(const char *address, const char *alias) {
         r->battery = 87;
         ck_assert_int_eq(lock_record_set_string(&r->state, "locked"), 0);
         r->state_updated_usec = 1700000000999999ULL;
+        ck_assert_int_eq(lock_record_set_credential_cycles(
+                                 r, "passcode", "4711",
+                                 (const TTCycle[]){ { 1, 480, 720 }, { 3, 480, 720 }, { 7, 1320, 1440 } }, 3),
+                         0);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "3735928559",
+                                                           (const TTCycle[]){ { 6, 0, 59 } }, 1),
+                         0);
+        r->pairing_pending = PAIRING_STEP_BIT(PAIRING_STEP_TIME) | PAIRING_STEP_BIT(PAIRING_STEP_FINISH);
         return r;
 }
 
@@ -99,6 +110,16 @@ static void assert_records_equal(const LockRecord *a, const LockRecord *b) {
                 ck_assert_str_eq(a->credential_aliases[i].id, b->credential_aliases[i].id);
                 ck_assert_str_eq(a->credential_aliases[i].alias, b->credential_aliases[i].alias);
         }
+        ck_assert_uint_eq(a->n_credential_cycles, b->n_credential_cycles);
+        for (size_t i = 0; i < a->n_credential_cycles; i++) {
+                ck_assert_str_eq(a->credential_cycles[i].kind, b->credential_cycles[i].kind);
+                ck_assert_str_eq(a->credential_cycles[i].id, b->credential_cycles[i].id);
+                ck_assert_uint_eq(a->credential_cycles[i].n_cycles, b->credential_cycles[i].n_cycles);
+                for (size_t j = 0; j < a->credential_cycles[i].n_cycles; j++)
+                        ck_assert(ttlock_cycle_equal(&a->credential_cycles[i].cycles[j],
+                                                     &b->credential_cycles[i].cycles[j]));
+        }
+        ck_assert_uint_eq(a->pairing_pending, b->pairing_pending);
         ck_assert_int_eq(a->has_log_cursor, b->has_log_cursor);
         ck_assert_uint_eq(a->log_cursor_identity, b->log_cursor_identity);
         ck_assert_uint_eq(a->log_cursor_time_usec, b->log_cursor_time_usec);
@@ -216,6 +237,48 @@ START_TEST(test_credential_aliases) {
         ck_assert_uint_eq(r->n_credential_aliases, 2);
         ck_assert_int_eq(lock_record_set_credential_alias(r, "face", "1", "x"), -EINVAL);
         ck_assert_int_eq(lock_record_set_credential_alias(r, "passcode", "", "x"), -EINVAL);
+}
+END_TEST
+
+/* Weekly windows (§4.9) and pending pairing steps (§5.6): set, replace, rename, drop; and the file. */
+START_TEST(test_credential_cycles) {
+        _cleanup_(lock_record_freep) LockRecord *r = full_record(ADDR, NULL), *b = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        const TTCycle *c;
+        size_t n, size;
+
+        c = lock_record_get_credential_cycles(r, "passcode", "4711", &n);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(c[2].end_minute, 1440);
+        ck_assert_ptr_null(lock_record_get_credential_cycles(r, "passcode", "4712", &n));
+        ck_assert_uint_eq(n, 0);
+
+        ck_assert_int_eq(lock_record_to_yaml(r, &text, &size), 0);
+        ck_assert_ptr_nonnull(strstr(text, "cycles: [\"1 08:00-12:00\", \"3 08:00-12:00\", \"7 22:00-24:00\"]"));
+        ck_assert_ptr_nonnull(strstr(text, "pairing-pending: [time, finish]"));
+
+        /* A new code takes its windows along; a window that ends before it starts is refused. */
+        ck_assert_int_eq(lock_record_rename_credential_cycles(r, "passcode", "4711", "4712"), 0);
+        ck_assert_ptr_null(lock_record_get_credential_cycles(r, "passcode", "4711", &n));
+        ck_assert_ptr_nonnull(lock_record_get_credential_cycles(r, "passcode", "4712", &n));
+        ck_assert_uint_eq(n, 3);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "1", (const TTCycle[]){ { 1, 9, 9 } }, 1),
+                         -EINVAL);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "face", "1", (const TTCycle[]){ { 1, 8, 9 } }, 1),
+                         -EINVAL);
+        ck_assert_int_eq(lock_record_set_credential_cycles(r, "ic-card", "3735928559", NULL, 0), 0);
+        ck_assert_uint_eq(r->n_credential_cycles, 1);
+        lock_record_drop_credential_cycles(r, "passcode");
+        ck_assert_uint_eq(r->n_credential_cycles, 0);
+
+        /* Unknown step names (a newer ttlockd's) are dropped, not fatal. */
+        {
+                static const char yaml[] = "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                                           "pairing-pending: [features, teleport]\n";
+
+                ck_assert_int_eq(lock_record_from_yaml(yaml, strlen(yaml), &b, &error), 0);
+        }
+        ck_assert_uint_eq(b->pairing_pending, PAIRING_STEP_BIT(PAIRING_STEP_FEATURES));
 }
 END_TEST
 
@@ -341,8 +404,6 @@ static void assert_parse_error(const char *yaml, const char *message) {
         ck_assert_msg(strstr(error, message), "error \"%s\" does not mention \"%s\"", error, message);
 }
 
-#define GOOD_CREDENTIALS "credentials: {aes-key: \"" KEY_HEX "\", admin-ps: 1, unlock-key: 2}\n"
-
 START_TEST(test_parse_errors) {
         assert_parse_error(
                 "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "x: [\n", "YAML syntax error");
@@ -383,6 +444,17 @@ START_TEST(test_parse_errors) {
                 "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
                 "features: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n",
                 "features: more than 8 groups");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "credential-cycles: [{kind: ic-card, id: \"1\", cycles: [\"1 12:00-08:00\"]}]\n",
+                "credential-cycles[0].cycles: \"1 12:00-08:00\" is not \"WEEKDAY HH:MM-HH:MM\"");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "credential-cycles: [{kind: ic-card, id: \"1\"}]\n",
+                "credential-cycles[0]: needs kind, id and cycles");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "pairing-pending: time\n",
+                "pairing-pending: expected a list");
         assert_parse_error("[1, 2]\n", "top level: expected a mapping");
         assert_parse_error("", "empty file");
 }
@@ -459,6 +531,244 @@ START_TEST(test_provisional_round_trip) {
         ck_assert(b->provisional);
         assert_parse_error("version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "pairing: done\n",
                            "pairing: \"done\"");
+}
+END_TEST
+
+/* An eKey's record (doc/lockdata.md §4): role user, no admin password, its window and the lock's zone
+ * come back as they went, and an admin's record still looks as it did before roles. */
+START_TEST(test_user_round_trip) {
+        _cleanup_(lock_record_freep) LockRecord *a = full_record(ADDR, "Guest key"), *b = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        size_t size;
+
+        a->role = LOCK_ROLE_USER;
+        a->admin_ps = 0;
+        a->valid_from_usec = 1767225600000000ULL;
+        a->valid_until_usec = 1798761600123456ULL;
+        a->has_time_zone = true;
+        a->time_zone_offset_sec = -9 * 3600 - 30 * 60;
+        ck_assert_int_eq(lock_record_to_yaml(a, &text, &size), 0);
+        ck_assert_ptr_nonnull(strstr(text, "role: \"user\"\n"));
+        ck_assert_ptr_nonnull(strstr(text, "time-zone-offset-seconds: -34200\n"));
+        ck_assert_ptr_nonnull(strstr(text, "valid-until-usec: 1798761600123456\n"));
+        ck_assert_ptr_null(strstr(text, "admin-ps"));
+        ck_assert_int_eq(lock_record_from_yaml(text, size, &b, &error), 0);
+        assert_records_equal(a, b);
+
+        /* The admin's: its role, no window, no zone written. */
+        b = lock_record_free(b);
+        free(text);
+        a->role = LOCK_ROLE_ADMIN;
+        a->admin_ps = 17;
+        a->valid_from_usec = a->valid_until_usec = 0;
+        a->has_time_zone = false;
+        a->time_zone_offset_sec = 0;
+        ck_assert_int_eq(lock_record_to_yaml(a, &text, &size), 0);
+        ck_assert_ptr_nonnull(strstr(text, "role: \"admin\"\n"));
+        ck_assert_ptr_null(strstr(text, "valid-"));
+        ck_assert_ptr_null(strstr(text, "time-zone"));
+        ck_assert_ptr_nonnull(strstr(text, "admin-ps: 17\n"));
+        ck_assert_int_eq(lock_record_from_yaml(text, size, &b, &error), 0);
+        assert_records_equal(a, b);
+}
+END_TEST
+
+#define USER_CREDENTIALS "credentials: {aes-key: \"" KEY_HEX "\", unlock-key: 2}\n"
+
+START_TEST(test_user_parse_errors) {
+        static const char head[] = "version: 1\naddress: \"" ADDR_UP "\"\n";
+        _cleanup_(lock_record_freep) LockRecord *r = NULL;
+        _cleanup_free_ char *error = NULL;
+        char *yaml = NULL;
+
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\nrole: root\n" GOOD_CREDENTIALS,
+                "role: \"root\" is not admin or user");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" USER_CREDENTIALS, "key material missing");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\nrole: user\n" GOOD_CREDENTIALS,
+                "a user record has no admin password");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP
+                "\"\nrole: user\n"
+                "credentials: {aes-key: \"" KEY_HEX "\"}\n",
+                "a user needs aes-key and unlock-key");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP
+                "\"\nrole: user\ntime-zone-offset-seconds: 90000\n" USER_CREDENTIALS,
+                "time-zone-offset-seconds: expected an integer -57600");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP
+                "\"\nrole: user\ntime-zone-offset-seconds: +3600\n" USER_CREDENTIALS,
+                "time-zone-offset-seconds: expected an integer");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP
+                "\"\nrole: user\nvalid-from-usec: 5\n"
+                "valid-until-usec: 5\n" USER_CREDENTIALS,
+                "valid-until-usec: not after valid-from-usec");
+
+        /* The role may come after the credentials; one side of the window may be open. */
+        ck_assert_int_ge(
+                asprintf(
+                        &yaml,
+                        "%s%s%s",
+                        head,
+                        USER_CREDENTIALS,
+                        "role: user\ntime-zone-offset-seconds: 0\nvalid-until-usec: 9\n"),
+                0);
+        ck_assert_int_eq(lock_record_from_yaml(yaml, strlen(yaml), &r, &error), 0);
+        free(yaml);
+        ck_assert_int_eq(r->role, LOCK_ROLE_USER);
+        ck_assert_uint_eq(r->valid_from_usec, 0);
+        ck_assert_uint_eq(r->valid_until_usec, 9);
+        ck_assert(r->has_time_zone);
+        ck_assert_int_eq(r->time_zone_offset_sec, 0);
+}
+END_TEST
+
+/* Re-importing swaps the keys in and, when the save fails, back out: nothing else of the record moves. */
+START_TEST(test_swap_keys) {
+        _cleanup_(lock_record_freep) LockRecord *old = full_record(ADDR, "Front"), *new = NULL, *copy = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        size_t size;
+
+        ck_assert_int_eq(lock_record_to_yaml(old, &text, &size), 0);
+        ck_assert_int_eq(lock_record_from_yaml(text, size, &copy, &error), 0);
+        ck_assert_int_eq(lock_record_new(ADDR, &new), 0);
+        memset(new->aes_key, 0x5a, sizeof(new->aes_key));
+        new->role = LOCK_ROLE_USER;
+        new->unlock_key = 99;
+        new->lock_flag_pos = 8;
+        new->uid = 1000;
+        new->valid_until_usec = 12345;
+        new->has_time_zone = true;
+        new->time_zone_offset_sec = 3600;
+
+        lock_record_swap_keys(old, new);
+        ck_assert_int_eq(old->role, LOCK_ROLE_USER);
+        ck_assert_uint_eq(old->aes_key[0], 0x5a);
+        ck_assert_uint_eq(old->unlock_key, 99);
+        ck_assert_uint_eq(old->lock_flag_pos, 8);
+        ck_assert_uint_eq(old->uid, 1000);
+        ck_assert_uint_eq(old->valid_until_usec, 12345);
+        ck_assert_int_eq(old->time_zone_offset_sec, 3600);
+        ck_assert_ptr_null(old->admin_passcode);
+        /* What is not a key stayed. */
+        ck_assert_str_eq(old->alias, "Front");
+        ck_assert_uint_eq(old->n_credential_aliases, 3);
+        ck_assert_uint_eq(old->log_cursor_identity, copy->log_cursor_identity);
+
+        lock_record_swap_keys(old, new);
+        assert_records_equal(old, copy);
+        ck_assert_int_eq(new->role, LOCK_ROLE_USER);
+        ck_assert_uint_eq(new->unlock_key, 99);
+}
+END_TEST
+
+/* ExportLocks: a comment and one document per lock, read back document by document, a broken one
+ * named without stopping the others. */
+START_TEST(test_export_round_trip) {
+        _cleanup_(lock_record_freep)
+                LockRecord *a = full_record(ADDR, "Front"),
+                           *b = full_record("aa:bb:cc:dd:ee:02", "Back: \"door\"\n---\n"), *c = NULL;
+        const LockRecord *all[3];
+        _cleanup_free_ char *error = NULL;
+        StoreExportEntry *entries = NULL;
+        char *text = NULL, *broken = NULL, *p;
+        size_t size, n = 0;
+
+        ck_assert_int_eq(lock_record_new("aa:bb:cc:dd:ee:03", &c), 0);
+        memset(c->aes_key, 0x11, sizeof(c->aes_key));
+        c->role = LOCK_ROLE_USER;
+        c->valid_from_usec = 1;
+        c->valid_until_usec = 2;
+        c->provisional = true;
+        all[0] = a;
+        all[1] = b;
+        all[2] = c;
+        ck_assert_int_eq(store_export_to_yaml(all, 3, &text, &size), 0);
+        ck_assert_uint_eq(strlen(text), size);
+        ck_assert(startswith(text, "# ttlockd key export"));
+        ck_assert_int_eq(store_export_from_yaml(text, size, &entries, &n, &error), 0);
+        ck_assert_uint_eq(n, 3);
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(entries[i].record, "%s: %s", entries[i].label, entries[i].error);
+                ck_assert_str_eq(entries[i].label, all[i]->address);
+                assert_records_equal(all[i], entries[i].record);
+        }
+        store_export_entries_free(entries, n);
+
+        /* The second document damaged: the others still come back, the broken one says why. */
+        p = strstr(text, "address: \"AA:BB:CC:DD:EE:02\"");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_ge(
+                asprintf(
+                        &broken,
+                        "%.*saddress: \"nope\"%s",
+                        (int) (p - text),
+                        text,
+                        p + strlen("address: \"AA:BB:CC:DD:EE:02\"")),
+                0);
+        ck_assert_int_eq(store_export_from_yaml(broken, strlen(broken), &entries, &n, &error), 0);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_ptr_nonnull(entries[0].record);
+        ck_assert_ptr_null(entries[1].record);
+        ck_assert_str_eq(entries[1].label, "document 2");
+        ck_assert_ptr_nonnull(strstr(entries[1].error, "address: \"nope\""));
+        ck_assert_ptr_nonnull(entries[2].record);
+        store_export_entries_free(entries, n);
+        free(broken);
+        store_text_free(text, size);
+
+        /* One key file is an export of one lock, also behind a byte-order mark (a Windows editor). */
+        ck_assert_int_eq(lock_record_to_yaml(a, &text, &size), 0);
+        ck_assert_int_eq(store_export_from_yaml(text, size, &entries, &n, &error), 0);
+        ck_assert_uint_eq(n, 1);
+        assert_records_equal(a, entries[0].record);
+        store_export_entries_free(entries, n);
+        ck_assert_int_ge(asprintf(&broken, "\xEF\xBB\xBF%s", text), 0);
+        ck_assert_int_eq(store_export_from_yaml(broken, strlen(broken), &entries, &n, &error), 0);
+        ck_assert_uint_eq(n, 1);
+        assert_records_equal(a, entries[0].record);
+        store_export_entries_free(entries, n);
+        free(broken);
+        store_text_free(text, size);
+}
+END_TEST
+
+START_TEST(test_export_hostile) {
+        _cleanup_free_ char *many = NULL;
+        StoreExportEntry *entries = NULL;
+        size_t n = 0, len = 0;
+        char *error = NULL;
+
+        ck_assert_int_eq(store_export_from_yaml("# nothing\n", 10, &entries, &n, &error), -EBADMSG);
+        ck_assert_str_eq(error, "no document");
+        free(error);
+        ck_assert_int_eq(store_export_from_yaml("---\n[\n", 6, &entries, &n, &error), -EBADMSG);
+        ck_assert_ptr_nonnull(strstr(error, "YAML syntax error"));
+        free(error);
+
+        /* More documents than locks one input may name. */
+        many = malloc(8 * (STORE_EXPORT_RECORDS_MAX + 2));
+        ck_assert_ptr_nonnull(many);
+        for (size_t i = 0; i < STORE_EXPORT_RECORDS_MAX + 1; i++)
+                len += (size_t) sprintf(many + len, "--- 1\n");
+        ck_assert_int_eq(store_export_from_yaml(many, len, &entries, &n, &error), -EBADMSG);
+        ck_assert_ptr_nonnull(strstr(error, "more than 256 documents"));
+        free(error);
+
+        /* An alias in one document: that one is broken, as a key file would be. */
+        static const char aliased[] = "---\nversion: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                                      "x: &a 1\n"
+                                      "---\nversion: 1\naddress: \"AA:BB:CC:DD:EE:02\"\n" GOOD_CREDENTIALS;
+        ck_assert_int_eq(store_export_from_yaml(aliased, strlen(aliased), &entries, &n, &error), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_ptr_null(entries[0].record);
+        ck_assert_ptr_nonnull(strstr(entries[0].error, "anchors and aliases"));
+        ck_assert_ptr_nonnull(entries[1].record);
+        store_export_entries_free(entries, n);
 }
 END_TEST
 
@@ -652,12 +962,18 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_round_trip_every_field);
         tcase_add_test(tc, test_round_trip_through_store);
         tcase_add_test(tc, test_credential_aliases);
+        tcase_add_test(tc, test_credential_cycles);
         tcase_add_test(tc, test_save_too_large);
         tcase_add_test(tc, test_unknown_keys_preserved);
         tcase_add_test(tc, test_parse_errors);
         tcase_add_test(tc, test_parse_errors_keep_secrets);
         tcase_add_test(tc, test_parse_refuses_aliases);
         tcase_add_test(tc, test_provisional_round_trip);
+        tcase_add_test(tc, test_user_round_trip);
+        tcase_add_test(tc, test_user_parse_errors);
+        tcase_add_test(tc, test_swap_keys);
+        tcase_add_test(tc, test_export_round_trip);
+        tcase_add_test(tc, test_export_hostile);
         tcase_add_test(tc, test_describe_redacts);
         tcase_add_test(tc, test_permissions);
         tcase_add_test(tc, test_damaged_moved_aside);

@@ -83,6 +83,33 @@ static void check_reply(const uint8_t *data, size_t size) {
         fuzz_check(r >= 0 && fuzz_mem_eq(out, n, data, n), "rebuilt envelope differs from the input");
 }
 
+/* ttlock_frame_parse_envelope() (§2.1, §2.2): any generation, what ttlock-decode explains. What it reports
+ * agrees with the bytes, and the V3 parser accepts nothing it refuses. */
+static void check_envelope(const uint8_t *data, size_t size, int r_v3, const TTFrame *v3) {
+        TTFrame f = {};
+        TTError e = {};
+        size_t header;
+        int r;
+
+        r = ttlock_frame_parse_envelope(data, size, &f, &e);
+        fuzz_check_result("ttlock_frame_parse_envelope", r, &e);
+        if (r < 0) {
+                fuzz_check(r_v3 < 0, "parse_unchecked accepted what parse_envelope refused (%s)", e.message);
+                return;
+        }
+        header = f.legacy ? 6 : TTLOCK_FRAME_HEADER_SIZE;
+        fuzz_check(size == header + f.data_len + 1, "envelope of %zu bytes for a %zu-byte buffer",
+                   header + f.data_len + 1, size);
+        fuzz_check(f.legacy == (data[2] < 5 || data[2] > 0x7F), "legacy %d for protocol type 0x%02x", f.legacy, data[2]);
+        fuzz_check(f.data_len == 0 || f.data == data + header, "data does not follow the header");
+        fuzz_check(f.crc == data[size - 1] && f.crc_computed == ttlock_crc8(data, size - 1) &&
+                   f.crc_ok == (f.crc == f.crc_computed),
+                   "the envelope's CRC fields disagree with the bytes");
+        if (r_v3 >= 0)
+                fuzz_check(!f.legacy && header_eq(&f.header, &v3->header) && f.crc == v3->crc,
+                           "parse_envelope and parse_unchecked disagree");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TTFrame f = {}, g = {};
         TTError e = {}, e2 = {};
@@ -95,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r2 = ttlock_frame_parse(data, size, &g, &e2);
         fuzz_check_result("ttlock_frame_parse", r2, &e2);
 
+        check_envelope(data, size, r, &f);
         if (r < 0) {
                 fuzz_check(r2 < 0, "parse accepted what parse_unchecked refused (%s)", e.message);
                 return 0;

@@ -292,6 +292,58 @@ CORPORA["fuzz-addon-lockdata"] = {
                          ' {"address":"AA:BB:CC:00:00:02","privateData":{}}]'),
     "cloud-list": txt(CLOUD_LIST),
     "cloud-detail": txt(CLOUD_DETAIL),
+
+def text(s):
+    return s.encode().hex()
+
+
+# ttlock-mqtt (man/ttlock-mqtt.8): commands as Home Assistant, mosquitto_pub and scripts send them.
+# The first byte picks a command topic (00) or a manage topic (01).
+CORPORA["fuzz-mqtt-command"] = {
+    "plain-unlock": "00" + text("UNLOCK"),
+    "plain-refresh-newline": "00" + text("REFRESH\n"),
+    "ha-lock": "00" + text('{"command":"LOCK","timestamp":1767225600.123}'),
+    "ha-unlock-code": "00" + text('{"command":"UNLOCK","code":"8642","timestamp":1767225600.5}'),
+    "ha-unlock-no-code": "00" + text('{"command":"UNLOCK","code":null,"timestamp":1767225600}'),
+    "add-passcode": "01" + text('{"command":"add-passcode","id":1,"code":"482916","alias":"Cleaner",'
+                                '"valid_from":1796112000,"valid_until":1798135200,"timestamp":1767225600}'),
+    "set-auto-lock": "01" + text('{"command":"set-auto-lock","seconds":30.0,"timestamp":1767225600}'),
+    "set-sound": "01" + text('{"command":"set-sound","value":"ON","volume":3,"timestamp":1767225600}'),
+    "passage-modes": "01" + text('{"command":"set-passage-modes","modes":[{"weekdays":[1,2,3,4,5],'
+                                 '"start_minute":480,"end_minute":1020}],"timestamp":1767225600}'),
+    "nested": "01" + text('{"command":"x","a":{"b":{"c":[1,[2,[3]]]}}}'),
+    "broken": "01" + text('{"command":"add-passcode","code":'),
+}
+
+CORPORA["fuzz-mqtt-config"] = {
+    "minimal": text("broker = mqtt://localhost:1883\n"),
+    "full": text("# comment\nbroker = mqtts://[::1]:8884\nusername = ha\npassword-file = /etc/p\n"
+                 "ca-file = /etc/ca.pem\ncert-file = /etc/c.pem\nkey-file = /etc/c.key\nkeepalive = 30\n"
+                 "mqtt-version = 3.1.1\nbase-topic = home/locks\ndiscovery-prefix = ha\nnode-id = hall\n"
+                 "locks = AA:BB:CC:00:00:01, aa:bb:cc:00:00:02\nallow-manage = yes\npublish-passcodes = no\n"
+                 "unlock-pin-file = /etc/pin\nmax-command-age = 0\n"),
+    "errors": text("brokr = x\nbroker\nkeepalive = 3\n"),
+}
+
+# key-import (src/daemon/store/key-import.c): everything ImportLocks() takes, and ttlockd's export (the
+# key store's YAML, one document per lock, store.h), an admin's and an eKey's.
+EXPORT = ('# ttlockd key export\n'
+          '---\nversion: 1\naddress: "AA:BB:CC:00:00:01"\nalias: "Front door"\nrole: "admin"\n'
+          'credentials:\n  aes-key: "00112233445566778899aabbccddeeff"\n  admin-ps: 73079075\n'
+          '  unlock-key: 76257105\n  lock-flag-pos: 0\n  uid: 0\n'
+          'lock-version:\n  protocol-type: 5\n  sub-version: 3\n  scene: 2\n  group-id: 1\n  org-id: 1\n'
+          'features: [4294967295, 2049]\n'
+          'credential-aliases:\n- {kind: "ic-card", id: "123456", alias: "Anna"}\n'
+          '---\nversion: 1\naddress: "AA:BB:CC:00:00:02"\nrole: "user"\nvalid-from-usec: 1700000000000000\n'
+          'valid-until-usec: 1800000000000000\ntime-zone-offset-seconds: -18000\n'
+          'credentials: {aes-key: "0f0e0d0c0b0a09080706050403020100", unlock-key: 2, lock-flag-pos: 1, uid: 2000}\n')
+CORPORA["fuzz-key-import"] = {
+    "export": txt(EXPORT),
+    "string-admin": txt(LOCKDATA["admin"]),
+    "strings": txt(LOCKDATA["admin"] + "\n" + LOCKDATA["ekey"] + "\n"),
+    "cloud-list": txt(CLOUD_LIST),
+    "cloud-detail": txt(CLOUD_DETAIL),
+    "addon": txt(ADDON_FILE),
 }
 
 

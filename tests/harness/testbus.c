@@ -525,11 +525,21 @@ bool test_bus_has_polkit(const TestBus *b) {
         return b->has_polkit;
 }
 
-static int open_bus(sd_bus **ret) {
-        int r = sd_bus_open_system(ret);
+/* This TestBus's bus by its address, not by $DBUS_SYSTEM_BUS_ADDRESS: a test may run two. */
+static int open_bus(TestBus *b, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
 
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, b->address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, true);
+        if (r >= 0)
+                r = sd_bus_start(bus);
         if (r < 0)
                 return log_error_errno(r, "testbus: cannot connect to the private bus: %m");
+        *ret = TAKE_PTR(bus);
         return 0;
 }
 
@@ -557,7 +567,7 @@ int test_bus_name_pid(TestBus *b, const char *name, pid_t *ret_pid) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
-        r = open_bus(&bus);
+        r = open_bus(b, &bus);
         if (r < 0)
                 return r;
         return name_pid(bus, name, ret_pid);
@@ -646,6 +656,9 @@ static int spawn(TestBus *b, char *const argv[], char *const extra_env[], int st
                 int e;
 
                 if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(EXIT_FAILURE);
+                /* This bus, whichever a test started last (extra_env may still say otherwise). */
+                if (b->address && setenv("DBUS_SYSTEM_BUS_ADDRESS", b->address, 1) < 0)
                         _exit(EXIT_FAILURE);
                 for (char *const *e2 = extra_env; e2 && *e2; e2++)
                         if (putenv(*e2) != 0)
@@ -834,7 +847,8 @@ int test_bus_fork_as(TestBus *b, const char *user, int (*fn)(void *userdata), vo
         if (pid == 0) {
                 /* Groups first, then gid, then uid: after setresuid() we could no longer. */
                 if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent ||
-                    setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+                    setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0 ||
+                    (b->address && setenv("DBUS_SYSTEM_BUS_ADDRESS", b->address, 1) < 0)) {
                         fprintf(stderr, "testbus: cannot become %s: %m\n", user);
                         _exit(EXIT_FAILURE);
                 }
@@ -883,7 +897,7 @@ int test_bus_wait_name(TestBus *b, const char *name, pid_t pid, uint64_t timeout
                         return -errno;
         }
 
-        r = open_bus(&bus);
+        r = open_bus(b, &bus);
         if (r < 0)
                 return r;
         /* Subscribe before asking, so that an owner arriving in between is not missed. */

@@ -17,7 +17,9 @@
  *    built file there under a name unique to the test process (root only) and test_bus_stop()
  *    removes it; files left by a test that crashed are removed by the next install. Install
  *    before the first polkit call: polkitd reads rules when it starts.
- *  - Every function returns a negative errno on failure and logs why to stderr. */
+ *  - Every function returns a negative errno on failure and logs why to stderr.
+ *  - A test may run two TestBus at once (two hosts): each talks to its own bus, and what it starts
+ *    gets its own DBUS_SYSTEM_BUS_ADDRESS, whichever bus was started last. */
 
 #include <stdbool.h>
 #include <stdint.h>

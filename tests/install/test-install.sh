@@ -5,12 +5,14 @@
 # generated D-Bus API pages when the build made them), translations and bash completion — and
 # nothing that would hold a secret or a stray build product.
 #
-#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR api-man|no-api-man [EXTENSION_UUID]
+#   test-install.sh BUILD_DIR PREFIX BINDIR LIBEXECDIR DATADIR MANDIR LOCALEDIR UNITDIR SYSCONFDIR SYSUSERSDIR
+#                   api-man|no-api-man [EXTENSION_UUID]
 #
 # With EXTENSION_UUID (-Dgnome-shell-extension=true), the GNOME Shell extension's files and its
 # settings schema are expected too.
 set -u
-build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8 api_man=$9 uuid=${10:-}
+build=$1 prefix=$2 bindir=$3 libexecdir=$4 datadir=$5 mandir=$6 localedir=$7 unitdir=$8
+sysconfdir=$9 sysusersdir=${10} api_man=${11} uuid=${12:-}
 passed=0
 failed=0
 
@@ -38,12 +40,18 @@ expect() { # path mode
 }
 
 bin=$(abs "$bindir") libexec=$(abs "$libexecdir") data=$(abs "$datadir") man=$(abs "$mandir")
-locale=$(abs "$localedir")
+locale=$(abs "$localedir") sysconf=$(abs "$sysconfdir") sysusers=$(abs "$sysusersdir")
 
 expect "$bin/ttlockctl" 755
 expect "$bin/ttlock-decode" 755
 expect "$bin/ttlock-sim" 755
 expect "$libexec/ttlockd" 755
+expect "$libexec/ttlock-mqtt" 755
+expect "$unitdir/ttlock-mqtt.service" 644
+expect "$data/polkit-1/rules.d/60-ttlock-mqtt.rules" 644
+expect "$sysusers/ttlock-mqtt.conf" 644
+expect "$sysconf/ttlockd/mqtt.conf" 644
+expect "$man/man8/ttlock-mqtt.8" 644
 expect "$data/dbus-1/system.d/org.ttlock.Manager.conf" 644
 expect "$data/dbus-1/system-services/org.ttlock.Manager.service" 644
 for i in Manager1 Lock1 Credentials1 Settings1; do
@@ -81,10 +89,16 @@ else
         failed=$((failed + 1))
         echo "FAIL: Exec=/ExecStart= do not point at $libexec/ttlockd"
 fi
+if grep -qx "ExecStart=$libexec/ttlock-mqtt" "$destdir$unitdir/ttlock-mqtt.service"; then
+        passed=$((passed + 1))
+else
+        failed=$((failed + 1))
+        echo "FAIL: ttlock-mqtt.service does not start $libexec/ttlock-mqtt"
+fi
 
 # Nothing else: no test binaries, no static libraries, no headers.
 extra=$(cd "$destdir" && find . -type f |
-        grep -Ev "/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|[^/]+\\.(xml|conf|service|policy|rules|[158]|mo))\$|/completions/ttlockctl\$$extension_files")
+        grep -Ev "/(ttlockctl|ttlock-decode|ttlock-sim|ttlockd|ttlock-mqtt|[^/]+\\.(xml|conf|service|policy|rules|[158]|mo))\$|/completions/ttlockctl\$$extension_files")
 if [ -z "$extra" ]; then
         passed=$((passed + 1))
 else

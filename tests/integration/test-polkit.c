@@ -247,6 +247,13 @@ START_TEST(test_privileged_group_rule) {
         check_authorization(bus, other.name, "org.ttlock.manage", &authorized, &challenge);
         ck_assert(!authorized);
         ck_assert(challenge);
+        /* Keys in and out are not the group's: an administrator every time. */
+        check_authorization(bus, h.name, "org.ttlock.import-keys", &authorized, &challenge);
+        ck_assert(!authorized);
+        ck_assert(challenge);
+        check_authorization(bus, h.name, "org.ttlock.export-keys", &authorized, &challenge);
+        ck_assert(!authorized);
+        ck_assert(challenge);
 
         caller_finish(b, &other);
         caller_finish(b, &h);
@@ -314,6 +321,22 @@ START_TEST(test_policy_defaults_and_translations) {
         ck_assert_int_eq(man.inactive, IMPLICIT_ADMIN_AUTH_KEEP);
         ck_assert_int_eq(man.active, IMPLICIT_ADMIN_AUTH_KEEP);
         ck_assert_str_eq(man.imply, "org.ttlock.operate");
+
+        /* Keys in and out: an administrator every time, never kept, implied by nothing. */
+        for (size_t i = 0; i < 2; i++) {
+                ActionInfo keys;
+
+                ck_assert(enumerate_action(
+                        bus, "C", i == 0 ? "org.ttlock.import-keys" : "org.ttlock.export-keys", &keys));
+                ck_assert_int_eq(keys.any, IMPLICIT_ADMIN_AUTH);
+                ck_assert_int_eq(keys.inactive, IMPLICIT_ADMIN_AUTH);
+                ck_assert_int_eq(keys.active, IMPLICIT_ADMIN_AUTH);
+                ck_assert_str_eq(keys.imply, "");
+        }
+        ck_assert(enumerate_action(bus, "de_DE.UTF-8", "org.ttlock.import-keys", &de));
+        ck_assert_str_eq(de.description, "Die Schlüssel von Türschlössern importieren");
+        ck_assert(enumerate_action(bus, "fr_FR.UTF-8", "org.ttlock.export-keys", &fr));
+        ck_assert_str_eq(fr.description, "Exporter les clés de serrures");
 
         ck_assert(enumerate_action(bus, "de_DE.UTF-8", "org.ttlock.manage", &de));
         ck_assert_str_eq(de.description, "Türschlösser verwalten");

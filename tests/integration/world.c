@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -41,9 +42,14 @@ static void open_client(World *w) {
 }
 
 void world_start_sim(World *w) {
-        const char *argv[32] = { world_env_path("TTLOCK_SIM"), "--always-awake", "--lock",
-                                 "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000", "--advert-interval-ms", "200",
-                                 "--state", w->sim_state };
+        const char *argv[32] = { world_env_path("TTLOCK_SIM"),
+                                 "--always-awake",
+                                 "--lock",
+                                 w->lock_spec ?: "mac=" WORLD_LOCK_ADDRESS ",name=K5_010000",
+                                 "--advert-interval-ms",
+                                 "200",
+                                 "--state",
+                                 w->sim_state };
         size_t n = 8;
         int r;
 
@@ -272,11 +278,88 @@ void world_discover(World *w) {
         ck_assert_msg(world_wait(w, world_lock_pairable, NULL, WORLD_TIMEOUT), "the pairable lock did not appear");
 }
 
-bool world_key_file(World *w, char *ret, size_t size) {
+bool world_key_file_of(World *w, const char *address, char *ret, size_t size) {
+        char name[32];
         struct stat st;
 
-        snprintf(ret, size, "%s/locks/AA_BB_CC_00_00_01.yaml", w->state_dir);
+        snprintf(name, sizeof(name), "%s", address);
+        for (char *c = name; *c; c++)
+                *c = *c == ':' ? '_' : *c;
+        snprintf(ret, size, "%s/locks/%s.yaml", w->state_dir, name);
         return stat(ret, &st) == 0;
+}
+
+bool world_key_file(World *w, char *ret, size_t size) {
+        return world_key_file_of(w, WORLD_LOCK_ADDRESS, ret, size);
+}
+
+unsigned world_count_state_files(World *w) {
+        char path[300];
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "%s/locks", w->state_dir);
+        d = opendir(path);
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+char *world_sim_lockdata(World *w, const char *const *specs, const char *kind) {
+        char *argv[64] = { (char *) world_env_path("TTLOCK_SIM") }, *out = NULL, print[64];
+        size_t n = 1;
+        int status = 0, r;
+
+        for (const char *const *s = specs; *s; s++) {
+                ck_assert_uint_lt(n + 3, ELEMENTSOF(argv));
+                argv[n++] = (char *) "--lock";
+                argv[n++] = (char *) *s;
+        }
+        snprintf(print, sizeof(print), "--print-lockdata=%s", kind);
+        argv[n++] = print;
+        argv[n] = NULL;
+        r = test_bus_run(w->bus, NULL, NULL, argv, NULL, WORLD_TIMEOUT, &status, &out);
+        ck_assert_msg(
+                r >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "ttlock-sim --print-lockdata=%s failed",
+                kind);
+        ck_assert_ptr_nonnull(out);
+        return out;
+}
+
+sd_bus_message *world_call_reply(
+        World *w,
+        sd_bus_error *e,
+        bool sensitive,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        const char *types,
+        ...) {
+        sd_bus_message *m = NULL, *reply = NULL;
+        va_list ap;
+        int r;
+
+        ck_assert_int_ge(sd_bus_message_new_method_call(w->client, &m, service, path, iface, method), 0);
+        if (sensitive)
+                ck_assert_int_ge(sd_bus_message_sensitive(m), 0);
+        if (types && *types) {
+                va_start(ap, types);
+                ck_assert_int_ge(sd_bus_message_appendv(m, types, ap), 0);
+                va_end(ap);
+        }
+        r = sd_bus_call(w->client, m, 0, e, &reply);
+        sd_bus_message_unref(m);
+        if (r < 0) {
+                fprintf(stderr, "%s.%s → %s: %s\n", iface, method, e->name, e->message);
+                return NULL;
+        }
+        return reply;
 }
 
 bool world_key_file_contains(World *w, const char *text) {

@@ -36,6 +36,7 @@ typedef struct World {
         sd_bus *client;
         /* Set before world_start() to change what starts. */
         const char *const *sim_args;   /* more arguments for ttlock-sim, NULL-terminated, or NULL */
+        const char *lock_spec;         /* --lock spec of the first lock instead of a factory-fresh one */
         const char *const *daemon_env; /* more NAME=value for ttlockd, NULL-terminated, or NULL */
         bool polkit_rules;             /* install the test's rules.d file */
         unsigned state_tmpfs_kib;      /* > 0: the state directory is a tmpfs of this size (a disk to fill) */
@@ -56,6 +57,23 @@ void world_kill_pid(World *w, pid_t *pid);
 
 /* Process what arrived, then wait for more, until pred() holds or the deadline passes. */
 bool world_wait(World *w, bool (*pred)(World *w, const void *arg), const void *arg, uint64_t timeout);
+
+/* What `ttlock-sim --lock SPEC… --print-lockdata KIND` prints (KIND admin, ekey or addon): the keys the
+ * official app or the old add-on would hold for those locks. specs is NULL-terminated; free(). */
+char *world_sim_lockdata(World *w, const char *const *specs, const char *kind);
+
+/* A call that keeps its reply: the reply (unref it), or NULL with the error in *e (sd_bus_error_free()).
+ * sensitive: marked so, as a client sending keys should. */
+sd_bus_message *world_call_reply(
+        World *w,
+        sd_bus_error *e,
+        bool sensitive,
+        const char *service,
+        const char *path,
+        const char *iface,
+        const char *method,
+        const char *types,
+        ...);
 
 /* Calls: NULL on success, else the error name (free()); the message goes to stderr. */
 char *world_call(World *w, const char *service, const char *path, const char *iface, const char *method,
@@ -78,6 +96,10 @@ bool world_lock_seen(World *w, const void *arg); /* an advert came since the dae
 void world_discover(World *w);
 /* The key file of the lock in the daemon's state directory; its path in ret. */
 bool world_key_file(World *w, char *ret, size_t size);
+/* The same for the lock of address (AA:BB:CC:DD:EE:FF). */
+bool world_key_file_of(World *w, const char *address, char *ret, size_t size);
+/* How many files the daemon's locks/ directory holds (key files, archives, anything). */
+unsigned world_count_state_files(World *w);
 /* Whether the key file holds text (read whole, bounded). */
 bool world_key_file_contains(World *w, const char *text);
 /* Fill the state directory's tmpfs (state_tmpfs_kib) to the last block / empty it again. */

@@ -575,11 +575,17 @@ static void read_log(Client *c, TTLogPage *page) {
         ck_assert_msg(ttlock_log_page_decode(out + 2, n - 2, page, &e) >= 0, "%s", tt_error_message(&e));
 }
 
-/* The default features plus dead-lock (32) and cyclic-card-fingerprint (34). */
+/* The default features plus dead-lock (32); cyclic-card-fingerprint (34) is one of them. */
 #define FEATURES_32_34                                                                                 \
         "features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+"        \
         "manual-lock+passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+" \
         "reset-button+tamper-alert+privacy-lock+sound-volume+dead-lock+cyclic-card-fingerprint"
+
+/* The default features without cyclic-card-fingerprint (34): a lock that does not know CYCLIC_CMD. */
+#define FEATURES_NO_34                                                                                 \
+        "features=passcode+ic-card+fingerprint+auto-lock+passcode-with-delete+modify-passcode+"        \
+        "manual-lock+passcode-display+gateway-unlock+remote-unlock+audio+admin-passcode+passage-mode+" \
+        "reset-button+tamper-alert+privacy-lock+sound-volume"
 
 static const TTDateTime wide_start = { 2000, 1, 31, 14, 0, 0 }, wide_end = { 2099, 11, 30, 14, 0, 0 };
 
@@ -1606,7 +1612,7 @@ START_TEST(test_cards) {
         TTCardReply cr;
         TTError e = {};
 
-        start_paired(&c, NULL);
+        start_paired(&c, "mac=" MAC "," FEATURES_NO_34);
         ENCODE(buf, len, ck_assert_int_ge(ttlock_card_request_encode(W, &q, NULL), 0));
         n = request_ok(&c, TTLOCK_CMD_IC_MANAGE, buf, len, out);
         tt_assert_hex_eq(out, n, "0501 5a 02 02"); /* waiting for a card */
@@ -1865,6 +1871,169 @@ START_TEST(test_cyclic) {
         request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 02 04 deadbeef", "70 00 12");
         stop(&c);
         (void) unlink(path);
+}
+END_TEST
+
+/* A passcode's weekly schedule (ttlockd's CYCLIC_CMD user type 0x50, doc/protocol.md §4.9), judged by the
+ * lock's own clock, set through Sim1.SetClock whatever the host's date and zone: Monday, Wednesday and
+ * Friday 08:00–12:00 opens on Monday at 09:00, not at 13:00, not on Tuesday. Also: the clear of every
+ * passcode's schedule (user length 0), and a schedule that follows the code through a change. */
+START_TEST(test_cyclic_passcode) {
+        Client c;
+        uint8_t buf[64];
+        size_t len;
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_ADD,
+                                .type = TTLOCK_PASSCODE_PERIOD,
+                                .code = "4711",
+                                .start = wide_start,
+                                .end = wide_end };
+        TTLogPage page;
+
+        start_paired(&c, "mac=" MAC "," FEATURES_32_34);
+        /* The code must exist first (§4.9), as a card must. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 01 00 08 00 0c 00 00000000", "70 00 15");
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passcode_request_encode(W, &q, NULL), 0));
+        (void) request_ok(&c, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, buf, len, buf);
+        /* Monday, Wednesday and Friday 08:00–12:00, as the official SDK sends an add (with its padding). */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 01 00 08 00 0c 00 00000000", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 03 00 08 00 0c 00 00000000", "7001 5a 02");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "02 50 04 34373131 01 05 00 08 00 0c 00", "7001 5a 02");
+        call_ok(&c, DEV, "org.bluez.Device1", "Disconnect", NULL);
+
+        /* 2024-05-06 was a Monday, 2024-05-07 a Tuesday. */
+        sim1(&c, "SetClock", "s", "2024-05-06 09:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "TurnKnob", "b", &(int){ 1 });
+        sim1(&c, "SetClock", "s", "2024-05-06 13:00:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        sim1(&c, "SetClock", "s", "2024-05-07 09:00");
+        sim1(&c, "EnterPasscode", "s", "4711");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        call_fails(&c, DEV, "org.ttlock.Sim1", "SetClock", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "2024-02-30 09:00");
+        call_fails(&c, DEV, "org.ttlock.Sim1", "SetClock", "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                   "tomorrow");
+
+        connect_lock(&c);
+        admin_login(&c);
+        read_log(&c, &page);
+        ck_assert_uint_eq(page.n_records, 4);
+        ck_assert_uint_eq(page.records[0].type, TTLOCK_LOG_PASSCODE_UNLOCK);
+        ck_assert_uint_eq(page.records[0].date.hour, 9);
+        ck_assert_uint_eq(page.records[2].type, TTLOCK_LOG_PASSCODE_EXPIRED);
+        ck_assert_uint_eq(page.records[2].date.hour, 13);
+        ck_assert_uint_eq(page.records[3].type, TTLOCK_LOG_PASSCODE_EXPIRED);
+        ck_assert_uint_eq(page.records[3].date.day, 7);
+
+        /* The query shows the three windows; a clear of every passcode's schedule (user length 0) drops
+         * them, and a second one finds none. */
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 50 04 34373131",
+                    "7001 5a 01 01 01 00 08 00 0c 00 01 03 00 08 00 0c 00 01 05 00 08 00 0c 00");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 50 00", "7001 5a 04");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "04 50 00", "70 00 1f");
+        request_hex(&c, TTLOCK_CMD_CYCLIC_CMD, "01 50 04 34373131", "7001 5a 01");
+        stop(&c);
+}
+END_TEST
+
+/* Bytes exactly as a client wrote them (a frame of its own making, terminator included), in 20-byte
+ * write commands (§1.3). */
+static void send_wire_hex(Client *c, const char *hex) {
+        uint8_t wire[TTLOCK_WIRE_MAX];
+        size_t wn = tt_unhex(hex, wire, sizeof(wire));
+
+        for (size_t k = 0; k < ttlock_chunk_count(wn); k++) {
+                const uint8_t *chunk;
+                size_t cl;
+
+                ck_assert_int_ge(ttlock_chunk(wire, wn, k, &chunk, &cl), 0);
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                ck_assert_int_ge(sd_bus_message_new_method_call(c->conn, &m, "org.bluez", WRITE,
+                                                                "org.bluez.GattCharacteristic1", "WriteValue"),
+                                 0);
+                ck_assert_int_ge(sd_bus_message_append_array(m, 'y', chunk, cl), 0);
+                ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command"), 0);
+                ck_assert_int_ge(sd_bus_call(c->conn, m, 5 * TEST_USEC_PER_SEC, NULL, NULL), 0);
+        }
+}
+
+/* What real locks accept from real clients, the simulator accepts (doc/protocol.md §2.3, §4.10, §10.6):
+ * the official app's first frame, INITIALIZATION in a V2S header (DEF CON 34's D1, byte for byte),
+ * answered with no data by a lock in setting mode (D3) and with [45][01][battery] by a paired one (D2);
+ * and a CHECK_USER_TIME window written in BCD, judged by its dates — inside it the eKey is let in,
+ * before it EXPIRED — as a decimal one is. A V2S frame of any other command stays unanswered. */
+START_TEST(test_real_clients) {
+        static const char *const d1 = "7f5a0501010001000145aa00e20d0a";
+        Client c;
+        const char *args[30];
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA], frame[TTLOCK_WIRE_MAX];
+        size_t len, n;
+        TTFrame f;
+        TTCheckUserTimeRequest q = { .start = { 2026, 3, 4, 16, 55, 0 },
+                                     .end = { 2027, 3, 4, 16, 55, 0 },
+                                     .start_encoding = TTLOCK_DATE_BCD,
+                                     .end_encoding = TTLOCK_DATE_BCD };
+
+        /* In setting mode: the answer in a V3 header, with no data (L = 0). */
+        sim_args_default(args, NULL);
+        start(&c, args);
+        sim1(&c, "Wake", NULL, NULL);
+        discover(&c);
+        connect_lock(&c);
+        send_wire_hex(&c, d1);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        ck_assert_int_ge(ttlock_frame_parse(frame, n, &f, NULL), 0);
+        ck_assert_uint_eq(f.header.protocol_type, 5);
+        ck_assert_uint_eq(f.header.sub_version, 3);
+        ck_assert_uint_eq(f.header.command, TTLOCK_CMD_RESPONSE);
+        ck_assert_uint_eq(f.data_len, 0);
+        /* A V2S GET_AES_KEY is not the app's first frame: no answer (a V3 lock speaks V3). */
+        {
+                TTFrameHeader h = { 5, 1, 1, 1, 1, TTLOCK_CMD_GET_AES_KEY, TTLOCK_ENCRYPT_APP, 0 };
+                uint8_t fr[TTLOCK_FRAME_MAX], wire[TTLOCK_WIRE_MAX], plain[16];
+                char hex[2 * TTLOCK_WIRE_MAX + 1];
+                size_t fn, wn, pn;
+
+                ENCODE(plain, pn, ttlock_get_aes_key_request_encode(W));
+                ck_assert_int_ge(ttlock_frame_build(&h, ttlock_default_key, plain, pn, fr, sizeof(fr), &fn, NULL), 0);
+                ck_assert_int_ge(ttlock_wire_encode(fr, fn, wire, sizeof(wire), &wn, NULL), 0);
+                for (size_t i = 0; i < wn; i++)
+                        snprintf(hex + 2 * i, 3, "%02x", wire[i]);
+                send_wire_hex(&c, hex);
+                ck_assert(!next_frame(&c, frame, &n, 500));
+        }
+        /* The pairing that follows still works. */
+        pair(&c);
+        stop(&c);
+
+        /* Paired: [45][01][battery] under the lock's key. */
+        start_paired(&c, NULL);
+        call_ok(&c, DEV, "org.ttlock.Sim1", "SetBattery", "y", 64);
+        send_wire_hex(&c, d1);
+        ck_assert(next_frame(&c, frame, &n, 3000));
+        n = open_frame(frame, n, c.key, TTLOCK_CMD_RESPONSE, out);
+        tt_assert_hex_eq(out, n, "4501 40");
+
+        /* BCD windows: 26 03 04 16 55 is no decimal date (minute 0x55 = 85), so it is read as BCD. */
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
+        tt_assert_hex_eq(buf, 10, "2603041655 2703041655");
+        sim1(&c, "SetClock", "s", "2026-03-10 12:00");
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_uint_eq(n, 6);
+        sim1(&c, "SetClock", "s", "2027-03-04 16:56");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_EXPIRED);
+        sim1(&c, "SetClock", "s", "2026-03-04 16:54");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        /* The same window in decimal bytes, as the SDK writes it, is judged the same. */
+        q.start_encoding = q.end_encoding = TTLOCK_DATE_DECIMAL;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_check_user_time_request_encode(W, &q), 0));
+        tt_assert_hex_eq(buf, 10, "1a03041037 1b03041037");
+        request_fails(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, TTLOCK_ERR_USER_TIME_INEFFECTIVE);
+        sim1(&c, "SetClock", "s", "2026-03-10 12:00");
+        (void) request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        stop(&c);
 }
 END_TEST
 
@@ -3367,6 +3536,8 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_cards);
         tcase_add_test(tc, test_fingerprints);
         tcase_add_test(tc, test_cyclic);
+        tcase_add_test(tc, test_cyclic_passcode);
+        tcase_add_test(tc, test_real_clients);
         tcase_add_test(tc, test_dead_lock);
         tcase_add_test(tc, test_door);
         tcase_add_test(tc, test_jam);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # ttlock-decode against every vector of doc/protocol.md §10: the JSON for each must equal the reviewed
-# expectation in decode-expected.jsonl, and malformed input must fail with a one-line error.
+# expectation in decode-expected.jsonl; input that is no frame must fail with a one-line error, and every
+# frame whose envelope holds must be explained, never refused.
 set -u
 decode=${1:?usage: $0 PATH-TO-ttlock-decode}
 here=$(dirname "$0")
@@ -51,9 +52,29 @@ expect_error "bad hex" "not valid hex" frame 7f5azz
 expect_error "odd digits" "not valid hex" frame 7f5a0
 expect_error "truncated header" "truncated" frame 7f5a050301
 expect_error "length byte disagrees" "length byte" frame 7f5a0503010001000101aa101c
-expect_error "legacy generation refused" "V2" frame 7f5a034d0a001c
-expect_error "wrong key" "padding" --key 00112233445566778899aabbccddeeff frame \
+expect_error "no envelope" "length byte" frame 7f5a034d0a0100
+
+# 2b. Every frame whose envelope holds is explained, exit 0, what cannot be interpreted shown raw with a
+# note (man/ttlock-decode.1): another generation, a wrong key, a payload that does not fit its command.
+explained() { # name, expected output substring, args...
+        local name=$1 want=$2 out rc
+        shift 2
+        out=$("$decode" --json "$@" 2>&1)
+        rc=$?
+        [ $rc -eq 0 ] && [[ $out == *"$want"* ]]
+        check "$name (rc=$rc, output: $out)" $?
+}
+explained "legacy V2 frame" '"generation":"V2","command":77' frame 7f5a034d0a001c
+explained "legacy V2 frame: note" 'legacy header' frame 7f5a034d0a001c
+explained "V2S INITIALIZATION of the official app" '"generation":"V2S"' frame 7f5a0501010001000145aa00e20d0a
+explained "XOR generation shown raw" '"data":"010203"' frame 7f5a0a0107000100010aaa030102035e
+explained "wrong key" 'does not decrypt with this key' --key 00112233445566778899aabbccddeeff frame \
         7f5a0503010001000156aa10399b9bca67ced30089114ed0a66fcdf72b0d0a
+explained "wrong key: raw data" '"data":"399b9bca67ced30089114ed0a66fcdf7"' \
+        --key 00112233445566778899aabbccddeeff frame 7f5a0503010001000156aa10399b9bca67ced30089114ed0a66fcdf72b0d0a
+# A CHECK_USER_TIME whose payload is cut short (built with key K): decode_error and the plaintext.
+explained "payload that does not decode" '"decode_error":"truncated' --key 947c705c5103a1b1309eeaa00d542daa \
+        frame 7f5a0503010001000155aa10f7981411d8709c7c553f748177ffe5c3690d0a
 expect_error "short key" "--key" --key 0011 frame 7f5a0503010001000101aa001c0d0a
 expect_error "advert too short" "truncated" advert 0503
 expect_error "unknown verb" "unknown command" decrypt 00

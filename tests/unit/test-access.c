@@ -303,12 +303,12 @@ START_TEST(test_check_user_time_reject) {
 
         n = tt_unhex("00011f0e00 630d1e0e00 000000 00000000", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "end at offset 5: month 13 (0x0d) is out of range 0-12");
+        ck_assert_str_eq(tt_error_message(&e), "end at offset 5: month 13 (0x0d) is out of range 0-12 (and not a BCD date either)");
 
         e = (TTError) {};
         n = tt_unhex("00001f0e00 630b1e0e00 000000 00000000", buf, sizeof(buf));
         ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, &e), -EBADMSG);
-        ck_assert_str_eq(tt_error_message(&e), "start at offset 0: month 0 does not exist");
+        ck_assert_str_eq(tt_error_message(&e), "start at offset 0: month 0 does not exist (and not a BCD date either)");
 
         e = (TTError) {};
         n = tt_unhex("00011f0e00 630b1e0e00 000000 00000000 00", buf, sizeof(buf));
@@ -462,6 +462,29 @@ START_TEST(test_actuate_reply_short_and_odd) {
 }
 END_TEST
 
+/* §4.10: [RR] sends the window "0001311400"–"9911301400" as BCD, which its lock takes. */
+START_TEST(test_check_user_time_bcd) {
+        uint8_t buf[32];
+        size_t n = tt_unhex("0001311400 9911301400 000000 00000000", buf, sizeof(buf));
+        TTCheckUserTimeRequest d;
+
+        ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, NULL), 0);
+        ck_assert_int_eq(d.start_encoding, TTLOCK_DATE_BCD);
+        ck_assert_int_eq(d.end_encoding, TTLOCK_DATE_BCD);
+        ck_assert_uint_eq(d.start.year, 2000);
+        ck_assert_uint_eq(d.start.day, 31);
+        ck_assert_uint_eq(d.end.year, 2099);
+        ck_assert_uint_eq(d.end.month, 11);
+
+        /* The SDK's decimal window stays decimal. */
+        n = tt_unhex("00011f0e00 630b1e0e00 000000 00000000", buf, sizeof(buf));
+        ck_assert_int_eq(ttlock_check_user_time_request_decode(buf, n, &d, NULL), 0);
+        ck_assert_int_eq(d.start_encoding, TTLOCK_DATE_DECIMAL);
+        ck_assert_int_eq(d.end_encoding, TTLOCK_DATE_DECIMAL);
+        ck_assert_uint_eq(d.end.day, 30);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("access");
         TCase *tc = tcase_create("core");
@@ -478,6 +501,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_check_admin_reject);
         tcase_add_test(tc, test_check_user_time_v8);
         tcase_add_test(tc, test_check_user_time_reject);
+        tcase_add_test(tc, test_check_user_time_bcd);
         tcase_add_test(tc, test_challenge_reply_v10);
         tcase_add_test(tc, test_unlock_sum_v11);
         tcase_add_test(tc, test_actuate_request_v12_v13);

@@ -107,9 +107,9 @@ START_TEST(test_hashmap) {
 }
 END_TEST
 
-/* A sealed message with one a{sv}, built by fill(), rewound for reading. sd-bus makes messages only for
- * a started bus: one end of a socket pair is enough, nothing is ever sent. */
-static sd_bus_message *dict_message(int (*fill)(sd_bus_message *m)) {
+/* A method call to fill. sd-bus makes messages only for a started bus: one end of a socket pair is
+ * enough, nothing is ever sent. */
+static sd_bus_message *new_message(void) {
         sd_bus_message *m = NULL;
         sd_bus *bus = NULL;
         int fds[2];
@@ -121,12 +121,24 @@ static sd_bus_message *dict_message(int (*fill)(sd_bus_message *m)) {
         ck_assert_int_ge(sd_bus_message_new_method_call(bus, &m, "org.example", "/", "org.example", "M"), 0);
         sd_bus_close_unref(bus); /* the message keeps what it needs */
         close(fds[1]);
-        ck_assert_int_ge(sd_bus_message_open_container(m, 'a', "{sv}"), 0);
-        ck_assert_int_ge(fill(m), 0);
-        ck_assert_int_ge(sd_bus_message_close_container(m), 0);
+        return m;
+}
+
+/* Sealed and rewound for reading. */
+static sd_bus_message *seal(sd_bus_message *m) {
         ck_assert_int_ge(sd_bus_message_seal(m, 1, 0), 0);
         ck_assert_int_ge(sd_bus_message_rewind(m, true), 0);
         return m;
+}
+
+/* A message with one a{sv}, built by fill(). */
+static sd_bus_message *dict_message(int (*fill)(sd_bus_message *m)) {
+        sd_bus_message *m = new_message();
+
+        ck_assert_int_ge(sd_bus_message_open_container(m, 'a', "{sv}"), 0);
+        ck_assert_int_ge(fill(m), 0);
+        ck_assert_int_ge(sd_bus_message_close_container(m), 0);
+        return seal(m);
 }
 
 typedef struct Options {
@@ -200,6 +212,40 @@ START_TEST(test_bus_dict) {
 }
 END_TEST
 
+/* Two objects' worth of interfaces, a{sa{sv}}. */
+static sd_bus_message *interfaces_message(void) {
+        sd_bus_message *m = new_message();
+
+        ck_assert_int_ge(sd_bus_message_append(m, "a{sa{sv}}", 2, "org.example.A", 1, "name", "s", "a",
+                                               "org.example.B", 2, "name", "s", "b", "level", "y", 7),
+                         0);
+        return seal(m);
+}
+
+static int on_interface(sd_bus_message *m, const char *interface, void *userdata) {
+        static const BusDictField fields[] = {
+                { "name", opt_name },
+                { "level", opt_level },
+        };
+        Options *o = userdata;
+
+        if (!streq(interface, "org.example.B"))
+                return sd_bus_message_skip(m, "a{sv}");
+        return bus_dict_read(m, fields, ELEMENTSOF(fields), o);
+}
+
+START_TEST(test_bus_interfaces) {
+        sd_bus_message *m = interfaces_message();
+        Options o = {};
+
+        ck_assert_int_eq(bus_interfaces_read(m, on_interface, &o), 2);
+        ck_assert_str_eq(o.name, "b");
+        ck_assert_uint_eq(o.level, 7);
+        ck_assert_int_eq(sd_bus_message_at_end(m, true), 1);
+        sd_bus_message_unref(m);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("common");
         TCase *tc = tcase_create("core");
@@ -208,6 +254,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_bt_address);
         tcase_add_test(tc, test_hashmap);
         tcase_add_test(tc, test_bus_dict);
+        tcase_add_test(tc, test_bus_interfaces);
         suite_add_tcase(s, tc);
         return s;
 }

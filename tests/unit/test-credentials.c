@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The credentials family (doc/protocol.md §4.3): exact bytes of every operation of 0x03, 0x07, 0x05,
- * 0x06, 0x70, 0x65 and 0x53, both directions, the IC "exactly 20 bytes" heuristic, the enrolment
- * replies, and what the decoders refuse (with their messages). */
+ * 0x06, 0x65 and 0x53 (0x70: test-cyclic.c), both directions, the IC "exactly 20 bytes" heuristic, the
+ * enrolment replies, and what the decoders refuse (with their messages). */
 
 #include <errno.h>
 #include <stdio.h>
@@ -596,62 +596,6 @@ START_TEST(test_fingerprint_replies) {
 }
 END_TEST
 
-/* ---- CYCLIC_CMD ---- */
-
-START_TEST(test_cyclic) {
-        TTCyclicRequest q, out;
-
-        q = (TTCyclicRequest) { .op = TTLOCK_CYCLIC_OP_ADD, .user_type = TTLOCK_CYCLIC_USER_IC,
-                .user = 3735928559u,
-                                .user_size = 4, .weekday = 1, .start_hour = 8, .start_minute = 30,
-                                .end_hour = 17, .end_minute = 45 };
-        ENCODES(ttlock_cyclic_request_encode(w, &q, e), "02 02 04 deadbeef 01 01 00 08 1e 11 2d");
-        DECODE_OK(ttlock_cyclic_request_decode, "02 02 04 deadbeef 01 01 00 08 1e 11 2d", &out);
-        ck_assert_uint_eq(out.user, 3735928559u);
-        ck_assert_uint_eq(out.weekday, 1);
-        ck_assert_uint_eq(out.start_minute, 30);
-        ck_assert_uint_eq(out.end_hour, 17);
-
-        q = (TTCyclicRequest) { .op = TTLOCK_CYCLIC_OP_CLEAR, .user_type = TTLOCK_CYCLIC_USER_FINGERPRINT,
-                                .user = 7, .user_size = 6 };
-        ENCODES(ttlock_cyclic_request_encode(w, &q, e), "04 01 06 000000000007");
-        DECODE_OK(ttlock_cyclic_request_decode, "04 01 06 000000000007", &out);
-        ck_assert_uint_eq(out.op, TTLOCK_CYCLIC_OP_CLEAR);
-        ck_assert_uint_eq(out.user_type, TTLOCK_CYCLIC_USER_FINGERPRINT);
-        ck_assert_uint_eq(out.user, 7);
-
-        q = (TTCyclicRequest) { .op = TTLOCK_CYCLIC_OP_QUERY, .user_type = TTLOCK_CYCLIC_USER_IC,
-                                .user = UINT64_C(12345678901), .user_size = 8 };
-        ENCODES(ttlock_cyclic_request_encode(w, &q, e), "01 02 08 00000002dfdc1c35");
-
-        q.user_size = 5;
-        ENCODE_FAILS(ttlock_cyclic_request_encode(w, &q, e), -EINVAL,
-                "cyclic IC user: 5 bytes, expected 4 or 8");
-        q = (TTCyclicRequest) { .op = TTLOCK_CYCLIC_OP_ADD, .user_type = TTLOCK_CYCLIC_USER_IC, .user = 1,
-                                .user_size = 4, .weekday = 8 };
-        ENCODE_FAILS(ttlock_cyclic_request_encode(w, &q, e), -EINVAL, "cyclic weekday 8, expected 1…7");
-        q = (TTCyclicRequest) { .op = TTLOCK_CYCLIC_OP_REMOVE, .user_type = TTLOCK_CYCLIC_USER_IC,
-                                .user = UINT64_C(0x100000000), .user_size = 4 };
-        ENCODE_FAILS(ttlock_cyclic_request_encode(w, &q, e), -EINVAL,
-                "cyclic user 4294967296 does not fit 4 bytes");
-
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "02 02 04 deadbeef 02 01 00 08 1e 11 2d",
-                     "cyclic type 2, expected 1 (weekly)");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "02 02 04 deadbeef 01 01 00 18 1e 11 2d",
-                     "cyclic time 24:30–17:45 out of range");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "02 02 04 deadbeef 01 01 05 08 1e 11 2d",
-                     "cyclic reserved byte 0x05, expected 0");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "03 03 04 deadbeef",
-                     "cyclic user type 3, expected 1 (fingerprint) or 2 (IC)");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "03 01 04 deadbeef",
-                     "cyclic fingerprint user: 4 bytes, expected 6");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "03 02 04 deadbeef 00",
-                     "trailing garbage: 1 byte after cyclic request");
-        DECODE_FAILS(ttlock_cyclic_request_decode, TTCyclicRequest, "05 02 04 deadbeef",
-                     "cyclic operation 5, expected 1…4");
-}
-END_TEST
-
 /* ---- GET_ADMIN_CODE / SET_ADMIN_KEYBOARD_PWD ---- */
 
 typedef struct AdminCode {
@@ -721,7 +665,6 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_card_enrol_replies);
         tcase_add_test(tc, test_fingerprint_requests);
         tcase_add_test(tc, test_fingerprint_replies);
-        tcase_add_test(tc, test_cyclic);
         tcase_add_test(tc, test_admin_code);
         suite_add_tcase(s, tc);
         return s;

@@ -221,6 +221,47 @@ START_TEST(test_unix_every_day_against_timegm) {
 }
 END_TEST
 
+/* §4.10: BCD dates as [RR] writes CHECK_USER_TIME windows; decimal first, BCD when decimal is no date. */
+START_TEST(test_bcd) {
+        static const TTDateTime t = { 2099, 11, 30, 14, 0, 0 };
+        uint8_t b[5], in[5] = { 0x00, 0x01, 0x31, 0x14, 0x00 };
+        TTReader r = TT_READER(in, sizeof(in), NULL);
+        TTDateEncoding enc = TTLOCK_DATE_DECIMAL;
+        TTDateTime d;
+        TTError e = {};
+
+        ck_assert_int_eq(ttlock_date5_encode_bcd(&t, b), 0);
+        ck_assert_mem_eq(b, "\x99\x11\x30\x14\x00", 5);
+        ck_assert_int_eq(ttlock_date5_decode_bcd(b, &d, NULL), 0);
+        ck_assert(ttlock_datetime_equal(&d, &t));
+
+        /* 00 01 31 14 00: day 49 as decimal bytes, 2000-01-31 14:00 as BCD. */
+        ck_assert_int_eq(ttlock_get_date5_lenient(&r, "start", &d, &enc), 0);
+        ck_assert_int_eq(enc, TTLOCK_DATE_BCD);
+        ck_assert_uint_eq(d.day, 31);
+        ck_assert_uint_eq(d.hour, 14);
+
+        /* Where both readings are dates, decimal wins (§4.2): 0x15 = 21 → 2021. */
+        in[0] = 0x15;
+        in[2] = 0x13;
+        r = TT_READER(in, sizeof(in), NULL);
+        ck_assert_int_eq(ttlock_get_date5_lenient(&r, "start", &d, &enc), 0);
+        ck_assert_int_eq(enc, TTLOCK_DATE_DECIMAL);
+        ck_assert_uint_eq(d.year, 2021);
+
+        /* Neither: a nibble above 9 is no BCD. */
+        in[1] = 0x1a;
+        r = TT_READER(in, sizeof(in), &e);
+        ck_assert_int_eq(ttlock_get_date5_lenient(&r, "start", &d, &enc), -EBADMSG);
+        ck_assert_str_eq(tt_error_message(&e),
+                         "start at offset 0: month 26 (0x1a) is out of range 0-12 (and not a BCD date either)");
+        ck_assert_uint_eq(r.pos, 0);
+        e = (TTError){};
+        ck_assert_int_eq(ttlock_date5_decode_bcd(in, &d, &e), -EBADMSG);
+        ck_assert_str_eq(tt_error_message(&e), "byte 1 (0x1a) is not two BCD digits");
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("datetime");
         TCase *tc = tcase_create("core");
@@ -236,6 +277,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_unix_range);
         tcase_add_test(tc, test_unix_every_day_against_timegm);
         tcase_add_test(tc, test_equal);
+        tcase_add_test(tc, test_bcd);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -149,6 +149,50 @@ START_TEST(test_refuse_other_generations) {
 }
 END_TEST
 
+/* ttlock_frame_parse_envelope(): every generation's envelope, for explaining frames (§2.2, §2.3). */
+START_TEST(test_envelope_any_generation) {
+        uint8_t b[64];
+        size_t n;
+        TTFrame f;
+
+        /* §10.6 D1: the official app's first frame, INITIALIZATION in a V2S header (DEF CON 34). */
+        n = tt_unhex("7f5a0501010001000145aa00e2", b, sizeof(b));
+        ck_assert_int_eq(ttlock_frame_parse_envelope(b, n, &f, NULL), 0);
+        ck_assert(f.crc_ok);
+        ck_assert(!f.legacy);
+        ck_assert_int_eq(f.generation, TTLOCK_GEN_V2S);
+        ck_assert_uint_eq(f.header.command, 0x45);
+        ck_assert_uint_eq(f.data_len, 0);
+        /* The V3 parser still refuses it: the simulator decides what to make of it. */
+        ck_assert_int_eq(ttlock_frame_parse_unchecked(b, n, &f, NULL), -EPROTONOSUPPORT);
+
+        /* XOR generations need no multiple of 16 (§2.3). */
+        b[11] = 3;
+        memcpy(b + 12, "\x01\x02\x03", 3);
+        b[15] = ttlock_crc8(b, 15);
+        ck_assert_int_eq(ttlock_frame_parse_envelope(b, 16, &f, NULL), 0);
+        ck_assert(f.crc_ok);
+        ck_assert_uint_eq(f.data_len, 3);
+
+        /* A legacy V2 frame (§2.2): 6 header bytes, the CRC over them and the data. */
+        n = tt_unhex("7f5a034117020a0b00", b, sizeof(b));
+        b[8] = ttlock_crc8(b, 8);
+        ck_assert_int_eq(ttlock_frame_parse_envelope(b, n, &f, NULL), 0);
+        ck_assert(f.legacy);
+        ck_assert(f.crc_ok);
+        ck_assert_int_eq(f.generation, TTLOCK_GEN_V2);
+        ck_assert_uint_eq(f.header.command, 0x41);
+        ck_assert_uint_eq(f.header.encrypt, 0x17);
+        ck_assert_uint_eq(f.data_len, 2);
+
+        /* What is not an envelope is still refused, whatever the generation. */
+        n = tt_unhex("7f5a034117020a", b, sizeof(b));
+        ck_assert_int_eq(ttlock_frame_parse_envelope(b, n, &f, NULL), -EBADMSG);
+        n = tt_unhex("7f5a0503010001000101aa03000000", b, sizeof(b));
+        ck_assert_int_eq(ttlock_frame_parse_envelope(b, n, &f, NULL), -EBADMSG); /* V3: 3 is no AES length */
+}
+END_TEST
+
 START_TEST(test_accept_v3_car) {
         TTFrameHeader h = { 5, 3, 7, 1, 1, 0x01, 0xAA, 0 };
         uint8_t out[TTLOCK_FRAME_MAX];
@@ -297,6 +341,7 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_build_limits);
         tcase_add_test(tc, test_refuse_other_generations);
         tcase_add_test(tc, test_accept_v3_car);
+        tcase_add_test(tc, test_envelope_any_generation);
         tcase_add_test(tc, test_refuse_bad_magic);
         tcase_add_test(tc, test_truncated_every_length);
         tcase_add_test(tc, test_truncated_messages);

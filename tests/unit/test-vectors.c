@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every frame vector of doc/protocol.md §10.3 (V1–V22) and the captured frames R1 and R7 of §10.1,
- * byte for byte in both directions: built from plaintext and key, and parsed back from the wire. */
+/* Every frame vector of doc/protocol.md §10.3 (V1–V22), the captured frames R1 and R7 of §10.1 and D1–D8
+ * of §10.6, byte for byte in both directions: built from plaintext and key, and parsed back from the wire. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -8,6 +8,7 @@
 
 #include "crc.h"
 #include "frame.h"
+#include "hex.h"
 #include "macro.h"
 #include "reply.h"
 #include "transport.h"
@@ -304,6 +305,59 @@ START_TEST(test_r7) {
 }
 END_TEST
 
+/* §10.6: frames the official iOS app and real locks exchanged, captured with Frida and published with
+ * their keys in the DEF CON 34 talk "The Ghost Key: Illusions of 'Time Management' in TTLock Smart Locks"
+ * (Yang Liu, Zhenghan Wang). Each must parse with the lock's CRC table and decrypt to the plaintext the
+ * talk shows; none of them was made by this project. */
+typedef struct Capture {
+        const char *name;
+        const char *key; /* hex; NULL: the default key (§3.2); "" for none */
+        const char *wire;
+        const char *plain;
+} Capture;
+
+static const Capture captures[] = {
+        { "D1", "", "7f5a0501010001000145aa00e20d0a", "" }, /* INITIALIZATION in a V2S header */
+        { "D2", "82452e7632b45dcdc0d48d242ca5bc7b",
+          "7f5a050302000f000154aa10f765764a1e22c3260de3c4673b532734e50d0a", "450164" },
+        { "D3", "", "7f5a050302000f000154aa00840d0a", "" }, /* a lock in setting mode answers E */
+        { "D4", NULL, "7f5a0503020001000119aa1026ed1d9258a1e428fcb48bbd1c0e5a46520d0a", "534349454e4552" },
+        { "D5", NULL,
+          "7f5a050302000f000119aa20de37d8d433c6a5233f13285445533971fc674a8ed6cba4e9e67eebe5966c89e6660d0a",
+          "1901f9cd6721308bda8f17ec4dfdafeec16b" },
+        { "D6", "f9cd6721308bda8f17ec4dfdafeec16b",
+          "7f5a050302000f000156aa10ca0799a4aa74d3dcfd2f5b3fe6888c76d10d0a", "26d2fc7b0109fe80534349454e4552" },
+        { "D7", "82452e7632b45dcdc0d48d242ca5bc7b",
+          "7f5a050302000f000141aa10199c846fb2c5703f7564e30c4758e0319c0d0a", "26cdf04a00000002acd30b" },
+        { "D8", "82452e7632b45dcdc0d48d242ca5bc7b",
+          "7f5a050302000f000154aa107a04ae0c81643ab77b24f0bcc360f52f5d0d0a", "41010061631b" },
+};
+
+START_TEST(test_captured) {
+        const Capture *c = &captures[_i];
+        uint8_t wire[TTLOCK_WIRE_MAX], k[TTLOCK_KEY_SIZE], plain[TTLOCK_FRAME_MAX_DATA];
+        size_t n = tt_unhex(c->wire, wire, sizeof(wire)), pn = 0;
+        TTError e = {};
+        TTFrame f;
+
+        ck_assert_uint_ge(n, 2);
+        n -= 2; /* 0D 0A */
+        ck_assert_msg(ttlock_frame_parse_envelope(wire, n, &f, &e) == 0, "%s: %s", c->name, tt_error_message(&e));
+        ck_assert_msg(f.crc_ok, "%s: CRC 0x%02x, the lock's table gives 0x%02x", c->name, f.crc, f.crc_computed);
+        if (c->key && !*c->key) {
+                ck_assert_uint_eq(f.data_len, 0);
+                return;
+        }
+        if (c->key)
+                ck_assert_int_eq(hex_to_bytes(c->key, k, sizeof(k)), TTLOCK_KEY_SIZE);
+        else
+                memcpy(k, ttlock_default_key, sizeof(k));
+        ck_assert_msg(ttlock_frame_decrypt(&f, k, plain, sizeof(plain), &pn, &e) == 0, "%s: %s", c->name,
+                      tt_error_message(&e));
+        tt_assert_hex_eq(plain, pn, c->plain);
+}
+END_TEST
+
 START_TEST(test_v1_chunks) {
         uint8_t wire[64];
         size_t n = tt_unhex(vectors[0].wire, wire, sizeof(wire)), cn;
@@ -350,6 +404,7 @@ static Suite *make_suite(void) {
         tcase_add_loop_test(tc, test_bad_crc, 0, n);
         tcase_add_loop_test(tc, test_bad_padding, 0, n);
         tcase_add_test(tc, test_r7);
+        tcase_add_loop_test(tc, test_captured, 0, ELEMENTSOF(captures));
         tcase_add_test(tc, test_v1_chunks);
         tcase_add_test(tc, test_all_vectors_in_one_stream);
         suite_add_tcase(s, tc);

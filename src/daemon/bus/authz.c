@@ -23,6 +23,9 @@ static const struct {
         { "org.ttlock.Manager1", "StopDiscovery", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Manager1", "SubscribeDetails", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Manager1", "UnsubscribeDetails", NULL },
+        { "org.ttlock.Manager1", "ImportLocks", AUTHZ_ACTION_IMPORT_KEYS },
+        { "org.ttlock.Manager1", "ImportLocksUnverified", AUTHZ_ACTION_IMPORT_KEYS },
+        { "org.ttlock.Manager1", "ExportLocks", AUTHZ_ACTION_EXPORT_KEYS },
 
         { "org.ttlock.Lock1", "Lock", AUTHZ_ACTION_OPERATE },
         { "org.ttlock.Lock1", "Unlock", AUTHZ_ACTION_OPERATE },
@@ -51,6 +54,9 @@ static const struct {
         { "org.ttlock.Credentials1", "StartFingerprintEnrollment", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "CancelEnrollment", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Credentials1", "SetCredentialAlias", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "AddCyclicPasscode", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "SetCardValidityWithCycles", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Credentials1", "SetFingerprintValidityWithCycles", AUTHZ_ACTION_MANAGE },
 
         { "org.ttlock.Settings1", "SetAutoLock", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "SetSound", AUTHZ_ACTION_MANAGE },

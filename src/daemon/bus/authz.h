@@ -34,6 +34,9 @@
 
 #define AUTHZ_ACTION_OPERATE "org.ttlock.operate"
 #define AUTHZ_ACTION_MANAGE "org.ttlock.manage"
+/* Keys in and out (Manager1.ImportLocks, ExportLocks): auth_admin every time, never kept. */
+#define AUTHZ_ACTION_IMPORT_KEYS "org.ttlock.import-keys"
+#define AUTHZ_ACTION_EXPORT_KEYS "org.ttlock.export-keys"
 
 #define AUTHZ_PENDING_MAX 128U            /* a bound on what callers can make us hold */
 #define AUTHZ_PENDING_PER_USER_MAX 16U    /* … and on one user's share of it */

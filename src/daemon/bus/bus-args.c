@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "bus-args.h"
+#include "bus-dict.h"
+#include "macro.h"
+#include "string-util.h"
 #include "ops-common.h"
 
 int bus_parse_validity(
@@ -116,5 +119,128 @@ int bus_check_alias(const char *alias, sd_bus_error *error) {
                                 error,
                                 SD_BUS_ERROR_INVALID_ARGS,
                                 "Alias must not contain control characters.");
+        return 0;
+}
+
+/* ---- weekly cycles (dbus/org.ttlock.Credentials1.xml "Cycles") ----------------------------------- */
+
+typedef struct CycleEntry {
+        size_t index;
+        sd_bus_error *error;
+        const uint8_t *days;
+        size_t n_days;
+        bool have_days, have_start, have_end;
+        uint16_t start, end;
+} CycleEntry;
+
+static int cycle_weekdays(sd_bus_message *m, const char *key, void *userdata) {
+        CycleEntry *e = userdata;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r < 0)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Cycle %zu: weekdays must be of type ay.", e->index);
+        r = sd_bus_message_read_array(m, 'y', (const void **) &e->days, &e->n_days);
+        if (r < 0)
+                return r;
+        e->have_days = true;
+        return sd_bus_message_exit_container(m);
+}
+
+static int cycle_minute(sd_bus_message *m, const char *key, void *userdata) {
+        CycleEntry *e = userdata;
+        uint16_t v;
+        int r;
+
+        r = bus_dict_read_basic(m, 'q', &v);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS, "Cycle %zu: %s must be of type q.",
+                                         e->index, key);
+        /* 1440 = 24:00 ends a window at midnight, as the official SDK's CyclicConfig allows (§4.9). */
+        if (v > TTLOCK_MINUTES_PER_DAY)
+                return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Cycle %zu: %s %u is past 24:00 (1440).", e->index, key, v);
+        if (streq(key, "start-minute")) {
+                e->start = v;
+                e->have_start = true;
+        } else {
+                e->end = v;
+                e->have_end = true;
+        }
+        return 0;
+}
+
+static int cycle_unknown(sd_bus_message *m, const char *key, void *userdata) {
+        CycleEntry *e = userdata;
+
+        return sd_bus_error_setf(e->error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "Cycle %zu: unknown key \"%.32s\" (weekdays, start-minute, end-minute).", e->index,
+                                 key);
+}
+
+int bus_read_cycles(sd_bus_message *m, TTCycle ret[static TTLOCK_CYCLES_MAX], size_t *ret_n, sd_bus_error *error) {
+        static const BusDictField fields[] = {
+                { "weekdays", cycle_weekdays },
+                { "start-minute", cycle_minute },
+                { "end-minute", cycle_minute },
+                { NULL, cycle_unknown },
+        };
+        size_t n = 0;
+        int r;
+
+        assert(ret_n);
+
+        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t index = 0;; index++) {
+                CycleEntry e = { .index = index, .error = error };
+
+                r = sd_bus_message_at_end(m, false);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        break;
+                r = bus_dict_read(m, fields, ELEMENTSOF(fields), &e);
+                if (r < 0)
+                        return r;
+                if (!e.have_days || !e.have_start || !e.have_end)
+                        return sd_bus_error_setf(
+                                error, SD_BUS_ERROR_INVALID_ARGS,
+                                "Cycle %zu: weekdays, start-minute and end-minute are all required.", index);
+                if (e.n_days == 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Cycle %zu: no weekdays.", index);
+                if (e.start >= e.end)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Cycle %zu: start-minute %u must be before end-minute %u.", index,
+                                                 e.start, e.end);
+                for (size_t i = 0; i < e.n_days; i++) {
+                        TTCycle c = { .weekday = e.days[i], .start_minute = e.start, .end_minute = e.end };
+
+                        if (c.weekday < 1 || c.weekday > 7)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Cycle %zu: weekday %u is not 1 (Monday) … 7 (Sunday).",
+                                                         index, c.weekday);
+                        for (size_t j = 0; j < n; j++)
+                                if (ttlock_cycle_equal(&ret[j], &c))
+                                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                                 "Cycle %zu: weekday %u with that window is given "
+                                                                 "twice.",
+                                                                 index, c.weekday);
+                        /* One window per weekday on the wire (§4.9): the lock keeps a bounded number. */
+                        if (n >= TTLOCK_CYCLES_MAX)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Too many cycles: at most %u weekday windows in all.",
+                                                         TTLOCK_CYCLES_MAX);
+                        ret[n++] = c;
+                }
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret_n = n;
         return 0;
 }

@@ -29,5 +29,9 @@ int bus_parse_passcode(
         const char *s, const char *name, size_t max, char ret[TTLOCK_PASSCODE_MAX + 1], sd_bus_error *error);
 int bus_parse_card(const char *s, uint64_t *ret, sd_bus_error *error);
 int bus_parse_fingerprint(const char *s, uint64_t *ret, sd_bus_error *error);
+/* The cycles argument (aa{sv}: weekdays ay 1 = Monday … 7 = Sunday, start-minute q, end-minute q ≤ 1440),
+ * read at m and expanded into one window per weekday (doc/protocol.md §4.9): at most TTLOCK_CYCLES_MAX, no
+ * window twice, each ending after it starts. An empty array gives *ret_n 0. */
+int bus_read_cycles(sd_bus_message *m, TTCycle ret[static TTLOCK_CYCLES_MAX], size_t *ret_n, sd_bus_error *error);
 /* An alias: at most BUS_ALIAS_MAX bytes, no control characters. */
 int bus_check_alias(const char *alias, sd_bus_error *error);

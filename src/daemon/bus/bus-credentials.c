@@ -27,6 +27,67 @@ static int append_validity(sd_bus_message *m, const TTDateTime *start, const TTD
                 m, "{sv}{sv}", "valid-from-usec", "t", from, "valid-until-usec", "t", until);
 }
 
+/* "cycles": the weekly windows ttlockd gave the credential (cred-record.h), grouped as they are given,
+ * one entry per window with its weekdays (dbus/org.ttlock.Credentials1.xml "Cycles"). */
+static int append_cycles(sd_bus_message *m, const TTCycle *c, size_t n) {
+        bool done[TTLOCK_CYCLES_MAX] = {};
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', "cycles");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "aa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                uint8_t days[TTLOCK_CYCLES_MAX];
+                size_t k = 0;
+
+                if (done[i])
+                        continue;
+                for (size_t j = i; j < n; j++)
+                        if (!done[j] && c[j].start_minute == c[i].start_minute &&
+                            c[j].end_minute == c[i].end_minute) {
+                                days[k++] = c[j].weekday;
+                                done[j] = true;
+                        }
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', "weekdays");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', days, k);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}{sv}", "start-minute", "q", c[i].start_minute,
+                                                  "end-minute", "q", c[i].end_minute);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_cycles_of(sd_bus_message *m, Lock *l, const char *kind, const char *id) {
+        const TTCycle *c;
+        size_t n;
+
+        c = lock_record_get_credential_cycles(l->record, kind, id, &n);
+        return n > 0 ? append_cycles(m, c, n) : 0;
+}
+
 static const char *passcode_kind(const TTPasscodeEntry *e) {
         switch (e->type) {
         case TTLOCK_PASSCODE_PERMANENT:
@@ -56,7 +117,10 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                         const TTPasscodeEntry *e = &res->passcodes[i];
                         bool permanent = e->type == TTLOCK_PASSCODE_PERMANENT;
 
+                        size_t n_cycles;
+
                         alias = lock_record_get_credential_alias(l->record, "passcode", e->code);
+                        (void) lock_record_get_credential_cycles(l->record, "passcode", e->code, &n_cycles);
                         r = sd_bus_message_open_container(reply, 'a', "{sv}");
                         if (r >= 0)
                                 r = sd_bus_message_append(
@@ -67,7 +131,9 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                                         e->code,
                                         "kind",
                                         "s",
-                                        passcode_kind(e));
+                                        /* Weekly windows make it cyclic whatever the type it was added
+                                         * as (§4.9). */
+                                        n_cycles > 0 ? "cyclic" : passcode_kind(e));
                         if (r >= 0) {
                                 if (permanent)
                                         /* §4.3: a permanent code has a start only; from its start on. */
@@ -91,6 +157,8 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                         if (r >= 0)
                                 r = sd_bus_message_append(reply, "{sv}", "alias", "s", alias ?: "");
                         if (r >= 0)
+                                r = append_cycles_of(reply, l, "passcode", e->code);
+                        if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                         if (r < 0)
                                 return r;
@@ -109,6 +177,9 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                         if (r >= 0)
                                 r = sd_bus_message_append(reply, "{sv}", "alias", "s", alias ?: "");
                         if (r >= 0)
+                                r = append_cycles_of(reply, l, action == CRED_CARD_LIST ? "ic-card" : "fingerprint",
+                                                     id);
+                        if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                         if (r < 0)
                                 return r;
@@ -126,6 +197,9 @@ static int build_list(Lock *l, CredAction action, const CredResult *res, sd_bus_
                                 r = append_validity(reply, &e->start, &e->end, true);
                         if (r >= 0)
                                 r = sd_bus_message_append(reply, "{sv}", "alias", "s", alias ?: "");
+                        if (r >= 0)
+                                r = append_cycles_of(reply, l, action == CRED_CARD_LIST ? "ic-card" : "fingerprint",
+                                                     id);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                         if (r < 0)
@@ -245,6 +319,14 @@ static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus
                         SD_BUS_ERROR_INVALID_ARGS,
                         "Kind \"%s\" is not one of permanent, period, one-time, cyclic.",
                         kind);
+        /* A cyclic code without its cycles would open at all hours: what makes it cyclic is its weekly
+         * windows (§4.9), which this signature cannot carry. */
+        if (req.passcode_type == TTLOCK_PASSCODE_CYCLIC)
+                return sd_bus_error_set(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "A cyclic passcode needs its weekly cycles (weekdays and times of day): use "
+                        "AddCyclicPasscode().");
         r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
         if (r < 0)
                 return r;
@@ -255,10 +337,7 @@ static int method_add_passcode_of_kind(sd_bus_message *m, void *userdata, sd_bus
                         req.permanent ? "A %s passcode needs valid_from_usec and valid_until_usec."
                                       : "A %s passcode takes no validity (0, 0).",
                         kind);
-        if (req.passcode_type == TTLOCK_PASSCODE_CYCLIC)
-                GATE(m, b, TTLOCK_FEATURE_CYCLIC_PASSWORD, "cyclic passcodes", error);
-        else
-                GATE(m, b, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
+        GATE(m, b, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
         r = submit(b, m, &req, error);
         erase_memory(&req, sizeof(req));
         return r;
@@ -427,6 +506,86 @@ static int method_clear_fingerprints(sd_bus_message *m, void *userdata, sd_bus_e
 
         GATE(m, b, TTLOCK_FEATURE_FINGER_PRINT, "fingerprint reader", error);
         return submit(b, m, &(CredRequest){ .action = CRED_FINGERPRINT_CLEAR }, error);
+}
+
+/* ---- weekly cycles (doc/protocol.md §4.9) ----------------------------------------------------- */
+
+/* The methods with a cycles argument: the action, its validity, and the windows that follow it. */
+static int with_cycles(sd_bus_message *m, BusLock *b, CredRequest *req, unsigned feature, const char *what,
+                       sd_bus_error *error) {
+        int r;
+
+        r = bus_read_cycles(m, req->cycles, &req->n_cycles, error);
+        if (r < 0)
+                return r;
+        /* A cyclic code without windows would open at all hours; a card or fingerprint given none
+         * loses its windows. */
+        if (req->n_cycles == 0 && req->action == CRED_PASSCODE_ADD)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "A cyclic passcode needs at least one cycle.");
+        req->set_cycles = true;
+        /* Both features before polkit (authz_check() runs once per handler run); the credential's own
+         * last, so that polkit hears its credential-kind. */
+        r = bus_lock_require_feature(b, TTLOCK_FEATURE_CYCLIC_IC_OR_FINGER_PRINT,
+                                     "weekly cycles (cyclic-card-fingerprint)", error);
+        if (r < 0)
+                return r;
+        GATE(m, b, feature, what, error);
+        return submit(b, m, req, error);
+}
+
+static int method_add_cyclic_passcode(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CredRequest req = { .action = CRED_PASSCODE_ADD };
+        const char *code;
+        uint64_t from, until;
+        int r;
+
+        r = sd_bus_message_read(m, "stt", &code, &from, &until);
+        if (r < 0)
+                return r;
+        r = bus_parse_passcode(code, "Passcode", TTLOCK_PASSCODE_ADD_MAX, req.code, error);
+        if (r >= 0)
+                r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
+        if (r < 0)
+                goto finish;
+        r = with_cycles(m, userdata, &req, TTLOCK_FEATURE_PASSCODE, "keypad passcodes", error);
+finish:
+        erase_memory(&req, sizeof(req));
+        return r;
+}
+
+static int method_set_card_validity_with_cycles(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CredRequest req = { .action = CRED_CARD_MODIFY };
+        const char *number;
+        uint64_t from, until;
+        int r;
+
+        r = sd_bus_message_read(m, "stt", &number, &from, &until);
+        if (r < 0)
+                return r;
+        r = bus_parse_card(number, &req.number, error);
+        if (r >= 0)
+                r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
+        if (r < 0)
+                return r;
+        return with_cycles(m, userdata, &req, TTLOCK_FEATURE_IC, "IC card reader", error);
+}
+
+static int method_set_fingerprint_validity_with_cycles(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CredRequest req = { .action = CRED_FINGERPRINT_MODIFY };
+        const char *id;
+        uint64_t from, until;
+        int r;
+
+        r = sd_bus_message_read(m, "stt", &id, &from, &until);
+        if (r < 0)
+                return r;
+        r = bus_parse_fingerprint(id, &req.number, error);
+        if (r >= 0)
+                r = bus_parse_validity(from, until, &req.permanent, &req.start, &req.end, error);
+        if (r < 0)
+                return r;
+        return with_cycles(m, userdata, &req, TTLOCK_FEATURE_FINGER_PRINT, "fingerprint reader", error);
 }
 
 /* ---- enrolment ------------------------------------------------------------------------------ */
@@ -657,6 +816,33 @@ const sd_bus_vtable bus_credentials_vtable[] = {
                 "",
                 ,
                 method_set_fingerprint_validity,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "AddCyclicPasscode",
+                "sttaa{sv}",
+                SD_BUS_PARAM(code) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec)
+                        SD_BUS_PARAM(cycles),
+                "",
+                ,
+                method_add_cyclic_passcode,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetCardValidityWithCycles",
+                "sttaa{sv}",
+                SD_BUS_PARAM(number) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec)
+                        SD_BUS_PARAM(cycles),
+                "",
+                ,
+                method_set_card_validity_with_cycles,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetFingerprintValidityWithCycles",
+                "sttaa{sv}",
+                SD_BUS_PARAM(id) SD_BUS_PARAM(valid_from_usec) SD_BUS_PARAM(valid_until_usec)
+                        SD_BUS_PARAM(cycles),
+                "",
+                ,
+                method_set_fingerprint_validity_with_cycles,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "DeleteFingerprint",

@@ -74,10 +74,11 @@ int ttlockd_error_set_errnof(sd_bus_error *e, int error, const char *format, ...
         return -error;
 }
 
-/* doc/protocol.md §4.4 codes that mean "these are not the right credentials": wrong adminPs, eKey flag
- * too low, not logged in (the challenge was not accepted). */
+/* doc/protocol.md §4.4 codes that mean "these are not the right credentials": wrong adminPs, a wrong
+ * unlock key (the sum of CHECK_RANDOM or of an actuation), eKey flag too low, not logged in (the
+ * challenge was not accepted). */
 static bool is_auth_error(uint8_t code) {
-        return code == 0x03 || code == 0x0D || code == 0x12;
+        return code == 0x03 || code == 0x08 || code == 0x0D || code == 0x12;
 }
 
 static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_error *error) {
@@ -88,6 +89,8 @@ static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_erro
         case OP_REFUSAL_NOT_PAIRED:
                 return sd_bus_error_setf(error, TTLOCK_ERROR_NOT_PAIRED, "Lock %s is not paired.", address);
         case OP_REFUSAL_ALREADY_PAIRED:
+                if (st->message)
+                        return sd_bus_error_set(error, TTLOCK_ERROR_ALREADY_EXISTS, st->message);
                 return sd_bus_error_setf(
                         error, TTLOCK_ERROR_ALREADY_EXISTS, "Lock %s is already paired.", address);
         case OP_REFUSAL_NOT_PAIRABLE:
@@ -99,6 +102,13 @@ static int refusal_to_error(const OpStatus *st, const char *address, sd_bus_erro
         case OP_REFUSAL_NOT_SUPPORTED:
                 return sd_bus_error_set(
                         error, TTLOCK_ERROR_NOT_SUPPORTED, st->message ?: "The lock does not support this.");
+        case OP_REFUSAL_KEY_INVALID:
+                /* An eKey reset, expired or not yet valid (doc/lockdata.md §4): the keys are refused, and
+                 * the message says why, so that the user asks for a new one rather than retrying. */
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_AUTHENTICATION_FAILED,
+                        st->message ?: "These keys are not valid now.");
         case OP_REFUSAL_NO_SUCH:
                 return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST, st->message ?: "No such thing.");
         case OP_REFUSAL_CANCELLED:

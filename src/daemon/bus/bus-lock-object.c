@@ -288,11 +288,41 @@ static const char *credential_kind_of(sd_bus_message *m, int feature) {
         }
 }
 
+/* What ttlockd answers from its own files (the event archive, the user's names) or ends by itself needs
+ * no right of the lock's; everything else on Credentials1 and Settings1 goes through CHECK_ADMIN. */
+static bool method_needs_admin(sd_bus_message *m) {
+        static const char *const local[] = { "GetHistory", "SetCredentialAlias", "CancelEnrollment" };
+        const char *member = sd_bus_message_get_member(m);
+
+        for (size_t i = 0; i < ELEMENTSOF(local); i++)
+                if (streq_ptr(member, local[i]))
+                        return false;
+        return true;
+}
+
+int bus_lock_require_admin(BusLock *b, sd_bus_message *m, sd_bus_error *error) {
+        assert(b);
+
+        if (!lock_is_user(b->lock) || !method_needs_admin(m))
+                return 0;
+        return sd_bus_error_setf(
+                error,
+                TTLOCK_ERROR_NOT_SUPPORTED,
+                "%s needs the admin right of lock %s (its admin password, adminPwd). ttlockd holds an eKey "
+                "for "
+                "it, which opens and closes it and reads its log, and nothing more.",
+                strempty_or(sd_bus_message_get_member(m)),
+                b->lock->address);
+}
+
 int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error) {
         int r;
 
         assert(b);
 
+        r = bus_lock_require_admin(b, m, error);
+        if (r < 0)
+                return r;
         if (feature >= 0) {
                 r = bus_lock_require_feature(b, (unsigned) feature, what, error);
                 if (r < 0)

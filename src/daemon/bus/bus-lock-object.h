@@ -93,7 +93,13 @@ int bus_lock_authorize(BusLock *b, sd_bus_message *m, const char *credential_kin
 /* NotSupported naming what is missing, unless the lock has the feature (lock_has_feature()). */
 int bus_lock_require_feature(BusLock *b, unsigned feature, const char *what, sd_bus_error *error);
 
-/* The checks of an administrative method, in the order every method makes them: the lock's feature
- * (NotSupported naming what is missing; bit < 0: none needed), then polkit (authz.h). 1 = go on,
- * 0 = polkit was asked and the handler will run again, < 0 = refused (error set). */
+/* NotSupported naming the missing admin right, when ttlockd holds only an eKey for the lock and the method
+ * m needs the admin's login (doc/lockdata.md §4): every method of Credentials1 and Settings1 but those
+ * answered from ttlockd's own files (GetHistory, SetCredentialAlias) and CancelEnrollment. */
+int bus_lock_require_admin(BusLock *b, sd_bus_message *m, sd_bus_error *error);
+
+/* The checks of an administrative method, in the order every method makes them: the admin right
+ * (bus_lock_require_admin()), the lock's feature (NotSupported naming what is missing; bit < 0: none
+ * needed), then polkit (authz.h). 1 = go on, 0 = polkit was asked and the handler will run again, < 0 =
+ * refused (error set). */
 int bus_lock_gate(BusLock *b, sd_bus_message *m, int feature, const char *what, sd_bus_error *error);

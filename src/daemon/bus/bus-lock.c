@@ -105,6 +105,10 @@ GETTER(get_door_updated) {
         return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->door_updated_usec);
 }
 
+GETTER(get_role) {
+        return sd_bus_message_append(reply, "s", lock_role(LOCK_OF(userdata)));
+}
+
 GETTER(get_features) {
         Lock *l = LOCK_OF(userdata);
         int r;
@@ -121,6 +125,20 @@ GETTER(get_features) {
                                 return r;
                 }
         }
+        return sd_bus_message_close_container(reply);
+}
+
+/* The pairing steps still to do (doc/protocol.md §5.6), by their key-file names. */
+GETTER(get_pairing_pending) {
+        Lock *l = LOCK_OF(userdata);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (unsigned s = 0; r >= 0 && l->record && s < _PAIRING_STEP_MAX; s++)
+                if (l->record->pairing_pending & PAIRING_STEP_BIT(s))
+                        r = sd_bus_message_append(reply, "s", pairing_step_to_string(s));
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(reply);
 }
 
@@ -146,6 +164,8 @@ static const struct {
         { LOCK_PROPERTY_FEATURES, "Features" },
         { LOCK_PROPERTY_DOOR, "DoorOpen" },
         { LOCK_PROPERTY_DOOR_UPDATED, "DoorStateUpdatedUSec" },
+        { LOCK_PROPERTY_PAIRING_PENDING, "PairingPending" },
+        { LOCK_PROPERTY_ROLE, "Role" },
 };
 
 void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
@@ -307,7 +327,12 @@ static int method_forget(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_factory_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
+        int r;
 
+        /* An eKey cannot reset the lock (doc/lockdata.md §4): said before polkit asks for a password. */
+        r = bus_lock_require_admin(b, m, error);
+        if (r < 0)
+                return r;
         AUTHORIZE(b, m, error);
         return bus_lock_submit(
                 b,
@@ -364,6 +389,8 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("DoorOpen", "b", get_door_open, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY(
                 "DoorStateUpdatedUSec", "t", get_door_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PairingPending", "as", get_pairing_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Role", "s", get_role, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),

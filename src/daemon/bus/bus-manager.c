@@ -10,8 +10,10 @@
 #include "bus-manager.h"
 #include "bus-settings.h"
 #include "config.h"
+#include "key-import.h"
 #include "log.h"
 #include "macro.h"
+#include "string-util.h"
 
 struct BusManager {
         BusContext context;
@@ -206,6 +208,342 @@ static int method_unsubscribe_details(sd_bus_message *msg, void *userdata, sd_bu
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* ---- keys in and out (doc/lockdata.md; ttlockd(8) "Keys from elsewhere", "Backup") ------------------ */
+
+/* One ImportLocks() call: each lock of its input is proven at the same time as the others, each within the
+ * method deadline (manager.h), so the call is answered within that deadline whatever the number of locks;
+ * the answer waits for the last of them. */
+typedef struct BusImport BusImport;
+
+typedef struct ImportResult {
+        BusImport *import;
+        char label[STORE_ADDRESS_STRING_SIZE + 16];
+        char path[LOCK_PATH_SIZE]; /* "" when not imported */
+        bool pending;
+        char *error_name;
+        char *error_message;
+} ImportResult;
+
+struct BusImport {
+        sd_bus_message *message;
+        bool verify;
+        bool submitting; /* still handing locks to the model: no answer yet */
+        size_t n_pending;
+        ImportResult *results;
+        size_t n_results;
+};
+
+static void bus_import_free(BusImport *imp) {
+        for (size_t i = 0; i < imp->n_results; i++) {
+                free(imp->results[i].error_name);
+                free(imp->results[i].error_message);
+        }
+        free(imp->results);
+        sd_bus_message_unref(imp->message);
+        free(imp);
+}
+
+static void import_result_fail(ImportResult *res, const sd_bus_error *e) {
+        res->path[0] = 0;
+        free(res->error_name);
+        free(res->error_message);
+        res->error_name = strdup(e->name ?: TTLOCK_ERROR_FAILED);
+        res->error_message = strdup(e->message ?: "failed");
+}
+
+static void import_result_status(ImportResult *res, const OpStatus *st, const char *address) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        (void) bus_error_from_status(st, address, &e);
+        import_result_fail(res, &e);
+}
+
+static void import_result_ok(ImportResult *res, const char *address) {
+        if (lock_path_from_address(address, res->path) < 0)
+                res->path[0] = 0;
+}
+
+/* Every lock imported: their objects. Any that was not: an error naming each with its reason (the others
+ * are imported all the same), with the failures' common name, or Failed when they differ. */
+static void bus_import_reply(BusImport *imp) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *message = NULL;
+        const char *name = NULL;
+        size_t n_ok = 0, n_failed = 0, size = 0;
+        FILE *f;
+        int r;
+
+        for (size_t i = 0; i < imp->n_results; i++) {
+                const ImportResult *res = imp->results + i;
+
+                if (!res->error_name) {
+                        n_ok++;
+                        continue;
+                }
+                n_failed++;
+                name = !name || streq(name, res->error_name) ? res->error_name : TTLOCK_ERROR_FAILED;
+        }
+        if (n_failed == 0) {
+                r = sd_bus_message_new_method_return(imp->message, &reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "o");
+                for (size_t i = 0; r >= 0 && i < imp->n_results; i++)
+                        if (imp->results[i].path[0])
+                                r = sd_bus_message_append(reply, "o", imp->results[i].path);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errnof(imp->message, r, "Cannot send the reply: %m");
+                return;
+        }
+
+        f = open_memstream(&message, &size);
+        if (f) {
+                fprintf(f, "Imported %zu of %zu lock(s)", n_ok, imp->n_results);
+                for (size_t i = 0, k = 0; i < imp->n_results; i++)
+                        if (!imp->results[i].error_name)
+                                fprintf(f, "%s%s", k++ == 0 ? ": " : ", ", imp->results[i].label);
+                fputs(". Not imported:", f);
+                for (size_t i = 0; i < imp->n_results; i++)
+                        if (imp->results[i].error_name)
+                                fprintf(f,
+                                        " %s: %s",
+                                        imp->results[i].label,
+                                        strempty_or(imp->results[i].error_message));
+                if (fclose(f) != 0)
+                        message = mfree(message);
+        }
+        (void) sd_bus_reply_method_error(
+                imp->message, &SD_BUS_ERROR_MAKE_CONST(name, message ?: "Some locks were not imported."));
+}
+
+static void bus_import_maybe_reply(BusImport *imp) {
+        if (imp->submitting || imp->n_pending > 0)
+                return;
+        bus_import_reply(imp);
+        bus_import_free(imp);
+}
+
+static void on_import_done(Lock *l, const LockOutcome *o, void *userdata) {
+        ImportResult *res = userdata;
+        BusImport *imp = res->import;
+
+        assert(res->pending);
+        if (o->status.error < 0)
+                import_result_status(res, &o->status, l->address);
+        else
+                import_result_ok(res, l->address);
+        bus_audit_call(AUDIT_IMPORT, l->address, imp->message, o->status.error);
+        res->pending = false;
+        imp->n_pending--;
+        bus_import_maybe_reply(imp);
+}
+
+/* The argument of ImportLocks(): bounded, one of the formats of doc/lockdata.md, at least one lock. The
+ * same input gives the same verdict on both runs of the handler (authz.h). */
+static int import_parse(sd_bus_message *msg, KeyImport **ret, sd_bus_error *error) {
+        _cleanup_free_ char *why = NULL;
+        const char *data;
+        size_t len;
+        int r;
+
+        /* The call carries keys: sd-bus wipes it when it is freed. */
+        (void) sd_bus_message_sensitive(msg);
+        r = sd_bus_message_read(msg, "s", &data);
+        if (r < 0)
+                return r;
+        len = strlen(data);
+        r = key_import_parse(data, len, ret, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Not lock keys ttlockd can import: %s.",
+                        strempty_or(why));
+        return 0;
+}
+
+static int method_import(sd_bus_message *msg, BusManager *bm, bool verify, sd_bus_error *error) {
+        _cleanup_(key_import_freep) KeyImport *k = NULL;
+        BusImport *imp;
+        int r;
+
+        r = import_parse(msg, &k, error);
+        if (r < 0)
+                return r;
+        AUTHORIZE(bm, msg, error);
+
+        imp = calloc(1, sizeof(BusImport));
+        if (!imp)
+                return -ENOMEM;
+        imp->results = calloc(k->n_entries, sizeof(ImportResult));
+        if (!imp->results) {
+                free(imp);
+                return -ENOMEM;
+        }
+        imp->message = sd_bus_message_ref(msg);
+        imp->verify = verify;
+        imp->n_results = k->n_entries;
+        imp->submitting = true;
+        log_info(
+                "%s of %zu lock(s) (%s) asked by %s.",
+                verify ? "Import" : "Unverified import",
+                k->n_entries,
+                k->format,
+                strempty_or(sd_bus_message_get_sender(msg)));
+
+        for (size_t i = 0; i < k->n_entries; i++) {
+                KeyImportEntry *x = k->entries + i;
+                ImportResult *res = imp->results + i;
+                char address[STORE_ADDRESS_STRING_SIZE];
+                OpStatus st;
+                Lock *l = NULL;
+
+                res->import = imp;
+                snprintf(res->label, sizeof(res->label), "%s", x->label);
+                if (!x->record) {
+                        import_result_fail(
+                                res,
+                                &SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_INVALID_ARGS, strempty_or(x->error)));
+                        continue;
+                }
+                memcpy(address, x->record->address, sizeof(address));
+                res->pending = true;
+                imp->n_pending++;
+                r = manager_import(
+                        bm->context.manager,
+                        TAKE_PTR(x->record),
+                        verify,
+                        bm->context.manager->method_deadline_usec,
+                        on_import_done,
+                        res,
+                        &l,
+                        &st);
+                if (r == 0)
+                        continue; /* on_import_done() answers, maybe already has */
+                res->pending = false;
+                imp->n_pending--;
+                if (r > 0)
+                        import_result_ok(res, address);
+                else if (st.error < 0 || st.refusal != OP_REFUSAL_NONE)
+                        import_result_status(res, &st, address);
+                else {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        (void) ttlockd_error_set_errnof(&e, r, "Cannot import: %s", strerror(-r));
+                        import_result_fail(res, &e);
+                }
+                bus_audit_call(AUDIT_IMPORT, address, msg, r < 0 ? r : 0);
+        }
+        imp->submitting = false;
+        bus_import_maybe_reply(imp);
+        return 1;
+}
+
+static int method_import_locks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_import(msg, userdata, /* verify= */ true, error);
+}
+
+static int method_import_locks_unverified(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_import(msg, userdata, /* verify= */ false, error);
+}
+
+static int record_address_cmp(const void *a, const void *b) {
+        const LockRecord *const *x = a, *const *y = b;
+
+        return strcmp((*x)->address, (*y)->address);
+}
+
+/* The key records, as the store writes them (store.h "export"): named locks, or every lock with keys. */
+static int method_export_locks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ const LockRecord **records = NULL;
+        BusManager *bm = userdata;
+        Manager *m = bm->context.manager;
+        char *text = NULL;
+        const char *address;
+        size_t n = 0, size = 0;
+        bool all = true;
+        int r;
+
+        records = calloc(MAX((size_t) STORE_EXPORT_RECORDS_MAX, m->n_locks) + 1, sizeof(LockRecord *));
+        if (!records)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "s", &address)) > 0) {
+                char a[BT_ADDRESS_SIZE];
+                Lock *l;
+
+                all = false;
+                if (bt_address_normalize(address, a) < 0)
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Invalid address \"%.32s\": expected six hex pairs like AA:BB:CC:DD:EE:FF.",
+                                address);
+                l = manager_find_lock(m, a);
+                if (!l || !(l->record ?: l->provisional))
+                        return sd_bus_error_setf(
+                                error, TTLOCK_ERROR_DOES_NOT_EXIST, "ttlockd holds no keys of lock %s.", a);
+                /* Named twice, exported once. */
+                bool dup = false;
+                for (size_t j = 0; j < n && !dup; j++)
+                        dup = streq(records[j]->address, a);
+                if (dup)
+                        continue;
+                if (n >= STORE_EXPORT_RECORDS_MAX)
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "More than %u locks.",
+                                STORE_EXPORT_RECORDS_MAX);
+                records[n++] = l->record ?: l->provisional;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (all)
+                for (Lock *l = m->locks; l; l = l->next) {
+                        if (!l->record && !l->provisional)
+                                continue;
+                        if (n >= STORE_EXPORT_RECORDS_MAX)
+                                return sd_bus_error_setf(
+                                        error,
+                                        TTLOCK_ERROR_FAILED,
+                                        "More than %u locks: export them in parts.",
+                                        STORE_EXPORT_RECORDS_MAX);
+                        records[n++] = l->record ?: l->provisional;
+                }
+        AUTHORIZE(bm, msg, error);
+
+        qsort(records, n, sizeof(LockRecord *), record_address_cmp);
+        r = store_export_to_yaml(records, n, &text, &size);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot write the export: %m");
+        /* The reply is the keys: marked so that sd-bus wipes it. */
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_sensitive(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", text);
+        store_text_free(text, size);
+        if (r < 0)
+                return r;
+        r = sd_bus_send(NULL, reply, NULL);
+        for (size_t i = 0; i < n; i++)
+                bus_audit_call(AUDIT_EXPORT, records[i]->address, msg, r < 0 ? r : 0);
+        log_info("Keys of %zu lock(s) exported to %s.", n, strempty_or(sd_bus_message_get_sender(msg)));
+        return r < 0 ? r : 1;
+}
+
 static int method_list_locks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusManager *bm = userdata;
@@ -320,6 +658,30 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("StopDiscovery", "", "", method_stop_discovery, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SubscribeDetails", "", "", method_subscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("UnsubscribeDetails", "", "", method_unsubscribe_details, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ImportLocks",
+                "s",
+                SD_BUS_PARAM(data),
+                "ao",
+                SD_BUS_PARAM(locks),
+                method_import_locks,
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ImportLocksUnverified",
+                "s",
+                SD_BUS_PARAM(data),
+                "ao",
+                SD_BUS_PARAM(locks),
+                method_import_locks_unverified,
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_NAMES(
+                "ExportLocks",
+                "as",
+                SD_BUS_PARAM(addresses),
+                "s",
+                SD_BUS_PARAM(data),
+                method_export_locks,
+                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_SIGNAL_WITH_NAMES("LockRemoved", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_VTABLE_END,

@@ -9,6 +9,7 @@
 
 #include "advert.h"
 #include "command.h"
+#include "cred-record.h"
 #include "credentials.h"
 #include "lock-internal.h"
 #include "lock.h"
@@ -51,14 +52,17 @@ struct LockCall {
         AccessAction access;
         CredAction cred_action;
         SettingsRequest *settings; /* SETTINGS: the request, for applying what succeeded */
+        CredRequest *credentials;  /* CREDENTIALS: likewise (cred-record.h) */
         bool internal;             /* the automatic clock check: nobody waits for it */
         bool keys_saved;           /* PAIR: the new keys went to disk (provisional) */
+        LockRecord *record;        /* IMPORT: the keys being proven */
         union {
                 AccessOp *access;
                 PairOp *pair;
                 ResetOp *reset;
                 CredOp *credentials;
                 SettingsOp *settings;
+                VerifyOp *verify;
         } op;
         sd_event_source *deadline;
         LockCallDone done;
@@ -81,9 +85,13 @@ static const char *state_from_lock(TTLockState s) {
         return s == TTLOCK_STATE_LOCKED ? "locked" : s == TTLOCK_STATE_UNLOCKED ? "unlocked" : "unknown";
 }
 
+static void start_pair_finish(Lock *l);
+
 static int on_settle(sd_event_source *s, void *userdata) {
         Lock *l = userdata;
 
+        /* Calls are over: what pairing left undone may use the connection now (§5.6). */
+        start_pair_finish(l);
         if (l->context->settled)
                 l->context->settled(l, l->context->owner);
         return 0;
@@ -196,6 +204,30 @@ const char *lock_alias(const Lock *l) {
         return strempty_or(l->name);
 }
 
+const char *lock_role(const Lock *l) {
+        const LockRecord *r;
+
+        assert(l);
+
+        r = l->record ?: l->provisional;
+        return r ? lock_role_to_string(r->role) : "";
+}
+
+bool lock_is_user(const Lock *l) {
+        assert(l);
+
+        return l->record && l->record->role == LOCK_ROLE_USER;
+}
+
+/* The lock's wall clock as µs since the epoch (§4.2): an eKey's lock keeps its admin's zone when the
+ * lockData named it (store.h "time-zone-offset-seconds"), every other lock the host's local time, which
+ * ttlockd sets it to. */
+static uint64_t lock_time_to_usec(const Lock *l, const TTDateTime *t) {
+        if (l->record && l->record->role == LOCK_ROLE_USER && l->record->has_time_zone)
+                return op_lock_time_to_usec_in_zone(t, l->record->time_zone_offset_sec);
+        return op_lock_time_to_usec(t);
+}
+
 /* ---- events from the operation log ------------------------------------------------------------- */
 
 /* What identifies the credential of a record, never a passcode's digits (dbus/org.ttlock.Lock1.xml
@@ -287,7 +319,7 @@ static void on_log_page(const LogEntry *entries, size_t n, void *userdata) {
                         continue;
                 record_credential(l, &e->record, credential, sizeof(credential));
                 h = (HistoryRecord){
-                        .time_usec = op_lock_time_to_usec(&e->record.date),
+                        .time_usec = lock_time_to_usec(l, &e->record.date),
                         .identity = e->identity,
                         .record_type = e->record.type,
                         .battery = e->record.battery <= 100 ? e->record.battery : -1,
@@ -352,6 +384,9 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
         settle(l);
 }
 
+/* The log needs no login (§4.3 GET_OPERATE_LOG): an eKey reads it whole, every record of every key, card,
+ * fingerprint and passcode, as the admin does (doc/lockdata.md §4), so the reader is the same for both
+ * roles; who may see card numbers and fingerprint ids on the bus is decided there (Event details). */
 static void start_log_read(Lock *l) {
         OpKeys keys;
         int r;
@@ -430,8 +465,11 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
                 (void) malloc_trim(0);
         }
         report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_CONNECTED));
-        if (connected)
+        if (connected) {
                 start_clock_check(l);
+                l->pair_finish_stopped = false; /* each connection may finish the pairing (§5.6) */
+                start_pair_finish(l);
+        }
 }
 
 /* ---- the radios -------------------------------------------------------------------------------- */
@@ -571,6 +609,9 @@ static void call_stop_op(LockCall *c) {
         case LOCK_REQUEST_SETTINGS:
                 settings_op_cancel(c->op.settings);
                 break;
+        case LOCK_REQUEST_IMPORT:
+                verify_op_cancel(c->op.verify);
+                break;
         }
         memset(&c->op, 0, sizeof(c->op));
 }
@@ -594,6 +635,11 @@ static void call_free(LockCall *c) {
                 erase_memory(c->settings, sizeof(*c->settings));
                 free(c->settings);
         }
+        if (c->credentials) {
+                erase_memory(c->credentials, sizeof(*c->credentials)); /* passcodes */
+                free(c->credentials);
+        }
+        lock_record_free(c->record);
         free(c);
 }
 
@@ -637,6 +683,7 @@ void lock_abort(Lock *l, const char *why) {
         }
         l->log_again = false;
         verify_op_cancel(TAKE_PTR(l->verify_op));
+        pair_op_cancel(TAKE_PTR(l->pair_finish_op));
 }
 
 /* ---- access: Lock, Unlock, Refresh ------------------------------------------------------------- */
@@ -644,9 +691,13 @@ void lock_abort(Lock *l, const char *why) {
 static void on_access_done(const AccessResult *res, void *userdata) {
         LockCall *c = userdata;
         Lock *l = c->lock;
+        OpStatus status = res->status;
         uint64_t changed = 0;
 
         c->op.access = NULL;
+        /* An eKey the lock refused says why: reset, expired, not yet valid (doc/lockdata.md §4). */
+        if (lock_is_user(l))
+                op_explain_user_refusal(&status);
         if (res->have_battery)
                 set_battery(l, res->battery);
         if (call_is_actuation(c)) {
@@ -680,7 +731,7 @@ static void on_access_done(const AccessResult *res, void *userdata) {
                 save(l, "the lock's state");
 
         /* The properties above went out before the reply (State before the return). */
-        call_complete(c, &(LockOutcome){ .status = res->status });
+        call_complete(c, &(LockOutcome){ .status = status });
         settle(l);
 }
 
@@ -718,16 +769,19 @@ static int on_pair_save_keys(LockRecord *record, bool provisional, void *userdat
         return 0;
 }
 
-/* Keys whose ADD_ADMIN the lock did not take: they go from memory and disk. Only ever the file this
- * pairing wrote: a lock with a record of its own is never paired again. */
+/* Provisional keys the lock did not take (its ADD_ADMIN's, or imported unverified ones): they go from
+ * memory and disk. Only ever the file that wrote them: a lock with a record of its own has no provisional
+ * keys. */
 static void withdraw_keys(Lock *l, const char *why) {
         int r;
 
-        log_info("%s: dropping the new keys: %s.", l->address, why);
+        log_info("%s: dropping the unproven keys: %s.", l->address, why);
+        verify_op_cancel(TAKE_PTR(l->verify_op));
         l->provisional = lock_record_free(l->provisional);
         r = store_delete(l->context->store, l->address);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "%s: cannot delete the dropped keys: %m", l->address);
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
 }
@@ -743,12 +797,14 @@ static void adopt_record(Lock *l, LockRecord *record) {
         (void) open_history(l);
         /* Pushes between commands (§7.3) come encrypted with the lock's key. */
         link_set_session_key(l->link, l->record->aes_key);
-        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) |
-                          LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY));
+        report(l,
+               LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_ALIAS) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_BATTERY) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
 }
@@ -823,7 +879,7 @@ static int forget_record(Lock *l) {
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED));
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;
@@ -857,19 +913,25 @@ static void on_reset_done(const OpStatus *st, void *userdata) {
 
 static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdata) {
         Lock *l = userdata;
+        OpStatus why = *st;
 
         l->verify_op = NULL;
         if (!l->provisional)
                 return;
         switch (verdict) {
         case VERIFY_ACCEPTED:
-                log_info("%s: the lock took the admin whose answer was lost: paired.", l->address);
+                log_info(
+                        "%s: the lock accepted the unproven %s keys: paired.",
+                        l->address,
+                        lock_role_to_string(l->provisional->role));
                 adopt_record(l, TAKE_PTR(l->provisional));
                 l->verify_failures = 0;
                 save(l, "the confirmed keys");
                 break;
         case VERIFY_REFUSED:
-                withdraw_keys(l, "the lock does not know them");
+                if (l->provisional->role == LOCK_ROLE_USER)
+                        op_explain_user_refusal(&why);
+                withdraw_keys(l, why.message ?: "the lock does not know them");
                 break;
         case VERIFY_UNKNOWN:
                 l->verify_failures++;
@@ -884,11 +946,20 @@ static void on_verified(VerifyVerdict verdict, const OpStatus *st, void *userdat
 }
 
 static void start_verify(Lock *l) {
+        uint64_t now = now_realtime_usec();
+        OpStatus st;
         OpKeys keys;
         int r;
 
         if (!l->provisional || l->verify_op || l->calls || now_monotonic_usec() < l->verify_not_before_usec)
                 return;
+        /* An eKey outside its window cannot log in (§4.4): an expired one never will, one not valid yet is
+         * checked once it is. */
+        if (op_check_key_window(l->provisional, now, &st) < 0) {
+                if (l->provisional->valid_until_usec > 0 && now >= l->provisional->valid_until_usec)
+                        withdraw_keys(l, "the eKey has expired");
+                return;
+        }
         op_keys_from_record(&keys, l->provisional);
         r = verify_op_start(l->link, &keys, on_verified, l, &l->verify_op);
         op_keys_wipe(&keys);
@@ -903,10 +974,18 @@ int lock_forget(Lock *l, OpStatus *ret_status) {
 
         assert(l);
         assert(ret_status);
-        if (!l->record)
-                return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
         if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET))
                 return op_refuse(ret_status, OP_REFUSAL_BUSY, -EBUSY, "A pairing or reset is in progress.");
+        if (!l->record && l->provisional) {
+                /* Keys imported unverified, or of a pairing whose answer was lost: the user may give up on
+                 * them before the lock is heard again. */
+                withdraw_keys(l, "forgotten");
+                *ret_status = (OpStatus){};
+                settle(l);
+                return 0;
+        }
+        if (!l->record)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
         lock_abort(l, "The lock was forgotten.");
         r = forget_record(l);
         if (r < 0)
@@ -958,6 +1037,9 @@ static void on_credentials_done(const CredResult *res, void *userdata) {
         c->op.credentials = NULL;
         if (res->have_battery)
                 set_battery(l, res->battery);
+        /* Before the reply: a list that follows must show what this call did (cred-record.h). */
+        if (l->record && c->credentials && cred_record_apply(l->record, c->credentials, res))
+                save(l, "the credentials' weekly windows");
         if (c == l->enrollment) {
                 /* Out of the queue before the status goes out: a client that reacts to "completed"
                  * with its next call must find the lock free. */
@@ -1135,8 +1217,18 @@ static int refuse_busy(const Lock *l, const LockRequest *req, bool internal, OpS
                 break;
         case LOCK_REQUEST_RESET:
                 if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET) ||
-                    kind_in_flight(l, LOCK_REQUEST_ACCESS))
+                    kind_in_flight(l, LOCK_REQUEST_ACCESS) || kind_in_flight(l, LOCK_REQUEST_IMPORT))
                         return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "Another operation is in progress.");
+                break;
+        case LOCK_REQUEST_IMPORT:
+                if (kind_in_flight(l, LOCK_REQUEST_IMPORT))
+                        return op_refuse(
+                                st,
+                                OP_REFUSAL_BUSY,
+                                -EBUSY,
+                                "Keys of this lock are being imported already.");
+                if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_RESET))
+                        return op_refuse(st, OP_REFUSAL_BUSY, -EBUSY, "A pairing or reset is in progress.");
                 break;
         default:
                 break;
@@ -1163,6 +1255,8 @@ static bool call_writes_log(const LockRequest *req) {
                 return false;
         }
 }
+
+static void on_import_verified(VerifyVerdict verdict, const OpStatus *st, void *userdata);
 
 static int call_start(LockCall *c, const LockRequest *req) {
         Lock *l = c->lock;
@@ -1195,9 +1289,194 @@ static int call_start(LockCall *c, const LockRequest *req) {
                 /* The call's own copy: lock_submit() may have added to it. */
                 r = settings_op_start(l->link, &keys, c->settings, on_settings_done, c, &c->op.settings);
                 break;
+        case LOCK_REQUEST_IMPORT:
+                /* The keys being imported, not the ones we hold. */
+                op_keys_from_record(&keys, c->record);
+                r = verify_op_start(l->link, &keys, on_import_verified, c, &c->op.verify);
+                break;
         }
         op_keys_wipe(&keys);
         return r;
+}
+
+/* What an eKey may ask of the lock: opening, closing, reading (doc/lockdata.md §4). Everything else goes
+ * through CHECK_ADMIN, whose adminPs an eKey does not carry, and is refused here rather than by the lock. */
+static int refuse_user(const Lock *l, const LockRequest *req, bool internal, OpStatus *st) {
+        if (!lock_is_user(l))
+                return 0;
+        switch (req->kind) {
+        case LOCK_REQUEST_CREDENTIALS:
+                return op_refuse(
+                        st,
+                        OP_REFUSAL_NOT_SUPPORTED,
+                        -EOPNOTSUPP,
+                        "This lock's keys are an eKey: passcodes, cards and fingerprints need the lock's "
+                        "admin right (the admin password, adminPwd), which an eKey does not carry.");
+        case LOCK_REQUEST_SETTINGS:
+                if (internal)
+                        return 0;
+                return op_refuse(
+                        st,
+                        OP_REFUSAL_NOT_SUPPORTED,
+                        -EOPNOTSUPP,
+                        "This lock's keys are an eKey: its settings need the lock's admin right (the admin "
+                        "password, adminPwd), which an eKey does not carry.");
+        case LOCK_REQUEST_RESET:
+                return op_refuse(
+                        st,
+                        OP_REFUSAL_NOT_SUPPORTED,
+                        -EOPNOTSUPP,
+                        "This lock's keys are an eKey: a factory reset needs the lock's admin right (the "
+                        "admin password, adminPwd), which an eKey does not carry.");
+        case LOCK_REQUEST_ACCESS:
+                /* ttlockd keeps to the window the eKey was issued with (doc/lockdata.md §4). */
+                if (req->access == ACCESS_REFRESH)
+                        return 0;
+                return op_check_key_window(l->record, now_realtime_usec(), st);
+        default:
+                return 0;
+        }
+}
+
+/* Keys to import (LOCK_REQUEST_IMPORT), before anything is asked of the lock. */
+static int refuse_import(const Lock *l, const LockRecord *candidate, OpStatus *st) {
+        if (!streq(candidate->address, l->address))
+                return op_refuse(st, OP_REFUSAL_NO_SUCH, -EINVAL, "The keys are of another lock.");
+        /* An eKey cannot stand in for an admin's keys: they may be the only ones the household has (those
+         * of ttlockd's own pairing, or the add-on's). */
+        if (l->record && l->record->role == LOCK_ROLE_ADMIN && candidate->role == LOCK_ROLE_USER)
+                return op_refuse(
+                        st,
+                        OP_REFUSAL_ALREADY_PAIRED,
+                        -EEXIST,
+                        "ttlockd holds admin keys for this lock; an eKey would replace them with fewer "
+                        "rights. Forget the lock first to use the eKey instead.");
+        /* A window that excludes now: the lock would refuse the login, and ttlockd would refuse the key. */
+        if (op_check_key_window(candidate, now_realtime_usec(), st) < 0) {
+                if (candidate->valid_from_usec > 0 && now_realtime_usec() < candidate->valid_from_usec)
+                        st->message =
+                                "This eKey is not valid yet, so the lock cannot prove it now. Import it "
+                                "unverified (it is checked once it is valid), or when it is valid.";
+                return st->error;
+        }
+        return 0;
+}
+
+/* The imported keys proved themselves: they become the lock's keys, on disk first. */
+static int import_commit(Lock *l, LockCall *c, OpStatus *st) {
+        LockRecord *cand = c->record;
+        int r;
+
+        cand->provisional = false;
+        if (l->record) {
+                /* Only the keys change: aliases, settings and the log cursor stay, so do the archive and the
+                 * object. The old keys land in cand, and go with the call. */
+                lock_record_swap_keys(l->record, cand);
+                r = store_save(l->context->store, l->record);
+                if (r < 0) {
+                        lock_record_swap_keys(l->record, cand);
+                        return op_refuse(st, OP_REFUSAL_NOT_SAVED, r, "The new keys could not be saved");
+                }
+                if (!l->record->alias && cand->alias)
+                        (void) lock_set_alias(l, cand->alias);
+                link_set_session_key(l->link, l->record->aes_key);
+                log_info(
+                        "%s: keys replaced by imported %s keys.",
+                        l->address,
+                        lock_role_to_string(l->record->role));
+                report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
+                return 0;
+        }
+
+        r = store_save(l->context->store, cand);
+        if (r < 0)
+                return op_refuse(st, OP_REFUSAL_NOT_SAVED, r, "The imported keys could not be saved");
+        /* These replace unproven keys of a lost pairing or an earlier unverified import (the file is
+         * overwritten already). */
+        if (l->provisional) {
+                verify_op_cancel(TAKE_PTR(l->verify_op));
+                l->provisional = lock_record_free(l->provisional);
+        }
+        if (l->battery < 0)
+                set_battery(l, cand->battery);
+        adopt_record(l, TAKE_PTR(c->record));
+        log_info("%s: imported %s keys.", l->address, lock_role_to_string(l->record->role));
+        return 0;
+}
+
+static void on_import_verified(VerifyVerdict verdict, const OpStatus *st, void *userdata) {
+        LockCall *c = userdata;
+        Lock *l = c->lock;
+        OpStatus status = *st;
+
+        c->op.verify = NULL;
+        if (verdict == VERIFY_ACCEPTED)
+                (void) import_commit(l, c, &status);
+        else {
+                if (c->record->role == LOCK_ROLE_USER)
+                        op_explain_user_refusal(&status);
+                /* §2.4: no data for a key the lock does not hold. */
+                if (status.error == -ENOKEY && !status.message)
+                        status.message =
+                                "The lock does not accept this AES key: these are not its keys, or it was "
+                                "paired again since they were made.";
+                log_info(
+                        "%s: the imported keys were not proven (%d, lock error 0x%02x); nothing stored.",
+                        l->address,
+                        status.error,
+                        status.lock_error);
+        }
+        call_complete(c, &(LockOutcome){ .status = status });
+        settle(l);
+}
+
+int lock_set_provisional(Lock *l, LockRecord *record, OpStatus *ret_status) {
+        _cleanup_(lock_record_freep) LockRecord *r = record;
+        int q;
+
+        assert(l);
+        assert(record);
+        assert(ret_status);
+
+        *ret_status = (OpStatus){};
+        if (!streq(r->address, l->address))
+                return op_refuse(ret_status, OP_REFUSAL_NO_SUCH, -EINVAL, "The keys are of another lock.");
+        if (l->record)
+                return op_refuse(
+                        ret_status,
+                        OP_REFUSAL_ALREADY_PAIRED,
+                        -EEXIST,
+                        "ttlockd holds proven keys for this lock already; import the new ones verified, "
+                        "so that they replace those only once the lock accepted them.");
+        if (kind_in_flight(l, LOCK_REQUEST_PAIR) || kind_in_flight(l, LOCK_REQUEST_IMPORT))
+                return op_refuse(
+                        ret_status,
+                        OP_REFUSAL_BUSY,
+                        -EBUSY,
+                        "A pairing or import of this lock is in progress.");
+        if (r->valid_until_usec > 0 && now_realtime_usec() >= r->valid_until_usec)
+                return op_check_key_window(r, now_realtime_usec(), ret_status);
+
+        r->provisional = true;
+        q = store_save(l->context->store, r);
+        if (q < 0)
+                return op_refuse(ret_status, OP_REFUSAL_NOT_SAVED, q, "The keys could not be saved");
+        verify_op_cancel(TAKE_PTR(l->verify_op));
+        lock_record_free(l->provisional);
+        l->provisional = TAKE_PTR(r);
+        l->verify_not_before_usec = 0;
+        l->verify_failures = 0;
+        log_info(
+                "%s: %s keys imported unverified; checked at the next contact.",
+                l->address,
+                lock_role_to_string(l->provisional->role));
+        report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
+        if (l->context->paired_changed)
+                l->context->paired_changed(l, l->context->owner);
+        /* Heard already: check now (lock_advert() does it for the next advert otherwise). */
+        if (l->seen)
+                start_verify(l);
+        return 0;
 }
 
 int lock_submit(
@@ -1217,13 +1496,25 @@ int lock_submit(
         assert(req->kind != LOCK_REQUEST_CREDENTIALS || req->credentials);
         assert(req->kind != LOCK_REQUEST_SETTINGS || req->settings);
 
+        assert((req->kind == LOCK_REQUEST_IMPORT) == !!req->record);
+
+        /* Ours from here on, whatever happens. */
+        _cleanup_(lock_record_freep) LockRecord *record = req->record;
+
         *ret_status = (OpStatus){};
-        if (req->kind == LOCK_REQUEST_PAIR) {
+        if (req->kind == LOCK_REQUEST_IMPORT) {
+                r = refuse_import(l, record, ret_status);
+                if (r < 0)
+                        return r;
+        } else if (req->kind == LOCK_REQUEST_PAIR) {
                 if (l->record)
                         return op_refuse(ret_status, OP_REFUSAL_ALREADY_PAIRED, -EEXIST, NULL);
         } else if (!l->record)
                 return op_refuse(ret_status, OP_REFUSAL_NOT_PAIRED, -ENOKEY, NULL);
         r = refuse_busy(l, req, /* internal= */ !done && req->kind == LOCK_REQUEST_SETTINGS, ret_status);
+        if (r < 0)
+                return r;
+        r = refuse_user(l, req, /* internal= */ !done && req->kind == LOCK_REQUEST_SETTINGS, ret_status);
         if (r < 0)
                 return r;
         if (req->kind == LOCK_REQUEST_PAIR && !l->pairable)
@@ -1254,14 +1545,25 @@ int lock_submit(
                     c->settings->n_records < SETTINGS_PASSAGE_RECORDS_MAX)
                         settings_passage_now_record(&c->settings->records[c->settings->n_records++]);
         }
+        if (req->kind == LOCK_REQUEST_CREDENTIALS) {
+                c->credentials = malloc(sizeof(CredRequest));
+                if (!c->credentials)
+                        return -ENOMEM;
+                *c->credentials = *req->credentials;
+        }
         if (deadline_usec > 0) {
                 r = sd_event_add_time_relative(
                         l->context->event, &c->deadline, CLOCK_MONOTONIC, deadline_usec, 0, on_deadline, c);
                 if (r < 0) {
                         free(c->settings);
+                        if (c->credentials)
+                                erase_memory(c->credentials, sizeof(*c->credentials));
+                        free(c->credentials);
                         return log_warning_errno(r, "%s: cannot arm the call's deadline: %m", l->address);
                 }
         }
+
+        c->record = TAKE_PTR(record);
 
         /* In the queue before the operation starts: a link that cannot even try ends the operation,
          * and completes the call, before call_start() returns. */
@@ -1319,12 +1621,115 @@ static void start_clock_check(Lock *l) {
         };
         OpStatus st;
 
+        /* The clock of a lock ttlockd holds an eKey for is its admin's to set (the SDK could with
+         * CHECK_USER_TIME and CHECK_RANDOM, doc/lockdata.md §4, but would fight the admin's app over the
+         * zone): it is read, for ClockOffsetSeconds, and never calibrated. */
+        if (lock_is_user(l))
+                req.clock_tolerance_sec = INT64_MAX;
         if (!l->record || l->clock_check_running ||
             (l->record->features.n_groups > 0 &&
              ttlock_features_has(&l->record->features, TTLOCK_FEATURE_LOCK_NO_CLOCK_CHIP)))
                 return;
         (void) lock_submit(
                 l, &(LockRequest){ .kind = LOCK_REQUEST_SETTINGS, .settings = &req }, 0, NULL, NULL, &st);
+}
+
+/* ---- finishing a pairing (§5.6) ----------------------------------------------------------------- */
+
+/* A caller waits for the link: ttlockd's own checks do not count. */
+static bool calls_waiting(void *userdata) {
+        Lock *l = userdata;
+
+        for (LockCall *c = l->calls; c; c = c->next)
+                if (!c->internal)
+                        return true;
+        return false;
+}
+
+static int copy_string(char **dst, const char *src) {
+        return src ? lock_record_set_string(dst, src) : 0;
+}
+
+/* What the finished steps read goes into the lock's record: only theirs, so that nothing else set
+ * meanwhile (an alias, the credentials' cycles, a setting) is touched. */
+static uint64_t take_learnt(Lock *l, uint32_t done, const LockRecord *n) {
+        LockRecord *rec = l->record;
+        uint64_t changed = 0;
+
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_FEATURES)) && n->features.n_groups > 0) {
+                rec->features = n->features;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
+                if (n->battery >= 0 && n->battery <= 100)
+                        set_battery(l, n->battery);
+        }
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_SWITCHES)) {
+                rec->tamper_alert = n->tamper_alert >= 0 ? n->tamper_alert : rec->tamper_alert;
+                rec->reset_button = n->reset_button >= 0 ? n->reset_button : rec->reset_button;
+                rec->privacy_lock = n->privacy_lock >= 0 ? n->privacy_lock : rec->privacy_lock;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_TAMPER_ALERT) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_RESET_BUTTON) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_PRIVACY_LOCK);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_SOUND)) && n->sound_enabled >= 0) {
+                rec->sound_enabled = n->sound_enabled;
+                rec->sound_volume = n->sound_volume;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_SOUND);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_AUTO_LOCK)) && n->auto_lock_seconds >= 0) {
+                rec->auto_lock_seconds = n->auto_lock_seconds;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK);
+        }
+        if ((done & PAIRING_STEP_BIT(PAIRING_STEP_REMOTE_UNLOCK)) && n->remote_unlock >= 0) {
+                rec->remote_unlock = n->remote_unlock;
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_REMOTE_UNLOCK);
+        }
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_ADMIN_PASSCODE))
+                (void) copy_string(&rec->admin_passcode, n->admin_passcode);
+        if (done & PAIRING_STEP_BIT(PAIRING_STEP_DEVICE_INFO)) {
+                (void) copy_string(&rec->model, n->model);
+                (void) copy_string(&rec->hardware_revision, n->hardware_revision);
+                (void) copy_string(&rec->firmware_revision, n->firmware_revision);
+                changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_MODEL) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
+                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION);
+        }
+        return changed;
+}
+
+static void on_pair_finished(const OpStatus *st, uint32_t done, uint32_t left, const LockRecord *learnt,
+                             void *userdata) {
+        Lock *l = userdata;
+        uint64_t changed = 0;
+
+        l->pair_finish_op = NULL;
+        if (!l->record)
+                return;
+        if (done) {
+                changed = take_learnt(l, done, learnt) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRING_PENDING);
+                l->record->pairing_pending &= ~done;
+                save(l, "the rest of the pairing");
+                log_info("%s: pairing steps done: 0x%" PRIx32 "%s.", l->address, done,
+                         l->record->pairing_pending ? "; some are still to do" : "; pairing complete");
+        }
+        /* Stopped by the link or a refused login: the next connection tries again, not this one. A
+         * yield (status 0, something left) goes on once the calls are done (on_settle()). */
+        if (st->error < 0 || (left && done == 0))
+                l->pair_finish_stopped = true;
+        report(l, changed);
+        settle(l);
+}
+
+static void start_pair_finish(Lock *l) {
+        int r;
+
+        /* An eKey's holder has no admin login to finish anything with (doc/lockdata.md). */
+        if (!l->record || lock_is_user(l) || !(l->record->pairing_pending & PAIRING_STEPS_ALL) ||
+            l->pair_finish_op || !l->connected || l->pair_finish_stopped || l->enrollment || calls_waiting(l))
+                return;
+        r = pair_finish_op_start(l->link, l->record, calls_waiting, on_pair_finished, l, &l->pair_finish_op);
+        if (r < 0) {
+                l->pair_finish_op = NULL;
+                log_warning_errno(r, "%s: cannot finish the pairing: %m", l->address);
+        }
 }
 
 /* ---- the user's names -------------------------------------------------------------------------- */
@@ -1441,7 +1846,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
 bool lock_busy(const Lock *l) {
         assert(l);
 
-        return l->calls || l->log_op || l->verify_op;
+        return l->calls || l->log_op || l->verify_op || l->pair_finish_op;
 }
 
 Lock *lock_free(Lock *l) {

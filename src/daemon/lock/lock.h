@@ -68,6 +68,8 @@ typedef enum LockProperty {
         LOCK_PROPERTY_FROZEN,
         LOCK_PROPERTY_PASSAGE_MODE_ACTIVE,
         LOCK_PROPERTY_DOOR_LEFT_OPEN, /* Settings1.DoorLeftOpenSeconds */
+        LOCK_PROPERTY_PAIRING_PENDING,
+        LOCK_PROPERTY_ROLE,
         _LOCK_PROPERTY_MAX,
 } LockProperty;
 
@@ -124,8 +126,9 @@ struct Lock {
         char address[BT_ADDRESS_SIZE];
 
         LockRecord *record; /* NULL = not paired */
-        /* Keys saved before an ADD_ADMIN whose outcome is not known (store.h "pairing: provisional"):
-         * checked with an admin login at the next contact, then paired (→ record) or dropped. */
+        /* Keys not proven yet (store.h "pairing: provisional"): saved before an ADD_ADMIN whose outcome is
+         * not known, or imported unverified (lock_set_provisional()). Checked with one login at the next
+         * contact, then paired (→ record) or dropped. Only ever on a lock without a record. */
         LockRecord *provisional;
         VerifyOp *verify_op;
         uint64_t verify_not_before_usec; /* CLOCK_MONOTONIC; a failed check backs off */
@@ -158,6 +161,11 @@ struct Lock {
         size_t n_calls;
         LockCall *enrollment; /* also in calls */
         bool clock_check_running;
+
+        /* Finishing a pairing (doc/protocol.md §5.6): the optional steps a dropped link cut short, on a later
+         * connection when no call waits (ops-pair.h pair_finish_op_start()). */
+        PairOp *pair_finish_op;
+        bool pair_finish_stopped; /* this connection could not finish it (link, login): the next may */
 
         /* The operation log reader (doc/protocol.md §7.4). */
         LogReadOp *log_op;
@@ -213,6 +221,10 @@ void lock_abort(Lock *l, const char *why);
  * refuse itself what it cannot do). */
 bool lock_has_feature(const Lock *l, unsigned bit);
 const char *lock_alias(const Lock *l); /* the user's alias, else the advertised name, else "" */
+/* "admin" or "user" for the keys ttlockd holds (the record's, else the provisional ones), "" for none. */
+const char *lock_role(const Lock *l);
+/* The keys are an eKey's: opening, closing and reading only (doc/lockdata.md §4). */
+bool lock_is_user(const Lock *l);
 
 /* ---- what the radios tell ---------------------------------------------------------------------- */
 
@@ -227,6 +239,7 @@ typedef enum LockRequestKind {
         LOCK_REQUEST_RESET, /* factory reset, then forget */
         LOCK_REQUEST_CREDENTIALS,
         LOCK_REQUEST_SETTINGS,
+        LOCK_REQUEST_IMPORT, /* prove imported keys with one login, then keep them (Manager1.ImportLocks) */
 } LockRequestKind;
 
 typedef struct LockRequest {
@@ -234,6 +247,10 @@ typedef struct LockRequest {
         AccessAction access;             /* ACCESS */
         const CredRequest *credentials;  /* CREDENTIALS (copied) */
         const SettingsRequest *settings; /* SETTINGS (copied) */
+        /* IMPORT: the keys to prove, of this lock's address. lock_submit() takes it over, also when it
+         * refuses. Once the lock accepted them they are saved and used; for a lock with keys already, only
+         * the keys are exchanged (lock_record_swap_keys()), its aliases, settings and archive stay. */
+        LockRecord *record;
 } LockRequest;
 
 typedef struct LockOutcome {
@@ -264,8 +281,15 @@ int lock_submit(
 int lock_cancel_enrollment(Lock *l, const char *status);
 bool lock_enrolling(const Lock *l);
 
-/* Drop the keys and the archive (Forget). Refused while a pairing or reset runs (*ret_status). */
+/* Drop the keys and the archive (Forget), or keys not proven yet. Refused while a pairing or reset runs
+ * (*ret_status). */
 int lock_forget(Lock *l, OpStatus *ret_status);
+
+/* Keep keys without proving them now (Manager1.ImportLocksUnverified): saved as provisional, they are
+ * checked with one login when the lock is next heard, then paired or dropped like the keys of a pairing
+ * whose answer was lost. Takes record over, also on failure. Refused on a lock that has proven keys
+ * (those change only for keys that proved themselves, LOCK_REQUEST_IMPORT). */
+int lock_set_provisional(Lock *l, LockRecord *record, OpStatus *ret_status);
 
 /* The user's names. Changed in memory only once they are on disk. */
 int lock_set_alias(Lock *l, const char *alias);

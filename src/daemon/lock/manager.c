@@ -53,7 +53,12 @@ static int add_lock(Manager *m, const char *address, LockRecord *record, Lock **
         m->n_locks++;
         if (!record)
                 m->n_unpaired++;
-        log_debug("%s: object added (%s).", l->address, record ? "paired" : "pairable");
+        log_debug(
+                "%s: object added (%s).",
+                l->address,
+                !record                       ? "no keys"
+                        : record->provisional ? "unproven keys"
+                                              : "paired");
         if (m->observer && m->observer->lock_added)
                 m->observer->lock_added(m, l, m->observer_data);
         if (ret)
@@ -95,16 +100,18 @@ static void remove_lock(Manager *m, Lock *l) {
 static void update_monitor(Manager *m) {
         bool any = false;
 
-        /* Scan with duplicates while any lock is paired, or has keys waiting to be checked: its events,
-         * and the chance to check them, come with its adverts. */
+        /* Scan with duplicates while any lock is paired, has keys waiting to be checked, or is being
+         * imported: its events, and the chance to check them, come with its adverts. */
         for (Lock *l = m->locks; l && !any; l = l->next)
-                any = l->record || l->provisional;
+                any = l->record || l->provisional || l->calls;
         radio_set_scan(m->radios, any, m->discovering);
 }
 
 static void on_lock_settled(Lock *l, void *owner) {
         Manager *m = owner;
 
+        /* An import that ended may have been all that kept the scan on. */
+        update_monitor(m);
         /* Pairable objects live while the lock is pairable; a paired one until Forget(); one with keys
          * still to check until they are checked. */
         if (!l->record && !l->provisional && !l->pairable && !lock_busy(l) &&
@@ -120,6 +127,84 @@ static void on_lock_paired_changed(Lock *l, void *owner) {
                 n_unpaired += !i->record;
         m->n_unpaired = n_unpaired;
         update_monitor(m);
+}
+
+/* ---- importing keys ---------------------------------------------------------------------------- */
+
+int manager_import(
+        Manager *m,
+        LockRecord *record,
+        bool verify,
+        uint64_t deadline_usec,
+        LockCallDone done,
+        void *userdata,
+        Lock **ret_lock,
+        OpStatus *ret_status) {
+        _cleanup_(lock_record_freep) LockRecord *r = record;
+        bool created = false;
+        Lock *l;
+        int q;
+
+        assert(m);
+        assert(record);
+        assert(ret_status);
+
+        *ret_status = (OpStatus){};
+        l = manager_find_lock(m, r->address);
+        if (!l && !verify) {
+                /* On disk before the object exists: it comes up as a lock with keys to check (lock_new()).
+                 */
+                r->provisional = true;
+                q = store_save(m->store, r);
+                if (q < 0)
+                        return op_refuse(ret_status, OP_REFUSAL_NOT_SAVED, q, "The keys could not be saved");
+                q = add_lock(m, r->address, r, &l);
+                if (q < 0) {
+                        (void) store_delete(m->store, r->address);
+                        return op_refuse(ret_status, OP_REFUSAL_NOT_SAVED, q, "The lock could not be added");
+                }
+                log_info(
+                        "%s: %s keys imported unverified; checked at the next contact.",
+                        l->address,
+                        lock_role_to_string(r->role));
+                TAKE_PTR(r);
+                update_monitor(m);
+                if (ret_lock)
+                        *ret_lock = l;
+                return 1;
+        }
+        if (!l) {
+                /* An object while the keys are proven; it goes again if they are not (on_lock_settled()). */
+                q = add_lock(m, r->address, NULL, &l);
+                if (q < 0)
+                        return q;
+                created = true;
+        }
+        if (!verify) {
+                q = lock_set_provisional(l, TAKE_PTR(r), ret_status);
+                if (q < 0)
+                        return q;
+                update_monitor(m);
+                if (ret_lock)
+                        *ret_lock = l;
+                return 1;
+        }
+        q = lock_submit(
+                l,
+                &(LockRequest){ .kind = LOCK_REQUEST_IMPORT, .record = TAKE_PTR(r) },
+                deadline_usec,
+                done,
+                userdata,
+                ret_status);
+        if (q < 0) {
+                if (created)
+                        on_lock_settled(l, m);
+                return q;
+        }
+        update_monitor(m);
+        if (ret_lock)
+                *ret_lock = l;
+        return 0;
 }
 
 /* ---- the radios -------------------------------------------------------------------------------- */
@@ -313,6 +398,9 @@ Manager *manager_free(Manager *m) {
         while (m->locks) {
                 Lock *l = m->locks;
                 m->locks = l->next;
+                /* Out of the table first: its key is the lock's own address, and the radios freed below
+                 * still report the devices they drop (on_device_lost() looks them up). */
+                hashmap_remove(m->locks_by_address, l->address);
                 lock_free(l);
         }
         on_reap(NULL, m);

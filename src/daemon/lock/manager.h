@@ -84,6 +84,21 @@ int manager_start(Manager *m, sd_bus *bus);
 
 Lock *manager_find_lock(Manager *m, const char *address);
 
+/* Keys from elsewhere (Manager1.ImportLocks, doc/lockdata.md), for the lock of record's address, which
+ * becomes an object if it is not one yet. verify: proven with one login within deadline_usec
+ * (LOCK_REQUEST_IMPORT), done called with the outcome, and 0 returned; the lock must be in reach. Else
+ * kept as provisional keys, checked at the next contact (lock_set_provisional()), and 1 returned at once.
+ * < 0 with *ret_status when refused now. Takes record over in every case. *ret_lock: the lock. */
+int manager_import(
+        Manager *m,
+        LockRecord *record,
+        bool verify,
+        uint64_t deadline_usec,
+        LockCallDone done,
+        void *userdata,
+        Lock **ret_lock,
+        OpStatus *ret_status);
+
 /* Discovery (the user looking for new locks): -EBUSY running already, -ENETDOWN no radio to look with. */
 int manager_start_discovery(Manager *m);
 void manager_stop_discovery(Manager *m, const char *why);

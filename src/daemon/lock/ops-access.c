@@ -67,6 +67,7 @@ static uint8_t actuate_command(AccessOp *op) {
 static void send_challenge(AccessOp *op, bool admin) {
         uint8_t buf[32];
         TTWriter w = TT_WRITER(buf, sizeof(buf));
+        TTDateTime start, end;
         int r;
 
         if (admin) {
@@ -84,12 +85,14 @@ static void send_challenge(AccessOp *op, bool admin) {
                 return send(op, TTLOCK_CMD_CHECK_ADMIN, &w, 0, on_challenge);
         }
 
-        /* §5.3: the eKey window the official app and [JS] use, 2000-01-31 14:00 … 2099-11-30 14:00. */
+        /* §5.3: an eKey's own window, or for an admin the one the official app and [JS] use,
+         * 2000-01-31 14:00 … 2099-11-30 14:00 (op_keys_window()). */
+        op_keys_window(&op->keys, &start, &end);
         r = ttlock_check_user_time_request_encode(
                 &w,
                 &(TTCheckUserTimeRequest){
-                        .start = { .year = 2000, .month = 1, .day = 31, .hour = 14 },
-                        .end = { .year = 2099, .month = 11, .day = 30, .hour = 14 },
+                        .start = start,
+                        .end = end,
                         .lock_flag_pos = op->keys.lock_flag_pos,
                         .uid = op->keys.uid,
                 });
@@ -108,8 +111,9 @@ static int on_challenge(LinkJob *job, int error, const TTReply *reply, void *use
 
         r = op_check_reply(command, error, reply, &op->result.status);
         if (r < 0) {
-                /* A refused challenge: the lock may only answer the other one (§5.3). */
-                if ((r == -EREMOTEIO || r == -ENOKEY) && !op->tried_admin) {
+                /* A refused challenge: the lock may only answer the other one (§5.3). An eKey has no
+                 * adminPs to try: its refusal is the answer (doc/lockdata.md §4). */
+                if ((r == -EREMOTEIO || r == -ENOKEY) && !op->tried_admin && !op->keys.user) {
                         log_debug(
                                 "CHECK_USER_TIME refused (0x%02x), trying CHECK_ADMIN",
                                 op->result.status.lock_error);

@@ -5,8 +5,9 @@
  * 0x01 battery/features) as one small state machine over a LinkJob.
  *
  * Unlock/Lock take the fast path and nothing else (doc/architecture.md "Two journeys"): CHECK_USER_TIME →
- * UNLOCK/FUNCTION_LOCK. Some locks answer only one of the two challenges (§5.3), so a refused
- * CHECK_USER_TIME is followed by CHECK_ADMIN → UNLOCK/FUNCTION_LOCK once. */
+ * UNLOCK/FUNCTION_LOCK. Some locks answer only one of the two challenges (§5.3), so with an admin's keys
+ * a refused CHECK_USER_TIME is followed by CHECK_ADMIN → UNLOCK/FUNCTION_LOCK once; with an eKey's
+ * (OpKeys.user) never: its window is the one it was issued, and it has no adminPs. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -27,6 +27,10 @@ typedef enum OpRefusal {
         OP_REFUSAL_CANCELLED,     /* stopped by ttlockd (message says why) */
         OP_REFUSAL_NO_SUCH,       /* there is nothing of that kind (message says what) */
         OP_REFUSAL_NOT_SAVED,     /* the change could not be made durable; error says why */
+        /* The keys are not good (now): an eKey reset, expired or not yet valid, by ttlockd's own check of
+         * its window or by the lock's answer (doc/lockdata.md §4, doc/protocol.md §4.4; message says
+         * which). lock_error holds the lock's code when it was the lock that said so. */
+        OP_REFUSAL_KEY_INVALID,
 } OpRefusal;
 
 /* The outcome of an operation. error 0: done. -EREMOTEIO: the lock answered FAILED; lock_error holds
@@ -52,9 +56,18 @@ typedef struct OpKeys {
         uint32_t unlock_key;
         uint32_t lock_flag_pos;
         uint32_t uid;
+        /* An eKey (store.h LOCK_ROLE_USER): it logs in with CHECK_USER_TIME and never with CHECK_ADMIN,
+         * whose adminPs it does not have (doc/lockdata.md §4). */
+        bool user;
+        /* The window CHECK_USER_TIME sends (§4.3), in the lock's local time: an eKey's own, an admin's
+         * the SDK's "permanent" one. */
+        TTDateTime window_start;
+        TTDateTime window_end;
 } OpKeys;
 
 void op_keys_from_record(OpKeys *k, const LockRecord *r);
+/* The window CHECK_USER_TIME sends for these keys; keys made without one get the permanent window. */
+void op_keys_window(const OpKeys *k, TTDateTime *ret_start, TTDateTime *ret_end);
 void op_keys_wipe(OpKeys *k);
 
 /* Judge the outcome of one command: 0 for a SUCCESS reply; otherwise fills st and returns its
@@ -71,4 +84,14 @@ int op_random_below(uint32_t limit, uint32_t *ret);
  * years 2000…2099 the lock can hold), and the other way round. */
 int op_lock_time_now(TTDateTime *ret);
 int op_usec_to_lock_time(uint64_t usec, TTDateTime *ret);
+/* The same in a given zone (seconds east of UTC) instead of the host's. */
+int op_usec_to_lock_time_in_zone(uint64_t usec, int32_t zone_offset_sec, TTDateTime *ret);
+
+/* ttlockd's own check of an eKey's window (store.h valid-from/until) at now_usec: 0 inside it (and for
+ * an admin's keys), else an OP_REFUSAL_KEY_INVALID saying which side it is on. */
+int op_check_key_window(const LockRecord *r, uint64_t now_usec, OpStatus *st);
+/* What a refusal of CHECK_USER_TIME says of an eKey (§4.4 0x0D, 0x0E, 0x11): the status becomes an
+ * OP_REFUSAL_KEY_INVALID naming it, keeping the lock's code. Any other status is left as it is. */
+void op_explain_user_refusal(OpStatus *st);
 uint64_t op_lock_time_to_usec(const TTDateTime *t);
+uint64_t op_lock_time_to_usec_in_zone(const TTDateTime *t, int32_t zone_offset_sec);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "lock-error.h"
 #include "log.h"
 #include "macro.h"
 #include "ops-credentials.h"
@@ -23,6 +24,10 @@ typedef enum Step {
         STEP_ENROL,          /* the ADD in flight, several replies */
         STEP_ENROL_VALIDITY, /* Modify after a successful enrolment */
         STEP_ENROL_UNDO,     /* Delete after a failed Modify */
+        STEP_CYCLIC_CLEAR,   /* the credential's weekly windows go (§4.9) */
+        STEP_CYCLIC_ADD,     /* one window after the other */
+        STEP_CYCLIC_UNDO,    /* a new passcode whose windows failed is deleted again */
+        STEP_CYCLIC_ENABLE,  /* a new passcode with windows gets its validity last */
 } Step;
 
 struct CredOp {
@@ -35,6 +40,7 @@ struct CredOp {
         uint16_t sequence;
         unsigned pages;
         uint8_t card_size; /* ENROL of a card: the size the lock reported */
+        size_t cycle;      /* STEP_CYCLIC_ADD: the window in flight */
         OpStatus undo_status;
         CredResult result;
         CredProgressCallback progress;
@@ -143,7 +149,7 @@ static void send_passcode_page(CredOp *op) {
         send(op, STEP_PASSCODE_PAGE, TTLOCK_CMD_PWD_LIST, &w, 0);
 }
 
-static void send_passcode(CredOp *op, const TTPasscodeRequest *q) {
+static void send_passcode_step(CredOp *op, Step step, const TTPasscodeRequest *q) {
         uint8_t buf[64];
         TTWriter w = TT_WRITER(buf, sizeof(buf));
         int r;
@@ -153,7 +159,11 @@ static void send_passcode(CredOp *op, const TTPasscodeRequest *q) {
                 erase_memory(buf, sizeof(buf));
                 return fail(op, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, r);
         }
-        send(op, STEP_PASSCODE_OP, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, &w, 0);
+        send(op, step, TTLOCK_CMD_MANAGE_KEYBOARD_PASSWORD, &w, 0);
+}
+
+static void send_passcode(CredOp *op, const TTPasscodeRequest *q) {
+        send_passcode_step(op, STEP_PASSCODE_OP, q);
 }
 
 /* CHANGE/DELETE, once the passcode's entry is known. */
@@ -428,6 +438,93 @@ static int on_enrol(CredOp *op, const TTReply *reply) {
         return 0;
 }
 
+/* ---- weekly windows (§4.9) ------------------------------------------------------------------- */
+
+static void send_cyclic(CredOp *op, Step step, uint8_t cyclic_op, const TTCycle *c) {
+        uint8_t buf[48];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        TTCyclicRequest q = { .op = cyclic_op };
+        int r;
+
+        switch (op->req.action) {
+        case CRED_PASSCODE_ADD:
+                q.user_type = TTLOCK_CYCLIC_USER_PASSCODE;
+                snprintf(q.passcode, sizeof(q.passcode), "%s", op->req.code);
+                break;
+        case CRED_CARD_MODIFY:
+                q.user_type = TTLOCK_CYCLIC_USER_IC;
+                q.user = op->req.number;
+                q.user_size = ttlock_card_size_for(op->req.number);
+                break;
+        default:
+                q.user_type = TTLOCK_CYCLIC_USER_FINGERPRINT;
+                q.user = op->req.number;
+                q.user_size = 6;
+                break;
+        }
+        if (c)
+                ttlock_cyclic_request_set_cycle(&q, c);
+        r = ttlock_cyclic_request_encode(&w, &q, NULL);
+        erase_memory(&q, sizeof(q));
+        if (r < 0) {
+                erase_memory(buf, sizeof(buf));
+                return fail(op, TTLOCK_CMD_CYCLIC_CMD, r);
+        }
+        send(op, step, TTLOCK_CMD_CYCLIC_CMD, &w, 0);
+}
+
+/* The action itself went through; now its windows, or the end. */
+static void cycles_start(CredOp *op) {
+        if (!op->req.set_cycles)
+                return finish(op);
+        op->cycle = 0;
+        /* A new passcode has none yet; a card or fingerprint may, and they are replaced. */
+        if (op->req.action == CRED_PASSCODE_ADD) {
+                if (op->req.n_cycles == 0)
+                        return finish(op);
+                return send_cyclic(op, STEP_CYCLIC_ADD, TTLOCK_CYCLIC_OP_ADD, &op->req.cycles[0]);
+        }
+        send_cyclic(op, STEP_CYCLIC_CLEAR, TTLOCK_CYCLIC_OP_CLEAR, NULL);
+}
+
+/* Every window is there: a new passcode gets the validity it was asked for (Modify, §4.3). */
+static void cycles_enable(CredOp *op) {
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_MODIFY, .type = TTLOCK_PASSCODE_PERIOD, .has_validity = true };
+
+        snprintf(q.code, sizeof(q.code), "%s", op->req.code);
+        snprintf(q.new_code, sizeof(q.new_code), "%s", op->req.code);
+        window(op, &q.start, &q.end);
+        send_passcode_step(op, STEP_CYCLIC_ENABLE, &q);
+        erase_memory(&q, sizeof(q));
+}
+
+static void cycles_next(CredOp *op) {
+        if (op->cycle >= op->req.n_cycles)
+                return op->req.action == CRED_PASSCODE_ADD ? cycles_enable(op) : finish(op);
+        send_cyclic(op, STEP_CYCLIC_ADD, TTLOCK_CYCLIC_OP_ADD, &op->req.cycles[op->cycle]);
+}
+
+/* A window was refused, or its answer lost: a new passcode goes again (§4.9, as the SDK deletes a card
+ * whose windows failed); a card's or fingerprint's windows are in an unknown state. */
+static void cycles_failed(CredOp *op) {
+        TTPasscodeRequest q = { .op = TTLOCK_PASSCODE_OP_DELETE };
+
+        if (op->req.action != CRED_PASSCODE_ADD ||
+            (op->step != STEP_CYCLIC_ADD && op->step != STEP_CYCLIC_ENABLE) ||
+            op->result.status.error == -ENOTCONN || op->result.status.error == -ECANCELED) {
+                /* A new passcode stays closed (see run()); a card's or fingerprint's windows are half
+                 * set. Either way ttlockd no longer knows which windows the lock holds. */
+                op->result.cycles_unknown = true;
+                return finish(op);
+        }
+        op->undo_status = op->result.status;
+        op->result.status = (OpStatus){};
+        q.type = TTLOCK_PASSCODE_PERIOD; /* as it was added (run()) */
+        snprintf(q.code, sizeof(q.code), "%s", op->req.code);
+        send_passcode_step(op, STEP_CYCLIC_UNDO, &q);
+        erase_memory(&q, sizeof(q));
+}
+
 /* ---- the machine ---------------------------------------------------------------------------- */
 
 static void run(CredOp *op) {
@@ -453,6 +550,15 @@ static void run(CredOp *op) {
                         .start = start,
                         .end = end,
                 };
+                if (q->set_cycles && q->n_cycles > 0) {
+                        /* Closed until its windows are set (§4.9): a period that has not begun (the last
+                         * minutes the lock can hold; a booking for later is what any lock takes), so that a
+                         * link lost before the last window leaves a code that opens never, not one that
+                         * opens at all hours. Its validity comes last (STEP_CYCLIC_ENABLE). */
+                        p.type = TTLOCK_PASSCODE_PERIOD;
+                        p.start = (TTDateTime){ .year = 2099, .month = 12, .day = 31, .hour = 23, .minute = 58 };
+                        p.end = (TTDateTime){ .year = 2099, .month = 12, .day = 31, .hour = 23, .minute = 59 };
+                }
                 snprintf(p.code, sizeof(p.code), "%s", q->code);
                 send_passcode(op, &p);
                 erase_memory(&p, sizeof(p));
@@ -598,15 +704,44 @@ static int on_step(CredOp *op, const TTReply *reply) {
                         r = on_simple(op, reply);
                 if (r < 0)
                         return r;
-                finish(op);
+                cycles_start(op);
                 return 0;
 
         case STEP_PASSCODE_OP:
         case STEP_FINGERPRINT_OP:
+                r = on_simple(op, reply);
+                if (r < 0)
+                        return r;
+                cycles_start(op);
+                return 0;
+
         case STEP_ENROL_VALIDITY:
                 r = on_simple(op, reply);
                 if (r < 0)
                         return r;
+                finish(op);
+                return 0;
+
+        case STEP_CYCLIC_CLEAR:
+        case STEP_CYCLIC_ADD:
+                r = on_simple(op, reply);
+                if (r < 0)
+                        return r;
+                if (op->step == STEP_CYCLIC_ADD)
+                        op->cycle++;
+                cycles_next(op);
+                return 0;
+
+        case STEP_CYCLIC_ENABLE:
+                r = on_simple(op, reply);
+                if (r < 0)
+                        return r;
+                finish(op);
+                return 0;
+
+        case STEP_CYCLIC_UNDO:
+                /* The passcode is gone again; the outcome is the window's failure. */
+                op->result.status = op->undo_status;
                 finish(op);
                 return 0;
 
@@ -674,10 +809,21 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                                                 .id = op->result.enrolled,
                                         },
                                         0);
-                } else if (op->step == STEP_ENROL_UNDO) {
+                } else if (op->step == STEP_ENROL_UNDO || op->step == STEP_CYCLIC_UNDO) {
+                        /* The undo failed too: what the lock holds is the first failure's business. */
+                        if (op->step == STEP_CYCLIC_UNDO)
+                                op->result.cycles_unknown = true;
                         op->result.status = op->undo_status;
                         finish(op);
-                } else
+                } else if (op->step == STEP_CYCLIC_CLEAR && op->result.status.error == -EREMOTEIO &&
+                           op->result.status.lock_error == TTLOCK_ERR_RECORD_NOT_EXIST) {
+                        /* §4.9: nothing to clear; the official SDK goes on as after a success. */
+                        op->result.status = (OpStatus){};
+                        cycles_next(op);
+                } else if (op->step == STEP_CYCLIC_CLEAR || op->step == STEP_CYCLIC_ADD ||
+                           op->step == STEP_CYCLIC_ENABLE)
+                        cycles_failed(op);
+                else
                         finish(op);
                 return 0;
         }

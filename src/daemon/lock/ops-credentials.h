@@ -11,7 +11,12 @@
  * (-ENOENT) rather than a lock error. Enrolment (§4.3 IC/FR Add, §9.4) keeps the ADD command in flight
  * across the lock's several replies — waiting, progress (fingerprints), success with the new card
  * number or fingerprint id — then sets the requested validity with Modify, as the official SDK always
- * does, and deletes the credential again if that fails. */
+ * does, and deletes the credential again if that fails.
+ *
+ * Weekly windows (CYCLIC_CMD, doc/protocol.md §4.9) follow the action that gives the validity, as in the
+ * official flow: a new passcode gets one add per window (and is deleted again if one fails, so that no
+ * code is left that opens at all hours); a card's or fingerprint's windows are cleared (RECORD_NOT_EXIST
+ * counts as done, as the SDK counts it) and added anew. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,6 +62,11 @@ typedef struct CredRequest {
         TTDateTime start;
         TTDateTime end;
         uint64_t enrol_timeout_usec; /* ENROL: how long to wait for each step of the person at the lock */
+        /* PASSCODE_ADD, CARD_MODIFY, FINGERPRINT_MODIFY: replace the weekly windows (§4.9) after the
+         * action; n_cycles 0 clears them (cards and fingerprints). */
+        bool set_cycles;
+        TTCycle cycles[TTLOCK_CYCLES_MAX];
+        size_t n_cycles;
 } CredRequest;
 
 typedef struct CredResult {
@@ -71,6 +81,9 @@ typedef struct CredResult {
         size_t n_fingerprints;
         uint64_t enrolled;  /* ENROL: the new card number / fingerprint id */
         bool enrol_waiting; /* ENROL: failed while waiting for the person (a time-out there is theirs) */
+        /* set_cycles failed after the lock's windows had started to change: what it holds now is not
+         * known (some of the new windows, or none). */
+        bool cycles_unknown;
 } CredResult;
 
 typedef struct CredProgress {

@@ -46,6 +46,14 @@ typedef enum PairStep {
 struct PairOp {
         LinkJob *job;
         PairStep step;
+        /* The step a dropped link (or a reply that never came) cut short: from it on, what applies is
+         * still to do (doc/protocol.md §5.6). _STEP_MAX when nothing was cut. */
+        PairStep cut_at;
+        /* pair_finish_op_start(): only the optional steps of these PAIRING_STEP_BIT()s, after a login. */
+        bool finishing;
+        uint32_t finish_pending;
+        PairFinishYield yield;
+        PairFinishDone finish_done;
         uint8_t key[TTLOCK_KEY_SIZE]; /* default key until GET_AES_KEY, then K */
         LockRecord *record;
         OpKeys keys; /* the new admin's, for the probe */
@@ -53,6 +61,7 @@ struct PairOp {
         bool have_features;
         char admin_code[ADMIN_PASSCODE_DIGITS + 1];
         OpStatus status;
+        uint32_t last_bit; /* finishing: the group of the step sent last */
         PairSaveKeys save_keys;
         PairDone done;
         void *userdata;
@@ -66,6 +75,8 @@ static void op_free(PairOp *op) {
         free(op);
 }
 
+static uint32_t pending_from(PairOp *op, PairStep from);
+
 static void finish(PairOp *op) {
         LinkJob *job = op->job;
         LockRecord *record;
@@ -73,6 +84,17 @@ static void finish(PairOp *op) {
         op->job = NULL;
         if (job)
                 link_job_finish(job);
+        if (op->finishing) {
+                uint32_t left = pending_from(op, op->cut_at);
+
+                if (op->finish_done)
+                        op->finish_done(&op->status, op->finish_pending & ~left, left, op->record, op->userdata);
+                op_free(op);
+                return;
+        }
+        /* §5.6: what a dropped link left undone is retried at the next connections. */
+        if (op->outcome == PAIR_ADMIN)
+                op->record->pairing_pending = pending_from(op, op->cut_at);
         /* Without an admin on the lock there is nothing to hand over. */
         record = op->outcome != PAIR_NO_ADMIN ? TAKE_PTR(op->record) : NULL;
         if (op->done)
@@ -91,7 +113,12 @@ static bool has_feature(PairOp *op, unsigned bit) {
         return op->have_features && ttlock_features_has(&op->record->features, bit);
 }
 
+static uint32_t step_bit(PairStep s);
+
 static bool step_applies(PairOp *op, PairStep s) {
+        /* Finishing a pairing (§5.6): only what is still to do. */
+        if (op->finishing && !(step_bit(s) & op->finish_pending))
+                return false;
         switch (s) {
         case STEP_AUDIO:
                 return has_feature(op, TTLOCK_FEATURE_AUDIO_MANAGEMENT);
@@ -139,6 +166,51 @@ static uint8_t step_command(PairStep s) {
                 [STEP_OPERATE_FINISHED] = TTLOCK_CMD_OPERATE_FINISHED,
         };
         return commands[s];
+}
+
+/* The pairing step (store.h, §5.6) a command of the sequence belongs to; 0 for those not retried:
+ * SHOW_PASSWORD, LAMP and the manufacture date are read only to be logged, ttlockd keeps nothing of them. */
+static uint32_t step_bit(PairStep s) {
+        switch (s) {
+        case STEP_TIME_CALIBRATE:
+                return PAIRING_STEP_BIT(PAIRING_STEP_TIME);
+        case STEP_FEATURES:
+                return PAIRING_STEP_BIT(PAIRING_STEP_FEATURES);
+        case STEP_SWITCH:
+                return PAIRING_STEP_BIT(PAIRING_STEP_SWITCHES);
+        case STEP_AUDIO:
+                return PAIRING_STEP_BIT(PAIRING_STEP_SOUND);
+        case STEP_AUTO_LOCK:
+                return PAIRING_STEP_BIT(PAIRING_STEP_AUTO_LOCK);
+        case STEP_GET_ADMIN_CODE:
+        case STEP_SET_ADMIN_CODE:
+                return PAIRING_STEP_BIT(PAIRING_STEP_ADMIN_PASSCODE);
+        case STEP_INIT_PASSWORDS:
+                return PAIRING_STEP_BIT(PAIRING_STEP_INIT_PASSCODES);
+        case STEP_REMOTE_UNLOCK:
+                return PAIRING_STEP_BIT(PAIRING_STEP_REMOTE_UNLOCK);
+        case STEP_MODEL:
+        case STEP_HARDWARE:
+        case STEP_FIRMWARE:
+                return PAIRING_STEP_BIT(PAIRING_STEP_DEVICE_INFO);
+        case STEP_OPERATE_FINISHED:
+                return PAIRING_STEP_BIT(PAIRING_STEP_FINISH);
+        default:
+                return 0;
+        }
+}
+
+/* What is still to do when the sequence stops at step from: every step from there on that applies, or
+ * may apply (a step that depends on the feature bits counts while they are not known). A group (the
+ * admin passcode, the device information) is redone whole. */
+static uint32_t pending_from(PairOp *op, PairStep from) {
+        uint32_t bits = 0;
+
+        for (PairStep s = MAX(from, STEP_TIME_CALIBRATE); s < _STEP_MAX; s++)
+                if (step_applies(op, s) ||
+                    (!op->have_features && s != STEP_SET_ADMIN_CODE && s != STEP_PROBE))
+                        bits |= step_bit(s);
+        return op->finishing ? bits & op->finish_pending : bits;
 }
 
 /* §4.3 INIT_PASSWORDS: ten years of seeds for the cloud's algorithmic passcodes, starting with this
@@ -478,6 +550,8 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                                 op->record->address,
                                 r,
                                 st.lock_error);
+                if (r == -ENOTCONN || r == -ETIMEDOUT || r == -ECANCELED)
+                        op->cut_at = STEP_OPERATE_FINISHED; /* its answer never came: again later */
                 op->step++;
                 finish(op);
                 return 0;
@@ -485,7 +559,7 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
         default:
                 if (r >= 0)
                         r = take_optional(op, reply);
-                if (r < 0)
+                if (r < 0 && r != -ENOTCONN && r != -ETIMEDOUT && r != -ECANCELED)
                         /* §5.1/§9.5: optional steps fail on some firmware; pairing goes on. */
                         log_info(
                                 "%s: optional pairing step %s failed (%d/0x%02x), continuing.",
@@ -493,8 +567,14 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                                 ttlock_command_name(command) ?: "?",
                                 r,
                                 r == -EREMOTEIO ? st.lock_error : 0);
+                else if (r < 0)
+                        log_info("%s: optional pairing step %s got no answer (%d); it and the steps after it "
+                                 "are left for a later connection.",
+                                 op->record->address, ttlock_command_name(command) ?: "?", r);
                 if (r == -ENOTCONN || r == -ETIMEDOUT || r == -ECANCELED) {
-                        /* Nothing more will get through this connection; what we have is enough. */
+                        /* Nothing more will get through this connection; what we have is enough. What
+                         * is left is retried at the next connections (§5.6). */
+                        op->cut_at = op->step;
                         op->step = _STEP_MAX;
                         finish(op);
                         return 0;
@@ -518,8 +598,19 @@ static void run_step(PairOp *op) {
                 finish(op);
                 return;
         }
+        /* Finishing (§5.6) never keeps a caller waiting longer than one step: at the start of a group,
+         * if a call waits for the link, the rest is for later. */
+        if (op->finishing && step_bit(op->step) != op->last_bit && op->last_bit != 0 && op->yield &&
+            op->yield(op->userdata)) {
+                op->cut_at = op->step;
+                finish(op);
+                return;
+        }
+        op->last_bit = step_bit(op->step);
 
         if (op->step == STEP_ADD_ADMIN && op->save_keys) {
+                /* Until the optional steps have run, they are all still to do (§5.6). */
+                op->record->pairing_pending = PAIRING_STEPS_ALL;
                 /* Every secret is known now: on disk before the lock may take them. */
                 r = op->save_keys(op->record, /* provisional= */ true, op->userdata);
                 if (r < 0) {
@@ -548,16 +639,47 @@ static void run_step(PairOp *op) {
                         run_step(op);
                         return;
                 }
+                if (op->step > STEP_ADD_ADMIN)
+                        op->cut_at = op->step;
                 fail(op, step_command(op->step), r);
         }
 }
 
+static int on_finish_login_random(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        PairOp *op = userdata;
+
+        if (op_check_reply(TTLOCK_CMD_CHECK_RANDOM, error, reply, &op->status) < 0) {
+                finish(op); /* cut_at is where it started: nothing was done */
+                return 0;
+        }
+        op->step = STEP_TIME_CALIBRATE;
+        op->cut_at = _STEP_MAX; /* from now on, a cut says where */
+        run_step(op);
+        return 0;
+}
+
+static int on_finish_login_admin(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        PairOp *op = userdata;
+
+        if (op_login_send_random(job, &op->keys, error, reply, &op->status, on_finish_login_random, op) < 0)
+                finish(op);
+        return 0;
+}
+
 static void on_start(LinkJob *job, int error, void *userdata) {
         PairOp *op = userdata;
+        int r;
 
         if (error < 0) {
                 op->job = NULL;
                 fail(op, 0, error);
+                return;
+        }
+        if (op->finishing) {
+                /* A new connection: the admin logs in first (§5.2), as for any setting. */
+                r = op_login_send_admin(job, &op->keys, on_finish_login_admin, op);
+                if (r < 0)
+                        fail(op, TTLOCK_CMD_CHECK_ADMIN, r);
                 return;
         }
         run_step(op);
@@ -578,7 +700,7 @@ int pair_op_start(
         op = calloc(1, sizeof(PairOp));
         if (!op)
                 return -ENOMEM;
-        *op = (PairOp){ .save_keys = save_keys, .done = done, .userdata = userdata };
+        *op = (PairOp){ .save_keys = save_keys, .done = done, .userdata = userdata, .cut_at = _STEP_MAX };
         memcpy(op->key, ttlock_default_key, TTLOCK_KEY_SIZE);
 
         r = lock_record_new(address, &op->record);
@@ -599,6 +721,55 @@ int pair_op_start(
         op->record->group_id = 1;
         op->record->org_id = 1;
 
+        if (ret)
+                *ret = op;
+        r = link_enqueue(link, on_start, op, &op->job);
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        op_free(op);
+        return r;
+}
+
+int pair_finish_op_start(Link *link, const LockRecord *record, PairFinishYield yield, PairFinishDone done,
+                         void *userdata, PairOp **ret) {
+        PairOp *op;
+        int r;
+
+        assert(link);
+        assert(record);
+
+        op = calloc(1, sizeof(PairOp));
+        if (!op)
+                return -ENOMEM;
+        *op = (PairOp){
+                .finishing = true,
+                .finish_pending = record->pairing_pending & PAIRING_STEPS_ALL,
+                .yield = yield,
+                .finish_done = done,
+                .userdata = userdata,
+                .step = STEP_TIME_CALIBRATE,
+                .cut_at = STEP_TIME_CALIBRATE, /* until the login went through, nothing is done */
+        };
+        /* A record of its own to learn into: the lock's takes what finished (PairFinishDone). */
+        r = lock_record_new(record->address, &op->record);
+        if (r < 0)
+                goto fail;
+        memcpy(op->record->aes_key, record->aes_key, sizeof(record->aes_key));
+        op->record->admin_ps = record->admin_ps;
+        op->record->unlock_key = record->unlock_key;
+        op->record->lock_flag_pos = record->lock_flag_pos;
+        op->record->uid = record->uid;
+        op->record->features = record->features;
+        op->have_features = record->features.n_groups > 0 &&
+                !(op->finish_pending & PAIRING_STEP_BIT(PAIRING_STEP_FEATURES));
+        r = lock_record_set_string(&op->record->admin_passcode, record->admin_passcode);
+        if (r < 0)
+                goto fail;
+        memcpy(op->key, record->aes_key, TTLOCK_KEY_SIZE);
+        op_keys_from_record(&op->keys, record);
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

@@ -12,7 +12,10 @@
  * and ADD_ADMIN is sent only when they are there. ADD_ADMIN is never sent twice: a garbled or lost
  * answer is followed by an admin login with the new keys (CHECK_ADMIN → CHECK_RANDOM) on the same
  * connection, which tells whether the lock took them. When nothing tells, the keys stay provisional
- * (PAIR_ADMIN_UNKNOWN) for the owner to check at the next contact (ops-verify.h). */
+ * (PAIR_ADMIN_UNKNOWN) for the owner to check at the next contact (ops-verify.h).
+ *
+ * The optional steps a dropped link cuts short are left in the record's pairing_pending (store.h): the
+ * lock has our admin, so Pair() succeeds, and pair_finish_op_start() does the rest later (§5.6). */
 
 #include "link.h"
 #include "ops-common.h"
@@ -36,3 +39,17 @@ typedef void (*PairDone)(const OpStatus *status, PairOutcome outcome, LockRecord
 int pair_op_start(Link *link, const char *address, PairSaveKeys save_keys, PairDone done, void *userdata,
                   PairOp **ret);
 void pair_op_cancel(PairOp *op);
+
+/* Finishing a pairing (doc/protocol.md §5.6): the optional steps a dropped link cut short (the record's
+ * pairing_pending, store.h) on a later connection, after an admin login, each tolerated when the lock
+ * refuses it as during pairing. Between two groups of steps it asks yield(): true when a call waits for
+ * the link, and then stops, so that nobody waits behind it for more than one step. */
+typedef bool (*PairFinishYield)(void *userdata);
+/* done: the PAIRING_STEP_BIT()s finished now; left: still to do. learnt holds what the finished steps
+ * read (features, settings, device strings, the admin passcode), valid during the call. status: a failed
+ * login, or why the last step stopped. */
+typedef void (*PairFinishDone)(const OpStatus *status, uint32_t done, uint32_t left, const LockRecord *learnt,
+                               void *userdata);
+
+int pair_finish_op_start(Link *link, const LockRecord *record, PairFinishYield yield, PairFinishDone done,
+                         void *userdata, PairOp **ret);

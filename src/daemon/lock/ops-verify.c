@@ -48,7 +48,7 @@ static int on_random(LinkJob *job, int error, const TTReply *reply, void *userda
         return 0;
 }
 
-static int on_admin(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+static int on_challenge(LinkJob *job, int error, const TTReply *reply, void *userdata) {
         VerifyOp *op = userdata;
 
         if (op_login_send_random(job, &op->keys, error, reply, &op->status, on_random, op) < 0)
@@ -66,9 +66,9 @@ static void on_start(LinkJob *job, int error, void *userdata) {
                 finish(op);
                 return;
         }
-        r = op_login_send_admin(job, &op->keys, on_admin, op);
+        r = op_login_send(job, &op->keys, on_challenge, op);
         if (r < 0) {
-                op_fail(&op->status, TTLOCK_CMD_CHECK_ADMIN, r);
+                op_fail(&op->status, op_login_challenge(&op->keys), r);
                 finish(op);
         }
 }

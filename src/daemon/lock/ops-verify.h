@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Do these keys open this lock? An admin login (doc/protocol.md §5.2: CHECK_ADMIN → CHECK_RANDOM) and
- * nothing else, for keys whose fate is not known: those saved before an ADD_ADMIN whose answer was lost
- * (the lock may or may not have taken them, §5.1). */
+/* Do these keys open this lock? One login and nothing else (ops-login.h): an admin's (doc/protocol.md
+ * §5.2: CHECK_ADMIN → CHECK_RANDOM) or an eKey's (CHECK_USER_TIME → CHECK_RANDOM, which proves every key
+ * it holds without moving the bolt, doc/lockdata.md §4). For keys whose fate is not known: those saved
+ * before an ADD_ADMIN whose answer was lost (the lock may or may not have taken them, §5.1), and keys
+ * being imported (Manager1.ImportLocks). */
 
 #include "link.h"
 #include "ops-common.h"

@@ -12,13 +12,18 @@
 
 static const char *const kind_table[_AUDIT_KIND_MAX] = {
         [AUDIT_PAIR] = "pair",     [AUDIT_UNLOCK] = "unlock", [AUDIT_LOCK] = "lock",
-        [AUDIT_FORGET] = "forget", [AUDIT_RESET] = "reset",
+        [AUDIT_FORGET] = "forget", [AUDIT_RESET] = "reset",   [AUDIT_IMPORT] = "import",
+        [AUDIT_EXPORT] = "export",
 };
 
 static const char *const verb_table[_AUDIT_KIND_MAX] = {
-        [AUDIT_PAIR] = "Paired with lock",    [AUDIT_UNLOCK] = "Unlocked lock",
-        [AUDIT_LOCK] = "Locked lock",         [AUDIT_FORGET] = "Forgot the keys of lock",
+        [AUDIT_PAIR] = "Paired with lock",
+        [AUDIT_UNLOCK] = "Unlocked lock",
+        [AUDIT_LOCK] = "Locked lock",
+        [AUDIT_FORGET] = "Forgot the keys of lock",
         [AUDIT_RESET] = "Factory-reset lock",
+        [AUDIT_IMPORT] = "Imported the keys of lock",
+        [AUDIT_EXPORT] = "Exported the keys of lock",
 };
 
 const char *audit_kind_to_string(AuditKind k) {
@@ -37,6 +42,10 @@ sd_id128_t audit_kind_message_id(AuditKind k) {
                 return AUDIT_MESSAGE_ID_FORGET;
         case AUDIT_RESET:
                 return AUDIT_MESSAGE_ID_RESET;
+        case AUDIT_IMPORT:
+                return AUDIT_MESSAGE_ID_IMPORT;
+        case AUDIT_EXPORT:
+                return AUDIT_MESSAGE_ID_EXPORT;
         default:
                 return SD_ID128_NULL;
         }

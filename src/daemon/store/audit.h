@@ -15,6 +15,8 @@
 #define AUDIT_MESSAGE_ID_LOCK SD_ID128_MAKE(81, 25, 3f, e6, 49, 86, 4d, e3, 9e, af, bb, eb, d2, 97, c8, 54)
 #define AUDIT_MESSAGE_ID_FORGET SD_ID128_MAKE(9b, 1d, c9, 3e, 3e, b2, 46, fd, b2, b7, 07, db, 3c, fb, 16, 6d)
 #define AUDIT_MESSAGE_ID_RESET SD_ID128_MAKE(94, 34, 3d, a9, b5, f6, 45, 37, 80, f0, 65, 19, 84, dc, f6, cb)
+#define AUDIT_MESSAGE_ID_IMPORT SD_ID128_MAKE(51, 83, 8c, ca, 68, 1c, 49, 0e, a5, 34, 31, 67, 89, 3d, 26, 86)
+#define AUDIT_MESSAGE_ID_EXPORT SD_ID128_MAKE(f8, eb, 88, ad, bc, b3, 48, a2, b0, 42, 42, 6c, 4f, 27, cb, 64)
 
 typedef enum AuditKind {
         AUDIT_PAIR,
@@ -22,6 +24,8 @@ typedef enum AuditKind {
         AUDIT_LOCK,
         AUDIT_FORGET,
         AUDIT_RESET,
+        AUDIT_IMPORT, /* keys from elsewhere kept (Manager1.ImportLocks) */
+        AUDIT_EXPORT, /* keys handed out (Manager1.ExportLocks) */
         _AUDIT_KIND_MAX,
 } AuditKind;
 

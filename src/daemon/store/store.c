@@ -110,6 +110,15 @@ static int address_from_file_name(const char *name, char ret[static STORE_ADDRES
 /* ---------------------------------------------------------------------------------------------- */
 /* LockRecord */
 
+static const char *const role_names[_LOCK_ROLE_MAX] = {
+        [LOCK_ROLE_ADMIN] = "admin",
+        [LOCK_ROLE_USER] = "user",
+};
+
+const char *lock_role_to_string(LockRole role) {
+        return role >= 0 && role < _LOCK_ROLE_MAX ? role_names[role] : NULL;
+}
+
 int lock_record_new(const char *address, LockRecord **ret) {
         LockRecord *r;
 
@@ -147,9 +156,18 @@ static void credential_aliases_free(CredentialAlias *a, size_t n) {
         free(a);
 }
 
+static void credential_cycles_free(CredentialCycles *c, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].kind);
+                string_wipe_free(c[i].id);
+        }
+        free(c);
+}
+
 LockRecord *lock_record_free(LockRecord *r) {
         if (!r)
                 return NULL;
+        credential_cycles_free(r->credential_cycles, r->n_credential_cycles);
         free(r->alias);
         string_wipe_free(r->admin_passcode);
         free(r->model);
@@ -184,6 +202,35 @@ int lock_record_set_string(char **field, const char *value) {
         string_wipe_free(*field);
         *field = c;
         return 0;
+}
+
+#define SWAP(x, y)                  \
+        do {                        \
+                typeof(x) _t = (x); \
+                (x) = (y);          \
+                (y) = _t;           \
+        } while (0)
+
+void lock_record_swap_keys(LockRecord *a, LockRecord *b) {
+        uint8_t k[STORE_AES_KEY_SIZE];
+
+        assert(a);
+        assert(b);
+
+        memcpy(k, a->aes_key, sizeof(k));
+        memcpy(a->aes_key, b->aes_key, sizeof(k));
+        memcpy(b->aes_key, k, sizeof(k));
+        erase_memory(k, sizeof(k));
+        SWAP(a->role, b->role);
+        SWAP(a->admin_ps, b->admin_ps);
+        SWAP(a->unlock_key, b->unlock_key);
+        SWAP(a->lock_flag_pos, b->lock_flag_pos);
+        SWAP(a->uid, b->uid);
+        SWAP(a->admin_passcode, b->admin_passcode);
+        SWAP(a->valid_from_usec, b->valid_from_usec);
+        SWAP(a->valid_until_usec, b->valid_until_usec);
+        SWAP(a->has_time_zone, b->has_time_zone);
+        SWAP(a->time_zone_offset_sec, b->time_zone_offset_sec);
 }
 
 static bool credential_kind_is_secret(const char *kind) {
@@ -256,6 +303,133 @@ int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char
         return credential_alias_add(r, kind, id, alias);
 }
 
+/* ---- weekly windows of credentials (§4.9) and pending pairing steps (§5.6) ---- */
+
+static const char *const pairing_step_names[_PAIRING_STEP_MAX] = {
+        [PAIRING_STEP_TIME] = "time",
+        [PAIRING_STEP_FEATURES] = "features",
+        [PAIRING_STEP_SWITCHES] = "switches",
+        [PAIRING_STEP_SOUND] = "sound",
+        [PAIRING_STEP_AUTO_LOCK] = "auto-lock",
+        [PAIRING_STEP_ADMIN_PASSCODE] = "admin-passcode",
+        [PAIRING_STEP_INIT_PASSCODES] = "init-passcodes",
+        [PAIRING_STEP_REMOTE_UNLOCK] = "remote-unlock",
+        [PAIRING_STEP_DEVICE_INFO] = "device-info",
+        [PAIRING_STEP_FINISH] = "finish",
+};
+
+const char *pairing_step_to_string(PairingStep s) {
+        return s < _PAIRING_STEP_MAX ? pairing_step_names[s] : NULL;
+}
+
+int pairing_step_from_string(const char *s) {
+        for (size_t i = 0; s && i < _PAIRING_STEP_MAX; i++)
+                if (streq(s, pairing_step_names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
+static bool credential_kind_valid(const char *kind) {
+        return streq_ptr(kind, "passcode") || streq_ptr(kind, "ic-card") || streq_ptr(kind, "fingerprint");
+}
+
+static CredentialCycles *find_cycles(const LockRecord *r, const char *kind, const char *id) {
+        for (size_t i = 0; i < r->n_credential_cycles; i++)
+                if (streq(r->credential_cycles[i].kind, kind) && streq(r->credential_cycles[i].id, id))
+                        return &r->credential_cycles[i];
+        return NULL;
+}
+
+static void cycles_remove(LockRecord *r, CredentialCycles *c) {
+        size_t i = (size_t) (c - r->credential_cycles);
+
+        free(c->kind);
+        string_wipe_free(c->id);
+        memmove(c, c + 1, (r->n_credential_cycles - i - 1) * sizeof(*c));
+        r->n_credential_cycles--;
+}
+
+int lock_record_set_credential_cycles(LockRecord *r, const char *kind, const char *id, const TTCycle *cycles,
+                                      size_t n) {
+        CredentialCycles *c, *a, nc = {};
+
+        assert(r);
+
+        if (!credential_kind_valid(kind) || isempty(id) || strlen(id) > STORE_STRING_MAX ||
+            n > TTLOCK_CYCLES_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (ttlock_cycle_check(&cycles[i], NULL) < 0)
+                        return -EINVAL;
+        c = find_cycles(r, kind, id);
+        if (n == 0) {
+                if (c)
+                        cycles_remove(r, c);
+                return 0;
+        }
+        if (!c) {
+                if (r->n_credential_cycles >= STORE_CREDENTIAL_ALIASES_MAX)
+                        return -E2BIG;
+                nc.kind = strdup(kind);
+                nc.id = strdup(id);
+                a = realloc(r->credential_cycles, (r->n_credential_cycles + 1) * sizeof(*a));
+                if (a)
+                        r->credential_cycles = a;
+                if (!nc.kind || !nc.id || !a) {
+                        free(nc.kind);
+                        string_wipe_free(nc.id);
+                        return -ENOMEM;
+                }
+                c = &r->credential_cycles[r->n_credential_cycles++];
+                *c = nc;
+        }
+        memcpy(c->cycles, cycles, n * sizeof(*cycles));
+        c->n_cycles = n;
+        return 0;
+}
+
+const TTCycle *lock_record_get_credential_cycles(const LockRecord *r, const char *kind, const char *id,
+                                                 size_t *ret_n) {
+        CredentialCycles *c;
+
+        assert(r);
+        assert(ret_n);
+
+        c = kind && id ? find_cycles(r, kind, id) : NULL;
+        *ret_n = c ? c->n_cycles : 0;
+        return c ? c->cycles : NULL;
+}
+
+void lock_record_drop_credential_cycles(LockRecord *r, const char *kind) {
+        assert(r);
+
+        for (size_t i = r->n_credential_cycles; i > 0; i--)
+                if (streq(r->credential_cycles[i - 1].kind, kind))
+                        cycles_remove(r, &r->credential_cycles[i - 1]);
+}
+
+int lock_record_rename_credential_cycles(LockRecord *r, const char *kind, const char *id, const char *new_id) {
+        CredentialCycles *c;
+        TTCycle copy[TTLOCK_CYCLES_MAX];
+        size_t n;
+        int q;
+
+        assert(r);
+
+        c = find_cycles(r, kind, id);
+        if (!c || streq(id, new_id))
+                return 0;
+        n = c->n_cycles;
+        memcpy(copy, c->cycles, n * sizeof(*copy));
+        q = lock_record_set_credential_cycles(r, kind, new_id, copy, n);
+        if (q < 0)
+                return q;
+        c = find_cycles(r, kind, id); /* the array may have moved */
+        if (c)
+                cycles_remove(r, c);
+        return 0;
+}
+
 static void describe_tristate(FILE *f, const char *name, int v) {
         fprintf(f, " %s=%s", name, v < 0 ? "unknown" : v ? "yes" : "no");
 }
@@ -273,13 +447,19 @@ int lock_record_describe(const LockRecord *r, char **ret) {
 
         /* Secrets are never formatted, not even partially: they do not reach the stream at all. */
         fprintf(f,
-                "lock %s alias=\"%s\" aes-key=<redacted> admin-ps=<redacted> unlock-key=<redacted>"
+                "lock %s alias=\"%s\" role=%s aes-key=<redacted> admin-ps=%s unlock-key=<redacted>"
                 " admin-passcode=%s lock-flag-pos=%" PRIu32 " uid=%" PRIu32,
                 r->address,
                 strempty_or(r->alias),
+                strempty_or(lock_role_to_string(r->role)),
+                r->role == LOCK_ROLE_ADMIN ? "<redacted>" : "none",
                 r->admin_passcode ? "<redacted>" : "none",
                 r->lock_flag_pos,
                 r->uid);
+        if (r->valid_from_usec > 0 || r->valid_until_usec > 0)
+                fprintf(f, " valid=%" PRIu64 "..%" PRIu64, r->valid_from_usec, r->valid_until_usec);
+        if (r->has_time_zone)
+                fprintf(f, " time-zone=%+" PRIi32 "s", r->time_zone_offset_sec);
         fprintf(f,
                 " version=%u.%u.%u.%u.%u",
                 r->protocol_type,
@@ -318,6 +498,16 @@ int lock_record_describe(const LockRecord *r, char **ret) {
                         credential_kind_is_secret(c->kind) ? "<redacted>" : c->id,
                         c->alias);
         }
+        for (size_t i = 0; i < r->n_credential_cycles; i++) {
+                const CredentialCycles *c = r->credential_cycles + i;
+                fprintf(f,
+                        " cycles[%s:%s]=%zu",
+                        c->kind,
+                        credential_kind_is_secret(c->kind) ? "<redacted>" : c->id,
+                        c->n_cycles);
+        }
+        if (r->pairing_pending)
+                fprintf(f, " pairing-pending=0x%" PRIx32, r->pairing_pending);
         if (r->has_log_cursor)
                 fprintf(f,
                         " log-cursor=%016" PRIx64 "@%" PRIu64,
@@ -393,6 +583,13 @@ static int b_uint(Builder *b, uint64_t v) {
         char buf[32];
 
         snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        return b_plain(b, buf);
+}
+
+static int b_int(Builder *b, int64_t v) {
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "%" PRIi64, v);
         return b_plain(b, buf);
 }
 
@@ -560,14 +757,22 @@ static void build_document(Builder *b, const LockRecord *r) {
         b_pair(b, root, "version", b_uint(b, STORE_FORMAT_VERSION));
         b_pair_str(b, root, "address", r->address);
         b_pair_str(b, root, "alias", r->alias);
+        b_pair_str(b, root, "role", lock_role_to_string(r->role));
         if (r->provisional)
                 b_pair_str(b, root, "pairing", "provisional");
+        if (r->valid_from_usec > 0)
+                b_pair(b, root, "valid-from-usec", b_uint(b, r->valid_from_usec));
+        if (r->valid_until_usec > 0)
+                b_pair(b, root, "valid-until-usec", b_uint(b, r->valid_until_usec));
+        if (r->has_time_zone)
+                b_pair(b, root, "time-zone-offset-seconds", b_int(b, r->time_zone_offset_sec));
 
         m = sections[SECTION_CREDENTIALS].node = b_mapping(b);
         b_pair(b, root, "credentials", m);
         b_pair(b, m, "aes-key", b_str(b, bytes_to_hex(r->aes_key, sizeof(r->aes_key), hex)));
         erase_memory(hex, sizeof(hex));
-        b_pair(b, m, "admin-ps", b_uint(b, r->admin_ps));
+        if (r->role == LOCK_ROLE_ADMIN)
+                b_pair(b, m, "admin-ps", b_uint(b, r->admin_ps));
         b_pair(b, m, "unlock-key", b_uint(b, r->unlock_key));
         b_pair(b, m, "lock-flag-pos", b_uint(b, r->lock_flag_pos));
         b_pair(b, m, "uid", b_uint(b, r->uid));
@@ -636,6 +841,51 @@ static void build_document(Builder *b, const LockRecord *r) {
                                 b->failed = true;
                 }
                 b_pair(b, root, "credential-aliases", seq);
+        }
+
+        if (r->n_credential_cycles > 0) {
+                seq = yaml_document_add_sequence(&b->doc, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+                if (seq == 0)
+                        b->failed = true;
+                for (size_t i = 0; seq != 0 && i < r->n_credential_cycles; i++) {
+                        const CredentialCycles *c = &r->credential_cycles[i];
+                        int item = yaml_document_add_mapping(&b->doc, NULL, YAML_FLOW_MAPPING_STYLE);
+                        int list = yaml_document_add_sequence(&b->doc, NULL, YAML_FLOW_SEQUENCE_STYLE);
+
+                        b_pair_str(b, item, "kind", c->kind);
+                        b_pair_str(b, item, "id", c->id);
+                        for (size_t j = 0; list != 0 && j < c->n_cycles; j++) {
+                                char w[32];
+                                int v;
+
+                                snprintf(w, sizeof(w), "%u %02u:%02u-%02u:%02u", c->cycles[j].weekday,
+                                         c->cycles[j].start_minute / 60u, c->cycles[j].start_minute % 60u,
+                                         c->cycles[j].end_minute / 60u, c->cycles[j].end_minute % 60u);
+                                v = b_str(b, w);
+                                if (v == 0 || !yaml_document_append_sequence_item(&b->doc, list, v))
+                                        b->failed = true;
+                        }
+                        b_pair(b, item, "cycles", list);
+                        if (item == 0 || !yaml_document_append_sequence_item(&b->doc, seq, item))
+                                b->failed = true;
+                }
+                b_pair(b, root, "credential-cycles", seq);
+        }
+
+        if (r->pairing_pending) {
+                seq = yaml_document_add_sequence(&b->doc, NULL, YAML_FLOW_SEQUENCE_STYLE);
+                if (seq == 0)
+                        b->failed = true;
+                for (unsigned i = 0; seq != 0 && i < _PAIRING_STEP_MAX; i++) {
+                        int v;
+
+                        if (!(r->pairing_pending & PAIRING_STEP_BIT(i)))
+                                continue;
+                        v = b_plain(b, pairing_step_names[i]);
+                        if (v == 0 || !yaml_document_append_sequence_item(&b->doc, seq, v))
+                                b->failed = true;
+                }
+                b_pair(b, root, "pairing-pending", seq);
         }
 
         if (r->has_log_cursor) {
@@ -784,6 +1034,32 @@ static int get_uint(Parser *p, const char *where, int index, uint64_t max, uint6
         if (errno != 0 || *end != 0 || v > max)
                 return fail(p, "%s: expected an integer 0…%" PRIu64 ", got \"%s\"", where, max,
                             quotable(where, s));
+        *ret = v;
+        return 0;
+}
+
+static int get_int(Parser *p, const char *where, int index, int64_t min, int64_t max, int64_t *ret) {
+        const char *s;
+        char *end;
+        long long v;
+        int r;
+
+        r = get_string(p, where, index, &s);
+        if (r < 0)
+                return r;
+        /* An optional minus, then digits only: strtoll() alone would take blanks and a plus. */
+        if (!isdigit((unsigned char) s[s[0] == '-']))
+                return fail(p, "%s: expected an integer, got \"%s\"", where, quotable(where, s));
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != 0 || v < min || v > max)
+                return fail(
+                        p,
+                        "%s: expected an integer %" PRIi64 "…%" PRIi64 ", got \"%s\"",
+                        where,
+                        min,
+                        max,
+                        quotable(where, s));
         *ret = v;
         return 0;
 }
@@ -1095,6 +1371,114 @@ static int parse_credential_aliases(Parser *p, LockRecord *r, int index) {
         return 0;
 }
 
+/* "1 08:00-12:00": weekday, start and end of a window (§4.9). */
+static int parse_cycle(const char *s, TTCycle *ret) {
+        unsigned d, sh, sm, eh, em;
+        char extra;
+
+        if (sscanf(s, "%u %2u:%2u-%2u:%2u%c", &d, &sh, &sm, &eh, &em, &extra) != 5 || d > 7 || sh > 23 ||
+            sm > 59 || eh > 24 || em > 59)
+                return -EINVAL;
+        *ret = (TTCycle){ .weekday = (uint8_t) d,
+                          .start_minute = (uint16_t) (sh * 60 + sm),
+                          .end_minute = (uint16_t) (eh * 60 + em) };
+        return ttlock_cycle_check(ret, NULL);
+}
+
+static int parse_credential_cycles(Parser *p, LockRecord *r, int index) {
+        yaml_node_t *n = node(p, index);
+        size_t count;
+
+        if (!n || n->type != YAML_SEQUENCE_NODE)
+                return fail(p, "credential-cycles: expected a list");
+        count = (size_t) (n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count > STORE_CREDENTIAL_ALIASES_MAX)
+                return fail(p, "credential-cycles: more than %u entries", STORE_CREDENTIAL_ALIASES_MAX);
+        for (size_t i = 0; i < count; i++) {
+                yaml_node_t *m = node(p, node(p, index)->data.sequence.items.start[i]);
+                const char *kind = NULL, *id = NULL;
+                TTCycle cycles[TTLOCK_CYCLES_MAX];
+                size_t npairs, n_cycles = 0;
+                bool have_cycles = false;
+                int q;
+
+                if (!m || m->type != YAML_MAPPING_NODE)
+                        return fail(p, "credential-cycles[%zu]: expected a mapping", i);
+                npairs = (size_t) (m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+                for (size_t j = 0; j < npairs; j++) {
+                        yaml_node_pair_t pair = m->data.mapping.pairs.start[j];
+                        yaml_node_t *v = node(p, pair.value);
+                        const char *key;
+
+                        q = get_string(p, "credential-cycles[]", pair.key, &key);
+                        if (q < 0)
+                                return q;
+                        if (streq(key, "kind"))
+                                q = get_string(p, "credential-cycles[].kind", pair.value, &kind);
+                        else if (streq(key, "id"))
+                                q = get_string(p, "credential-cycles[].id", pair.value, &id);
+                        else if (streq(key, "cycles")) {
+                                size_t k;
+
+                                if (!v || v->type != YAML_SEQUENCE_NODE)
+                                        return fail(p, "credential-cycles[%zu].cycles: expected a list", i);
+                                k = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+                                if (k == 0 || k > TTLOCK_CYCLES_MAX)
+                                        return fail(p, "credential-cycles[%zu].cycles: 1…%u windows", i,
+                                                    TTLOCK_CYCLES_MAX);
+                                for (size_t l = 0; l < k; l++) {
+                                        const char *w;
+
+                                        q = get_string(p, "credential-cycles[].cycles[]",
+                                                       v->data.sequence.items.start[l], &w);
+                                        if (q < 0)
+                                                return q;
+                                        if (parse_cycle(w, &cycles[n_cycles++]) < 0)
+                                                return fail(p,
+                                                            "credential-cycles[%zu].cycles: \"%s\" is not "
+                                                            "\"WEEKDAY HH:MM-HH:MM\"",
+                                                            i, w);
+                                }
+                                have_cycles = true;
+                        }
+                        if (q < 0)
+                                return q;
+                }
+                if (!credential_kind_valid(kind) || isempty(id) || !have_cycles)
+                        return fail(p, "credential-cycles[%zu]: needs kind, id and cycles", i);
+                if (find_cycles(r, kind, id))
+                        return fail(p, "credential-cycles[%zu]: duplicate entry", i);
+                q = lock_record_set_credential_cycles(r, kind, id, cycles, n_cycles);
+                if (q < 0)
+                        return q == -ENOMEM ? q : fail(p, "credential-cycles[%zu]: too long or too many", i);
+        }
+        return 0;
+}
+
+/* Names this ttlockd does not know (a newer one's steps) are dropped: at worst a step is not retried. */
+static int parse_pairing_pending(Parser *p, LockRecord *r, int index) {
+        yaml_node_t *n = node(p, index);
+        size_t count;
+
+        if (!n || n->type != YAML_SEQUENCE_NODE)
+                return fail(p, "pairing-pending: expected a list");
+        count = (size_t) (n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count > 64)
+                return fail(p, "pairing-pending: more than 64 entries");
+        for (size_t i = 0; i < count; i++) {
+                const char *name;
+                int q, s;
+
+                q = get_string(p, "pairing-pending[]", node(p, index)->data.sequence.items.start[i], &name);
+                if (q < 0)
+                        return q;
+                s = pairing_step_from_string(name);
+                if (s >= 0)
+                        r->pairing_pending |= PAIRING_STEP_BIT(s);
+        }
+        return 0;
+}
+
 /* Before the document is built: what ttlockd writes has no anchors, no aliases, a handful of levels and
  * a few hundred events. A file with an alias could make the document a graph whose walk (keep_unknown()
  * copies what it does not know) is exponential — nine lines can stand for a billion nodes — so such a
@@ -1238,7 +1622,31 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         have_address = true;
                 } else if (strcmp(key, "alias") == 0)
                         q = get_dup(&p, "alias", pair.value, &r->alias);
-                else if (strcmp(key, "pairing") == 0) {
+                else if (strcmp(key, "role") == 0) {
+                        const char *role;
+
+                        q = get_string(&p, "role", pair.value, &role);
+                        if (q >= 0 && streq(role, "admin"))
+                                r->role = LOCK_ROLE_ADMIN;
+                        else if (q >= 0 && streq(role, "user"))
+                                r->role = LOCK_ROLE_USER;
+                        else if (q >= 0)
+                                q = fail(&p, "role: \"%s\" is not admin or user", role);
+                } else if (strcmp(key, "valid-from-usec") == 0)
+                        q = get_uint(&p, "valid-from-usec", pair.value, UINT64_MAX, &r->valid_from_usec);
+                else if (strcmp(key, "valid-until-usec") == 0)
+                        q = get_uint(&p, "valid-until-usec", pair.value, UINT64_MAX, &r->valid_until_usec);
+                else if (strcmp(key, "time-zone-offset-seconds") == 0) {
+                        int64_t offset = 0;
+
+                        /* Zones run from UTC-12 to UTC+14. */
+                        q = get_int(
+                                &p, "time-zone-offset-seconds", pair.value, -16 * 3600, 16 * 3600, &offset);
+                        if (q >= 0) {
+                                r->has_time_zone = true;
+                                r->time_zone_offset_sec = (int32_t) offset;
+                        }
+                } else if (strcmp(key, "pairing") == 0) {
                         const char *state;
 
                         q = get_string(&p, "pairing", pair.value, &state);
@@ -1246,8 +1654,7 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                                 q = fail(&p, "pairing: \"%s\" is not provisional", state);
                         if (q >= 0)
                                 r->provisional = true;
-                }
-                else if (strcmp(key, "credentials") == 0) {
+                } else if (strcmp(key, "credentials") == 0) {
                         yaml_node_t *m = node(&p, pair.value);
                         size_t n = m && m->type == YAML_MAPPING_NODE
                                 ? (size_t) (m->data.mapping.pairs.top - m->data.mapping.pairs.start)
@@ -1270,6 +1677,10 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         q = parse_mapping(&p, r, "settings", pair.value, parse_settings);
                 else if (strcmp(key, "credential-aliases") == 0)
                         q = parse_credential_aliases(&p, r, pair.value);
+                else if (strcmp(key, "credential-cycles") == 0)
+                        q = parse_credential_cycles(&p, r, pair.value);
+                else if (strcmp(key, "pairing-pending") == 0)
+                        q = parse_pairing_pending(&p, r, pair.value);
                 else if (strcmp(key, "log-cursor") == 0)
                         q = parse_mapping(&p, r, "log-cursor", pair.value, parse_log_cursor);
                 else if (strcmp(key, "last-known") == 0)
@@ -1281,9 +1692,17 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                 q = fail(&p, "version: missing");
         if (q >= 0 && !have_address)
                 q = fail(&p, "address: missing");
-        /* Without K, adminPs and unlockKey nobody can talk to the lock (§5.2, §5.3). */
-        if (q >= 0 && !(have_key && have_ps && have_uk))
+        /* Without K, adminPs and unlockKey nobody can talk to the lock (§5.2, §5.3); an eKey has no
+         * adminPs (doc/lockdata.md §4). */
+        if (q >= 0 && r->role == LOCK_ROLE_ADMIN && !(have_key && have_ps && have_uk))
                 q = fail(&p, "credentials: key material missing (need aes-key, admin-ps and unlock-key)");
+        if (q >= 0 && r->role == LOCK_ROLE_USER && !(have_key && have_uk))
+                q = fail(&p, "credentials: key material missing (a user needs aes-key and unlock-key)");
+        if (q >= 0 && r->role == LOCK_ROLE_USER && have_ps)
+                q = fail(&p, "credentials.admin-ps: a user record has no admin password");
+        if (q >= 0 && r->valid_from_usec > 0 && r->valid_until_usec > 0 &&
+            r->valid_until_usec <= r->valid_from_usec)
+                q = fail(&p, "valid-until-usec: not after valid-from-usec");
 
 finish:
         document_wipe_delete(&doc);
@@ -1596,4 +2015,190 @@ int store_delete(Store *s, const char *address) {
         if (unlinkat(s->locks_fd, name, 0) < 0)
                 return -errno;
         return fsync_dir_fd(s->locks_fd);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Exports: several records in one YAML stream */
+
+void store_text_free(char *text, size_t size) {
+        if (text)
+                erase_memory(text, size);
+        free(text);
+}
+
+#define EXPORT_HEADER                                                                               \
+        "# ttlockd key export: every key of these locks, in clear. Keep it like a password, e.g.\n" \
+        "# encrypted with gpg --symmetric; ttlockctl import reads it back (ttlockd(8), Backup).\n"
+
+int store_export_to_yaml(const LockRecord *const *records, size_t n, char **ret, size_t *ret_size) {
+        OutBuf out = {};
+        int r = 0;
+
+        assert(records || n == 0);
+        assert(ret);
+
+        if (n > STORE_EXPORT_RECORDS_MAX)
+                return -E2BIG;
+        if (!outbuf_write(&out, (unsigned char *) EXPORT_HEADER, strlen(EXPORT_HEADER)))
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char *doc = NULL;
+                size_t size = 0;
+
+                /* Each document exactly as its key file: store_export_from_yaml() reads it the same way. */
+                r = lock_record_to_yaml(records[i], &doc, &size);
+                if (r < 0)
+                        break;
+                if (!outbuf_write(&out, (unsigned char *) "---\n", 4) ||
+                    !outbuf_write(&out, (unsigned char *) doc, size))
+                        r = -ENOMEM;
+                store_text_free(doc, size);
+        }
+        if (r < 0) {
+                store_text_free(out.data, out.allocated);
+                return r;
+        }
+        *ret = out.data;
+        if (ret_size)
+                *ret_size = out.size;
+        return 0;
+}
+
+void store_export_entries_free(StoreExportEntry *entries, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                lock_record_free(entries[i].record);
+                free(entries[i].error);
+        }
+        free(entries);
+}
+
+/* Where each document of the stream begins and ends, by libyaml's event marks: no tree is built, and
+ * each piece then goes through lock_record_from_yaml() with all of its checks. */
+typedef struct DocumentSpan {
+        size_t start, end;
+} DocumentSpan;
+
+static int
+split_documents(const char *data, size_t size, DocumentSpan **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ DocumentSpan *spans = NULL;
+        yaml_parser_t parser;
+        size_t n = 0, events = 0;
+        bool done = false;
+        int r = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *) data, size);
+        while (!done && r >= 0) {
+                yaml_event_t e;
+
+                if (!yaml_parser_parse(&parser, &e)) {
+                        if (asprintf(
+                                    ret_error,
+                                    "YAML syntax error at line %zu: %s",
+                                    parser.problem_mark.line + 1,
+                                    parser.problem ?: "unknown problem") < 0)
+                                *ret_error = NULL;
+                        r = -EBADMSG;
+                        break;
+                }
+                if (e.type == YAML_SCALAR_EVENT && e.data.scalar.value)
+                        erase_memory(e.data.scalar.value, e.data.scalar.length);
+                if (++events > (size_t) STORE_YAML_EVENTS_MAX * STORE_EXPORT_RECORDS_MAX) {
+                        r = -EBADMSG;
+                        if (asprintf(
+                                    ret_error,
+                                    "more YAML events than %u locks could have",
+                                    STORE_EXPORT_RECORDS_MAX) < 0)
+                                *ret_error = NULL;
+                } else if (e.type == YAML_DOCUMENT_START_EVENT) {
+                        if (n >= STORE_EXPORT_RECORDS_MAX) {
+                                r = -EBADMSG;
+                                if (asprintf(ret_error, "more than %u documents", STORE_EXPORT_RECORDS_MAX) <
+                                    0)
+                                        *ret_error = NULL;
+                        } else {
+                                DocumentSpan *m = reallocarray(spans, n + 1, sizeof(DocumentSpan));
+
+                                if (!m)
+                                        r = -ENOMEM;
+                                else {
+                                        spans = m;
+                                        spans[n++] = (DocumentSpan){ .start = e.start_mark.index };
+                                }
+                        }
+                } else if (e.type == YAML_STREAM_END_EVENT)
+                        done = true;
+                yaml_event_delete(&e);
+        }
+        parser_wipe_delete(&parser);
+        if (r < 0)
+                return r;
+        if (n == 0) {
+                *ret_error = strdup("no document");
+                return -EBADMSG;
+        }
+        /* libyaml's marks count characters, not bytes: the input is UTF-8 (libyaml checked), so walk it
+         * once counting the bytes that start a character. */
+        for (size_t i = 0, chars = 0, byte = 0; i < n; i++) {
+                while (byte < size && chars < spans[i].start) {
+                        byte++;
+                        while (byte < size && ((unsigned char) data[byte] & 0xC0) == 0x80)
+                                byte++;
+                        chars++;
+                }
+                spans[i].start = byte;
+        }
+        /* A document runs to where the next begins: the end mark of an implicit end points inside the
+         * last token, not after it. */
+        for (size_t i = 0; i < n; i++)
+                spans[i].end = i + 1 < n ? spans[i + 1].start : size;
+        *ret = TAKE_PTR(spans);
+        *ret_n = n;
+        return 0;
+}
+
+int store_export_from_yaml(
+        const char *data, size_t size, StoreExportEntry **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ DocumentSpan *spans = NULL;
+        StoreExportEntry *entries;
+        size_t n = 0;
+        int r;
+
+        assert(data || size == 0);
+        assert(ret);
+        assert(ret_n);
+        assert(ret_error);
+
+        *ret_error = NULL;
+        /* libyaml takes a byte-order mark off without counting it in its marks. */
+        if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+                data += 3;
+                size -= 3;
+        }
+        r = split_documents(data, size, &spans, &n, ret_error);
+        if (r < 0)
+                return r;
+        entries = calloc(n, sizeof(StoreExportEntry));
+        if (!entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                StoreExportEntry *x = entries + i;
+                size_t end = MIN(MAX(spans[i].end, spans[i].start), size);
+
+                snprintf(x->label, sizeof(x->label), "document %zu", i + 1);
+                r = lock_record_from_yaml(
+                        data + spans[i].start, end - spans[i].start, &x->record, &x->error);
+                if (r == -ENOMEM) {
+                        store_export_entries_free(entries, n);
+                        return r;
+                }
+                if (r >= 0)
+                        memcpy(x->label, x->record->address, sizeof(x->record->address));
+                else if (!x->error)
+                        x->error = strdup("cannot be read");
+        }
+        *ret = entries;
+        *ret_n = n;
+        return 0;
 }

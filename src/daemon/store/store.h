@@ -11,13 +11,17 @@
  *   version: 1
  *   address: "AA:BB:CC:DD:EE:FF"
  *   alias: "Front door"                      # optional
- *   pairing: provisional                     # optional: ADD_ADMIN sent, its outcome not yet known
+ *   role: "user"                             # "admin" or "user" (an eKey); absent = admin
+ *   pairing: provisional                     # optional: keys not proven yet (see provisional below)
+ *   valid-from-usec: 1767225600000000        # optional: an eKey's window, µs since the epoch;
+ *   valid-until-usec: 1798761600000000       #   absent or 0 = no limit on that side
+ *   time-zone-offset-seconds: 28800          # optional: the lock's zone, seconds east of UTC
  *   credentials:                             # doc/protocol.md §5.1 "Stored credentials"
  *     aes-key: "00112233445566778899aabbccddeeff"   # K, 16 bytes (§3.3)
- *     admin-ps: 123456789                    # uint32
+ *     admin-ps: 123456789                    # uint32; an admin's only (a user record has none)
  *     unlock-key: 987654321                  # uint32
- *     lock-flag-pos: 0
- *     uid: 0
+ *     lock-flag-pos: 0                       # the eKey generation (doc/lockdata.md §4)
+ *     uid: 0                                 # the TTLock user id the lock logs for these keys
  *     admin-passcode: "1234567"              # optional
  *   lock-version: {protocol-type: 5, sub-version: 3, scene: 2, group-id: 1, org-id: 1}  # §2.1
  *   features: [0x…, …]                       # SEARCH_DEVICE_FEATURE groups (§8), as integers
@@ -28,9 +32,23 @@
  *              door-left-open-seconds: 300}             # ttlockd's own; optional = the default
  *   credential-aliases:                      # optional
  *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
+ *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.9)
+ *     - {kind: "passcode", id: "4711", cycles: ["1 08:00-12:00", "3 08:00-12:00"]}
+ *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000,  # optional
  *                door-open: false, door-updated-usec: 1700000000000000}                 # each optional
+ *
+ * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
+ * without them is an admin's with no window, as every earlier file is, so the format version stays 1 (a
+ * ttlockd from before roles keeps them as unknown keys). A user record leaves admin-ps out; a ttlockd
+ * from before roles reads such a file as broken and moves it aside (it is not lost). The time zone matters
+ * to user records only: ttlockd never sets the clock of a lock it holds an eKey for, so that clock keeps the
+ * admin's zone, in which the window is sent (doc/lockdata.md §4); the clock of an admin's lock is ttlockd's
+ * to set, in the host's local time.
+ *
+ * An export (store_export_to_yaml()) is several records in one YAML stream: a comment, then one
+ * document ("---") per lock in exactly this format, which store_export_from_yaml() reads back.
  *
  * Keys this version does not know — at the top level or inside one of the mappings above — are
  * kept as YAML nodes and written back unchanged, so that a downgrade followed by a rewrite loses
@@ -44,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cyclic.h"
 #include "feature-bits.h"
 #include "macro.h"
 
@@ -64,20 +83,72 @@ typedef struct CredentialAlias {
         char *alias;
 } CredentialAlias;
 
+/* Weekly windows ttlockd gave a credential (CYCLIC_CMD, doc/protocol.md §4.9). The lock keeps them, but no
+ * source gives the layout of its answer to a query, so ttlockd remembers what it set. */
+typedef struct CredentialCycles {
+        char *kind; /* "passcode" | "ic-card" | "fingerprint" */
+        char *id;   /* as in CredentialAlias: a passcode's id is its code (secret) */
+        TTCycle cycles[TTLOCK_CYCLES_MAX];
+        size_t n_cycles;
+} CredentialCycles;
+
+/* The optional steps of pairing after ADD_ADMIN (doc/protocol.md §5.1, §5.6) that ttlockd retries on the
+ * next connections when a dropped link cut them short. The names are those of the key file and of
+ * Lock1.PairingPending. */
+typedef enum PairingStep {
+        PAIRING_STEP_TIME,           /* TIME_CALIBRATE */
+        PAIRING_STEP_FEATURES,       /* SEARCH_DEVICE_FEATURE */
+        PAIRING_STEP_SWITCHES,       /* SWITCH query */
+        PAIRING_STEP_SOUND,          /* AUDIO_MANAGE query (feature 15) */
+        PAIRING_STEP_AUTO_LOCK,      /* AUTO_LOCK_MANAGE query (feature 4) */
+        PAIRING_STEP_ADMIN_PASSCODE, /* GET_ADMIN_CODE (feature 18) / SET_ADMIN_KEYBOARD_PWD */
+        PAIRING_STEP_INIT_PASSCODES, /* INIT_PASSWORDS */
+        PAIRING_STEP_REMOTE_UNLOCK,  /* CONTROL_REMOTE_UNLOCK query (feature 14) */
+        PAIRING_STEP_DEVICE_INFO,    /* READ_DEVICE_INFO model, hardware, firmware */
+        PAIRING_STEP_FINISH,         /* OPERATE_FINISHED */
+        _PAIRING_STEP_MAX,
+} PairingStep;
+
+#define PAIRING_STEP_BIT(s) (UINT32_C(1) << (s))
+#define PAIRING_STEPS_ALL (PAIRING_STEP_BIT(_PAIRING_STEP_MAX) - 1)
+
+const char *pairing_step_to_string(PairingStep s);
+int pairing_step_from_string(const char *s); /* -EINVAL when unknown */
+
+/* What the keys allow (doc/lockdata.md §4 "The role"). */
+typedef enum LockRole {
+        LOCK_ROLE_ADMIN, /* adminPs: CHECK_ADMIN, everything the lock can do */
+        LOCK_ROLE_USER,  /* an eKey: CHECK_USER_TIME within its window; opens, closes, reads */
+        _LOCK_ROLE_MAX,
+} LockRole;
+
+const char *lock_role_to_string(LockRole role); /* "admin", "user" */
+
 typedef struct LockRecord {
         char address[STORE_ADDRESS_STRING_SIZE]; /* upper case, colons */
         char *alias;                             /* NULL = none */
-        /* Saved before ADD_ADMIN went to the lock (doc/protocol.md §5.1): whether the lock took these
-         * keys is not known yet; they are checked with an admin login at the next contact. */
+        /* Keys whose fate is not known yet, checked with one login at the next contact (lock.h): saved
+         * before ADD_ADMIN went to the lock (doc/protocol.md §5.1), whose answer was lost; or imported
+         * without verifying them (Manager1.ImportLocksUnverified). */
         bool provisional;
+
+        LockRole role;
 
         /* Key material (§5.1): never logged, wiped on free. */
         uint8_t aes_key[STORE_AES_KEY_SIZE];
-        uint32_t admin_ps;
+        uint32_t admin_ps; /* LOCK_ROLE_ADMIN only */
         uint32_t unlock_key;
         uint32_t lock_flag_pos;
         uint32_t uid;
         char *admin_passcode; /* NULL = unknown */
+
+        /* An eKey's validity, µs since the epoch; 0 = no limit on that side. */
+        uint64_t valid_from_usec;
+        uint64_t valid_until_usec;
+
+        /* The lock's zone (lockData timezoneRawOffset), for the eKey window. */
+        bool has_time_zone;
+        int32_t time_zone_offset_sec;
 
         /* The lock's version tuple from its reply header (§2.1). */
         uint8_t protocol_type;
@@ -108,6 +179,11 @@ typedef struct LockRecord {
 
         CredentialAlias *credential_aliases;
         size_t n_credential_aliases;
+        CredentialCycles *credential_cycles;
+        size_t n_credential_cycles;
+
+        /* PAIRING_STEP_BIT()s of the pairing steps still to do (§5.6); 0 = pairing is complete. */
+        uint32_t pairing_pending;
 
         /* Identity of the last operation-log record archived and signalled (history.h), so that
          * no record is signalled twice, also across restarts (dbus/org.ttlock.Lock1.xml Event). */
@@ -137,6 +213,21 @@ int lock_record_set_string(char **field, const char *value); /* strdup or NULL; 
 /* Add or replace (kind, id) → alias; alias NULL or "" removes it. */
 int lock_record_set_credential_alias(LockRecord *r, const char *kind, const char *id, const char *alias);
 const char *lock_record_get_credential_alias(const LockRecord *r, const char *kind, const char *id);
+/* Replace (kind, id)'s weekly windows; n 0 removes them. -EINVAL for a bad window or n above
+ * TTLOCK_CYCLES_MAX, -E2BIG beyond STORE_CREDENTIAL_ALIASES_MAX credentials. */
+int lock_record_set_credential_cycles(LockRecord *r, const char *kind, const char *id, const TTCycle *cycles,
+                                      size_t n);
+/* NULL (and *ret_n 0) when the credential has none. */
+const TTCycle *lock_record_get_credential_cycles(const LockRecord *r, const char *kind, const char *id,
+                                                 size_t *ret_n);
+/* Every credential of a kind loses its windows (a Clear…()); a passcode's windows follow a new code. */
+void lock_record_drop_credential_cycles(LockRecord *r, const char *kind);
+int lock_record_rename_credential_cycles(LockRecord *r, const char *kind, const char *id, const char *new_id);
+
+/* Exchange the keys and what belongs to them (role, AES key, adminPs, unlockKey, flag position, uid,
+ * admin passcode, window, time zone) between two records of the same lock; everything else stays.
+ * Re-importing swaps the new keys in, saves, and swaps back if saving failed. */
+void lock_record_swap_keys(LockRecord *a, LockRecord *b);
 
 /* A one-line description for logs, with every secret (AES key, adminPs, unlockKey, admin passcode,
  * passcode ids) replaced by "<redacted>" — the only way a record may be printed. */
@@ -146,6 +237,26 @@ int lock_record_describe(const LockRecord *r, char **ret);
  * (may be NULL) saying what is wrong, e.g. "credentials.aes-key: expected 32 hex digits". */
 int lock_record_to_yaml(const LockRecord *r, char **ret, size_t *ret_size);
 int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char **ret_error);
+
+/* An export (Manager1.ExportLocks): the records as one YAML stream, a comment and one document per
+ * record. The text holds keys: free it with store_text_free(). */
+#define STORE_EXPORT_RECORDS_MAX 256U
+int store_export_to_yaml(const LockRecord *const *records, size_t n, char **ret, size_t *ret_size);
+void store_text_free(char *text, size_t size);
+
+/* One document of an export read back: the record, or why it cannot be (never a key). */
+typedef struct StoreExportEntry {
+        LockRecord *record; /* NULL when the document is broken */
+        char *error;
+        char label[STORE_ADDRESS_STRING_SIZE + 16]; /* the address when it was read, else "document N" */
+} StoreExportEntry;
+
+/* Reads every document of an export, each exactly as a key file is read (lock_record_from_yaml()), so
+ * that one broken document does not stop the others. -EBADMSG (message in *ret_error) when the whole
+ * text is no YAML stream, has no document, or more than STORE_EXPORT_RECORDS_MAX. */
+int store_export_from_yaml(
+        const char *data, size_t size, StoreExportEntry **ret, size_t *ret_n, char **ret_error);
+void store_export_entries_free(StoreExportEntry *entries, size_t n);
 
 /* "AA:BB:CC:DD:EE:FF", any case → "AA_BB_CC_DD_EE_FF.yaml" in ret, -EINVAL otherwise. */
 #define STORE_FILE_NAME_SIZE 23 /* 17 + ".yaml" + NUL */
