@@ -11,6 +11,10 @@
  *                              and after a pause spread evenly over 0…SPREAD-MS, so that the entries
  *                              fall at every phase of the lock's advertising (SPREAD-MS = the advert
  *                              interval makes the largest figure the worst case)
+ *   unlock-event N LOCK        Unlock() N times, each on a cold link, timed from the moment the call
+ *                              returned until the Event "unlocked"/method "app" of that unlock
+ *                              arrives (a Lock() between, its Event awaited too, not timed): how long
+ *                              a client that reacts to "unlocked by the app" waits after the reply
  *
  * Prints one line: MODE n=N median=… p90=… min=… max=… mean=… (milliseconds); keypad also its two
  * parts, keypad-connect (entry until Connected) and keypad-read (Connected until the Event).
@@ -38,6 +42,8 @@ typedef struct Bench {
         bool connected;        /* Lock1.Connected as last signalled */
         uint64_t connect_usec; /* when Connected last became true */
         uint64_t event_usec;   /* when the awaited Event arrived, 0 before */
+        const char *event_kind;   /* the Event awaited: kind and method */
+        const char *event_method;
 } Bench;
 
 static uint64_t now_usec(void) {
@@ -75,13 +81,13 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
-/* Event(s kind, a{sv} details): notes the first "unlocked" with method "passcode". */
+/* Event(s kind, a{sv} details): notes the first of the awaited kind and method. */
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Bench *b = userdata;
         const char *kind, *key, *method = NULL;
         uint64_t t = now_usec();
 
-        if (sd_bus_message_read(m, "s", &kind) < 0 || strcmp(kind, "unlocked") != 0)
+        if (sd_bus_message_read(m, "s", &kind) < 0 || !b->event_kind || strcmp(kind, b->event_kind) != 0)
                 return 0;
         if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return 0;
@@ -96,7 +102,7 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 if (sd_bus_message_exit_container(m) < 0)
                         return 0;
         }
-        if (method && strcmp(method, "passcode") == 0 && b->event_usec == 0)
+        if (method && strcmp(method, b->event_method) == 0 && b->event_usec == 0)
                 b->event_usec = t;
         return 0;
 }
@@ -215,7 +221,38 @@ run(Bench *b,
         uint64_t t0;
         int r;
 
+        if (strcmp(mode, "unlock-event") == 0) {
+                for (size_t i = 0; i < n; i++) {
+                        r = wait_disconnected(b);
+                        if (r < 0)
+                                return r;
+                        b->event_kind = "unlocked";
+                        b->event_method = "app";
+                        b->event_usec = 0;
+                        r = call(b, MANAGER, b->lock, LOCK_IFACE, "Unlock", NULL);
+                        if (r < 0)
+                                return r;
+                        t0 = now_usec();
+                        r = wait_for(b, event_seen, "app unlock Event");
+                        if (r < 0)
+                                return r;
+                        v[i] = b->event_usec - t0;
+                        /* The Lock()'s own Event too, so that it cannot be taken for the next one. */
+                        b->event_kind = "locked";
+                        b->event_usec = 0;
+                        r = call(b, MANAGER, b->lock, LOCK_IFACE, "Lock", NULL);
+                        if (r < 0)
+                                return r;
+                        r = wait_for(b, event_seen, "app lock Event");
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+
         if (strcmp(mode, "keypad") == 0) {
+                b->event_kind = "unlocked";
+                b->event_method = "passcode";
                 for (size_t i = 0; i < n; i++) {
                         /* i/n of the spread: evenly over the phases, the same on every run. */
                         uint64_t pause = (uint64_t) spread_ms * 1000 * i / n;
@@ -279,9 +316,9 @@ int main(int argc, char *argv[]) {
 
         if (argc < 4 || (strcmp(argv[1], "keypad") == 0 ? argc != 7 : argc != 4) ||
             (strcmp(argv[1], "unlock-warm") != 0 && strcmp(argv[1], "unlock-cold") != 0 &&
-             strcmp(argv[1], "keypad") != 0)) {
+             strcmp(argv[1], "unlock-event") != 0 && strcmp(argv[1], "keypad") != 0)) {
                 fprintf(stderr,
-                        "usage: %s unlock-warm|unlock-cold N LOCK-PATH\n"
+                        "usage: %s unlock-warm|unlock-cold|unlock-event N LOCK-PATH\n"
                         "       %s keypad N LOCK-PATH DEVICE-PATH CODE SPREAD-MS\n",
                         argv[0],
                         argv[0]);

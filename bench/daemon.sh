@@ -12,11 +12,14 @@
 # 2. sim --connect-ms 500 --latency-ms 60: Unlock() on a cold link vs connect + 2 exchanges;
 # 3. same radio: a passcode at the simulator's keypad until the Event, vs advert interval +
 #    connect + the log read;
-# 4. ttlockd's idle RSS with one paired lock, and its wake-ups during 10 s of idle, with the
+# 4. same radio: Unlock() on a cold link, from its reply until the Event of that unlock (method app)
+#    arrives, vs one exchange (the log read on the link that is still up);
+# 5. ttlockd's idle RSS with one paired lock, and its wake-ups during 10 s of idle, with the
 #    simulator advertising and with the simulator stopped (SIGSTOP: no radio traffic at all).
 #
 # Environment: BENCH_WARM (Unlock calls on a warm link, default 200), BENCH_COLD (cold Unlock calls,
-# default 10), BENCH_KEYPAD (keypad entries, default 10), BENCH_IDLE_SECONDS (default 10).
+# default 10), BENCH_KEYPAD (keypad entries, default 10), BENCH_IDLE_SECONDS (default 10),
+# BENCH_EVENT (Unlock calls timed until their Event, default 10).
 # Builds an optimised tree of its own in _build/bench (release), as bench/proto.sh does.
 set -euo pipefail
 
@@ -27,6 +30,7 @@ dir="$TT_ROOT/_build/bench"
 N_WARM="${BENCH_WARM:-200}"
 N_COLD="${BENCH_COLD:-10}"
 N_KEYPAD="${BENCH_KEYPAD:-10}"
+N_EVENT="${BENCH_EVENT:-10}"
 IDLE_SECONDS="${BENCH_IDLE_SECONDS:-10}"
 
 ADDR="AA:BB:CC:00:00:01"
@@ -182,7 +186,13 @@ printf '  Connected -> Event (log read) max %s ms\n' "$(field "$keypad" keypad-r
 printf '  budget advert interval + connect + log read (2 exchanges) = %d ms; max/budget %s (target <= 1)\n' \
         "$budget" "$(ratio "$(field "$keypad" keypad max)" $budget)"
 
-tt_banner "4. idle ttlockd (one paired lock, link down)"
+tt_banner "4. same radio: Unlock() reply -> its Event (method app)"
+unlock_event="$(bench unlock-event "$N_EVENT" "$LOCK")"
+printf '  reply -> Event: median %s ms, p90 %s ms, max %s ms; budget one exchange = %d ms\n' \
+        "$(field "$unlock_event" unlock-event median)" "$(field "$unlock_event" unlock-event p90)" \
+        "$(field "$unlock_event" unlock-event max)" "$LATENCY_MS"
+
+tt_banner "5. idle ttlockd (one paired lock, link down)"
 wait_until "the link to drop" disconnected
 grep -E '^(VmRSS|VmHWM|RssAnon|RssFile)' "/proc/$daemon_pid/status" | sed 's/^/  /'
 # Most of VmRSS is shared libraries' pages (libc, libsystemd, libgcrypt), counted whole in every

@@ -9,6 +9,7 @@
 
 #include "ctl-table.h"
 #include "ctl.h"
+#include "string-util.h"
 
 static const char *yes_no(bool b) {
         return b ? _("yes") : _("no");
@@ -126,9 +127,21 @@ static int info_add(Table *t, const char *label, const char *value) {
         return table_add_row(t, (const char *[]){ indented, value });
 }
 
+/* Whether Lock1.Features lists name. */
+static bool has_feature(const Value *p, const char *name) {
+        const Value *features = value_object_get(p, "Features");
+
+        if (!features || features->type != VALUE_ARRAY)
+                return false;
+        for (size_t i = 0; i < features->n_items; i++)
+                if (features->items[i]->type == VALUE_STRING && streq(features->items[i]->s, name))
+                        return true;
+        return false;
+}
+
 static int print_info(const char *path, const Value *p, bool have_settings) {
         _cleanup_table_ Table *t = NULL;
-        char buf[256], ts[64];
+        char buf[1024], ts[64];
         const Value *features;
         uint64_t u;
         int r = 0;
@@ -181,6 +194,22 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
         else
                 snprintf(buf, sizeof(buf), "%s", value_object_get_string(p, "State", ""));
         r = r ?: info_add(t, _("State:"), buf);
+        /* The door sensor, on locks that have one (Lock1.DoorOpen). */
+        if (has_feature(p, "door-sensor") || has_feature(p, "magnetometer")) {
+                const char *door = value_object_get_bool(p, "DoorOpen", false) ? _("open") : _("closed");
+
+                u = value_object_get_uint(p, "DoorStateUpdatedUSec", 0);
+                if (u > 0)
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                _("%s (seen %s)"),
+                                door,
+                                format_timestamp(u, true, ts, sizeof(ts)));
+                else
+                        snprintf(buf, sizeof(buf), "%s", _("unknown"));
+                r = r ?: info_add(t, _("Door:"), buf);
+        }
         u = value_object_get_uint(p, "AutoLockSeconds", 0);
         if (u > 0)
                 snprintf(buf, sizeof(buf), _("after %" PRIu64 " s"), u);
@@ -250,6 +279,26 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                 if (offset && offset->type == VALUE_INT) {
                         snprintf(buf, sizeof(buf), "%+" PRId64 " s", offset->i);
                         r = r ?: info_add(t, _("Clock offset:"), buf);
+                }
+                if (has_feature(p, "passage-mode"))
+                        r = r
+                                ?: info_add(
+                                           t,
+                                           _("Passage now:"),
+                                           yes_no(value_object_get_bool(p, "PassageModeActive", false)));
+                if (has_feature(p, "freeze"))
+                        r = r
+                                ?: info_add(
+                                           t,
+                                           _("Frozen:"),
+                                           yes_no(value_object_get_bool(p, "Frozen", false)));
+                if (has_feature(p, "door-sensor") || has_feature(p, "magnetometer")) {
+                        u = value_object_get_uint(p, "DoorLeftOpenSeconds", 0);
+                        if (u > 0)
+                                snprintf(buf, sizeof(buf), _("after %" PRIu64 " s"), u);
+                        else
+                                snprintf(buf, sizeof(buf), "%s", _("never"));
+                        r = r ?: info_add(t, _("Door left open:"), buf);
                 }
         }
         if (r < 0)

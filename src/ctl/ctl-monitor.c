@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* monitor: what happens at the locks as it happens, one line per thing (or one JSON object per
- * line with --json): Event, PropertiesChanged of State/Battery/Connected, EnrollmentStatus,
+ * line with --json): Event, PropertiesChanged of State/Battery/Connected/DoorOpen, EnrollmentStatus,
  * LockAdded/LockRemoved, and ttlockd itself coming and going. */
 
 #include <errno.h>
@@ -125,7 +125,7 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        static const char *const shown[] = { "State", "Battery", "Connected" };
+        static const char *const shown[] = { "State", "Battery", "Connected", "DoorOpen" };
         MonitorContext *c = userdata;
         _cleanup_value_ Value *changed = NULL;
         const char *iface;
@@ -145,6 +145,8 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         snprintf(text, sizeof(text), _("state %s\n"), v->s);
                 else if (v->type == VALUE_UINT)
                         snprintf(text, sizeof(text), _("battery %" PRIu64 "%%\n"), v->u);
+                else if (v->type == VALUE_BOOL && streq(shown[i], "DoorOpen"))
+                        snprintf(text, sizeof(text), "%s\n", v->b ? _("door open") : _("door closed"));
                 else if (v->type == VALUE_BOOL)
                         snprintf(text, sizeof(text), "%s\n", v->b ? _("connected") : _("disconnected"));
                 else

@@ -167,6 +167,28 @@ int verb_set_admin_passcode(sd_bus *bus, int argc, char **argv) {
         return r;
 }
 
+int verb_set_passage_now(sd_bus *bus, int argc, char **argv) {
+        return set_switch(bus, argv, "SetPassageModeActive");
+}
+
+int verb_set_frozen(sd_bus *bus, int argc, char **argv) {
+        return set_switch(bus, argv, "SetFrozen");
+}
+
+int verb_set_door_left_open(sd_bus *bus, int argc, char **argv) {
+        uint32_t seconds;
+        int r;
+
+        /* The same forms as the auto-lock delay: 300, 300s, 5min, off (= never). */
+        r = parse_autolock(argv[1], &seconds);
+        if (r < 0)
+                return ctl_error(
+                        -EINVAL,
+                        _("Invalid time \"%s\" (expected seconds, e.g. 300, 300s, 5min, or off)."),
+                        argv[1]);
+        return settings_call(bus, argv[0], "SetDoorLeftOpenTime", NULL, "u", seconds);
+}
+
 /* SetPassageModes(aa{sv}) with keys weekdays ay (1 = Monday … 7 = Sunday), start-minute q,
  * end-minute q (dbus/org.ttlock.Settings1.xml). */
 static int append_schedule(sd_bus_message *m, const PassageSchedule *s) {

@@ -67,7 +67,7 @@ TTLogTail ttlock_log_type_tail(uint8_t type) {
         case TTLOCK_LOG_DOOR_SENSOR_OPENED:
         case TTLOCK_LOG_GOING_OUT:
         case TTLOCK_LOG_MECHANICAL_KEY_LOCK:
-        case TTLOCK_LOG_TAMPER_ALARM ... TTLOCK_LOG_RESET_BUTTON:
+        case TTLOCK_LOG_POST_LOCAL_MAIL ... TTLOCK_LOG_SYSTEM_LOCKED:
                 return TTLOCK_LOG_TAIL_NONE;
         default:
                 return TTLOCK_LOG_TAIL_RAW;
@@ -75,7 +75,9 @@ TTLogTail ttlock_log_type_tail(uint8_t type) {
 }
 
 /* The SDK's LogOperate constant names, as §4.3 cites them ([official constant/LogOperate.java],
- * [JS LogOperate.ts]; 42–48 from [DD], unverified). ILLAGEL is the SDK's own spelling. */
+ * [JS LogOperate.ts]). 42–48 have none in the SDK ("no parameters"): their names here are ours, after
+ * the meanings of the Open Platform's list (§4.5), which also shows that [DD]'s guesses for them were
+ * wrong. ILLAGEL is the SDK's own spelling. */
 static const char *const log_type_names[256] = {
         [TTLOCK_LOG_APP_UNLOCK] = "OPERATE_TYPE_MOBILE_UNLOCK",
         [TTLOCK_LOG_PASSCODE_UNLOCK] = "OPERATE_TYPE_KEYBOARD_PASSWORD_UNLOCK",
@@ -116,13 +118,13 @@ static const char *const log_type_names[256] = {
         [TTLOCK_LOG_IC_UNLOCK_FAILED_LOCKED] = "IC_UNLOCK_FAILED_LOCK_REVERSE",
         [TTLOCK_LOG_FR_UNLOCK_FAILED_LOCKED] = "FR_UNLOCK_FAILED_LOCK_REVERSE",
         [TTLOCK_LOG_APP_UNLOCK_FAILED_LOCKED] = "APP_UNLOCK_FAILED_LOCK_REVERSE",
+        [TTLOCK_LOG_POST_LOCAL_MAIL] = "POST_LOCAL_MAIL",
+        [TTLOCK_LOG_POST_OTHER_MAIL] = "POST_OTHER_MAIL",
         [TTLOCK_LOG_TAMPER_ALARM] = "TAMPER_ALARM",
-        [TTLOCK_LOG_LOW_BATTERY_ALARM] = "LOW_BATTERY_ALARM",
-        [TTLOCK_LOG_DOOR_NOT_LOCKED_ALARM] = "DOOR_NOT_LOCKED_ALARM",
-        [TTLOCK_LOG_DOOR_OPENED_ALARM] = "DOOR_OPENED_ALARM",
-        [TTLOCK_LOG_DOOR_SENSOR_ANOMALY] = "DOOR_SENSOR_ANOMALY",
-        [TTLOCK_LOG_KEYPAD_LOCKED] = "KEYBOARD_LOCKED",
-        [TTLOCK_LOG_RESET_BUTTON] = "RESET_BUTTON",
+        [TTLOCK_LOG_AUTO_LOCK] = "AUTO_LOCK_TIMEOUT",
+        [TTLOCK_LOG_UNLOCK_BUTTON] = "UNLOCK_BUTTON",
+        [TTLOCK_LOG_LOCK_BUTTON] = "LOCK_BUTTON",
+        [TTLOCK_LOG_SYSTEM_LOCKED] = "SYSTEM_LOCKED",
         [TTLOCK_LOG_IC_BLACKLISTED] = "IC_UNLOCK_FAILED_BLANKLIST",
         [TTLOCK_LOG_WIRELESS_KEY_FOB] = "WIRELESS_KEY_FOB",
         [TTLOCK_LOG_WIRELESS_KEYPAD] = "WIRELESS_KEY_PAD",
@@ -137,12 +139,14 @@ const char *ttlock_log_type_name(uint8_t type) {
 
 TTLogEventClass ttlock_log_type_event(uint8_t type) {
         /* Unlocked/locked follow the categories §7.2 reports from the HA add-on (UNLOCK 1, 4, 17,
-         * 19, 20, 27, 28, 29, 31; LOCK 26, 30, 33, 34, 35, 36), plus 10 (a delete-code's first use
-         * opens the door, §4.3). 30/31 are the door sensor: the add-on treats them as lock/unlock,
-         * we keep that and say "door-sensor" so the daemon can tell them apart. Failures are the
-         * §4.3 rows whose names say so. 37 (remote-control key) and 55 (key fob) do not record
-         * which button was pressed, so they are "other" with their method, never a guessed
-         * direction. */
+         * 19, 20, 27, 28, 29; LOCK 26, 33, 34, 35, 36), plus 10 (a delete-code's first use opens the
+         * door, §4.3) and the types of §4.5: 45 the lock's own timed re-lock (auto-lock), 46/47 its
+         * buttons, 63 a passage-mode window that opened it. 30/31 are the door sensor, which the
+         * add-on counts as lock/unlock: they say where the door is, not the bolt (§4.7), so they are
+         * door events, as 64 (the lock's door-not-closed alarm) is. 65/66 are a motor that did not
+         * finish in time (§4.6). Failures are the §4.3 rows whose names say so. 37 (remote-control
+         * key) and 55 (key fob) do not record which button was pressed, so they are "other" with
+         * their method, never a guessed direction. */
         switch (type) {
         case TTLOCK_LOG_APP_UNLOCK:
                 return EV(UNLOCKED, APP);
@@ -161,13 +165,17 @@ TTLogEventClass ttlock_log_type_event(uint8_t type) {
                 return EV(UNLOCKED, REMOTE);
         case TTLOCK_LOG_ILLEGAL_UNLOCK:
                 return EV(UNLOCKED, UNKNOWN);
-        case TTLOCK_LOG_DOOR_SENSOR_OPENED:
-                return EV(UNLOCKED, DOOR_SENSOR);
+        case TTLOCK_LOG_UNLOCK_BUTTON:
+                return EV(UNLOCKED, BUTTON);
+        case TTLOCK_LOG_PASSAGE_AUTO_UNLOCK:
+                return EV(UNLOCKED, PASSAGE_MODE);
 
         case TTLOCK_LOG_BLE_LOCK:
                 return EV(LOCKED, APP);
-        case TTLOCK_LOG_DOOR_SENSOR_CLOSED:
-                return EV(LOCKED, DOOR_SENSOR);
+        case TTLOCK_LOG_AUTO_LOCK:
+                return EV(LOCKED, AUTO_LOCK);
+        case TTLOCK_LOG_LOCK_BUTTON:
+                return EV(LOCKED, BUTTON);
         case TTLOCK_LOG_FR_LOCK:
                 return EV(LOCKED, FINGERPRINT);
         case TTLOCK_LOG_PASSCODE_LOCK:
@@ -193,6 +201,16 @@ TTLogEventClass ttlock_log_type_event(uint8_t type) {
                 return EV(UNLOCK_FAILED, IC_CARD);
         case TTLOCK_LOG_APP_UNLOCK_FAILED_LOCKED:
                 return EV(UNLOCK_FAILED, APP);
+
+        case TTLOCK_LOG_UNLOCK_TIMEOUT:
+        case TTLOCK_LOG_LOCK_TIMEOUT:
+                return EV(JAMMED, UNKNOWN);
+        case TTLOCK_LOG_DOOR_SENSOR_OPENED:
+                return EV(DOOR_OPENED, DOOR_SENSOR);
+        case TTLOCK_LOG_DOOR_SENSOR_CLOSED:
+                return EV(DOOR_CLOSED, DOOR_SENSOR);
+        case TTLOCK_LOG_DOOR_NOT_CLOSED_ALARM:
+                return EV(DOOR_LEFT_OPEN, DOOR_SENSOR);
 
         case TTLOCK_LOG_KEYPAD_MODIFY_PASSCODE:
         case TTLOCK_LOG_KEYPAD_DELETE_PASSCODE:
@@ -226,6 +244,14 @@ const char *ttlock_log_event_kind_to_string(TTLogEventKind k) {
                 return "locked";
         case TTLOCK_LOG_EVENT_UNLOCK_FAILED:
                 return "unlock-failed";
+        case TTLOCK_LOG_EVENT_JAMMED:
+                return "jammed";
+        case TTLOCK_LOG_EVENT_DOOR_OPENED:
+                return "door-opened";
+        case TTLOCK_LOG_EVENT_DOOR_CLOSED:
+                return "door-closed";
+        case TTLOCK_LOG_EVENT_DOOR_LEFT_OPEN:
+                return "door-left-open";
         default:
                 return "other";
         }
@@ -244,6 +270,9 @@ const char *ttlock_log_method_to_string(TTLogMethod m) {
                 [TTLOCK_LOG_METHOD_KEY_FOB] = "key-fob",
                 [TTLOCK_LOG_METHOD_WIRELESS_KEYPAD] = "wireless-keypad",
                 [TTLOCK_LOG_METHOD_DOOR_SENSOR] = "door-sensor",
+                [TTLOCK_LOG_METHOD_AUTO_LOCK] = "auto-lock",
+                [TTLOCK_LOG_METHOD_BUTTON] = "button",
+                [TTLOCK_LOG_METHOD_PASSAGE_MODE] = "passage-mode",
         };
         if ((size_t) m >= ELEMENTSOF(names))
                 return "unknown";

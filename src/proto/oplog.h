@@ -67,16 +67,23 @@ typedef enum TTLogType {
         TTLOCK_LOG_IC_UNLOCK_FAILED_LOCKED = 39,
         TTLOCK_LOG_FR_UNLOCK_FAILED_LOCKED = 40,
         TTLOCK_LOG_APP_UNLOCK_FAILED_LOCKED = 41,
-        TTLOCK_LOG_TAMPER_ALARM = 42,
-        TTLOCK_LOG_LOW_BATTERY_ALARM = 43,
-        TTLOCK_LOG_DOOR_NOT_LOCKED_ALARM = 44,
-        TTLOCK_LOG_DOOR_OPENED_ALARM = 45,
-        TTLOCK_LOG_DOOR_SENSOR_ANOMALY = 46,
-        TTLOCK_LOG_KEYPAD_LOCKED = 47,
-        TTLOCK_LOG_RESET_BUTTON = 48,
+        /* 42–48 have no tail ("no parameters", official LogOperate.java); their meanings are those of
+         * the TTLock Open Platform's list of the lock's own record types (§4.5). */
+        TTLOCK_LOG_POST_LOCAL_MAIL = 42,
+        TTLOCK_LOG_POST_OTHER_MAIL = 43,
+        TTLOCK_LOG_TAMPER_ALARM = 44,
+        TTLOCK_LOG_AUTO_LOCK = 45, /* locked by itself when a time ran out (auto-lock, passage end) */
+        TTLOCK_LOG_UNLOCK_BUTTON = 46,
+        TTLOCK_LOG_LOCK_BUTTON = 47,
+        TTLOCK_LOG_SYSTEM_LOCKED = 48, /* the keypad locked itself after wrong entries */
         TTLOCK_LOG_IC_BLACKLISTED = 51,
         TTLOCK_LOG_WIRELESS_KEY_FOB = 55,
         TTLOCK_LOG_WIRELESS_KEYPAD = 56,
+        /* §4.5: tails not documented, kept raw. */
+        TTLOCK_LOG_PASSAGE_AUTO_UNLOCK = 63, /* opened by itself as a passage-mode window began */
+        TTLOCK_LOG_DOOR_NOT_CLOSED_ALARM = 64,
+        TTLOCK_LOG_UNLOCK_TIMEOUT = 65, /* the motor did not finish unlocking in time: jammed */
+        TTLOCK_LOG_LOCK_TIMEOUT = 66,   /* the motor did not finish locking in time: jammed */
         TTLOCK_LOG_CPU_CARD_FAILED = 74,
 } TTLogType;
 
@@ -198,7 +205,7 @@ int ttlock_log_page_decode(const uint8_t *data, size_t len, TTLogPage *ret, TTEr
 /* ---- Names and event classes ---- */
 
 /* The SDK's LogOperate constant name ("OPERATE_TYPE_MOBILE_UNLOCK"…), NULL for a type §4.3 does not
- * name. 42–48 are [DD]'s unverified guesses (§4.3). */
+ * name. 42–48 have no SDK constant: their names are ours, after the meanings §4.5 gives. */
 const char *ttlock_log_type_name(uint8_t type);
 
 typedef enum TTLogEventKind {
@@ -206,6 +213,10 @@ typedef enum TTLogEventKind {
         TTLOCK_LOG_EVENT_UNLOCKED,
         TTLOCK_LOG_EVENT_LOCKED,
         TTLOCK_LOG_EVENT_UNLOCK_FAILED,
+        TTLOCK_LOG_EVENT_JAMMED,
+        TTLOCK_LOG_EVENT_DOOR_OPENED,
+        TTLOCK_LOG_EVENT_DOOR_CLOSED,
+        TTLOCK_LOG_EVENT_DOOR_LEFT_OPEN,
 } TTLogEventKind;
 
 typedef enum TTLogMethod {
@@ -220,6 +231,9 @@ typedef enum TTLogMethod {
         TTLOCK_LOG_METHOD_KEY_FOB,
         TTLOCK_LOG_METHOD_WIRELESS_KEYPAD,
         TTLOCK_LOG_METHOD_DOOR_SENSOR,
+        TTLOCK_LOG_METHOD_AUTO_LOCK,
+        TTLOCK_LOG_METHOD_BUTTON,
+        TTLOCK_LOG_METHOD_PASSAGE_MODE,
 } TTLogMethod;
 
 typedef struct TTLogEventClass {
@@ -230,8 +244,9 @@ typedef struct TTLogEventClass {
 /* What the daemon signals for a record type (Lock1.Event in dbus/org.ttlock.Lock1.xml, doc/protocol.md
  * §7.2). */
 TTLogEventClass ttlock_log_type_event(uint8_t type);
-/* "unlocked" | "locked" | "unlock-failed" | "other" */
+/* "unlocked" | "locked" | "unlock-failed" | "jammed" | "door-opened" | "door-closed" |
+ * "door-left-open" | "other" */
 const char *ttlock_log_event_kind_to_string(TTLogEventKind k);
 /* "app" | "passcode" | "ic-card" | "fingerprint" | "mechanical-key" | "remote" | "bracelet" |
- * "key-fob" | "wireless-keypad" | "door-sensor" | "unknown" */
+ * "key-fob" | "wireless-keypad" | "door-sensor" | "auto-lock" | "button" | "passage-mode" | "unknown" */
 const char *ttlock_log_method_to_string(TTLogMethod m);

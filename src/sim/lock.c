@@ -107,6 +107,11 @@ static void send_unsolicited(SimLock *l, const TTWriter *w) {
         send_frame(l, TTLOCK_CMD_RESPONSE, current_key(l), w->buf, n, false);
 }
 
+bool lock_has_door_sensor(const SimLock *l) {
+        return ttlock_features_has(&l->features, TTLOCK_FEATURE_MAGNETOMETER) ||
+                ttlock_features_has(&l->features, TTLOCK_FEATURE_DOOR_SENSOR);
+}
+
 static void push_state(SimLock *l) {
         uint8_t buf[TTLOCK_PLAIN_MAX];
         TTWriter w = TT_WRITER(buf, sizeof(buf));
@@ -115,6 +120,8 @@ static void push_state(SimLock *l) {
                 .battery = l->battery,
                 .state = l->locked ? TTLOCK_STATE_LOCKED : TTLOCK_STATE_UNLOCKED,
                 .has_flag = true,
+                /* §4.7: the third byte as d[2] of the 0x14 reply, the door (0 on locks without). */
+                .flag = lock_has_door_sensor(l) && l->door_open,
         };
 
         ttlock_reply_begin(&w, TTLOCK_CMD_SEARCH_BICYCLE_STATUS);
@@ -166,6 +173,11 @@ static bool in_passage_window(SimLock *l) {
                 unsigned start = p->start_hour * 60u + p->start_minute,
                          end = p->end_hour * 60u + p->end_minute;
 
+                /* The apps' "all day" is 00:00–23:59 ([BZ] switches passage mode on with it, §4.8):
+                 * 23:59 ends with the day, so that the last minute is not the one the lock locks. */
+                if (end == 23 * 60 + 59)
+                        end = 24 * 60;
+
                 if (p->type == TTLOCK_PASSAGE_MODE_WEEKLY && p->week_or_day != 0 &&
                     p->week_or_day != weekday)
                         continue;
@@ -192,9 +204,30 @@ static void set_locked(SimLock *l, bool locked) {
         radio_update(l);
 }
 
+static void add_record(SimLock *l, TTLogRecord *rec);
+
+/* Sim1.InjectFault("jam", n): the next n times the motor runs it does not get there (doc/protocol.md
+ * §4.6). The lock writes its record of the timeout (65 unlocking, 66 locking) and the bolt stays. */
+static bool motor_jams(SimLock *l, bool locking) {
+        TTLogRecord rec = { .type = locking ? TTLOCK_LOG_LOCK_TIMEOUT : TTLOCK_LOG_UNLOCK_TIMEOUT,
+                            .tail = TTLOCK_LOG_TAIL_RAW };
+
+        if (l->faults[SIM_FAULT_JAM] == 0)
+                return false;
+        l->faults[SIM_FAULT_JAM]--;
+        sim_lock_changed(l, "Faults");
+        add_record(l, &rec);
+        log_info("%s: the motor jammed while %s.", l->address_str, locking ? "locking" : "unlocking");
+        return true;
+}
+
 void lock_auto_lock(SimLock *l) {
         if (l->locked || in_passage_window(l))
                 return;
+        if (motor_jams(l, /* locking= */ true)) {
+                push_record(l, 0, ++l->record_counter);
+                return;
+        }
         /* No log record for auto-lock (§4.3 GET_OPERATE_LOG, §7.2): only the bolt bit and a push. */
         set_locked(l, true);
         push_state(l);
@@ -249,6 +282,9 @@ static bool schedule_allows(SimLock *l, const SimSchedule *s) {
 static void door_event(SimLock *l, bool unlocked) {
         uint32_t id = ++l->record_counter;
 
+        /* A credential the lock took, and a motor that does not get there: its record follows. */
+        if (unlocked && motor_jams(l, /* locking= */ false))
+                unlocked = false;
         if (unlocked)
                 set_locked(l, false);
         /* While a client is connected the lock also says "a record was written" (§7.3). */
@@ -486,6 +522,26 @@ void lock_knob(SimLock *l, bool locked) {
         set_locked(l, locked);
         push_record(l, 0, ++l->record_counter);
         push_state(l);
+}
+
+int lock_door(SimLock *l, bool open) {
+        TTLogRecord rec = { .tail = TTLOCK_LOG_TAIL_NONE };
+
+        if (!lock_has_door_sensor(l))
+                return -EOPNOTSUPP;
+        if (l->door_open == open)
+                return 0;
+        /* §4.7: the sensor wakes the lock, which logs it (31 opened, 30 closed) and, to a client
+         * connected now, pushes "a record was written" and its state with the door in it. */
+        radio_touch(l);
+        l->door_open = open;
+        rec.type = open ? TTLOCK_LOG_DOOR_SENSOR_OPENED : TTLOCK_LOG_DOOR_SENSOR_CLOSED;
+        add_record(l, &rec);
+        sim_lock_changed(l, "DoorOpen");
+        lock_changed(l);
+        push_record(l, 0, ++l->record_counter);
+        push_state(l);
+        return 0;
 }
 
 void lock_set_battery(SimLock *l, uint8_t battery) {
@@ -829,6 +885,15 @@ static int do_actuate(Exchange *x) {
                 return 0;
         if (l->battery == 0)
                 return fail(x, TTLOCK_ERR_NO_POWER);
+        /* §4.8: a frozen lock still opens for its administrator (a CHECK_ADMIN login, or the admin's
+         * uid), for no eKey. */
+        if (l->frozen && l->session.challenge == SIM_CHALLENGE_USER && l->session.uid != l->admin_uid)
+                return fail(x, TTLOCK_ERR_LOCK_FROZEN);
+        /* §4.6: the motor ran and did not get there; the app hears "failed without a reason". */
+        if (motor_jams(l, /* locking= */ !unlock)) {
+                push_record(l, l->session.uid, ++l->record_counter);
+                return fail(x, TTLOCK_ERR_OPERATE_FAILED);
+        }
 
         /* §4.3 lists no record type of its own for a double-lock: it is an app lock (26). */
         rec.type = unlock ? TTLOCK_LOG_APP_UNLOCK : TTLOCK_LOG_BLE_LOCK;
@@ -857,8 +922,8 @@ static int do_status(Exchange *x) {
         TTStatusReply s = {
                 .battery = l->battery,
                 .state = l->locked ? TTLOCK_STATE_LOCKED : TTLOCK_STATE_UNLOCKED,
-                .has_door_sensor = ttlock_features_has(&l->features, TTLOCK_FEATURE_MAGNETOMETER) ||
-                        ttlock_features_has(&l->features, TTLOCK_FEATURE_DOOR_SENSOR),
+                .has_door_sensor = lock_has_door_sensor(l),
+                .door_sensor = l->door_open, /* §4.7: 0 closed, 1 open */
         };
 
         if (ttlock_status_request_decode(x->data, x->len, &x->e) < 0)

@@ -32,6 +32,9 @@ int lock_keypad(SimLock *l, const char *code);
 int lock_card(SimLock *l, uint64_t number);
 int lock_finger(SimLock *l, uint64_t id);
 void lock_knob(SimLock *l, bool locked);
+/* The door opens or closes (doc/protocol.md §4.7): -EOPNOTSUPP on a lock without a door sensor. */
+int lock_door(SimLock *l, bool open);
+bool lock_has_door_sensor(const SimLock *l);
 /* Back to factory state: no admin, no credentials, setting mode once woken. */
 void lock_factory_reset(SimLock *l);
 void lock_set_battery(SimLock *l, uint8_t battery);

@@ -40,6 +40,8 @@ static const unsigned default_features[] = {
         TTLOCK_FEATURE_TAMPER_ALERT,
         TTLOCK_FEATURE_PRIVACY_LOCK,
         TTLOCK_FEATURE_SOUND_VOLUME_AND_LANGUAGE_SETTING,
+        TTLOCK_FEATURE_FREEZE_LOCK,
+        TTLOCK_FEATURE_DOOR_SENSOR,
         TTLOCK_FEATURE_CYCLIC_IC_OR_FINGER_PRINT, /* weekly cycles (§4.9), for the demo's weekly code */
 };
 

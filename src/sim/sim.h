@@ -65,6 +65,7 @@ typedef enum SimFault {
         SIM_FAULT_REFUSE_CONNECT,
         SIM_FAULT_GARBAGE,       /* a notification of noise ahead of the reply */
         SIM_FAULT_GARBAGE_FRAME, /* a well-formed frame, right CRC, whose body is noise, ahead of the reply */
+        SIM_FAULT_JAM, /* spent by the motor, not by exchanges: it does not get there (lock.c) */
         _SIM_FAULT_MAX,
 } SimFault;
 
@@ -160,6 +161,7 @@ struct SimLock {
         bool show_password;
         bool frozen;
         bool dead_locked; /* DEAD_LOCK 0x69: only the app and the mechanical key open (§4.4 0x1E) */
+        bool door_open;   /* the door sensor (doc/protocol.md §4.7), on locks that have one */
         uint16_t lamp_seconds;
         uint32_t switch_values;
         SimPassage passage[SIM_PASSAGE_MAX];

@@ -125,6 +125,21 @@ static int method_turn_knob(sd_bus_message *m, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(m, NULL);
 }
 
+static int method_open_door(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SimLock *l = userdata;
+        int open, r;
+
+        r = sd_bus_message_read(m, "b", &open);
+        if (r < 0)
+                return r;
+        r = lock_door(l, open);
+        if (r == -EOPNOTSUPP)
+                return not_supported(error, l, "door sensor");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_press_reset_button(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         SimLock *l = userdata;
 
@@ -189,6 +204,7 @@ static const char *const fault_names[_SIM_FAULT_MAX] = {
         [SIM_FAULT_REFUSE_CONNECT] = "refuse-connect",
         [SIM_FAULT_GARBAGE] = "garbage",
         [SIM_FAULT_GARBAGE_FRAME] = "garbage-frame",
+        [SIM_FAULT_JAM] = "jam",
 };
 
 /* "no-reply", "no-reply@ADD_ADMIN" or "no-reply@PWD_LIST#3": a fault, and optionally the one command
@@ -236,6 +252,11 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                         if (command && i == SIM_FAULT_REFUSE_CONNECT)
                                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                                         "refuse-connect applies to connections, not commands");
+                        if (command && i == SIM_FAULT_JAM)
+                                return sd_bus_error_set(
+                                        error,
+                                        SD_BUS_ERROR_INVALID_ARGS,
+                                        "jam applies to the motor, not to commands");
                         l->faults[i] = count;
                         l->fault_command[i] = command;
                         l->fault_skip[i] = (unsigned) nth - 1;
@@ -246,7 +267,7 @@ static int method_inject_fault(sd_bus_message *m, void *userdata, sd_bus_error *
                 error,
                 SD_BUS_ERROR_INVALID_ARGS,
                 "unknown fault \"%s\" (drop-connection, no-reply, bad-crc, garbage, garbage-frame[@COMMAND[#N]], "
-                "refuse-connect)",
+                "refuse-connect, jam)",
                 kind);
 }
 
@@ -376,6 +397,8 @@ static int property_get(
                         return r;
                 return sd_bus_message_close_container(reply);
         }
+        if (streq(property, "DoorOpen"))
+                return sd_bus_message_append(reply, "b", l->door_open);
         return -ENOENT;
 }
 
@@ -390,6 +413,7 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_PROPERTY("Battery", "y", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Links", "a{su}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Faults", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DoorOpen", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "EnterPasscode",
@@ -413,6 +437,8 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES(
                 "TurnKnob", "b", SD_BUS_PARAM(locked), "", , method_turn_knob, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("PressResetButton", "", "", method_press_reset_button, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "OpenDoor", "b", SD_BUS_PARAM(open), "", , method_open_door, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetBattery",
                 "y",

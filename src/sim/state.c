@@ -156,6 +156,7 @@ static void write_lock(Out *o, SimLock *l) {
         kv_bool(o, "show-password", l->show_password);
         kv_bool(o, "frozen", l->frozen);
         kv_bool(o, "dead-locked", l->dead_locked);
+        kv_bool(o, "door-open", l->door_open);
         kv_u64(o, "lamp-seconds", l->lamp_seconds);
         kv_u64(o, "switch-values", l->switch_values);
         kv_i64(o, "clock-offset-usec", l->clock_offset_usec);
@@ -515,6 +516,10 @@ static int read_lock(In *in, SimLock *l, yaml_node_t *m) {
         /* Optional: state files written before DEAD_LOCK have no such key. */
         l->dead_locked = false;
         if (map_get(in, m, "dead-locked") && get_bool(in, m, "dead-locked", &l->dead_locked) < 0)
+                return -EBADMSG;
+        /* Optional: state files written before the door sensor have no such key. */
+        l->door_open = false;
+        if (map_get(in, m, "door-open") && get_bool(in, m, "door-open", &l->door_open) < 0)
                 return -EBADMSG;
         if (get_u64(in, m, "battery", 100, &v) < 0)
                 return -EBADMSG;

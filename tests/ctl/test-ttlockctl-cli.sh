@@ -40,6 +40,8 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/ttlockctl-test-socket
 expect 0 '^ttlockctl [0-9]' --version
 expect 0 'passcode add LOCK CODE' --help
 expect 0 'set passage LOCK off' -h
+expect 0 'set passage-now LOCK on\|off' help set
+expect 0 'set frozen LOCK on\|off' help set
 expect 0 'card enroll LOCK' card --help
 expect 0 'card enroll LOCK' help card
 expect 0 '^Usage: ttlockctl .*info LOCK' info --help
@@ -102,6 +104,9 @@ if command -v dbus-daemon >/dev/null; then
                 expect 2 'Expected on or off, got "maybe"' set tamper /org/ttlock/Lock/AA_BB_CC_DD_EE_FF maybe
                 expect 2 'Invalid volume "9000"' set sound /org/ttlock/Lock/AA_BB_CC_DD_EE_FF on 9000
                 expect 2 'Invalid passage schedule "mon-fri"' set passage /org/ttlock/Lock/AA_BB_CC_DD_EE_FF mon-fri
+                expect 2 'Expected on or off, got "soon"' set passage-now /org/ttlock/Lock/AA_BB_CC_DD_EE_FF soon
+                expect 2 'Expected on or off, got "2"' set frozen /org/ttlock/Lock/AA_BB_CC_DD_EE_FF 2
+                expect 2 'Invalid time "1h"' set door-left-open /org/ttlock/Lock/AA_BB_CC_DD_EE_FF 1h
                 expect 2 'neither an address, an alias nor an object path' info /not/a//path
                 expect 2 'neither an address, an alias nor an object path' pair ''
 
@@ -194,7 +199,10 @@ expect_completion 'ttlockctl passcode ' 'list add change del clear alias'
 expect_completion 'ttlockctl card e' 'enroll'
 expect_completion 'ttlockctl set sound L ' 'on off'
 expect_completion 'ttlockctl --js' '--json'
-expect_completion 'ttlockctl --json set ' 'autolock sound remote-unlock tamper privacy reset-button admin-passcode passage'
+expect_completion 'ttlockctl --json set ' 'autolock sound remote-unlock tamper privacy reset-button admin-passcode passage passage-now frozen door-left-open'
+expect_completion 'ttlockctl set passage-now L ' 'on off'
+expect_completion 'ttlockctl set frozen L o' 'on off'
+expect_completion 'ttlockctl set door-left-open L ' 'off'
 expect_completion 'ttlockctl --from 2026-12-01 passcode ad' 'add'
 expect_completion 'ttlockctl list ' ''
 expect_completion 'ttlockctl ra' 'radios'

@@ -339,12 +339,38 @@ expect 0 '^No passage mode schedules\.$' passage list "Front door"
 expect 0 '^$' clock sync "Front door"
 expect 0 'Clock offset: +[+-]?[0-9]+ s' info "Front door"
 
+# Passage mode now, freezing, the door (the simulator's default lock has the features).
+expect 0 '^$' set passage "Front door" mon@08:00-09:00
+expect 0 '^$' set passage-now "Front door" on
+expect 0 'Passage now: +yes' info "Front door"
+expect 0 '^mon +08:00 +09:00$' --no-legend passage list "Front door"
+expect 0 '^$' set passage-now "Front door" off
+expect 0 '"PassageModeActive":false' --json info "Front door"
+expect 0 '^mon +08:00 +09:00$' --no-legend passage list "Front door"
+expect 0 '^$' set passage "Front door" off
+expect 0 '^$' set frozen "Front door" on
+expect 0 'Frozen: +yes' info "Front door"
+expect 0 '^$' set frozen "Front door" off
+expect 0 '"Frozen":false' --json info "Front door"
+expect 0 '^$' set door-left-open "Front door" 2min
+expect 0 'Door left open: +after 120 s' info "Front door"
+busctl --system call org.bluez /org/bluez/hci0/dev_AA_BB_CC_00_00_01 org.ttlock.Sim1 OpenDoor b true
+wait_for_line "$monitor_text" "^[0-9-]+ [0-9:]+  $A1  event door-opened method=door-sensor "
+expect 0 'Door: +open \(seen ' info "Front door"
+busctl --system call org.bluez /org/bluez/hci0/dev_AA_BB_CC_00_00_01 org.ttlock.Sim1 OpenDoor b false
+wait_for_line "$monitor_log" '"type":"event","kind":"door-closed"'
+expect 0 '"DoorOpen":false' --json info "Front door"
+
 # A lock without features: NotSupported (exit 4) for every credential and setting family.
 expect 0 "Paired $A2" pair $A2
 expect 4 'org\.ttlock\.Error\.NotSupported: ' passcode add $A2 1234
 expect 4 'org\.ttlock\.Error\.NotSupported: ' card list $A2
 expect 4 'org\.ttlock\.Error\.NotSupported: ' finger enroll $A2
 expect 4 'org\.ttlock\.Error\.NotSupported: ' set passage $A2 daily@08:00-09:00
+expect 4 'org\.ttlock\.Error\.NotSupported: ' set passage-now $A2 on
+expect 4 'org\.ttlock\.Error\.NotSupported: ' set frozen $A2 on
+expect 4 'org\.ttlock\.Error\.NotSupported: ' set door-left-open $A2 60
+refute 'Door:|Frozen:|Passage now:' info $A2
 
 # Another uid, no password prompts: AccessDenied-like (exit 3); reading is allowed.
 as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \

@@ -252,6 +252,14 @@ void fake_done(FakeLock *f) {
         fake = NULL;
 }
 
+void fake_push(FakeLock *f, const uint8_t *plain, size_t len) {
+        ck_assert_ptr_eq(f, fake);
+        if (!current || !f->connected)
+                return;
+        /* Like any answer: a frame with command 'T' (§2.4), after what is already on its way. */
+        answer(TTLOCK_CMD_SEARCH_BICYCLE_STATUS, FAKE_REPLY, plain, len);
+}
+
 void fake_drop(FakeLock *f) {
         if (!f->connected || !current)
                 return;

@@ -66,6 +66,9 @@ void fake_drop(FakeLock *f);
  * model does: link_device_seen()). */
 void fake_vanish(FakeLock *f);
 void fake_appear(FakeLock *f);
+/* The lock sends a frame nobody asked for (a 0x14 push, doc/protocol.md §7.3): plain is its plaintext,
+ * [echo][status][data]. Nothing happens when no connection is up. */
+void fake_push(FakeLock *f, const uint8_t *plain, size_t len);
 /* Run the loop until *flag is true or timeout_usec passed; returns *flag. */
 bool fake_run_until(FakeLock *f, const bool *flag, uint64_t timeout_usec);
 /* Run the loop for a while (nothing to wait for). */

@@ -462,8 +462,10 @@ START_TEST(test_bluez_restart_and_faults) {
         world_call_ok(&w, LOCK1, "Unlock");
         ck_assert(world_state_is(&w, "unlocked"));
 
-        /* The lock vanishes mid-command: Unreachable or Timeout, and the daemon keeps serving. */
-        world_sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        /* The lock vanishes mid-command: Unreachable or Timeout, and the daemon keeps serving. The faults
+         * are aimed at the command: the log read that follows Unlock() (Lock1.xml) may still be on
+         * its way and would spend them. */
+        world_sim_call(&w, "InjectFault", "su", "no-reply@FUNCTION_LOCK", 1);
         err = world_call(&w, LOCK1, "Lock", NULL);
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(
@@ -877,7 +879,7 @@ START_TEST(test_bad_crc_from_lock) {
         ck_assert(world_state_is(&w, "unlocked"));
 
         /* Every answer broken for a while: a clean error, never a crash. */
-        world_sim_call(&w, "InjectFault", "su", "bad-crc", 2);
+        world_sim_call(&w, "InjectFault", "su", "bad-crc@FUNCTION_LOCK", 2);
         err = world_call(&w, LOCK1, "Lock", NULL);
         ck_assert_ptr_nonnull(err);
         ck_assert_msg(
@@ -956,8 +958,10 @@ START_TEST(test_method_deadline) {
         world_start_daemon(&w);
         ck_assert(world_wait(&w, world_lock_known, NULL, TIMEOUT));
 
-        /* The lock takes the challenge and says nothing: the link would wait 4 s for its reply. */
-        world_sim_call(&w, "InjectFault", "su", "no-reply", 1);
+        /* The lock takes the challenge and says nothing: the link would wait 4 s for its reply. The
+         * fault names the challenge: the read of the log that a restart starts (lock.c) must not spend
+         * it. */
+        world_sim_call(&w, "InjectFault", "su", "no-reply@CHECK_ADMIN", 1);
         t0 = world_now_usec();
         world_call_async(&w, &c, LOCK1, "Unlock", NULL);
         ck_assert(world_wait(&w, world_async_done, &c, TIMEOUT));

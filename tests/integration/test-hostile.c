@@ -517,6 +517,9 @@ static char *send_call(
                 case 'a':
                         r = sd_bus_message_append(m, "as", 1, "x");
                         break;
+                case 'A': /* a string array: one hostile string, or none */
+                        r = a->s ? sd_bus_message_append(m, "as", 1, a->s) : sd_bus_message_append(m, "as", 0);
+                        break;
                 case 'P':
                         append_passage(m, (unsigned) a->n);
                         r = 0;
@@ -548,12 +551,14 @@ static Arg default_arg(char type) {
                 return (Arg){ 'y', NULL, 1 };
         case 'b':
                 return (Arg){ 'b', NULL, 1 };
+        case 'A':
+                return (Arg){ 'A', NULL, 0 };
         default:
                 return (Arg){ 'P', NULL, 0 };
         }
 }
 
-/* The in signature as a list of one-letter types ("aa{sv}" → 'P'). */
+/* The in signature as a list of one-letter types ("aa{sv}" → 'P', "as" → 'A'). */
 static size_t arg_types(const Method *m, char types[static 8]) {
         size_t n = 0;
 
@@ -562,6 +567,9 @@ static size_t arg_types(const Method *m, char types[static 8]) {
                 if (strncmp(p, "aa{sv}", 6) == 0) {
                         types[n] = 'P';
                         p += 6;
+                } else if (strncmp(p, "as", 2) == 0) {
+                        types[n] = 'A';
+                        p += 2;
                 } else {
                         ck_assert_msg(
                                 strchr("stuyb", *p),
@@ -624,6 +632,7 @@ static void well_formed_calls(Caller *c, const Method *m) {
         }
         for (size_t k = 0; k < n; k++) {
                 size_t count = types[k] == 's' ? c->values->n_s
+                        : types[k] == 'A'      ? c->values->n_s + 1
                         : types[k] == 't'      ? c->values->n_t
                         : types[k] == 'u'      ? c->values->n_u
                         : types[k] == 'y'      ? c->values->n_y
@@ -647,6 +656,16 @@ static void well_formed_calls(Caller *c, const Method *m) {
                                         strlen(args[k].s) > 20 ? "…" : "",
                                         strlen(args[k].s));
                                 break;
+                        case 'A':
+                                args[k].s = v < c->values->n_s ? c->values->s[v] : NULL;
+                                snprintf(
+                                        what,
+                                        sizeof(what),
+                                        "arg %zu = [\"%.20s\"] (%zu bytes)",
+                                        k,
+                                        args[k].s ?: "",
+                                        args[k].s ? strlen(args[k].s) : 0);
+                                break;
                         case 't':
                                 args[k].n = c->values->t[v];
                                 break;
@@ -659,7 +678,7 @@ static void well_formed_calls(Caller *c, const Method *m) {
                         default:
                                 args[k].n = v;
                         }
-                        if (types[k] != 's')
+                        if (types[k] != 's' && types[k] != 'A')
                                 snprintf(
                                         what, sizeof(what), "arg %zu = %c %" PRIu64, k, types[k], args[k].n);
                         check(c,
@@ -694,7 +713,7 @@ static void malformed_calls(Caller *c, const Method *m) {
         for (size_t k = 0; k < n; k++) {
                 Arg saved = args[k];
 
-                args[k] = types[k] == 's' ? (Arg){ 'u', NULL, 1 }
+                args[k] = types[k] == 's' || types[k] == 'A' ? (Arg){ 'u', NULL, 1 }
                         : types[k] == 'P' ? (Arg){ 'a' }
                                           : (Arg){ 's', "1" };
                 check(c,

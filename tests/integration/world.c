@@ -57,7 +57,7 @@ static void open_client(World *w) {
 }
 
 void world_start_sim(World *w) {
-        char lock[256];
+        char lock[1024];
         const char *argv[40] = { world_env_path("TTLOCK_SIM"),
                                  "--lock",
                                  lock,
@@ -70,15 +70,16 @@ void world_start_sim(World *w) {
 
         /* A test's own spec (a lock paired elsewhere, other features), or a factory-fresh lock. */
         if (w->lock_spec)
-                snprintf(lock, sizeof(lock), "%s", w->lock_spec);
+                r = snprintf(lock, sizeof(lock), "%s", w->lock_spec);
         else
-                snprintf(
+                r = snprintf(
                         lock,
                         sizeof(lock),
                         "mac=" WORLD_LOCK_ADDRESS ",name=%s%s%s",
                         w->lock_name ?: "K5_010000",
                         w->lock_features ? ",features=" : "",
                         w->lock_features ?: "");
+        ck_assert_msg(r > 0 && (size_t) r < sizeof(lock), "the lock's spec is too long");
         if (!w->sim_sleepy)
                 argv[n++] = "--always-awake";
         for (const char *const *a = w->sim_args; a && *a; a++) {

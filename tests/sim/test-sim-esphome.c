@@ -167,7 +167,7 @@ static bool take(Api *a, uint16_t type, Msg *ret) {
         return false;
 }
 
-/* Whether a message of a type is waiting (it stays queued). */
+/* Whether a message of a type is queued (it stays queued). */
 static bool queued(const Api *a, uint16_t type) {
         for (size_t i = 0; i < a->n; i++)
                 if (a->queue[i].type == type)

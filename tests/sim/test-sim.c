@@ -1246,10 +1246,10 @@ START_TEST(test_unlock_lock) {
         ck_assert_int_eq(push.kind, TTLOCK_PUSH_STATE);
         ck_assert_int_eq(push.state, TTLOCK_STATE_UNLOCKED);
 
-        /* Status 0x14 needs no login. */
+        /* Status 0x14 needs no login; d[2] is the door sensor the default lock has (§4.7). */
         ENCODE(buf, len, ttlock_status_request_encode(W));
         n = request_ok(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, buf, len, out);
-        tt_assert_hex_eq(out, n, "1401 5a 01");
+        tt_assert_hex_eq(out, n, "1401 5a 01 00");
 
         /* Lock 0x58 after the admin challenge (official admin path, §5.3). */
         {
@@ -2203,9 +2203,10 @@ START_TEST(test_settings) {
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_remote_unlock_request_encode(W, &q, NULL), 0));
                 n = request_ok(&c, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, buf, len, out);
                 tt_assert_hex_eq(out, n, "3701 5a 01 01");
-                /* No freeze feature on this lock. */
+                /* Not frozen (the default lock has the freeze feature, test_freeze). */
                 ENCODE(buf, len, ck_assert_int_ge(ttlock_freeze_request_encode(W, &q, NULL), 0));
-                request_fails(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, TTLOCK_ERR_INVALID_COMMAND);
+                n = request_ok(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, out);
+                tt_assert_hex_eq(out, n, "6101 5a 01 00");
         }
         {
                 TTSwitchRequest q = { .op = TTLOCK_SETTING_SET,
@@ -2594,7 +2595,7 @@ START_TEST(test_scale) {
         t0 = now_usec();
         for (unsigned i = 0; i < exchanges; i++) {
                 n = request_ok(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, buf, len, out);
-                ck_assert_uint_eq(n, 4);
+                ck_assert_uint_eq(n, 5); /* battery, state, door (§4.7) */
         }
         elapsed = now_usec() - t0;
 
@@ -3320,6 +3321,258 @@ START_TEST(test_battery_provider) {
 }
 END_TEST
 
+/* ---- the door, a jammed motor, freezing, passage mode all day (doc/protocol.md §4.6–§4.8) ---- */
+
+/* The type of the newest record of the whole log. */
+static uint8_t last_record_type(Client *c) {
+        TTLogPage page;
+
+        read_log(c, &page);
+        ck_assert_uint_gt(page.n_records, 0);
+        return page.records[page.n_records - 1].type;
+}
+
+/* A state push or a record push, the next frame from the lock. */
+static void next_push(Client *c, TTStatusPush *ret) {
+        uint8_t frame[TTLOCK_WIRE_MAX], out[TTLOCK_FRAME_MAX_DATA];
+        size_t n;
+        TTReply rp;
+
+        ck_assert_msg(next_frame(c, frame, &n, 3000), "no push");
+        n = open_frame(frame, n, c->key, TTLOCK_CMD_RESPONSE, out);
+        ck_assert_int_ge(ttlock_reply_parse(out, n, &rp, NULL), 0);
+        ck_assert_uint_eq(rp.command, TTLOCK_CMD_SEARCH_BICYCLE_STATUS);
+        ck_assert_int_ge(ttlock_status_push_decode(rp.data, rp.data_len, ret, NULL), 0);
+}
+
+/* UNLOCK or FUNCTION_LOCK after CHECK_USER_TIME with the admin's uid 0; expect: 0 = success, else the
+ * lock's error. */
+static void actuate(Client *c, uint8_t cmd, uint8_t expect) {
+        uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len;
+        uint32_t ps = user_challenge(c);
+        TTActuateRequest q = { .sum = ttlock_unlock_sum(ps, UNLOCK_KEY), .timestamp = 1700000000 };
+
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+        if (expect == 0)
+                request_ok(c, cmd, buf, len, out);
+        else
+                request_fails(c, cmd, buf, len, expect);
+}
+
+START_TEST(test_door) {
+        const char *args[20];
+        uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        TTStatusPush push;
+        uint32_t records;
+        Client c;
+        int open = 1;
+
+        start_paired(&c, NULL);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "DoorOpen"));
+        drain(&c, 50);
+        c.n_frames = 0;
+
+        /* Opened while a client is connected: logged (31), then "a record was written" and the state
+         * with the door in its third byte (§4.7, §7.3). */
+        sim1(&c, "OpenDoor", "b", &open);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "DoorOpen"));
+        next_push(&c, &push);
+        ck_assert_int_eq(push.kind, TTLOCK_PUSH_RECORD);
+        next_push(&c, &push);
+        ck_assert_int_eq(push.kind, TTLOCK_PUSH_STATE);
+        ck_assert(push.has_flag);
+        ck_assert_uint_eq(push.flag, 1);
+        ENCODE(buf, len, ttlock_status_request_encode(W));
+        n = request_ok(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, buf, len, out);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_uint_eq(out[4], 1);
+        ck_assert_uint_eq(last_record_type(&c), TTLOCK_LOG_DOOR_SENSOR_OPENED);
+
+        /* Open stays open: nothing new. */
+        records = get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords");
+        sim1(&c, "OpenDoor", "b", &open);
+        ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords"), records);
+
+        open = 0;
+        sim1(&c, "OpenDoor", "b", &open);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "DoorOpen"));
+        ck_assert_uint_eq(last_record_type(&c), TTLOCK_LOG_DOOR_SENSOR_CLOSED);
+        n = request_ok(&c, TTLOCK_CMD_SEARCH_BICYCLE_STATUS, buf, len, out);
+        ck_assert_uint_eq(out[4], 0);
+        stop(&c);
+
+        /* A lock without the sensor has no door to report, and no d[2]. */
+        sim_args_default(args, "mac=" MAC ",features=passcode");
+        start(&c, args);
+        call_fails(
+                &c, DEV, "org.ttlock.Sim1", "OpenDoor", "org.freedesktop.DBus.Error.NotSupported", "b", 1);
+        stop(&c);
+}
+END_TEST
+
+START_TEST(test_jam) {
+        uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len;
+        uint32_t records;
+        bool locked;
+        Client c;
+
+        start_paired(&c, NULL);
+        /* The motor is no command. */
+        call_fails(
+                &c,
+                DEV,
+                "org.ttlock.Sim1",
+                "InjectFault",
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "su",
+                "jam@UNLOCK",
+                1u);
+
+        /* UNLOCK from the app: the motor does not get there (§4.6). */
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "jam", 1u);
+        locked = get_bool(&c, DEV, "org.ttlock.Sim1", "Locked");
+        ck_assert(locked);
+        actuate(&c, TTLOCK_CMD_UNLOCK, TTLOCK_ERR_OPERATE_FAILED);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert_uint_eq(last_record_type(&c), TTLOCK_LOG_UNLOCK_TIMEOUT);
+        /* Spent: the next one opens. */
+        actuate(&c, TTLOCK_CMD_UNLOCK, 0);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* The keypad: the code is taken (4), the motor does not get there (65). */
+        actuate(&c, TTLOCK_CMD_FUNCTION_LOCK, 0);
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "jam", 1u);
+        records = get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords");
+        sim1(&c, "EnterPasscode", "s", "7654321");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert_uint_eq(get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords"), records + 2);
+        ck_assert_uint_eq(last_record_type(&c), TTLOCK_LOG_UNLOCK_TIMEOUT);
+
+        /* The auto-lock: 66, and the bolt stays open. */
+        {
+                TTAutoLockRequest q = { .op = TTLOCK_SETTING_SET, .seconds = 1 };
+                ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &q, NULL), 0));
+                request_ok(&c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, out);
+        }
+        actuate(&c, TTLOCK_CMD_UNLOCK, 0);
+        call_ok(&c, DEV, "org.ttlock.Sim1", "InjectFault", "su", "jam", 1u);
+        records = get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords");
+        ck_assert_msg(
+                WAIT_FOR(&c, get_u32(&c, DEV, "org.ttlock.Sim1", "LogRecords") > records, 5000),
+                "the auto-lock did not run");
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        ck_assert_uint_eq(last_record_type(&c), TTLOCK_LOG_LOCK_TIMEOUT);
+        /* And the next auto-lock gets there. */
+        actuate(&c, TTLOCK_CMD_UNLOCK, 0);
+        ck_assert_msg(WAIT_FOR(&c, get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"), 5000), "no auto-lock");
+        stop(&c);
+}
+END_TEST
+
+/* §4.8: a frozen lock refuses every eKey at the bolt, and still opens for its administrator. */
+START_TEST(test_freeze) {
+        uint8_t buf[64], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len, n;
+        uint32_t ps;
+        TTChallengeReply ch;
+        TTActuateRequest q = { .timestamp = 1700000000 };
+        TTToggleRequest t = { .op = TTLOCK_SETTING_SET, .enabled = true };
+        Client c;
+
+        start_owned(&c, OWNED_SPEC, NULL); /* the administrator is uid 1000 */
+        ps = admin_challenge(&c, 3);
+        ENCODE(buf, len, ttlock_check_random_request_encode(W, ttlock_unlock_sum(ps, UNLOCK_KEY)));
+        request_ok(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_freeze_request_encode(W, &t, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, out);
+        t.op = TTLOCK_SETTING_QUERY;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_freeze_request_encode(W, &t, NULL), 0));
+        n = request_ok(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, out);
+        tt_assert_hex_eq(out, n, "6101 5a 01 01");
+
+        /* An eKey (uid 2000) proves its window, and the bolt refuses it. */
+        user_time_request(&c, -1, 1, 3, 2000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+        request_fails(&c, TTLOCK_CMD_UNLOCK, buf, len, TTLOCK_ERR_LOCK_FROZEN);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        /* The keypad too. */
+        sim1(&c, "EnterPasscode", "s", "7654321");
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* The administrator, by its uid or its login, opens and locks. */
+        user_time_request(&c, -1, 1, 3, 1000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+        request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        q.sum = ttlock_unlock_sum(admin_challenge(&c, 3), UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+        request_ok(&c, TTLOCK_CMD_FUNCTION_LOCK, buf, len, out);
+        ck_assert(get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+
+        /* Thawed, the eKey opens again. */
+        ps = admin_challenge(&c, 3);
+        ENCODE(buf, len, ttlock_check_random_request_encode(W, ttlock_unlock_sum(ps, UNLOCK_KEY)));
+        request_ok(&c, TTLOCK_CMD_CHECK_RANDOM, buf, len, out);
+        t = (TTToggleRequest){ .op = TTLOCK_SETTING_SET, .enabled = false };
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_freeze_request_encode(W, &t, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_FREEZE_LOCK, buf, len, out);
+        user_time_request(&c, -1, 1, 3, 2000, buf, &len);
+        n = request_ok(&c, TTLOCK_CMD_CHECK_USER_TIME, buf, len, out);
+        ck_assert_int_ge(ttlock_challenge_reply_decode(out + 2, n - 2, &ch, NULL), 0);
+        q.sum = ttlock_unlock_sum(ch.ps_from_lock, UNLOCK_KEY);
+        ENCODE(buf, len, ttlock_actuate_request_encode(W, &q));
+        request_ok(&c, TTLOCK_CMD_UNLOCK, buf, len, out);
+        ck_assert(!get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"));
+        stop(&c);
+}
+END_TEST
+
+/* "All day" is 00:00–23:59 ([BZ], §4.8): at 23:59 the lock is still in the window, and stays open. */
+START_TEST(test_passage_all_day) {
+        uint8_t buf[16], out[TTLOCK_FRAME_MAX_DATA];
+        size_t len;
+        TTDateTime late = days_from_now(0);
+        TTPassageModeRequest p = {
+                .op = TTLOCK_PASSAGE_MODE_ADD,
+                .record = { .type = TTLOCK_PASSAGE_MODE_WEEKLY, .end_hour = 23, .end_minute = 59 },
+        };
+        TTAutoLockRequest a = { .op = TTLOCK_SETTING_SET, .seconds = 1 };
+        Client c;
+
+        start_paired(&c, NULL);
+        late.hour = 23;
+        late.minute = 59;
+        late.second = 30;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_time_calibrate_request_encode(W, &late), 0));
+        request_ok(&c, TTLOCK_CMD_TIME_CALIBRATE, buf, len, out);
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_auto_lock_request_encode(W, &a, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_AUTO_LOCK_MANAGE, buf, len, out);
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &p, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
+
+        actuate(&c, TTLOCK_CMD_UNLOCK, 0);
+        /* Twice the auto-lock time, and it stays open: the window holds. */
+        ck_assert(!WAIT_FOR(&c, get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"), 2500));
+
+        /* Without the window the same unlock re-locks. */
+        p.op = TTLOCK_PASSAGE_MODE_DELETE;
+        ENCODE(buf, len, ck_assert_int_ge(ttlock_passage_mode_request_encode(W, &p, NULL), 0));
+        request_ok(&c, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, buf, len, out);
+        actuate(&c, TTLOCK_CMD_UNLOCK, 0);
+        ck_assert_msg(WAIT_FOR(&c, get_bool(&c, DEV, "org.ttlock.Sim1", "Locked"), 5000), "no auto-lock");
+        stop(&c);
+}
+END_TEST
+
 static Suite *make_suite(void) {
         Suite *s = suite_create("sim");
         TCase *tc = tcase_create("conformance");
@@ -3342,6 +3595,10 @@ static Suite *make_suite(void) {
         tcase_add_test(tc, test_cyclic_passcode);
         tcase_add_test(tc, test_real_clients);
         tcase_add_test(tc, test_dead_lock);
+        tcase_add_test(tc, test_door);
+        tcase_add_test(tc, test_jam);
+        tcase_add_test(tc, test_freeze);
+        tcase_add_test(tc, test_passage_all_day);
         tcase_add_test(tc, test_enrol_timeout);
         tcase_add_test(tc, test_settings);
         tcase_add_test(tc, test_radio);

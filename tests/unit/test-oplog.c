@@ -507,7 +507,7 @@ static void expect_event(uint8_t type, const char *kind, const char *method) {
 }
 
 START_TEST(test_events) {
-        /* §7.2 UNLOCK 1, 4, 17, 19, 20, 27, 28, 29, 31 and LOCK 26, 30, 33, 34, 35, 36. */
+        /* §7.2 UNLOCK 1, 4, 17, 19, 20, 27, 28, 29 and LOCK 26, 33, 34, 35, 36; §4.5 45, 46, 47, 63. */
         expect_event(1, "unlocked", "app");
         expect_event(4, "unlocked", "passcode");
         expect_event(10, "unlocked", "passcode");
@@ -517,9 +517,17 @@ START_TEST(test_events) {
         expect_event(27, "unlocked", "mechanical-key");
         expect_event(28, "unlocked", "remote");
         expect_event(29, "unlocked", "unknown");
-        expect_event(31, "unlocked", "door-sensor");
         expect_event(26, "locked", "app");
-        expect_event(30, "locked", "door-sensor");
+        expect_event(45, "locked", "auto-lock");
+        expect_event(46, "unlocked", "button");
+        expect_event(47, "locked", "button");
+        expect_event(63, "unlocked", "passage-mode");
+        /* §4.5–§4.7: the door sensor and a motor that did not finish are not the bolt. */
+        expect_event(31, "door-opened", "door-sensor");
+        expect_event(30, "door-closed", "door-sensor");
+        expect_event(64, "door-left-open", "door-sensor");
+        expect_event(65, "jammed", "unknown");
+        expect_event(66, "jammed", "unknown");
         expect_event(33, "locked", "fingerprint");
         expect_event(34, "locked", "passcode");
         expect_event(35, "locked", "ic-card");
@@ -548,6 +556,8 @@ START_TEST(test_events) {
         expect_event(14, "other", "unknown");
         expect_event(32, "other", "unknown");
         expect_event(42, "other", "unknown");
+        expect_event(44, "other", "unknown");
+        expect_event(48, "other", "unknown");
         expect_event(200, "other", "unknown");
 
         ck_assert_str_eq(ttlock_log_method_to_string((TTLogMethod) 99), "unknown");
@@ -562,6 +572,9 @@ START_TEST(test_names) {
         ck_assert_str_eq(ttlock_log_type_name(41), "APP_UNLOCK_FAILED_LOCK_REVERSE");
         ck_assert_str_eq(ttlock_log_type_name(56), "WIRELESS_KEY_PAD");
         ck_assert_str_eq(ttlock_log_type_name(74), "CPU_CARD_UNLOCK_FAILED");
+        ck_assert_str_eq(ttlock_log_type_name(44), "TAMPER_ALARM");
+        ck_assert_str_eq(ttlock_log_type_name(45), "AUTO_LOCK_TIMEOUT");
+        ck_assert_ptr_null(ttlock_log_type_name(65));
         ck_assert_ptr_null(ttlock_log_type_name(0));
         ck_assert_ptr_null(ttlock_log_type_name(2));
         ck_assert_ptr_null(ttlock_log_type_name(255));

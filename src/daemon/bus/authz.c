@@ -71,6 +71,9 @@ static const struct {
         { "org.ttlock.Settings1", "GetAdminPasscode", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "SetAdminPasscode", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "GetHistory", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Settings1", "SetPassageModeActive", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Settings1", "SetFrozen", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Settings1", "SetDoorLeftOpenTime", AUTHZ_ACTION_MANAGE },
 };
 
 typedef enum Verdict {

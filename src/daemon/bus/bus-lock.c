@@ -98,6 +98,14 @@ GETTER(get_auto_lock) {
         return sd_bus_message_append(reply, "u", (uint32_t) (v < 0 ? 0 : MIN(v, (int64_t) UINT32_MAX)));
 }
 
+GETTER(get_door_open) {
+        return sd_bus_message_append(reply, "b", lock_door_open(LOCK_OF(userdata)));
+}
+
+GETTER(get_door_updated) {
+        return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->door_updated_usec);
+}
+
 GETTER(get_role) {
         return sd_bus_message_append(reply, "s", lock_role(LOCK_OF(userdata)));
 }
@@ -155,6 +163,8 @@ static const struct {
         { LOCK_PROPERTY_STATE_UPDATED, "StateUpdatedUSec" },
         { LOCK_PROPERTY_AUTO_LOCK, "AutoLockSeconds" },
         { LOCK_PROPERTY_FEATURES, "Features" },
+        { LOCK_PROPERTY_DOOR, "DoorOpen" },
+        { LOCK_PROPERTY_DOOR_UPDATED, "DoorStateUpdatedUSec" },
         { LOCK_PROPERTY_PAIRING_PENDING, "PairingPending" },
         { LOCK_PROPERTY_ROLE, "Role" },
 };
@@ -206,8 +216,18 @@ static int build_event(sd_bus_message *s, void *userdata) {
         if (r >= 0)
                 r = sd_bus_message_open_container(s, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(s, "{sv}{sv}{sv}", "method", "s", h->method ?: "unknown", "time-usec", "t",
-                                          h->time_usec, "record-type", "u", h->record_type);
+                r = sd_bus_message_append(
+                        s,
+                        "{sv}{sv}",
+                        "method",
+                        "s",
+                        h->method ?: "unknown",
+                        "time-usec",
+                        "t",
+                        h->time_usec);
+        /* Type 0 is no record: an event ttlockd concluded itself (dbus/org.ttlock.Lock1.xml). */
+        if (r >= 0 && h->record_type != 0)
+                r = sd_bus_message_append(s, "{sv}", "record-type", "u", h->record_type);
         if (r >= 0 && !isempty(h->credential) && (e->details || !credential_is_identity(h)))
                 r = sd_bus_message_append(s, "{sv}", "credential", "s", h->credential);
         if (r >= 0 && !isempty(h->alias))
@@ -376,6 +396,9 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("StateUpdatedUSec", "t", get_state_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoLockSeconds", "u", get_auto_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Features", "as", get_features, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DoorOpen", "b", get_door_open, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "DoorStateUpdatedUSec", "t", get_door_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PairingPending", "as", get_pairing_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Role", "s", get_role, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Radio", "o", bus_radio_get_lock_radio, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

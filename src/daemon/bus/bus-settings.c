@@ -36,7 +36,9 @@ static int build_passage(Lock *l, const LockOutcome *o, sd_bus_message *reply) {
                 uint8_t days[32];
                 size_t n = 0;
 
-                if (used[i])
+                /* The record of passage mode "now" is PassageModeActive, not a schedule
+                 * (dbus/org.ttlock.Settings1.xml). */
+                if (used[i] || settings_passage_record_is_now(a))
                         continue;
                 for (size_t j = i; j < res->n_records; j++) {
                         const TTPassageModeRecord *b = &res->records[j];
@@ -388,6 +390,60 @@ static int method_set_passage_modes(sd_bus_message *m, void *userdata, sd_bus_er
         return submit(b, m, req, error);
 }
 
+static int method_set_passage_mode_active(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusLock *b = userdata;
+        int active;
+        int r;
+
+        r = sd_bus_message_read(m, "b", &active);
+        if (r < 0)
+                return r;
+        GATE(m, b, TTLOCK_FEATURE_PASSAGE_MODE, "passage mode", error);
+        return submit(b, m, &(SettingsRequest){ .action = SETTINGS_PASSAGE_NOW, .enabled = active }, error);
+}
+
+static int method_set_frozen(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusLock *b = userdata;
+        int frozen;
+        int r;
+
+        r = sd_bus_message_read(m, "b", &frozen);
+        if (r < 0)
+                return r;
+        GATE(m, b, TTLOCK_FEATURE_FREEZE_LOCK, "freeze function", error);
+        return submit(b, m, &(SettingsRequest){ .action = SETTINGS_FREEZE, .enabled = frozen }, error);
+}
+
+/* ttlockd's own setting: nothing goes to the lock. */
+static int method_set_door_left_open_time(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusLock *b = userdata;
+        uint32_t seconds;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &seconds);
+        if (r < 0)
+                return r;
+        if (seconds > LOCK_DOOR_LEFT_OPEN_MAX_SEC)
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Door-left-open time %" PRIu32 " s is too long; at most %u s (0 = never).",
+                        seconds,
+                        LOCK_DOOR_LEFT_OPEN_MAX_SEC);
+        /* Unlike lock_has_feature(), unknown features are no sensor: lock_has_door_sensor(). */
+        if (!lock_has_door_sensor(b->lock))
+                return sd_bus_error_set(
+                        error,
+                        TTLOCK_ERROR_NOT_SUPPORTED,
+                        "This lock has no door sensor (feature door-sensor or magnetometer).");
+        GATE(m, b, -1, NULL, error);
+        r = lock_set_door_left_open_seconds(b->lock, seconds);
+        if (r < 0)
+                return ttlockd_error_set_errnof(
+                        error, r, "Cannot save the door-left-open time: %s", strerror(-r));
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_sync_clock(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
 
@@ -457,7 +513,7 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
                 if (r >= 0)
                         r = sd_bus_message_append(
                                 reply,
-                                "{sv}{sv}{sv}{sv}",
+                                "{sv}{sv}{sv}",
                                 "kind",
                                 "s",
                                 h->kind,
@@ -466,10 +522,10 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
                                 h->method && h->method[0] ? h->method : "unknown",
                                 "time-usec",
                                 "t",
-                                h->time_usec,
-                                "record-type",
-                                "u",
-                                h->record_type);
+                                h->time_usec);
+                /* As in Event: type 0 is an event ttlockd concluded itself, no record. */
+                if (r >= 0 && h->record_type != 0)
+                        r = sd_bus_message_append(reply, "{sv}", "record-type", "u", h->record_type);
                 if (r >= 0 && h->credential && h->credential[0])
                         r = sd_bus_message_append(reply, "{sv}", "credential", "s", h->credential);
                 if (r >= 0 && h->alias && h->alias[0])
@@ -538,6 +594,22 @@ GETTER(get_sound_volume) {
         return sd_bus_message_append(reply, "y", v);
 }
 
+GETTER(get_frozen) {
+        return sd_bus_message_append(reply, "b", lock_frozen(((BusLock *) userdata)->lock));
+}
+
+GETTER(get_passage_mode_active) {
+        return sd_bus_message_append(reply, "b", lock_passage_mode_active(((BusLock *) userdata)->lock));
+}
+
+GETTER(get_door_left_open) {
+        const Lock *l = ((BusLock *) userdata)->lock;
+
+        /* 0 on a lock without a door sensor: nothing to be left open. */
+        return sd_bus_message_append(
+                reply, "u", lock_has_door_sensor(l) ? lock_door_left_open_seconds(l) : 0);
+}
+
 GETTER(get_clock_offset) {
         const Lock *l = ((BusLock *) userdata)->lock;
 
@@ -555,6 +627,11 @@ static const struct {
         { LOCK_PROPERTY_PRIVACY_LOCK, "PrivacyLock" },
         { LOCK_PROPERTY_RESET_BUTTON, "ResetButton" },
         { LOCK_PROPERTY_CLOCK_OFFSET, "ClockOffsetSeconds" },
+        { LOCK_PROPERTY_FROZEN, "Frozen" },
+        { LOCK_PROPERTY_PASSAGE_MODE_ACTIVE, "PassageModeActive" },
+        { LOCK_PROPERTY_DOOR_LEFT_OPEN, "DoorLeftOpenSeconds" },
+        /* The features decide whether DoorLeftOpenSeconds means anything. */
+        { LOCK_PROPERTY_FEATURES, "DoorLeftOpenSeconds" },
 };
 
 void bus_settings_emit_changed(BusLock *b, uint64_t changed) {
@@ -565,9 +642,17 @@ void bus_settings_emit_changed(BusLock *b, uint64_t changed) {
 
         if (!b->exported || !b->admin_exported)
                 return;
-        for (size_t i = 0; i < ELEMENTSOF(changed_names); i++)
-                if (changed & LOCK_PROPERTY_BIT(changed_names[i].property))
+        for (size_t i = 0; i < ELEMENTSOF(changed_names); i++) {
+                bool listed = false;
+
+                if (!(changed & LOCK_PROPERTY_BIT(changed_names[i].property)))
+                        continue;
+                /* A property that more than one change affects is named once. */
+                for (size_t j = 0; j < n && !listed; j++)
+                        listed = streq(names[j], changed_names[i].name);
+                if (!listed)
                         names[n++] = (char *) changed_names[i].name;
+        }
         if (n == 0)
                 return;
         names[n] = NULL;
@@ -585,6 +670,11 @@ const sd_bus_vtable bus_settings_vtable[] = {
         SD_BUS_PROPERTY("PrivacyLock", "b", get_privacy_lock, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ResetButton", "b", get_reset_button, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ClockOffsetSeconds", "x", get_clock_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "PassageModeActive", "b", get_passage_mode_active, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Frozen", "b", get_frozen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "DoorLeftOpenSeconds", "u", get_door_left_open, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetAutoLock",
                 "u",
@@ -666,6 +756,24 @@ const sd_bus_vtable bus_settings_vtable[] = {
                 ,
                 method_set_admin_passcode,
                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetPassageModeActive",
+                "b",
+                SD_BUS_PARAM(active),
+                "",
+                ,
+                method_set_passage_mode_active,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetFrozen", "b", SD_BUS_PARAM(frozen), "", , method_set_frozen, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetDoorLeftOpenTime",
+                "u",
+                SD_BUS_PARAM(seconds),
+                "",
+                ,
+                method_set_door_left_open_time,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "GetHistory",
                 "tu",

@@ -785,6 +785,12 @@ Link *link_job_link(LinkJob *job) {
         return job->link;
 }
 
+bool link_job_others_waiting(LinkJob *job) {
+        assert(job);
+
+        return job->next;
+}
+
 const LinkStats *link_stats(Link *l) {
         assert(l);
 

@@ -117,6 +117,9 @@ void link_job_finish(LinkJob *job);
 /* A failure that means the connection is useless (the lock reset itself, §4.3 RESET_LOCK): drop it. */
 void link_job_finish_disconnect(LinkJob *job);
 Link *link_job_link(LinkJob *job);
+/* Work is queued behind this job: a job that may stop early (a log read between two pages) lets it go
+ * first. */
+bool link_job_others_waiting(LinkJob *job);
 
 /* Counters for tests and benchmarks. */
 typedef struct LinkStats {

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "cred-record.h"
 #include "credentials.h"
+#include "lock-internal.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -164,8 +165,9 @@ static void save(Lock *l, const char *what) {
                 log_warning_errno(r, "%s: cannot save %s: %m", l->address, what);
 }
 
-/* State is only ever set from what the lock said (advert, push, reply); when is recorded. */
-static void set_observed_state(Lock *l, const char *state) {
+/* State is only ever set from what the lock said (advert, push, reply, and the records of a stuck motor,
+ * lock-events.c); when is recorded. */
+void lock_set_state_now(Lock *l, const char *state) {
         bool changed = !streq_ptr(l->state, state);
 
         l->state = state_intern(state);
@@ -177,6 +179,14 @@ static void set_observed_state(Lock *l, const char *state) {
         report(l,
                LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE_UPDATED) |
                        (changed ? LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE) : 0));
+}
+
+void lock_report(Lock *l, uint64_t properties) {
+        report(l, properties);
+}
+
+void lock_save(Lock *l, const char *what) {
+        save(l, what);
 }
 
 static void set_battery(Lock *l, int battery) {
@@ -281,29 +291,39 @@ static void start_log_read(Lock *l);
 static void start_verify(Lock *l);
 static void withdraw_keys(Lock *l, const char *why);
 
-static void on_log_read(const LogReadResult *res, void *userdata) {
+/* Archive first: a record that is on disk is never reported again, also after a restart; a record that
+ * could not be archived is still reported now. Returns false when the archive had it already. */
+static bool archive_and_signal(Lock *l, const HistoryRecord *h) {
+        int r;
+
+        r = l->history ? history_append(l->history, h) : 1;
+        if (r == 0)
+                return false;
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot archive an event: %m", l->address);
+        if (l->observer && l->observer->event)
+                l->observer->event(l, h, l->observer_data);
+        return true;
+}
+
+void lock_signal(Lock *l, const HistoryRecord *h) {
+        assert(l);
+        assert(h);
+
+        (void) archive_and_signal(l, h);
+}
+
+/* The records of one page, as soon as it arrived (ops-log.h): each new one archived, signalled and
+ * interpreted now, so that its Event goes out one exchange after the read began (doc/protocol.md
+ * §7.5), whatever pages follow. */
+static void on_log_page(const LogEntry *entries, size_t n, void *userdata) {
         Lock *l = userdata;
-        size_t n_new = 0;
 
-        l->log_op = NULL;
-        l->log_read_done_usec = now_realtime_usec();
-        if (res->have_resume) {
-                l->have_log_resume = true;
-                l->log_resume_sequence = res->resume_sequence;
-        }
-        if (res->status.error < 0)
-                log_warning(
-                        "%s: reading the operation log failed (%d) after %zu record(s).",
-                        l->address,
-                        res->status.error,
-                        res->n_entries);
-
-        for (size_t i = 0; i < res->n_entries && l->record; i++) {
-                const LogEntry *e = &res->entries[i];
+        for (size_t i = 0; i < n && l->record; i++) {
+                const LogEntry *e = &entries[i];
                 TTLogEventClass c = ttlock_log_type_event(e->record.type);
                 char credential[HISTORY_STRING_MAX];
                 HistoryRecord h;
-                int r;
 
                 if (l->history && history_contains(l->history, e->identity))
                         continue;
@@ -318,19 +338,33 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                         .credential = credential,
                         .alias = (char *) record_alias(l, &e->record),
                 };
-                /* Archive first: a record that is on disk is never reported again, also after a restart;
-                 * a record that could not be archived is still reported now. */
-                r = l->history ? history_append(l->history, &h) : 1;
-                if (r == 0)
+                lock_events_annotate(l, &e->record, &h);
+                if (!archive_and_signal(l, &h))
                         continue;
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot archive a log record: %m", l->address);
-                if (l->observer && l->observer->event)
-                        l->observer->event(l, &h, l->observer_data);
                 l->record->has_log_cursor = true;
                 l->record->log_cursor_identity = e->identity;
                 l->record->log_cursor_time_usec = h.time_usec;
-                n_new++;
+                l->log_n_new++;
+                lock_events_record(l, &e->record, &h);
+        }
+}
+
+static void on_log_read(const LogReadResult *res, void *userdata) {
+        Lock *l = userdata;
+        size_t n_new = l->log_n_new;
+
+        l->log_op = NULL;
+        l->log_n_new = 0;
+        l->log_read_done_usec = now_realtime_usec();
+        if (res->status.error < 0)
+                log_warning(
+                        "%s: reading the operation log failed (%d) after %zu record(s).",
+                        l->address,
+                        res->status.error,
+                        res->n_entries);
+        if (res->have_resume) {
+                l->have_log_resume = true;
+                l->log_resume_sequence = res->resume_sequence;
         }
         /* Where the records received end, also when all of them were archived already (a catch-up
          * read of the whole log): a restart then reads on from there, not the whole log again. */
@@ -346,7 +380,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 log_debug("%s: %zu new log record(s).", l->address, n_new);
                 l->log_empty_reads = 0;
                 l->log_not_before_usec = 0;
-        } else if (res->status.error >= 0 && l->log_read_for_advert) {
+        } else if (res->status.error >= 0 && l->log_read_for_advert && !res->more) {
                 uint64_t wait;
 
                 l->log_empty_reads++;
@@ -372,13 +406,20 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                                              l->context->timing.log_backoff_max_usec);
         } else {
                 l->log_failed_reads = 0;
-                l->log_catch_up = false;
+                /* A catch-up read that gave way to queued work goes on from where it stopped. */
+                l->log_catch_up = l->log_catch_up && res->more;
         }
         l->log_read_for_advert = false;
+        /* It gave way to queued work (ops-log.h): the rest of the log after it. */
+        if (res->more)
+                l->log_again = true;
         if (l->log_again && l->record) {
                 l->log_again = false;
                 start_log_read(l);
         }
+        /* The last read of a run: what the log did not explain is decided now (§7.5). */
+        if (!l->log_op)
+                lock_events_log_settled(l, res->status.error >= 0);
         settle(l);
 }
 
@@ -398,10 +439,12 @@ static void start_log_read(Lock *l) {
                 return;
         }
         op_keys_from_record(&keys, l->record);
-        r = log_read_op_start(
+        l->log_n_new = 0;
+        r = log_read_op_start_full(
                 l->link,
                 &keys,
                 l->log_catch_up && l->have_log_resume ? l->log_resume_sequence : TTLOCK_LOG_NEW_RECORDS,
+                on_log_page,
                 on_log_read,
                 l,
                 &l->log_op);
@@ -410,6 +453,13 @@ static void start_log_read(Lock *l) {
                 l->log_op = NULL;
                 log_warning_errno(r, "%s: cannot start reading the operation log: %m", l->address);
         }
+}
+
+void lock_read_log(Lock *l) {
+        assert(l);
+
+        l->log_reading_for_advert = false;
+        start_log_read(l);
 }
 
 static int open_history(Lock *l) {
@@ -438,11 +488,14 @@ static void on_push(Link *link, const TTReply *push, void *userdata) {
                 return;
         set_battery(l, p.battery);
         if (p.kind == TTLOCK_PUSH_STATE) {
+                /* §4.7: on a lock with a door sensor the third byte is the sensor, as d[2] of the reply. */
+                if (p.has_flag && lock_has_door_sensor(l) && p.flag <= 1)
+                        lock_door_observed(l, p.flag == 1, now_realtime_usec());
                 if (p.state != TTLOCK_STATE_UNKNOWN && !l->state_before_actuation)
-                        set_observed_state(l, state_from_lock(p.state));
+                        lock_bolt_observed(l, state_from_lock(p.state), BOLT_FROM_PUSH);
         } else
                 /* A log record was written while we are connected (keypad, card, knob…). */
-                start_log_read(l);
+                lock_read_log(l);
 }
 
 static void on_connected_changed(Link *link, bool connected, void *userdata) {
@@ -514,8 +567,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         if (!ad.dormant) {
                 const char *s = ad.unlocked ? "unlocked" : "locked";
 
-                if (!l->state_before_actuation && !streq_ptr(l->state, s))
-                        set_observed_state(l, s);
+                if (!l->state_before_actuation && (!streq_ptr(l->state, s) || !streq_ptr(l->bolt, s)))
+                        lock_bolt_observed(l, s, BOLT_FROM_ADVERT);
         }
 
         /* §7.1/§7.4 item 2: new operation-log records — read them on the rising edge. An edge can hide
@@ -543,6 +596,8 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 }
         }
         l->advert_new_events = ad.new_events;
+        /* A re-lock that no read is coming to explain is the auto-lock (§7.5). */
+        lock_events_settle_if_idle(l);
 
         /* Keys whose ADD_ADMIN outcome was lost: a lock heard in setting mode has no admin (§5.1), any
          * other is asked with an admin login. */
@@ -743,14 +798,23 @@ static void on_access_done(const AccessResult *res, void *userdata) {
 
                 l->state_before_actuation = NULL;
                 if (res->have_state)
-                        set_observed_state(l, state_from_lock(res->state));
-                else if (before && !streq_ptr(l->state, before)) {
+                        lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_ACTUATION);
+                else if (
+                        res->status.error == -EREMOTEIO &&
+                        lock_refusal_is_jam(res->status.command, res->status.lock_error)) {
+                        /* A motor that did not get there (doc/protocol.md §4.6): from "locking" straight
+                         * to "jammed", and the log read queued behind this call tells the rest. */
+                        lock_actuation_jammed(l, "app");
+                } else if (before && !streq_ptr(l->state, before)) {
                         /* Nothing moved as far as we know: back to what was last observed. */
                         l->state = before;
                         changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_STATE);
                 }
         } else if (res->have_state)
-                set_observed_state(l, state_from_lock(res->state));
+                lock_bolt_observed(l, state_from_lock(res->state), BOLT_FROM_REPLY);
+        /* §4.7: d[2] of the 0x14 reply, on a lock that says it has a sensor. */
+        if (res->have_door && lock_has_door_sensor(l) && res->door <= 1)
+                lock_door_observed(l, res->door == 1, now_realtime_usec());
         if (res->have_features && l->record) {
                 l->record->features = res->features;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES);
@@ -898,6 +962,11 @@ static int forget_record(Lock *l) {
         /* Where the log was read to belongs to these keys (a reset lock starts its log anew). */
         l->log_catch_up = l->have_log_resume = false;
         l->log_failed_reads = 0;
+        lock_door_done(l);
+        l->door_open = -1;
+        l->door_updated_usec = 0;
+        l->infer_auto_lock = false;
+        l->infer_jam_method = NULL;
         link_set_session_key(l->link, NULL);
         report(l,
                LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE) |
@@ -905,7 +974,8 @@ static int forget_record(Lock *l) {
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_HARDWARE_REVISION) |
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_FIRMWARE_REVISION) |
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_AUTO_LOCK) |
-                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_FEATURES) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR) |
+                       LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
         return 0;
@@ -1140,6 +1210,31 @@ static void settings_apply(Lock *l, const SettingsRequest *q, const SettingsResu
                         changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_RESET_BUTTON);
                 }
                 break;
+        case SETTINGS_FREEZE:
+                rec->frozen = q->enabled;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_FROZEN);
+                break;
+        case SETTINGS_PASSAGE_NOW:
+                rec->passage_mode_active = q->enabled;
+                changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_PASSAGE_MODE_ACTIVE);
+                break;
+        case SETTINGS_PASSAGE_SET:
+        case SETTINGS_PASSAGE_GET: {
+                /* Whether the lock holds the every-day record is what PassageModeActive says (§4.8). */
+                const TTPassageModeRecord *records =
+                        q->action == SETTINGS_PASSAGE_SET ? q->records : res->records;
+                size_t n = q->action == SETTINGS_PASSAGE_SET ? q->n_records : res->n_records;
+                int active = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (settings_passage_record_is_now(&records[i]))
+                                active = 1;
+                if (rec->passage_mode_active != active) {
+                        rec->passage_mode_active = active;
+                        changed = LOCK_PROPERTY_BIT(LOCK_PROPERTY_PASSAGE_MODE_ACTIVE);
+                }
+                break;
+        }
         case SETTINGS_ADMIN_CODE_SET:
         case SETTINGS_ADMIN_CODE_GET: {
                 const char *code = q->action == SETTINGS_ADMIN_CODE_SET ? q->admin_code : res->admin_code;
@@ -1237,6 +1332,26 @@ static int refuse_busy(const Lock *l, const LockRequest *req, bool internal, OpS
         return 0;
 }
 
+/* A call after which the lock may have written records: Lock/Unlock, and changes of credentials (cards
+ * and fingerprints added or removed are logged, §4.3). */
+static bool call_writes_log(const LockRequest *req) {
+        switch (req->kind) {
+        case LOCK_REQUEST_ACCESS:
+                return req->access != ACCESS_REFRESH;
+        case LOCK_REQUEST_CREDENTIALS:
+                switch (req->credentials->action) {
+                case CRED_PASSCODE_LIST:
+                case CRED_CARD_LIST:
+                case CRED_FINGERPRINT_LIST:
+                        return false;
+                default:
+                        return true;
+                }
+        default:
+                return false;
+        }
+}
+
 static void on_import_verified(VerifyVerdict verdict, const OpStatus *st, void *userdata);
 
 static int call_start(LockCall *c, const LockRequest *req) {
@@ -1267,7 +1382,8 @@ static int call_start(LockCall *c, const LockRequest *req) {
                         &c->op.credentials);
                 break;
         case LOCK_REQUEST_SETTINGS:
-                r = settings_op_start(l->link, &keys, req->settings, on_settings_done, c, &c->op.settings);
+                /* The call's own copy: lock_submit() may have added to it. */
+                r = settings_op_start(l->link, &keys, c->settings, on_settings_done, c, &c->op.settings);
                 break;
         case LOCK_REQUEST_IMPORT:
                 /* The keys being imported, not the ones we hold. */
@@ -1519,6 +1635,11 @@ int lock_submit(
                 if (!c->settings)
                         return -ENOMEM;
                 *c->settings = *req->settings;
+                /* SetPassageModes() replaces every record: passage mode "now" stays on through it
+                 * (doc/protocol.md §4.8). */
+                if (c->settings->action == SETTINGS_PASSAGE_SET && lock_passage_mode_active(l) &&
+                    c->settings->n_records < SETTINGS_PASSAGE_RECORDS_MAX)
+                        settings_passage_now_record(&c->settings->records[c->settings->n_records++]);
         }
         if (req->kind == LOCK_REQUEST_CREDENTIALS) {
                 c->credentials = malloc(sizeof(CredRequest));
@@ -1575,6 +1696,11 @@ int lock_submit(
                 call_free(TAKE_PTR(c));
                 return r;
         }
+        /* After what changes the bolt or the credentials, the log is read on the same connection, right
+         * behind the call, so that the records it wrote are signalled one exchange after its reply and
+         * not at the next advert (doc/protocol.md §7.5). */
+        if (call_writes_log(req))
+                lock_read_log(l);
         /* The queue owns it now (it may even be done already). */
         TAKE_PTR(c);
         return 0;
@@ -1774,6 +1900,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
         l->context = context;
         l->battery = -1;
         l->state = "unknown";
+        l->door_open = -1;
         r = bt_address_normalize(address, l->address);
         if (r >= 0)
                 r = link_new(
@@ -1799,7 +1926,11 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 if (record->state) {
                         l->state = state_intern(record->state);
                         l->state_updated_usec = record->state_updated_usec;
+                        /* Jammed until the lock reports the bolt anywhere (doc/protocol.md §4.6). */
+                        if (streq(l->state, "jammed"))
+                                l->jam_from = "unknown";
                 }
+                lock_door_restore(l);
                 (void) open_history(l);
                 /* A read that a crash or a stop cut short may have lost records the lock counts as read:
                  * read once from where the archive ends, at the first advert (as the Home Assistant add-on
@@ -1831,6 +1962,7 @@ Lock *lock_free(Lock *l) {
         lock_abort(l, "The lock object went away.");
         if (l->record && l->context->radios)
                 radio_set_battery(l->context->radios, l->address, -1);
+        lock_door_done(l);
         sd_event_source_disable_unref(l->settle_source);
         link_free(l->link);
         history_free(l->history);

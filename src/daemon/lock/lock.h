@@ -32,6 +32,10 @@
 #define LOCK_ALIAS_MAX 256U
 #define LOCK_CALLS_MAX 32U /* operations queued on one lock */
 #define LOCK_CLOCK_TOLERANCE_SEC 60
+/* How long a door may stay open before Event "door-left-open", unless the user set another time
+ * (Settings1.SetDoorLeftOpenTime). */
+#define LOCK_DOOR_LEFT_OPEN_DEFAULT_SEC 300U
+#define LOCK_DOOR_LEFT_OPEN_MAX_SEC (7U * 24U * 3600U)
 
 typedef struct Lock Lock;
 typedef struct LockCall LockCall;
@@ -59,6 +63,11 @@ typedef enum LockProperty {
         LOCK_PROPERTY_PRIVACY_LOCK,
         LOCK_PROPERTY_RESET_BUTTON,
         LOCK_PROPERTY_CLOCK_OFFSET,
+        LOCK_PROPERTY_DOOR,         /* DoorOpen */
+        LOCK_PROPERTY_DOOR_UPDATED, /* DoorStateUpdatedUSec */
+        LOCK_PROPERTY_FROZEN,
+        LOCK_PROPERTY_PASSAGE_MODE_ACTIVE,
+        LOCK_PROPERTY_DOOR_LEFT_OPEN, /* Settings1.DoorLeftOpenSeconds */
         LOCK_PROPERTY_PAIRING_PENDING,
         LOCK_PROPERTY_ROLE,
         _LOCK_PROPERTY_MAX,
@@ -173,6 +182,27 @@ struct Lock {
         bool have_log_resume;
         uint16_t log_resume_sequence; /* where the records read so far end (ops-log.h) */
 
+        /* What the log reader saw since the last read began (lock-events.c, doc/protocol.md §7.5). */
+        size_t log_n_new;
+
+        /* Jammed (doc/protocol.md §4.6; lock-events.c): the bolt state the lock last reported, also while
+         * jammed, and the one it had reported when it jammed (NULL = not jammed). */
+        const char *bolt;
+        const char *jam_from;
+        uint64_t jam_usec; /* when it jammed (realtime) */
+        /* Events that only the silence of the log can confirm (§7.5): a re-lock nobody logged is the
+         * auto-lock, a refused Lock()/Unlock() without a record of its own is signalled by us. */
+        bool infer_auto_lock;
+        const char *infer_jam_method; /* NULL = none pending */
+        bool log_saw_locked;          /* a record of kind "locked" since the bolt was last seen unlocked */
+        bool log_saw_jammed;          /* a record of kind "jammed" since the jam was inferred */
+
+        /* The door sensor (§4.7; lock-events.c). */
+        int door_open; /* < 0 unknown */
+        uint64_t door_updated_usec;
+        bool door_left_open_signalled; /* this opening was reported as left open */
+        sd_event_source *door_timer;
+
         const LockObserver *observer;
         void *observer_data;
         sd_event_source *settle_source;
@@ -269,3 +299,17 @@ int lock_set_provisional(Lock *l, LockRecord *record, OpStatus *ret_status);
 /* The user's names. Changed in memory only once they are on disk. */
 int lock_set_alias(Lock *l, const char *alias);
 int lock_set_credential_alias(Lock *l, const char *kind, const char *id, const char *alias);
+
+/* ---- the door, frozen, passage mode now (lock-events.c) ------------------------------------------ */
+
+/* The lock says it has a door sensor (feature bits 13 or 45, doc/protocol.md §4.7 and §8). */
+bool lock_has_door_sensor(const Lock *l);
+/* DoorOpen: the sensor last said open (false when unknown). */
+bool lock_door_open(const Lock *l);
+/* ttlockd's own setting: seconds a door may stay open before Event "door-left-open", 0 = never. Changed in
+ * memory only once it is on disk. */
+uint32_t lock_door_left_open_seconds(const Lock *l);
+int lock_set_door_left_open_seconds(Lock *l, uint32_t seconds);
+/* Settings as last read from or written to the lock; false when unknown. */
+bool lock_frozen(const Lock *l);
+bool lock_passage_mode_active(const Lock *l);

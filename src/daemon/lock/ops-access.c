@@ -166,7 +166,7 @@ static int on_actuate(LinkJob *job, int error, const TTReply *reply, void *userd
 static int on_features(LinkJob *job, int error, const TTReply *reply, void *userdata) {
         AccessOp *op = userdata;
         TTFeatureReply f;
-        OpStatus ignored;
+        OpStatus ignored = {};
 
         /* The state is what Refresh is for; a lock that will not tell its features still
          * refreshed its state, so this step's failure is only logged. */
@@ -203,6 +203,8 @@ static int on_status(LinkJob *job, int error, const TTReply *reply, void *userda
                 op->result.have_state = true;
                 op->result.state = s.state;
         }
+        op->result.have_door = s.has_door_sensor;
+        op->result.door = s.door_sensor;
         /* SEARCH_DEVICE_FEATURE has an empty request (§4.3). */
         r = link_job_send(
                 op->job, TTLOCK_CMD_SEARCH_DEVICE_FEATURE, NULL, 0, op->keys.aes_key, 0, on_features, op);

@@ -31,6 +31,8 @@ typedef struct AccessResult {
         TTLockState state;
         bool have_features; /* Refresh: SEARCH_DEVICE_FEATURE answered */
         TTFeatures features;
+        bool have_door; /* Refresh: the 0x14 reply had d[2], the door sensor (doc/protocol.md §4.7) */
+        uint8_t door;
 } AccessResult;
 
 typedef struct AccessOp AccessOp;

@@ -18,6 +18,7 @@ struct LogReadOp {
         LogEntry *entries;
         size_t n_entries;
         LogReadResult result;
+        LogReadPage page;
         LogReadDone done;
         void *userdata;
 };
@@ -142,6 +143,8 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
                 op->result.have_resume = true;
                 op->result.resume_sequence = next;
         }
+        if (op->page && r > 0)
+                op->page(op->entries + op->n_entries - r, (size_t) r, op->userdata);
         /* §4.3: until total = 0, or the cursor does not advance; §9.4: or a page brings nothing. */
         if (total == 0 || r == 0 || next == op->sequence || next == TTLOCK_LOG_NEW_RECORDS ||
             next == TTLOCK_LOG_ALL_RECORDS || op->pages >= LOG_READ_MAX_PAGES ||
@@ -150,6 +153,13 @@ static int on_page(LinkJob *job, int error, const TTReply *reply, void *userdata
                 return 0;
         }
         op->sequence = next;
+        /* A page-wise reader has what it needs so far; whatever waits on the link goes first, and the
+         * rest of the log is read after it (ops-log.h). */
+        if (op->page && link_job_others_waiting(op->job)) {
+                op->result.more = true;
+                finish(op);
+                return 0;
+        }
         request_page(op);
         return 0;
 }
@@ -190,6 +200,17 @@ int log_read_op_start(
         LogReadDone done,
         void *userdata,
         LogReadOp **ret) {
+        return log_read_op_start_full(link, keys, sequence, NULL, done, userdata, ret);
+}
+
+int log_read_op_start_full(
+        Link *link,
+        const OpKeys *keys,
+        uint16_t sequence,
+        LogReadPage page,
+        LogReadDone done,
+        void *userdata,
+        LogReadOp **ret) {
         LogReadOp *op;
         int r;
 
@@ -198,7 +219,7 @@ int log_read_op_start(
         op = calloc(1, sizeof(LogReadOp));
         if (!op)
                 return -ENOMEM;
-        *op = (LogReadOp){ .keys = *keys, .sequence = sequence, .done = done, .userdata = userdata };
+        *op = (LogReadOp){ .keys = *keys, .sequence = sequence, .page = page, .done = done, .userdata = userdata };
         if (ret)
                 *ret = op;
         r = link_enqueue(link, on_start, op, &op->job);

@@ -24,6 +24,7 @@ typedef struct LogEntry {
 
 typedef struct LogReadResult {
         OpStatus status;   /* an error after some pages still returns what was read */
+        bool more;         /* stopped between two pages for work queued behind it: read again later */
         LogEntry *entries; /* oldest first; owned by the operation, valid during the callback */
         size_t n_entries;
         /* Where the records received end: the sequence that asks for the first one not received (the
@@ -42,6 +43,21 @@ int log_read_op_start(
         Link *link,
         const OpKeys *keys,
         uint16_t sequence,
+        LogReadDone done,
+        void *userdata,
+        LogReadOp **ret);
+/* The same, and page (if not NULL) is handed the records of each page as soon as it arrived, before the
+ * next page is asked for, so that what the first reply brings is known one exchange after the read
+ * began (doc/protocol.md §7.5). page must not cancel the operation; done still gets every record. Such
+ * a read also gives way between two pages to work queued behind it on the link (a user's Unlock()
+ * waits for one exchange at most), and says so with result.more; result.resume_sequence then says
+ * where to go on. */
+typedef void (*LogReadPage)(const LogEntry *entries, size_t n, void *userdata);
+int log_read_op_start_full(
+        Link *link,
+        const OpKeys *keys,
+        uint16_t sequence,
+        LogReadPage page,
         LogReadDone done,
         void *userdata,
         LogReadOp **ret);

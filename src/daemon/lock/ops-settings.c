@@ -27,6 +27,7 @@ typedef enum Step {
         STEP_PASSAGE_QUERY,
         STEP_PASSAGE_CLEAR,
         STEP_PASSAGE_ADD,
+        STEP_PASSAGE_DELETE,
         STEP_CALIBRATE,
         STEP_CLOCK_READ_AFTER,
         STEP_ADMIN_CODE_GET,
@@ -46,6 +47,32 @@ struct SettingsOp {
         SettingsDone done;
         void *userdata;
 };
+
+void settings_passage_now_record(TTPassageModeRecord *ret) {
+        assert(ret);
+
+        /* §4.8: all day, every day, in the very bytes [BZ] switches passage mode on with: weekday 0
+         * ("every day") and 7F in the month byte (a mask of all weekdays, as [BZ] reads it). */
+        *ret = (TTPassageModeRecord){
+                .type = TTLOCK_PASSAGE_MODE_WEEKLY,
+                .week_or_day = 0,
+                .month = 0x7F,
+                .end_hour = 23,
+                .end_minute = 59,
+        };
+}
+
+bool settings_passage_record_is_now(const TTPassageModeRecord *r) {
+        TTPassageModeRecord now;
+
+        assert(r);
+
+        settings_passage_now_record(&now);
+        /* The month byte is carried unchecked (§4.3): not part of what makes the record ours. */
+        return r->type == now.type && r->week_or_day == now.week_or_day && r->start_hour == now.start_hour &&
+                r->start_minute == now.start_minute && r->end_hour == now.end_hour &&
+                r->end_minute == now.end_minute;
+}
 
 int64_t settings_clock_offset(const TTDateTime *lock_time) {
         assert(lock_time);
@@ -190,6 +217,30 @@ static void run(SettingsOp *op) {
                         return fail(op, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, r);
                 return send(op, STEP_SET, TTLOCK_CMD_CONTROL_REMOTE_UNLOCK, &w);
 
+        case SETTINGS_FREEZE:
+                r = ttlock_freeze_request_encode(
+                        &w, &(TTToggleRequest){ .op = TTLOCK_SETTING_SET, .enabled = q->enabled }, NULL);
+                if (r < 0)
+                        return fail(op, TTLOCK_CMD_FREEZE_LOCK, r);
+                return send(op, STEP_SET, TTLOCK_CMD_FREEZE_LOCK, &w);
+
+        case SETTINGS_PASSAGE_NOW: {
+                TTPassageModeRequest p = { .op = TTLOCK_PASSAGE_MODE_DELETE };
+
+                if (q->enabled) {
+                        /* One add, as SETTINGS_PASSAGE_SET sends them. */
+                        settings_passage_now_record(&op->req.records[0]);
+                        op->req.n_records = 1;
+                        op->next_record = 0;
+                        return send_passage_add(op);
+                }
+                settings_passage_now_record(&p.record);
+                r = ttlock_passage_mode_request_encode(&w, &p, NULL);
+                if (r < 0)
+                        return fail(op, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, r);
+                return send(op, STEP_PASSAGE_DELETE, TTLOCK_CMD_CONFIGURE_PASSAGE_MODE, &w);
+        }
+
         case SETTINGS_SWITCH:
                 /* §4.3 SWITCH: read-modify-write, the values word speaks for several items. */
                 r = ttlock_switch_request_encode(&w, &(TTSwitchRequest){ .op = TTLOCK_SETTING_QUERY }, NULL);
@@ -264,7 +315,10 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
                         if (r >= 0)
                                 take_battery(op, s.battery);
                 } else {
-                        r = ttlock_remote_unlock_reply_decode(d, n, &t, NULL);
+                        /* CONTROL_REMOTE_UNLOCK and FREEZE_LOCK answer alike (§4.3). */
+                        r = op->command == TTLOCK_CMD_FREEZE_LOCK
+                                ? ttlock_freeze_reply_decode(d, n, &t, NULL)
+                                : ttlock_remote_unlock_reply_decode(d, n, &t, NULL);
                         if (r >= 0)
                                 take_battery(op, t.battery);
                 }
@@ -343,7 +397,8 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
         }
 
         case STEP_PASSAGE_CLEAR:
-        case STEP_PASSAGE_ADD: {
+        case STEP_PASSAGE_ADD:
+        case STEP_PASSAGE_DELETE: {
                 TTPassageModeReply *p = malloc(sizeof(TTPassageModeReply));
 
                 if (!p)
@@ -354,7 +409,10 @@ static int on_step(SettingsOp *op, const TTReply *reply) {
                 free(p);
                 if (r < 0)
                         return r;
-                send_passage_add(op);
+                if (op->step == STEP_PASSAGE_DELETE)
+                        finish(op);
+                else
+                        send_passage_add(op);
                 return 0;
         }
 
@@ -445,6 +503,11 @@ static int on_reply(LinkJob *job, int error, const TTReply *reply, void *userdat
                 if (op->command == TTLOCK_CMD_SWITCH && r == -EREMOTEIO &&
                     op->result.status.lock_error == TTLOCK_ERR_INVALID_COMMAND)
                         op->result.status.error = -EOPNOTSUPP;
+                /* §4.8: passage mode "now" that is not on is off already. */
+                else if (
+                        op->step == STEP_PASSAGE_DELETE && r == -EREMOTEIO &&
+                        op->result.status.lock_error == TTLOCK_ERR_RECORD_NOT_EXIST)
+                        op->result.status = (OpStatus){};
                 finish(op);
                 return 0;
         }

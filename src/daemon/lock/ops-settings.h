@@ -17,7 +17,11 @@
  *                          than clock_tolerance_sec: login + TIME_CALIBRATE 0x43 + 0x34 again
  *  SETTINGS_CLOCK_SYNC     the same, calibrating whatever the offset
  *  SETTINGS_ADMIN_CODE_GET GET_ADMIN_CODE 0x65
- *  SETTINGS_ADMIN_CODE_SET SET_ADMIN_KEYBOARD_PWD 0x53 */
+ *  SETTINGS_ADMIN_CODE_SET SET_ADMIN_KEYBOARD_PWD 0x53
+ *  SETTINGS_FREEZE         FREEZE_LOCK 0x61 set (§4.8)
+ *  SETTINGS_PASSAGE_NOW    0x66 add (enabled) or delete (disabled) of the one every-day record that
+ *                          PassageModeActive stands for (§4.8); the other records stay as they are,
+ *                          and deleting a record the lock does not have (RECORD_NOT_EXIST) is done */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +42,8 @@ typedef enum SettingsAction {
         SETTINGS_CLOCK_SYNC,
         SETTINGS_ADMIN_CODE_GET,
         SETTINGS_ADMIN_CODE_SET,
+        SETTINGS_FREEZE,
+        SETTINGS_PASSAGE_NOW,
         _SETTINGS_ACTION_MAX,
 } SettingsAction;
 
@@ -47,7 +53,7 @@ typedef enum SettingsAction {
 typedef struct SettingsRequest {
         SettingsAction action;
         uint16_t seconds;     /* AUTO_LOCK */
-        bool enabled;         /* SOUND, REMOTE_UNLOCK, SWITCH */
+        bool enabled;         /* SOUND, REMOTE_UNLOCK, SWITCH, FREEZE, PASSAGE_NOW */
         uint8_t volume;       /* SOUND: 1…5, 0 = leave the volume alone (the short form [02][0|1]) */
         uint32_t switch_item; /* SWITCH: one TTLockSwitchItem */
         TTPassageModeRecord records[SETTINGS_PASSAGE_RECORDS_MAX]; /* PASSAGE_SET */
@@ -88,6 +94,12 @@ int settings_op_start(
         SettingsOp **ret);
 /* Stop without calling done (the owner is going away). */
 void settings_op_cancel(SettingsOp *op);
+
+/* The passage-mode record that stands for "passage mode now" (doc/protocol.md §4.8): weekly, weekday 0
+ * (every day), month byte 7F, 00:00–23:59. The D-Bus API's own schedules never use weekday 0, so the record
+ * is ours wherever it shows up in a query. */
+void settings_passage_now_record(TTPassageModeRecord *ret);
+bool settings_passage_record_is_now(const TTPassageModeRecord *r);
 
 /* Lock-local wall clock (§4.2) minus the host's, both read now, in seconds. */
 int64_t settings_clock_offset(const TTDateTime *lock_time);

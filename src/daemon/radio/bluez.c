@@ -43,6 +43,7 @@ typedef struct Adapter {
 /* Where a connection through this device is (radio.h RadioConn). */
 typedef enum ConnState {
         CONN_NONE,
+        CONN_CLEARING,      /* Device1.Disconnect() of a connection that is not ours in flight */
         CONN_CONNECTING,    /* Device1.Connect() in flight */
         CONN_RESOLVING,     /* connected, waiting for ServicesResolved and our characteristics */
         CONN_SUBSCRIBING,   /* StartNotify() on 0xFFF4 in flight */
@@ -74,7 +75,8 @@ struct Device {
 
         RadioConn *conn;
         ConnState conn_state;
-        sd_bus_slot *conn_slot; /* Connect / StartNotify in flight */
+        sd_bus_slot *conn_slot; /* Disconnect (clearing) / Connect / StartNotify in flight */
+        uint64_t connect_timeout_usec;
         PendingWrite *writes;
 };
 
@@ -357,10 +359,39 @@ static int on_connect(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
 
 /* ---- connections: the radio side --------------------------------------------------------------- */
 
+static int conn_connect(Bluez *b, Device *d) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Connect");
+        if (r >= 0)
+                r = sd_bus_call_async(b->bus, &d->conn_slot, m, on_connect, d, d->connect_timeout_usec);
+        if (r < 0)
+                return r;
+        d->conn_state = CONN_CONNECTING;
+        return 0;
+}
+
+static int on_cleared(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Device *d = userdata;
+        const sd_bus_error *e;
+        int error = call_reply_error(reply, &e), r;
+
+        conn_slot_drop(d);
+        if (d->conn_state != CONN_CLEARING)
+                return 0;
+        /* "Not Connected": it went by itself meanwhile, which is all we wanted. */
+        if (error < 0)
+                log_debug("%s: Disconnect: %s", d->path, e->message ?: e->name);
+        r = conn_connect(d->adapter->bluez, d);
+        if (r < 0)
+                conn_end(d, -EHOSTUNREACH, "cannot connect");
+        return 0;
+}
+
 static int radio_op_connect(Radio *radio, RadioConn *c, uint64_t timeout_usec) {
         Adapter *a = radio_backend_data(radio);
         Bluez *b = a->bluez;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         char path[256];
         Device *d;
         int r;
@@ -379,17 +410,19 @@ static int radio_op_connect(Radio *radio, RadioConn *c, uint64_t timeout_usec) {
                 /* One connection per device and radio: the link holds at most one. */
                 return -EBUSY;
 
-        if (d->connected && d->services_resolved && d->write_path && d->notify_path)
-                /* Already up (another client, or ours from before a restart): notifications only. */
-                r = conn_subscribe(b, d);
-        else {
-                r = sd_bus_message_new_method_call(
-                        b->bus, &m, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Connect");
+        d->connect_timeout_usec = timeout_usec;
+        if (d->connected) {
+                /* A connection we did not make (another client's, or ours from before a restart) is never
+                 * taken over: the lock may still answer a command sent on it, and that late reply would
+                 * be read as the answer to ours (doc/protocol.md §2.4: a reply names only its command).
+                 * Authentication is per connection anyway (§5). Down first, then a connection of our
+                 * own. */
+                r = sd_bus_call_method_async(
+                        b->bus, &d->conn_slot, BLUEZ_SERVICE, d->path, BLUEZ_DEVICE, "Disconnect", on_cleared, d, NULL);
                 if (r >= 0)
-                        r = sd_bus_call_async(b->bus, &d->conn_slot, m, on_connect, d, timeout_usec);
-                if (r >= 0)
-                        d->conn_state = CONN_CONNECTING;
-        }
+                        d->conn_state = CONN_CLEARING;
+        } else
+                r = conn_connect(b, d);
         if (r < 0)
                 return r;
         d->conn = c;

@@ -133,7 +133,10 @@ int lock_record_new(const char *address, LockRecord **ret) {
         r->auto_lock_seconds = -1;
         r->sound_enabled = r->sound_volume = r->remote_unlock = -1;
         r->tamper_alert = r->privacy_lock = r->reset_button = -1;
+        r->frozen = r->passage_mode_active = -1;
+        r->door_left_open_seconds = -1;
         r->battery = -1;
+        r->door_open = -1;
         *ret = r;
         return 0;
 }
@@ -483,6 +486,10 @@ int lock_record_describe(const LockRecord *r, char **ret) {
         describe_tristate(f, "tamper-alert", r->tamper_alert);
         describe_tristate(f, "privacy-lock", r->privacy_lock);
         describe_tristate(f, "reset-button", r->reset_button);
+        describe_tristate(f, "frozen", r->frozen);
+        describe_tristate(f, "passage-mode-active", r->passage_mode_active);
+        if (r->door_left_open_seconds >= 0)
+                fprintf(f, " door-left-open=%" PRIi64 "s", r->door_left_open_seconds);
         for (size_t i = 0; i < r->n_credential_aliases; i++) {
                 const CredentialAlias *c = r->credential_aliases + i;
                 fprintf(f,
@@ -509,6 +516,8 @@ int lock_record_describe(const LockRecord *r, char **ret) {
         if (r->battery >= 0)
                 fprintf(f, " battery=%d%%", r->battery);
         fprintf(f, " state=%s", r->state ?: "unknown");
+        if (r->door_open >= 0)
+                fprintf(f, " door=%s", r->door_open ? "open" : "closed");
 
         if (fclose(f) != 0)
                 return -ENOMEM;
@@ -796,7 +805,8 @@ static void build_document(Builder *b, const LockRecord *r) {
         }
 
         if (r->auto_lock_seconds >= 0 || r->sound_enabled >= 0 || r->sound_volume >= 0 ||
-            r->remote_unlock >= 0 || r->tamper_alert >= 0 || r->privacy_lock >= 0 || r->reset_button >= 0) {
+            r->remote_unlock >= 0 || r->tamper_alert >= 0 || r->privacy_lock >= 0 || r->reset_button >= 0 ||
+            r->frozen >= 0 || r->passage_mode_active >= 0 || r->door_left_open_seconds >= 0) {
                 m = sections[SECTION_SETTINGS].node = b_mapping(b);
                 b_pair(b, root, "settings", m);
                 if (r->auto_lock_seconds >= 0)
@@ -808,6 +818,13 @@ static void build_document(Builder *b, const LockRecord *r) {
                 b_pair_bool(b, m, "tamper-alert", r->tamper_alert);
                 b_pair_bool(b, m, "privacy-lock", r->privacy_lock);
                 b_pair_bool(b, m, "reset-button", r->reset_button);
+                b_pair_bool(b, m, "frozen", r->frozen);
+                b_pair_bool(b, m, "passage-mode-active", r->passage_mode_active);
+                if (r->door_left_open_seconds >= 0)
+                        b_pair(b,
+                               m,
+                               "door-left-open-seconds",
+                               b_uint(b, (uint64_t) r->door_left_open_seconds));
         }
 
         if (r->n_credential_aliases > 0) {
@@ -883,7 +900,8 @@ static void build_document(Builder *b, const LockRecord *r) {
                         b_pair(b, m, "sequence", b_uint(b, r->log_sequence));
         }
 
-        if (r->battery >= 0 || r->state || r->state_updated_usec > 0) {
+        if (r->battery >= 0 || r->state || r->state_updated_usec > 0 || r->door_open >= 0 ||
+            r->door_updated_usec > 0) {
                 m = sections[SECTION_LAST_KNOWN].node = b_mapping(b);
                 b_pair(b, root, "last-known", m);
                 if (r->battery >= 0)
@@ -891,6 +909,9 @@ static void build_document(Builder *b, const LockRecord *r) {
                 b_pair_str(b, m, "state", r->state);
                 if (r->state_updated_usec > 0)
                         b_pair(b, m, "state-updated-usec", b_uint(b, r->state_updated_usec));
+                b_pair_bool(b, m, "door-open", r->door_open);
+                if (r->door_updated_usec > 0)
+                        b_pair(b, m, "door-updated-usec", b_uint(b, r->door_updated_usec));
         }
 
         merge_unknown(b, root, sections, _SECTION_MAX, r->unknown);
@@ -1213,6 +1234,16 @@ static int parse_settings(Parser *p, LockRecord *r, const char *where, const cha
                         r->sound_volume = (int) v;
                 return q;
         }
+        if (strcmp(key, "door-left-open-seconds") == 0) {
+                q = get_uint(p, where, value, UINT32_MAX, &v);
+                if (q >= 0)
+                        r->door_left_open_seconds = (int64_t) v;
+                return q;
+        }
+        if (strcmp(key, "frozen") == 0)
+                return get_bool(p, where, value, &r->frozen);
+        if (strcmp(key, "passage-mode-active") == 0)
+                return get_bool(p, where, value, &r->passage_mode_active);
         int *field = strcmp(key, "sound-enabled") == 0 ? &r->sound_enabled
                 : strcmp(key, "remote-unlock") == 0    ? &r->remote_unlock
                 : strcmp(key, "tamper-alert") == 0     ? &r->tamper_alert
@@ -1274,6 +1305,10 @@ static int parse_last_known(Parser *p, LockRecord *r, const char *where, const c
                 return get_dup(p, where, value, &r->state);
         if (strcmp(key, "state-updated-usec") == 0)
                 return get_uint(p, where, value, UINT64_MAX, &r->state_updated_usec);
+        if (strcmp(key, "door-open") == 0)
+                return get_bool(p, where, value, &r->door_open);
+        if (strcmp(key, "door-updated-usec") == 0)
+                return get_uint(p, where, value, UINT64_MAX, &r->door_updated_usec);
         return 1;
 }
 
@@ -1525,7 +1560,11 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                 .tamper_alert = -1,
                 .privacy_lock = -1,
                 .reset_button = -1,
+                .frozen = -1,
+                .passage_mode_active = -1,
+                .door_left_open_seconds = -1,
                 .battery = -1,
+                .door_open = -1,
         };
 
         q = check_events(&p, data, size);

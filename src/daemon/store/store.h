@@ -27,14 +27,17 @@
  *   features: [0x…, …]                       # SEARCH_DEVICE_FEATURE groups (§8), as integers
  *   device: {model: "…", hardware-revision: "…", firmware-revision: "…"}   # each optional
  *   settings: {auto-lock-seconds: 5, sound-enabled: true, sound-volume: 3, remote-unlock: false,
- *              tamper-alert: …, privacy-lock: …, reset-button: …}   # each optional = unknown
+ *              tamper-alert: …, privacy-lock: …, reset-button: …, frozen: …,
+ *              passage-mode-active: …,                  # each optional = unknown
+ *              door-left-open-seconds: 300}             # ttlockd's own; optional = the default
  *   credential-aliases:                      # optional
  *     - {kind: "ic-card", id: "123456", alias: "Anna's card"}
  *   credential-cycles:                       # optional: weekly windows ttlockd gave (§4.9)
  *     - {kind: "passcode", id: "4711", cycles: ["1 08:00-12:00", "3 08:00-12:00"]}
  *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000, sequence: 1234}  # optional
- *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
+ *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000,  # optional
+ *                door-open: false, door-updated-usec: 1700000000000000}                 # each optional
  *
  * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
  * without them is an admin's with no window, as every earlier file is, so the format version stays 1 (a
@@ -168,6 +171,11 @@ typedef struct LockRecord {
         int tamper_alert;
         int privacy_lock;
         int reset_button;
+        int frozen;              /* FREEZE_LOCK (doc/protocol.md §4.8) */
+        int passage_mode_active; /* the every-day passage-mode record is on the lock (§4.8) */
+        /* ttlockd's own: how long the door may stay open before Event "door-left-open"; 0 = never,
+         * < 0 = the default (lock.h LOCK_DOOR_LEFT_OPEN_DEFAULT_SEC). */
+        int64_t door_left_open_seconds;
 
         CredentialAlias *credential_aliases;
         size_t n_credential_aliases;
@@ -192,6 +200,8 @@ typedef struct LockRecord {
         int battery;                 /* 0…100, < 0 = unknown */
         char *state;                 /* "locked", … NULL = unknown */
         uint64_t state_updated_usec; /* 0 = never */
+        int door_open;               /* the door sensor (§4.7): < 0 = unknown */
+        uint64_t door_updated_usec;  /* 0 = never */
 
         /* Keys of the file this version does not know (a yaml_document_t *, opaque here). */
         void *unknown;
