@@ -35,6 +35,8 @@
  *   pairing-pending: [time, device-info]     # optional: pairing steps still to do (§5.6)
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000}   # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000}  # optional
+ *   connection: {policy: "keep-alive", keep-alive-seconds: 30}   # optional: ttlockd's own, the choice of
+ *                                      # Settings1.SetConnectionPolicy(); each optional = ttlockd.conf's
  *
  * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
  * without them is an admin's with no window, as every earlier file is, so the format version stays 1 (a
@@ -187,6 +189,12 @@ typedef struct LockRecord {
         int battery;                 /* 0…100, < 0 = unknown */
         char *state;                 /* "locked", … NULL = unknown */
         uint64_t state_updated_usec; /* 0 = never */
+
+        /* ttlockd's own, not the lock's: how its link is held (lock/link-health.h), when the user chose it
+         * for this lock. NULL / 0 = as ttlockd.conf says. The name is kept as written: a newer ttlockd's
+         * policy is the lock model's to refuse, not a reason to call the file broken. */
+        char *connection_policy;
+        uint32_t keep_alive_seconds;
 
         /* Keys of the file this version does not know (a yaml_document_t *, opaque here). */
         void *unknown;
