@@ -139,7 +139,9 @@ static int arm(Link *l, sd_event_source **s, uint64_t usec, TimerHandler h) {
         int r;
 
         disarm(s);
-        r = sd_event_add_time_relative(l->event, s, CLOCK_MONOTONIC, usec, 0, h, l);
+        /* Accuracy 1 ms, not sd-event's default 250 ms: a heartbeat 250 ms late may come after the lock
+         * dropped the idle link (§9.2). */
+        r = sd_event_add_time_relative(l->event, s, CLOCK_MONOTONIC, usec, USEC_PER_MSEC, h, l);
         if (r == -ESTALE)
                 /* The event loop has finished: ttlockd is shutting down and cancels what runs. */
                 return r;
@@ -805,10 +807,9 @@ int link_bring_up(Link *l) {
                 return -EALREADY;
         l->attempts = 0;
         l->failed_radio = NULL;
-        if (!radio_set_best(l->radios, l->address, NULL))
-                return -ENODEV;
         if (!pick_radio(l))
-                return -EBUSY;
+                /* Heard, but by radios without a slot to spare (radio_set_best() passes over full ones). */
+                return radio_set_knows(l->radios, l->address) ? -EBUSY : -ENODEV;
         link_connect(l);
         return 0;
 }
