@@ -49,6 +49,7 @@ typedef enum VerbFlags {
         VERB_IMPORT = 1 << 5,   /* takes --yes and --unverified */
         VERB_EXPORT = 1 << 6,   /* takes --output */
         VERB_EVERY = 1 << 7,    /* takes --every (weekly cycles): --from/--until are then times of day */
+        VERB_DIAG = 1 << 8,     /* takes --output and --no-redact */
 } VerbFlags;
 
 typedef struct Verb {
@@ -87,6 +88,8 @@ static const Verb verbs[] = {
           N_("List the radios: Bluetooth adapters and ESPHome proxies") },
         { NULL, "reload", 0, 0, VERB_AUTH, verb_reload, "",
           N_("Read ttlockd.conf again (proxies, adapters, pinned radios)") },
+        { NULL, "diag", 0, -1, VERB_DIAG | VERB_AUTH, verb_diag, "[LOCK...]",
+          N_("Write diagnostics for a bug report: no keys or passcodes, addresses hashed") },
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
@@ -130,6 +133,8 @@ static const Verb verbs[] = {
           N_("Switch the privacy lock (do not disturb)") },
         { "set", "reset-button", 2, 2, VERB_AUTH, verb_set_reset_button, "LOCK on|off",
           N_("Allow factory reset by the lock's reset button") },
+        { "set", "connection", 2, 3, VERB_AUTH, verb_set_connection, "LOCK POLICY [SECONDS]",
+          N_("Hold the link on-demand, keep-alive (SECONDS after each call), persistent, or as configured (default)") },
         { "set", "passage", 2, -1, VERB_AUTH, verb_set_passage, "LOCK off|DAYS@HH:MM-HH:MM...",
           N_("Replace the passage mode schedules (e.g. mon-fri@08:00-18:00)") },
         { "passage", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passage_list, "LOCK",
@@ -188,7 +193,8 @@ static void help(void) {
                 "     --max=N             history: at most N records (default 100)\n"
                 "  -y --yes               import: do not ask before importing\n"
                 "     --unverified        import: store locks out of reach, verify them on first contact\n"
-                "  -o --output=FILE       export: a new file (mode 0600) instead of standard output\n\n"
+                "  -o --output=FILE       export, diag: a new file (mode 0600) instead of standard output\n"
+                "     --no-redact         diag: show addresses, names and aliases (never keys)\n\n"
                 "See ttlockctl(1).\n"),
               stdout);
 }
@@ -226,8 +232,12 @@ static void help_verb(const Verb *v) {
                         "  --yes          Do not ask before importing\n"
                         "  --unverified   Store locks out of reach; verify them on first contact\n"),
                       stdout);
-        if (v->flags & VERB_EXPORT)
+        if (v->flags & (VERB_EXPORT | VERB_DIAG))
                 fputs(_("\n  --output=FILE  Write a new file of mode 0600 instead of standard output\n"),
+                      stdout);
+        if (v->flags & VERB_DIAG)
+                fputs(_("  --no-redact    Show addresses, names and aliases as they are (never keys,\n"
+                        "                 passcodes or card numbers)\n"),
                       stdout);
         /* The same closing line as a group's help, so that it is already translated. */
         fputs(_("\nSee ttlockctl --help for the options and ttlockctl(1) for details.\n"), stdout);
@@ -245,6 +255,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MAX,
                 ARG_UNVERIFIED,
                 ARG_EVERY,
+                ARG_NO_REDACT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -261,6 +272,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "yes", no_argument, NULL, 'y' },
                 { "unverified", no_argument, NULL, ARG_UNVERIFIED },
                 { "output", required_argument, NULL, 'o' },
+                { "no-redact", no_argument, NULL, ARG_NO_REDACT },
                 {}
         };
         uint64_t v;
@@ -336,6 +348,9 @@ static int parse_argv(int argc, char *argv[]) {
                                 return ctl_error(-EINVAL, _("--output needs a file name."));
                         arg_output = optarg;
                         break;
+                case ARG_NO_REDACT:
+                        arg_redact = false;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -403,8 +418,10 @@ static int check_options(const Verb *v) {
                 return ctl_error(-EINVAL, _("--since and --max are only for history."));
         if ((arg_yes || arg_unverified) && !(v->flags & VERB_IMPORT))
                 return ctl_error(-EINVAL, _("--yes and --unverified are only for import."));
-        if (arg_output && !(v->flags & VERB_EXPORT))
-                return ctl_error(-EINVAL, _("--output is only for export."));
+        if (arg_output && !(v->flags & (VERB_EXPORT | VERB_DIAG)))
+                return ctl_error(-EINVAL, _("--output is only for export and diag."));
+        if (!arg_redact && !(v->flags & VERB_DIAG))
+                return ctl_error(-EINVAL, _("--no-redact is only for diag."));
         return 0;
 }
 
