@@ -214,8 +214,8 @@ static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata) {
              now - l->idle_since_usec < l->config.keepalive_usec)) {
                 Radio *r = radio_conn_radio(l->conn);
 
-                /* A proxy shared with other clients (Home Assistant's own connections) that ran out of
-                 * slots gets ours back: an idle link is not worth someone else's failed connect. */
+                /* A proxy that ran out of slots gets ours back: an idle link is not worth another lock's
+                 * failed connect. */
                 if (radio_free_slots(r) != 0) {
                         job = calloc(1, sizeof(LinkJob));
                         if (job) {

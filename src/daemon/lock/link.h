@@ -91,7 +91,7 @@ bool link_busy(Link *l);
 /* How long the link stays up after its last job (the connection policy, lock/link-health.h):
  * config.keepalive_usec by default, LINK_KEEPALIVE_FOREVER until it drops. A link held longer than
  * heartbeat_usec keeps the lock awake with heartbeats, and lets go of a radio that has no free connection
- * slot left (an ESPHome proxy shared with other clients). Takes effect now. */
+ * slot left (a proxy's slots serve every lock it hears). Takes effect now. */
 void link_set_keepalive(Link *l, uint64_t usec);
 /* Connect now although no job waits (a persistent link), through a radio that hears the lock and keeps a
  * free connection slot after this one (a proxy's last slot stays for work on other locks). 0: connecting
