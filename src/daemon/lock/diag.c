@@ -264,8 +264,6 @@ static int build_health(Lock *l, json_object *o) {
         if (r >= 0)
                 r = add_int(x, "keep-alive-seconds", h->keep_alive_sec);
         if (r >= 0)
-                r = add_bool(x, "held", h->hold);
-        if (r >= 0)
                 r = add_bool(x, "connected", l->connected);
         if (r >= 0)
                 r = add_bool(x, "reachable", link_health_reachable(h));

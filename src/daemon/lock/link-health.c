@@ -316,6 +316,10 @@ void link_health_heard(LinkHealth *h) {
         assert(h);
 
         h->heard_usec = now_monotonic_usec();
+        /* First heard (ttlockd started, the lock came back): a persistent link waiting for a radio to
+         * hear it need not wait for its next retry. */
+        if (!h->listed && h->reconnect_at > h->heard_usec)
+                h->reconnect_at = h->heard_usec;
         h->listed = true;
         if (h->lost) {
                 /* Back in range: whatever kept it from answering may be over. */
