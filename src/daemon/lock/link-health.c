@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
@@ -164,6 +165,7 @@ void link_health_done(LinkHealth *h) {
         if (!h)
                 return;
         h->timer = sd_event_source_disable_unref(h->timer);
+        h->errors = mfree(h->errors);
         h->changed = NULL;
 }
 
@@ -199,9 +201,15 @@ void link_health_set_policy(LinkHealth *h, ConnectionPolicy policy, unsigned kee
 static void add_error(LinkHealth *h, const char *format, ...) _printf_(2, 3);
 
 static void add_error(LinkHealth *h, const char *format, ...) {
-        LinkHealthError *e = &h->errors[h->errors_next];
+        LinkHealthError *e;
         va_list ap;
 
+        if (!h->errors) {
+                h->errors = calloc(LINK_HEALTH_ERRORS_MAX, sizeof(LinkHealthError));
+                if (!h->errors)
+                        return; /* the diagnostics lose an error; nothing else depends on it */
+        }
+        e = &h->errors[h->errors_next];
         e->time_usec = now_realtime_usec();
         va_start(ap, format);
         (void) vsnprintf(e->text, sizeof(e->text), format, ap);
@@ -342,6 +350,8 @@ void link_health_lost(LinkHealth *h) {
 }
 
 const char *link_health_explain(LinkHealth *h) {
+        /* One daemon thread, one call answered at a time: one buffer for every lock. */
+        static char explanation[3 * LINK_HEALTH_TEXT_MAX];
         unsigned ok = 0;
         size_t n;
 
@@ -351,20 +361,20 @@ const char *link_health_explain(LinkHealth *h) {
         for (unsigned i = 0; i < h->n_recent; i++)
                 ok += (h->recent >> i) & 1;
         n = (size_t) snprintf(
-                h->explanation,
-                sizeof(h->explanation),
+                explanation,
+                sizeof(explanation),
                 "The lock cannot be reached: %s. %u of the last %u connection%s worked",
                 h->last_error,
                 ok,
                 h->n_recent,
                 h->n_recent == 1 ? "" : "s");
-        if (n < sizeof(h->explanation) && h->backoff_until_usec > now_monotonic_usec())
+        if (n < sizeof(explanation) && h->backoff_until_usec > now_monotonic_usec())
                 (void) snprintf(
-                        h->explanation + n,
-                        sizeof(h->explanation) - n,
+                        explanation + n,
+                        sizeof(explanation) - n,
                         "; ttlockd's own connections to it wait %" PRIu64 " s more.",
                         (h->backoff_until_usec - now_monotonic_usec() + USEC_PER_SEC - 1) / USEC_PER_SEC);
-        else if (n < sizeof(h->explanation))
-                (void) snprintf(h->explanation + n, sizeof(h->explanation) - n, ".");
-        return h->explanation;
+        else if (n < sizeof(explanation))
+                (void) snprintf(explanation + n, sizeof(explanation) - n, ".");
+        return explanation;
 }

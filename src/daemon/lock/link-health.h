@@ -95,10 +95,10 @@ struct LinkHealth {
 
         sd_event_source *timer;
 
-        LinkHealthError errors[LINK_HEALTH_ERRORS_MAX]; /* a ring, oldest at errors_next when full */
+        /* A ring, oldest at errors_next when full; made at the first error, so that a thousand quiet
+         * doors cost nothing for it. */
+        LinkHealthError *errors;
         unsigned n_errors, errors_next;
-
-        char explanation[3 * LINK_HEALTH_TEXT_MAX];
 };
 
 void link_health_init(
@@ -131,5 +131,5 @@ void link_health_note(LinkHealth *h, const char *what, int error, uint8_t comman
 const LinkHealthError *link_health_error(const LinkHealth *h, unsigned i);
 
 /* For a call that could not connect: how the link has fared, as one sentence for the caller; NULL when
- * there is nothing to add. Valid until the next call. */
+ * there is nothing to add. Valid until the next call, for any lock. */
 const char *link_health_explain(LinkHealth *h);
