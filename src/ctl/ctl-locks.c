@@ -232,6 +232,38 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
         if (*value_object_get_string(p, "Role", ""))
                 r = r ?: info_add(t, _("Role:"), value_object_get_string(p, "Role", ""));
 
+        /* Link health (Lock1, ttlockd(8) "LINK HEALTH AND CONNECTIONS"). */
+        r = r ?: info_add(t, _("Reachable:"), yes_no(value_object_get_bool(p, "Reachable", false)));
+        features = value_object_get(p, "RecentConnects");
+        if (features && features->type == VALUE_ARRAY && features->n_items == 2 &&
+            features->items[0]->type == VALUE_UINT && features->items[1]->type == VALUE_UINT) {
+                if (features->items[1]->u > 0)
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                _("%" PRIu64 " of the last %" PRIu64 " worked"),
+                                features->items[0]->u,
+                                features->items[1]->u);
+                else
+                        snprintf(buf, sizeof(buf), "%s", _("none yet"));
+                r = r ?: info_add(t, _("Connects:"), buf);
+        }
+        if (*value_object_get_string(p, "LastConnectError", ""))
+                r = r
+                        ?: info_add(
+                                   t,
+                                   _("Last connect error:"),
+                                   value_object_get_string(p, "LastConnectError", ""));
+        u = value_object_get_uint(p, "ConnectBackoffUntilUSec", 0);
+        if (u > 0) {
+                snprintf(
+                        buf,
+                        sizeof(buf),
+                        _("own connections wait until %s"),
+                        format_timestamp(u, true, ts, sizeof(ts)));
+                r = r ?: info_add(t, _("Backing off:"), buf);
+        }
+
         /* Lock1.PairingPending: what a dropped link left of the pairing, done at the next connections. */
         buf[0] = 0;
         features = value_object_get(p, "PairingPending");
@@ -300,6 +332,16 @@ static int print_info(const char *path, const Value *p, bool have_settings) {
                                 snprintf(buf, sizeof(buf), "%s", _("never"));
                         r = r ?: info_add(t, _("Door left open:"), buf);
                 }
+                if (streq_ptr(value_object_get_string(p, "ConnectionPolicy", NULL), "keep-alive"))
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                _("keep-alive, %" PRIu64 " s"),
+                                value_object_get_uint(p, "KeepAliveSeconds", 0));
+                else
+                        snprintf(buf, sizeof(buf), "%s", value_object_get_string(p, "ConnectionPolicy", ""));
+                if (buf[0])
+                        r = r ?: info_add(t, _("Connection:"), buf);
         }
         if (r < 0)
                 return r;

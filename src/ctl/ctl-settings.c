@@ -80,6 +80,44 @@ static int parse_switch(const char *s) {
         return b;
 }
 
+/* Settings1.SetConnectionPolicy(): "default" drops the lock's own choice for ttlockd.conf's. */
+int verb_set_connection(sd_bus *bus, int argc, char **argv) {
+        static const char *const policies[] = { "on-demand", "keep-alive", "persistent", "default" };
+        const char *policy = NULL;
+        uint32_t seconds = 0;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(policies); i++)
+                if (strcmp(argv[1], policies[i]) == 0)
+                        policy = policies[i];
+        if (!policy)
+                return ctl_error(
+                        -EINVAL,
+                        _("Invalid connection policy \"%s\" (expected on-demand, keep-alive, persistent "
+                          "or default)."),
+                        argv[1]);
+        if (argc > 2) {
+                if (strcmp(policy, "keep-alive") != 0)
+                        return ctl_error(-EINVAL, _("Only keep-alive takes SECONDS."));
+                /* The auto-lock's forms: 30, 30s, 2min. */
+                r = parse_autolock(argv[2], &seconds);
+                if (r < 0 || seconds < 1 || seconds > 3600)
+                        return ctl_error(
+                                -EINVAL,
+                                _("Invalid keep-alive window \"%s\" (expected 1 to 3600 seconds, e.g. "
+                                  "30, 30s, 2min)."),
+                                argv[2]);
+        }
+        return settings_call(
+                bus,
+                argv[0],
+                "SetConnectionPolicy",
+                NULL,
+                "su",
+                strcmp(policy, "default") == 0 ? "" : policy,
+                seconds);
+}
+
 int verb_set_autolock(sd_bus *bus, int argc, char **argv) {
         uint32_t seconds;
         int r;

@@ -41,7 +41,8 @@ extern uint64_t arg_since;
 extern uint32_t arg_max;
 extern bool arg_yes;           /* import: no question */
 extern bool arg_unverified;    /* import: ImportLocksUnverified */
-extern const char *arg_output; /* export: a new file instead of standard output */
+extern const char *arg_output; /* export, diag: a new file instead of standard output */
+extern bool arg_redact;        /* diag: addresses hashed (--no-redact: shown) */
 /* --every DAYS --from HH:MM --until HH:MM: weekly cycles (Credentials1); days 0 = none (remove). */
 extern bool arg_have_every;
 extern uint8_t arg_every_days; /* bit n = day n, 1 = Monday */
@@ -148,4 +149,6 @@ int verb_passage_list(sd_bus *bus, int argc, char **argv);
 int verb_clock_sync(sd_bus *bus, int argc, char **argv);
 int verb_history(sd_bus *bus, int argc, char **argv);
 int verb_import(sd_bus *bus, int argc, char **argv);
+int verb_diag(sd_bus *bus, int argc, char **argv);
+int verb_set_connection(sd_bus *bus, int argc, char **argv);
 int verb_export(sd_bus *bus, int argc, char **argv);

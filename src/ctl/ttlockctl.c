@@ -50,6 +50,7 @@ typedef enum VerbFlags {
         VERB_EXPORT = 1 << 6,   /* takes --output */
         VERB_EVERY = 1 << 7,    /* takes --every (weekly cycles): --from/--until are then times of day */
         VERB_SECRET = 1 << 8,   /* a passcode argument may be "-" (read from standard input) */
+        VERB_DIAG = 1 << 9,     /* takes --output and --no-redact */
 } VerbFlags;
 
 typedef struct Verb {
@@ -88,6 +89,8 @@ static const Verb verbs[] = {
           N_("List the radios: Bluetooth adapters and ESPHome proxies") },
         { NULL, "reload", 0, 0, VERB_AUTH, verb_reload, "",
           N_("Read ttlockd.conf again (proxies, adapters, pinned radios)") },
+        { NULL, "diag", 0, -1, VERB_DIAG | VERB_AUTH, verb_diag, "[LOCK...]",
+          N_("Write diagnostics for a bug report: no keys or passcodes, addresses hashed") },
 
         { "passcode", "list", 1, 1, VERB_JSON | VERB_AUTH, verb_passcode_list, "LOCK",
           N_("List passcodes") },
@@ -134,6 +137,8 @@ static const Verb verbs[] = {
           N_("Allow factory reset by the lock's reset button") },
         { "set", "admin-passcode", 2, 2, VERB_AUTH | VERB_SECRET, verb_set_admin_passcode, "LOCK CODE|-",
           N_("Set the admin passcode for managing the lock at its keypad") },
+        { "set", "connection", 2, 3, VERB_AUTH, verb_set_connection, "LOCK POLICY [SECONDS]",
+          N_("Hold the link on-demand, keep-alive (SECONDS after each call), persistent, or as configured (default)") },
         { "set", "passage", 2, -1, VERB_AUTH, verb_set_passage, "LOCK off|DAYS@HH:MM-HH:MM...",
           N_("Replace the passage mode schedules (e.g. mon-fri@08:00-18:00)") },
         { "set", "passage-now", 2, 2, VERB_AUTH, verb_set_passage_now, "LOCK on|off",
@@ -199,7 +204,8 @@ static void help(void) {
                 "     --max=N             history: at most N records (default 100)\n"
                 "  -y --yes               import: do not ask before importing\n"
                 "     --unverified        import: store locks out of reach, verify them on first contact\n"
-                "  -o --output=FILE       export: a new file (mode 0600) instead of standard output\n\n"
+                "  -o --output=FILE       export, diag: a new file (mode 0600) instead of standard output\n"
+                "     --no-redact         diag: show addresses, names and aliases (never keys)\n\n"
                 "See ttlockctl(1).\n"),
               stdout);
 }
@@ -237,12 +243,16 @@ static void help_verb(const Verb *v) {
                         "  --yes          Do not ask before importing\n"
                         "  --unverified   Store locks out of reach; verify them on first contact\n"),
                       stdout);
-        if (v->flags & VERB_EXPORT)
+        if (v->flags & (VERB_EXPORT | VERB_DIAG))
                 fputs(_("\n  --output=FILE  Write a new file of mode 0600 instead of standard output\n"),
                       stdout);
         if (v->flags & VERB_SECRET)
                 fputs(_("\n  A passcode given as - is read from standard input, one line each, or typed at\n"
                         "  the terminal without echo; on the command line every local user could see it.\n"),
+                      stdout);
+        if (v->flags & VERB_DIAG)
+                fputs(_("  --no-redact    Show addresses, names and aliases as they are (never keys,\n"
+                        "                 passcodes or card numbers)\n"),
                       stdout);
         /* The same closing line as a group's help, so that it is already translated. */
         fputs(_("\nSee ttlockctl --help for the options and ttlockctl(1) for details.\n"), stdout);
@@ -260,6 +270,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MAX,
                 ARG_UNVERIFIED,
                 ARG_EVERY,
+                ARG_NO_REDACT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -276,6 +287,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "yes", no_argument, NULL, 'y' },
                 { "unverified", no_argument, NULL, ARG_UNVERIFIED },
                 { "output", required_argument, NULL, 'o' },
+                { "no-redact", no_argument, NULL, ARG_NO_REDACT },
                 {}
         };
         uint64_t v;
@@ -351,6 +363,9 @@ static int parse_argv(int argc, char *argv[]) {
                                 return ctl_error(-EINVAL, _("--output needs a file name."));
                         arg_output = optarg;
                         break;
+                case ARG_NO_REDACT:
+                        arg_redact = false;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -418,8 +433,10 @@ static int check_options(const Verb *v) {
                 return ctl_error(-EINVAL, _("--since and --max are only for history."));
         if ((arg_yes || arg_unverified) && !(v->flags & VERB_IMPORT))
                 return ctl_error(-EINVAL, _("--yes and --unverified are only for import."));
-        if (arg_output && !(v->flags & VERB_EXPORT))
-                return ctl_error(-EINVAL, _("--output is only for export."));
+        if (arg_output && !(v->flags & (VERB_EXPORT | VERB_DIAG)))
+                return ctl_error(-EINVAL, _("--output is only for export and diag."));
+        if (!arg_redact && !(v->flags & VERB_DIAG))
+                return ctl_error(-EINVAL, _("--no-redact is only for diag."));
         return 0;
 }
 

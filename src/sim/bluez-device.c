@@ -247,6 +247,8 @@ static int method_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (l->conn == SIM_CONNECTING)
                 return sd_bus_error_set(error, BLUEZ_ERROR_IN_PROGRESS, "In Progress");
 
+        l->connect_attempts++;
+        sim_lock_changed(l, "ConnectAttempts");
         /* A refused connection is not an immediate error: the controller keeps trying until its
          * timeout, then BlueZ reports the abort (the reason in the message, as 5.66 does). */
         if (l->faults[SIM_FAULT_REFUSE_CONNECT] > 0) {

@@ -539,6 +539,8 @@ static void device_connect(ProxyClient *c, uint64_t address) {
                 return;
         }
         *s = (Slot){ .state = SLOT_CONNECTING, .lock = l, .owner = c };
+        l->connect_attempts++;
+        sim_lock_changed(l, "ConnectAttempts");
         if (l->conn != SIM_DISCONNECTED || l->faults[SIM_FAULT_REFUSE_CONNECT] > 0) {
                 /* Another central holds the lock, or a refusal was injected: it does not answer. */
                 if (l->conn == SIM_DISCONNECTED) {

@@ -206,6 +206,9 @@ struct SimLock {
         /* Links made, by radio (Sim1.Links): BlueZ adapters by index, proxies by their index. */
         uint32_t links_adapter[SIM_ADAPTERS_MAX];
         uint32_t links_proxy[SIM_PROXIES_MAX];
+        /* Connections attempted through any radio, made or refused (Sim1.ConnectAttempts): what a
+         * client that backs off from a refusing lock spares it. */
+        uint32_t connect_attempts;
         sd_bus_message *connect_call;
         sd_event_source *connect_timer;
         bool refuse_pending;              /* a refuse-connect fault decided this attempt */

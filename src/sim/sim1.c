@@ -374,6 +374,8 @@ static int property_get(
                 return sd_bus_message_append(reply, "u", (uint32_t) log_count(l->log));
         if (streq(property, "Battery"))
                 return sd_bus_message_append(reply, "y", l->battery);
+        if (streq(property, "ConnectAttempts"))
+                return sd_bus_message_append(reply, "u", l->connect_attempts);
         if (streq(property, "Faults")) {
                 uint32_t n = 0;
 
@@ -414,6 +416,7 @@ static const sd_bus_vtable sim1_vtable[] = {
         SD_BUS_PROPERTY("Links", "a{su}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Faults", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DoorOpen", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConnectAttempts", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Wake", "", "", method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "EnterPasscode",

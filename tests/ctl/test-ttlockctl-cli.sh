@@ -89,6 +89,10 @@ expect 2 'Wrong number of arguments' import a b
 expect 2 '--output is only for export' import --output x f
 expect 2 '--yes and --unverified are only for import' export --yes
 expect 2 '--yes and --unverified are only for import' list --unverified
+expect 2 '--output is only for export and diag' list --output x
+expect 2 '--no-redact is only for diag' export --no-redact
+expect 0 'diag \[LOCK...\]' --help
+expect 0 '--no-redact +Show addresses' diag --help
 # The bus is missing: a failure (1), never "no such lock" (5).
 expect 1 '^ttlockctl: Failed to connect to the system bus' list
 
@@ -107,6 +111,9 @@ if command -v dbus-daemon >/dev/null; then
                 expect 2 'Expected on or off, got "soon"' set passage-now /org/ttlock/Lock/AA_BB_CC_DD_EE_FF soon
                 expect 2 'Expected on or off, got "2"' set frozen /org/ttlock/Lock/AA_BB_CC_DD_EE_FF 2
                 expect 2 'Invalid time "1h"' set door-left-open /org/ttlock/Lock/AA_BB_CC_DD_EE_FF 1h
+                expect 2 'Invalid connection policy "always"' set connection /org/ttlock/Lock/AA_BB_CC_DD_EE_FF always
+                expect 2 'Only keep-alive takes SECONDS' set connection /org/ttlock/Lock/AA_BB_CC_DD_EE_FF persistent 30
+                expect 2 'Invalid keep-alive window "2h"' set connection /org/ttlock/Lock/AA_BB_CC_DD_EE_FF keep-alive 2h
                 expect 2 'neither an address, an alias nor an object path' info /not/a//path
                 expect 2 'neither an address, an alias nor an object path' pair ''
 
@@ -199,10 +206,13 @@ expect_completion 'ttlockctl passcode ' 'list add change del clear alias'
 expect_completion 'ttlockctl card e' 'enroll'
 expect_completion 'ttlockctl set sound L ' 'on off'
 expect_completion 'ttlockctl --js' '--json'
-expect_completion 'ttlockctl --json set ' 'autolock sound remote-unlock tamper privacy reset-button admin-passcode passage passage-now frozen door-left-open'
+expect_completion 'ttlockctl --json set ' 'autolock sound remote-unlock tamper privacy reset-button admin-passcode passage passage-now frozen door-left-open connection'
 expect_completion 'ttlockctl set passage-now L ' 'on off'
 expect_completion 'ttlockctl set frozen L o' 'on off'
 expect_completion 'ttlockctl set door-left-open L ' 'off'
+expect_completion 'ttlockctl set connection L ' 'on-demand keep-alive persistent default'
+expect_completion 'ttlockctl di' 'diag'
+expect_completion 'ttlockctl --no-r' '--no-redact'
 expect_completion 'ttlockctl --from 2026-12-01 passcode ad' 'add'
 expect_completion 'ttlockctl list ' ''
 expect_completion 'ttlockctl ra' 'radios'

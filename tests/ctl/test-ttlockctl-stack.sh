@@ -360,6 +360,30 @@ expect 0 'Door: +open \(seen ' info "Front door"
 busctl --system call org.bluez /org/bluez/hci0/dev_AA_BB_CC_00_00_01 org.ttlock.Sim1 OpenDoor b false
 wait_for_line "$monitor_log" '"type":"event","kind":"door-closed"'
 expect 0 '"DoorOpen":false' --json info "Front door"
+# Link health and the connection policy (ttlockd(8) "LINK HEALTH AND CONNECTIONS").
+expect 0 'Reachable: +yes' info "Front door"
+expect 0 'Connects: +[0-9]+ of the last [0-9]+ worked' info "Front door"
+expect 0 'Connection: +on-demand' info "Front door"
+expect 0 '^$' set connection "Front door" keep-alive 2min
+expect 0 'Connection: +keep-alive, 120 s' info "Front door"
+expect 0 '"ConnectionPolicy":"keep-alive","KeepAliveSeconds":120|"KeepAliveSeconds":120' --json info "Front door"
+expect 0 '^$' set connection "Front door" default
+expect 0 'Connection: +on-demand' info "Front door"
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password set connection "Front door" persistent
+
+# Diagnostics: written to a new file, with none of the lock's addresses, keys or codes in it.
+expect 0 '^Diagnostics written to ' diag --output "$TESTBUS_DIR/diag.json"
+checks=$((checks + 1))
+grep -q '"format": "ttlockd-diagnostics 1"' "$TESTBUS_DIR/diag.json" || fail "diag wrote no bundle"
+for secret in "$A1" "${A1//:/_}" "$A2" S202F_010000 24680; do
+        checks=$((checks + 1))
+        grep -qi -- "$secret" "$TESTBUS_DIR/diag.json" && fail "the diagnostics hold $secret"
+done
+expect 1 'Cannot create .*: File exists' diag --output "$TESTBUS_DIR/diag.json"
+expect 0 "\"address\": \"$A1\"" diag --no-redact "Front door"
+as_nobody 3 'org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|AccessDenied): ' \
+        --no-ask-password diag
 
 # A lock without features: NotSupported (exit 4) for every credential and setting family.
 expect 0 "Paired $A2" pair $A2

@@ -141,8 +141,72 @@ START_TEST(test_mistakes) {
         parse_bad(
                 "[Lock]\nAddress=AA:BB:CC:DD:EE:FF\nRadio=a\n[Lock]\nAddress=aa:bb:cc:dd:ee:ff\nRadio=b\n",
                 4,
-                "pinned twice");
+                "two [Lock] sections");
+        parse_bad("[Link]\nConnectionPolicy=always\n", 2, "not on-demand, keep-alive or persistent");
+        parse_bad("[Lock]\nAddress=AA:BB:CC:DD:EE:FF\nKeepAliveSec=0\n", 3, "is not 1–3600 seconds");
+        parse_bad("[Link]\nKeepAliveSec=3601\n", 2, "is not 1–3600 seconds");
+        parse_bad("[Link]\nBackoffSec=-1\n", 2, "is not 0–3600 seconds");
+        parse_bad("[Link]\nBackoffMaxSec=86401\n", 2, "is not 0–86400 seconds");
+        parse_bad(
+                "[Link]\nBackoffSec=60\n\nBackoffMaxSec=30\n",
+                4,
+                "BackoffMaxSec=30 is shorter than BackoffSec=60");
+        parse_bad("[Link]\nBackoffSec=3600\n", 2, "BackoffMaxSec=1800 is shorter");
+        parse_bad("[Link]\nRadio=hci0\n", 2, "unknown key Radio= in [Link]");
+        parse_bad(
+                "[Lock]\nAddress=AA:BB:CC:DD:EE:FF\nBackoffSec=3\n", 3, "unknown key BackoffSec= in [Lock]");
         parse_bad("[Proxy]\nName=a\nHost=x\x01y\n", 3, "control character");
+}
+END_TEST
+
+/* [Link] and the connection keys of [Lock] (ttlockd.conf(5) "[Link] SECTION"): a [Lock] may set a policy
+ * without pinning a radio; what is not set is not set, so that the lock model can inherit it. */
+START_TEST(test_connection) {
+        const ConfPin *pin;
+        Conf *c, *d;
+
+        ck_assert_int_ge(conf_new_default(&d), 0);
+        ck_assert_int_eq(d->connection.policy, _CONNECTION_POLICY_INVALID);
+        ck_assert_uint_eq(d->connection.keep_alive_sec, 0);
+        ck_assert_uint_eq(d->backoff_sec, CONF_BACKOFF_SEC_DEFAULT);
+        ck_assert_uint_eq(d->backoff_max_sec, CONF_BACKOFF_MAX_SEC_DEFAULT);
+        conf_free(d);
+
+        c = parse_ok(
+                "[Link]\n"
+                "ConnectionPolicy=keep-alive\n"
+                "KeepAliveSec=45\n"
+                "BackoffSec=0\n"
+                "BackoffMaxSec=0\n"
+                "[Lock]\n"
+                "Address=aa:bb:cc:00:00:01\n"
+                "ConnectionPolicy=persistent\n"
+                "[Lock]\n"
+                "Address=AA:BB:CC:00:00:02\n"
+                "KeepAliveSec=3600\n"
+                "Radio=porch\n");
+        ck_assert_int_eq(c->connection.policy, CONNECTION_KEEP_ALIVE);
+        ck_assert_uint_eq(c->connection.keep_alive_sec, 45);
+        ck_assert_uint_eq(c->backoff_sec, 0);
+        ck_assert_uint_eq(c->backoff_max_sec, 0);
+        pin = conf_find_lock(c, "AA:BB:CC:00:00:01");
+        ck_assert_ptr_nonnull(pin);
+        ck_assert_str_eq(pin->radio, "");
+        ck_assert_int_eq(pin->connection.policy, CONNECTION_PERSISTENT);
+        ck_assert_uint_eq(pin->connection.keep_alive_sec, 0);
+        pin = conf_find_lock(c, "AA:BB:CC:00:00:02");
+        ck_assert_ptr_nonnull(pin);
+        ck_assert_str_eq(pin->radio, "porch");
+        ck_assert_int_eq(pin->connection.policy, _CONNECTION_POLICY_INVALID);
+        ck_assert_uint_eq(pin->connection.keep_alive_sec, 3600);
+        ck_assert_ptr_null(conf_find_lock(c, "AA:BB:CC:00:00:03"));
+        conf_free(c);
+
+        for (ConnectionPolicy p = 0; p < _CONNECTION_POLICY_MAX; p++)
+                ck_assert_int_eq(connection_policy_from_string(connection_policy_to_string(p)), p);
+        ck_assert_int_eq(connection_policy_from_string("On-Demand"), _CONNECTION_POLICY_INVALID);
+        ck_assert_int_eq(connection_policy_from_string(NULL), _CONNECTION_POLICY_INVALID);
+        ck_assert_ptr_null(connection_policy_to_string(_CONNECTION_POLICY_MAX));
 }
 END_TEST
 
@@ -267,6 +331,7 @@ static Suite *conf_suite(void) {
         tcase_add_test(tc, test_complete_file);
         tcase_add_test(tc, test_adapters);
         tcase_add_test(tc, test_mistakes);
+        tcase_add_test(tc, test_connection);
         tcase_add_test(tc, test_bounds);
         tcase_add_test(tc, test_psk_files);
         tcase_add_test(tc, test_load);

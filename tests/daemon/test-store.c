@@ -62,6 +62,8 @@ static LockRecord *full_record(const char *address, const char *alias) {
         r->battery = 87;
         ck_assert_int_eq(lock_record_set_string(&r->state, "locked"), 0);
         r->state_updated_usec = 1700000000999999ULL;
+        ck_assert_int_eq(lock_record_set_string(&r->connection_policy, "keep-alive"), 0);
+        r->keep_alive_seconds = 45;
         ck_assert_int_eq(lock_record_set_credential_cycles(
                                  r, "passcode", "4711",
                                  (const TTCycle[]){ { 1, 480, 720 }, { 3, 480, 720 }, { 7, 1320, 1440 } }, 3),
@@ -130,6 +132,8 @@ static void assert_records_equal(const LockRecord *a, const LockRecord *b) {
         ck_assert_int_eq(a->battery, b->battery);
         assert_str_eq_null(a->state, b->state);
         ck_assert_uint_eq(a->state_updated_usec, b->state_updated_usec);
+        assert_str_eq_null(a->connection_policy, b->connection_policy);
+        ck_assert_uint_eq(a->keep_alive_seconds, b->keep_alive_seconds);
 }
 
 static char *locks_dir(const char *state) {
@@ -409,6 +413,13 @@ static void assert_parse_error(const char *yaml, const char *message) {
 }
 
 START_TEST(test_parse_errors) {
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS
+                "connection: {keep-alive-seconds: -3}\n",
+                "connection.keep-alive-seconds: expected an unsigned integer");
+        assert_parse_error(
+                "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "connection: [1]\n",
+                "connection: expected a mapping");
         assert_parse_error(
                 "version: 1\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS "x: [\n", "YAML syntax error");
         assert_parse_error("version: 2\naddress: \"" ADDR_UP "\"\n" GOOD_CREDENTIALS, "version: format 2");

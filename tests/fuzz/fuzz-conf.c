@@ -36,8 +36,22 @@ static size_t write_back(const Conf *c, char *out, size_t size) {
                 if (c->proxies[i].psk_file)
                         fprintf(f, "PSKFile=%s\n", c->proxies[i].psk_file);
         }
-        for (size_t i = 0; i < c->n_pins; i++)
-                fprintf(f, "[Lock]\nAddress=%s\nRadio=%s\n", c->pins[i].address, c->pins[i].radio);
+        for (size_t i = 0; i < c->n_pins; i++) {
+                const ConfConnection *k = &c->pins[i].connection;
+
+                fprintf(f, "[Lock]\nAddress=%s\n", c->pins[i].address);
+                if (c->pins[i].radio[0])
+                        fprintf(f, "Radio=%s\n", c->pins[i].radio);
+                if (k->policy >= 0)
+                        fprintf(f, "ConnectionPolicy=%s\n", connection_policy_to_string(k->policy));
+                if (k->keep_alive_sec > 0)
+                        fprintf(f, "KeepAliveSec=%u\n", k->keep_alive_sec);
+        }
+        fprintf(f, "[Link]\nBackoffSec=%u\nBackoffMaxSec=%u\n", c->backoff_sec, c->backoff_max_sec);
+        if (c->connection.policy >= 0)
+                fprintf(f, "ConnectionPolicy=%s\n", connection_policy_to_string(c->connection.policy));
+        if (c->connection.keep_alive_sec > 0)
+                fprintf(f, "KeepAliveSec=%u\n", c->connection.keep_alive_sec);
         n = ftell(f);
         fclose(f);
         return (size_t) n;
@@ -54,9 +68,16 @@ static void same(const Conf *a, const Conf *b) {
         for (size_t i = 0; i < a->n_pins; i++)
                 fuzz_check(
                         strcmp(a->pins[i].address, b->pins[i].address) == 0 &&
-                                strcmp(a->pins[i].radio, b->pins[i].radio) == 0,
+                                strcmp(a->pins[i].radio, b->pins[i].radio) == 0 &&
+                                a->pins[i].connection.policy == b->pins[i].connection.policy &&
+                                a->pins[i].connection.keep_alive_sec == b->pins[i].connection.keep_alive_sec,
                         "pin %zu",
                         i);
+        fuzz_check(
+                a->connection.policy == b->connection.policy &&
+                        a->connection.keep_alive_sec == b->connection.keep_alive_sec &&
+                        a->backoff_sec == b->backoff_sec && a->backoff_max_sec == b->backoff_max_sec,
+                "[Link]");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

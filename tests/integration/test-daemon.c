@@ -959,9 +959,9 @@ START_TEST(test_method_deadline) {
         ck_assert(world_wait(&w, world_lock_known, NULL, TIMEOUT));
 
         /* The lock takes the challenge and says nothing: the link would wait 4 s for its reply. The
-         * fault names the challenge: the read of the log that a restart starts (lock.c) must not spend
-         * it. */
-        world_sim_call(&w, "InjectFault", "su", "no-reply@CHECK_ADMIN", 1);
+         * fault names the challenge (CHECK_USER_TIME, §5.3): the read of the log that a restart starts
+         * (lock.c) must not spend it. */
+        world_sim_call(&w, "InjectFault", "su", "no-reply@CHECK_USER_TIME", 1);
         t0 = world_now_usec();
         world_call_async(&w, &c, LOCK1, "Unlock", NULL);
         ck_assert(world_wait(&w, world_async_done, &c, TIMEOUT));

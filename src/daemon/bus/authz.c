@@ -27,6 +27,7 @@ static const struct {
         { "org.ttlock.Manager1", "ImportLocksUnverified", AUTHZ_ACTION_IMPORT_KEYS },
         { "org.ttlock.Manager1", "ExportLocks", AUTHZ_ACTION_EXPORT_KEYS },
         { "org.ttlock.Manager1", "ReloadConfiguration", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Manager1", "GetDiagnostics", AUTHZ_ACTION_MANAGE },
 
         { "org.ttlock.Lock1", "Lock", AUTHZ_ACTION_OPERATE },
         { "org.ttlock.Lock1", "Unlock", AUTHZ_ACTION_OPERATE },
@@ -74,6 +75,7 @@ static const struct {
         { "org.ttlock.Settings1", "SetPassageModeActive", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "SetFrozen", AUTHZ_ACTION_MANAGE },
         { "org.ttlock.Settings1", "SetDoorLeftOpenTime", AUTHZ_ACTION_MANAGE },
+        { "org.ttlock.Settings1", "SetConnectionPolicy", AUTHZ_ACTION_MANAGE },
 };
 
 typedef enum Verdict {

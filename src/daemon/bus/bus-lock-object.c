@@ -301,7 +301,8 @@ static const char *credential_kind_of(sd_bus_message *m, int feature) {
 /* What ttlockd answers from its own files (the event archive, the user's names) or ends by itself needs
  * no right of the lock's; everything else on Credentials1 and Settings1 goes through CHECK_ADMIN. */
 static bool method_needs_admin(sd_bus_message *m) {
-        static const char *const local[] = { "GetHistory", "SetCredentialAlias", "CancelEnrollment" };
+        static const char *const local[] = { "GetHistory", "SetCredentialAlias", "CancelEnrollment",
+                                             "SetConnectionPolicy" };
         const char *member = sd_bus_message_get_member(m);
 
         for (size_t i = 0; i < ELEMENTSOF(local); i++)

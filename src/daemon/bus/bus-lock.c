@@ -143,6 +143,28 @@ GETTER(get_pairing_pending) {
         return sd_bus_message_close_container(reply);
 }
 
+/* Link health (lock/link-health.h, dbus/org.ttlock.Lock1.xml). */
+GETTER(get_reachable) {
+        return sd_bus_message_append(reply, "b", link_health_reachable(&LOCK_OF(userdata)->health));
+}
+
+GETTER(get_last_connect_error) {
+        return sd_bus_message_append(reply, "s", LOCK_OF(userdata)->health.last_error);
+}
+
+GETTER(get_recent_connects) {
+        const LinkHealth *h = &LOCK_OF(userdata)->health;
+        uint32_t ok = 0;
+
+        for (unsigned i = 0; i < h->n_recent; i++)
+                ok += (h->recent >> i) & 1;
+        return sd_bus_message_append(reply, "(uu)", ok, (uint32_t) h->n_recent);
+}
+
+GETTER(get_connect_backoff) {
+        return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->health.backoff_until_realtime_usec);
+}
+
 /* Which property each change of the model is. */
 static const struct {
         LockProperty property;
@@ -167,6 +189,10 @@ static const struct {
         { LOCK_PROPERTY_DOOR_UPDATED, "DoorStateUpdatedUSec" },
         { LOCK_PROPERTY_PAIRING_PENDING, "PairingPending" },
         { LOCK_PROPERTY_ROLE, "Role" },
+        { LOCK_PROPERTY_REACHABLE, "Reachable" },
+        { LOCK_PROPERTY_LAST_CONNECT_ERROR, "LastConnectError" },
+        { LOCK_PROPERTY_RECENT_CONNECTS, "RecentConnects" },
+        { LOCK_PROPERTY_CONNECT_BACKOFF, "ConnectBackoffUntilUSec" },
 };
 
 void bus_lock_emit_changed(BusLock *b, uint64_t changed) {
@@ -404,6 +430,11 @@ const sd_bus_vtable bus_lock_vtable[] = {
         SD_BUS_PROPERTY("Radio", "o", bus_radio_get_lock_radio, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY(
                 "RadioRssi", "a{on}", bus_radio_get_lock_radio_rssi, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Reachable", "b", get_reachable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastConnectError", "s", get_last_connect_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RecentConnects", "(uu)", get_recent_connects, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY(
+                "ConnectBackoffUntilUSec", "t", get_connect_backoff, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Lock", "", "", method_lock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unlock", "", "", method_unlock, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),

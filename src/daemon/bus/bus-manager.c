@@ -10,7 +10,9 @@
 #include "bus-manager.h"
 #include "bus-radio.h"
 #include "bus-settings.h"
+#include "bus-dict.h"
 #include "config.h"
+#include "diag.h"
 #include "key-import.h"
 #include "log.h"
 #include "macro.h"
@@ -588,6 +590,105 @@ static int method_reload_configuration(sd_bus_message *msg, void *userdata, sd_b
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* ---- diagnostics (lock/diag.h, ttlockd(8) "DIAGNOSTICS") ------------------------------------------ */
+
+typedef struct DiagArgs {
+        DiagOptions options;
+        char addresses[DIAG_LOCKS_MAX][BT_ADDRESS_SIZE];
+        const char *pointers[DIAG_LOCKS_MAX];
+        sd_bus_error *error;
+} DiagArgs;
+
+static int diag_redact(sd_bus_message *m, const char *key, void *userdata) {
+        DiagArgs *a = userdata;
+        int v, r;
+
+        r = bus_dict_read_basic(m, 'b', &v);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return sd_bus_error_set(a->error, SD_BUS_ERROR_INVALID_ARGS, "\"redact\" takes a boolean.");
+        a->options.redact = v;
+        return 0;
+}
+
+static int diag_locks(sd_bus_message *m, const char *key, void *userdata) {
+        DiagArgs *a = userdata;
+        const char *address;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "as");
+        if (r < 0)
+                return r == -ENXIO ? sd_bus_error_set(a->error, SD_BUS_ERROR_INVALID_ARGS,
+                                                      "\"locks\" takes a list of addresses (as).")
+                                   : r;
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &address)) > 0) {
+                char *slot;
+
+                if (a->options.n_addresses >= DIAG_LOCKS_MAX)
+                        return sd_bus_error_setf(a->error, SD_BUS_ERROR_INVALID_ARGS, "More than %u locks.",
+                                                 DIAG_LOCKS_MAX);
+                slot = a->addresses[a->options.n_addresses];
+                if (bt_address_normalize(address, slot) < 0)
+                        return sd_bus_error_setf(
+                                a->error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Invalid address \"%.32s\": expected six hex pairs like AA:BB:CC:DD:EE:FF.",
+                                address);
+                a->pointers[a->options.n_addresses++] = slot;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
+
+static int diag_unknown(sd_bus_message *m, const char *key, void *userdata) {
+        DiagArgs *a = userdata;
+
+        return sd_bus_error_setf(a->error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "Unknown option \"%.32s\" (redact, locks).", key);
+}
+
+/* The bundle a user attaches to a bug report: no key, passcode or card number ever, and no address unless
+ * "redact" is false. [manage]: it tells which locks there are and how they fare. */
+static int method_get_diagnostics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        static const BusDictField fields[] = {
+                { "redact", diag_redact },
+                { "locks", diag_locks },
+                { NULL, diag_unknown },
+        };
+        _cleanup_free_ DiagArgs *a = NULL;
+        _cleanup_free_ char *text = NULL;
+        BusManager *bm = userdata;
+        int r;
+
+        a = calloc(1, sizeof(DiagArgs));
+        if (!a)
+                return -ENOMEM;
+        a->options.redact = true;
+        a->options.addresses = a->pointers;
+        a->error = error;
+        r = bus_dict_read(msg, fields, ELEMENTSOF(fields), a);
+        if (r < 0)
+                return r;
+        AUTHORIZE(bm, msg, error);
+        r = diag_build(bm->context.manager, &a->options, &text);
+        if (r == -ENOENT)
+                return sd_bus_error_set(error, TTLOCK_ERROR_DOES_NOT_EXIST,
+                                        "One of the locks named is not known to ttlockd.");
+        if (r < 0)
+                return ttlockd_error_set_errnof(error, r, "Cannot build the diagnostics: %s", strerror(-r));
+        log_info("Diagnostics (%s) handed to %s.", a->options.redact ? "redacted" : "not redacted",
+                 strempty_or(sd_bus_message_get_sender(msg)));
+        return sd_bus_reply_method_return(msg, "s", text);
+}
+
 static int get_radios(
         sd_bus *bus,
         const char *path,
@@ -742,6 +843,14 @@ const sd_bus_vtable bus_manager_vtable[] = {
                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD(
                 "ReloadConfiguration", "", "", method_reload_configuration, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "GetDiagnostics",
+                "a{sv}",
+                SD_BUS_PARAM(options),
+                "s",
+                SD_BUS_PARAM(bundle),
+                method_get_diagnostics,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("LockAdded", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_SIGNAL_WITH_NAMES("LockRemoved", "o", SD_BUS_PARAM(lock), 0),
         SD_BUS_VTABLE_END,

@@ -480,6 +480,44 @@ static int method_set_admin_passcode(sd_bus_message *m, void *userdata, sd_bus_e
         return r;
 }
 
+/* ttlockd's own setting (ttlockd(8) "LINK HEALTH AND CONNECTIONS"): nothing goes to the lock, so an eKey's
+ * holder may set it too. "" drops the lock's own choice for ttlockd.conf's. */
+static int method_set_connection_policy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusLock *b = userdata;
+        ConnectionPolicy policy = _CONNECTION_POLICY_INVALID;
+        const char *name;
+        uint32_t seconds;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &name, &seconds);
+        if (r < 0)
+                return r;
+        if (!isempty(name)) {
+                policy = connection_policy_from_string(name);
+                if (policy < 0)
+                        return sd_bus_error_setf(
+                                error,
+                                SD_BUS_ERROR_INVALID_ARGS,
+                                "Unknown connection policy \"%.32s\": on-demand, keep-alive, persistent, or \"\" "
+                                "for ttlockd.conf's.",
+                                name);
+        }
+        if (seconds != 0 && (seconds < LINK_KEEP_ALIVE_MIN_SEC || seconds > LINK_KEEP_ALIVE_MAX_SEC))
+                return sd_bus_error_setf(
+                        error,
+                        SD_BUS_ERROR_INVALID_ARGS,
+                        "Keep-alive window %" PRIu32 " s is out of range: %u–%u s, or 0 for the configured one.",
+                        seconds,
+                        LINK_KEEP_ALIVE_MIN_SEC,
+                        LINK_KEEP_ALIVE_MAX_SEC);
+        GATE(m, b, -1, NULL, error);
+        r = lock_set_connection_policy(b->lock, policy, seconds);
+        if (r < 0)
+                return ttlockd_error_set_errnof(
+                        error, r, "Cannot save the connection policy: %s", strerror(-r));
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusLock *b = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -610,6 +648,15 @@ GETTER(get_door_left_open) {
                 reply, "u", lock_has_door_sensor(l) ? lock_door_left_open_seconds(l) : 0);
 }
 
+GETTER(get_connection_policy) {
+        return sd_bus_message_append(
+                reply, "s", connection_policy_to_string(((BusLock *) userdata)->lock->health.policy));
+}
+
+GETTER(get_keep_alive_seconds) {
+        return sd_bus_message_append(reply, "u", (uint32_t) ((BusLock *) userdata)->lock->health.keep_alive_sec);
+}
+
 GETTER(get_clock_offset) {
         const Lock *l = ((BusLock *) userdata)->lock;
 
@@ -632,6 +679,8 @@ static const struct {
         { LOCK_PROPERTY_DOOR_LEFT_OPEN, "DoorLeftOpenSeconds" },
         /* The features decide whether DoorLeftOpenSeconds means anything. */
         { LOCK_PROPERTY_FEATURES, "DoorLeftOpenSeconds" },
+        { LOCK_PROPERTY_CONNECTION_POLICY, "ConnectionPolicy" },
+        { LOCK_PROPERTY_CONNECTION_POLICY, "KeepAliveSeconds" },
 };
 
 void bus_settings_emit_changed(BusLock *b, uint64_t changed) {
@@ -675,6 +724,8 @@ const sd_bus_vtable bus_settings_vtable[] = {
         SD_BUS_PROPERTY("Frozen", "b", get_frozen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY(
                 "DoorLeftOpenSeconds", "u", get_door_left_open, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConnectionPolicy", "s", get_connection_policy, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KeepAliveSeconds", "u", get_keep_alive_seconds, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES(
                 "SetAutoLock",
                 "u",
@@ -740,6 +791,14 @@ const sd_bus_vtable bus_settings_vtable[] = {
                 method_set_passage_modes,
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("SyncClock", "", "", method_sync_clock, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES(
+                "SetConnectionPolicy",
+                "su",
+                SD_BUS_PARAM(policy) SD_BUS_PARAM(keep_alive_seconds),
+                "",
+                ,
+                method_set_connection_policy,
+                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES(
                 "GetAdminPasscode",
                 "",

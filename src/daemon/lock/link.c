@@ -6,6 +6,7 @@
 
 #include <assert.h>
 
+#include "access.h"
 #include "command.h"
 #include "frame.h"
 #include "link.h"
@@ -28,6 +29,7 @@ struct LinkJob {
         LinkJobStart start;
         void *userdata;
         bool running;
+        bool heartbeat; /* the link's own (link_set_keepalive()): not work, not reported */
         LinkJob *next;
 };
 
@@ -72,6 +74,9 @@ struct Link {
         TTReassembler reassembler;
         LinkStats stats;
 
+        /* CLOCK_MONOTONIC: when the last job (not a heartbeat) ended; the keep-alive counts from it. */
+        uint64_t idle_since_usec;
+
         /* Inside link_free(): jobs are being told -ECANCELED; nothing new starts. */
         bool freeing;
 };
@@ -94,6 +99,7 @@ void link_config_default(LinkConfig *ret) {
                 .reply_timeout_usec = 4 * 1000 * 1000,
                 .keepalive_usec = 2 * 1000 * 1000,
                 .device_wait_usec = 5 * 1000 * 1000,
+                .heartbeat_usec = 2 * 1000 * 1000,
         };
 }
 
@@ -133,7 +139,9 @@ static int arm(Link *l, sd_event_source **s, uint64_t usec, TimerHandler h) {
         int r;
 
         disarm(s);
-        r = sd_event_add_time_relative(l->event, s, CLOCK_MONOTONIC, usec, 0, h, l);
+        /* Accuracy 1 ms, not sd-event's default 250 ms: a heartbeat 250 ms late may come after the lock
+         * dropped the idle link (§9.2). */
+        r = sd_event_add_time_relative(l->event, s, CLOCK_MONOTONIC, usec, USEC_PER_MSEC, h, l);
         if (r == -ESTALE)
                 /* The event loop has finished: ttlockd is shutting down and cancels what runs. */
                 return r;
@@ -185,12 +193,45 @@ static int on_reply_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static void heartbeat_start(LinkJob *job, int error, void *userdata);
+
+/* Held longer than a heartbeat: the lock is kept awake, unless the radio has no slot left for others. */
+static bool heartbeats(Link *l) {
+        return l->have_session_key && l->config.heartbeat_usec > 0 &&
+                l->config.keepalive_usec > l->config.heartbeat_usec;
+}
+
 static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata) {
         Link *l = userdata;
+        uint64_t now = now_monotonic_usec();
+        LinkJob *job;
 
         disarm(&l->timer);
         if (l->state != LINK_READY || l->jobs)
                 return 0;
+        if (heartbeats(l) &&
+            (l->config.keepalive_usec == LINK_KEEPALIVE_FOREVER ||
+             now - l->idle_since_usec < l->config.keepalive_usec)) {
+                Radio *r = radio_conn_radio(l->conn);
+
+                /* A proxy that ran out of slots gets ours back: an idle link is not worth another lock's
+                 * failed connect. */
+                if (radio_free_slots(r) != 0) {
+                        job = calloc(1, sizeof(LinkJob));
+                        if (job) {
+                                *job = (LinkJob){
+                                        .link = l, .start = heartbeat_start, .userdata = l, .heartbeat = true
+                                };
+                                l->jobs = job;
+                                link_kick(l);
+                                return 0;
+                        }
+                } else
+                        log_debug(
+                                "%s: radio %s has no free slot left; letting the idle link go.",
+                                l->address,
+                                radio_name(r));
+        }
         /* §9.3: the official app lets go 2 s after the last reply; locks drop idle links themselves
          * soon after, and a held link keeps the lock from advertising (§1.5). */
         set_state(l, LINK_DISCONNECTING);
@@ -242,6 +283,11 @@ static void fail_queued(Link *l, int error) {
         }
 }
 
+static void connect_over(Link *l, int error, const char *why, unsigned attempts) {
+        if (l->cb.connect_done)
+                l->cb.connect_done(l, error, why, attempts, l->userdata);
+}
+
 static void connect_failed(Link *l, int error, const char *why) {
         l->stats.connect_failures++;
         l->failed_radio = l->conn ? radio_conn_radio(l->conn) : NULL;
@@ -257,19 +303,25 @@ static void connect_failed(Link *l, int error, const char *why) {
         }
 
         log_info("%s: could not connect after %u attempt(s): %s", l->address, l->attempts, why);
+        unsigned attempts = l->attempts;
         l->attempts = 0;
         l->failed_radio = NULL;
         set_state(l, LINK_IDLE);
+        connect_over(l, error, why, attempts);
         fail_queued(l, error);
 }
 
 static void became_ready(Link *l) {
+        unsigned attempts = l->attempts;
+
         disarm(&l->timer);
         l->attempts = 0;
         l->failed_radio = NULL;
         l->stats.connects++;
+        l->idle_since_usec = now_monotonic_usec();
         ttlock_reassembler_reset(&l->reassembler);
         set_state(l, LINK_READY);
+        connect_over(l, 0, NULL, attempts);
         if (l->cb.connected_changed)
                 l->cb.connected_changed(l, true, l->userdata);
         link_kick(l);
@@ -332,6 +384,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         l->address,
                         l->config.device_wait_usec / USEC_PER_MSEC);
                 set_state(l, LINK_IDLE);
+                connect_over(l, -ENODEV, "no radio hears the lock", 0);
                 fail_queued(l, -ENODEV);
                 break;
         case LINK_IDLE:
@@ -340,14 +393,38 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The radio to connect through: after a failed attempt, another one if another hears the lock. A connect
+ * nobody waits for (link_bring_up()) never takes a radio's last free slot: that one stays for work on
+ * other locks. */
+static Radio *pick_radio(Link *l) {
+        Radio *radio;
+
+        radio = radio_set_best(l->radios, l->address, l->failed_radio);
+        if (!radio)
+                radio = radio_set_best(l->radios, l->address, NULL);
+        if (radio && !l->jobs && radio_free_slots(radio) == 1) {
+                Radio *other = radio_set_best(l->radios, l->address, radio);
+
+                radio = other && radio_free_slots(other) != 1 ? other : NULL;
+        }
+        return radio;
+}
+
 static void link_connect(Link *l) {
         Radio *radio;
         int r;
 
-        /* A failed attempt is followed by one through another radio, if another hears the lock. */
-        radio = radio_set_best(l->radios, l->address, l->failed_radio);
-        if (!radio)
-                radio = radio_set_best(l->radios, l->address, NULL);
+        radio = pick_radio(l);
+        if (!radio && !l->jobs) {
+                /* link_bring_up()'s, on a later attempt: nobody waits, so nobody waits for an advert. */
+                unsigned attempts = l->attempts;
+
+                l->attempts = 0;
+                l->failed_radio = NULL;
+                set_state(l, LINK_IDLE);
+                connect_over(l, -EHOSTUNREACH, "no radio can take the connection", attempts);
+                return;
+        }
         if (!radio) {
                 /* Not seen: right after start-up or a BlueZ restart the first advert is usually a
                  * moment away, so wait for it a little (bounded) before calling the lock unreachable. */
@@ -359,6 +436,7 @@ static void link_connect(Link *l) {
                         return;
                 }
                 set_state(l, LINK_IDLE);
+                connect_over(l, -ENODEV, "no radio hears the lock", 0);
                 fail_queued(l, -ENODEV);
                 return;
         }
@@ -388,8 +466,21 @@ static void link_kick(Link *l) {
                 return;
 
         if (!job) {
-                if (l->state == LINK_READY)
-                        (void) arm(l, &l->timer, l->config.keepalive_usec, on_timer);
+                uint64_t idle, wait;
+
+                if (l->state != LINK_READY)
+                        return;
+                /* Until the keep-alive is over, or the next heartbeat, whichever comes first. */
+                idle = now_monotonic_usec() - l->idle_since_usec;
+                wait = l->config.keepalive_usec == LINK_KEEPALIVE_FOREVER ? UINT64_MAX
+                        : idle < l->config.keepalive_usec                 ? l->config.keepalive_usec - idle
+                                                                          : 0;
+                if (heartbeats(l))
+                        wait = MIN(wait, l->config.heartbeat_usec);
+                if (wait == UINT64_MAX)
+                        disarm(&l->timer); /* held until it drops, with nothing to keep it awake */
+                else
+                        (void) arm(l, &l->timer, wait, on_timer);
                 return;
         }
 
@@ -544,6 +635,15 @@ static void bad_reply(Link *l, bool lock_refused, const char *why) {
         write_next_chunk(l);
 }
 
+/* To the diagnostics (LinkCallbacks.frame), unless it is the heartbeat's own exchange. */
+static void report_frame(Link *l, bool reply, uint8_t command, const uint8_t *plain, size_t len) {
+        if (!l->cb.frame)
+                return;
+        if (l->jobs && l->jobs->running && l->jobs->heartbeat && (!reply || command == l->cmd.command))
+                return;
+        l->cb.frame(l, reply, command, plain, len, l->userdata);
+}
+
 static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
         Link *l = userdata;
         uint8_t plain[TTLOCK_FRAME_MAX_DATA];
@@ -571,8 +671,10 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
                 return;
 
         if (f.header.length == 0) {
-                if (l->cmd.active)
+                if (l->cmd.active) {
+                        report_frame(l, true, l->cmd.command, NULL, 0);
                         complete(l, -ENODATA, NULL);
+                }
                 return;
         }
 
@@ -586,6 +688,7 @@ static void on_frame(const uint8_t *frame, size_t len, void *userdata) {
                 return;
         }
 
+        report_frame(l, true, reply.command, plain, plain_len);
         if (l->cmd.active && reply.command == l->cmd.command) {
                 /* The lock saw a bad CRC in what we sent (§4.4 0x01): resend once, like the SDK. */
                 if (!reply.success && reply.error_code == 0x01 && !l->cmd.resent)
@@ -646,6 +749,71 @@ static void write_next_chunk(Link *l) {
         l->write_in_flight = true;
 }
 
+static int on_heartbeat_reply(LinkJob *job, int error, const TTReply *reply, void *userdata) {
+        Link *l = userdata;
+
+        if (error == 0 && reply && reply->success && l->cb.heartbeat)
+                l->cb.heartbeat(l, reply, l->userdata);
+        if (error == -ETIMEDOUT) {
+                /* A lock that does not answer a status query is not there any more. */
+                log_debug("%s: no answer to the heartbeat; letting the link go.", l->address);
+                link_job_finish_disconnect(job);
+        } else
+                link_job_finish(job);
+        return 0;
+}
+
+static void heartbeat_start(LinkJob *job, int error, void *userdata) {
+        Link *l = userdata;
+        uint8_t buf[16];
+        TTWriter w = TT_WRITER(buf, sizeof(buf));
+        size_t n = 0;
+
+        if (error < 0)
+                return; /* dropped by the link already */
+        l->stats.heartbeats++;
+        /* SEARCH_BICYCLE_STATUS needs no login (§4.3) and tells the bolt and the battery as well. */
+        ttlock_status_request_encode(&w);
+        if (tt_writer_finish(&w, &n, NULL) < 0 ||
+            link_job_send(
+                    job,
+                    TTLOCK_CMD_SEARCH_BICYCLE_STATUS,
+                    buf,
+                    n,
+                    l->session_key,
+                    0,
+                    on_heartbeat_reply,
+                    l) < 0)
+                link_job_finish(job);
+}
+
+void link_set_keepalive(Link *l, uint64_t usec) {
+        assert(l);
+
+        if (l->config.keepalive_usec == usec)
+                return;
+        l->config.keepalive_usec = usec;
+        /* A shorter hold may be over already; a longer one needs its heartbeat. */
+        if (l->state == LINK_READY && !l->jobs)
+                link_kick(l);
+}
+
+int link_bring_up(Link *l) {
+        assert(l);
+
+        if (l->freeing)
+                return -ECANCELED;
+        if (l->state != LINK_IDLE)
+                return -EALREADY;
+        l->attempts = 0;
+        l->failed_radio = NULL;
+        if (!pick_radio(l))
+                /* Heard, but by radios without a slot to spare (radio_set_best() passes over full ones). */
+                return radio_set_knows(l->radios, l->address) ? -EBUSY : -ENODEV;
+        link_connect(l);
+        return 0;
+}
+
 int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret) {
         LinkJob *job, **p;
 
@@ -669,6 +837,9 @@ int link_enqueue(Link *l, LinkJobStart start, void *userdata, LinkJob **ret) {
 static void job_remove(LinkJob *job) {
         Link *l = job->link;
 
+        /* The keep-alive counts from the end of the last work; a heartbeat is no work. */
+        if (!job->heartbeat)
+                l->idle_since_usec = now_monotonic_usec();
         for (LinkJob **p = &l->jobs; *p; p = &(*p)->next)
                 if (*p == job) {
                         *p = job->next;
@@ -749,6 +920,7 @@ int link_job_send_full(
         }
 
         l->stats.commands++;
+        report_frame(l, false, command, plain, len);
         disarm(&l->timer);
         write_next_chunk(l);
         return 0;

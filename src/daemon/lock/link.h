@@ -32,7 +32,14 @@ typedef struct LinkConfig {
         uint64_t reply_timeout_usec;   /* default per command; §9.3 (2.5–6 s in the wild) */
         uint64_t keepalive_usec;       /* idle time before we disconnect; §9.3: 2 s */
         uint64_t device_wait_usec;     /* how long queued work waits for a lock BlueZ has not seen */
+        /* A link held idle longer than this sends a status query this often, or the lock drops it
+         * (§9.2: "the lock drops an idle connection after a few seconds; [RR] sends something every
+         * 2 s to keep it"). 0 = never. */
+        uint64_t heartbeat_usec;
 } LinkConfig;
+
+/* link_set_keepalive(): hold the link until it drops (a persistent link). */
+#define LINK_KEEPALIVE_FOREVER UINT64_MAX
 
 void link_config_default(LinkConfig *ret);
 
@@ -40,6 +47,17 @@ typedef struct LinkCallbacks {
         /* A frame that answers no command in flight: 0x14 pushes (§7.3) and strays. */
         void (*push)(Link *l, const TTReply *push, void *userdata);
         void (*connected_changed)(Link *l, bool connected, void *userdata);
+        /* One connect is over: the link came up (error 0), or every attempt failed (error < 0 as for
+         * LinkJobStart; why: the last reason, for people; attempts: how many were made, 0 when no radio
+         * could even try). Called before the queued jobs hear of it. */
+        void (*connect_done)(Link *l, int error, const char *why, unsigned attempts, void *userdata);
+        /* Every frame of the jobs, decrypted: a request as sent (plain = its data), a reply or push as
+         * received (plain = [echo][status][data], len 0 for a reply without data). The heartbeat's own
+         * frames are not reported. Valid during the call only: it holds secrets. */
+        void (*frame)(
+                Link *l, bool reply, uint8_t command, const uint8_t *plain, size_t len, void *userdata);
+        /* The lock's answer to a heartbeat (heartbeat_usec): a SEARCH_BICYCLE_STATUS reply (§4.3). */
+        void (*heartbeat)(Link *l, const TTReply *reply, void *userdata);
 } LinkCallbacks;
 
 int link_new(
@@ -69,6 +87,17 @@ Radio *link_radio(Link *l);
 
 bool link_connected(Link *l);
 bool link_busy(Link *l);
+
+/* How long the link stays up after its last job (the connection policy, lock/link-health.h):
+ * config.keepalive_usec by default, LINK_KEEPALIVE_FOREVER until it drops. A link held longer than
+ * heartbeat_usec keeps the lock awake with heartbeats, and lets go of a radio that has no free connection
+ * slot left (a proxy's slots serve every lock it hears). Takes effect now. */
+void link_set_keepalive(Link *l, uint64_t usec);
+/* Connect now although no job waits (a persistent link), through a radio that hears the lock and keeps a
+ * free connection slot after this one (a proxy's last slot stays for work on other locks). 0: connecting
+ * (connect_done tells the outcome); -EALREADY: up or on its way; -ENODEV: no radio hears the lock;
+ * -EBUSY: no radio that hears it has a slot to spare. */
+int link_bring_up(Link *l);
 
 /* The key pushes are decrypted with between commands (the lock's own key once paired). NULL to forget;
  * the copy is wiped on change and on free. */
@@ -130,5 +159,6 @@ typedef struct LinkStats {
         uint64_t timeouts;
         uint64_t bad_frames;
         uint64_t pushes;
+        uint64_t heartbeats;
 } LinkStats;
 const LinkStats *link_stats(Link *l);

@@ -356,12 +356,19 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
         l->log_op = NULL;
         l->log_n_new = 0;
         l->log_read_done_usec = now_realtime_usec();
-        if (res->status.error < 0)
+        if (res->status.error < 0) {
                 log_warning(
                         "%s: reading the operation log failed (%d) after %zu record(s).",
                         l->address,
                         res->status.error,
                         res->n_entries);
+                link_health_note(
+                        &l->health,
+                        "log read",
+                        res->status.error,
+                        res->status.command,
+                        res->status.lock_error);
+        }
         if (res->have_resume) {
                 l->have_log_resume = true;
                 l->log_resume_sequence = res->resume_sequence;
@@ -396,10 +403,13 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                 /* The lock may have handed out a page whose answer was lost with the link: it counts those
                  * records as read and lowers its flag (§7.1), so nothing but us remembers them. Read again
                  * from where the records we got end, at the next advert whatever its flag says; a lock
-                 * whose reads keep failing is not connected to at every advert. */
-                l->log_failed_reads++;
+                 * whose reads keep failing is not connected to at every advert. A read that never got a
+                 * connection is link health's to space out (link-health.h, BackoffSec=), not counted
+                 * here. */
                 l->log_catch_up = true;
-                if (l->log_failed_reads > 1)
+                if (res->status.command != 0)
+                        l->log_failed_reads++;
+                if (res->status.command != 0 && l->log_failed_reads > 1)
                         l->log_not_before_usec = now_monotonic_usec() +
                                 backoff_usec(l->log_failed_reads - 1,
                                              l->context->timing.log_backoff_min_usec,
@@ -504,6 +514,7 @@ static void on_connected_changed(Link *link, bool connected, void *userdata) {
         if (l->connected == connected)
                 return;
         l->connected = connected;
+        link_health_connected(&l->health, connected);
         if (!connected) {
                 l->disconnected_usec = now_realtime_usec();
                 /* A session (pairing, a log read, enrolment) is over and its buffers are freed; hand the
@@ -547,6 +558,7 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
 
         /* An advert: the lock is here now. */
         l->last_seen_usec = now_realtime_usec();
+        link_health_heard(&l->health);
         if (l->last_seen_usec - l->last_seen_reported_usec >= LAST_SEEN_REPORT_USEC)
                 report(l, LOCK_PROPERTY_BIT(LOCK_PROPERTY_LAST_SEEN));
 
@@ -584,8 +596,9 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
         retry_read = l->log_catch_up && !l->log_op &&
                 l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec;
         if (flag_read || retry_read) {
-                if (now_monotonic_usec() < l->log_not_before_usec) {
-                        /* Backing off (lock_timing_default()): read when the wait is over, if still up. */
+                if (now_monotonic_usec() < l->log_not_before_usec || !link_health_may_connect(&l->health)) {
+                        /* Backing off (lock_timing_default(), or after failed connects, link-health.h):
+                         * read when the wait is over, if still up. */
                         if (flag_read)
                                 l->log_deferred = true;
                 } else {
@@ -620,6 +633,7 @@ void lock_device_lost(Lock *l) {
 
         l->seen = false;
         l->advert_new_events = false;
+        link_health_lost(&l->health);
         if (l->pairable) {
                 l->pairable = false;
                 changed |= LOCK_PROPERTY_BIT(LOCK_PROPERTY_PAIRABLE);
@@ -699,15 +713,20 @@ static void call_free(LockCall *c) {
         free(c);
 }
 
+static const char *call_name(const LockCall *c);
+static void call_health(Lock *l, const LockCall *c, LockOutcome *o);
+
 /* The call is over: its caller hears the outcome (unless it is gone), and the call goes. */
 static void call_complete(LockCall *c, const LockOutcome *o) {
         Lock *l = c->lock;
         LockCallDone done = c->done;
         void *userdata = c->userdata;
+        LockOutcome told = *o;
 
+        call_health(l, c, &told);
         call_free(c);
         if (done)
-                done(l, o, userdata);
+                done(l, &told, userdata);
 }
 
 static const char *enrollment_kind(const LockCall *c) {
@@ -900,6 +919,7 @@ static void adopt_record(Lock *l, LockRecord *record) {
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
+        lock_apply_connection_policy(l);
 }
 
 static void on_pair_done(const OpStatus *st, PairOutcome outcome, LockRecord *record, void *userdata) {
@@ -978,6 +998,7 @@ static int forget_record(Lock *l) {
                        LOCK_PROPERTY_BIT(LOCK_PROPERTY_DOOR_UPDATED) | LOCK_PROPERTY_BIT(LOCK_PROPERTY_ROLE));
         if (l->context->paired_changed)
                 l->context->paired_changed(l, l->context->owner);
+        lock_apply_connection_policy(l);
         return 0;
 }
 
@@ -1047,7 +1068,8 @@ static void start_verify(Lock *l) {
         OpKeys keys;
         int r;
 
-        if (!l->provisional || l->verify_op || l->calls || now_monotonic_usec() < l->verify_not_before_usec)
+        if (!l->provisional || l->verify_op || l->calls ||
+            now_monotonic_usec() < l->verify_not_before_usec || !link_health_may_connect(&l->health))
                 return;
         /* An eKey outside its window cannot log in (§4.4): an expired one never will, one not valid yet is
          * checked once it is. */
@@ -1882,12 +1904,169 @@ int lock_set_credential_alias(Lock *l, const char *kind, const char *id, const c
         return r;
 }
 
+/* ---- the link's health and how it is held (link-health.h) ------------------------------------- */
+
+static void on_health_changed(LinkHealth *h, unsigned changes, void *userdata) {
+        static const struct {
+                unsigned change;
+                LockProperty property;
+        } map[] = {
+                { LINK_HEALTH_REACHABLE, LOCK_PROPERTY_REACHABLE },
+                { LINK_HEALTH_LAST_ERROR, LOCK_PROPERTY_LAST_CONNECT_ERROR },
+                { LINK_HEALTH_RECENT, LOCK_PROPERTY_RECENT_CONNECTS },
+                { LINK_HEALTH_BACKOFF, LOCK_PROPERTY_CONNECT_BACKOFF },
+                { LINK_HEALTH_POLICY, LOCK_PROPERTY_CONNECTION_POLICY },
+        };
+        uint64_t properties = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (changes & map[i].change)
+                        properties |= LOCK_PROPERTY_BIT(map[i].property);
+        report(userdata, properties);
+}
+
+static void on_connect_done(Link *link, int error, const char *why, unsigned attempts, void *userdata) {
+        Lock *l = userdata;
+
+        link_health_connect_done(&l->health, error, why, attempts);
+}
+
+static void
+on_link_frame(Link *link, bool reply, uint8_t command, const uint8_t *plain, size_t len, void *userdata) {
+        Lock *l = userdata;
+        int r;
+
+        r = frame_log_add(&l->frames, reply, command, plain, len);
+        if (r < 0)
+                log_debug_errno(r, "%s: cannot keep a frame for the diagnostics: %m", l->address);
+}
+
+/* A held link's heartbeat (link.h) read the bolt and the battery: news like a Refresh's. */
+static void on_heartbeat(Link *link, const TTReply *reply, void *userdata) {
+        Lock *l = userdata;
+        TTStatusReply st;
+
+        if (reply->command != TTLOCK_CMD_SEARCH_BICYCLE_STATUS ||
+            ttlock_status_reply_decode(reply->data, reply->data_len, &st, NULL) < 0)
+                return;
+        set_battery(l, st.battery);
+        /* Not while an actuation is under way: its own reply says where the bolt went. */
+        if (st.state != TTLOCK_STATE_UNKNOWN && !l->state_before_actuation)
+                lock_bolt_observed(l, state_from_lock(st.state), BOLT_FROM_REPLY);
+}
+
+static const char *call_name(const LockCall *c) {
+        switch (c->kind) {
+        case LOCK_REQUEST_ACCESS:
+                return c->access == ACCESS_UNLOCK ? "Unlock" : c->access == ACCESS_LOCK ? "Lock" : "Refresh";
+        case LOCK_REQUEST_PAIR:
+                return "Pair";
+        case LOCK_REQUEST_RESET:
+                return "FactoryReset";
+        case LOCK_REQUEST_CREDENTIALS:
+                return "credentials";
+        case LOCK_REQUEST_SETTINGS:
+                return c->internal ? "clock check" : "settings";
+        case LOCK_REQUEST_IMPORT:
+                return "import";
+        }
+        return "call";
+}
+
+/* A failed call is one of the lock's recent errors; one that could not reach the lock says how the link
+ * has fared, since calls try whatever the backoff (link-health.h). */
+static void call_health(Lock *l, const LockCall *c, LockOutcome *o) {
+        const char *why;
+
+        if (o->status.error >= 0 || o->status.error == -ECANCELED || o->status.refusal != OP_REFUSAL_NONE)
+                return;
+        link_health_note(&l->health, call_name(c), o->status.error, o->status.command, o->status.lock_error);
+        if ((o->status.error == -EHOSTUNREACH || o->status.error == -ENODEV) && !o->status.message &&
+            (why = link_health_explain(&l->health)))
+                o->status.message = why;
+}
+
+/* The policy in force: the lock's own choice (its key file), else ttlockd.conf's [Lock], else [Link], else
+ * on-demand; the keep-alive window likewise. Held only while paired: nothing else uses the link. */
+static void connection_policy(const Lock *l, ConnectionPolicy *ret_policy, unsigned *ret_sec) {
+        ConnectionPolicy p = CONNECTION_ON_DEMAND, own;
+        unsigned sec = LINK_KEEP_ALIVE_DEFAULT_SEC;
+
+        if (l->context->configured_policy)
+                l->context->configured_policy(l->address, l->context->owner, &p, &sec);
+        if (l->record && l->record->connection_policy) {
+                own = connection_policy_from_string(l->record->connection_policy);
+                if (own >= 0)
+                        p = own;
+                else
+                        log_debug(
+                                "%s: unknown connection policy \"%s\" in the key file; ignored.",
+                                l->address,
+                                l->record->connection_policy);
+        }
+        if (l->record && l->record->keep_alive_seconds >= LINK_KEEP_ALIVE_MIN_SEC &&
+            l->record->keep_alive_seconds <= LINK_KEEP_ALIVE_MAX_SEC)
+                sec = l->record->keep_alive_seconds;
+        *ret_policy = p;
+        *ret_sec = sec;
+}
+
+void lock_apply_connection_policy(Lock *l) {
+        ConnectionPolicy p;
+        unsigned sec;
+
+        assert(l);
+
+        connection_policy(l, &p, &sec);
+        link_health_set_policy(&l->health, p, sec, l->record);
+}
+
+int lock_set_connection_policy(Lock *l, ConnectionPolicy policy, unsigned keep_alive_sec) {
+        _cleanup_free_ char *old = NULL;
+        uint32_t old_sec;
+        int r;
+
+        assert(l);
+        assert(policy < _CONNECTION_POLICY_MAX);
+        assert(keep_alive_sec == 0 ||
+               (keep_alive_sec >= LINK_KEEP_ALIVE_MIN_SEC && keep_alive_sec <= LINK_KEEP_ALIVE_MAX_SEC));
+
+        if (!l->record)
+                return -ENOKEY;
+        if (l->record->connection_policy) {
+                old = strdup(l->record->connection_policy);
+                if (!old)
+                        return -ENOMEM;
+        }
+        old_sec = l->record->keep_alive_seconds;
+        r = lock_record_set_string(&l->record->connection_policy, connection_policy_to_string(policy));
+        if (r < 0)
+                return r;
+        l->record->keep_alive_seconds = policy < 0 ? 0 : keep_alive_sec;
+        r = store_save(l->context->store, l->record);
+        if (r < 0) {
+                /* What is not on disk is not kept either: the next start would not know it. */
+                (void) lock_record_set_string(&l->record->connection_policy, old);
+                l->record->keep_alive_seconds = old_sec;
+                return r;
+        }
+        log_info(
+                "%s: connection policy %s.",
+                l->address,
+                policy < 0 ? "as ttlockd.conf says" : connection_policy_to_string(policy));
+        lock_apply_connection_policy(l);
+        return 0;
+}
+
 /* ---- life cycle -------------------------------------------------------------------------------- */
 
 int lock_new(const LockContext *context, const char *address, LockRecord *record, Lock **ret) {
         static const LinkCallbacks link_callbacks = {
                 .push = on_push,
                 .connected_changed = on_connected_changed,
+                .connect_done = on_connect_done,
+                .frame = on_link_frame,
+                .heartbeat = on_heartbeat,
         };
         Lock *l;
         int r;
@@ -1915,6 +2094,14 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 free(l);
                 return r;
         }
+        link_health_init(
+                &l->health,
+                context->event,
+                l->link,
+                &context->health_timing,
+                context->link_config.keepalive_usec,
+                on_health_changed,
+                l);
         if (record && record->provisional)
                 /* Saved before an ADD_ADMIN whose answer never came: checked at the next contact. */
                 l->provisional = record;
@@ -1945,6 +2132,7 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 link_set_session_key(l->link, l->record->aes_key);
                 publish_battery(l);
         }
+        lock_apply_connection_policy(l);
         *ret = l;
         return 0;
 }
@@ -1964,7 +2152,9 @@ Lock *lock_free(Lock *l) {
                 radio_set_battery(l->context->radios, l->address, -1);
         lock_door_done(l);
         sd_event_source_disable_unref(l->settle_source);
+        link_health_done(&l->health);
         link_free(l->link);
+        frame_log_free(l->frames);
         history_free(l->history);
         lock_record_free(l->record);
         lock_record_free(l->provisional);

@@ -16,7 +16,9 @@
 #include <systemd/sd-event.h>
 
 #include "bt-address.h"
+#include "frame-log.h"
 #include "history.h"
+#include "link-health.h"
 #include "link.h"
 #include "ops-access.h"
 #include "ops-common.h"
@@ -70,6 +72,11 @@ typedef enum LockProperty {
         LOCK_PROPERTY_DOOR_LEFT_OPEN, /* Settings1.DoorLeftOpenSeconds */
         LOCK_PROPERTY_PAIRING_PENDING,
         LOCK_PROPERTY_ROLE,
+        LOCK_PROPERTY_REACHABLE, /* link health (link-health.h) */
+        LOCK_PROPERTY_LAST_CONNECT_ERROR,
+        LOCK_PROPERTY_RECENT_CONNECTS,
+        LOCK_PROPERTY_CONNECT_BACKOFF,
+        LOCK_PROPERTY_CONNECTION_POLICY, /* Settings1.ConnectionPolicy, KeepAliveSeconds */
         _LOCK_PROPERTY_MAX,
 } LockProperty;
 
@@ -112,6 +119,14 @@ typedef struct LockContext {
         RadioSet *radios;
         LinkConfig link_config;
         LockTiming timing;
+        LinkHealthTiming health_timing;
+        /* The connection policy ttlockd.conf gives the lock of address (link-health.h): *ret_policy and
+         * *ret_keep_alive_sec are left alone for what it does not set. NULL: none. */
+        void (*configured_policy)(
+                const char *address,
+                void *owner,
+                ConnectionPolicy *ret_policy,
+                unsigned *ret_keep_alive_sec);
         uint64_t enrollment_timeout_usec;
         /* Nothing runs on the lock any more and something changed that may make it removable
          * (no longer pairable, forgotten). */
@@ -135,6 +150,8 @@ struct Lock {
         unsigned verify_failures;
         History *history;
         Link *link;
+        LinkHealth health; /* how the link fares, how long it is held */
+        FrameLog *frames;  /* its last frames, redacted, for the diagnostics */
 
         /* Heard over the radios (doc/protocol.md §6). */
         char *name;
@@ -313,3 +330,13 @@ int lock_set_door_left_open_seconds(Lock *l, uint32_t seconds);
 /* Settings as last read from or written to the lock; false when unknown. */
 bool lock_frozen(const Lock *l);
 bool lock_passage_mode_active(const Lock *l);
+
+/* ---- the connection policy (link-health.h) ---------------------------------------------------- */
+
+/* The lock's own choice (Settings1.SetConnectionPolicy(), kept in its key file), else ttlockd.conf's
+ * [Lock], else [Link], else on-demand with a 30 s keep-alive window. keep_alive_sec 0 = the configured
+ * one; policy _CONNECTION_POLICY_INVALID drops the lock's own choice. Changed in memory only once it is on
+ * disk (-ENOKEY: not paired). */
+int lock_set_connection_policy(Lock *l, ConnectionPolicy policy, unsigned keep_alive_sec);
+/* Put the policy in force again (ttlockd.conf was read again). */
+void lock_apply_connection_policy(Lock *l);

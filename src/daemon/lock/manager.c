@@ -375,12 +375,38 @@ static void apply_conf(Manager *m, Conf *c) {
 
         radio_set_unpin_all(m->radios);
         for (size_t i = 0; i < c->n_pins; i++) {
+                if (!c->pins[i].radio[0])
+                        continue; /* a [Lock] with a connection policy only */
                 r = radio_set_pin(m->radios, c->pins[i].address, c->pins[i].radio);
                 if (r < 0)
                         log_error_errno(
                                 r, "%s: cannot pin it to %s: %m", c->pins[i].address, c->pins[i].radio);
         }
+
+        /* [Link] BackoffSec=, BackoffMaxSec=, and every lock's connection policy (link-health.h). */
+        m->lock_context.health_timing.backoff_min_usec = c->backoff_sec * USEC_PER_SEC;
+        m->lock_context.health_timing.backoff_max_usec = c->backoff_max_sec * USEC_PER_SEC;
+        for (Lock *l = m->locks; l; l = l->next)
+                lock_apply_connection_policy(l);
         update_monitor(m);
+}
+
+/* LockContext.configured_policy: [Lock] of that address, else [Link]. */
+static void on_configured_policy(
+        const char *address, void *owner, ConnectionPolicy *ret_policy, unsigned *ret_keep_alive_sec) {
+        Manager *m = owner;
+        const ConfPin *pin = conf_find_lock(m->conf, address);
+
+        if (!m->conf)
+                return;
+        if (pin && pin->connection.policy >= 0)
+                *ret_policy = pin->connection.policy;
+        else if (m->conf->connection.policy >= 0)
+                *ret_policy = m->conf->connection.policy;
+        if (pin && pin->connection.keep_alive_sec > 0)
+                *ret_keep_alive_sec = pin->connection.keep_alive_sec;
+        else if (m->conf->connection.keep_alive_sec > 0)
+                *ret_keep_alive_sec = m->conf->connection.keep_alive_sec;
 }
 
 int manager_load_config(Manager *m, const char *path, char *error, size_t error_size) {
@@ -399,7 +425,7 @@ int manager_load_config(Manager *m, const char *path, char *error, size_t error_
                 log_info("%s; using the defaults.", error);
         else
                 log_info(
-                        "Configuration read from %s: %zu prox%s, %zu pinned lock(s).",
+                        "Configuration read from %s: %zu prox%s, %zu [Lock] section(s).",
                         m->conf_path,
                         c->n_proxies,
                         c->n_proxies == 1 ? "y" : "ies",
@@ -533,11 +559,13 @@ int manager_new(sd_event *event, const char *state_dir, Manager **ret) {
                         "TTLOCKD_ENROLLMENT_TIMEOUT_SEC", 1, 600, MANAGER_ENROLLMENT_TIMEOUT_USEC),
                 .settled = on_lock_settled,
                 .paired_changed = on_lock_paired_changed,
+                .configured_policy = on_configured_policy,
                 .owner = m,
         };
         esphome_timing_default(&m->esphome_timing);
         link_config_default(&m->lock_context.link_config);
         lock_timing_default(&m->lock_context.timing);
+        link_health_timing_default(&m->lock_context.health_timing);
         /* Three connect attempts of 5 s each, then the commands, fit in the method deadline. */
         m->lock_context.link_config.connect_timeout_usec = 5 * USEC_PER_SEC;
 

@@ -18,6 +18,7 @@ typedef enum Section {
         SECTION_BLUETOOTH,
         SECTION_PROXY,
         SECTION_LOCK,
+        SECTION_LINK,
 } Section;
 
 typedef struct Parser {
@@ -28,6 +29,7 @@ typedef struct Parser {
         Conf *config;
         ConfPin pin; /* the [Lock] section being read */
         bool pin_address, pin_radio;
+        unsigned backoff_line, backoff_max_line; /* where [Link] set them, 0 = not set */
         char *error;
         size_t error_size;
 } Parser;
@@ -46,12 +48,32 @@ _printf_(3, 4) static int fail(Parser *p, int error, const char *fmt, ...) {
 
 /* ---- the configuration ------------------------------------------------------------------------- */
 
+static const char *const connection_policy_names[_CONNECTION_POLICY_MAX] = {
+        [CONNECTION_ON_DEMAND] = "on-demand",
+        [CONNECTION_KEEP_ALIVE] = "keep-alive",
+        [CONNECTION_PERSISTENT] = "persistent",
+};
+
+const char *connection_policy_to_string(ConnectionPolicy p) {
+        return p >= 0 && p < _CONNECTION_POLICY_MAX ? connection_policy_names[p] : NULL;
+}
+
+ConnectionPolicy connection_policy_from_string(const char *s) {
+        for (int i = 0; s && i < _CONNECTION_POLICY_MAX; i++)
+                if (streq(s, connection_policy_names[i]))
+                        return i;
+        return _CONNECTION_POLICY_INVALID;
+}
+
 int conf_new_default(Conf **ret) {
         Conf *c = calloc(1, sizeof(Conf));
 
         assert(ret);
         if (!c)
                 return -ENOMEM;
+        c->connection.policy = _CONNECTION_POLICY_INVALID;
+        c->backoff_sec = CONF_BACKOFF_SEC_DEFAULT;
+        c->backoff_max_sec = CONF_BACKOFF_MAX_SEC_DEFAULT;
         *ret = c;
         return 0;
 }
@@ -99,6 +121,13 @@ bool conf_adapters_equal(const Conf *a, const Conf *b) {
 bool conf_proxy_equal(const ConfProxy *a, const ConfProxy *b) {
         return streq(a->name, b->name) && streq(a->host, b->host) && a->port == b->port &&
                 a->has_psk == b->has_psk && (!a->has_psk || memcmp(a->psk, b->psk, sizeof(a->psk)) == 0);
+}
+
+const ConfPin *conf_find_lock(const Conf *c, const char *address) {
+        for (size_t i = 0; c && i < c->n_pins; i++)
+                if (streq(c->pins[i].address, address))
+                        return &c->pins[i];
+        return NULL;
 }
 
 const ConfProxy *conf_find_proxy(const Conf *c, const char *name) {
@@ -176,14 +205,24 @@ static int section_end(Parser *p) {
         } else if (p->section == SECTION_LOCK) {
                 if (!p->pin_address)
                         r = fail(p, -EINVAL, "[Lock] needs Address=");
-                else if (!p->pin_radio)
-                        r = fail(p, -EINVAL, "[Lock] %s needs Radio=", p->pin.address);
+                else if (
+                        !p->pin_radio && p->pin.connection.policy < 0 &&
+                        p->pin.connection.keep_alive_sec == 0)
+                        r =
+                                fail(p,
+                                     -EINVAL,
+                                     "[Lock] %s needs Radio=, ConnectionPolicy= or KeepAliveSec=",
+                                     p->pin.address);
                 else {
                         Conf *c = p->config;
 
                         for (size_t i = 0; i < c->n_pins; i++)
                                 if (streq(c->pins[i].address, p->pin.address))
-                                        return fail(p, -EINVAL, "lock %s is pinned twice", p->pin.address);
+                                        return fail(
+                                                p,
+                                                -EINVAL,
+                                                "lock %s has two [Lock] sections",
+                                                p->pin.address);
                         if (c->n_pins >= CONF_PINS_MAX)
                                 r = fail(p, -E2BIG, "more than %u [Lock] sections", CONF_PINS_MAX);
                         else {
@@ -222,11 +261,14 @@ static int section_start(Parser *p, const char *name) {
                 c->proxies[c->n_proxies++] = (ConfProxy){ .port = CONF_DEFAULT_PORT, .line = p->line };
                 p->section = SECTION_PROXY;
         } else if (streq(name, "Lock")) {
-                p->pin = (ConfPin){};
+                p->pin = (ConfPin){ .connection.policy = _CONNECTION_POLICY_INVALID };
                 p->pin_address = p->pin_radio = false;
                 p->section = SECTION_LOCK;
-        } else
-                return fail(p, -EINVAL, "unknown section [%s] (expected Bluetooth, Proxy or Lock)", name);
+        } else if (streq(name, "Link"))
+                p->section = SECTION_LINK;
+        else
+                return fail(
+                        p, -EINVAL, "unknown section [%s] (expected Bluetooth, Proxy, Lock or Link)", name);
         return 0;
 }
 
@@ -321,7 +363,85 @@ static int proxy_key(Parser *p, const char *key, const char *value) {
         return 0;
 }
 
+/* A number of seconds in [min, max], digits only. */
+static int parse_seconds(const char *s, unsigned min, unsigned max, unsigned *ret) {
+        unsigned long v;
+
+        if (!*s || strlen(s) > 6 || strspn(s, "0123456789") != strlen(s))
+                return -EINVAL;
+        v = strtoul(s, NULL, 10);
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+/* ConnectionPolicy= and KeepAliveSec=, in [Link] and [Lock]: 1 when key is neither. */
+static int connection_key(Parser *p, ConfConnection *c, const char *key, const char *value) {
+        if (streq(key, "ConnectionPolicy")) {
+                c->policy = connection_policy_from_string(value);
+                if (c->policy < 0)
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "ConnectionPolicy=: \"%.32s\" is not on-demand, keep-alive or persistent",
+                                value);
+                return 0;
+        }
+        if (streq(key, "KeepAliveSec")) {
+                if (parse_seconds(
+                            value, CONF_KEEP_ALIVE_MIN_SEC, CONF_KEEP_ALIVE_MAX_SEC, &c->keep_alive_sec) < 0)
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "KeepAliveSec=: \"%.16s\" is not %u–%u seconds",
+                                value,
+                                CONF_KEEP_ALIVE_MIN_SEC,
+                                CONF_KEEP_ALIVE_MAX_SEC);
+                return 0;
+        }
+        return 1;
+}
+
+static int link_key(Parser *p, const char *key, const char *value) {
+        Conf *c = p->config;
+        int r;
+
+        r = connection_key(p, &c->connection, key, value);
+        if (r <= 0)
+                return r;
+        if (streq(key, "BackoffSec")) {
+                if (parse_seconds(value, 0, CONF_BACKOFF_SEC_MAX, &c->backoff_sec) < 0)
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "BackoffSec=: \"%.16s\" is not 0–%u seconds",
+                                value,
+                                CONF_BACKOFF_SEC_MAX);
+                p->backoff_line = p->line;
+        } else if (streq(key, "BackoffMaxSec")) {
+                if (parse_seconds(value, 0, CONF_BACKOFF_MAX_SEC_MAX, &c->backoff_max_sec) < 0)
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "BackoffMaxSec=: \"%.16s\" is not 0–%u seconds",
+                                value,
+                                CONF_BACKOFF_MAX_SEC_MAX);
+                p->backoff_max_line = p->line;
+        } else
+                return fail(
+                        p,
+                        -EINVAL,
+                        "unknown key %s= in [Link] (expected ConnectionPolicy=, KeepAliveSec=, BackoffSec= "
+                        "or "
+                        "BackoffMaxSec=)",
+                        key);
+        return 0;
+}
+
 static int lock_key(Parser *p, const char *key, const char *value) {
+        int r;
+
         if (streq(key, "Address")) {
                 if (bt_address_normalize(value, p->pin.address) < 0)
                         return fail(p, -EINVAL, "Address=: \"%.40s\" is not like AA:BB:CC:DD:EE:FF", value);
@@ -331,8 +451,17 @@ static int lock_key(Parser *p, const char *key, const char *value) {
                         return fail(p, -EINVAL, "Radio=: \"%.40s\" is not a radio's name", value);
                 strcpy(p->pin.radio, value);
                 p->pin_radio = true;
-        } else
-                return fail(p, -EINVAL, "unknown key %s= in [Lock] (expected Address= or Radio=)", key);
+        } else {
+                r = connection_key(p, &p->pin.connection, key, value);
+                if (r > 0)
+                        return fail(
+                                p,
+                                -EINVAL,
+                                "unknown key %s= in [Lock] (expected Address=, Radio=, ConnectionPolicy= or "
+                                "KeepAliveSec=)",
+                                key);
+                return r;
+        }
         return 0;
 }
 
@@ -378,6 +507,8 @@ static int parse_line(Parser *p, char *line) {
                 return proxy_key(p, key, value);
         case SECTION_LOCK:
                 return lock_key(p, key, value);
+        case SECTION_LINK:
+                return link_key(p, key, value);
         default:
                 return fail(p, -EINVAL, "%s= is outside of any section", key);
         }
@@ -423,6 +554,15 @@ int conf_parse(const char *text, size_t len, const char *file, Conf **ret, char 
         r = section_end(&p);
         if (r < 0)
                 return r;
+        if (c->backoff_max_sec < c->backoff_sec) {
+                p.line = MAX(p.backoff_line, p.backoff_max_line);
+                return fail(
+                        &p,
+                        -EINVAL,
+                        "BackoffMaxSec=%u is shorter than BackoffSec=%u",
+                        c->backoff_max_sec,
+                        c->backoff_sec);
+        }
         /* A pin may name a radio that does not exist now: adapters and proxies come and go. */
         *ret = TAKE_PTR(c);
         return 0;

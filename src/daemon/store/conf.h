@@ -14,15 +14,21 @@
  *     Host=192.168.1.40
  *     PSKFile=/etc/ttlockd/porch.psk
  *
+ *     [Link]
+ *     ConnectionPolicy=on-demand
+ *     BackoffSec=30
+ *
  *     [Lock]
  *     Address=AA:BB:CC:DD:EE:FF
  *     Radio=porch
+ *     ConnectionPolicy=persistent
  *
  * Anything the parser does not know is an error, reported as "FILE:LINE: reason", so that a typo never
  * passes silently; the caller keeps the configuration it had. A PSK file is a secret: it must belong to
  * root (or to ttlockd's user) and be readable by nobody else, and what is in it never reaches a log,
  * an error message or the bus. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +47,32 @@
 #define CONF_PSK_FILE_MAX 256U
 #define CONF_DEFAULT_PORT 6053 /* ESPHome's native API */
 #define CONF_ERROR_MAX 512U
+#define CONF_KEEP_ALIVE_MIN_SEC 1U
+#define CONF_KEEP_ALIVE_MAX_SEC 3600U
+#define CONF_BACKOFF_SEC_DEFAULT 30U /* [Link] BackoffSec= */
+#define CONF_BACKOFF_SEC_MAX 3600U
+#define CONF_BACKOFF_MAX_SEC_DEFAULT 1800U /* [Link] BackoffMaxSec= */
+#define CONF_BACKOFF_MAX_SEC_MAX 86400U
+
+/* How a lock's link is held (ttlockd(8) "LINK HEALTH AND CONNECTIONS", lock/link-health.h): gone 2 s
+ * after its last job, kept for a window after it, or kept up whenever the lock can be reached. The
+ * names are those of ttlockd.conf(5), the key file and org.ttlock.Settings1. */
+typedef enum ConnectionPolicy {
+        CONNECTION_ON_DEMAND,
+        CONNECTION_KEEP_ALIVE,
+        CONNECTION_PERSISTENT,
+        _CONNECTION_POLICY_MAX,
+        _CONNECTION_POLICY_INVALID = -EINVAL,
+} ConnectionPolicy;
+
+const char *connection_policy_to_string(ConnectionPolicy p); /* "on-demand", "keep-alive", "persistent" */
+ConnectionPolicy connection_policy_from_string(const char *s);
+
+/* ConnectionPolicy= and KeepAliveSec= of a [Link] or [Lock] section; what is not set is inherited. */
+typedef struct ConfConnection {
+        ConnectionPolicy policy; /* _CONNECTION_POLICY_INVALID: not set */
+        unsigned keep_alive_sec; /* 0: not set */
+} ConfConnection;
 
 typedef struct ConfProxy {
         char name[CONF_NAME_MAX + 1];
@@ -53,9 +85,11 @@ typedef struct ConfProxy {
         uint8_t psk[CONF_PSK_SIZE];
 } ConfProxy;
 
+/* One [Lock] section: a pin to a radio, a connection policy, or both. */
 typedef struct ConfPin {
         char address[BT_ADDRESS_SIZE];
-        char radio[CONF_NAME_MAX + 1];
+        char radio[CONF_NAME_MAX + 1]; /* "": not pinned */
+        ConfConnection connection;
 } ConfPin;
 
 typedef struct Conf {
@@ -66,9 +100,15 @@ typedef struct Conf {
         size_t n_proxies;
         ConfPin *pins;
         size_t n_pins;
+        /* [Link]: the connection policy of every lock without its own, and the backoff after failed
+         * connects (0 = none). */
+        ConfConnection connection;
+        unsigned backoff_sec;
+        unsigned backoff_max_sec;
 } Conf;
 
-/* The configuration of a file that does not exist: every adapter, no proxy, no pin. */
+/* The configuration of a file that does not exist: every adapter, no proxy, no pin, no policy set, the
+ * default backoff. */
 int conf_new_default(Conf **ret);
 Conf *conf_free(Conf *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Conf *, conf_free);
@@ -93,4 +133,6 @@ bool conf_adapter_allowed(const Conf *c, const char *name);
 /* Two proxies are the same when nothing of their configuration differs (the key included). */
 bool conf_proxy_equal(const ConfProxy *a, const ConfProxy *b);
 const ConfProxy *conf_find_proxy(const Conf *c, const char *name);
+/* The [Lock] section of address (upper case), NULL when it has none. */
+const ConfPin *conf_find_lock(const Conf *c, const char *address);
 bool conf_adapters_equal(const Conf *a, const Conf *b);

@@ -175,6 +175,7 @@ LockRecord *lock_record_free(LockRecord *r) {
         free(r->firmware_revision);
         credential_aliases_free(r->credential_aliases, r->n_credential_aliases);
         free(r->state);
+        free(r->connection_policy);
         unknown_free(r->unknown);
         erase_memory(r, sizeof(*r)); /* aes_key, admin_ps, unlock_key */
         free(r);
@@ -736,6 +737,7 @@ enum {
         SECTION_SETTINGS,
         SECTION_LOG_CURSOR,
         SECTION_LAST_KNOWN,
+        SECTION_CONNECTION,
         _SECTION_MAX,
 };
 
@@ -743,6 +745,7 @@ static const char *const section_names[_SECTION_MAX] = {
         [SECTION_CREDENTIALS] = "credentials", [SECTION_LOCK_VERSION] = "lock-version",
         [SECTION_DEVICE] = "device",           [SECTION_SETTINGS] = "settings",
         [SECTION_LOG_CURSOR] = "log-cursor",   [SECTION_LAST_KNOWN] = "last-known",
+        [SECTION_CONNECTION] = "connection",
 };
 
 static void build_document(Builder *b, const LockRecord *r) {
@@ -912,6 +915,14 @@ static void build_document(Builder *b, const LockRecord *r) {
                 b_pair_bool(b, m, "door-open", r->door_open);
                 if (r->door_updated_usec > 0)
                         b_pair(b, m, "door-updated-usec", b_uint(b, r->door_updated_usec));
+        }
+
+        if (r->connection_policy || r->keep_alive_seconds > 0) {
+                m = sections[SECTION_CONNECTION].node = b_mapping(b);
+                b_pair(b, root, "connection", m);
+                b_pair_str(b, m, "policy", r->connection_policy);
+                if (r->keep_alive_seconds > 0)
+                        b_pair(b, m, "keep-alive-seconds", b_uint(b, r->keep_alive_seconds));
         }
 
         merge_unknown(b, root, sections, _SECTION_MAX, r->unknown);
@@ -1312,6 +1323,21 @@ static int parse_last_known(Parser *p, LockRecord *r, const char *where, const c
         return 1;
 }
 
+static int parse_connection(Parser *p, LockRecord *r, const char *where, const char *key, int value) {
+        uint64_t v;
+        int q;
+
+        if (strcmp(key, "policy") == 0)
+                return get_dup(p, where, value, &r->connection_policy);
+        if (strcmp(key, "keep-alive-seconds") == 0) {
+                q = get_uint(p, where, value, UINT32_MAX, &v);
+                if (q >= 0)
+                        r->keep_alive_seconds = (uint32_t) v;
+                return q;
+        }
+        return 1;
+}
+
 static int parse_features(Parser *p, LockRecord *r, int index) {
         yaml_node_t *n = node(p, index);
         size_t count;
@@ -1695,6 +1721,8 @@ int lock_record_from_yaml(const char *data, size_t size, LockRecord **ret, char 
                         q = parse_mapping(&p, r, "log-cursor", pair.value, parse_log_cursor);
                 else if (strcmp(key, "last-known") == 0)
                         q = parse_mapping(&p, r, "last-known", pair.value, parse_last_known);
+                else if (strcmp(key, "connection") == 0)
+                        q = parse_mapping(&p, r, "connection", pair.value, parse_connection);
                 else
                         q = keep_unknown(&p, NULL, pair);
         }

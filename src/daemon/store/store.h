@@ -38,6 +38,8 @@
  *   log-cursor: {identity: "0123456789abcdef", time-usec: 1700000000000000, sequence: 1234}  # optional
  *   last-known: {battery: 80, state: "locked", state-updated-usec: 1700000000000000,  # optional
  *                door-open: false, door-updated-usec: 1700000000000000}                 # each optional
+ *   connection: {policy: "keep-alive", keep-alive-seconds: 30}   # optional: ttlockd's own, the choice of
+ *                                      # Settings1.SetConnectionPolicy(); each optional = ttlockd.conf's
  *
  * role, the window and time-zone-offset-seconds came with importing keys (doc/lockdata.md): a record
  * without them is an admin's with no window, as every earlier file is, so the format version stays 1 (a
@@ -202,6 +204,12 @@ typedef struct LockRecord {
         uint64_t state_updated_usec; /* 0 = never */
         int door_open;               /* the door sensor (§4.7): < 0 = unknown */
         uint64_t door_updated_usec;  /* 0 = never */
+
+        /* ttlockd's own, not the lock's: how its link is held (lock/link-health.h), when the user chose it
+         * for this lock. NULL / 0 = as ttlockd.conf says. The name is kept as written: a newer ttlockd's
+         * policy is the lock model's to refuse, not a reason to call the file broken. */
+        char *connection_policy;
+        uint32_t keep_alive_seconds;
 
         /* Keys of the file this version does not know (a yaml_document_t *, opaque here). */
         void *unknown;

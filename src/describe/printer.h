@@ -13,6 +13,10 @@
 #include "macro.h"
 
 #define PRINTER_MAX_DEPTH 16
+#define PRINTER_REDACTED "(redacted)"
+
+/* Whether a field may be shown as it is (printer_set_filter()). */
+typedef bool (*PrinterFilter)(const char *key);
 
 typedef struct Printer {
         FILE *f;
@@ -20,9 +24,16 @@ typedef struct Printer {
         unsigned depth;
         bool need_comma[PRINTER_MAX_DEPTH];
         bool in_array[PRINTER_MAX_DEPTH];
+        PrinterFilter filter;
+        unsigned swallow; /* > 0: inside a container that is redacted whole (its nesting depth) */
 } Printer;
 
 void printer_init(Printer *p, FILE *f, bool json);
+/* Default deny: a field whose key filter() does not accept shows PRINTER_REDACTED instead of its value,
+ * and an object or array under such a key shows PRINTER_REDACTED instead of its contents. The items of
+ * an array that was let through are judged by their own keys (objects) or let through (values). NULL
+ * (the default) shows everything. */
+void printer_set_filter(Printer *p, PrinterFilter filter);
 
 /* A top-level record: one JSON object on one line, or a block of text for people. */
 void printer_begin(Printer *p);

@@ -9,6 +9,17 @@ void printer_init(Printer *p, FILE *f, bool json) {
         *p = (Printer) { .f = f, .json = json };
 }
 
+void printer_set_filter(Printer *p, PrinterFilter filter) {
+        p->filter = filter;
+}
+
+/* A field the filter does not let through. Inside an array the key is the array's, which was. */
+static bool hidden(Printer *p, const char *key) {
+        return p->filter && !p->in_array[p->depth] && (!key || !p->filter(key));
+}
+
+static void printer_redacted(Printer *p, const char *key);
+
 static void json_string(FILE *f, const char *s) {
         fputc('"', f);
         for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
@@ -73,7 +84,29 @@ void printer_end(Printer *p) {
         fflush(p->f);
 }
 
+/* A container under a hidden key: shown as one redacted value, its contents swallowed. */
+static bool swallow_begin(Printer *p, const char *key) {
+        if (p->swallow > 0) {
+                p->swallow++;
+                return true;
+        }
+        if (!hidden(p, key))
+                return false;
+        printer_redacted(p, key);
+        p->swallow = 1;
+        return true;
+}
+
+static bool swallow_end(Printer *p) {
+        if (p->swallow == 0)
+                return false;
+        p->swallow--;
+        return true;
+}
+
 void printer_object_begin(Printer *p, const char *key) {
+        if (swallow_begin(p, key))
+                return;
         prefix_full(p, key, true);
         if (p->json)
                 fputc('{', p->f);
@@ -83,6 +116,8 @@ void printer_object_begin(Printer *p, const char *key) {
 }
 
 void printer_object_end(Printer *p) {
+        if (swallow_end(p))
+                return;
         if (p->depth > 1)
                 p->depth--;
         if (p->json)
@@ -90,6 +125,8 @@ void printer_object_end(Printer *p) {
 }
 
 void printer_array_begin(Printer *p, const char *key) {
+        if (swallow_begin(p, key))
+                return;
         prefix_full(p, key, true);
         if (p->json)
                 fputc('[', p->f);
@@ -99,6 +136,8 @@ void printer_array_begin(Printer *p, const char *key) {
 }
 
 void printer_array_end(Printer *p) {
+        if (swallow_end(p))
+                return;
         if (p->depth > 1)
                 p->depth--;
         if (p->json)
@@ -110,25 +149,52 @@ static void text_end(Printer *p) {
                 fputc('\n', p->f);
 }
 
+/* Every value goes through here first: swallowed, redacted, or shown (return false). */
+static bool withheld(Printer *p, const char *key) {
+        if (p->swallow > 0)
+                return true;
+        if (!hidden(p, key))
+                return false;
+        printer_redacted(p, key);
+        return true;
+}
+
+static void printer_redacted(Printer *p, const char *key) {
+        prefix(p, key);
+        if (p->json)
+                json_string(p->f, PRINTER_REDACTED);
+        else
+                fputs(PRINTER_REDACTED, p->f);
+        text_end(p);
+}
+
 void printer_uint(Printer *p, const char *key, uint64_t v) {
+        if (withheld(p, key))
+                return;
         prefix(p, key);
         fprintf(p->f, "%" PRIu64, v);
         text_end(p);
 }
 
 void printer_int(Printer *p, const char *key, int64_t v) {
+        if (withheld(p, key))
+                return;
         prefix(p, key);
         fprintf(p->f, "%" PRIi64, v);
         text_end(p);
 }
 
 void printer_bool(Printer *p, const char *key, bool v) {
+        if (withheld(p, key))
+                return;
         prefix(p, key);
         fputs(p->json ? (v ? "true" : "false") : (v ? "yes" : "no"), p->f);
         text_end(p);
 }
 
 void printer_string(Printer *p, const char *key, const char *s) {
+        if (withheld(p, key))
+                return;
         prefix(p, key);
         if (p->json)
                 json_string(p->f, s);
@@ -156,6 +222,8 @@ void printer_hex(Printer *p, const char *key, const uint8_t *data, size_t n) {
 }
 
 void printer_code(Printer *p, const char *key, uint64_t v, unsigned digits) {
+        if (withheld(p, key))
+                return;
         prefix(p, key);
         if (p->json)
                 fprintf(p->f, "%" PRIu64, v);

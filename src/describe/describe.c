@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <string.h>
 
 #include "command.h"
 #include "datetime.h"
@@ -30,6 +31,89 @@ void describe_features(Printer *p, const TTFeatures *f) {
                                 printer_stringf(p, NULL, "bit-%u", bit);
                 }
         printer_array_end(p);
+}
+
+bool describe_key_is_public(const char *key) {
+        /* A list, not a rule: a key missing here is redacted, which is the safe mistake. */
+        static const char *const public_keys[] = {
+                /* the envelope (describe_plaintext()) */
+                "decoded",
+                "direction",
+                "command",
+                "command_name",
+                "success",
+                "empty",
+                "error_code",
+                "error_name",
+                "error_description",
+                /* ttlockd's own: a payload that did not decode all the way (lock/frame-log.c) */
+                "decoded_fully",
+                /* state, battery, door (describe-access.c) */
+                "vendor",
+                "form",
+                "battery",
+                "state",
+                "door_sensor",
+                "record_id",
+                "unique_id",
+                "time",
+                "valid_from_encoding",
+                "valid_until_encoding",
+                /* features, device info, clock (describe-info.c, describe.c) */
+                "bits",
+                "names",
+                "type",
+                "type_name",
+                "year",
+                /* the operation log (describe-oplog.c): what happened and when, not by whom */
+                "sequence",
+                "meaning",
+                "total",
+                "next_sequence",
+                "records",
+                "kind",
+                "method",
+                "accessory_battery",
+                "deleted_at",
+                /* credentials: the operation and its outcome, not the credential (describe-credentials.c) */
+                "op",
+                "cycle_type",
+                "enrolment",
+                "current",
+                "template_sequence",
+                "template_packet_length",
+                "user_type",
+                "user_note",
+                "cycle",
+                "weekday",
+                "start",
+                "end",
+                "padded",
+                "valid_from",
+                "valid_until",
+                /* settings (describe-settings.c) */
+                "enabled",
+                "seconds",
+                "min_seconds",
+                "max_seconds",
+                "door_sensor_value",
+                "volume",
+                "language",
+                "items",
+                "values",
+                "tamper_alert",
+                "reset_button",
+                "privacy_lock",
+                "day",
+                "month",
+        };
+
+        if (!key)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(public_keys); i++)
+                if (strcmp(key, public_keys[i]) == 0)
+                        return true;
+        return false;
 }
 
 static const DescribeFunc families[] = {

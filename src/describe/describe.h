@@ -37,6 +37,13 @@ void describe_features(Printer *p, const struct TTFeatures *f);
  * not be read (the readable ones are printed all the same). */
 int describe_lockdata(Printer *p, const char *text, size_t len, bool show_secrets, TTError *e);
 
+/* The fields of describe_plaintext() that carry nothing secret or personal: the command, the outcome,
+ * battery, bolt and door, settings, record types and times, counts — never keys, adminPs, unlockKey, the
+ * challenge and its sum, passcodes, card numbers, fingerprint ids, key fobs' addresses, user ids, the
+ * device information text, or raw bytes. A PrinterFilter (printer.h): with it, everything else is shown
+ * as PRINTER_REDACTED, including fields added to the describers later, until they are listed here. */
+bool describe_key_is_public(const char *key);
+
 /* Decodes a whole plaintext: the reply envelope (echo, status, error name) and the command's fields
  * under "decoded". Returns 0, or negative with e set. */
 int describe_plaintext(Printer *p, bool reply, uint8_t command, const uint8_t *plain, size_t len, TTError *e);
