@@ -8,6 +8,7 @@
 
 #include "bluez-battery.h"
 #include "bluez.h"
+#include "bus-dict.h"
 #include "hashmap.h"
 #include "log.h"
 #include "macro.h"
@@ -624,40 +625,7 @@ static const RadioOps bluez_radio_ops = {
 
 /* ---- properties -------------------------------------------------------------------------------- */
 
-/* One a{sv} of properties, read through a table of the names we care about; everything else is
- * skipped. Each parser reads the variant it is handed. */
-typedef struct PropertyParser {
-        const char *name;
-        int (*parse)(sd_bus_message *m, void *userdata);
-} PropertyParser;
-
-static int parse_properties(sd_bus_message *m, const PropertyParser *table, size_t n, void *userdata) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const PropertyParser *p = NULL;
-                const char *name;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < n && !p; i++)
-                        if (streq(table[i].name, name))
-                                p = &table[i];
-                r = p ? p->parse(m, userdata) : sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
+/* Each property's parser reads the variant it is handed (bus-dict.h); what no table names is skipped. */
 
 static int read_bool(sd_bus_message *m, bool *ret) {
         int b, r;
@@ -692,7 +660,7 @@ typedef struct DeviceUpdate {
         bool mfr_changed;
 } DeviceUpdate;
 
-static int device_parse_address(sd_bus_message *m, void *userdata) {
+static int device_parse_address(sd_bus_message *m, const char *key, void *userdata) {
         DeviceUpdate *u = userdata;
         const char *s;
         int r;
@@ -705,7 +673,7 @@ static int device_parse_address(sd_bus_message *m, void *userdata) {
         return 0;
 }
 
-static int device_parse_name(sd_bus_message *m, void *userdata) {
+static int device_parse_name(sd_bus_message *m, const char *key, void *userdata) {
         DeviceUpdate *u = userdata;
         const char *s;
         int r;
@@ -716,7 +684,7 @@ static int device_parse_name(sd_bus_message *m, void *userdata) {
         return strdup_replace(&u->device->name, s) < 0 ? -ENOMEM : 0;
 }
 
-static int device_parse_rssi(sd_bus_message *m, void *userdata) {
+static int device_parse_rssi(sd_bus_message *m, const char *key, void *userdata) {
         DeviceUpdate *u = userdata;
         int r;
 
@@ -727,16 +695,16 @@ static int device_parse_rssi(sd_bus_message *m, void *userdata) {
         return 0;
 }
 
-static int device_parse_connected(sd_bus_message *m, void *userdata) {
+static int device_parse_connected(sd_bus_message *m, const char *key, void *userdata) {
         return read_bool(m, &((DeviceUpdate *) userdata)->device->connected);
 }
 
-static int device_parse_services_resolved(sd_bus_message *m, void *userdata) {
+static int device_parse_services_resolved(sd_bus_message *m, const char *key, void *userdata) {
         return read_bool(m, &((DeviceUpdate *) userdata)->device->services_resolved);
 }
 
 /* a{qv}: we keep the first entry with an "ay" value, or the V3 key's (doc/protocol.md §1.5). */
-static int device_parse_manufacturer_data(sd_bus_message *m, void *userdata) {
+static int device_parse_manufacturer_data(sd_bus_message *m, const char *key, void *userdata) {
         DeviceUpdate *u = userdata;
         Device *d = u->device;
         bool found = false;
@@ -750,10 +718,10 @@ static int device_parse_manufacturer_data(sd_bus_message *m, void *userdata) {
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "qv")) > 0) {
                 const void *data;
-                uint16_t key;
+                uint16_t company;
                 size_t len;
 
-                r = sd_bus_message_read(m, "q", &key);
+                r = sd_bus_message_read(m, "q", &company);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_enter_container(m, 'v', "ay");
@@ -764,9 +732,9 @@ static int device_parse_manufacturer_data(sd_bus_message *m, void *userdata) {
                         r = sd_bus_message_read_array(m, 'y', &data, &len);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(m);
-                        if (r >= 0 && (!found || key == TTLOCK_MFR_KEY_V3)) {
+                        if (r >= 0 && (!found || company == TTLOCK_MFR_KEY_V3)) {
                                 found = true;
-                                d->mfr_key = key;
+                                d->mfr_key = company;
                                 d->mfr_len = MIN(len, (size_t) MFR_MAX);
                                 memcpy(d->mfr, data, d->mfr_len);
                         }
@@ -789,7 +757,7 @@ static int device_parse_manufacturer_data(sd_bus_message *m, void *userdata) {
         return sd_bus_message_exit_container(m);
 }
 
-static int device_parse_uuids(sd_bus_message *m, void *userdata) {
+static int device_parse_uuids(sd_bus_message *m, const char *key, void *userdata) {
         DeviceUpdate *u = userdata;
         char **uuids = NULL;
         int r;
@@ -804,7 +772,7 @@ static int device_parse_uuids(sd_bus_message *m, void *userdata) {
         return 0;
 }
 
-static const PropertyParser device_properties[] = {
+static const BusDictField device_properties[] = {
         { "Address", device_parse_address },
         { "Name", device_parse_name },
         { "RSSI", device_parse_rssi },
@@ -814,11 +782,11 @@ static const PropertyParser device_properties[] = {
         { "UUIDs", device_parse_uuids },
 };
 
-static int adapter_parse_powered(sd_bus_message *m, void *userdata) {
+static int adapter_parse_powered(sd_bus_message *m, const char *key, void *userdata) {
         return read_bool(m, &((Adapter *) userdata)->powered);
 }
 
-static int adapter_parse_address(sd_bus_message *m, void *userdata) {
+static int adapter_parse_address(sd_bus_message *m, const char *key, void *userdata) {
         Adapter *a = userdata;
         char address[BT_ADDRESS_SIZE];
         const char *s;
@@ -832,7 +800,7 @@ static int adapter_parse_address(sd_bus_message *m, void *userdata) {
         return 0;
 }
 
-static const PropertyParser adapter_properties[] = {
+static const BusDictField adapter_properties[] = {
         { "Powered", adapter_parse_powered },
         { "Address", adapter_parse_address },
 };
@@ -842,7 +810,7 @@ typedef struct CharacteristicInfo {
         bool without_response;
 } CharacteristicInfo;
 
-static int characteristic_parse_uuid(sd_bus_message *m, void *userdata) {
+static int characteristic_parse_uuid(sd_bus_message *m, const char *key, void *userdata) {
         CharacteristicInfo *c = userdata;
         const char *s;
         int r;
@@ -853,7 +821,7 @@ static int characteristic_parse_uuid(sd_bus_message *m, void *userdata) {
         return strdup_replace(&c->uuid, s) < 0 ? -ENOMEM : 0;
 }
 
-static int characteristic_parse_flags(sd_bus_message *m, void *userdata) {
+static int characteristic_parse_flags(sd_bus_message *m, const char *key, void *userdata) {
         CharacteristicInfo *c = userdata;
         bool without = false, with = false;
         char **flags = NULL;
@@ -872,7 +840,7 @@ static int characteristic_parse_flags(sd_bus_message *m, void *userdata) {
         return 0;
 }
 
-static const PropertyParser characteristic_properties[] = {
+static const BusDictField characteristic_properties[] = {
         { "UUID", characteristic_parse_uuid },
         { "Flags", characteristic_parse_flags },
 };
@@ -922,7 +890,7 @@ static int handle_adapter(Bluez *b, const char *path, sd_bus_message *m) {
         if (!a)
                 return -ENOMEM;
         was_powered = a->powered;
-        r = parse_properties(m, adapter_properties, ELEMENTSOF(adapter_properties), a);
+        r = bus_dict_read(m, adapter_properties, ELEMENTSOF(adapter_properties), a);
         if (r < 0)
                 return r;
         if (was_powered != a->powered)
@@ -961,7 +929,7 @@ static int handle_device(Bluez *b, const char *path, sd_bus_message *m) {
                 }
         }
         u.device = d;
-        r = parse_properties(m, device_properties, ELEMENTSOF(device_properties), &u);
+        r = bus_dict_read(m, device_properties, ELEMENTSOF(device_properties), &u);
         if (r < 0)
                 return r;
         if (!d->connected)
@@ -978,7 +946,7 @@ static int handle_characteristic(Bluez *b, const char *path, sd_bus_message *m) 
         Device *d;
         int r;
 
-        r = parse_properties(m, characteristic_properties, ELEMENTSOF(characteristic_properties), &c);
+        r = bus_dict_read(m, characteristic_properties, ELEMENTSOF(characteristic_properties), &c);
         d = device_of_object(b, path);
         if (r >= 0 && d && c.uuid) {
                 if (strcasecmp(c.uuid, UUID_TTLOCK_WRITE) == 0) {
@@ -1131,47 +1099,38 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+static int value_parse(sd_bus_message *m, const char *key, void *userdata) {
+        Device *d = userdata;
+        const void *data;
+        size_t len;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(m, 'y', &data, &len);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        /* Straight to the connection's user (the link): no forwarder. */
+        if (d->conn)
+                radio_conn_notification(d->conn, data, len);
+        return 0;
+}
+
+static const BusDictField characteristic_changes[] = {
+        { "Value", value_parse },
+};
+
 static int on_value_changed(Bluez *b, const char *path, sd_bus_message *m) {
         Device *d = device_of_object(b, path);
-        int r;
 
         /* Only the notify characteristic of a device we hold a connection to interests us. */
         if (!d || !d->conn || d->conn_state != CONN_READY || !streq_ptr(d->notify_path, path))
                 return 0;
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                if (streq(name, "Value")) {
-                        const void *data;
-                        size_t len;
-
-                        r = sd_bus_message_enter_container(m, 'v', "ay");
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_read_array(m, 'y', &data, &len);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(m);
-                        if (r < 0)
-                                return r;
-                        /* Straight to the connection's user (the link): no forwarder. */
-                        if (d->conn)
-                                radio_conn_notification(d->conn, data, len);
-                } else
-                        r = sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        return r;
+        return bus_dict_read(m, characteristic_changes, ELEMENTSOF(characteristic_changes), d);
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
