@@ -21,10 +21,14 @@
 # default 10), BENCH_KEYPAD (keypad entries, default 10), BENCH_IDLE_SECONDS (default 10),
 # BENCH_EVENT (Unlock calls timed until their Event, default 10).
 # Builds an optimised tree of its own in _build/bench (release), as bench/proto.sh does.
+# The PIDs this script keeps are read through BENCH_PID_VARS (bench/lib.sh stop_stack()).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$TT_ROOT/_build/bench"
 N_WARM="${BENCH_WARM:-200}"
@@ -43,44 +47,6 @@ CODE="246810"
 CONNECT_MS=500
 LATENCY_MS=60
 ADVERT_MS=1000
-
-sim_pid=""
-daemon_pid=""
-bus_dir=""
-
-stop_stack() {
-        local p
-
-        for p in $daemon_pid $sim_pid; do
-                kill -CONT "$p" 2>/dev/null || true
-                kill -TERM "$p" 2>/dev/null || true
-        done
-        for p in $daemon_pid $sim_pid; do
-                wait "$p" 2>/dev/null || true
-        done
-        if [[ -n "$bus_dir" ]]; then
-                "$TT_ROOT/tests/harness/testbus.sh" stop "$bus_dir" || true
-        fi
-        daemon_pid="" sim_pid="" bus_dir=""
-}
-
-# wait_until WHAT CMD...: CMD every 0.05 s until it succeeds, at most 30 s.
-wait_until() {
-        local what="$1" i
-        shift
-
-        for ((i = 0; i < 600; i++)); do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        tt_note "gave up waiting for $what"
-        return 1
-}
-
-has_adapter() {
-        busctl --system get-property org.ttlock.Manager /org/ttlock/Manager org.ttlock.Manager1 Adapters |
-                grep -q '^ao [1-9]'
-}
 
 disconnected() {
         busctl --system get-property org.ttlock.Manager "$LOCK" org.ttlock.Lock1 Connected |

@@ -12,52 +12,20 @@
 # is imported BENCH_IMPORT_RUNS times (default 5) with the radio latency at zero and with a realistic
 # radio (connect 500 ms, 60 ms per exchange), for N in BENCH_IMPORT_LOCKS (default "1 4 16").
 # Builds an optimised tree of its own in _build/bench (release), as bench/daemon.sh does.
+# The PIDs this script keeps are read through BENCH_PID_VARS (bench/lib.sh stop_stack()).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$TT_ROOT/_build/bench"
 RUNS="${BENCH_IMPORT_RUNS:-5}"
 COUNTS="${BENCH_IMPORT_LOCKS:-1 4 16}"
 CONNECT_MS=500
 LATENCY_MS=60
-
-sim_pid=""
-daemon_pid=""
-bus_dir=""
-
-stop_stack() {
-        local p
-
-        for p in $daemon_pid $sim_pid; do
-                kill -TERM "$p" 2>/dev/null || true
-        done
-        for p in $daemon_pid $sim_pid; do
-                wait "$p" 2>/dev/null || true
-        done
-        if [[ -n "$bus_dir" ]]; then
-                "$TT_ROOT/tests/harness/testbus.sh" stop "$bus_dir" || true
-        fi
-        daemon_pid="" sim_pid="" bus_dir=""
-}
-
-wait_until() {
-        local what="$1" i
-        shift
-
-        for ((i = 0; i < 600; i++)); do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        tt_note "gave up waiting for $what"
-        return 1
-}
-
-has_adapter() {
-        busctl --system get-property org.ttlock.Manager /org/ttlock/Manager org.ttlock.Manager1 Adapters |
-                grep -q '^ao [1-9]'
-}
 
 # spec I: the --lock spec of simulated lock I (1-based), with keys of its own.
 spec() {

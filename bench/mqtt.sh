@@ -19,10 +19,14 @@
 #
 # Environment: BENCH_UNLOCKS (default 100), BENCH_EVENTS (default 50), BENCH_IDLE_SECONDS
 # (default 10), BENCH_KEEPALIVE (the keep-alive of the last idle run, default 5 s).
+# The PIDs this script keeps are read through BENCH_PID_VARS (bench/lib.sh stop_stack()).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$TT_ROOT/_build/bench"
 N_UNLOCKS="${BENCH_UNLOCKS:-100}"
@@ -35,46 +39,10 @@ LOCK="/org/ttlock/Lock/AA_BB_CC_00_00_01"
 DEV="/org/bluez/hci0/dev_AA_BB_CC_00_00_01"
 TOPIC="ttlock/bench/aabbcc000001"
 
-sim_pid=""
-daemon_pid=""
+BENCH_PID_VARS=(bridge_pid broker_pid daemon_pid sim_pid)
 broker_pid=""
 bridge_pid=""
-bus_dir=""
 port=""
-
-stop_stack() {
-        local p
-
-        for p in $bridge_pid $broker_pid $daemon_pid $sim_pid; do
-                kill -CONT "$p" 2>/dev/null || true
-                kill -TERM "$p" 2>/dev/null || true
-        done
-        for p in $bridge_pid $broker_pid $daemon_pid $sim_pid; do
-                wait "$p" 2>/dev/null || true
-        done
-        if [[ -n "$bus_dir" ]]; then
-                "$TT_ROOT/tests/harness/testbus.sh" stop "$bus_dir" || true
-        fi
-        bridge_pid="" broker_pid="" daemon_pid="" sim_pid="" bus_dir=""
-}
-
-# wait_until WHAT CMD...: CMD every 0.05 s until it succeeds, at most 30 s.
-wait_until() {
-        local what="$1" i
-        shift
-
-        for ((i = 0; i < 600; i++)); do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        tt_note "gave up waiting for $what"
-        return 1
-}
-
-has_adapter() {
-        busctl --system get-property org.ttlock.Manager /org/ttlock/Manager org.ttlock.Manager1 Adapters |
-                grep -q '^ao [1-9]'
-}
 
 disconnected() {
         busctl --system get-property org.ttlock.Manager "$LOCK" org.ttlock.Lock1 Connected |

@@ -18,10 +18,14 @@
 # Unlock calls per path and round, default 8), BENCH_MANY (interleaved rounds of one lock and of the
 # ten, default 7), BENCH_PROXIES (default 16). Builds an optimised tree of its own in _build/bench
 # (release), as bench/daemon.sh does.
+# The PIDs this script keeps are read through BENCH_PID_VARS (bench/lib.sh stop_stack()).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$TT_ROOT/_build/bench"
 N_COLD="${BENCH_COLD:-8}"
@@ -34,46 +38,9 @@ LOCK="/org/ttlock/Lock/AA_BB_CC_00_00_01"
 CONNECT_MS=500
 LATENCY_MS=60
 
-sim_pid=""
-daemon_pid=""
-bus_dir=""
-
-stop_stack() {
-        local p
-
-        for p in $daemon_pid $sim_pid; do
-                kill -TERM "$p" 2>/dev/null || true
-        done
-        for p in $daemon_pid $sim_pid; do
-                wait "$p" 2>/dev/null || true
-        done
-        if [[ -n "$bus_dir" ]]; then
-                "$TT_ROOT/tests/harness/testbus.sh" stop "$bus_dir" || true
-        fi
-        daemon_pid="" sim_pid="" bus_dir=""
-}
-
-# wait_until WHAT CMD...: CMD every 0.05 s until it succeeds, at most 60 s.
-wait_until() {
-        local what="$1" i
-        shift
-
-        for ((i = 0; i < 1200; i++)); do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        tt_note "gave up waiting for $what"
-        return 1
-}
-
 radio_up() {
         busctl --system get-property org.ttlock.Manager "/org/ttlock/Radio/$1" org.ttlock.Radio1 Connected |
                 grep -qx 'b true'
-}
-
-any_radio() {
-        busctl --system get-property org.ttlock.Manager /org/ttlock/Manager org.ttlock.Manager1 Radios |
-                grep -q '^ao [1-9]'
 }
 
 port_of() {

@@ -20,10 +20,14 @@
 # Environment: BENCH_DOORS ("1 100 1000"), BENCH_IDLE_SECONDS (10), BENCH_ADVERT_SECONDS (10),
 # BENCH_LOAD_SECONDS (60), BENCH_PAIRINGS (5). Builds an optimised tree of its own in _build/bench
 # (release), as bench/daemon.sh does.
+# The PIDs this script keeps are read through BENCH_PID_VARS (bench/lib.sh stop_stack()).
+# shellcheck disable=SC2034
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$TT_ROOT/_build/bench"
 DOORS="${BENCH_DOORS:-1 100 1000}"
@@ -33,43 +37,7 @@ LOAD_SECONDS="${BENCH_LOAD_SECONDS:-60}"
 PAIRINGS="${BENCH_PAIRINGS:-5}"
 HZ="$(getconf CLK_TCK)"
 
-sim_pid=""
-daemon_pid=""
-bus_dir=""
 startup_ms=""
-
-stop_stack() {
-        local p
-
-        for p in $daemon_pid $sim_pid; do
-                kill -TERM "$p" 2>/dev/null || true
-        done
-        for p in $daemon_pid $sim_pid; do
-                wait "$p" 2>/dev/null || true
-        done
-        if [[ -n "$bus_dir" ]]; then
-                "$TT_ROOT/tests/harness/testbus.sh" stop "$bus_dir" >/dev/null 2>&1 || true
-        fi
-        daemon_pid="" sim_pid="" bus_dir=""
-}
-
-# wait_until WHAT CMD...: CMD every 0.05 s until it succeeds, at most 60 s.
-wait_until() {
-        local what="$1" i
-        shift
-
-        for ((i = 0; i < 1200; i++)); do
-                "$@" >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        tt_note "gave up waiting for $what"
-        return 1
-}
-
-has_adapter() {
-        busctl --system get-property org.ttlock.Manager /org/ttlock/Manager org.ttlock.Manager1 Adapters |
-                grep -q '^ao [1-9]'
-}
 
 # cpu_ticks PID: user + system time of PID in clock ticks.
 cpu_ticks() {
