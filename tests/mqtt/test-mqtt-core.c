@@ -28,7 +28,7 @@ START_TEST(test_addresses) {
 
         ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_00_00_01", a), 0);
         ck_assert_str_eq(a, "AA:BB:CC:00:00:01");
-        /* One lock, one path: lower case is not it (dbus-api.md). */
+        /* One lock, one path, in upper case (dbus/org.ttlock.Lock1.xml): lower case is not it. */
         ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/aa_bb_cc_00_00_01", a), -EINVAL);
         ck_assert_int_eq(lock_path_to_address("/org/ttlock/Manager", a), -EINVAL);
         ck_assert_int_eq(lock_path_to_address("/org/ttlock/Lock/AA_BB_CC_00_00_01/x", a), -EINVAL);
