@@ -14,11 +14,12 @@
 #include "hex.h"
 #include "lockdata-set.h"
 #include "string-util.h"
+#include "time-util.h"
 
 #define REDACTED "(secret)"
 
 static void print_time(Printer *p, const char *key, uint64_t usec) {
-        time_t t = (time_t) (usec / 1000000);
+        time_t t = (time_t) (usec / USEC_PER_SEC);
         struct tm tm;
         char buf[32];
 

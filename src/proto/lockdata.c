@@ -18,9 +18,9 @@
 #include "lockdata-internal.h"
 #include "lockdata.h"
 #include "string-util.h"
+#include "time-util.h"
 
 #define MSEC_PER_DAY INT64_C(86400000)
-#define USEC_PER_MSEC UINT64_C(1000)
 /* The MAC text "AA:BB:CC:DD:EE:FF" without its 10th character is the AES key (doc/lockdata.md). */
 #define MAC_KEY_SKIP 9
 #define MAC_SIZE 6

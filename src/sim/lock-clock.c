@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "lock-clock.h"
+#include "time-util.h"
 
 int64_t lock_clock_host_wall(void) {
         struct timespec ts;
@@ -18,7 +19,7 @@ int64_t lock_clock_host_wall(void) {
 }
 
 int64_t lock_clock_now(SimLock *l) {
-        return lock_clock_host_wall() + l->clock_offset_usec / 1000000;
+        return lock_clock_host_wall() + l->clock_offset_usec / (int64_t) USEC_PER_SEC;
 }
 
 int lock_clock_datetime(SimLock *l, TTDateTime *ret) {
@@ -26,5 +27,5 @@ int lock_clock_datetime(SimLock *l, TTDateTime *ret) {
 }
 
 void lock_clock_set(SimLock *l, const TTDateTime *t) {
-        l->clock_offset_usec = (ttlock_datetime_to_unix(t) - lock_clock_host_wall()) * 1000000;
+        l->clock_offset_usec = (ttlock_datetime_to_unix(t) - lock_clock_host_wall()) * (int64_t) USEC_PER_SEC;
 }

@@ -9,6 +9,7 @@
 #include "lockdata.h"
 #include "log.h"
 #include "sim-util.h"
+#include "time-util.h"
 
 void lock_owner_apply(SimLock *l, const SimLockSpec *spec) {
         l->admin_uid = spec->uid;
@@ -57,8 +58,8 @@ static int to_lockdata(const SimLock *l, bool ekey, TTLockData **ret) {
                 d->user_type = TTLOCK_USER_TYPE_EKEY;
                 d->uid = l->ekey_uid;
                 d->lock_flag_pos = l->ekey_has_flag_pos ? l->ekey_flag_pos : l->lock_flag_pos;
-                d->start_usec = (uint64_t) l->ekey_from * 1000000;
-                d->end_usec = (uint64_t) l->ekey_until * 1000000;
+                d->start_usec = (uint64_t) l->ekey_from * USEC_PER_SEC;
+                d->end_usec = (uint64_t) l->ekey_until * USEC_PER_SEC;
         } else {
                 d->role = TTLOCK_ROLE_ADMIN;
                 d->user_type = TTLOCK_USER_TYPE_ADMIN;

@@ -22,6 +22,7 @@
 #include "settings.h"
 #include "sim-util.h"
 #include "state.h"
+#include "time-util.h"
 
 /* Enrolling a fingerprint takes this many presses (§4.3 FR_MANAGE: progress replies until done). */
 #define SIM_FINGER_PRESSES 4
@@ -198,7 +199,7 @@ static void set_locked(SimLock *l, bool locked) {
         /* §5.3: the auto-lock timer starts with every unlock; inside a passage-mode window the lock
          * stays open (§4.3 CONFIGURE_PASSAGE_MODE). */
         if (!locked && l->auto_lock_seconds > 0 && !in_passage_window(l))
-                l->auto_lock_at = sim_now(l->sim) + (uint64_t) l->auto_lock_seconds * 1000000;
+                l->auto_lock_at = sim_now(l->sim) + (uint64_t) l->auto_lock_seconds * USEC_PER_SEC;
         else
                 l->auto_lock_at = 0;
         radio_update(l);

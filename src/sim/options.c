@@ -17,7 +17,6 @@
 #include "sim-util.h"
 #include "time-util.h"
 
-#define USEC_PER_MSEC UINT64_C(1000)
 #define SIM_LOCKS_MAX 100000
 
 /* A door lock with keypad, card reader and fingerprint reader, as most V3 locks the community
@@ -92,7 +91,7 @@ static int parse_instant(const char *s, int64_t *ret) {
         static const char *const formats[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dZ" };
         uint64_t v;
 
-        if (parse_uint(s, INT64_MAX / 1000000, &v) >= 0) {
+        if (parse_uint(s, INT64_MAX / USEC_PER_SEC, &v) >= 0) {
                 *ret = (int64_t) v;
                 return 0;
         }
