@@ -459,6 +459,40 @@ static void append_passage(sd_bus_message *m, unsigned which) {
         ck_assert_int_ge(sd_bus_message_close_container(m), 0);
 }
 
+/* The a{sv} options of a method (GetDiagnostics): the fixed cases, then "locks" with each hostile
+ * string. */
+#define DICT_CASES 7
+static void append_options(sd_bus_message *m, unsigned which, const char *s) {
+        int r;
+
+        switch (which) {
+        case 0:
+                r = sd_bus_message_append(m, "a{sv}", 0);
+                break;
+        case 1:
+                r = sd_bus_message_append(m, "a{sv}", 1, "redact", "b", 0);
+                break;
+        case 2: /* a wrong type */
+                r = sd_bus_message_append(m, "a{sv}", 1, "redact", "s", "no");
+                break;
+        case 3: /* an unknown option */
+                r = sd_bus_message_append(m, "a{sv}", 1, "everything", "b", 1);
+                break;
+        case 4:
+                r = sd_bus_message_append(m, "a{sv}", 1, "locks", "s", "AA:BB:CC:00:00:01");
+                break;
+        case 5: /* the same key twice */
+                r = sd_bus_message_append(m, "a{sv}", 2, "redact", "b", 1, "redact", "b", 0);
+                break;
+        case 6: /* no locks named: every lock */
+                r = sd_bus_message_append(m, "a{sv}", 1, "locks", "as", 0);
+                break;
+        default:
+                r = sd_bus_message_append(m, "a{sv}", 1, "locks", "as", 1, s);
+        }
+        ck_assert_int_ge(r, 0);
+}
+
 /* ---- calling ------------------------------------------------------------------------------------ */
 
 typedef struct Arg {
@@ -524,6 +558,10 @@ static char *send_call(
                         append_passage(m, (unsigned) a->n);
                         r = 0;
                         break;
+                case 'D':
+                        append_options(m, (unsigned) a->n, a->s);
+                        r = 0;
+                        break;
                 default:
                         ck_abort_msg("type %c", a->type);
                 }
@@ -553,12 +591,14 @@ static Arg default_arg(char type) {
                 return (Arg){ 'b', NULL, 1 };
         case 'A':
                 return (Arg){ 'A', NULL, 0 };
+        case 'D':
+                return (Arg){ 'D', NULL, 0 };
         default:
                 return (Arg){ 'P', NULL, 0 };
         }
 }
 
-/* The in signature as a list of one-letter types ("aa{sv}" → 'P', "as" → 'A'). */
+/* The in signature as a list of one-letter types ("aa{sv}" → 'P', "as" → 'A', "a{sv}" → 'D'). */
 static size_t arg_types(const Method *m, char types[static 8]) {
         size_t n = 0;
 
@@ -570,6 +610,9 @@ static size_t arg_types(const Method *m, char types[static 8]) {
                 } else if (strncmp(p, "as", 2) == 0) {
                         types[n] = 'A';
                         p += 2;
+                } else if (strncmp(p, "a{sv}", 5) == 0) {
+                        types[n] = 'D';
+                        p += 5;
                 } else {
                         ck_assert_msg(
                                 strchr("stuyb", *p),
@@ -633,6 +676,7 @@ static void well_formed_calls(Caller *c, const Method *m) {
         for (size_t k = 0; k < n; k++) {
                 size_t count = types[k] == 's' ? c->values->n_s
                         : types[k] == 'A'      ? c->values->n_s + 1
+                        : types[k] == 'D'      ? DICT_CASES + c->values->n_s
                         : types[k] == 't'      ? c->values->n_t
                         : types[k] == 'u'      ? c->values->n_u
                         : types[k] == 'y'      ? c->values->n_y
@@ -666,6 +710,18 @@ static void well_formed_calls(Caller *c, const Method *m) {
                                         args[k].s ?: "",
                                         args[k].s ? strlen(args[k].s) : 0);
                                 break;
+                        case 'D':
+                                args[k].n = v;
+                                args[k].s = v >= DICT_CASES ? c->values->s[v - DICT_CASES] : NULL;
+                                snprintf(
+                                        what,
+                                        sizeof(what),
+                                        "arg %zu = options case %zu%s%.20s",
+                                        k,
+                                        v,
+                                        args[k].s ? ", locks " : "",
+                                        args[k].s ?: "");
+                                break;
                         case 't':
                                 args[k].n = c->values->t[v];
                                 break;
@@ -678,7 +734,7 @@ static void well_formed_calls(Caller *c, const Method *m) {
                         default:
                                 args[k].n = v;
                         }
-                        if (types[k] != 's' && types[k] != 'A')
+                        if (types[k] != 's' && types[k] != 'A' && types[k] != 'D')
                                 snprintf(
                                         what, sizeof(what), "arg %zu = %c %" PRIu64, k, types[k], args[k].n);
                         check(c,
@@ -713,7 +769,7 @@ static void malformed_calls(Caller *c, const Method *m) {
         for (size_t k = 0; k < n; k++) {
                 Arg saved = args[k];
 
-                args[k] = types[k] == 's' || types[k] == 'A' ? (Arg){ 'u', NULL, 1 }
+                args[k] = types[k] == 's' || types[k] == 'A' || types[k] == 'D' ? (Arg){ 'u', NULL, 1 }
                         : types[k] == 'P' ? (Arg){ 'a' }
                                           : (Arg){ 's', "1" };
                 check(c,
