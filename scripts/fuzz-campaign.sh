@@ -44,6 +44,11 @@ declare -A TARGETS=(
         [fuzz-esp-message]="src/esphome/esp-message.c"
         [fuzz-keystore]="src/daemon/store/store.c"
         [fuzz-history]="src/daemon/store/history.c"
+        [fuzz-key-import]="src/daemon/store/key-import.c"
+        [fuzz-conf]="src/daemon/store/conf.c"
+        [fuzz-ad]="src/daemon/radio/ad.c"
+        [fuzz-mqtt-command]="src/mqtt/mqtt-command.c"
+        [fuzz-mqtt-config]="src/mqtt/mqtt-config.c"
 )
 
 if [[ ! "$SECONDS_PER" =~ ^[1-9][0-9]*$ ]]; then
