@@ -41,6 +41,8 @@ EspConn *esphome_gatt_find(EsphomeProxy *p, uint64_t mac, bool live) {
         /* The live connection to an address, else one still draining there. */
         EspConn *draining = NULL;
 
+        assert(p);
+
         for (EspConn *c = p->conns; c; c = c->next)
                 if (c->mac == mac) {
                         if (c->state != CONN_DRAINING)
@@ -487,6 +489,9 @@ void esphome_gatt_fail_all(EsphomeProxy *p) {
 }
 
 bool esphome_gatt_message(EsphomeProxy *p, uint16_t type, const ProtobufCMessage *m) {
+        assert(p);
+        assert(m);
+
         switch (type) {
         case ESP_MSG_BLUETOOTH_DEVICE_CONNECTION_RESPONSE:
                 on_connection_response(p, (const Esphome__BluetoothDeviceConnectionResponse *) m);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -35,6 +36,9 @@ int open_dir_mode(const char *path, mode_t mode, bool fix_mode, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         int r;
 
+        assert(path);
+        assert(ret_fd);
+
         if (mkdir(path, mode) < 0 && errno != EEXIST)
                 return -errno;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -51,6 +55,9 @@ int open_dir_mode_at(int dir_fd, const char *name, mode_t mode, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         bool created = true;
         int r;
+
+        assert(name);
+        assert(ret_fd);
 
         if (mkdirat(dir_fd, name, mode) < 0) {
                 if (errno != EEXIST)
@@ -92,6 +99,8 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
         uint32_t rnd;
         int r;
 
+        assert(data || size == 0);
+
         if (!name || strchr(name, '/') || name[0] == '.' || name[0] == 0)
                 return -EINVAL;
 
@@ -130,6 +139,9 @@ int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *r
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t n = 0;
+
+        assert(name);
+        assert(ret);
 
         fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
@@ -170,6 +182,8 @@ int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *r
 int move_aside_broken_at(int dir_fd, const char *name, char **ret_name) {
         _cleanup_free_ char *aside = NULL;
         unsigned long long usec = now_realtime_usec();
+
+        assert(name);
 
         for (unsigned attempt = 0; attempt < 16; attempt++) {
                 free(aside);
