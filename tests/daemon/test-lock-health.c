@@ -151,9 +151,6 @@ static void model_init(Model *m) {
         ck_assert_int_ge(store_save(m->store, record), 0);
         ck_assert_int_ge(lock_new(&m->context, FAKE_ADDRESS, record, &m->lock), 0);
         lock_set_observer(m->lock, &observer, m);
-        /* These tests count the connects of a lock with nothing to catch up on: the read from the
-         * archive's end that start-up arms (lock_new()) is test-lock-events' business. */
-        m->lock->log_catch_up = false;
 }
 
 static void model_done(Model *m) {

@@ -272,8 +272,10 @@ START_TEST(test_lost_log_page_read_again) {
 }
 END_TEST
 
-/* The daemon stops (or dies) in the middle of a read whose page the lock already handed out: the next
- * daemon, started from the store, reads once from where the archive ends, and the record still comes. */
+/* The daemon stops (or dies) in the middle of a read whose page the lock already handed out: the lock
+ * counts the record as read and lowers its flag. The next daemon, started from the store, makes no
+ * connection for it (lock_new()): its next read, when the lock has something new, goes on from where the
+ * archive ends, and the lost record comes with the new one, each once. */
 START_TEST(test_restart_reads_where_the_archive_ends) {
         LockRecord *record = NULL;
         Model m;
@@ -300,10 +302,18 @@ START_TEST(test_restart_reads_where_the_archive_ends) {
         lock_set_observer(m.lock, &observer, &m);
         m.n_log_requests = 0;
         adverts_for(&m, false, 500 * MSEC, NULL);
-        ck_assert_uint_eq(m.events, 2);
+        ck_assert_uint_eq(m.n_log_requests, 0);
+        ck_assert_uint_eq(m.events, 1);
+
+        /* Something new at the lock: its flag starts a read from where the archive ends. */
+        m.n_log = 3;
+        advert(&m, true);
+        fake_run_for(&m.fake, 200 * MSEC);
+        ck_assert_uint_eq(m.events, 3);
         ck_assert_uint_ge(m.n_log_requests, 1);
         ck_assert_uint_eq(m.log_requests[0], 1);
         /* Once caught up, a lowered flag costs no more reads. */
+        adverts_for(&m, false, 100 * MSEC, NULL);
         m.n_log_requests = 0;
         adverts_for(&m, false, 300 * MSEC, NULL);
         ck_assert_uint_eq(m.n_log_requests, 0);
@@ -324,8 +334,9 @@ static void restart(Model *m, LockRecord **ret_record) {
 }
 
 /* The daemon dies in the first read under its keys, after the lock handed out the page: no read has
- * reached the archive, so there is no sequence to go on from. The next daemon reads the whole log once
- * and the record comes; a whole-log read reports nothing the archive holds, and keeps where it ended. */
+ * reached the archive, so there is no sequence to go on from. The next daemon's first read (when the lock
+ * has something new) reads the whole log once and the lost record comes too; a whole-log read reports
+ * nothing the archive holds, and keeps where it ended. */
 START_TEST(test_restart_before_any_read_reads_the_whole_log) {
         LockRecord *record = NULL;
         Model m;
@@ -340,29 +351,41 @@ START_TEST(test_restart_before_any_read_reads_the_whole_log) {
 
         restart(&m, &record);
         ck_assert(!record->has_log_sequence);
-        adverts_for(&m, false, 500 * MSEC, NULL);
-        ck_assert_uint_eq(m.events, 1);
-        ck_assert_uint_ge(m.n_log_requests, 1);
-        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
-
-        /* A key file from before sequences were kept: the whole log again, the record not reported twice,
-         * and the sequence saved although nothing was new. */
-        record->has_log_sequence = false;
-        ck_assert_int_ge(store_save(m.store, record), 0);
-        restart(&m, &record);
-        adverts_for(&m, false, 500 * MSEC, NULL);
-        ck_assert_uint_eq(m.events, 1);
+        adverts_for(&m, false, 300 * MSEC, NULL);
+        ck_assert_uint_eq(m.n_log_requests, 0);
+        m.n_log = 2;
+        advert(&m, true);
+        fake_run_for(&m.fake, 200 * MSEC);
+        ck_assert_uint_eq(m.events, 2);
         ck_assert_uint_ge(m.n_log_requests, 1);
         ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
         ck_assert(record->has_log_sequence);
-        ck_assert_uint_eq(record->log_sequence, 1);
+        ck_assert_uint_eq(record->log_sequence, 2);
+        adverts_for(&m, false, 100 * MSEC, NULL);
+
+        /* A key file from before sequences were kept: the whole log again at the next read, no record
+         * reported twice, and the sequence saved. */
+        record->has_log_sequence = false;
+        ck_assert_int_ge(store_save(m.store, record), 0);
+        restart(&m, &record);
+        m.n_log = 3;
+        advert(&m, true);
+        fake_run_for(&m.fake, 200 * MSEC);
+        ck_assert_uint_eq(m.events, 3);
+        ck_assert_uint_ge(m.n_log_requests, 1);
+        ck_assert_uint_eq(m.log_requests[0], TTLOCK_LOG_ALL_RECORDS);
+        ck_assert(record->has_log_sequence);
+        ck_assert_uint_eq(record->log_sequence, 3);
+        adverts_for(&m, false, 100 * MSEC, NULL);
 
         /* And the daemon after that goes on from where the log was read to. */
         restart(&m, &record);
-        adverts_for(&m, false, 500 * MSEC, NULL);
-        ck_assert_uint_eq(m.events, 1);
+        m.n_log = 4;
+        advert(&m, true);
+        fake_run_for(&m.fake, 200 * MSEC);
+        ck_assert_uint_eq(m.events, 4);
         ck_assert_uint_ge(m.n_log_requests, 1);
-        ck_assert_uint_eq(m.log_requests[0], 1);
+        ck_assert_uint_eq(m.log_requests[0], 3);
         model_done(&m);
 }
 END_TEST

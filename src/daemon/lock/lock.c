@@ -406,7 +406,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                  * whose reads keep failing is not connected to at every advert. A read that never got a
                  * connection is link health's to space out (link-health.h, BackoffSec=), not counted
                  * here. */
-                l->log_catch_up = true;
+                l->log_catch_up = l->log_retry = true;
                 if (res->status.command != 0)
                         l->log_failed_reads++;
                 if (res->status.command != 0 && l->log_failed_reads > 1)
@@ -416,6 +416,7 @@ static void on_log_read(const LogReadResult *res, void *userdata) {
                                              l->context->timing.log_backoff_max_usec);
         } else {
                 l->log_failed_reads = 0;
+                l->log_retry = false;
                 /* A catch-up read that gave way to queued work goes on from where it stopped. */
                 l->log_catch_up = l->log_catch_up && res->more;
         }
@@ -591,9 +592,9 @@ void lock_advert(Lock *l, const RadioAdvert *a) {
                 (!l->advert_new_events || l->log_deferred ||
                  (!l->log_op &&
                   l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec));
-        /* A read that failed, or the first since start-up, is done from where the records read end
-         * (on_log_read(), lock_new()), flag or not. */
-        retry_read = l->log_catch_up && !l->log_op &&
+        /* A read that failed is done again from where the records read end (on_log_read()), flag or
+         * not. */
+        retry_read = l->log_retry && !l->log_op &&
                 l->last_seen_usec - l->log_read_done_usec > l->context->timing.log_flag_grace_usec;
         if (flag_read || retry_read) {
                 if (now_monotonic_usec() < l->log_not_before_usec || !link_health_may_connect(&l->health)) {
@@ -980,7 +981,7 @@ static int forget_record(Lock *l) {
         l->record = lock_record_free(l->record);
         l->have_clock_offset = false;
         /* Where the log was read to belongs to these keys (a reset lock starts its log anew). */
-        l->log_catch_up = l->have_log_resume = false;
+        l->log_catch_up = l->log_retry = l->have_log_resume = false;
         l->log_failed_reads = 0;
         lock_door_done(l);
         l->door_open = -1;
@@ -2119,12 +2120,14 @@ int lock_new(const LockContext *context, const char *address, LockRecord *record
                 }
                 lock_door_restore(l);
                 (void) open_history(l);
-                /* A read that a crash or a stop cut short may have lost records the lock counts as read:
-                 * read once from where the archive ends, at the first advert (as the Home Assistant add-on
-                 * syncs a known lock's log at start-up, doc/protocol.md §7.2). */
-                /* Without a sequence no read under these keys reached the archive yet, and the first
-                 * one after pairing may be the one cut short: the whole log then (§4.3 sequence 0x0000),
-                 * once; the archive's identities keep what it holds from being reported again. */
+                /* A read that a crash or a stop cut short may have lost records the lock counts as read
+                 * (it lowers its flag, doc/protocol.md §7.1): the next read, whatever starts it, goes on
+                 * from where the archive ends, so that they come with it. Not a connection of its own at
+                 * start-up: a thousand doors would all connect at once, and every restart would cost
+                 * each lock's battery a connection for what is almost never there. Without a sequence no
+                 * read under these keys reached the archive yet, and the first one after pairing may be
+                 * the one cut short: the whole log then (§4.3 sequence 0x0000), once; the archive's
+                 * identities keep what it holds from being reported again. */
                 l->have_log_resume = l->log_catch_up = true;
                 l->log_resume_sequence = record->has_log_sequence ? record->log_sequence
                                                                   : TTLOCK_LOG_ALL_RECORDS;

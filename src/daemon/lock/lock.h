@@ -193,8 +193,10 @@ struct Lock {
         unsigned log_empty_reads;     /* flag-started reads in a row that found nothing new */
         uint64_t log_not_before_usec; /* CLOCK_MONOTONIC: the flag starts no read before this */
         bool log_deferred;            /* the flag rose while backing off */
-        bool log_catch_up;            /* read from log_resume_sequence, flag or not: the last read failed,
-                                       * or none was done since start-up */
+        bool log_catch_up;            /* the next read starts at log_resume_sequence, not at the records the
+                                       * lock counts as unread: the last read failed, or none was done
+                                       * since start-up */
+        bool log_retry;               /* the last read failed: read again at the next advert, flag or not */
         unsigned log_failed_reads;    /* reads in a row that failed */
         bool have_log_resume;
         uint16_t log_resume_sequence; /* where the records read so far end (ops-log.h) */
