@@ -65,12 +65,6 @@ static void restart_daemon(World *w) {
                         "the restarted daemon does not know the paired lock");
 }
 
-static void pairable(World *w) {
-        if (!world_get_bool(w, WORLD_MANAGER, "Discovering"))
-                world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
-        ck_assert_msg(world_wait(w, world_lock_pairable, NULL, WORLD_TIMEOUT), "the lock is not pairable");
-}
-
 START_TEST(test_killed_while_pairing) {
         World w = { .daemon_env = daemon_env, .sim_args = sim_args };
         uint32_t rnd = seed_from_env();
@@ -80,7 +74,7 @@ START_TEST(test_killed_while_pairing) {
 
         world_start(&w);
         /* How long a pairing takes here: the kills fall anywhere in it. */
-        pairable(&w);
+        world_discover(&w);
         world_call_async(&w, &c, WORLD_LOCK1, "Pair", NULL);
         ck_assert(world_wait(&w, world_async_done, &c, WORLD_TIMEOUT));
         ck_assert_str_eq(c.error, "");
@@ -92,7 +86,7 @@ START_TEST(test_killed_while_pairing) {
                 uint64_t at = next_random(&rnd) % span;
                 WorldStore st;
 
-                pairable(&w);
+                world_discover(&w);
                 world_call_async(&w, &c, WORLD_LOCK1, "Pair", NULL);
                 run_for(&w, at);
                 world_kill_pid(&w, &w.daemon_pid);

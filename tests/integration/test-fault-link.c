@@ -123,6 +123,8 @@ static bool discovering(World *w, const void *arg) {
 }
 
 static void pairable_again(World *w) {
+        /* BlueZ may just have come back: StartDiscovery is NotReady until ttlockd has read its adapter. */
+        ck_assert_msg(world_wait(w, world_have_radio, NULL, 2 * WORLD_TIMEOUT), "no radio");
         if (!discovering(w, NULL))
                 world_call_ok(w, WORLD_MANAGER, "StartDiscovery");
         ck_assert_msg(world_wait(w, world_lock_pairable, NULL, 2 * WORLD_TIMEOUT), "not pairable");
