@@ -18,6 +18,7 @@
 #include "mqtt-lock.h"
 #include "mqtt-topics.h"
 #include "mqtt-util.h"
+#include "time-util.h"
 
 #define TTLOCK_BUS_NAME "org.ttlock.Manager"
 #define TTLOCK_ROOT_PATH "/org/ttlock"
@@ -32,7 +33,7 @@
 #define BRIDGE_MAX_REQUESTS 64U
 #define BRIDGE_MAX_STRING 1024U
 /* RSSI and last-seen move with every advert; they are published at most this often. */
-#define BRIDGE_DIAGNOSTIC_INTERVAL_USEC (60U * 1000000U)
+#define BRIDGE_DIAGNOSTIC_INTERVAL_USEC USEC_PER_MINUTE
 
 typedef struct Bridge Bridge;
 typedef struct Request Request;

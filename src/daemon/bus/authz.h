@@ -31,6 +31,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
+#include "time-util.h"
 
 #define AUTHZ_ACTION_OPERATE "org.ttlock.operate"
 #define AUTHZ_ACTION_MANAGE "org.ttlock.manage"
@@ -43,8 +44,8 @@
  * bus, dbus-daemon(1)): with all of them taken by polkit questions, every call to BlueZ failed and no
  * lock could be reached, root's calls included. Half is left for the rest. */
 #define AUTHZ_PENDING_MAX 64U
-#define AUTHZ_PENDING_PER_USER_MAX 16U    /* … and on one user's share of it */
-#define AUTHZ_STALE_USEC (60U * 1000000U) /* an answered query nobody picked up is dropped after this */
+#define AUTHZ_PENDING_PER_USER_MAX 16U   /* … and on one user's share of it */
+#define AUTHZ_STALE_USEC USEC_PER_MINUTE /* an answered query nobody picked up is dropped after this */
 
 typedef struct Authz Authz;
 

@@ -92,14 +92,14 @@ void link_config_default(LinkConfig *ret) {
         assert(ret);
 
         *ret = (LinkConfig){
-                .connect_timeout_usec = 10 * 1000 * 1000,
+                .connect_timeout_usec = 10 * USEC_PER_SEC,
                 .connect_attempts = 3,
-                .connect_retry_usec = 500 * 1000,
-                .resolve_timeout_usec = 10 * 1000 * 1000,
-                .reply_timeout_usec = 4 * 1000 * 1000,
-                .keepalive_usec = 2 * 1000 * 1000,
-                .device_wait_usec = 5 * 1000 * 1000,
-                .heartbeat_usec = 2 * 1000 * 1000,
+                .connect_retry_usec = 500 * USEC_PER_MSEC,
+                .resolve_timeout_usec = 10 * USEC_PER_SEC,
+                .reply_timeout_usec = 4 * USEC_PER_SEC,
+                .keepalive_usec = 2 * USEC_PER_SEC,
+                .device_wait_usec = 5 * USEC_PER_SEC,
+                .heartbeat_usec = 2 * USEC_PER_SEC,
         };
 }
 
