@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-dict.h"
 #include "log.h"
 #include "mqtt-bridge.h"
 #include "string-util.h"
@@ -387,55 +388,62 @@ static int start_add_passcode(Request *r, const Command *c, Lock *l, char **erro
 
 /* change-passcode and delete-passcode name the passcode by its digits ("code") or its alias: the
  * alias is looked up in ListPasscodes, so that a Home Assistant script need not hold the digits. */
+typedef struct ListedPasscode {
+        const char *code, *alias;
+        uint64_t from, until;
+} ListedPasscode;
+
+static int listed_code(sd_bus_message *m, const char *key, void *userdata) {
+        return bus_dict_read_basic(m, 's', &((ListedPasscode *) userdata)->code);
+}
+
+static int listed_alias(sd_bus_message *m, const char *key, void *userdata) {
+        return bus_dict_read_basic(m, 's', &((ListedPasscode *) userdata)->alias);
+}
+
+static int listed_from(sd_bus_message *m, const char *key, void *userdata) {
+        return bus_dict_read_basic(m, 't', &((ListedPasscode *) userdata)->from);
+}
+
+static int listed_until(sd_bus_message *m, const char *key, void *userdata) {
+        return bus_dict_read_basic(m, 't', &((ListedPasscode *) userdata)->until);
+}
+
+/* The keys of ListPasscodes' entries (dbus/org.ttlock.Credentials1.xml) that matter here. */
+static const BusDictField listed_passcode_fields[] = {
+        { "code", listed_code },
+        { "alias", listed_alias },
+        { "valid-from-usec", listed_from },
+        { "valid-until-usec", listed_until },
+};
+
 static int passcode_from_listing(Request *r, sd_bus_message *reply) {
         int k;
 
         k = sd_bus_message_enter_container(reply, 'a', "a{sv}");
         if (k < 0)
                 return k;
-        while ((k = sd_bus_message_enter_container(reply, 'a', "{sv}")) > 0) {
-                const char *code = NULL, *alias = NULL;
-                uint64_t from = 0, until = 0;
+        for (;;) {
+                ListedPasscode p = {};
 
-                while ((k = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                        const char *key;
-
-                        k = sd_bus_message_read(reply, "s", &key);
-                        if (k < 0)
-                                return k;
-                        if (streq(key, "code"))
-                                k = sd_bus_message_read(reply, "v", "s", &code);
-                        else if (streq(key, "alias"))
-                                k = sd_bus_message_read(reply, "v", "s", &alias);
-                        else if (streq(key, "valid-from-usec"))
-                                k = sd_bus_message_read(reply, "v", "t", &from);
-                        else if (streq(key, "valid-until-usec"))
-                                k = sd_bus_message_read(reply, "v", "t", &until);
-                        else
-                                k = sd_bus_message_skip(reply, "v");
-                        if (k < 0)
-                                return k;
-                        k = sd_bus_message_exit_container(reply);
-                        if (k < 0)
-                                return k;
-                }
+                k = sd_bus_message_peek_type(reply, NULL, NULL);
+                if (k <= 0)
+                        return k;
+                k = bus_dict_read(reply, listed_passcode_fields, ELEMENTSOF(listed_passcode_fields), &p);
                 if (k < 0)
                         return k;
-                k = sd_bus_message_exit_container(reply);
-                if (k < 0)
-                        return k;
-                if (code &&
-                    ((r->code && streq(code, r->code)) || (!r->code && alias && streq(alias, r->alias)))) {
-                        if (!r->code && take_string(&r->code, code) < 0)
+                if (p.code &&
+                    ((r->code && streq(p.code, r->code)) ||
+                     (!r->code && p.alias && streq(p.alias, r->alias)))) {
+                        if (!r->code && take_string(&r->code, p.code) < 0)
                                 return -ENOMEM;
                         if (!r->have_validity) {
-                                r->valid_from = from;
-                                r->valid_until = until;
+                                r->valid_from = p.from;
+                                r->valid_until = p.until;
                         }
                         return 1;
                 }
         }
-        return k < 0 ? k : 0;
 }
 
 static int on_passcode_found(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

@@ -5,6 +5,7 @@
 
 #include "bus-args.h"
 #include "bus-errors.h"
+#include "bus-getter.h"
 #include "bus-lock.h"
 #include "bus-radio.h"
 #include "feature-bits.h"
@@ -14,103 +15,93 @@
 
 /* ---- properties: one getter each --------------------------------------------------------------- */
 
-#define GETTER(name)                   \
-        static int name(               \
-                sd_bus *bus,           \
-                const char *path,      \
-                const char *interface, \
-                const char *property,  \
-                sd_bus_message *reply, \
-                void *userdata,        \
-                sd_bus_error *error)
-
 #define LOCK_OF(userdata) (((BusLock *) (userdata))->lock)
 
 static const char *record_string(const Lock *l, size_t offset) {
         return l->record ? strempty_or(*(char **) ((const char *) l->record + offset)) : "";
 }
 
-GETTER(get_address) {
+BUS_GETTER(get_address) {
         return sd_bus_message_append(reply, "s", LOCK_OF(userdata)->address);
 }
 
-GETTER(get_name) {
+BUS_GETTER(get_name) {
         return sd_bus_message_append(reply, "s", strempty_or(LOCK_OF(userdata)->name));
 }
 
-GETTER(get_alias) {
+BUS_GETTER(get_alias) {
         return sd_bus_message_append(reply, "s", lock_alias(LOCK_OF(userdata)));
 }
 
-GETTER(get_model) {
+BUS_GETTER(get_model) {
         return sd_bus_message_append(
                 reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, model)));
 }
 
-GETTER(get_hardware_revision) {
+BUS_GETTER(get_hardware_revision) {
         return sd_bus_message_append(
                 reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, hardware_revision)));
 }
 
-GETTER(get_firmware_revision) {
+BUS_GETTER(get_firmware_revision) {
         return sd_bus_message_append(
                 reply, "s", record_string(LOCK_OF(userdata), offsetof(LockRecord, firmware_revision)));
 }
 
-GETTER(get_paired) {
+BUS_GETTER(get_paired) {
         return sd_bus_message_append(reply, "b", !!LOCK_OF(userdata)->record);
 }
 
-GETTER(get_pairable) {
+BUS_GETTER(get_pairable) {
         Lock *l = LOCK_OF(userdata);
         return sd_bus_message_append(reply, "b", l->pairable && !l->record);
 }
 
-GETTER(get_connected) {
+BUS_GETTER(get_connected) {
         return sd_bus_message_append(reply, "b", LOCK_OF(userdata)->connected);
 }
 
-GETTER(get_rssi) {
+BUS_GETTER(get_rssi) {
         return sd_bus_message_append(reply, "n", LOCK_OF(userdata)->rssi);
 }
 
-GETTER(get_last_seen) {
+BUS_GETTER(get_last_seen) {
         return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->last_seen_usec);
 }
 
-GETTER(get_battery) {
+BUS_GETTER(get_battery) {
         Lock *l = LOCK_OF(userdata);
         /* 0–100; 0 until the lock told us (dbus/org.ttlock.Lock1.xml). */
         return sd_bus_message_append(reply, "y", (uint8_t) (l->battery < 0 ? 0 : l->battery));
 }
 
-GETTER(get_state) {
+BUS_GETTER(get_state) {
         return sd_bus_message_append(reply, "s", LOCK_OF(userdata)->state ?: "unknown");
 }
 
-GETTER(get_state_updated) {
+BUS_GETTER(get_state_updated) {
         return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->state_updated_usec);
 }
 
-GETTER(get_auto_lock) {
+BUS_GETTER(get_auto_lock) {
         Lock *l = LOCK_OF(userdata);
         int64_t v = l->record ? l->record->auto_lock_seconds : 0;
         return sd_bus_message_append(reply, "u", (uint32_t) (v < 0 ? 0 : MIN(v, (int64_t) UINT32_MAX)));
 }
 
-GETTER(get_door_open) {
+BUS_GETTER(get_door_open) {
         return sd_bus_message_append(reply, "b", lock_door_open(LOCK_OF(userdata)));
 }
 
-GETTER(get_door_updated) {
+BUS_GETTER(get_door_updated) {
         return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->door_updated_usec);
 }
 
-GETTER(get_role) {
+BUS_GETTER(get_role) {
         return sd_bus_message_append(reply, "s", lock_role(LOCK_OF(userdata)));
 }
 
-GETTER(get_features) {
+BUS_GETTER(get_features) {
         Lock *l = LOCK_OF(userdata);
         int r;
 
@@ -130,7 +121,7 @@ GETTER(get_features) {
 }
 
 /* The pairing steps still to do (doc/protocol.md §5.6), by their key-file names. */
-GETTER(get_pairing_pending) {
+BUS_GETTER(get_pairing_pending) {
         Lock *l = LOCK_OF(userdata);
         int r;
 
@@ -144,15 +135,15 @@ GETTER(get_pairing_pending) {
 }
 
 /* Link health (lock/link-health.h, dbus/org.ttlock.Lock1.xml). */
-GETTER(get_reachable) {
+BUS_GETTER(get_reachable) {
         return sd_bus_message_append(reply, "b", link_health_reachable(&LOCK_OF(userdata)->health));
 }
 
-GETTER(get_last_connect_error) {
+BUS_GETTER(get_last_connect_error) {
         return sd_bus_message_append(reply, "s", LOCK_OF(userdata)->health.last_error);
 }
 
-GETTER(get_recent_connects) {
+BUS_GETTER(get_recent_connects) {
         const LinkHealth *h = &LOCK_OF(userdata)->health;
         uint32_t ok = 0;
 
@@ -161,7 +152,7 @@ GETTER(get_recent_connects) {
         return sd_bus_message_append(reply, "(uu)", ok, (uint32_t) h->n_recent);
 }
 
-GETTER(get_connect_backoff) {
+BUS_GETTER(get_connect_backoff) {
         return sd_bus_message_append(reply, "t", LOCK_OF(userdata)->health.backoff_until_realtime_usec);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-getter.h"
 #include "bus-radio.h"
 #include "log.h"
 #include "macro.h"
@@ -97,39 +98,40 @@ static uint32_t slots_on_bus(const Radio *r) {
         return n < 0 ? UINT32_MAX : (uint32_t) n;
 }
 
-static int get_property(
-        sd_bus *bus,
-        const char *path,
-        const char *interface,
-        const char *property,
-        sd_bus_message *reply,
-        void *userdata,
-        sd_bus_error *error) {
-        Radio *r = userdata;
+/* ---- properties (dbus/org.ttlock.Radio1.xml): one getter each; userdata is the Radio ---------- */
 
-        if (streq(property, "Name"))
-                return sd_bus_message_append(reply, "s", radio_name(r));
-        if (streq(property, "Kind"))
-                return sd_bus_message_append(reply, "s", radio_kind_to_string(radio_kind(r)));
-        if (streq(property, "Address"))
-                return sd_bus_message_append(reply, "s", radio_address(r));
-        if (streq(property, "Connected"))
-                return sd_bus_message_append(reply, "b", radio_available(r));
-        if (streq(property, "FreeConnectionSlots"))
-                return sd_bus_message_append(reply, "u", slots_on_bus(r));
-        if (streq(property, "LastError"))
-                return sd_bus_message_append(reply, "s", radio_last_error(r));
-        return -ENOENT;
+BUS_GETTER(get_name) {
+        return sd_bus_message_append(reply, "s", radio_name(userdata));
+}
+
+BUS_GETTER(get_kind) {
+        return sd_bus_message_append(reply, "s", radio_kind_to_string(radio_kind(userdata)));
+}
+
+BUS_GETTER(get_address) {
+        return sd_bus_message_append(reply, "s", radio_address(userdata));
+}
+
+BUS_GETTER(get_connected) {
+        return sd_bus_message_append(reply, "b", radio_available(userdata));
+}
+
+BUS_GETTER(get_free_slots) {
+        return sd_bus_message_append(reply, "u", slots_on_bus(userdata));
+}
+
+BUS_GETTER(get_last_error) {
+        return sd_bus_message_append(reply, "s", radio_last_error(userdata));
 }
 
 static const sd_bus_vtable radio_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Name", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Kind", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Address", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Connected", "b", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("FreeConnectionSlots", "u", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LastError", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "s", get_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Connected", "b", get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FreeConnectionSlots", "u", get_free_slots, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastError", "s", get_last_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

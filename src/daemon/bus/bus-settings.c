@@ -9,6 +9,7 @@
 #include "bus-args.h"
 #include "bus-dict.h"
 #include "bus-errors.h"
+#include "bus-getter.h"
 #include "bus-settings.h"
 #include "feature-bits.h"
 #include "log.h"
@@ -583,43 +584,33 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 /* ---- properties: one getter each; unknown (never read) reads as false ---------------------------- */
 
-#define GETTER(name)                   \
-        static int name(               \
-                sd_bus *bus,           \
-                const char *path,      \
-                const char *interface, \
-                const char *property,  \
-                sd_bus_message *reply, \
-                void *userdata,        \
-                sd_bus_error *error)
-
 static int append_setting(sd_bus_message *reply, void *userdata, size_t offset) {
         const LockRecord *rec = ((BusLock *) userdata)->lock->record;
 
         return sd_bus_message_append(reply, "b", rec && *(const int *) ((const char *) rec + offset) > 0);
 }
 
-GETTER(get_sound_enabled) {
+BUS_GETTER(get_sound_enabled) {
         return append_setting(reply, userdata, offsetof(LockRecord, sound_enabled));
 }
 
-GETTER(get_remote_unlock) {
+BUS_GETTER(get_remote_unlock) {
         return append_setting(reply, userdata, offsetof(LockRecord, remote_unlock));
 }
 
-GETTER(get_tamper_alert) {
+BUS_GETTER(get_tamper_alert) {
         return append_setting(reply, userdata, offsetof(LockRecord, tamper_alert));
 }
 
-GETTER(get_privacy_lock) {
+BUS_GETTER(get_privacy_lock) {
         return append_setting(reply, userdata, offsetof(LockRecord, privacy_lock));
 }
 
-GETTER(get_reset_button) {
+BUS_GETTER(get_reset_button) {
         return append_setting(reply, userdata, offsetof(LockRecord, reset_button));
 }
 
-GETTER(get_sound_volume) {
+BUS_GETTER(get_sound_volume) {
         const Lock *l = ((BusLock *) userdata)->lock;
         const LockRecord *rec = l->record;
         uint8_t v = 0;
@@ -632,15 +623,15 @@ GETTER(get_sound_volume) {
         return sd_bus_message_append(reply, "y", v);
 }
 
-GETTER(get_frozen) {
+BUS_GETTER(get_frozen) {
         return sd_bus_message_append(reply, "b", lock_frozen(((BusLock *) userdata)->lock));
 }
 
-GETTER(get_passage_mode_active) {
+BUS_GETTER(get_passage_mode_active) {
         return sd_bus_message_append(reply, "b", lock_passage_mode_active(((BusLock *) userdata)->lock));
 }
 
-GETTER(get_door_left_open) {
+BUS_GETTER(get_door_left_open) {
         const Lock *l = ((BusLock *) userdata)->lock;
 
         /* 0 on a lock without a door sensor: nothing to be left open. */
@@ -648,16 +639,16 @@ GETTER(get_door_left_open) {
                 reply, "u", lock_has_door_sensor(l) ? lock_door_left_open_seconds(l) : 0);
 }
 
-GETTER(get_connection_policy) {
+BUS_GETTER(get_connection_policy) {
         return sd_bus_message_append(
                 reply, "s", connection_policy_to_string(((BusLock *) userdata)->lock->health.policy));
 }
 
-GETTER(get_keep_alive_seconds) {
+BUS_GETTER(get_keep_alive_seconds) {
         return sd_bus_message_append(reply, "u", (uint32_t) ((BusLock *) userdata)->lock->health.keep_alive_sec);
 }
 
-GETTER(get_clock_offset) {
+BUS_GETTER(get_clock_offset) {
         const Lock *l = ((BusLock *) userdata)->lock;
 
         return sd_bus_message_append(reply, "x", l->have_clock_offset ? l->clock_offset_sec : (int64_t) 0);
