@@ -22,17 +22,11 @@
 #define CLOSE_TIMEOUT_USEC (3 * USEC_PER_SEC)
 
 Lock *bridge_find_lock_by_id(Bridge *b, const char *id) {
-        for (size_t i = 0; i < b->n_locks; i++)
-                if (streq(b->locks[i]->id, id))
-                        return b->locks[i];
-        return NULL;
+        return hashmap_get(b->locks_by_id, id);
 }
 
 Lock *bridge_find_lock_by_path(Bridge *b, const char *path) {
-        for (size_t i = 0; i < b->n_locks; i++)
-                if (streq(b->locks[i]->path, path))
-                        return b->locks[i];
-        return NULL;
+        return hashmap_get(b->locks_by_path, path);
 }
 
 Bridge *bridge_free(Bridge *b) {
@@ -49,6 +43,8 @@ Bridge *bridge_free(Bridge *b) {
                 lock_free(b->locks[i]);
         }
         free(b->locks);
+        hashmap_free(b->locks_by_id);
+        hashmap_free(b->locks_by_path);
         free(b->broker_locks);
         free(b->owner);
         if (b->pin) {
@@ -73,6 +69,11 @@ int bridge_new(sd_event *event, sd_bus *bus, MqttConfig *config, char *pin, Brid
 
         if (!b)
                 return -ENOMEM;
+        if (hashmap_new(&b->locks_by_id) < 0 || hashmap_new(&b->locks_by_path) < 0) {
+                hashmap_free(b->locks_by_id);
+                free(b);
+                return -ENOMEM;
+        }
         b->event = sd_event_ref(event);
         b->bus = sd_bus_ref(bus);
         b->config = config;

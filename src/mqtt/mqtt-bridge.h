@@ -11,6 +11,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "hashmap.h"
 #include "mqtt-client.h"
 #include "mqtt-command.h"
 #include "mqtt-config.h"
@@ -29,7 +30,7 @@
 #define TTLOCK_SETTINGS_IFACE "org.ttlock.Settings1"
 
 /* Bounds on what ttlockd (or anyone owning its name) can make us hold. */
-#define BRIDGE_MAX_LOCKS 256U
+#define BRIDGE_MAX_LOCKS 4096U /* ttlockd serves a thousand paired doors and 256 strangers */
 #define BRIDGE_MAX_REQUESTS 64U
 #define BRIDGE_MAX_STRING 1024U
 /* RSSI and last-seen move with every advert; they are published at most this often. */
@@ -80,8 +81,10 @@ struct Bridge {
         sd_bus_slot *details_slot;
         bool discovering;   /* Manager1.Discovering */
         bool our_discovery; /* … started from MQTT */
-        Lock **locks;
+        Lock **locks; /* in the order ttlockd offered them */
         size_t n_locks;
+        Hashmap *locks_by_id;   /* the same locks by Lock.id and by Lock.path: each signal finds */
+        Hashmap *locks_by_path; /* its lock in O(1), also with a thousand doors */
 
         /* MQTT */
         bool mqtt_ready; /* connected, subscribed, everything published */

@@ -268,6 +268,17 @@ static int get_or_add_lock(Bridge *b, const char *path, Lock **ret) {
                 return -ENOMEM;
         }
         b->locks = n;
+        /* Two paths of one address (which ttlockd never offers) would share an id: refused too. */
+        r = hashmap_put(b->locks_by_path, l->path, l);
+        if (r >= 0) {
+                r = hashmap_put(b->locks_by_id, l->id, l);
+                if (r < 0)
+                        (void) hashmap_remove(b->locks_by_path, l->path);
+        }
+        if (r < 0) {
+                lock_free(l);
+                return r;
+        }
         b->locks[b->n_locks++] = l;
         log_debug("Lock %s appeared.", l->address);
         *ret = l;
@@ -278,6 +289,8 @@ static void remove_lock(Bridge *b, Lock *l) {
         log_debug("Lock %s went away.", l->address);
         if (l->published)
                 unpublish_lock_id(b, l->id);
+        (void) hashmap_remove(b->locks_by_id, l->id);
+        (void) hashmap_remove(b->locks_by_path, l->path);
         for (size_t i = 0; i < b->n_locks; i++)
                 if (b->locks[i] == l) {
                         memmove(b->locks + i, b->locks + i + 1, (b->n_locks - i - 1) * sizeof(Lock *));
